@@ -1,0 +1,52 @@
+# Herstel: `make run` serves the demo, `make test` runs every test. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test demo-reset install install-dev translations chromium clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
+
+## run: set up, apply migrations, load the demo school (only into an empty database), serve on :8000
+run: install
+	$(FLASK) migrate
+	$(FLASK) demo
+	@echo "Herstel draait op http://127.0.0.1:8000  (stoppen: Ctrl+C)"
+	$(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
+
+## demo-reset: wipe the database and load the demo school anew
+demo-reset: install
+	$(FLASK) demo --reset
+
+## chromium: Debian's Chromium for the browser tests (installed when missing and we are root)
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || { echo "Chromium kon niet worden geïnstalleerd"; exit 1; }; \
+	  else echo "Chromium ontbreekt: installeer het Debian-pakket 'chromium' (als root: make chromium)"; exit 1; fi; \
+	fi
+
+## test: install what the tests need (Chromium included) and run them all once
+test: install-dev chromium
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo

@@ -1,0 +1,132 @@
+"""Herstel: the app factory and its command-line commands."""
+import os
+
+import click
+from flask import Flask, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from playhouse.migrations import Runner
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+import models
+import permissions
+import security
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+htmx = HTMX()
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+
+
+def select_locale():
+    """The user's language, else the one chosen on the login page, else Dutch."""
+    from flask_login import current_user
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    return session.get("language") or "nl"
+
+
+def create_app(test_config=None):
+    """Build the Herstel app; test_config overrides the environment's settings."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    models.db.initialize(models.open_database(app.config["DATABASE"]))
+    migrate_database()
+    models.db.close()  # workers forked from a preloading server open their own
+    app.before_request(_open_database)
+    app.teardown_request(_close_database)
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    htmx.init_app(app)
+    security.init_app(app, login_manager)
+    app.jinja_env.globals.update(permissions.template_globals(), label=models.label, choices={
+        "roles": models.ROLES, "involvement_roles": models.INVOLVEMENT_ROLES,
+        "report_statuses": models.REPORT_STATUSES, "case_statuses": models.CASE_STATUSES,
+        "step_statuses": models.STEP_STATUSES, "complaint_statuses": models.COMPLAINT_STATUSES,
+        "approaches": models.APPROACHES, "approach_levels": models.APPROACH_LEVELS,
+        "languages": models.LANGUAGES,
+    }, get_locale=get_locale)
+    app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
+                                 datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
+                                 if value else "")
+    app.context_processor(lambda: {"school": models.SchoolSettings.current()})
+
+    from views import account, admin, auth, cases, errors, home, system
+    for blueprint in (auth.bp, home.bp, account.bp, admin.bp, cases.bp, system.bp, errors.bp):
+        app.register_blueprint(blueprint)
+
+    app.cli.add_command(create_admin)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(migrate_command)
+    return app
+
+
+def _open_database():
+    models.db.connect(reuse_if_open=True)
+
+
+def _close_database(exc):
+    if not models.db.is_closed():
+        models.db.close()
+
+
+def migrate_database():
+    """Apply pending migrations; return the names applied."""
+    return Runner(models.db.obj, MIGRATIONS).up()
+
+
+@click.command("migrate")
+def migrate_command():
+    """Apply pending database migrations."""
+    applied = migrate_database()
+    click.echo("Migraties toegepast: %s" % (", ".join(applied) or "geen"))
+
+
+@click.command("create-admin")
+@click.option("--username", prompt="Gebruikersnaam")
+@click.option("--full-name", prompt="Volledige naam")
+@click.password_option("--password", prompt="Wachtwoord", confirmation_prompt="Herhaal het wachtwoord")
+def create_admin(username, full_name, password):
+    """Create an administrator account (for the first login on a non-demo install)."""
+    from forms.admin import password_problem
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    if models.User.by_username(username):
+        raise click.ClickException("Gebruiker %r bestaat al." % username)
+    with models.db.atomic():
+        user = models.User(username=username.strip(), full_name=full_name.strip(), is_admin=True)
+        user.set_password(password)
+        user.save()
+        models.AuditEvent.create(action="user.create", username="cli", object_type="user",
+                                 object_id=user.id, detail="beheerder aangemaakt via de opdrachtregel")
+    click.echo("Beheerder %s aangemaakt." % user.username)
+
+
+@click.command("demo")
+@click.option("--reset", is_flag=True, help="Wipe the database and load the demo data anew.")
+def demo_command(reset):
+    """Load the demo school when the database is empty (or, with --reset, always)."""
+    import demo
+    if reset:
+        demo.wipe()
+    if models.User.select().exists():
+        click.echo("De database bevat al gegevens; demo niet opnieuw geladen "
+                   "(gebruik 'make demo-reset' om opnieuw te beginnen).")
+    else:
+        demo.load()
+        click.echo("Demodata geladen.")
+    click.echo(demo.accounts_text())

@@ -1,0 +1,24 @@
+"""Writing the audit log: who saw or did what, to which record, when and from where."""
+from flask import has_request_context
+from flask_login import current_user
+
+from models import AuditEvent
+
+
+def record(action, obj=None, detail="", user=None, object_type=None):
+    """Append one event; `obj` is the model instance it concerns (case, report, user, ...)."""
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    address = ""
+    if has_request_context():
+        from security import client_address
+        address = client_address()
+    AuditEvent.create(
+        action=action,
+        user_id=user.id if user else None,
+        username=user.username if user else "",
+        object_type=object_type or (type(obj).__name__.lower() if obj is not None else ""),
+        object_id=obj.id if obj is not None else None,
+        address=address,
+        detail=(detail or "")[:500],
+    )

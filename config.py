@@ -1,0 +1,45 @@
+"""Settings from environment variables, with safe defaults for a small school's server."""
+import datetime
+import os
+import secrets
+
+
+def _secret_key(instance_path):
+    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def from_environment(instance_path):
+    """The app's configuration, read from the environment."""
+    https = os.environ.get("HERSTEL_HTTPS", "0") == "1"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "DATABASE": os.environ.get("DATABASE_URL", os.path.join(instance_path, "herstel.db")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_NAME": "herstel_session",
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "REMEMBER_COOKIE_DURATION": datetime.timedelta(seconds=0),
+        "SESSION_IDLE_MINUTES": int(os.environ.get("HERSTEL_SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(os.environ.get("HERSTEL_SESSION_MAX_HOURS", "12")),
+        # Requests larger than this are refused with 413 before anything is read.
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        "LOGIN_MAX_FAILURES_ACCOUNT": 5,
+        # Many staff share one school address behind NAT, so the address allows more.
+        "LOGIN_MAX_FAILURES_ADDRESS": 20,
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "LANGUAGES": ("nl", "en"),
+        "TRUST_PROXY": os.environ.get("HERSTEL_TRUST_PROXY", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    }

@@ -1,0 +1,168 @@
+"""The demo school: one user per role, two mentors with their classes, and cases in every state.
+
+All names are made up. Dates are relative to today, so the demo always looks current.
+"""
+import datetime
+
+from app import migrate_database
+from models import (
+    MODELS, Case, CaseMember, Complaint, ComplaintNote, Evidence, Involvement, ParentContact,
+    Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, User, db,
+)
+
+DEMO_PASSWORD = "herstel-demo-2026"
+
+DEMO_USERS = [
+    # username, full name, roles, admin
+    ("coordinator", "Marleen de Vries", ["coordinator"], False),
+    ("mentor", "Jeroen Bakker", ["mentor"], False),
+    ("mentor2", "Fatima El Amrani", ["mentor"], False),
+    ("support", "Sanne Visser", ["support"], False),
+    ("counsellor", "Peter Hendriks", ["counsellor"], False),
+    ("staff", "Kees Mulder", ["staff"], False),
+    ("admin", "Ingrid Smit", [], True),
+]
+
+DEMO_CLASSES = {
+    # class: (year, mentor username, pupils as (first name, infix, last name))
+    "1A": (1, "mentor", [
+        ("Sem", "", "Jansen"), ("Lotte", "van", "Dijk"), ("Milan", "", "Peters"),
+        ("Zoë", "", "Willems"), ("Ayoub", "", "Benali"), ("Julia", "de", "Graaf"),
+    ]),
+    "2B": (2, "mentor", [
+        ("Noor", "", "Hoekstra"), ("Daan", "van den", "Berg"), ("Tim", "", "Kok"),
+        ("Emma", "", "Vermeulen"), ("Yara", "", "Öztürk"), ("Luuk", "", "Dekker"),
+    ]),
+    "3C": (3, "mentor2", [
+        ("Sophie", "", "Brouwer"), ("Finn", "", "Meijer"), ("Mees", "de", "Jong"),
+        ("Isa", "", "Vos"), ("Bram", "van der", "Linden"), ("Amira", "", "Haddou"),
+    ]),
+}
+
+
+def wipe():
+    """Drop every table and build the schema anew from the migrations."""
+    with db.atomic():
+        db.execute_sql("DROP TABLE IF EXISTS schema_migration")
+        db.drop_tables(MODELS, safe=True)
+    migrate_database()
+
+
+def accounts_text():
+    """The demo accounts, as printed by `make run` and shown in the README."""
+    lines = ["Demo-accounts (wachtwoord voor allemaal: %s):" % DEMO_PASSWORD]
+    for username, full_name, roles, is_admin in DEMO_USERS:
+        what = ", ".join(roles + (["beheerder"] if is_admin else []))
+        lines.append("  %-12s %-20s %s" % (username, full_name, what))
+    return "\n".join(lines)
+
+
+def _days_ago(days):
+    return datetime.date.today() - datetime.timedelta(days=days)
+
+
+def _moment(days_ago, hour=10):
+    day = _days_ago(days_ago)
+    return datetime.datetime(day.year, day.month, day.day, hour, 0)
+
+
+def _report(by, pupils, kinds, days_ago, description, status="in_case", case=None, **fields):
+    report = Report.create(
+        reported_on=_days_ago(days_ago), created_at=_moment(days_ago, 9), created_by=by,
+        description=description, status=status, case=case, **fields)
+    for kind in kinds:
+        ReportKind.create(report=report, kind=kind)
+    for pupil in pupils:
+        ReportPupil.create(report=report, pupil=pupil)
+    return report
+
+
+def _case(reference, title, protocol, mentor, coordinator, days_ago, roles, **fields):
+    case = Case.create(reference=reference, title=title, protocol_key=protocol, mentor=mentor,
+                       opened_by=coordinator, opened_at=_moment(days_ago, 11), **fields)
+    for pupil, role in roles:
+        Involvement.create(case=case, pupil=pupil, role=role)
+    return case
+
+
+def load():
+    """Fill an empty database with the demo school."""
+    with db.atomic():
+        settings = SchoolSettings.current()
+        settings.school_name = "Het Baken (demo)"
+        settings.save()
+
+        users = {}
+        for username, full_name, roles, is_admin in DEMO_USERS:
+            user = User(username=username, full_name=full_name, is_admin=is_admin,
+                        email="%s@hetbaken.example" % username)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            user.set_roles(roles)
+            users[username] = user
+
+        pupils = {}
+        number = 20240001
+        for class_name, (year, mentor, names) in DEMO_CLASSES.items():
+            school_class = SchoolClass.create(name=class_name, year_level=year, mentor=users[mentor])
+            for first, infix, last in names:
+                pupils[first] = Pupil.create(student_number=str(number), first_name=first, infix=infix,
+                                             last_name=last, school_class=school_class)
+                number += 1
+
+        coordinator, mentor, mentor2 = users["coordinator"], users["mentor"], users["mentor2"]
+        year = datetime.date.today().year
+
+        # 1. Verbal bullying and exclusion in 2B: referred to the support team, and a
+        #    parent who complained to the counsellor.
+        exclusion = _case("%d-0001" % year, "Buitensluiten in de pauze", "vo-nl", mentor, coordinator, 16,
+                          [(pupils["Noor"], "victim"), (pupils["Daan"], "bully"), (pupils["Tim"], "follower"),
+                           (pupils["Emma"], "helper")])
+        _report(mentor, [pupils["Noor"], pupils["Daan"]], ["verbal", "exclusion"], 17,
+                "Noor vertelde na de les dat Daan en Tim haar in de pauze steeds wegsturen en uitlachen.",
+                case=exclusion, reporter_kind="pupil", channel="conversation", place="Aula, pauzes")
+        Referral.create(case=exclusion, pupil=pupils["Noor"], target="support_team", referred_on=_days_ago(9),
+                        by_user=mentor, detail="Weerbaarheid en begeleiding",
+                        note="Noor slaapt slecht en wil niet meer naar de pauze.")
+        CaseMember.create(case=exclusion, user=users["support"])
+        ParentContact.create(case=exclusion, pupil=pupils["Noor"], channel="phone", contacted_on=_days_ago(15),
+                             by_user=mentor, summary="Moeder geïnformeerd over de melding en de aanpak.",
+                             agreed="Mentor belt na het gesprek met Daan terug.")
+        complaint = Complaint.create(
+            received_on=_days_ago(4), complainant_kind="parent", complainant_name="mevrouw Hoekstra",
+            complainant_contact="06-00000000", pupil=pupils["Noor"], case=exclusion, status="investigating",
+            description="Moeder vindt dat de school te traag optreedt; het pesten gaat door.",
+            counsellor=users["counsellor"])
+        ComplaintNote.create(complaint=complaint, author=users["counsellor"],
+                             body="Eerst horen hoe de mentor het gesprek met Daan heeft gevoerd.")
+
+        # 2. Online bullying in 1A: a group chat with a hurtful photo.
+        online = _case("%d-0002" % year, "Groepsapp met foto", "online-pesten", mentor, coordinator, 6,
+                       [(pupils["Lotte"], "victim"), (pupils["Sem"], "bully"), (pupils["Milan"], "follower")],
+                       online=True)
+        _report(users["staff"], [pupils["Lotte"]], ["online", "verbal"], 7,
+                "Lotte liet een groepsapp zien waarin een bewerkte foto van haar wordt gedeeld.",
+                case=online, reporter_kind="staff", channel="conversation", platform="WhatsApp")
+        Evidence.create(case=online, captured_at=_moment(7, 15), platform="WhatsApp",
+                        usernames="Sem J., Milan P.", collected_by=mentor,
+                        description="Bewerkte foto van Lotte met spottende tekst in de klassenapp.")
+
+        # 3. Physical bullying and belongings in 3C, further along.
+        physical = _case("%d-0003" % year, "Duwen en spullen afpakken", "vo-nl", mentor2, coordinator, 24,
+                         [(pupils["Isa"], "victim"), (pupils["Bram"], "bully"), (pupils["Finn"], "follower")])
+        _report(mentor2, [pupils["Isa"], pupils["Bram"]], ["physical", "belongings"], 25,
+                "Isa wordt bij de kluisjes geduwd; haar etui is twee keer kwijtgeraakt.",
+                case=physical, reporter_kind="parent", channel="phone", place="Kluisjesgang")
+
+        # 4. Closed case from last school year.
+        closed = _case("%d-0014" % (year - 1), "Uitschelden in de gymles", "vo-nl", mentor2, coordinator, 300,
+                       [(pupils["Mees"], "victim"), (pupils["Sophie"], "bully")], status="closed",
+                       closed_at=_moment(200), closed_by=coordinator,
+                       close_reason="Afspraken ruim drie maanden nagekomen; beide leerlingen tevreden.")
+        _report(coordinator, [pupils["Mees"]], ["verbal"], 301, "Mees wordt in de gymles uitgescholden.",
+                case=closed, reporter_kind="staff", channel="conversation", place="Gymzaal")
+
+        # A neutral signal by a teacher, waiting in the coordinator's inbox.
+        _report(users["staff"], [pupils["Amira"]], ["exclusion"], 1,
+                "Amira zit de laatste weken steeds alleen en wordt bij groepjes maken overgeslagen.",
+                status="new", reporter_kind="staff", channel="conversation", is_signal=True, place="Klas 3C")

@@ -1,0 +1,14 @@
+"""The login form."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Gebruikersnaam"), validators=[
+        DataRequired(_l("Vul je gebruikersnaam in.")), Length(max=64, message=_l("Te lang."))],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(_l("Wachtwoord"), validators=[
+        DataRequired(_l("Vul je wachtwoord in.")), Length(max=256, message=_l("Te lang."))],
+        render_kw={"autocomplete": "current-password"})

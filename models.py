@@ -1,0 +1,656 @@
+"""Herstel's data model: one database, the models of DESIGN.md's vocabulary, their queries."""
+import datetime
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from peewee import (
+    BlobField, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField,
+    JOIN, ForeignKeyField, IntegerField, Model, SqliteDatabase, TextField, fn,
+)
+from playhouse.db_url import connect as connect_url
+
+db = DatabaseProxy()
+
+# What keeps data in SQLite (DESIGN.md): WAL, foreign keys, synchronous=FULL so an
+# acknowledged save survives a power cut, a busy timeout, and BEGIN IMMEDIATE for every
+# transaction so concurrent writers queue instead of failing with "database is locked".
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "full",
+    "busy_timeout": 10_000,
+}
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def open_database(url_or_path):
+    """Return a database for a SQLite file path or a DATABASE_URL."""
+    if "://" in url_or_path:
+        return connect_url(url_or_path)
+    return SqliteDatabase(url_or_path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
+
+
+def utcnow():
+    """The current time in UTC, naive, as stored in the database."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def choices(*pairs):
+    """Turn ("value", "label") pairs into a tuple usable for peewee choices and CHECKs."""
+    return tuple(pairs)
+
+
+def check_in(column, options):
+    """A CHECK constraint that keeps a column to the values of a choices tuple."""
+    values = ", ".join("'%s'" % value for value, _ in options)
+    return Check("%s IN (%s)" % (column, values))
+
+
+ROLES = choices(
+    ("staff", _l("Medewerker")),
+    ("mentor", _l("Mentor")),
+    ("coordinator", _l("Anti-pestcoördinator")),
+    ("support", _l("Ondersteuningsteam")),
+    ("counsellor", _l("Vertrouwenspersoon")),
+)
+LANGUAGES = choices(("nl", "Nederlands"), ("en", "English"))
+INVOLVEMENT_ROLES = choices(
+    ("victim", _l("Gepeste leerling")),
+    ("bully", _l("Pester")),
+    ("follower", _l("Meeloper")),
+    ("helper", _l("Helper")),
+    ("bystander", _l("Stille getuige")),
+)
+REPORTER_KINDS = choices(
+    ("pupil", _l("Leerling")), ("parent", _l("Ouder")), ("staff", _l("Medewerker")),
+    ("external", _l("Extern")), ("anonymous", _l("Anoniem")),
+)
+REPORT_CHANNELS = choices(
+    ("conversation", _l("Gesprek")), ("phone", _l("Telefoon")), ("message", _l("Bericht")),
+    ("report_page", _l("Meldpagina")),
+)
+BULLYING_KINDS = choices(
+    ("physical", _l("Lichamelijk")),
+    ("belongings", _l("Met spullen")),
+    ("verbal", _l("Verbaal")),
+    ("behind_back", _l("Achter de rug om")),
+    ("exclusion", _l("Uitsluiten")),
+    ("online", _l("Online")),
+)
+REPORT_STATUSES = choices(("new", _l("Nieuw")), ("in_case", _l("In behandeling")), ("closed", _l("Afgesloten")))
+CASE_STATUSES = choices(("open", _l("Open")), ("closed", _l("Gesloten")))
+APPROACHES = choices(("confrontational", _l("Confronterend")), ("non_confrontational", _l("Niet-confronterend")))
+APPROACH_LEVELS = choices(("individual", _l("Individueel")), ("group", _l("Groep")), ("class", _l("Klas")))
+STEP_STATUSES = choices(("open", _l("Open")), ("done", _l("Gedaan")), ("not_applicable", _l("Niet van toepassing")))
+AGREEMENT_STATUSES = choices(("draft", _l("Concept")), ("locked", _l("Ondertekend")))
+FOLLOW_UP_OUTCOMES = choices(("going_well", _l("Gaat goed")), ("not_kept", _l("Afspraken niet nagekomen")))
+PARENT_CHANNELS = choices(
+    ("school", _l("Gesprek op school")), ("home", _l("Gesprek thuis")), ("phone", _l("Telefoon")),
+    ("message", _l("Bericht")),
+)
+REFERRAL_TARGETS = choices(
+    ("support_team", _l("Ondersteuningsteam")), ("clb", _l("CLB")), ("training", _l("Training")),
+    ("external", _l("Externe hulp")), ("police", _l("Politie")),
+)
+COMPLAINT_STATUSES = choices(
+    ("received", _l("Ontvangen")), ("investigating", _l("In onderzoek")), ("advised", _l("Advies gegeven")),
+    ("closed", _l("Gesloten")),
+)
+COMPLAINANT_KINDS = choices(("parent", _l("Ouder")), ("pupil", _l("Leerling")), ("other", _l("Anders")))
+REGIONS = choices(("nl", _l("Nederland")), ("vl", _l("Vlaanderen")))
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchoolSettings(BaseModel):
+    """The school's settings: a single row with id 1."""
+
+    school_name = CharField(max_length=200, default="Onze school")
+    region = CharField(max_length=2, default="nl", choices=REGIONS,
+                       constraints=[check_in("region", REGIONS)])
+    default_protocol = CharField(max_length=64, default="vo-nl")
+    retention_months = IntegerField(default=24, constraints=[Check("retention_months > 0")])
+    public_reports_enabled = BooleanField(default=False)
+    mfa_required_roles = CharField(max_length=200, default="")
+
+    class Meta:
+        constraints = [Check("id = 1")]
+
+    @classmethod
+    def current(cls):
+        """The settings row, created with defaults on first use."""
+        settings = cls.get_or_none(cls.id == 1)
+        if settings is None:
+            with db.atomic():
+                settings, _ = cls.get_or_create(id=1)
+        return settings
+
+
+class User(BaseModel):
+    """A staff member who logs in. Roles are rows in UserRole; admin is a flag."""
+
+    username = CharField(max_length=64, unique=True)
+    full_name = CharField(max_length=200)
+    email = CharField(max_length=254, null=True, unique=True)
+    password_hash = CharField(max_length=255)
+    is_admin = BooleanField(default=False)
+    is_active = BooleanField(default=True)
+    language = CharField(max_length=2, default="nl", choices=LANGUAGES,
+                         constraints=[check_in("language", LANGUAGES)])
+    created_at = DateTimeField(default=utcnow)
+    password_changed_at = DateTimeField(default=utcnow)
+    totp_secret = CharField(max_length=64, null=True)
+    calendar_token_hash = CharField(max_length=64, null=True, unique=True)
+
+    class Meta:
+        constraints = [Check("length(username) > 0")]
+
+    def set_password(self, password):
+        """Store an argon2id hash of the password."""
+        self.password_hash = _hasher.hash(password)
+        self.password_changed_at = utcnow()
+
+    def check_password(self, password):
+        """True when the password matches the stored hash."""
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @staticmethod
+    def burn_password_check(password):
+        """Spend the time of a real check, so unknown usernames do not answer faster."""
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+
+    @property
+    def roles(self):
+        """The set of role names this user has (cached per instance)."""
+        if not hasattr(self, "_roles"):
+            self._roles = {r.role for r in UserRole.select(UserRole.role).where(UserRole.user == self)}
+        return self._roles
+
+    def set_roles(self, roles):
+        """Replace the user's roles; call inside a transaction."""
+        UserRole.delete().where(UserRole.user == self).execute()
+        for role in sorted(set(roles)):
+            UserRole.create(user=self, role=role)
+        self._roles = set(roles)
+
+    def has_role(self, *roles):
+        return bool(self.roles.intersection(roles))
+
+    # Flask-Login's interface; get_id is the session token, so ending a session on the
+    # server (logout, password change) makes the cookie worthless.
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_anonymous(self):
+        return False
+
+    def get_id(self):
+        return getattr(self, "session_token", None)
+
+    @classmethod
+    def by_username(cls, username):
+        return cls.get_or_none(fn.lower(cls.username) == (username or "").strip().lower())
+
+    @classmethod
+    def with_role(cls, role):
+        return (cls.select().join(UserRole).where(UserRole.role == role, cls.is_active == True)  # noqa: E712
+                .order_by(cls.full_name))
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UserRole(BaseModel):
+    user = ForeignKeyField(User, backref="role_rows", on_delete="CASCADE")
+    role = CharField(max_length=16, choices=ROLES, constraints=[check_in("role", ROLES)])
+
+    class Meta:
+        indexes = ((("user", "role"), True),)
+
+
+class UserSession(BaseModel):
+    """A logged-in session on the server; the cookie holds only the token, we keep its hash."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    address = CharField(max_length=64, default="")
+    user_agent = CharField(max_length=255, default="")
+
+    @staticmethod
+    def hash_token(token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def start(cls, user, address="", user_agent=""):
+        """Open a session for the user and return its secret token."""
+        token = secrets.token_urlsafe(32)
+        cls.create(token_hash=cls.hash_token(token), user=user, address=address[:64],
+                   user_agent=(user_agent or "")[:255])
+        return token
+
+    @classmethod
+    def end_all(cls, user):
+        cls.delete().where(cls.user == user).execute()
+
+
+class LoginThrottle(BaseModel):
+    """Failed-login counters per account and per address, shared by every worker."""
+
+    key = CharField(max_length=200, unique=True)
+    failures = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class SchoolClass(BaseModel):
+    name = CharField(max_length=32, unique=True)
+    year_level = IntegerField(constraints=[Check("year_level BETWEEN 1 AND 8")])
+    mentor = ForeignKeyField(User, backref="mentored_classes", null=True, on_delete="SET NULL")
+
+    class Meta:
+        table_name = "school_class"
+
+
+class Pupil(BaseModel):
+    student_number = CharField(max_length=32, unique=True)
+    first_name = CharField(max_length=100)
+    infix = CharField(max_length=32, default="")
+    last_name = CharField(max_length=100)
+    school_class = ForeignKeyField(SchoolClass, backref="pupils", null=True, on_delete="SET NULL")
+    date_of_birth = DateField(null=True)
+    is_active = BooleanField(default=True)
+
+    @property
+    def display_name(self):
+        """Name as spoken: 'Daan van der Berg'."""
+        return " ".join(part for part in (self.first_name, self.infix, self.last_name) if part)
+
+    @property
+    def sort_name(self):
+        """Name as listed in Dutch order: 'Berg, Daan van der'."""
+        given = " ".join(part for part in (self.first_name, self.infix) if part)
+        return "%s, %s" % (self.last_name, given)
+
+    @classmethod
+    def dutch_order(cls):
+        """Order by achternaam, voornaam, tussenvoegsel: the order of every pupil list."""
+        return (fn.lower(cls.last_name), fn.lower(cls.first_name), fn.lower(cls.infix))
+
+
+class Case(BaseModel):
+    """One bullying situation handled under one protocol."""
+
+    reference = CharField(max_length=16, unique=True)
+    title = CharField(max_length=200, default="")
+    protocol_key = CharField(max_length=64)
+    approach = CharField(max_length=24, null=True, choices=APPROACHES,
+                         constraints=[Check("approach IS NULL OR approach IN "
+                                            "('confrontational', 'non_confrontational')")])
+    approach_level = CharField(max_length=16, null=True, choices=APPROACH_LEVELS,
+                               constraints=[Check("approach_level IS NULL OR approach_level IN "
+                                                  "('individual', 'group', 'class')")])
+    mentor = ForeignKeyField(User, backref="mentored_cases", null=True, on_delete="SET NULL")
+    status = CharField(max_length=8, default="open", choices=CASE_STATUSES,
+                       constraints=[check_in("status", CASE_STATUSES)])
+    online = BooleanField(default=False)
+    possibly_criminal = BooleanField(default=False)
+    opened_at = DateTimeField(default=utcnow)
+    opened_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    closed_at = DateTimeField(null=True)
+    closed_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    close_reason = TextField(default="")
+    anonymised_at = DateTimeField(null=True)
+
+    @classmethod
+    def next_reference(cls, year):
+        """The next free reference of a year: '2026-0007'."""
+        prefix = "%d-" % year
+        last = (cls.select(fn.MAX(cls.reference)).where(cls.reference.startswith(prefix)).scalar())
+        number = int(last.split("-")[1]) + 1 if last else 1
+        return "%s%04d" % (prefix, number)
+
+    def involved_pupils(self):
+        """The pupils of this case with their roles, in Dutch name order."""
+        return (Involvement.select(Involvement, Pupil, SchoolClass)
+                .join(Pupil).join(SchoolClass, JOIN.LEFT_OUTER)
+                .where(Involvement.case == self)
+                .order_by(*Pupil.dutch_order()))
+
+
+class Involvement(BaseModel):
+    """A pupil in a case, with their role."""
+
+    case = ForeignKeyField(Case, backref="involvements", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="involvements", on_delete="RESTRICT")
+    role = CharField(max_length=16, choices=INVOLVEMENT_ROLES,
+                     constraints=[check_in("role", INVOLVEMENT_ROLES)])
+    added_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "pupil"), True),)
+
+
+class CaseMember(BaseModel):
+    """A staff member added to a case beyond its mentor (a support team member, a teacher)."""
+
+    case = ForeignKeyField(Case, backref="members", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="case_memberships", on_delete="CASCADE")
+    added_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "user"), True),)
+
+
+class CaseStep(BaseModel):
+    """Where a case stands on one step of its protocol."""
+
+    case = ForeignKeyField(Case, backref="steps", on_delete="CASCADE")
+    step_key = CharField(max_length=64)
+    status = CharField(max_length=16, default="open", choices=STEP_STATUSES,
+                       constraints=[check_in("status", STEP_STATUSES)])
+    due_on = DateField(null=True)
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    note = TextField(default="")
+
+    class Meta:
+        indexes = ((("case", "step_key"), True), (("status", "due_on"), False))
+
+
+class Report(BaseModel):
+    """Someone tells the school that bullying (maybe) happens: a report or a neutral signal."""
+
+    reported_on = DateField()
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, backref="reports", null=True, on_delete="SET NULL")
+    reporter_kind = CharField(max_length=16, choices=REPORTER_KINDS,
+                              constraints=[check_in("reporter_kind", REPORTER_KINDS)])
+    reporter_name = CharField(max_length=200, default="")
+    channel = CharField(max_length=16, choices=REPORT_CHANNELS,
+                        constraints=[check_in("channel", REPORT_CHANNELS)])
+    is_signal = BooleanField(default=False)
+    place = CharField(max_length=200, default="")
+    platform = CharField(max_length=100, default="")
+    description = TextField()
+    share_reporter_name = BooleanField(default=False)
+    possibly_criminal = BooleanField(default=False)
+    status = CharField(max_length=8, default="new", choices=REPORT_STATUSES,
+                       constraints=[check_in("status", REPORT_STATUSES)])
+    case = ForeignKeyField(Case, backref="reports", null=True, on_delete="SET NULL")
+    handled_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    handled_at = DateTimeField(null=True)
+    close_reason = TextField(default="")
+
+    class Meta:
+        indexes = ((("status", "created_at"), False),)
+
+    @property
+    def kinds(self):
+        return [row.kind for row in self.kind_rows]
+
+
+class ReportKind(BaseModel):
+    report = ForeignKeyField(Report, backref="kind_rows", on_delete="CASCADE")
+    kind = CharField(max_length=16, choices=BULLYING_KINDS, constraints=[check_in("kind", BULLYING_KINDS)])
+
+    class Meta:
+        indexes = ((("report", "kind"), True),)
+
+
+class ReportPupil(BaseModel):
+    """A pupil named in a report."""
+
+    report = ForeignKeyField(Report, backref="pupil_rows", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="report_rows", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("report", "pupil"), True),)
+
+
+class Conversation(BaseModel):
+    """One conversation held under a template; its checklist is a snapshot in ChecklistEntry."""
+
+    case = ForeignKeyField(Case, backref="conversations", on_delete="CASCADE")
+    step_key = CharField(max_length=64)
+    template_key = CharField(max_length=64)
+    title = CharField(max_length=200)
+    held_by = ForeignKeyField(User, backref="conversations", null=True, on_delete="SET NULL")
+    started_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+    general_notes = TextField(default="")
+    pupil_wishes = TextField(default="")
+    next_appointment_at = DateTimeField(null=True)
+
+
+class ConversationParticipant(BaseModel):
+    conversation = ForeignKeyField(Conversation, backref="participants", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, null=True, backref="+", on_delete="RESTRICT")
+    name = CharField(max_length=200, default="")
+    role = CharField(max_length=32)
+
+
+class ChecklistEntry(BaseModel):
+    """One item of a conversation's checklist, copied from the template when it started."""
+
+    conversation = ForeignKeyField(Conversation, backref="entries", on_delete="CASCADE")
+    position = IntegerField()
+    phase = CharField(max_length=200, default="")
+    text = TextField()
+    hint = TextField(default="")
+    done = BooleanField(default=False)
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    note = TextField(default="")
+    note_version = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("conversation", "position"), True),)
+
+
+class Agreement(BaseModel):
+    """A restoration agreement; a change to a locked one is a new version."""
+
+    case = ForeignKeyField(Case, backref="agreements", on_delete="CASCADE")
+    conversation = ForeignKeyField(Conversation, backref="agreements", null=True, on_delete="SET NULL")
+    version = IntegerField(default=1, constraints=[Check("version >= 1")])
+    status = CharField(max_length=8, default="draft", choices=AGREEMENT_STATUSES,
+                       constraints=[check_in("status", AGREEMENT_STATUSES)])
+    commitments = TextField(default="")  # one commitment per line
+    restorative_act = TextField(default="")
+    support_figures = TextField(default="")
+    coaching = TextField(default="")
+    period_start = DateField(null=True)
+    period_end = DateField(null=True)
+    evaluation_on = DateField(null=True)
+    content_sha256 = CharField(max_length=64, default="")
+    created_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    locked_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("case", "version"), True),)
+        constraints = [Check("period_end IS NULL OR period_start IS NULL OR period_end >= period_start")]
+
+
+class AgreementParty(BaseModel):
+    """Someone who signs an agreement: a pupil, the mentor, a parent; signed on screen or on paper."""
+
+    agreement = ForeignKeyField(Agreement, backref="parties", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, null=True, backref="+", on_delete="RESTRICT")
+    name = CharField(max_length=200)
+    role = CharField(max_length=32)
+    signature_png = BlobField(null=True)
+    signed_at = DateTimeField(null=True)
+    signed_on_paper = BooleanField(default=False)
+
+
+class FollowUp(BaseModel):
+    """A scheduled check that the agreements hold."""
+
+    case = ForeignKeyField(Case, backref="follow_ups", on_delete="CASCADE")
+    agreement = ForeignKeyField(Agreement, backref="follow_ups", null=True, on_delete="SET NULL")
+    due_on = DateField()
+    with_whom = CharField(max_length=200, default="")
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    outcome = CharField(max_length=16, null=True, choices=FOLLOW_UP_OUTCOMES,
+                        constraints=[Check("outcome IS NULL OR outcome IN ('going_well', 'not_kept')")])
+    note = TextField(default="")
+
+    class Meta:
+        indexes = ((("done_at", "due_on"), False),)
+
+
+class Measure(BaseModel):
+    """An escalation measure, phase 1 to 5."""
+
+    case = ForeignKeyField(Case, backref="measures", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="measures", on_delete="RESTRICT")
+    phase = IntegerField(constraints=[Check("phase BETWEEN 1 AND 5")])
+    description = TextField()
+    decided_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    decided_on = DateField()
+    informed = TextField(default="")
+
+
+class ParentContact(BaseModel):
+    case = ForeignKeyField(Case, backref="parent_contacts", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="+", on_delete="RESTRICT")
+    channel = CharField(max_length=16, choices=PARENT_CHANNELS, constraints=[check_in("channel", PARENT_CHANNELS)])
+    contacted_on = DateField()
+    by_user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    summary = TextField(default="")
+    agreed = TextField(default="")
+
+
+class Referral(BaseModel):
+    case = ForeignKeyField(Case, backref="referrals", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="referrals", null=True, on_delete="RESTRICT")
+    target = CharField(max_length=16, choices=REFERRAL_TARGETS, constraints=[check_in("target", REFERRAL_TARGETS)])
+    detail = CharField(max_length=200, default="")  # the training, the service, the police contact
+    referred_on = DateField()
+    by_user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    note = TextField(default="")
+    closed_on = DateField(null=True)
+
+
+class SupportSession(BaseModel):
+    """A support team session: individual guidance, a training, a support group meeting."""
+
+    case = ForeignKeyField(Case, backref="support_sessions", on_delete="CASCADE")
+    referral = ForeignKeyField(Referral, backref="sessions", null=True, on_delete="SET NULL")
+    kind = CharField(max_length=32)
+    held_on = DateField()
+    participants = TextField(default="")
+    notes = TextField(default="")
+    report_back = TextField(default="")
+    recorded_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+
+
+class Evidence(BaseModel):
+    """Online evidence: when, where, who, what it shows, and an optional stored file."""
+
+    case = ForeignKeyField(Case, backref="evidence", on_delete="CASCADE")
+    captured_at = DateTimeField()
+    platform = CharField(max_length=100, default="")
+    url = CharField(max_length=2000, default="")
+    usernames = CharField(max_length=500, default="")
+    description = TextField(default="")
+    collected_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    file_name = CharField(max_length=64, null=True, unique=True)  # random name outside static/
+    original_name = CharField(max_length=255, default="")
+    content_type = CharField(max_length=64, default="")
+    size = IntegerField(default=0)
+    sha256 = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Complaint(BaseModel):
+    """A complaint to the confidential counsellor that bullying is not handled well."""
+
+    received_on = DateField()
+    complainant_kind = CharField(max_length=8, choices=COMPLAINANT_KINDS,
+                                 constraints=[check_in("complainant_kind", COMPLAINANT_KINDS)])
+    complainant_name = CharField(max_length=200, default="")
+    complainant_contact = CharField(max_length=200, default="")
+    pupil = ForeignKeyField(Pupil, backref="complaints", null=True, on_delete="RESTRICT")
+    case = ForeignKeyField(Case, backref="complaints", null=True, on_delete="SET NULL")
+    description = TextField()
+    status = CharField(max_length=16, default="received", choices=COMPLAINT_STATUSES,
+                       constraints=[check_in("status", COMPLAINT_STATUSES)])
+    experts_consulted = TextField(default="")
+    advice = TextField(default="")
+    committee_referred_on = DateField(null=True)
+    counsellor = ForeignKeyField(User, backref="complaints", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class ComplaintNote(BaseModel):
+    """The counsellor's private note on a complaint: no other role ever reads it."""
+
+    complaint = ForeignKeyField(Complaint, backref="notes", on_delete="CASCADE")
+    author = ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+
+class PersonalNote(BaseModel):
+    """A staff member's own work note on a case, readable by them alone."""
+
+    case = ForeignKeyField(Case, backref="personal_notes", on_delete="CASCADE")
+    author = ForeignKeyField(User, backref="personal_notes", on_delete="CASCADE")
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class AuditEvent(BaseModel):
+    """Who did or saw what, when, from where. Append-only: triggers refuse changes.
+
+    No foreign key to User: the log must outlive deleted users, so it keeps a copy of the name.
+    """
+
+    at = DateTimeField(default=utcnow, index=True)
+    user_id = IntegerField(null=True, index=True)
+    username = CharField(max_length=64, default="")
+    action = CharField(max_length=64, index=True)
+    object_type = CharField(max_length=32, default="")
+    object_id = IntegerField(null=True)
+    address = CharField(max_length=64, default="")
+    detail = CharField(max_length=500, default="")
+
+    class Meta:
+        indexes = ((("object_type", "object_id"), False),)
+
+
+MODELS = [
+    SchoolSettings, User, UserRole, UserSession, LoginThrottle, SchoolClass, Pupil, Case,
+    Involvement, CaseMember, CaseStep, Report, ReportKind, ReportPupil, Conversation,
+    ConversationParticipant, ChecklistEntry, Agreement, AgreementParty, FollowUp, Measure,
+    ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote, PersonalNote,
+    AuditEvent,
+]
+
+
+def label(options, value):
+    """The display label of a value in a choices tuple (the value itself when unknown)."""
+    return dict(options).get(value, value)

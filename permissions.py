@@ -1,0 +1,134 @@
+"""Who may see and do what: DESIGN.md's role table, in one place.
+
+Views load a record through a get_<thing>_or_404 helper that refuses with 404 when the user
+may not know the record exists, and 403 when they may see it but not do what they ask.
+Templates ask the same functions (registered as globals) to decide what to show.
+"""
+from flask import abort
+from flask_login import current_user
+
+import audit
+from models import (
+    Case, CaseMember, Complaint, Involvement, Pupil, Referral, Report, SchoolClass,
+)
+
+VIEW, EDIT, MANAGE = "view", "edit", "manage"
+
+
+def _mentor_case_ids(user):
+    """Cases that involve a pupil of a class the user mentors."""
+    return (Involvement.select(Involvement.case)
+            .join(Pupil).join(SchoolClass)
+            .where(SchoolClass.mentor == user))
+
+
+def _support_case_ids(user):
+    """Cases referred to the support team, or where the user was added."""
+    referred = Referral.select(Referral.case).where(Referral.target == "support_team")
+    added = CaseMember.select(CaseMember.case).where(CaseMember.user == user)
+    return referred | added
+
+
+def _counsellor_case_ids():
+    return Complaint.select(Complaint.case).where(Complaint.case.is_null(False))
+
+
+def visible_cases(user):
+    """A query of the cases this user may see (empty for a user without a case role)."""
+    query = Case.select()
+    if user.has_role("coordinator"):
+        return query
+    conditions = []
+    if user.has_role("mentor"):
+        conditions += [Case.mentor == user, Case.id.in_(_mentor_case_ids(user))]
+    if user.has_role("support"):
+        conditions.append(Case.id.in_(_support_case_ids(user)))
+    if user.has_role("counsellor"):
+        conditions.append(Case.id.in_(_counsellor_case_ids()))
+    if not conditions:
+        return query.where(Case.id.is_null())  # matches nothing
+    where = conditions[0]
+    for condition in conditions[1:]:
+        where = where | condition
+    return query.where(where)
+
+
+def case_abilities(user, case):
+    """What the user may do with the case: a subset of {view, edit, manage}."""
+    if not user.is_authenticated:
+        return frozenset()
+    if user.has_role("coordinator"):
+        return frozenset({VIEW, EDIT, MANAGE})
+    abilities = set()
+    if user.has_role("mentor") and (
+            case.mentor_id == user.id
+            or _mentor_case_ids(user).where(Involvement.case == case).exists()):
+        abilities |= {VIEW, EDIT}
+    if user.has_role("support") and (
+            Referral.select().where(Referral.case == case, Referral.target == "support_team").exists()
+            or CaseMember.select().where(CaseMember.case == case, CaseMember.user == user).exists()):
+        abilities |= {VIEW, EDIT}
+    if user.has_role("counsellor") and Complaint.select().where(Complaint.case == case).exists():
+        abilities.add(VIEW)
+    return frozenset(abilities)
+
+
+def may_case(need, case, user=None):
+    """True when the user (default: the current one) may `need` the case."""
+    return need in case_abilities(user or current_user, case)
+
+
+def may_view_report(user, report):
+    """Coordinators see every report; everyone sees the reports they filed."""
+    return user.has_role("coordinator") or report.created_by_id == user.id
+
+
+def visible_reports(user):
+    query = Report.select()
+    if user.has_role("coordinator"):
+        return query
+    return query.where(Report.created_by == user)
+
+
+def may_view_complaint(user, complaint):
+    """Complaints belong to the confidential counsellor alone."""
+    return user.has_role("counsellor")
+
+
+def may_administer(user):
+    return user.is_authenticated and user.is_admin
+
+
+def may_see_cases(user):
+    """Whether the user has a role that works on cases at all (for menus)."""
+    return user.has_role("coordinator", "mentor", "support", "counsellor")
+
+
+def refuse(status, obj=None, object_type=None):
+    """Log the refusal and abort: 404 hides that a record exists, 403 does not."""
+    audit.record("access.denied", obj, detail="HTTP %d" % status, object_type=object_type)
+    abort(status)
+
+
+def get_case_or_404(case_id, need=VIEW):
+    """Load a case the current user may `need`; log the read; else 404 (or 403 if visible)."""
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None:
+        abort(404)
+    abilities = case_abilities(current_user, case)
+    if VIEW not in abilities:
+        refuse(404, case)
+    if need not in abilities:
+        refuse(403, case)
+    return case
+
+
+def require_admin():
+    """Refuse with 403 unless the current user is an administrator."""
+    if not may_administer(current_user):
+        refuse(403, object_type="admin")
+
+
+def template_globals():
+    """The functions templates use to decide what to show."""
+    return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases}

@@ -1,0 +1,120 @@
+"""Sessions on the server, login throttling and the security headers every response carries."""
+import datetime
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+
+from models import LoginThrottle, User, UserSession, db, utcnow
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+])
+
+# Writing last_seen on every request would make every page view a write; once a minute
+# is precise enough for a 30-minute idle limit.
+LAST_SEEN_GRANULARITY = datetime.timedelta(seconds=60)
+
+
+def init_app(app, login_manager):
+    """Wire Flask-Login to server-side sessions and add the headers to every response."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Log in om verder te gaan.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # the server-side session is the protection
+    login_manager.user_loader(load_user_from_session)
+    app.after_request(set_security_headers)
+
+
+def client_address():
+    """The address the request came from (ProxyFix makes this the real client behind a proxy)."""
+    return (request.remote_addr or "")[:64]
+
+
+def load_user_from_session(token):
+    """Find the user of a live server-side session, or None when it ended or expired."""
+    row = (UserSession.select(UserSession, User).join(User)
+           .where(UserSession.token_hash == UserSession.hash_token(token)).first())
+    if row is None or not row.user.is_active:
+        return None
+    now = utcnow()
+    idle = datetime.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    longest = datetime.timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    if now - row.last_seen_at > idle or now - row.created_at > longest:
+        with db.atomic():
+            UserSession.delete().where(UserSession.id == row.id).execute()
+        return None
+    if now - row.last_seen_at > LAST_SEEN_GRANULARITY:
+        with db.atomic():
+            UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
+    user = row.user
+    user.session_token = token
+    user.session_id = row.id
+    return user
+
+
+def set_security_headers(response):
+    """Headers that every response carries; pages with pupil data are never cached."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+    if request.headers.get("HX-Request"):
+        response.vary.add("HX-Request")
+    return response
+
+
+def _throttle_keys(username, address):
+    return [("account:" + (username or "").strip().lower()[:150],
+             current_app.config["LOGIN_MAX_FAILURES_ACCOUNT"]),
+            ("address:" + address, current_app.config["LOGIN_MAX_FAILURES_ADDRESS"])]
+
+
+def login_wait_seconds(username, address):
+    """Seconds before this account or address may try again; 0 when a try is allowed now."""
+    keys = [key for key, _ in _throttle_keys(username, address)]
+    now = utcnow()
+    waits = [int((row.locked_until - now).total_seconds()) + 1
+             for row in LoginThrottle.select().where(LoginThrottle.key.in_(keys))
+             if row.locked_until and row.locked_until > now]
+    return max(waits, default=0)
+
+
+def lock_duration(failures, allowed):
+    """After `allowed` failures each further one doubles the wait: 1, 2, 4, 8, then 15 minutes."""
+    if failures < allowed:
+        return None
+    return datetime.timedelta(minutes=min(2 ** (failures - allowed), 15))
+
+
+def record_login_failure(username, address):
+    """Count a failed login for the account and for the address."""
+    now = utcnow()
+    with db.atomic():
+        for key, allowed in _throttle_keys(username, address):
+            row, _ = LoginThrottle.get_or_create(key=key)
+            # A quiet hour forgives earlier mistakes, so no one stays locked out for good.
+            failures = 1 if now - row.updated_at > datetime.timedelta(hours=1) and row.failures else row.failures + 1
+            duration = lock_duration(failures, allowed)
+            LoginThrottle.update(
+                failures=failures, updated_at=now,
+                locked_until=now + duration if duration else None,
+            ).where(LoginThrottle.id == row.id).execute()
+
+
+def record_login_success(username):
+    """A correct password clears the account's counter (not the address's)."""
+    with db.atomic():
+        LoginThrottle.delete().where(
+            LoginThrottle.key == "account:" + (username or "").strip().lower()[:150]).execute()

@@ -1,0 +1,137 @@
+"""Fixtures: an app on a real SQLite file (migrated, with the demo school), clients, factories."""
+import datetime
+import itertools
+import os
+import re
+import shutil
+
+import pytest
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+from app import create_app  # noqa: E402
+import demo  # noqa: E402
+import models  # noqa: E402
+
+PASSWORD = demo.DEMO_PASSWORD
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """A database file, migrated and filled with the demo school once per test session."""
+    path = tmp_path_factory.mktemp("template") / "herstel.db"
+    app = create_app({"TESTING": True, "DATABASE": str(path)})
+    with app.app_context():
+        demo.load()
+    models.db.close()
+    return path
+
+
+@pytest.fixture
+def app(tmp_path, demo_database):
+    """A fresh app on its own copy of the demo database."""
+    path = tmp_path / "herstel.db"
+    shutil.copy(demo_database, path)
+    app = create_app({"TESTING": True, "DATABASE": str(path)})
+    yield app
+    models.db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path="/login"):
+    """The CSRF token of the client's session, read from a rendered page like a browser would."""
+    response = client.get(path)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, "no CSRF token on %s" % path
+    return match.group(1)
+
+
+class AuthActions:
+    """Log in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username="mentor", password=PASSWORD, address=None):
+        token = csrf_token(self._client)
+        environ = {"REMOTE_ADDR": address} if address else {}
+        return self._client.post("/login", data={"username": username, "password": password,
+                                                 "csrf_token": token}, environ_base=environ)
+
+    def logout(self):
+        token = csrf_token(self._client, "/account/")
+        return self._client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(app):
+    """Return a logged-in test client for a demo username (or None for anonymous)."""
+    def make(username):
+        client = app.test_client()
+        if username:
+            response = AuthActions(client).login(username)
+            assert response.status_code == 302, "login as %s failed" % username
+        return client
+    return make
+
+
+class Factory:
+    """Make records in one line: factory.case(mentor=..., victim=pupil, bully=other)."""
+
+    _numbers = itertools.count(1)
+
+    def user(self, username=None, roles=("staff",), is_admin=False, password=PASSWORD, active=True):
+        username = username or "user%d" % next(self._numbers)
+        with models.db.atomic():
+            user = models.User(username=username, full_name=username.title(), is_admin=is_admin,
+                               is_active=active)
+            user.set_password(password)
+            user.save()
+            user.set_roles(roles)
+        return user
+
+    def school_class(self, name=None, mentor=None, year_level=1):
+        return models.SchoolClass.create(name=name or "T%d" % next(self._numbers), mentor=mentor,
+                                         year_level=year_level)
+
+    def pupil(self, school_class=None, first_name="Pien", last_name=None, infix=""):
+        number = next(self._numbers)
+        return models.Pupil.create(student_number="T%06d" % number, first_name=first_name, infix=infix,
+                                   last_name=last_name or "Test%d" % number, school_class=school_class)
+
+    def case(self, mentor=None, status="open", protocol="vo-nl", **roles):
+        """A case with pupils by role: factory.case(victim=p1, bully=p2)."""
+        with models.db.atomic():
+            case = models.Case.create(reference="T-%05d" % next(self._numbers), protocol_key=protocol,
+                                      mentor=mentor, status=status)
+            for role, pupil in roles.items():
+                models.Involvement.create(case=case, pupil=pupil, role=role)
+        return case
+
+
+@pytest.fixture
+def factory(app):
+    return Factory()
+
+
+def demo_user(username):
+    return models.User.by_username(username)
+
+
+def demo_case(reference_suffix):
+    """A demo case by the end of its reference: '0001' is the 2B exclusion case."""
+    return models.Case.get(models.Case.reference.endswith(reference_suffix))
+
+
+def utc(*args):
+    return datetime.datetime(*args)

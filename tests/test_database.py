@@ -1,0 +1,78 @@
+"""The database keeps data: pragmas, write locks, schema from migrations, append-only audit log."""
+import sqlite3
+
+import peewee
+import pytest
+from playhouse.schema_diff import diff_models
+
+import models
+
+
+def test_pragmas_are_set_on_a_live_connection(app):
+    db = models.db
+    db.connect(reuse_if_open=True)
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_transactions_take_the_write_lock_at_begin(app):
+    """BEGIN IMMEDIATE: a second writer is refused at once while a transaction is open,
+    even before the first one has written anything."""
+    other = sqlite3.connect(app.config["DATABASE"], timeout=0, isolation_level=None)
+    with models.db.atomic():
+        models.User.select().count()  # a read only
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # free again after commit
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_migrations_build_exactly_the_schema_of_the_models(app):
+    diff = diff_models(models.db.obj, models.MODELS)
+    assert not diff, str(diff)
+
+
+def test_check_constraints_refuse_unknown_choices(app, factory):
+    user = factory.user()
+    with pytest.raises(peewee.IntegrityError):
+        with models.db.atomic():
+            models.UserRole.create(user=user, role="headmaster")
+    with pytest.raises(peewee.IntegrityError):
+        with models.db.atomic():
+            models.Involvement.create(case=factory.case(), pupil=factory.pupil(), role="villain")
+
+
+def test_foreign_keys_are_enforced(app):
+    with pytest.raises(peewee.IntegrityError):
+        with models.db.atomic():
+            models.Involvement.create(case=999999, pupil=999999, role="victim")
+
+
+def test_audit_log_cannot_be_changed_or_deleted(app):
+    event = models.AuditEvent.create(action="test.event", detail="original")
+    with pytest.raises(peewee.DatabaseError, match="append-only"):
+        with models.db.atomic():
+            models.AuditEvent.update(detail="rewritten").where(models.AuditEvent.id == event.id).execute()
+    with pytest.raises(peewee.DatabaseError, match="append-only"):
+        with models.db.atomic():
+            models.AuditEvent.delete().where(models.AuditEvent.id == event.id).execute()
+    assert models.AuditEvent.get_by_id(event.id).detail == "original"
+
+
+def test_audit_log_outlives_a_deleted_user(app, factory):
+    user = factory.user("leaver")
+    models.AuditEvent.create(action="login.success", user_id=user.id, username=user.username)
+    user.delete_instance(recursive=True)
+    assert models.AuditEvent.select().where(models.AuditEvent.username == "leaver").count() == 1
+
+
+def test_pupils_are_listed_in_dutch_name_order(app, factory):
+    school_class = factory.school_class()
+    for first, infix, last in [("Daan", "van den", "Berg"), ("Anna", "", "Berg"), ("Kim", "de", "Aalst")]:
+        factory.pupil(school_class, first, last, infix)
+    names = [p.sort_name for p in models.Pupil.select().where(models.Pupil.school_class == school_class)
+             .order_by(*models.Pupil.dutch_order())]
+    assert names == ["Aalst, Kim de", "Berg, Anna", "Berg, Daan van den"]

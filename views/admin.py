@@ -1,0 +1,105 @@
+"""User administration: create, edit, deactivate users and set their roles."""
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+from forms.admin import UserForm
+from forms.common import ActionForm
+from models import User, UserRole, UserSession, db, fn
+from permissions import refuse, require_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    """Every page here is for administrators only."""
+    require_admin()
+
+
+def get_user_or_404(user_id):
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        refuse(404, object_type="user")
+    return user
+
+
+def _save_user(form, user):
+    """Copy the form into the user and save it with its roles, in one transaction."""
+    user.username = form.username.data.strip()
+    user.full_name = form.full_name.data.strip()
+    user.email = (form.email.data or "").strip().lower() or None
+    user.is_admin = form.is_admin.data
+    user.language = form.language.data
+    if form.password.data:
+        user.set_password(form.password.data)
+    with db.atomic():
+        user.save()
+        user.set_roles(form.roles.data)
+        if form.password.data:
+            UserSession.end_all(user)
+        audit.record("user.save", user, detail="rollen: %s" % ", ".join(sorted(form.roles.data)))
+
+
+@bp.route("/gebruikers")
+def users():
+    """All users, active first, by name."""
+    rows = list(User.select().order_by(User.is_active.desc(), fn.lower(User.full_name)))
+    roles = {}
+    for row in UserRole.select():
+        roles.setdefault(row.user_id, []).append(row.role)
+    return render_template("admin/users.html", users=rows, roles=roles, action_form=ActionForm())
+
+
+@bp.route("/gebruikers/nieuw", methods=["GET", "POST"])
+def new_user():
+    """Create a user."""
+    form = UserForm()
+    if form.validate_on_submit():
+        user = User(password_hash="")
+        _save_user(form, user)
+        flash(_("Gebruiker %(name)s is aangemaakt.", name=user.full_name), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), 400 if form.is_submitted() else 200
+
+
+@bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    """Edit a user; an empty password field keeps the password."""
+    user = get_user_or_404(user_id)
+    form = UserForm(obj=user, user=user)
+    if not form.is_submitted():
+        form.roles.data = sorted(user.roles)
+    if form.validate_on_submit():
+        if user.id == current_user.id and not form.is_admin.data:
+            form.is_admin.errors.append(_("Je kunt je eigen beheerdersrecht niet afnemen."))
+        else:
+            _save_user(form, user)
+            flash(_("Gebruiker %(name)s is bijgewerkt.", name=user.full_name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), 400 if form.is_submitted() else 200
+
+
+@bp.route("/gebruikers/<int:user_id>/actief", methods=["POST"])
+def toggle_active(user_id):
+    """Deactivate a user (ending their sessions) or activate them again."""
+    user = get_user_or_404(user_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("admin.users"))
+    if user.id == current_user.id:
+        flash(_("Je kunt jezelf niet deactiveren."), "error")
+    else:
+        with db.atomic():
+            user.is_active = not user.is_active
+            user.save()
+            if not user.is_active:
+                UserSession.end_all(user)
+            audit.record("user.activate" if user.is_active else "user.deactivate", user)
+    if current_app.htmx:
+        return render_template("admin/_user_row.html", user=user, roles={user.id: sorted(user.roles)},
+                               action_form=form)
+    return redirect(url_for("admin.users"))
+

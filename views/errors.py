@@ -1,0 +1,40 @@
+"""Error pages in the user's language; htmx requests get a short fragment instead of a page."""
+from flask import Blueprint, current_app, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+bp = Blueprint("errors", __name__)
+
+MESSAGES = {
+    400: lambda: _("Dit verzoek kon niet worden verwerkt. Controleer wat je invulde en probeer het opnieuw."),
+    403: lambda: _("Je hebt geen toegang tot deze pagina."),
+    404: lambda: _("Deze pagina bestaat niet, of je hebt er geen toegang toe."),
+    405: lambda: _("Deze handeling is hier niet mogelijk."),
+    413: lambda: _("Wat je verstuurde is te groot."),
+    429: lambda: _("Te veel verzoeken. Wacht even en probeer het opnieuw."),
+    500: lambda: _("Er ging iets mis aan onze kant. Wat je had opgeslagen is bewaard; probeer het opnieuw."),
+}
+
+
+def render_error(status, message=None):
+    message = message or MESSAGES.get(status, MESSAGES[500])()
+    template = "partials/_error.html" if current_app.htmx else "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error):
+    """A missing or stale CSRF token: say so, and let the user reload the form."""
+    return render_error(400, _("Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het nog eens."))
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+@bp.app_errorhandler(413)
+@bp.app_errorhandler(429)
+@bp.app_errorhandler(500)
+def http_error(error):
+    """Every other HTTP error, as a page in the house style."""
+    return render_error(getattr(error, "code", 500) or 500)

@@ -1,0 +1,31 @@
+"""Each user's home page: what their roles give them to do."""
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+import audit
+from models import Case, Complaint, Report, db
+from permissions import visible_cases, visible_reports
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The home page, with a section per role of the user."""
+    open_cases = (visible_cases(current_user).where(Case.status == "open")
+                  .order_by(Case.opened_at.desc()).limit(10))
+    my_reports = (visible_reports(current_user).where(Report.created_by == current_user)
+                  .order_by(Report.created_at.desc()).limit(10))
+    new_reports = (Report.select().where(Report.status == "new").count()
+                   if current_user.has_role("coordinator") else 0)
+    complaints = (Complaint.select().where(Complaint.status != "closed")
+                  .order_by(Complaint.received_on.desc())
+                  if current_user.has_role("counsellor") else [])
+    open_cases = list(open_cases)
+    if open_cases:
+        with db.atomic():
+            audit.record("case.list", detail="startpagina: %d dossiers" % len(open_cases),
+                         object_type="case")
+    return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
+                           new_reports=new_reports, complaints=list(complaints))
