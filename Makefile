@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test demo-reset install install-dev translations chromium clean
+.PHONY: run test demo-reset install install-dev translations chromium clean messages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,9 @@ test: install-dev chromium
 
 clean:
 	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
+
+## messages: collect the interface texts into the English catalog (then translate the new ones)
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
+	  app.py models.py security.py permissions.py audit.py views forms templates
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.common import select_choices
@@ -30,11 +30,11 @@ class UserForm(FlaskForm):
     """Create or edit a user; the password is required only for a new user."""
 
     username = StringField(_l("Gebruikersnaam"), validators=[
-        DataRequired(_l("Vul een gebruikersnaam in.")), Length(max=64, message=_l("Hoogstens 64 tekens.")),
+        InputRequired(_l("Vul een gebruikersnaam in.")), Length(max=64, message=_l("Hoogstens 64 tekens.")),
         Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Alleen letters, cijfers, punt, streepje en liggend streepje."))],
         render_kw={"autocapitalize": "none", "spellcheck": "false"})
     full_name = StringField(_l("Volledige naam"), validators=[
-        DataRequired(_l("Vul de naam in.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
+        InputRequired(_l("Vul de naam in.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
     email = EmailField(_l("E-mailadres"), validators=[
         Optional(), Email(_l("Dit is geen geldig e-mailadres.")), Length(max=254)])
     roles = CheckboxListField(_l("Rollen"), choices=select_choices(ROLES))

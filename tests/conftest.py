@@ -2,6 +2,7 @@
 import datetime
 import itertools
 import os
+import pathlib
 import re
 import shutil
 
@@ -13,8 +14,21 @@ from app import create_app  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 PASSWORD = demo.DEMO_PASSWORD
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the catalogs as `make` does, so a plain `pytest` sees the current texts."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    for po_path in pathlib.Path(ROOT, "translations").glob("*/LC_MESSAGES/messages.po"):
+        with open(po_path, "rb") as po_file:
+            catalog = read_po(po_file)
+        with open(po_path.with_suffix(".mo"), "wb") as mo_file:
+            write_mo(mo_file, catalog)
 
 
 @pytest.fixture(scope="session")
@@ -75,12 +89,19 @@ def auth(client):
 
 @pytest.fixture
 def login_as(app):
-    """Return a logged-in test client for a demo username (or None for anonymous)."""
+    """A test client with a live server-side session for a username (None: anonymous).
+
+    It opens the session directly instead of through the login form, which has tests of
+    its own, so that tests walking many routes do not pay for a password hash each time.
+    """
     def make(username):
         client = app.test_client()
         if username:
-            response = AuthActions(client).login(username)
-            assert response.status_code == 302, "login as %s failed" % username
+            user = models.User.by_username(username)
+            token = models.UserSession.start(user)
+            with client.session_transaction() as session:
+                session["_user_id"] = token
+                session["_fresh"] = True
         return client
     return make
 
@@ -135,3 +156,6 @@ def demo_case(reference_suffix):
 
 def utc(*args):
     return datetime.datetime(*args)
+
+
+from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)

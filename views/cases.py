@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 import audit
 from models import Case, CaseStep, Report, db
-from permissions import get_case_or_404, visible_cases
+from permissions import get_case_or_404, may_see_cases, refuse, visible_cases
 
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
 
@@ -15,6 +15,8 @@ PAGE_SIZE = 25
 @login_required
 def index():
     """The cases the user may see, newest first, a page at a time."""
+    if not may_see_cases(current_user):
+        refuse(403, object_type="case")
     page = max(request.args.get("pagina", 1, type=int), 1)
     status = request.args.get("status", "open")
     query = visible_cases(current_user)

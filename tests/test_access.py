@@ -1,0 +1,113 @@
+"""The access matrix: every route, every role, from one table.
+
+A new route that is not in ROUTES fails test_every_route_is_in_the_table, so no page can be
+added without deciding who may reach it. Denied records answer 404 where their existence is
+a secret (cases) and 403 where it is not (admin pages).
+"""
+import pytest
+
+import models
+from conftest import csrf_token, demo_case, demo_user
+
+ROLES = [None, "staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "admin"]
+LOGGED_IN = [role for role in ROLES if role]
+CASE_ROLES = ["mentor", "mentor2", "coordinator", "support", "counsellor"]
+
+
+def expect(default, anonymous=302, **overrides):
+    """Expected status per role: `default` for logged-in users unless overridden."""
+    table = {role: default for role in LOGGED_IN}
+    table[None] = anonymous
+    table.update(overrides)
+    return table
+
+
+def case_path(suffix):
+    return lambda: "/dossiers/%d" % demo_case(suffix).id
+
+
+def user_path(template, username="staff"):
+    return lambda: template % demo_user(username).id
+
+
+# (endpoint, method, path, expected status per role)
+ROUTES = [
+    ("system.health", "GET", "/health", expect(200, anonymous=200)),
+    ("auth.login", "GET", "/login", expect(302, anonymous=200)),
+    ("auth.login", "POST", "/login", expect(302, anonymous=400)),
+    ("auth.logout", "POST", "/logout", expect(302)),
+    ("auth.language", "POST", "/taal", expect(302, anonymous=302)),
+    ("home.index", "GET", "/", expect(200)),
+    ("account.index", "GET", "/account/", expect(200)),
+    ("account.change_password", "POST", "/account/wachtwoord", expect(400)),
+    ("account.end_sessions", "POST", "/account/sessies/beeindigen", expect(302)),
+    ("admin.users", "GET", "/beheer/gebruikers", expect(403, admin=200)),
+    ("admin.new_user", "GET", "/beheer/gebruikers/nieuw", expect(403, admin=200)),
+    ("admin.new_user", "POST", "/beheer/gebruikers/nieuw", expect(403, admin=400)),
+    ("admin.edit_user", "GET", user_path("/beheer/gebruikers/%d"), expect(403, admin=200)),
+    ("admin.edit_user", "POST", user_path("/beheer/gebruikers/%d"), expect(403, admin=400)),
+    ("admin.edit_user", "GET", "/beheer/gebruikers/999999", expect(403, admin=404)),
+    ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
+    ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES})),
+    # 2B exclusion case: mentor's class, referred to the support team, linked to a complaint.
+    ("cases.detail", "GET", case_path("0001"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+    # 1A online case: mentor's class, not referred, no complaint.
+    ("cases.detail", "GET", case_path("0002"), expect(404, mentor=200, coordinator=200)),
+    # 3C case of mentor2.
+    ("cases.detail", "GET", case_path("0003"), expect(404, mentor2=200, coordinator=200)),
+    ("cases.detail", "GET", "/dossiers/999999", expect(404)),
+]
+
+
+def test_every_route_is_in_the_table(app):
+    covered = {(endpoint, method) for endpoint, method, _, _ in ROUTES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in covered:
+                missing.append("%s %s (%s)" % (method, rule.rule, rule.endpoint))
+    assert not missing, "routes without a row in the access matrix: %s" % ", ".join(missing)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonymous")
+@pytest.mark.parametrize("endpoint,method,path,expected", ROUTES,
+                         ids=["%s %s %d" % (r[1], r[0], i) for i, r in enumerate(ROUTES)])
+def test_access_matrix(login_as, role, endpoint, method, path, expected):
+    client = login_as(role)
+    url = path() if callable(path) else path
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token = csrf_token(client, "/account/" if role else "/login")
+        response = client.post(url, data={"csrf_token": token})
+    assert response.status_code == expected[role], "%s %s as %s" % (method, url, role or "anonymous")
+    if response.status_code == 302 and role is None and endpoint not in ("auth.language", "auth.login"):
+        assert response.headers["Location"].startswith("/login")
+
+
+def test_refusals_are_in_the_audit_log(login_as):
+    client = login_as("mentor2")
+    case = demo_case("0001")
+    assert client.get("/dossiers/%d" % case.id).status_code == 404
+    event = models.AuditEvent.select().where(models.AuditEvent.action == "access.denied").get()
+    assert (event.username, event.object_type, event.object_id) == ("mentor2", "case", case.id)
+
+
+def test_reading_a_case_is_in_the_audit_log(login_as):
+    client = login_as("coordinator")
+    case = demo_case("0003")
+    client.get("/dossiers/%d" % case.id)
+    event = models.AuditEvent.select().where(models.AuditEvent.action == "case.view").get()
+    assert (event.username, event.object_id) == ("coordinator", case.id)
+
+
+def test_case_lists_show_only_visible_cases(login_as):
+    mentor2_list = login_as("mentor2").get("/dossiers/?status=all").get_data(as_text=True)
+    assert demo_case("0003").reference in mentor2_list
+    assert demo_case("0001").reference not in mentor2_list
+    support_list = login_as("support").get("/dossiers/?status=all").get_data(as_text=True)
+    assert demo_case("0001").reference in support_list
+    assert demo_case("0002").reference not in support_list

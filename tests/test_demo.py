@@ -1,0 +1,49 @@
+"""The demo school: every role has something to see, and `make run` never wipes data."""
+from app import create_app, demo_command
+import demo
+import models
+from conftest import demo_user
+
+
+def test_demo_has_one_user_per_role_with_the_demo_password(app):
+    for username, _, roles, is_admin in demo.DEMO_USERS:
+        user = demo_user(username)
+        assert user.roles == set(roles) and user.is_admin == is_admin
+        assert user.check_password(demo.DEMO_PASSWORD)
+
+
+def test_demo_covers_what_every_role_needs(app):
+    mentors = {c.mentor.username for c in models.SchoolClass.select()}
+    assert mentors == {"mentor", "mentor2"}
+    open_cases = models.Case.select().where(models.Case.status == "open")
+    assert open_cases.count() >= 3 and open_cases.where(models.Case.online == True).exists()  # noqa: E712
+    assert models.Case.select().where(models.Case.status == "closed").exists()
+    assert models.Complaint.select().where(models.Complaint.case.is_null(False)).exists()
+    assert models.Referral.select().where(models.Referral.target == "support_team").exists()
+    assert models.Report.select().where(models.Report.created_by == demo_user("staff")).exists()
+
+
+def test_running_the_demo_command_again_keeps_the_data(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "run.db")})
+    runner = app.test_cli_runner()
+    first = runner.invoke(demo_command)
+    assert "Demodata geladen." in first.output and "herstel-demo-2026" in first.output
+    extra = models.User(username="realteacher", full_name="Echte Docent", password_hash="x")
+    extra.save()
+    second = runner.invoke(demo_command)
+    assert "niet opnieuw geladen" in second.output
+    assert models.User.by_username("realteacher") is not None
+    assert models.User.select().count() == len(demo.DEMO_USERS) + 1
+
+
+def test_demo_reset_recreates_the_database(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "reset.db")})
+    runner = app.test_cli_runner()
+    runner.invoke(demo_command)
+    models.User(username="realteacher", full_name="Echte Docent", password_hash="x").save()
+    models.AuditEvent.create(action="test.event")
+    result = runner.invoke(demo_command, ["--reset"])
+    assert result.exit_code == 0, result.output
+    assert models.User.by_username("realteacher") is None
+    assert models.User.select().count() == len(demo.DEMO_USERS)
+    assert models.AuditEvent.select().count() == 0
