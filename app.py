@@ -2,7 +2,7 @@
 import os
 
 import click
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -91,8 +91,11 @@ def migrate_database():
 @click.command("migrate")
 def migrate_command():
     """Apply pending database migrations."""
-    applied = migrate_database()
-    click.echo("Migraties toegepast: %s" % (", ".join(applied) or "geen"))
+    migrate_database()
+    runner = Runner(models.db.obj, MIGRATIONS)
+    for migration in runner.status():
+        click.echo("%s %s" % ("[x]" if migration.applied else "[ ]", migration.name))
+    click.echo("De database is bij.")
 
 
 @click.command("create-admin")

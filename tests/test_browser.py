@@ -42,3 +42,17 @@ def test_keyboard_user_can_log_in_with_visible_focus(page, live_server):
     page.keyboard.press("Enter")
     page.wait_for_url(live_server + "/")
     assert page.get_by_role("heading", name="Goedendag, Fatima El Amrani").is_visible()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1180, "height": 820}, {"width": 390, "height": 844}],
+                         ids=["tablet-landscape", "phone"])
+def test_pages_fit_landscape_tablets_and_phones(browser, live_server, viewport, tmp_path):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    log_in(page, live_server, "coordinator", PASSWORD)
+    page.wait_for_url(live_server + "/")
+    for path in ["/", "/dossiers/", "/account/"]:
+        page.goto(live_server + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], path
+    page.screenshot(path=str(tmp_path / ("home-%dx%d.png" % (viewport["width"], viewport["height"]))))
+    context.close()

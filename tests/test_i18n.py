@@ -22,6 +22,8 @@ def test_every_interface_text_has_an_english_translation(tmp_path):
                     "views", "forms", "templates"], cwd=ROOT, check=True)
     with open(pot, "rb") as handle:
         source_ids = {message.id for message in read_po(handle) if message.id}
+    # Both kinds of source must be in it: a form label and a template text.
+    assert {"Gebruikersnaam", "Naar de inhoud"} <= source_ids
     catalog = english_catalog()
     missing = sorted(str(i) for i in source_ids if not (catalog.get(i) and catalog.get(i).string))
     assert not missing, "run `make messages` and translate: %s" % missing
