@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 import models
 import permissions
+import protocols
 import security
 
 login_manager = LoginManager()
@@ -40,6 +41,9 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    # A malformed protocol stops the start with a message naming the file and the problem.
+    app.extensions["protocols"] = protocols.load_all(app.config["PROTOCOL_DIR"])
 
     models.db.initialize(models.open_database(app.config["DATABASE"]))
     migrate_database()

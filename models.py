@@ -2,6 +2,7 @@
 import datetime
 import hashlib
 import secrets
+import zoneinfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -34,9 +35,22 @@ def open_database(url_or_path):
     return SqliteDatabase(url_or_path, pragmas=SQLITE_PRAGMAS, timeout=10, lock_type="IMMEDIATE")
 
 
+SCHOOL_TIMEZONE = zoneinfo.ZoneInfo("Europe/Amsterdam")  # also right for Flanders
+
+
 def utcnow():
     """The current time in UTC, naive, as stored in the database."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def local_date(moment):
+    """The school's calendar day of a stored (UTC) moment."""
+    return moment.replace(tzinfo=datetime.timezone.utc).astimezone(SCHOOL_TIMEZONE).date()
+
+
+def today():
+    """Today in the school's time zone: the day deadlines are counted against."""
+    return datetime.datetime.now(SCHOOL_TIMEZONE).date()
 
 
 def choices(*pairs):
@@ -360,10 +374,17 @@ class CaseMember(BaseModel):
 
 
 class CaseStep(BaseModel):
-    """Where a case stands on one step of its protocol."""
+    """Where a case stands on one step of its protocol.
+
+    Owner and position are copied from the protocol so that "what is due, for whom" is one
+    query; workflow.sync_steps keeps them and the due date up to date.
+    """
 
     case = ForeignKeyField(Case, backref="steps", on_delete="CASCADE")
     step_key = CharField(max_length=64)
+    position = IntegerField(default=0)
+    owner = CharField(max_length=16, default="mentor", constraints=[
+        Check("owner IN ('mentor', 'coordinator', 'support', 'counsellor')")])
     status = CharField(max_length=16, default="open", choices=STEP_STATUSES,
                        constraints=[check_in("status", STEP_STATUSES)])
     due_on = DateField(null=True)
@@ -373,6 +394,23 @@ class CaseStep(BaseModel):
 
     class Meta:
         indexes = ((("case", "step_key"), True), (("status", "due_on"), False))
+
+
+class CaseEvent(BaseModel):
+    """A line on the case's timeline: opened, step done, approach chosen, closed, reopened, ..."""
+
+    case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    kind = CharField(max_length=32)
+    text = TextField(default="")
+
+    class Meta:
+        indexes = ((("case", "at"), False),)
+
+    @classmethod
+    def add(cls, case, kind, text="", user=None, at=None):
+        return cls.create(case=case, kind=kind, text=text, user=user, at=at or utcnow())
 
 
 class Report(BaseModel):
@@ -644,7 +682,7 @@ class AuditEvent(BaseModel):
 
 MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, SchoolClass, Pupil, Case,
-    Involvement, CaseMember, CaseStep, Report, ReportKind, ReportPupil, Conversation,
+    Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
     ConversationParticipant, ChecklistEntry, Agreement, AgreementParty, FollowUp, Measure,
     ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote, PersonalNote,
     AuditEvent,

@@ -48,7 +48,8 @@ def app(tmp_path, demo_database):
     path = tmp_path / "herstel.db"
     shutil.copy(demo_database, path)
     app = create_app({"TESTING": True, "DATABASE": str(path)})
-    yield app
+    with app.app_context():  # so tests can call the workflow and protocols directly
+        yield app
     models.db.close()
 
 

@@ -1,0 +1,300 @@
+"""Protocols are data: one YAML file each in protocols/, validated when the app starts.
+
+A file that does not follow the schema is refused with a message that names the file, the
+place in it and what is wrong, so a school that edits a protocol learns exactly what to fix.
+"""
+import dataclasses
+import os
+import re
+
+import yaml
+
+PROTOCOL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocols")
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+OWNERS = ("mentor", "coordinator", "support", "counsellor")
+PARTICIPANTS = ("victim", "bully", "follower", "helper", "bystander", "parents", "staff", "support_group")
+CONDITIONS = {
+    "approach": ("confrontational", "non_confrontational"),
+    "criminal": (True,),
+    "online": (True,),
+}
+REGIONS = ("nl", "vl")
+
+
+class ProtocolError(Exception):
+    """A protocol file that cannot be used; the message names the file and the problem."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    text: str
+    hint: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    title: str
+    items: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Template:
+    key: str
+    title: str
+    purpose: str
+    participants: tuple
+    phases: tuple
+
+    def item_count(self):
+        return sum(len(phase.items) for phase in self.phases)
+
+
+@dataclasses.dataclass(frozen=True)
+class Deadline:
+    days: int
+    after: str  # "report" or the key of an earlier step
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    owner: str
+    deadline: Deadline
+    description: str
+    condition: tuple = ()  # ((name, value),) or empty: always applies
+    tasks: tuple = ()
+    templates: tuple = ()
+
+    def applies_to(self, approach=None, criminal=False, online=False):
+        """Whether this step belongs to a case with these properties."""
+        facts = {"approach": approach, "criminal": bool(criminal), "online": bool(online)}
+        return all(facts[name] == value for name, value in self.condition)
+
+
+@dataclasses.dataclass(frozen=True)
+class FollowUpRule:
+    days: int = 0
+    weeks: int = 0
+    months: int = 0
+    every_months: int = 0
+    until_months: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class EscalationPhase:
+    phase: int
+    title: str
+    description: str
+    decided_by: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    key: str
+    name: str
+    region: str
+    description: str
+    follow_up_schedule: tuple
+    escalation_phases: tuple
+    steps: tuple
+
+    def step(self, key):
+        return next((step for step in self.steps if step.key == key), None)
+
+    def template(self, key):
+        return next((template for step in self.steps for template in step.templates
+                     if template.key == key), None)
+
+
+class _Reader:
+    """Reads one file's YAML into the dataclasses, raising ProtocolError at the first problem."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def fail(self, where, problem):
+        raise ProtocolError("%s: %s: %s" % (os.path.basename(self.path), where, problem))
+
+    def mapping(self, value, where, required, optional=()):
+        if not isinstance(value, dict):
+            self.fail(where, "hier hoort een lijst van sleutels met waarden (mapping)")
+        missing = [key for key in required if key not in value]
+        if missing:
+            self.fail(where, "ontbreekt: %s" % ", ".join(missing))
+        unknown = sorted(set(value) - set(required) - set(optional))
+        if unknown:
+            self.fail(where, "onbekende sleutel: %s" % ", ".join(map(str, unknown)))
+        return value
+
+    def text(self, value, where, allow_empty=False, max_length=2000):
+        if not isinstance(value, str):
+            self.fail(where, "hier hoort tekst")
+        value = value.strip()
+        if not value and not allow_empty:
+            self.fail(where, "mag niet leeg zijn")
+        if len(value) > max_length:
+            self.fail(where, "te lang (hoogstens %d tekens)" % max_length)
+        return value
+
+    def key(self, value, where):
+        if not isinstance(value, str) or not KEY.match(value):
+            self.fail(where, "een sleutel bestaat uit kleine letters, cijfers en streepjes")
+        return value
+
+    def number(self, value, where, minimum=0):
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.fail(where, "hier hoort een geheel getal van minstens %d" % minimum)
+        return value
+
+    def choice(self, value, where, options):
+        if value not in options:
+            self.fail(where, "%r is geen geldige keuze (kies uit: %s)" % (value, ", ".join(map(str, options))))
+        return value
+
+    def sequence(self, value, where, allow_empty=True):
+        if not isinstance(value, list):
+            self.fail(where, "hier hoort een lijst")
+        if not value and not allow_empty:
+            self.fail(where, "de lijst mag niet leeg zijn")
+        return value
+
+    def protocol(self, data):
+        data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps"),
+                            ("follow_up_schedule", "escalation_phases"))
+        key = self.key(data["key"], "key")
+        expected = os.path.splitext(os.path.basename(self.path))[0]
+        if key != expected:
+            self.fail("key", "%r moet gelijk zijn aan de bestandsnaam (%r)" % (key, expected))
+        steps, template_keys = [], set()
+        for number, raw in enumerate(self.sequence(data["steps"], "steps", allow_empty=False), 1):
+            step = self.step(raw, "stap %d" % number, [s.key for s in steps])
+            for template in step.templates:
+                if template.key in template_keys:
+                    self.fail("stap %d (%s)" % (number, step.key), "sjabloon %r komt twee keer voor" % template.key)
+                template_keys.add(template.key)
+            steps.append(step)
+        return Protocol(
+            key=key, name=self.text(data["name"], "name", max_length=100),
+            region=self.choice(data["region"], "region", REGIONS),
+            description=self.text(data["description"], "description"),
+            follow_up_schedule=tuple(self.follow_up(rule, "follow_up_schedule %d" % number)
+                                     for number, rule in enumerate(
+                                         self.sequence(data.get("follow_up_schedule", []), "follow_up_schedule"), 1)),
+            escalation_phases=tuple(self.escalation(phase, "escalation_phases %d" % number)
+                                    for number, phase in enumerate(
+                                        self.sequence(data.get("escalation_phases", []), "escalation_phases"), 1)),
+            steps=tuple(steps),
+        )
+
+    def step(self, raw, where, earlier_keys):
+        raw = self.mapping(raw, where, ("key", "title", "owner", "deadline", "description"),
+                           ("condition", "tasks", "templates"))
+        key = self.key(raw["key"], where + ": key")
+        where = "%s (%s)" % (where, key)
+        if key in earlier_keys:
+            self.fail(where, "deze sleutel komt al eerder voor")
+        deadline = self.mapping(raw["deadline"], where + ": deadline", ("days", "after"))
+        after = deadline["after"]
+        if after != "report" and after not in earlier_keys:
+            self.fail(where + ": deadline.after",
+                      "%r is geen eerdere stap (gebruik 'report' of de sleutel van een stap erboven)" % after)
+        condition = ()
+        if raw.get("condition") is not None:
+            rule = self.mapping(raw["condition"], where + ": condition", (), tuple(CONDITIONS))
+            if len(rule) != 1:
+                self.fail(where + ": condition", "precies één voorwaarde")
+            (name, value), = rule.items()
+            condition = ((name, self.choice(value, where + ": condition." + name, CONDITIONS[name])),)
+        return Step(
+            key=key, title=self.text(raw["title"], where + ": title", max_length=200),
+            owner=self.choice(raw["owner"], where + ": owner", OWNERS),
+            deadline=Deadline(days=self.number(deadline["days"], where + ": deadline.days"), after=after),
+            description=self.text(raw["description"], where + ": description"),
+            condition=condition,
+            tasks=tuple(self.text(task, "%s: tasks %d" % (where, n), max_length=300)
+                        for n, task in enumerate(self.sequence(raw.get("tasks", []), where + ": tasks"), 1)),
+            templates=tuple(self.template(template, "%s: sjabloon %d" % (where, n))
+                            for n, template in enumerate(self.sequence(raw.get("templates", []),
+                                                                       where + ": templates"), 1)),
+        )
+
+    def template(self, raw, where):
+        raw = self.mapping(raw, where, ("key", "title", "phases"), ("purpose", "participants"))
+        key = self.key(raw["key"], where + ": key")
+        where = "%s (%s)" % (where, key)
+        phases = []
+        for number, phase in enumerate(self.sequence(raw["phases"], where + ": phases", allow_empty=False), 1):
+            place = "%s: fase %d" % (where, number)
+            phase = self.mapping(phase, place, ("title", "items"))
+            items = tuple(self.item(item, "%s: punt %d" % (place, n))
+                          for n, item in enumerate(self.sequence(phase["items"], place + ": items",
+                                                                 allow_empty=False), 1))
+            phases.append(Phase(title=self.text(phase["title"] or "", place + ": title", allow_empty=True,
+                                                max_length=200), items=items))
+        return Template(
+            key=key, title=self.text(raw["title"], where + ": title", max_length=200),
+            purpose=self.text(raw.get("purpose", ""), where + ": purpose", allow_empty=True),
+            participants=tuple(self.choice(p, where + ": participants", PARTICIPANTS)
+                               for p in self.sequence(raw.get("participants", []), where + ": participants")),
+            phases=tuple(phases),
+        )
+
+    def item(self, raw, where):
+        raw = self.mapping(raw, where, ("text",), ("hint",))
+        return Item(text=self.text(raw["text"], where + ": text", max_length=300),
+                    hint=self.text(raw.get("hint", ""), where + ": hint", allow_empty=True, max_length=1000))
+
+    def follow_up(self, raw, where):
+        raw = self.mapping(raw, where, (), ("days", "weeks", "months", "every_months", "until_months"))
+        values = {name: self.number(value, "%s: %s" % (where, name), minimum=1) for name, value in raw.items()}
+        once = [name for name in ("days", "weeks", "months") if name in values]
+        repeating = "every_months" in values
+        if len(once) + repeating != 1 or ("until_months" in values) != repeating:
+            self.fail(where, "gebruik één van days, weeks of months, of every_months met until_months")
+        return FollowUpRule(**values)
+
+    def escalation(self, raw, where):
+        raw = self.mapping(raw, where, ("phase", "title", "description", "decided_by"))
+        return EscalationPhase(
+            phase=self.number(raw["phase"], where + ": phase", minimum=1),
+            title=self.text(raw["title"], where + ": title", max_length=200),
+            description=self.text(raw["description"], where + ": description"),
+            decided_by=self.choice(raw["decided_by"], where + ": decided_by", ("mentor", "coordinator")),
+        )
+
+
+def load_protocol(path):
+    """Read and check one protocol file."""
+    reader = _Reader(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProtocolError("%s: kan het bestand niet lezen: %s" % (os.path.basename(path), error)) from error
+    except yaml.YAMLError as error:
+        raise ProtocolError("%s: geen geldige YAML: %s" % (os.path.basename(path), error)) from error
+    return reader.protocol(data)
+
+
+def registry():
+    """The protocols the running app loaded, by key."""
+    from flask import current_app
+    return current_app.extensions["protocols"]
+
+
+def get(key):
+    """The protocol with this key, or None."""
+    return registry().get(key)
+
+
+def load_all(directory=PROTOCOL_DIR):
+    """Every protocol in the folder, by key, in file-name order."""
+    protocols = {}
+    for name in sorted(os.listdir(directory)):
+        if name.endswith((".yaml", ".yml")):
+            protocol = load_protocol(os.path.join(directory, name))
+            protocols[protocol.key] = protocol
+    if not protocols:
+        raise ProtocolError("%s: geen protocollen gevonden" % directory)
+    return protocols

@@ -1,0 +1,105 @@
+"""The built-in protocols load and are complete; a malformed file is refused by name."""
+import shutil
+
+import pytest
+import yaml
+
+from app import create_app
+import protocols
+from protocols import ProtocolError, load_all, load_protocol
+
+BUILT_IN = load_all()
+
+
+def test_the_three_built_in_protocols_load():
+    assert {p.name for p in BUILT_IN.values()} == {
+        "VO-protocol (NL)", "Stappenplan (Vlaanderen)", "Online pesten"}
+
+
+def test_vo_protocol_has_its_conversation_guides_and_schedule():
+    vo = BUILT_IN["vo-nl"]
+    counts = {template.key: template.item_count() for step in vo.steps for template in step.templates}
+    assert counts["bully-seventeen-steps"] >= 17
+    assert counts["bully-parents-eleven-steps"] >= 11
+    assert counts["victim-nine-steps"] >= 9
+    no_blame = vo.template("no-blame-joint-conversation")
+    assert len(no_blame.phases) == 5
+    assert [rule.days or rule.weeks or rule.months for rule in vo.follow_up_schedule[:3]] == [2, 1, 1]
+    assert vo.follow_up_schedule[3].every_months == 3 and vo.follow_up_schedule[3].until_months == 24
+    assert [phase.decided_by for phase in vo.escalation_phases] == ["mentor"] * 3 + ["coordinator"] * 2
+    assert vo.step("police").condition == (("criminal", True),)
+
+
+def test_flemish_protocol_has_both_approaches():
+    vl = BUILT_IN["stappenplan-vl"]
+    conditions = {step.condition for step in vl.steps}
+    assert (("approach", "confrontational"),) in conditions
+    assert (("approach", "non_confrontational"),) in conditions
+    assert vl.template("support-group-meeting") and vl.template("restorative-conversation")
+
+
+def test_online_protocol_has_the_ten_points():
+    online = BUILT_IN["online-pesten"]
+    assert online.template("online-bully-ten-points").item_count() == 10
+
+
+def test_steps_apply_by_condition():
+    vo = BUILT_IN["vo-nl"]
+    assert not vo.step("police").applies_to(criminal=False)
+    assert vo.step("police").applies_to(criminal=True)
+    assert vo.step("victim-talk").applies_to()
+
+
+def write(tmp_path, data, name="broken.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True) if not isinstance(data, str) else data)
+    return path
+
+
+def valid():
+    with open(protocols.PROTOCOL_DIR + "/online-pesten.yaml") as handle:
+        data = yaml.safe_load(handle)
+    data["key"] = "broken"
+    return data
+
+
+def test_a_valid_copy_loads(tmp_path):
+    assert load_protocol(write(tmp_path, valid())).key == "broken"
+
+
+@pytest.mark.parametrize("breakage,message", [
+    (lambda d: d.pop("steps"), "ontbreekt: steps"),
+    (lambda d: d.update(region="be"), "region: 'be' is geen geldige keuze"),
+    (lambda d: d["steps"][1].update(owner="headmaster"), "stap 2 (support-victim): owner"),
+    (lambda d: d["steps"][1]["deadline"].update(after="nowhere"), "'nowhere' is geen eerdere stap"),
+    (lambda d: d["steps"][0]["deadline"].update(days=-1), "deadline.days"),
+    (lambda d: d["steps"][1].update(dealine={"days": 1}), "onbekende sleutel: dealine"),
+    (lambda d: d["steps"][1]["templates"][0]["phases"][0]["items"][0].update(text=""), "punt 1: text: mag niet leeg zijn"),
+    (lambda d: d["steps"][1]["templates"][0].update(phases=[]), "phases: de lijst mag niet leeg zijn"),
+    (lambda d: d["steps"][2].update(key=d["steps"][1]["key"]), "deze sleutel komt al eerder voor"),
+    (lambda d: d["steps"][1].update(condition={"weather": "rain"}), "onbekende sleutel: weather"),
+    (lambda d: d.update(follow_up_schedule=[{"days": 2, "weeks": 1}]), "follow_up_schedule 1"),
+    (lambda d: d.update(key="other"), "moet gelijk zijn aan de bestandsnaam"),
+])
+def test_malformed_protocol_is_refused_with_file_and_place(tmp_path, breakage, message):
+    data = valid()
+    breakage(data)
+    with pytest.raises(ProtocolError) as error:
+        load_protocol(write(tmp_path, data))
+    assert str(error.value).startswith("broken.yaml: ")
+    assert message in str(error.value)
+
+
+def test_broken_yaml_is_refused(tmp_path):
+    with pytest.raises(ProtocolError, match="broken.yaml: geen geldige YAML"):
+        load_protocol(write(tmp_path, "key: [unclosed\n"))
+
+
+def test_app_refuses_to_start_with_a_malformed_protocol(tmp_path):
+    folder = tmp_path / "protocols"
+    shutil.copytree(protocols.PROTOCOL_DIR, folder)
+    data = valid()
+    data["steps"][0]["owner"] = "nobody"
+    write(folder, data)
+    with pytest.raises(ProtocolError, match="broken.yaml: stap 1 .*owner"):
+        create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.db"), "PROTOCOL_DIR": str(folder)})

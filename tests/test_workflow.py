@@ -1,0 +1,189 @@
+"""Cases move through their protocol: deadlines from the rules and the days things were done."""
+import datetime
+
+import pytest
+import time_machine
+
+import models
+import workflow
+from conftest import demo_user
+from workflow import WorkflowError
+
+D = datetime.date
+
+
+@pytest.fixture
+def pupils(factory):
+    school_class = factory.school_class(mentor=demo_user("mentor"))
+    return [factory.pupil(school_class, name) for name in ("Anna", "Bas", "Cor", "Dirk")]
+
+
+def report(pupils, on, kinds=("verbal",), **fields):
+    with models.db.atomic():
+        report = models.Report.create(reported_on=on, reporter_kind="staff", channel="conversation",
+                                      description="Test", created_by=demo_user("staff"), **fields)
+        for kind in kinds:
+            models.ReportKind.create(report=report, kind=kind)
+        for pupil in pupils:
+            models.ReportPupil.create(report=report, pupil=pupil)
+    return report
+
+
+def open_case(protocol, pupils, reports, **fields):
+    victim, bully, follower = pupils[:3]
+    with models.db.atomic():
+        case, warnings = workflow.open_case(protocol, demo_user("mentor"),
+                                            {victim: "victim", bully: "bully", follower: "follower"},
+                                            demo_user("coordinator"), reports=reports, **fields)
+    return case, warnings
+
+
+def steps(case):
+    return {row.step_key: row for row in models.CaseStep.select().where(models.CaseStep.case == case)}
+
+
+def complete(case, key, user="mentor"):
+    with models.db.atomic():
+        workflow.complete_step(case, key, demo_user(user))
+
+
+def state(case, key, on):
+    return workflow.step_state(steps(case)[key], on)
+
+
+def test_vo_protocol_from_report_to_closure(app, pupils):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
+        rows = steps(case)
+        assert rows["signal"].due_on == D(2026, 11, 2)
+        assert rows["police"].status == "not_applicable" and rows["online-evidence"].status == "not_applicable"
+        assert rows["victim-talk"].due_on is None  # waits for the signal step
+        assert [rows[k].owner for k in ("signal", "extra-help")] == ["mentor", "support"]
+
+        clock.move_to(datetime.datetime(2026, 11, 3, 10, 0))
+        complete(case, "signal")
+        assert steps(case)["victim-talk"].due_on == D(2026, 11, 10)  # within a week
+
+        clock.move_to(datetime.datetime(2026, 11, 9, 10, 0))
+        complete(case, "victim-talk")
+        assert steps(case)["bully-talk"].due_on == D(2026, 11, 16)
+        assert state(case, "bully-talk", D(2026, 11, 16)) == "due"
+        assert state(case, "bully-talk", D(2026, 11, 17)) == "overdue"
+
+        clock.move_to(datetime.datetime(2026, 11, 18, 10, 0))
+        complete(case, "bully-talk")
+        rows = steps(case)
+        assert rows["joint-talk"].due_on == D(2026, 11, 25)
+        assert rows["inform-parents"].due_on == D(2026, 11, 25)
+
+        clock.move_to(datetime.datetime(2026, 11, 24, 10, 0))
+        complete(case, "joint-talk")
+        assert steps(case)["follow-up"].due_on == D(2026, 11, 26)
+        for key in ("inform-parents", "follow-up"):
+            complete(case, key)
+        complete(case, "extra-help", user="support")
+        with models.db.atomic():
+            workflow.close_case(case, demo_user("coordinator"), "Afspraken nagekomen.")
+    case = models.Case.get_by_id(case.id)
+    assert case.status == "closed"
+    assert all(row.status in ("done", "not_applicable") for row in steps(case).values())
+    kinds = [e.kind for e in models.CaseEvent.select().where(models.CaseEvent.case == case).order_by(models.CaseEvent.id)]
+    assert kinds[0] == "opened" and kinds[-1] == "closed" and kinds.count("step_done") == 7
+
+
+def test_criminal_report_brings_in_the_police_step(app, pupils):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
+        case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2), possibly_criminal=True)])
+        complete(case, "signal")
+    rows = steps(case)
+    assert rows["police"].status == "open" and rows["police"].due_on == D(2026, 11, 3)
+    assert rows["police"].owner == "coordinator"
+
+
+def test_flemish_steps_follow_the_chosen_approach(app, pupils):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        case, _ = open_case("stappenplan-vl", pupils, [report(pupils[:2], D(2026, 11, 2))])
+        conditional = ("confront-talk", "support-group")
+        assert all(steps(case)[key].status == "not_applicable" for key in conditional)
+        complete(case, "report", user="coordinator")
+        complete(case, "victim-talk")
+        clock.move_to(datetime.datetime(2026, 11, 4, 9, 0))
+        complete(case, "choose-approach", user="coordinator")
+        with models.db.atomic():
+            workflow.set_approach(case, "non_confrontational", "group", demo_user("coordinator"))
+        rows = steps(case)
+        assert rows["support-group"].status == "open" and rows["support-group"].due_on == D(2026, 11, 7)
+        assert rows["confront-talk"].status == "not_applicable"
+        # The support group does not work: the school switches to the confrontational approach.
+        with models.db.atomic():
+            workflow.set_approach(case, "confrontational", "individual", demo_user("coordinator"))
+        rows = steps(case)
+        assert rows["confront-talk"].status == "open" and rows["confront-talk"].due_on == D(2026, 11, 6)
+        assert rows["support-group"].status == "not_applicable"
+        assert rows["follow-up"].due_on == D(2026, 12, 4)
+
+
+def test_online_protocol_walks_to_the_agreement(app, pupils):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
+        case, _ = open_case("online-pesten", pupils, [report(pupils[:2], D(2026, 11, 1), kinds=("online",),
+                                                            platform="Snapchat")])
+        assert case.online
+        rows = steps(case)
+        assert rows["signal"].due_on == D(2026, 11, 1) and rows["police"].status == "not_applicable"
+        for key, user in [("signal", "mentor"), ("support-victim", "mentor"), ("protect", "mentor"),
+                          ("inform-parents", "mentor"), ("identify-bully", "coordinator"),
+                          ("bully-talk", "mentor")]:
+            complete(case, key, user)
+        assert steps(case)["agreement"].due_on == D(2026, 11, 9)
+
+
+def test_a_step_cannot_be_completed_twice(app, pupils):
+    case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
+    complete(case, "signal")
+    with pytest.raises(WorkflowError, match="al afgerond"):
+        complete(case, "signal")
+    with pytest.raises(WorkflowError, match="niet van toepassing"):
+        complete(case, "police")
+    with pytest.raises(WorkflowError, match="hoort niet bij"):
+        complete(case, "no-such-step")
+
+
+def test_a_case_needs_a_victim_and_a_known_protocol(app, pupils):
+    with pytest.raises(WorkflowError, match="gepeste leerling"):
+        workflow.open_case("vo-nl", None, {pupils[0]: "bully"}, demo_user("coordinator"))
+    with pytest.raises(WorkflowError, match="Onbekend protocol"):
+        workflow.open_case("no-such", None, {pupils[0]: "victim"}, demo_user("coordinator"))
+    assert not models.Case.select().where(models.Case.reference.startswith("2026")).where(
+        models.Case.mentor.is_null()).exists()
+
+
+def test_closing_and_reopening_need_a_reason(app, pupils):
+    case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
+    coordinator = demo_user("coordinator")
+    with pytest.raises(WorkflowError, match="reden"):
+        workflow.close_case(case, coordinator, "  ")
+    workflow.close_case(case, coordinator, "Geen pesten, een ruzie.")
+    with pytest.raises(WorkflowError, match="gesloten"):
+        workflow.complete_step(case, "signal", coordinator)
+    workflow.reopen_case(case, coordinator, "Het begint opnieuw.")
+    assert models.Case.get_by_id(case.id).status == "open"
+
+
+def test_a_pupil_named_as_bully_again_is_a_repeat(app, pupils):
+    first, warnings = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 9, 1))])
+    assert warnings == []
+    second, warnings = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
+    assert warnings == ["%s was eerder pester in dossier %s." % (pupils[1].display_name, first.reference)]
+
+
+def test_attaching_a_report_adds_the_pupils_it_names(app, pupils):
+    case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
+    later = report([pupils[3]], D(2026, 11, 4), kinds=("online",), platform="Instagram")
+    with models.db.atomic():
+        workflow.attach_report(case, later, demo_user("coordinator"))
+    roles = {i.pupil_id: i.role for i in models.Involvement.select().where(models.Involvement.case == case)}
+    assert roles[pupils[3].id] == "bystander"
+    case = models.Case.get_by_id(case.id)
+    assert case.online and steps(case)["online-evidence"].status == "open"
+    with pytest.raises(WorkflowError, match="al verwerkt"):
+        workflow.attach_report(case, later, demo_user("coordinator"))

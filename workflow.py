@@ -1,0 +1,202 @@
+"""Where a case stands in its protocol: which steps apply, when each is due, what is next.
+
+The protocol's rules live in protocols/*.yaml; this module applies them to one case and
+keeps its CaseStep rows (status, owner, due date) in step with what has been done. Every
+function that writes expects to run inside the caller's transaction.
+"""
+import datetime
+
+import audit
+import protocols
+from models import (
+    Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil, local_date, today, utcnow,
+)
+
+
+class WorkflowError(Exception):
+    """Something the protocol does not allow; the message is for the user."""
+
+
+def report_date(case):
+    """The day the case started: its earliest report, or the day it was opened."""
+    first = (Report.select(Report.reported_on).where(Report.case == case)
+             .order_by(Report.reported_on).first())
+    return first.reported_on if first else local_date(case.opened_at)
+
+
+def due_dates(protocol, case, done_on, start):
+    """For each step key: None when it does not apply, else its due date (None while waiting).
+
+    done_on maps step keys to the local date they were done; a step "after X" counts from
+    the day X was done, and from X's own anchor when X does not apply to this case.
+    """
+    facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
+    applies = {step.key: step.applies_to(**facts) for step in protocol.steps}
+    anchors = {"report": start}
+    result = {}
+    for step in protocol.steps:
+        after = step.deadline.after
+        base = anchors[after] if after == "report" else anchors.get(after)
+        due = base + datetime.timedelta(days=step.deadline.days) if base else None
+        if applies[step.key]:
+            result[step.key] = due
+            anchors[step.key] = done_on.get(step.key)
+        else:
+            result[step.key] = None
+            anchors[step.key] = base  # later steps count from where this one would have
+    return result
+
+
+def sync_steps(case, protocol=None):
+    """Create or update the case's step rows from its protocol and what has been done."""
+    protocol = protocol or protocols.get(case.protocol_key)
+    rows = {row.step_key: row for row in CaseStep.select().where(CaseStep.case == case)}
+    done_on = {key: local_date(row.done_at) for key, row in rows.items() if row.status == "done"}
+    dates = due_dates(protocol, case, done_on, report_date(case))
+    facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
+    for position, step in enumerate(protocol.steps, 1):
+        row = rows.get(step.key) or CaseStep(case=case, step_key=step.key)
+        applies = step.applies_to(**facts)
+        if row.status != "done":
+            row.status = "open" if applies else "not_applicable"
+        row.due_on = dates[step.key] if applies else None
+        row.owner = step.owner
+        row.position = position
+        row.save()
+    return protocol
+
+
+def next_reference():
+    return Case.next_reference(today().year)
+
+
+def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", approach=None, approach_level=None):
+    """Open a case for pupils with roles ({pupil: role}) from reports; return the case and warnings.
+
+    Warnings name pupils who are named as a bully again after an earlier case: a repeat.
+    """
+    protocol = protocols.get(protocol_key)
+    if protocol is None:
+        raise WorkflowError("Onbekend protocol.")
+    roles = dict(roles)
+    if "victim" not in roles.values():
+        raise WorkflowError("Een dossier heeft minstens één gepeste leerling.")
+    kinds = {kind for report in reports for kind in report.kinds}
+    case = Case.create(
+        reference=next_reference(), title=title, protocol_key=protocol_key, mentor=mentor,
+        opened_by=opened_by, approach=approach, approach_level=approach_level,
+        online="online" in kinds or any(report.platform for report in reports),
+        possibly_criminal=any(report.possibly_criminal for report in reports))
+    for pupil, role in roles.items():
+        Involvement.create(case=case, pupil=pupil, role=role)
+    for report in reports:
+        attach_report(case, report, opened_by, event=False)
+    CaseEvent.add(case, "opened", protocol.name, opened_by)
+    sync_steps(case, protocol)
+    audit.record("case.create", case)
+    return case, repeat_warnings(case)
+
+
+def repeat_warnings(case):
+    """Pupils who bully in this case and were named as bully in an earlier case."""
+    bullies = Involvement.select(Involvement.pupil).where(Involvement.case == case, Involvement.role == "bully")
+    earlier = (Involvement.select(Involvement, Pupil, Case).join(Pupil).switch(Involvement).join(Case)
+               .where(Involvement.pupil.in_(bullies), Involvement.role == "bully", Involvement.case != case)
+               .order_by(Case.opened_at))
+    return ["%s was eerder pester in dossier %s." % (row.pupil.display_name, row.case.reference)
+            for row in earlier]
+
+
+def attach_report(case, report, user, event=True):
+    """Put a report under a case (a new one, or an open one it belongs to)."""
+    if report.status != "new":
+        raise WorkflowError("Deze melding is al verwerkt.")
+    report.case = case
+    report.status = "in_case"
+    report.handled_by = user
+    report.handled_at = utcnow()
+    report.save()
+    if "online" in report.kinds or report.platform:
+        case.online = True
+    if report.possibly_criminal:
+        case.possibly_criminal = True
+    case.save()
+    named = ReportPupil.select(ReportPupil.pupil).where(ReportPupil.report == report)
+    involved = {row.pupil_id for row in Involvement.select(Involvement.pupil).where(Involvement.case == case)}
+    for row in named:
+        if row.pupil_id not in involved:
+            Involvement.create(case=case, pupil=row.pupil_id, role="bystander")
+    if event:
+        CaseEvent.add(case, "report_attached", report.description[:200], user)
+        sync_steps(case)
+
+
+def close_report(report, user, reason):
+    """Close a report without a case, with the reason why."""
+    if report.status != "new":
+        raise WorkflowError("Deze melding is al verwerkt.")
+    if not reason.strip():
+        raise WorkflowError("Geef een reden.")
+    report.status = "closed"
+    report.close_reason = reason.strip()
+    report.handled_by = user
+    report.handled_at = utcnow()
+    report.save()
+
+
+def complete_step(case, step_key, user, note=""):
+    """Mark a step done by this user, now; then the steps after it get their dates."""
+    if case.status != "open":
+        raise WorkflowError("Dit dossier is gesloten.")
+    row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
+    if row is None:
+        raise WorkflowError("Deze stap hoort niet bij het protocol van dit dossier.")
+    if row.status == "done":
+        raise WorkflowError("Deze stap is al afgerond.")
+    if row.status == "not_applicable":
+        raise WorkflowError("Deze stap is niet van toepassing op dit dossier.")
+    row.status, row.done_at, row.done_by, row.note = "done", utcnow(), user, note.strip()
+    row.save()
+    step = protocols.get(case.protocol_key).step(step_key)
+    CaseEvent.add(case, "step_done", step.title + (": " + row.note if row.note else ""), user)
+    sync_steps(case)
+    return row
+
+
+def set_approach(case, approach, level, user):
+    """Choose the approach; steps that depend on it now apply (or no longer do)."""
+    case.approach, case.approach_level = approach or None, level or None
+    case.save()
+    CaseEvent.add(case, "approach", "%s / %s" % (approach or "-", level or "-"), user)
+    sync_steps(case)
+
+
+def close_case(case, user, reason):
+    if case.status == "closed":
+        raise WorkflowError("Dit dossier is al gesloten.")
+    if not reason.strip():
+        raise WorkflowError("Geef een reden om het dossier te sluiten.")
+    case.status, case.closed_at, case.closed_by, case.close_reason = "closed", utcnow(), user, reason.strip()
+    case.save()
+    CaseEvent.add(case, "closed", reason.strip(), user)
+
+
+def reopen_case(case, user, reason):
+    if case.status == "open":
+        raise WorkflowError("Dit dossier is al open.")
+    if not reason.strip():
+        raise WorkflowError("Geef een reden om het dossier te heropenen.")
+    case.status, case.closed_at, case.closed_by = "open", None, None
+    case.save()
+    CaseEvent.add(case, "reopened", reason.strip(), user)
+    sync_steps(case)
+
+
+def step_state(row, on=None):
+    """How a step shows in the tracker: done, overdue, due, waiting or not_applicable."""
+    if row.status in ("done", "not_applicable"):
+        return row.status
+    if row.due_on is None:
+        return "waiting"
+    return "overdue" if row.due_on < (on or today()) else "due"
+
