@@ -48,9 +48,16 @@ def app(tmp_path, demo_database):
     path = tmp_path / "herstel.db"
     shutil.copy(demo_database, path)
     app = create_app({"TESTING": True, "DATABASE": str(path)})
-    with app.app_context():  # so tests can call the workflow and protocols directly
-        yield app
+    yield app
     models.db.close()
+
+
+@pytest.fixture
+def app_context(app):
+    """For tests that call the workflow directly. Not for tests that make requests: requests
+    would share this context and its `g`, and with it the logged-in user."""
+    with app.app_context():
+        yield app
 
 
 @pytest.fixture

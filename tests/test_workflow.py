@@ -13,7 +13,7 @@ D = datetime.date
 
 
 @pytest.fixture
-def pupils(factory):
+def pupils(app_context, factory):
     school_class = factory.school_class(mentor=demo_user("mentor"))
     return [factory.pupil(school_class, name) for name in ("Anna", "Bas", "Cor", "Dirk")]
 
@@ -51,7 +51,7 @@ def state(case, key, on):
     return workflow.step_state(steps(case)[key], on)
 
 
-def test_vo_protocol_from_report_to_closure(app, pupils):
+def test_vo_protocol_from_report_to_closure(app_context, pupils):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
         case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
         rows = steps(case)
@@ -91,7 +91,7 @@ def test_vo_protocol_from_report_to_closure(app, pupils):
     assert kinds[0] == "opened" and kinds[-1] == "closed" and kinds.count("step_done") == 7
 
 
-def test_criminal_report_brings_in_the_police_step(app, pupils):
+def test_criminal_report_brings_in_the_police_step(app_context, pupils):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
         case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2), possibly_criminal=True)])
         complete(case, "signal")
@@ -100,7 +100,7 @@ def test_criminal_report_brings_in_the_police_step(app, pupils):
     assert rows["police"].owner == "coordinator"
 
 
-def test_flemish_steps_follow_the_chosen_approach(app, pupils):
+def test_flemish_steps_follow_the_chosen_approach(app_context, pupils):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
         case, _ = open_case("stappenplan-vl", pupils, [report(pupils[:2], D(2026, 11, 2))])
         conditional = ("confront-talk", "support-group")
@@ -123,7 +123,7 @@ def test_flemish_steps_follow_the_chosen_approach(app, pupils):
         assert rows["follow-up"].due_on == D(2026, 12, 4)
 
 
-def test_online_protocol_walks_to_the_agreement(app, pupils):
+def test_online_protocol_walks_to_the_agreement(app_context, pupils):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
         case, _ = open_case("online-pesten", pupils, [report(pupils[:2], D(2026, 11, 1), kinds=("online",),
                                                             platform="Snapchat")])
@@ -137,7 +137,7 @@ def test_online_protocol_walks_to_the_agreement(app, pupils):
         assert steps(case)["agreement"].due_on == D(2026, 11, 9)
 
 
-def test_a_step_cannot_be_completed_twice(app, pupils):
+def test_a_step_cannot_be_completed_twice(app_context, pupils):
     case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
     complete(case, "signal")
     with pytest.raises(WorkflowError, match="al afgerond"):
@@ -148,7 +148,7 @@ def test_a_step_cannot_be_completed_twice(app, pupils):
         complete(case, "no-such-step")
 
 
-def test_a_case_needs_a_victim_and_a_known_protocol(app, pupils):
+def test_a_case_needs_a_victim_and_a_known_protocol(app_context, pupils):
     with pytest.raises(WorkflowError, match="gepeste leerling"):
         workflow.open_case("vo-nl", None, {pupils[0]: "bully"}, demo_user("coordinator"))
     with pytest.raises(WorkflowError, match="Onbekend protocol"):
@@ -157,7 +157,7 @@ def test_a_case_needs_a_victim_and_a_known_protocol(app, pupils):
         models.Case.mentor.is_null()).exists()
 
 
-def test_closing_and_reopening_need_a_reason(app, pupils):
+def test_closing_and_reopening_need_a_reason(app_context, pupils):
     case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
     coordinator = demo_user("coordinator")
     with pytest.raises(WorkflowError, match="reden"):
@@ -169,14 +169,14 @@ def test_closing_and_reopening_need_a_reason(app, pupils):
     assert models.Case.get_by_id(case.id).status == "open"
 
 
-def test_a_pupil_named_as_bully_again_is_a_repeat(app, pupils):
+def test_a_pupil_named_as_bully_again_is_a_repeat(app_context, pupils):
     first, warnings = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 9, 1))])
     assert warnings == []
     second, warnings = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
     assert warnings == ["%s was eerder pester in dossier %s." % (pupils[1].display_name, first.reference)]
 
 
-def test_attaching_a_report_adds_the_pupils_it_names(app, pupils):
+def test_attaching_a_report_adds_the_pupils_it_names(app_context, pupils):
     case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
     later = report([pupils[3]], D(2026, 11, 4), kinds=("online",), platform="Instagram")
     with models.db.atomic():
