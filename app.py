@@ -2,7 +2,8 @@
 import os
 
 import click
-from flask import Flask, session
+from flask import Flask, has_request_context, session
+from flask.cli import with_appcontext
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -15,6 +16,7 @@ import models
 import permissions
 import protocols
 import security
+import workflow
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -27,6 +29,8 @@ MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migration
 def select_locale():
     """The user's language, else the one chosen on the login page, else Dutch."""
     from flask_login import current_user
+    if not has_request_context():
+        return "nl"  # command-line tools speak the default language
     if current_user and current_user.is_authenticated:
         return current_user.language
     return session.get("language") or "nl"
@@ -61,21 +65,35 @@ def create_app(test_config=None):
         "report_statuses": models.REPORT_STATUSES, "case_statuses": models.CASE_STATUSES,
         "step_statuses": models.STEP_STATUSES, "complaint_statuses": models.COMPLAINT_STATUSES,
         "approaches": models.APPROACHES, "approach_levels": models.APPROACH_LEVELS,
-        "languages": models.LANGUAGES,
+        "languages": models.LANGUAGES, "reporter_kinds": models.REPORTER_KINDS,
+        "report_channels": models.REPORT_CHANNELS, "bullying_kinds": models.BULLYING_KINDS,
     }, get_locale=get_locale)
     app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
                                  if value else "")
+    app.jinja_env.globals.update(
+        step_state=workflow.step_state,
+        event_label=lambda kind: models.label(models.CASE_EVENT_KINDS, kind),
+        protocol_step_title=protocol_step_title)
+    app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
+        key: value for key, value in mapping.items() if key not in keys}
     app.context_processor(lambda: {"school": models.SchoolSettings.current()})
 
-    from views import account, admin, auth, cases, errors, home, system
-    for blueprint in (auth.bp, home.bp, account.bp, admin.bp, cases.bp, system.bp, errors.bp):
+    from views import account, admin, auth, cases, errors, home, reports, system
+    for blueprint in (auth.bp, home.bp, account.bp, admin.bp, reports.bp, cases.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_command)
     app.cli.add_command(migrate_command)
     return app
+
+
+def protocol_step_title(protocol_key, step_key):
+    """A step's title for lists that show many cases."""
+    protocol = protocols.get(protocol_key)
+    step = protocol.step(step_key) if protocol else None
+    return step.title if step else step_key
 
 
 def _open_database():
@@ -93,6 +111,7 @@ def migrate_database():
 
 
 @click.command("migrate")
+@with_appcontext
 def migrate_command():
     """Apply pending database migrations."""
     migrate_database()
@@ -103,6 +122,7 @@ def migrate_command():
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", prompt="Gebruikersnaam")
 @click.option("--full-name", prompt="Volledige naam")
 @click.password_option("--password", prompt="Wachtwoord", confirmation_prompt="Herhaal het wachtwoord")
@@ -124,6 +144,7 @@ def create_admin(username, full_name, password):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--reset", is_flag=True, help="Wipe the database and load the demo data anew.")
 def demo_command(reset):
     """Load the demo school when the database is empty (or, with --reset, always)."""

@@ -4,9 +4,10 @@ All names are made up. Dates are relative to today, so the demo always looks cur
 """
 import datetime
 
+import workflow
 from app import migrate_database
 from models import (
-    MODELS, Case, CaseMember, Complaint, ComplaintNote, Evidence, Involvement, ParentContact,
+    MODELS, Case, CaseEvent, CaseMember, Complaint, ComplaintNote, Evidence, Involvement, ParentContact,
     Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, User, db,
 )
 
@@ -82,7 +83,15 @@ def _case(reference, title, protocol, mentor, coordinator, days_ago, roles, **fi
                        opened_by=coordinator, opened_at=_moment(days_ago, 11), **fields)
     for pupil, role in roles:
         Involvement.create(case=case, pupil=pupil, role=role)
+    CaseEvent.add(case, "opened", "", coordinator, at=case.opened_at)
     return case
+
+
+def _walk(case, users, done):
+    """Mark steps done on past days: [(step key, days ago, username, note)]."""
+    workflow.sync_steps(case)
+    for key, days_ago, username, note in done:
+        workflow.complete_step(case, key, users[username], note=note, at=_moment(days_ago, 14))
 
 
 def load():
@@ -121,6 +130,11 @@ def load():
         _report(mentor, [pupils["Noor"], pupils["Daan"]], ["verbal", "exclusion"], 17,
                 "Noor vertelde na de les dat Daan en Tim haar in de pauze steeds wegsturen en uitlachen.",
                 case=exclusion, reporter_kind="pupil", channel="conversation", place="Aula, pauzes")
+        _walk(exclusion, users, [
+            ("signal", 16, "mentor", ""),
+            ("victim-talk", 12, "mentor", "Noor wil vooral dat het buitensluiten stopt."),
+            ("bully-talk", 6, "mentor", "Daan en Tim zeggen toe Noor met rust te laten."),
+        ])
         Referral.create(case=exclusion, pupil=pupils["Noor"], target="support_team", referred_on=_days_ago(9),
                         by_user=mentor, detail="Weerbaarheid en begeleiding",
                         note="Noor slaapt slecht en wil niet meer naar de pauze.")
@@ -143,6 +157,11 @@ def load():
         _report(users["staff"], [pupils["Lotte"]], ["online", "verbal"], 7,
                 "Lotte liet een groepsapp zien waarin een bewerkte foto van haar wordt gedeeld.",
                 case=online, reporter_kind="staff", channel="conversation", platform="WhatsApp")
+        _walk(online, users, [
+            ("signal", 6, "mentor", ""),
+            ("support-victim", 6, "mentor", "Lotte heeft schermafdrukken gemaakt en de groep verlaten."),
+            ("protect", 5, "mentor", ""),
+        ])
         Evidence.create(case=online, captured_at=_moment(7, 15), platform="WhatsApp",
                         usernames="Sem J., Milan P.", collected_by=mentor,
                         description="Bewerkte foto van Lotte met spottende tekst in de klassenapp.")
@@ -154,13 +173,27 @@ def load():
                 "Isa wordt bij de kluisjes geduwd; haar etui is twee keer kwijtgeraakt.",
                 case=physical, reporter_kind="parent", channel="phone", place="Kluisjesgang")
 
+        _walk(physical, users, [
+            ("signal", 24, "mentor2", ""),
+            ("victim-talk", 20, "mentor2", ""),
+            ("bully-talk", 14, "mentor2", "Bram geeft toe te duwen; Finn lacht mee."),
+            ("inform-parents", 10, "mentor2", "Ouders van Isa en van Bram gebeld."),
+            ("joint-talk", 8, "mentor2", "Afspraken gemaakt; vervolggesprek over twee dagen."),
+            ("extra-help", 8, "coordinator", "Niet nodig: geen extra hulp gevraagd."),
+        ])
+
         # 4. Closed case from last school year.
         closed = _case("%d-0014" % (year - 1), "Uitschelden in de gymles", "vo-nl", mentor2, coordinator, 300,
-                       [(pupils["Mees"], "victim"), (pupils["Sophie"], "bully")], status="closed",
-                       closed_at=_moment(200), closed_by=coordinator,
-                       close_reason="Afspraken ruim drie maanden nagekomen; beide leerlingen tevreden.")
+                       [(pupils["Mees"], "victim"), (pupils["Sophie"], "bully")])
         _report(coordinator, [pupils["Mees"]], ["verbal"], 301, "Mees wordt in de gymles uitgescholden.",
                 case=closed, reporter_kind="staff", channel="conversation", place="Gymzaal")
+        _walk(closed, users, [(key, days, "mentor2", "") for key, days in [
+            ("signal", 300), ("victim-talk", 296), ("bully-talk", 290), ("extra-help", 290),
+            ("joint-talk", 285), ("inform-parents", 285), ("follow-up", 283)]])
+        closed.status, closed.closed_at, closed.closed_by = "closed", _moment(200), coordinator
+        closed.close_reason = "Afspraken ruim drie maanden nagekomen; beide leerlingen tevreden."
+        closed.save()
+        CaseEvent.add(closed, "closed", closed.close_reason, coordinator, at=closed.closed_at)
 
         # A neutral signal by a teacher, waiting in the coordinator's inbox.
         _report(users["staff"], [pupils["Amira"]], ["exclusion"], 1,

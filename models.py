@@ -116,6 +116,11 @@ COMPLAINT_STATUSES = choices(
 )
 COMPLAINANT_KINDS = choices(("parent", _l("Ouder")), ("pupil", _l("Leerling")), ("other", _l("Anders")))
 REGIONS = choices(("nl", _l("Nederland")), ("vl", _l("Vlaanderen")))
+CASE_EVENT_KINDS = choices(
+    ("opened", _l("Dossier geopend")), ("report_attached", _l("Melding toegevoegd")),
+    ("step_done", _l("Stap afgerond")), ("approach", _l("Aanpak vastgelegd")),
+    ("closed", _l("Dossier gesloten")), ("reopened", _l("Dossier heropend")),
+)
 
 
 class BaseModel(Model):

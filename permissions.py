@@ -79,8 +79,24 @@ def may_case(need, case, user=None):
 
 
 def may_view_report(user, report):
-    """Coordinators see every report; everyone sees the reports they filed."""
-    return user.has_role("coordinator") or report.created_by_id == user.id
+    """Coordinators see every report; everyone the reports they filed; case workers those of their cases."""
+    return (user.has_role("coordinator") or report.created_by_id == user.id
+            or (report.case_id is not None and may_case(VIEW, report.case, user)))
+
+
+def may_manage_reports(user):
+    """Triage the inbox: turn reports into cases, attach them, close them."""
+    return user.has_role("coordinator")
+
+
+def may_open_case(user):
+    """Coordinators open cases for anyone; mentors for pupils of their own classes."""
+    return user.has_role("coordinator", "mentor")
+
+
+def may_complete_step(user, case, owner):
+    """Case workers complete their steps; steps the coordinator owns need the coordinator."""
+    return may_case(MANAGE if owner == "coordinator" else EDIT, case, user)
 
 
 def visible_reports(user):
@@ -123,6 +139,16 @@ def get_case_or_404(case_id, need=VIEW):
     return case
 
 
+def get_report_or_404(report_id):
+    """Load a report the current user may see; else 404."""
+    report = Report.get_or_none(Report.id == report_id)
+    if report is None:
+        abort(404)
+    if not may_view_report(current_user, report):
+        refuse(404, report)
+    return report
+
+
 def require_admin():
     """Refuse with 403 unless the current user is an administrator."""
     if not may_administer(current_user):
@@ -131,4 +157,6 @@ def require_admin():
 
 def template_globals():
     """The functions templates use to decide what to show."""
-    return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases}
+    return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
+            "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
+            "may_complete_step": may_complete_step}

@@ -144,8 +144,8 @@ def close_report(report, user, reason):
     report.save()
 
 
-def complete_step(case, step_key, user, note=""):
-    """Mark a step done by this user, now; then the steps after it get their dates."""
+def complete_step(case, step_key, user, note="", at=None):
+    """Mark a step done by this user (now, unless `at` says when); later steps get their dates."""
     if case.status != "open":
         raise WorkflowError("Dit dossier is gesloten.")
     row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
@@ -155,10 +155,10 @@ def complete_step(case, step_key, user, note=""):
         raise WorkflowError("Deze stap is al afgerond.")
     if row.status == "not_applicable":
         raise WorkflowError("Deze stap is niet van toepassing op dit dossier.")
-    row.status, row.done_at, row.done_by, row.note = "done", utcnow(), user, note.strip()
+    row.status, row.done_at, row.done_by, row.note = "done", at or utcnow(), user, note.strip()
     row.save()
     step = protocols.get(case.protocol_key).step(step_key)
-    CaseEvent.add(case, "step_done", step.title + (": " + row.note if row.note else ""), user)
+    CaseEvent.add(case, "step_done", step.title + (": " + row.note if row.note else ""), user, at=row.done_at)
     sync_steps(case)
     return row
 
@@ -200,3 +200,30 @@ def step_state(row, on=None):
         return "waiting"
     return "overdue" if row.due_on < (on or today()) else "due"
 
+
+
+def due_steps(user, horizon_days=7):
+    """Open steps with a date this user answers for, up to a week ahead: overdue ones first.
+
+    A mentor answers for mentor steps of their own cases, a coordinator for coordinator steps,
+    a support team member for support steps of cases they may see.
+    """
+    from permissions import visible_cases
+    owner_rules = []
+    if user.has_role("mentor"):
+        owner_rules.append((CaseStep.owner == "mentor") & (Case.mentor == user))
+    if user.has_role("coordinator"):
+        owner_rules.append(CaseStep.owner == "coordinator")
+    if user.has_role("support"):
+        owner_rules.append(CaseStep.owner == "support")
+    if not owner_rules:
+        return []
+    rule = owner_rules[0]
+    for other in owner_rules[1:]:
+        rule = rule | other
+    visible = visible_cases(user).select(Case.id)
+    return list(CaseStep.select(CaseStep, Case).join(Case)
+                .where(Case.status == "open", CaseStep.status == "open", CaseStep.due_on.is_null(False),
+                       CaseStep.due_on <= today() + datetime.timedelta(days=horizon_days),
+                       Case.id.in_(visible), rule)
+                .order_by(CaseStep.due_on, Case.reference, CaseStep.position))

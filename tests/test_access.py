@@ -30,6 +30,23 @@ def user_path(template, username="staff"):
     return lambda: template % demo_user(username).id
 
 
+def inbox_report_path(template):
+    """The staff member's signal that waits in the coordinator's inbox."""
+    return lambda: template % models.Report.get(models.Report.status == "new").id
+
+
+def case_report_path(suffix):
+    return lambda: "/meldingen/%d" % models.Report.get(models.Report.case == demo_case(suffix)).id
+
+
+def case_step_path(suffix, step_key, action=""):
+    return lambda: "/dossiers/%d%s" % (demo_case(suffix).id, "/stappen/" + step_key if step_key else action)
+
+
+CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
+CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
+
+
 # (endpoint, method, path, expected status per role)
 ROUTES = [
     ("system.health", "GET", "/health", expect(200, anonymous=200)),
@@ -57,6 +74,29 @@ ROUTES = [
     # 3C case of mentor2.
     ("cases.detail", "GET", case_path("0003"), expect(404, mentor2=200, coordinator=200)),
     ("cases.detail", "GET", "/dossiers/999999", expect(404)),
+    ("cases.complete_step", "POST", case_step_path("0001", "joint-talk"), expect(404, **CASE_0001_EDITORS)),
+    # A coordinator's step: only the coordinator may mark it done.
+    ("cases.complete_step", "POST", case_step_path("0002", "identify-bully"),
+     expect(404, mentor=403, coordinator=302)),
+    ("cases.complete_step", "POST", case_step_path("0001", "no-such-step"),
+     expect(404)),
+    ("cases.set_approach", "POST", case_step_path("0001", None, "/aanpak"), expect(404, **CASE_0001_MANAGERS)),
+    ("cases.close", "POST", case_step_path("0001", None, "/sluiten"), expect(404, **dict(CASE_0001_MANAGERS, coordinator=302))),
+    ("cases.reopen", "POST", case_step_path("0001", None, "/heropenen"), expect(404, **CASE_0001_MANAGERS)),
+    ("cases.new", "GET", "/dossiers/nieuw", expect(403, coordinator=200, mentor=200, mentor2=200)),
+    ("cases.new", "POST", "/dossiers/nieuw", expect(403, coordinator=400, mentor=400, mentor2=400)),
+    ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),
+     expect(403, coordinator=200, mentor=404, mentor2=404)),
+    ("reports.index", "GET", "/meldingen/", expect(200)),
+    ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
+    ("reports.new", "POST", "/meldingen/nieuw", expect(400)),
+    ("reports.pupil_picker", "GET", "/meldingen/leerlingen?q=noor", expect(200)),
+    ("reports.detail", "GET", inbox_report_path("/meldingen/%d"), expect(404, staff=200, coordinator=200)),
+    ("reports.detail", "GET", case_report_path("0001"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+    ("reports.detail", "GET", "/meldingen/999999", expect(404)),
+    ("reports.close", "POST", inbox_report_path("/meldingen/%d/sluiten"), expect(404, staff=403, coordinator=302)),
+    ("reports.attach", "POST", inbox_report_path("/meldingen/%d/koppelen"), expect(404, staff=403, coordinator=302)),
 ]
 
 

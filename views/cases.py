@@ -1,44 +1,229 @@
-"""Cases: the list of cases a user may see, and one case."""
-from flask import Blueprint, render_template, request
+"""Cases: the overview, one case with its step tracker and timeline, and steering a case."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-from models import Case, CaseStep, Report, db
-from permissions import get_case_or_404, may_see_cases, refuse, visible_cases
+import protocols
+import workflow
+from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
+from models import (
+    JOIN, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings, User,
+    db, today,
+)
+from permissions import (
+    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_see_cases, refuse,
+    visible_cases,
+)
 
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
 
 PAGE_SIZE = 25
 
 
+def _filters():
+    """The overview's filters from the query string, cleaned."""
+    args = request.args
+    return {
+        "status": args.get("status", "open") if args.get("status") in ("open", "closed", "all") else "open",
+        "mentor": args.get("mentor", type=int),
+        "klas": args.get("klas", type=int),
+        "stap": (args.get("stap") or "")[:64],
+        "te_laat": args.get("te_laat") == "1",
+    }
+
+
+def _overview_query(filters):
+    query = (visible_cases(current_user).select(Case, User)
+             .join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id)))
+    if filters["status"] != "all":
+        query = query.where(Case.status == filters["status"])
+    if filters["mentor"]:
+        query = query.where(Case.mentor == filters["mentor"])
+    if filters["klas"]:
+        query = query.where(Case.id.in_(Involvement.select(Involvement.case).join(Pupil)
+                                        .where(Pupil.school_class == filters["klas"])))
+    if filters["stap"]:
+        query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
+            CaseStep.step_key == filters["stap"], CaseStep.status == "open")))
+    if filters["te_laat"]:
+        query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
+            CaseStep.status == "open", CaseStep.due_on < today())))
+    return query
+
+
+def _overview_rows(cases):
+    """For a page of cases: the next open step of each and the pupils by role, in two queries."""
+    ids = [case.id for case in cases]
+    next_steps, pupils = {}, {}
+    if ids:
+        for step in (CaseStep.select().where(CaseStep.case.in_(ids), CaseStep.status == "open",
+                                             CaseStep.due_on.is_null(False))
+                     .order_by(CaseStep.due_on, CaseStep.position)):
+            next_steps.setdefault(step.case_id, step)
+        for involvement in (Involvement.select(Involvement, Pupil).join(Pupil)
+                            .where(Involvement.case.in_(ids)).order_by(*Pupil.dutch_order())):
+            pupils.setdefault(involvement.case_id, []).append(involvement)
+    return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, [])}
+            for case in cases]
+
+
 @bp.route("/")
 @login_required
 def index():
-    """The cases the user may see, newest first, a page at a time."""
+    """The cases the user may see, with filters (step, mentor, class, overdue), a page at a time."""
     if not may_see_cases(current_user):
         refuse(403, object_type="case")
+    filters = _filters()
     page = max(request.args.get("pagina", 1, type=int), 1)
-    status = request.args.get("status", "open")
-    query = visible_cases(current_user)
-    if status in ("open", "closed"):
-        query = query.where(Case.status == status)
+    query = _overview_query(filters)
     total = query.count()
-    cases = list(query.order_by(Case.opened_at.desc()).paginate(page, PAGE_SIZE))
+    cases = list(query.order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
     with db.atomic():
         audit.record("case.list", detail="pagina %d, %d dossiers" % (page, len(cases)), object_type="case")
-    return render_template("cases/index.html", cases=cases, page=page, status=status,
-                           pages=max(1, -(-total // PAGE_SIZE)), total=total)
+    step_options = sorted({(step.key, step.title) for protocol in protocols.registry().values()
+                           for step in protocol.steps}, key=lambda option: option[1])
+    return render_template(
+        "cases/index.html", rows=_overview_rows(cases), page=page, total=total, filters=filters,
+        pages=max(1, -(-total // PAGE_SIZE)), mentors=list(User.with_role("mentor")),
+        classes=list(SchoolClass.select().order_by(SchoolClass.name)), step_options=step_options, today=today())
+
+
+def _case_page_context(case):
+    protocol = protocols.get(case.protocol_key)
+    steps = list(CaseStep.select(CaseStep, User).join(User, JOIN.LEFT_OUTER, on=(CaseStep.done_by == User.id))
+                 .where(CaseStep.case == case).order_by(CaseStep.position))
+    events = list(CaseEvent.select(CaseEvent, User).join(User, JOIN.LEFT_OUTER, on=(CaseEvent.user == User.id))
+                  .where(CaseEvent.case == case).order_by(CaseEvent.at.desc(), CaseEvent.id.desc()))
+    return {"case": case, "protocol": protocol, "steps": steps, "events": events, "today": today(),
+            "step_form": CompleteStepForm()}
 
 
 @bp.route("/<int:case_id>")
 @login_required
 def detail(case_id):
-    """One case: its pupils and their roles, mentor, protocol and steps."""
+    """One case: its pupils and their roles, the step tracker, and the timeline."""
     case = get_case_or_404(case_id)
     with db.atomic():
         audit.record("case.view", case)
+    context = _case_page_context(case)
     involvements = list(case.involved_pupils())
-    steps = list(CaseStep.select().where(CaseStep.case == case).order_by(CaseStep.id))
     reports = list(Report.select().where(Report.case == case).order_by(Report.reported_on))
-    return render_template("cases/detail.html", case=case, involvements=involvements,
-                           steps=steps, reports=reports)
+    return render_template(
+        "cases/detail.html", involvements=involvements, reports=reports,
+        approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
+        reason_form=ReasonForm(), **context)
+
+
+@bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])
+@login_required
+def complete_step(case_id, step_key):
+    """Mark a step done; htmx gets the tracker and timeline back, a plain form the case page."""
+    case = get_case_or_404(case_id)
+    step = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
+    if step is None:
+        refuse(404, case)
+    if not may_complete_step(current_user, case, step.owner):
+        refuse(403, case)
+    form = CompleteStepForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            with db.atomic():
+                workflow.complete_step(case, step_key, current_user, note=form.note.data or "")
+                audit.record("case.step_done", case, detail=step_key)
+        except workflow.WorkflowError as problem:
+            error = str(problem)
+    else:
+        error = " ".join(map(str, form.note.errors)) or _("Het formulier is ongeldig.")
+    if current_app.htmx:
+        return render_template("cases/_progress.html", error=error, oob=True, **_case_page_context(case)), \
+            409 if error else 200
+    flash(error or _("Stap afgerond."), "error" if error else "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/aanpak", methods=["POST"])
+@login_required
+def set_approach(case_id):
+    """Choose the approach and its level (coordinator); the steps that depend on it follow."""
+    case = get_case_or_404(case_id, need=MANAGE)
+    form = ApproachForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            workflow.set_approach(case, form.approach.data, form.approach_level.data, current_user)
+            audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
+        flash(_("De aanpak is vastgelegd."), "success")
+    else:
+        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/sluiten", methods=["POST"])
+@login_required
+def close(case_id):
+    """Close the case with a reason (coordinator)."""
+    return _close_or_reopen(case_id, workflow.close_case, _("Het dossier is gesloten."), "case.close")
+
+
+@bp.route("/<int:case_id>/heropenen", methods=["POST"])
+@login_required
+def reopen(case_id):
+    """Reopen a closed case with a reason (coordinator)."""
+    return _close_or_reopen(case_id, workflow.reopen_case, _("Het dossier is heropend."), "case.reopen")
+
+
+def _close_or_reopen(case_id, change, success, action):
+    case = get_case_or_404(case_id, need=MANAGE)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(" ".join(map(str, form.reason.errors)) or _("Het formulier is ongeldig."), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    try:
+        with db.atomic():
+            change(case, current_user, form.reason.data)
+            audit.record(action, case)
+    except workflow.WorkflowError as error:
+        flash(str(error), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@login_required
+def new():
+    """Open a case, usually from a report: protocol, mentor, and each pupil's role."""
+    if not may_open_case(current_user):
+        refuse(403, object_type="case")
+    report = get_report_or_404(request.args.get("melding", type=int)) if request.args.get("melding") else None
+    is_coordinator = current_user.has_role("coordinator")
+    if report is not None and not is_coordinator and report.created_by_id != current_user.id:
+        refuse(403, report)
+    mentors = list(User.with_role("mentor")) if is_coordinator else [current_user]
+    form = OpenCaseForm(protocols=protocols.registry().values(), mentors=mentors,
+                        restrict_to_mentor=None if is_coordinator else current_user)
+    if not form.is_submitted():
+        form.protocol.data = SchoolSettings.current().default_protocol
+    named = (list(Pupil.select(Pupil, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
+                  .join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
+                  .order_by(*Pupil.dutch_order())) if report else [])
+    if not form.is_submitted() and named and named[0].school_class and named[0].school_class.mentor_id:
+        form.mentor.data = named[0].school_class.mentor_id
+    if form.validate_on_submit():
+        if report is not None and report.status != "new":
+            form.roles_errors.append(_("Deze melding is al verwerkt."))
+        else:
+            roles = {form.pupils_by_id[pupil_id]: role for pupil_id, role in form.roles.items()}
+            with db.atomic():
+                case, warnings = workflow.open_case(
+                    form.protocol.data, User.get_by_id(form.mentor.data), roles, current_user,
+                    reports=[report] if report else [], title=form.title.data.strip())
+            for warning in warnings:
+                flash(warning, "warning")
+            flash(_("Dossier %(reference)s is geopend.", reference=case.reference), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    chosen = list(Pupil.select(Pupil, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
+                  .where(Pupil.id.in_(list(form.roles))).order_by(*Pupil.dutch_order())) if form.roles else named
+    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=form.roles), \
+        400 if form.is_submitted() else 200

@@ -3,7 +3,8 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 import audit
-from models import Case, Complaint, Report, db
+import workflow
+from models import Case, Complaint, Report, db, today
 from permissions import visible_cases, visible_reports
 
 bp = Blueprint("home", __name__)
@@ -22,10 +23,21 @@ def index():
     complaints = (Complaint.select().where(Complaint.status != "closed")
                   .order_by(Complaint.received_on.desc())
                   if current_user.has_role("counsellor") else [])
+    due = _group_due(workflow.due_steps(current_user))
     open_cases = list(open_cases)
     if open_cases:
         with db.atomic():
             audit.record("case.list", detail="startpagina: %d dossiers" % len(open_cases),
                          object_type="case")
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
-                           new_reports=new_reports, complaints=list(complaints))
+                           new_reports=new_reports, complaints=list(complaints), due=due)
+
+
+def _group_due(steps):
+    """Split due steps into overdue, today and the coming week, keeping their order."""
+    now = today()
+    groups = {"overdue": [], "today": [], "week": []}
+    for step in steps:
+        key = "overdue" if step.due_on < now else "today" if step.due_on == now else "week"
+        groups[key].append(step)
+    return groups

@@ -10,4 +10,12 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail && event.detail.successful) { banner(false); }
   });
+  // Enter in a search box inside a form searches; it must not send the half-filled form.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target.matches && target.matches("form input[type=search]")) {
+      event.preventDefault();
+      if (window.htmx) { window.htmx.trigger(target, "search"); }
+    }
+  });
 })();

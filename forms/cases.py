@@ -1,0 +1,85 @@
+"""Opening a case and steering it: protocol, mentor, roles, approach, closing."""
+from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from forms.common import select_choices
+from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
+
+ROLE_FIELD_PREFIX = "role_"
+
+
+class OpenCaseForm(FlaskForm):
+    """The case form; each pupil's role comes from a role_<pupil id> select of the picker."""
+
+    title = StringField(_l("Korte titel"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))],
+                        description=_l("Bijvoorbeeld: buitensluiten in de pauze. Geen namen."))
+    protocol = SelectField(_l("Protocol"))
+    mentor = SelectField(_l("Mentor"), coerce=int)
+
+    def __init__(self, *args, protocols=(), mentors=(), restrict_to_mentor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.protocol.choices = [SelectChoice(p.key, p.name) for p in protocols]
+        self.mentor.choices = [SelectChoice(m.id, m.full_name) for m in mentors]
+        self.restrict_to_mentor = restrict_to_mentor
+        self.roles = {}
+        self.roles_errors = []
+
+    def read_roles(self):
+        """Read role_<id> fields into {pupil id: role}; a pupil with two roles is an error."""
+        roles = {}
+        for name in request.form:
+            if not name.startswith(ROLE_FIELD_PREFIX):
+                continue
+            values = {value for value in request.form.getlist(name) if value}
+            try:
+                pupil_id = int(name[len(ROLE_FIELD_PREFIX):])
+            except ValueError:
+                continue
+            if len(values) > 1:
+                self.roles_errors.append(_("Een leerling kan maar één rol hebben in een dossier."))
+            elif values:
+                roles[pupil_id] = values.pop()
+        return roles
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        self.roles = self.read_roles()
+        known = dict(INVOLVEMENT_ROLES)
+        if any(role not in known for role in self.roles.values()):
+            self.roles_errors.append(_("Onbekende rol."))
+        if "victim" not in self.roles.values():
+            self.roles_errors.append(_("Geef minstens één leerling de rol gepeste leerling."))
+        pupils = {p.id: p for p in Pupil.select().where(Pupil.id.in_(list(self.roles)))}
+        if len(pupils) != len(self.roles):
+            self.roles_errors.append(_("Een gekozen leerling bestaat niet (meer)."))
+        if self.restrict_to_mentor is not None:
+            own = {c.id for c in SchoolClass.select().where(SchoolClass.mentor == self.restrict_to_mentor)}
+            for pupil in pupils.values():
+                if pupil.school_class_id not in own:
+                    self.roles_errors.append(_("%(name)s zit niet in een klas waarvan jij mentor bent.",
+                                               name=pupil.display_name))
+        self.pupils_by_id = pupils
+        return valid and not self.roles_errors
+
+
+class ApproachForm(FlaskForm):
+    approach = SelectField(_l("Aanpak"), choices=[SelectChoice("", _l("Nog niet gekozen"))] + select_choices(APPROACHES))
+    approach_level = SelectField(_l("Niveau"), choices=[SelectChoice("", _l("Nog niet gekozen"))] + select_choices(APPROACH_LEVELS))
+
+    def validate_approach_level(self, field):
+        if field.data and not self.approach.data:
+            raise ValidationError(_("Kies eerst de aanpak."))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reden"), validators=[
+        InputRequired(_l("Geef een reden.")), Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
+
+
+class CompleteStepForm(FlaskForm):
+    note = StringField(_l("Notitie (optioneel)"), validators=[Length(max=500, message=_l("Hoogstens 500 tekens."))])

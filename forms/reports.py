@@ -1,0 +1,66 @@
+"""Filing a report, and what the coordinator does with it."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from forms.admin import CheckboxListField
+from forms.common import select_choices
+from models import BULLYING_KINDS, REPORT_CHANNELS, REPORTER_KINDS, Pupil, today
+
+
+class PupilsField(SelectMultipleField):
+    """Pupil ids chosen in the searchable picker; checked against the database, not a list."""
+
+    def pre_validate(self, form):
+        pass
+
+
+class ReportForm(FlaskForm):
+    reporter_kind = SelectField(_l("Wie meldt het?"), choices=select_choices(REPORTER_KINDS))
+    reporter_name = StringField(_l("Naam van de melder"), validators=[
+        Optional(), Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    channel = SelectField(_l("Hoe kwam de melding binnen?"), choices=select_choices(REPORT_CHANNELS))
+    reported_on = DateField(_l("Datum van de melding"), default=today, validators=[
+        InputRequired(_l("Vul een datum in."))], format="%Y-%m-%d")
+    pupils = PupilsField(_l("Leerlingen"), coerce=int)
+    kinds = CheckboxListField(_l("Soort pesten"), choices=select_choices(BULLYING_KINDS))
+    place = StringField(_l("Waar gebeurde het?"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    platform = StringField(_l("Online platform"), validators=[Length(max=100, message=_l("Hoogstens 100 tekens."))])
+    description = TextAreaField(_l("Wat is er gebeurd?"), validators=[
+        InputRequired(_l("Beschrijf wat er gebeurd is.")),
+        Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))])
+    is_signal = BooleanField(_l("Dit is een signaal: nog niet duidelijk of het pesten is"))
+    share_reporter_name = BooleanField(_l("De naam van de melder mag gedeeld worden met de leerlingen die pesten"))
+    possibly_criminal = BooleanField(_l("Er kunnen strafbare feiten in het spel zijn (bijvoorbeeld bedreiging, "
+                                        "afpersing, een naaktfoto)"))
+
+    def validate_reported_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_("Een datum in de toekomst kan niet."))
+
+    def validate_pupils(self, field):
+        if not field.data:
+            raise ValidationError(_("Kies minstens één leerling."))
+        found = Pupil.select().where(Pupil.id.in_(field.data), Pupil.is_active == True).count()  # noqa: E712
+        if found != len(set(field.data)):
+            raise ValidationError(_("Een gekozen leerling bestaat niet (meer)."))
+
+    def validate_kinds(self, field):
+        if not field.data and not self.is_signal.data:
+            raise ValidationError(_("Kies minstens één soort pesten, of vink aan dat het een signaal is."))
+
+    def chosen_pupils(self):
+        """The chosen pupils, for showing them again when the form comes back with errors."""
+        ids = [pupil_id for pupil_id in (self.pupils.data or []) if isinstance(pupil_id, int)]
+        return list(Pupil.select().where(Pupil.id.in_(ids)).order_by(*Pupil.dutch_order())) if ids else []
+
+
+class CloseReportForm(FlaskForm):
+    reason = TextAreaField(_l("Reden"), validators=[
+        InputRequired(_l("Geef een reden.")), Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
+
+
+class AttachReportForm(FlaskForm):
+    case_id = IntegerField(_l("Dossier"), validators=[InputRequired(_l("Kies een dossier."))])

@@ -1,0 +1,73 @@
+"""From a teacher's report to a case in the mentor's "what is due", in Chromium at 820x1180."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import TABLET_PORTRAIT, log_in
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def new_page(browser):
+    return browser.new_context(viewport=TABLET_PORTRAIT).new_page()
+
+
+def pick_pupil(page, name):
+    page.get_by_label("Zoek een leerling op naam of klas").fill(name)
+    page.locator("#pupil-results-check").get_by_label(re.compile(name)).check()
+
+
+def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, tmp_path):
+    description = "Finn neemt in de pauze steeds de tas van Amira af en gooit die weg."
+
+    teacher = new_page(browser)
+    log_in(teacher, live_server, "staff", PASSWORD)
+    teacher.get_by_role("link", name="Nieuwe melding").first.click()
+    pick_pupil(teacher, "Amira")
+    pick_pupil(teacher, "Finn")
+    expect(teacher.locator("#pupil-results-check input:checked")).to_have_count(2)
+    teacher.get_by_label("Wat is er gebeurd?").fill(description)
+    teacher.get_by_label("Met spullen").check()
+    teacher.get_by_label("Waar gebeurde het?").fill("Schoolplein")
+    teacher.screenshot(path=str(tmp_path / "1-report-form.png"), full_page=True)
+    teacher.get_by_role("button", name="Melding versturen").click()
+    expect(teacher.get_by_text("Je melding is opgeslagen")).to_be_visible()
+    expect(teacher.locator(".badge--new")).to_have_text("Nieuw")
+
+    coordinator = new_page(browser)
+    log_in(coordinator, live_server, "coordinator", PASSWORD)
+    coordinator.get_by_role("link", name="Naar het postvak").click()
+    coordinator.get_by_role("link", name=re.compile("Finn neemt in de pauze")).click()
+    coordinator.get_by_role("link", name="Dossier openen").click()
+    coordinator.get_by_label(re.compile("Haddou, Amira")).select_option("victim")
+    coordinator.get_by_label(re.compile("Meijer, Finn")).select_option("bully")
+    expect(coordinator.get_by_label("Mentor")).to_have_value(re.compile(r"\d+"))
+    assert coordinator.get_by_label("Mentor").locator("option:checked").inner_text() == "Fatima El Amrani"
+    coordinator.get_by_label("Korte titel").fill("Tas afpakken op het plein")
+    coordinator.get_by_role("button", name="Dossier openen").click()
+    expect(coordinator.get_by_text(re.compile(r"Dossier \d{4}-\d{4} is geopend"))).to_be_visible()
+    reference = re.search(r"\d{4}-\d{4}", coordinator.locator("h1").inner_text()).group(0)
+    coordinator.screenshot(path=str(tmp_path / "2-case.png"), full_page=True)
+
+    mentor = new_page(browser)
+    log_in(mentor, live_server, "mentor2", PASSWORD)
+    due = mentor.locator("section", has=mentor.get_by_role("heading", name="Wat moet er gebeuren"))
+    expect(due.get_by_role("link", name=re.compile(reference))).to_be_visible()
+    expect(due.get_by_role("heading", name="Vandaag")).to_be_visible()
+    mentor.screenshot(path=str(tmp_path / "3-mentor-due.png"), full_page=True)
+
+    # The mentor marks the signal step done: htmx swaps the tracker and the timeline in place.
+    due.get_by_role("link", name=re.compile(reference)).first.click()
+    signal = mentor.locator(".tracker__step", has_text="Signaal opvangen en vastleggen")
+    signal.get_by_label(re.compile("Notitie bij")).fill("Met Amira gesproken")
+    url_before = mentor.url
+    signal.get_by_role("button", name="Gedaan").click()
+    expect(signal).to_have_class(re.compile("tracker__step--done"))
+    expect(mentor.locator("#case-timeline")).to_contain_text("Met Amira gesproken")
+    assert mentor.url == url_before
+    expect(mentor.locator(".tracker__step", has_text="Gesprek met de gepeste leerling")).to_contain_text("uiterlijk")
+    mentor.screenshot(path=str(tmp_path / "4-step-done.png"), full_page=True)
+    for page in (teacher, coordinator, mentor):
+        page.context.close()

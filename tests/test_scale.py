@@ -1,0 +1,86 @@
+"""The overview and the case page cost the same number of queries at 10 and at 1,000 cases."""
+import datetime
+import logging
+
+import pytest
+
+import models
+from conftest import demo_user
+
+
+class QueryCounter(logging.Handler):
+    """Counts the statements peewee sends to the database (it logs each one at DEBUG)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
+def queries_for(client, url):
+    logger = logging.getLogger("peewee")
+    counter, level = QueryCounter(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        response = client.get(url)
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+def add_cases(count, start):
+    """Open cases of mentor's class 2B, each with pupils, steps and timeline events."""
+    mentor = demo_user("mentor")
+    victim, bully = (models.Pupil.get(models.Pupil.first_name == name) for name in ("Noor", "Daan"))
+    opened = datetime.datetime(2026, 10, 1, 9, 0)
+    with models.db.atomic():
+        models.Case.insert_many([
+            {"reference": "S-%06d" % number, "title": "Schaal %d" % number, "protocol_key": "vo-nl",
+             "mentor": mentor.id, "opened_at": opened, "status": "open"}
+            for number in range(start, start + count)]).execute()
+        ids = [case.id for case in models.Case.select(models.Case.id).where(
+            models.Case.reference.between("S-%06d" % start, "S-%06d" % (start + count - 1)))]
+        models.Involvement.insert_many(
+            [{"case": i, "pupil": victim.id, "role": "victim"} for i in ids]
+            + [{"case": i, "pupil": bully.id, "role": "bully"} for i in ids]).execute()
+        models.CaseStep.insert_many([
+            {"case": i, "step_key": key, "position": position, "owner": "mentor", "status": status,
+             "due_on": datetime.date(2026, 10, 1) + datetime.timedelta(days=7 * position)}
+            for i in ids for position, (key, status) in enumerate(
+                [("signal", "done"), ("victim-talk", "open"), ("bully-talk", "open")], 1)]).execute()
+        models.CaseEvent.insert_many([{"case": i, "kind": "opened", "at": opened} for i in ids]).execute()
+    return ids
+
+
+@pytest.mark.parametrize("username,url", [
+    ("coordinator", "/dossiers/"),
+    ("coordinator", "/dossiers/?te_laat=1&stap=bully-talk"),
+    ("mentor", "/dossiers/"),
+    ("coordinator", "/"),
+    ("mentor", "/"),
+])
+def test_lists_cost_the_same_queries_at_10_and_1000_cases(app, login_as, username, url):
+    client = login_as(username)
+    add_cases(10, 0)
+    client.get(url)  # warm up: the session's last-seen write happens once
+    at_ten = queries_for(client, url)
+    assert at_ten >= 4  # the counter sees the page's queries (session, cases, steps, audit, ...)
+    add_cases(990, 10)
+    assert models.Case.select().count() > 1000
+    assert queries_for(client, url) == at_ten
+
+
+def test_case_page_costs_the_same_queries_at_10_and_1000_cases(app, login_as):
+    client = login_as("coordinator")
+    first = add_cases(10, 0)[0]
+    url = "/dossiers/%d" % first
+    client.get(url)
+    at_ten = queries_for(client, url)
+    assert at_ten >= 4  # the counter sees the page's queries (session, cases, steps, audit, ...)
+    add_cases(990, 10)
+    assert queries_for(client, url) == at_ten

@@ -1,0 +1,154 @@
+"""Reports: every staff member files them; the coordinator turns them into cases or closes them."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+import workflow
+from forms.cases import ReasonForm
+from forms.reports import AttachReportForm, ReportForm
+from models import JOIN, Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass, db, fn
+from permissions import get_report_or_404, may_manage_reports, refuse, visible_cases
+
+bp = Blueprint("reports", __name__, url_prefix="/meldingen")
+
+PICKER_LIMIT = 20
+
+
+@bp.route("/")
+@login_required
+def index():
+    """The reports the user filed; for the coordinator also the inbox of new reports."""
+    mine = list(Report.select().where(Report.created_by == current_user).order_by(Report.created_at.desc()))
+    inbox = []
+    if may_manage_reports(current_user):
+        inbox = list(Report.select().where(Report.status == "new").order_by(Report.created_at))
+        with db.atomic():
+            audit.record("report.list", detail="postvak: %d meldingen" % len(inbox), object_type="report")
+    return render_template("reports/index.html", mine=mine, inbox=inbox)
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@login_required
+def new():
+    """File a report or a neutral signal about one or more pupils."""
+    form = ReportForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            report = Report.create(
+                reported_on=form.reported_on.data, created_by=current_user, reporter_kind=form.reporter_kind.data,
+                reporter_name=form.reporter_name.data.strip(), channel=form.channel.data,
+                is_signal=form.is_signal.data, place=form.place.data.strip(), platform=form.platform.data.strip(),
+                description=form.description.data.strip(), share_reporter_name=form.share_reporter_name.data,
+                possibly_criminal=form.possibly_criminal.data)
+            for kind in form.kinds.data:
+                ReportKind.create(report=report, kind=kind)
+            for pupil_id in sorted(set(form.pupils.data)):
+                ReportPupil.create(report=report, pupil=pupil_id)
+            audit.record("report.create", report)
+        flash(_("Je melding is opgeslagen. De anti-pestcoördinator neemt haar in behandeling."), "success")
+        return redirect(url_for("reports.detail", report_id=report.id))
+    return render_template("reports/new.html", form=form, chosen=form.chosen_pupils()), \
+        400 if form.is_submitted() else 200
+
+
+@bp.route("/leerlingen")
+@login_required
+def pupil_picker():
+    """Fragment: pupils matching the search, after the ones already chosen (which stay chosen)."""
+    mode = "role" if request.args.get("mode") == "role" else "check"
+    chosen_ids, roles = _chosen_from_request(mode)
+    chosen = list(Pupil.select(Pupil, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
+                  .where(Pupil.id.in_(chosen_ids)).order_by(*Pupil.dutch_order())) if chosen_ids else []
+    query = (request.args.get("q") or "").strip()[:100]
+    matches = []
+    if len(query) >= 2:
+        matches = list(_search_pupils(query).where(Pupil.id.not_in(chosen_ids or [0])).limit(PICKER_LIMIT))
+    return render_template("partials/_pupil_picker_results.html", chosen=chosen, matches=matches,
+                           query=query, mode=mode, roles=roles)
+
+
+def _chosen_from_request(mode):
+    if mode == "check":
+        return [int(v) for v in request.args.getlist("pupils") if v.isdigit()], {}
+    roles = {int(name[5:]): value for name, value in request.args.items()
+             if name.startswith("role_") and name[5:].isdigit() and value}
+    return list(roles), roles
+
+
+def _search_pupils(query):
+    """Pupils whose name or class matches every word typed."""
+    full_name = fn.lower(Pupil.first_name.concat(" ").concat(Pupil.infix).concat(" ").concat(Pupil.last_name))
+    search = (Pupil.select(Pupil, SchoolClass)
+              .join(SchoolClass, JOIN.LEFT_OUTER, on=(Pupil.school_class == SchoolClass.id))
+              .where(Pupil.is_active == True))  # noqa: E712
+    for word in query.lower().split()[:5]:
+        search = search.where(full_name.contains(word) | (fn.lower(SchoolClass.name) == word))
+    return search.order_by(*Pupil.dutch_order())
+
+
+@bp.route("/<int:report_id>")
+@login_required
+def detail(report_id):
+    """One report, with its status; the coordinator also sees what can be done with it."""
+    report = get_report_or_404(report_id)
+    with db.atomic():
+        audit.record("report.view", report)
+    pupils = list(Pupil.select().join(ReportPupil).where(ReportPupil.report == report).order_by(*Pupil.dutch_order()))
+    open_cases = []
+    if may_manage_reports(current_user) and report.status == "new":
+        open_cases = list(visible_cases(current_user).where(Case.status == "open").order_by(Case.reference.desc()))
+    return render_template("reports/detail.html", report=report, pupils=pupils, open_cases=open_cases,
+                           close_form=ReasonForm(prefix="close"), attach_form=AttachReportForm(prefix="attach"))
+
+
+@bp.route("/<int:report_id>/sluiten", methods=["POST"])
+@login_required
+def close(report_id):
+    """Close a report without a case, with the reason why (coordinator)."""
+    report = _report_to_handle(report_id)
+    form = ReasonForm(prefix="close")
+    if form.validate_on_submit():
+        try:
+            with db.atomic():
+                workflow.close_report(report, current_user, form.reason.data)
+                audit.record("report.close", report)
+        except workflow.WorkflowError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("De melding is afgesloten."), "success")
+            return redirect(url_for("reports.index"))
+    else:
+        flash(_("Geef een reden om de melding af te sluiten."), "error")
+    return redirect(url_for("reports.detail", report_id=report.id))
+
+
+@bp.route("/<int:report_id>/koppelen", methods=["POST"])
+@login_required
+def attach(report_id):
+    """Put a report under an open case it belongs to (coordinator)."""
+    report = _report_to_handle(report_id)
+    form = AttachReportForm(prefix="attach")
+    case = None
+    if form.validate_on_submit():
+        case = visible_cases(current_user).where(Case.id == form.case_id.data, Case.status == "open").first()
+    if case is None:
+        flash(_("Kies een open dossier."), "error")
+        return redirect(url_for("reports.detail", report_id=report.id))
+    try:
+        with db.atomic():
+            workflow.attach_report(case, report, current_user)
+            audit.record("report.attach", report, detail="dossier %s" % case.reference)
+    except workflow.WorkflowError as error:
+        flash(str(error), "error")
+        return redirect(url_for("reports.detail", report_id=report.id))
+    flash(_("De melding hoort nu bij dossier %(reference)s.", reference=case.reference), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _report_to_handle(report_id):
+    report = get_report_or_404(report_id)
+    if not may_manage_reports(current_user):
+        refuse(403, report)
+    return report
+
