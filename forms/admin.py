@@ -2,11 +2,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms.common import select_choices
+from forms.common import TrimmedStringField, select_choices
 from models import LANGUAGES, ROLES, User
 
 MIN_PASSWORD_LENGTH = 12
@@ -29,11 +29,11 @@ class CheckboxListField(SelectMultipleField):
 class UserForm(FlaskForm):
     """Create or edit a user; the password is required only for a new user."""
 
-    username = StringField(_l("Gebruikersnaam"), validators=[
+    username = TrimmedStringField(_l("Gebruikersnaam"), validators=[
         InputRequired(_l("Vul een gebruikersnaam in.")), Length(max=64, message=_l("Hoogstens 64 tekens.")),
         Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Alleen letters, cijfers, punt, streepje en liggend streepje."))],
         render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    full_name = StringField(_l("Volledige naam"), validators=[
+    full_name = TrimmedStringField(_l("Volledige naam"), validators=[
         InputRequired(_l("Vul de naam in.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
     email = EmailField(_l("E-mailadres"), validators=[
         Optional(), Email(_l("Dit is geen geldig e-mailadres.")), Length(max=254)])

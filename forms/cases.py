@@ -3,11 +3,11 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from forms.common import select_choices
+from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
 
 ROLE_FIELD_PREFIX = "role_"
@@ -16,7 +16,7 @@ ROLE_FIELD_PREFIX = "role_"
 class OpenCaseForm(FlaskForm):
     """The case form; each pupil's role comes from a role_<pupil id> select of the picker."""
 
-    title = StringField(_l("Korte titel"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))],
+    title = TrimmedStringField(_l("Korte titel"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))],
                         description=_l("Bijvoorbeeld: buitensluiten in de pauze. Geen namen."))
     protocol = SelectField(_l("Protocol"))
     mentor = SelectField(_l("Mentor"), coerce=int)
@@ -77,9 +77,9 @@ class ApproachForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reden"), validators=[
+    reason = TrimmedTextAreaField(_l("Reden"), validators=[
         InputRequired(_l("Geef een reden.")), Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
 
 
 class CompleteStepForm(FlaskForm):
-    note = StringField(_l("Notitie (optioneel)"), validators=[Length(max=500, message=_l("Hoogstens 500 tekens."))])
+    note = TrimmedStringField(_l("Notitie (optioneel)"), validators=[Length(max=500, message=_l("Hoogstens 500 tekens."))])

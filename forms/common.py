@@ -1,5 +1,6 @@
 """Forms shared by several areas."""
 from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 
@@ -10,3 +11,18 @@ class ActionForm(FlaskForm):
 def select_choices(options):
     """WTForms choices from a models choices tuple of (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in options]
+
+
+class TrimmedStringField(StringField):
+    """A text field whose data is always a string without surrounding spaces, even when the
+    field was left out of the request altogether."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0].strip() if valuelist else ""
+
+
+class TrimmedTextAreaField(TextAreaField):
+    """A multi-line TrimmedStringField."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0].strip() if valuelist else ""

@@ -2,11 +2,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from forms.admin import CheckboxListField
-from forms.common import select_choices
+from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import BULLYING_KINDS, REPORT_CHANNELS, REPORTER_KINDS, Pupil, today
 
 
@@ -19,16 +19,16 @@ class PupilsField(SelectMultipleField):
 
 class ReportForm(FlaskForm):
     reporter_kind = SelectField(_l("Wie meldt het?"), choices=select_choices(REPORTER_KINDS))
-    reporter_name = StringField(_l("Naam van de melder"), validators=[
+    reporter_name = TrimmedStringField(_l("Naam van de melder"), validators=[
         Optional(), Length(max=200, message=_l("Hoogstens 200 tekens."))])
     channel = SelectField(_l("Hoe kwam de melding binnen?"), choices=select_choices(REPORT_CHANNELS))
     reported_on = DateField(_l("Datum van de melding"), default=today, validators=[
         InputRequired(_l("Vul een datum in."))], format="%Y-%m-%d")
     pupils = PupilsField(_l("Leerlingen"), coerce=int)
     kinds = CheckboxListField(_l("Soort pesten"), choices=select_choices(BULLYING_KINDS))
-    place = StringField(_l("Waar gebeurde het?"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))])
-    platform = StringField(_l("Online platform"), validators=[Length(max=100, message=_l("Hoogstens 100 tekens."))])
-    description = TextAreaField(_l("Wat is er gebeurd?"), validators=[
+    place = TrimmedStringField(_l("Waar gebeurde het?"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    platform = TrimmedStringField(_l("Online platform"), validators=[Length(max=100, message=_l("Hoogstens 100 tekens."))])
+    description = TrimmedTextAreaField(_l("Wat is er gebeurd?"), validators=[
         InputRequired(_l("Beschrijf wat er gebeurd is.")),
         Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))])
     is_signal = BooleanField(_l("Dit is een signaal: nog niet duidelijk of het pesten is"))
@@ -58,7 +58,7 @@ class ReportForm(FlaskForm):
 
 
 class CloseReportForm(FlaskForm):
-    reason = TextAreaField(_l("Reden"), validators=[
+    reason = TrimmedTextAreaField(_l("Reden"), validators=[
         InputRequired(_l("Geef een reden.")), Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
 
 

@@ -64,6 +64,8 @@ ROUTES = [
     ("admin.edit_user", "GET", user_path("/beheer/gebruikers/%d"), expect(403, admin=200)),
     ("admin.edit_user", "POST", user_path("/beheer/gebruikers/%d"), expect(403, admin=400)),
     ("admin.edit_user", "GET", "/beheer/gebruikers/999999", expect(403, admin=404)),
+    ("settings.edit", "GET", "/instellingen/", expect(403, admin=200)),
+    ("settings.edit", "POST", "/instellingen/", expect(403, admin=400)),
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
     ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES})),
     # 2B exclusion case: mentor's class, referred to the support team, linked to a complaint.

@@ -28,8 +28,8 @@ def get_user_or_404(user_id):
 
 def _save_user(form, user):
     """Copy the form into the user and save it with its roles, in one transaction."""
-    user.username = form.username.data.strip()
-    user.full_name = form.full_name.data.strip()
+    user.username = form.username.data
+    user.full_name = form.full_name.data
     user.email = (form.email.data or "").strip().lower() or None
     user.is_admin = form.is_admin.data
     user.language = form.language.data

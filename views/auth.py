@@ -33,7 +33,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        username = form.username.data.strip()
+        username = form.username.data
         address = client_address()
         wait = login_wait_seconds(username, address)
         user = User.by_username(username)

@@ -218,7 +218,7 @@ def new():
             with db.atomic():
                 case, warnings = workflow.open_case(
                     form.protocol.data, User.get_by_id(form.mentor.data), roles, current_user,
-                    reports=[report] if report else [], title=form.title.data.strip())
+                    reports=[report] if report else [], title=form.title.data)
             for warning in warnings:
                 flash(warning, "warning")
             flash(_("Dossier %(reference)s is geopend.", reference=case.reference), "success")

@@ -37,9 +37,9 @@ def new():
         with db.atomic():
             report = Report.create(
                 reported_on=form.reported_on.data, created_by=current_user, reporter_kind=form.reporter_kind.data,
-                reporter_name=form.reporter_name.data.strip(), channel=form.channel.data,
-                is_signal=form.is_signal.data, place=form.place.data.strip(), platform=form.platform.data.strip(),
-                description=form.description.data.strip(), share_reporter_name=form.share_reporter_name.data,
+                reporter_name=form.reporter_name.data, channel=form.channel.data,
+                is_signal=form.is_signal.data, place=form.place.data, platform=form.platform.data,
+                description=form.description.data, share_reporter_name=form.share_reporter_name.data,
                 possibly_criminal=form.possibly_criminal.data)
             for kind in form.kinds.data:
                 ReportKind.create(report=report, kind=kind)

@@ -1,0 +1,218 @@
+"""Filing reports and opening cases through the forms, with the bad input the protocol meets."""
+import datetime
+
+import models
+from conftest import csrf_token, demo_case, demo_user
+
+
+def pupil(first_name):
+    return models.Pupil.get(models.Pupil.first_name == first_name)
+
+
+def report_form(client, **fields):
+    data = {"csrf_token": csrf_token(client, "/meldingen/nieuw"), "reporter_kind": "staff",
+            "channel": "conversation", "reported_on": models.today().isoformat(),
+            "pupils": [pupil("Amira").id, pupil("Finn").id], "kinds": ["belongings"],
+            "place": "Schoolplein", "description": "Finn pakt de tas van Amira af."}
+    data.update(fields)
+    return client.post("/meldingen/nieuw", data=data)
+
+
+def new_reports():
+    return models.Report.select().where(models.Report.description.contains("tas van Amira"))
+
+
+def test_staff_files_a_report_and_sees_its_status(login_as):
+    client = login_as("staff")
+    response = report_form(client, possibly_criminal="y")
+    assert response.status_code == 302
+    report = new_reports().get()
+    assert report.created_by == demo_user("staff") and report.status == "new" and report.possibly_criminal
+    assert report.kinds == ["belongings"]
+    assert {row.pupil.first_name for row in report.pupil_rows} == {"Amira", "Finn"}
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "report.create").count() == 1
+    page = client.get("/meldingen/").get_data(as_text=True)
+    assert "Finn pakt de tas van Amira af." in page and "Nieuw" in page
+
+
+def test_report_without_pupils_is_refused_and_keeps_what_was_typed(login_as):
+    response = report_form(login_as("staff"), pupils=[])
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Kies minstens één leerling." in html
+    assert "Finn pakt de tas van Amira af." in html and 'value="Schoolplein"' in html
+    assert not new_reports().exists()
+
+
+def test_report_dated_in_the_future_is_refused(login_as):
+    tomorrow = (models.today() + datetime.timedelta(days=1)).isoformat()
+    response = report_form(login_as("staff"), reported_on=tomorrow)
+    assert response.status_code == 400
+    assert "Een datum in de toekomst kan niet." in response.get_data(as_text=True)
+    assert not new_reports().exists()
+
+
+def test_report_with_unknown_pupil_or_no_kind_is_refused(login_as):
+    client = login_as("staff")
+    unknown = report_form(client, pupils=[999999])
+    no_kind = report_form(client, kinds=[])
+    assert "Een gekozen leerling bestaat niet (meer)." in unknown.get_data(as_text=True)
+    assert "Kies minstens één soort pesten" in no_kind.get_data(as_text=True)
+    assert not new_reports().exists()
+
+
+def test_a_signal_needs_no_kind_of_bullying(login_as):
+    response = report_form(login_as("staff"), kinds=[], is_signal="y")
+    assert response.status_code == 302
+    assert new_reports().get().is_signal
+
+
+def test_chosen_pupils_come_back_checked_after_an_error(login_as):
+    html = report_form(login_as("staff"), description="").get_data(as_text=True)
+    assert 'name="pupils" value="%d" checked' % pupil("Amira").id in html
+
+
+def test_picker_finds_pupils_by_name_or_class_and_keeps_the_chosen(login_as):
+    client = login_as("staff")
+    html = client.get("/meldingen/leerlingen?q=3c&pupils=%d" % pupil("Noor").id).get_data(as_text=True)
+    assert "Haddou, Amira" in html and "Brouwer, Sophie" in html  # class 3C
+    assert 'value="%d" checked' % pupil("Noor").id in html  # chosen before, still chosen
+    assert "Hoekstra, Noor" in html and html.index("Hoekstra, Noor") < html.index("Brouwer, Sophie")
+    assert "Geen leerling gevonden" in client.get("/meldingen/leerlingen?q=zzzz").get_data(as_text=True)
+
+
+def open_case_form(client, report=None, **fields):
+    url = "/dossiers/nieuw" + ("?melding=%d" % report.id if report else "")
+    data = {"csrf_token": csrf_token(client, url), "protocol": "vo-nl", "mentor": demo_user("mentor2").id,
+            "title": "Tas afpakken", "role_%d" % pupil("Amira").id: "victim", "role_%d" % pupil("Finn").id: "bully"}
+    data.update(fields)
+    return client.post(url, data=data)
+
+
+def test_coordinator_turns_a_report_into_a_case(login_as):
+    teacher = login_as("staff")
+    report_form(teacher)
+    report = new_reports().get()
+    client = login_as("coordinator")
+    response = open_case_form(client, report)
+    assert response.status_code == 302
+    case = models.Case.get(models.Case.title == "Tas afpakken")
+    assert response.headers["Location"] == "/dossiers/%d" % case.id
+    assert {i.pupil.first_name: i.role for i in case.involvements} == {"Amira": "victim", "Finn": "bully"}
+    assert models.Report.get_by_id(report.id).status == "in_case"
+    assert models.CaseStep.select().where(models.CaseStep.case == case).count() == 9
+    assert models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "police").status == "not_applicable"
+    # The teacher sees the new status of their report.
+    assert "In behandeling" in teacher.get("/meldingen/").get_data(as_text=True)
+    # A report can become a case only once.
+    again = open_case_form(client, report, title="Nog eens")
+    assert again.status_code == 400 and "al verwerkt" in again.get_data(as_text=True)
+
+
+def test_a_pupil_cannot_be_bully_and_victim_in_one_case(login_as):
+    client = login_as("coordinator")
+    amira = pupil("Amira").id
+    response = client.post("/dossiers/nieuw", data={
+        "csrf_token": csrf_token(client, "/dossiers/nieuw"), "protocol": "vo-nl",
+        "mentor": demo_user("mentor2").id, "role_%d" % amira: ["victim", "bully"]})
+    assert response.status_code == 400
+    assert "Een leerling kan maar één rol hebben" in response.get_data(as_text=True)
+    assert models.Case.select().count() == 4
+
+
+def test_a_case_needs_a_victim(login_as):
+    response = open_case_form(login_as("coordinator"), **{"role_%d" % pupil("Amira").id: "bystander"})
+    assert response.status_code == 400
+    assert "Geef minstens één leerling de rol gepeste leerling." in response.get_data(as_text=True)
+
+
+def test_mentor_opens_a_case_only_for_pupils_of_their_own_class(login_as):
+    client = login_as("mentor2")
+    mixed = open_case_form(client, **{"role_%d" % pupil("Noor").id: "follower"})  # Noor is in 2B
+    assert mixed.status_code == 400
+    assert "Noor Hoekstra zit niet in een klas waarvan jij mentor bent." in mixed.get_data(as_text=True)
+    own = open_case_form(client)  # Amira and Finn are in 3C
+    assert own.status_code == 302
+
+
+def test_mentor_cannot_make_another_mentor_responsible(login_as):
+    response = open_case_form(login_as("mentor2"), mentor=demo_user("mentor").id)
+    assert response.status_code == 400
+    assert models.Case.select().count() == 4
+
+
+def test_unknown_protocol_is_refused_in_dutch(login_as):
+    response = open_case_form(login_as("coordinator"), protocol="no-such-protocol")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Ongeldige keuze." in html
+    assert models.Case.select().count() == 4
+
+
+def test_completing_a_step_twice_gets_a_message(login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    url = "/dossiers/%d/stappen/joint-talk" % case.id
+    token = csrf_token(client, "/dossiers/%d" % case.id)
+    headers = {"HX-Request": "true", "X-CSRFToken": token}
+    first = client.post(url, data={"note": "Goed gesprek"}, headers=headers)
+    second = client.post(url, data={"note": "Nog eens"}, headers=headers)
+    assert first.status_code == 200 and "tracker__step--done" in first.get_data(as_text=True)
+    assert 'hx-swap-oob="true"' in first.get_data(as_text=True)
+    assert second.status_code == 409 and "Deze stap is al afgerond." in second.get_data(as_text=True)
+    row = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "joint-talk")
+    assert row.note == "Goed gesprek" and row.done_by == demo_user("mentor")
+
+
+def test_closing_a_report_needs_a_reason(login_as):
+    report = models.Report.get(models.Report.status == "new")
+    client = login_as("coordinator")
+    url = "/meldingen/%d/sluiten" % report.id
+    client.post(url, data={"close-csrf_token": csrf_token(client, "/meldingen/%d" % report.id), "close-reason": ""})
+    assert models.Report.get_by_id(report.id).status == "new"
+    client.post(url, data={"close-csrf_token": csrf_token(client, "/meldingen/%d" % report.id),
+                           "close-reason": "Eenmalige ruzie, uitgepraat."})
+    assert models.Report.get_by_id(report.id).status == "closed"
+
+
+def test_coordinator_attaches_a_report_to_an_open_case(login_as):
+    report = models.Report.get(models.Report.status == "new")
+    case = demo_case("0003")
+    client = login_as("coordinator")
+    response = client.post("/meldingen/%d/koppelen" % report.id, data={
+        "attach-csrf_token": csrf_token(client, "/meldingen/%d" % report.id), "attach-case_id": case.id})
+    assert response.headers["Location"] == "/dossiers/%d" % case.id
+    assert models.Report.get_by_id(report.id).case == case
+    assert models.Involvement.get(models.Involvement.case == case, models.Involvement.pupil == pupil("Amira")).role == "bystander"
+
+
+def test_close_and_reopen_a_case(login_as):
+    client = login_as("coordinator")
+    case = demo_case("0003")
+    token = csrf_token(client, "/dossiers/%d" % case.id)
+    client.post("/dossiers/%d/sluiten" % case.id, data={"csrf_token": token, "reason": "Opgelost."})
+    assert models.Case.get_by_id(case.id).status == "closed"
+    client.post("/dossiers/%d/heropenen" % case.id, data={"csrf_token": token, "reason": "Het gebeurt weer."})
+    case = models.Case.get_by_id(case.id)
+    assert case.status == "open"
+    assert [e.kind for e in case.events.order_by(models.CaseEvent.id.desc()).limit(2)] == ["reopened", "closed"]
+
+
+def test_default_protocol_comes_from_the_settings(login_as):
+    admin = login_as("admin")
+    admin.post("/instellingen/", data={"csrf_token": csrf_token(admin, "/instellingen/"),
+                                       "school_name": "De Regenboog", "region": "vl",
+                                       "default_protocol": "stappenplan-vl"})
+    assert models.SchoolSettings.current().default_protocol == "stappenplan-vl"
+    html = login_as("coordinator").get("/dossiers/nieuw").get_data(as_text=True)
+    assert '<option selected value="stappenplan-vl">' in html or 'value="stappenplan-vl" selected' in html
+
+
+def test_overview_filters(login_as):
+    client = login_as("coordinator")
+    overdue = client.get("/dossiers/?te_laat=1").get_data(as_text=True)
+    assert demo_case("0002").reference in overdue and demo_case("0001").reference not in overdue
+    by_mentor = client.get("/dossiers/?mentor=%d" % demo_user("mentor2").id).get_data(as_text=True)
+    assert demo_case("0003").reference in by_mentor and demo_case("0002").reference not in by_mentor
+    by_step = client.get("/dossiers/?stap=joint-talk").get_data(as_text=True)
+    assert demo_case("0001").reference in by_step and demo_case("0003").reference not in by_step

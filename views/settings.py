@@ -1,0 +1,36 @@
+"""The school's settings: name, country and default protocol (administrators)."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+import audit
+import protocols
+from forms.settings import SettingsForm
+from models import SchoolSettings, db
+from permissions import require_admin
+
+bp = Blueprint("settings", __name__, url_prefix="/instellingen")
+
+
+@bp.before_request
+@login_required
+def only_admins():
+    """Settings are for administrators only."""
+    require_admin()
+
+
+@bp.route("/", methods=["GET", "POST"])
+def edit():
+    """Show and change the school's settings."""
+    settings = SchoolSettings.current()
+    form = SettingsForm(obj=settings, protocols=protocols.registry().values())
+    if form.validate_on_submit():
+        with db.atomic():
+            settings.school_name = form.school_name.data
+            settings.region = form.region.data
+            settings.default_protocol = form.default_protocol.data
+            settings.save()
+            audit.record("settings.save", settings, detail="standaardprotocol: %s" % settings.default_protocol)
+        flash(_("De instellingen zijn opgeslagen."), "success")
+        return redirect(url_for("settings.edit"))
+    return render_template("settings/edit.html", form=form), 400 if form.is_submitted() else 200
