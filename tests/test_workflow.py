@@ -47,6 +47,20 @@ def complete(case, key, user="mentor"):
         workflow.complete_step(case, key, demo_user(user))
 
 
+OWNER_USERS = {"mentor": "mentor", "coordinator": "coordinator", "support": "support"}
+
+
+def finish_and_close(case):
+    """Do every remaining step in protocol order, by its owner, then close the case."""
+    for row in sorted(steps(case).values(), key=lambda row: row.position):
+        if models.CaseStep.get_by_id(row.id).status == "open":
+            complete(case, row.step_key, OWNER_USERS[row.owner])
+    with models.db.atomic():
+        workflow.close_case(case, demo_user("coordinator"), "Afgerond volgens protocol.")
+    assert all(row.status in ("done", "not_applicable") for row in steps(case).values())
+    assert models.Case.get_by_id(case.id).status == "closed"
+
+
 def state(case, key, on):
     return workflow.step_state(steps(case)[key], on)
 
@@ -121,6 +135,12 @@ def test_flemish_steps_follow_the_chosen_approach(app_context, pupils):
         assert rows["confront-talk"].status == "open" and rows["confront-talk"].due_on == D(2026, 11, 6)
         assert rows["support-group"].status == "not_applicable"
         assert rows["follow-up"].due_on == D(2026, 12, 4)
+        clock.move_to(datetime.datetime(2026, 11, 6, 9, 0))
+        complete(case, "confront-talk", user="coordinator")
+        rows = steps(case)
+        assert rows["restorative-act"].due_on == D(2026, 11, 13)
+        assert rows["inform-bully-parents"].due_on == D(2026, 11, 8)
+        finish_and_close(case)
 
 
 def test_online_protocol_walks_to_the_agreement(app_context, pupils):
@@ -135,6 +155,9 @@ def test_online_protocol_walks_to_the_agreement(app_context, pupils):
                           ("bully-talk", "mentor")]:
             complete(case, key, user)
         assert steps(case)["agreement"].due_on == D(2026, 11, 9)
+        complete(case, "agreement")
+        assert steps(case)["evaluation"].due_on == D(2026, 11, 9)
+        finish_and_close(case)
 
 
 def test_a_step_cannot_be_completed_twice(app_context, pupils):
