@@ -309,6 +309,11 @@ class Pupil(BaseModel):
         return "%s, %s" % (self.last_name, given)
 
     @classmethod
+    def with_class(cls):
+        """Pupils with their class in the same query (a pupil may be without one)."""
+        return cls.select(cls, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
+
+    @classmethod
     def dutch_order(cls):
         """Order by achternaam, voornaam, tussenvoegsel: the order of every pupil list."""
         return (fn.lower(cls.last_name), fn.lower(cls.first_name), fn.lower(cls.infix))

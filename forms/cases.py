@@ -11,6 +11,7 @@ from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choice
 from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
 
 ROLE_FIELD_PREFIX = "role_"
+NOT_CHOSEN = SelectChoice("", _l("Nog niet gekozen"))
 
 
 class OpenCaseForm(FlaskForm):
@@ -68,8 +69,8 @@ class OpenCaseForm(FlaskForm):
 
 
 class ApproachForm(FlaskForm):
-    approach = SelectField(_l("Aanpak"), choices=[SelectChoice("", _l("Nog niet gekozen"))] + select_choices(APPROACHES))
-    approach_level = SelectField(_l("Niveau"), choices=[SelectChoice("", _l("Nog niet gekozen"))] + select_choices(APPROACH_LEVELS))
+    approach = SelectField(_l("Aanpak"), choices=[NOT_CHOSEN] + select_choices(APPROACHES))
+    approach_level = SelectField(_l("Niveau"), choices=[NOT_CHOSEN] + select_choices(APPROACH_LEVELS))
 
     def validate_approach_level(self, field):
         if field.data and not self.approach.data:
@@ -82,4 +83,5 @@ class ReasonForm(FlaskForm):
 
 
 class CompleteStepForm(FlaskForm):
-    note = TrimmedStringField(_l("Notitie (optioneel)"), validators=[Length(max=500, message=_l("Hoogstens 500 tekens."))])
+    note = TrimmedStringField(_l("Notitie (optioneel)"), validators=[
+        Length(max=500, message=_l("Hoogstens 500 tekens."))])

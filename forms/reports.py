@@ -26,8 +26,10 @@ class ReportForm(FlaskForm):
         InputRequired(_l("Vul een datum in."))], format="%Y-%m-%d")
     pupils = PupilsField(_l("Leerlingen"), coerce=int)
     kinds = CheckboxListField(_l("Soort pesten"), choices=select_choices(BULLYING_KINDS))
-    place = TrimmedStringField(_l("Waar gebeurde het?"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))])
-    platform = TrimmedStringField(_l("Online platform"), validators=[Length(max=100, message=_l("Hoogstens 100 tekens."))])
+    place = TrimmedStringField(_l("Waar gebeurde het?"), validators=[
+        Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    platform = TrimmedStringField(_l("Online platform"), validators=[
+        Length(max=100, message=_l("Hoogstens 100 tekens."))])
     description = TrimmedTextAreaField(_l("Wat is er gebeurd?"), validators=[
         InputRequired(_l("Beschrijf wat er gebeurd is.")),
         Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))])

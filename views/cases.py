@@ -205,8 +205,7 @@ def new():
                         restrict_to_mentor=None if is_coordinator else current_user)
     if not form.is_submitted():
         form.protocol.data = SchoolSettings.current().default_protocol
-    named = (list(Pupil.select(Pupil, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
-                  .join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
+    named = (list(Pupil.with_class().join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
                   .order_by(*Pupil.dutch_order())) if report else [])
     if not form.is_submitted() and named and named[0].school_class and named[0].school_class.mentor_id:
         form.mentor.data = named[0].school_class.mentor_id
@@ -223,7 +222,7 @@ def new():
                 flash(warning, "warning")
             flash(_("Dossier %(reference)s is geopend.", reference=case.reference), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
-    chosen = list(Pupil.select(Pupil, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
-                  .where(Pupil.id.in_(list(form.roles))).order_by(*Pupil.dutch_order())) if form.roles else named
+    chosen = list(Pupil.with_class().where(Pupil.id.in_(list(form.roles)))
+                  .order_by(*Pupil.dutch_order())) if form.roles else named
     return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=form.roles), \
         400 if form.is_submitted() else 200

@@ -7,7 +7,7 @@ import audit
 import workflow
 from forms.cases import ReasonForm
 from forms.reports import AttachReportForm, ReportForm
-from models import JOIN, Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass, db, fn
+from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass, db, fn
 from permissions import get_report_or_404, may_manage_reports, refuse, visible_cases
 
 bp = Blueprint("reports", __name__, url_prefix="/meldingen")
@@ -58,8 +58,8 @@ def pupil_picker():
     """Fragment: pupils matching the search, after the ones already chosen (which stay chosen)."""
     mode = "role" if request.args.get("mode") == "role" else "check"
     chosen_ids, roles = _chosen_from_request(mode)
-    chosen = list(Pupil.select(Pupil, SchoolClass).join(SchoolClass, JOIN.LEFT_OUTER)
-                  .where(Pupil.id.in_(chosen_ids)).order_by(*Pupil.dutch_order())) if chosen_ids else []
+    chosen = list(Pupil.with_class().where(Pupil.id.in_(chosen_ids))
+                  .order_by(*Pupil.dutch_order())) if chosen_ids else []
     query = (request.args.get("q") or "").strip()[:100]
     matches = []
     if len(query) >= 2:
@@ -79,9 +79,7 @@ def _chosen_from_request(mode):
 def _search_pupils(query):
     """Pupils whose name or class matches every word typed."""
     full_name = fn.lower(Pupil.first_name.concat(" ").concat(Pupil.infix).concat(" ").concat(Pupil.last_name))
-    search = (Pupil.select(Pupil, SchoolClass)
-              .join(SchoolClass, JOIN.LEFT_OUTER, on=(Pupil.school_class == SchoolClass.id))
-              .where(Pupil.is_active == True))  # noqa: E712
+    search = Pupil.with_class().where(Pupil.is_active == True)  # noqa: E712
     for word in query.lower().split()[:5]:
         search = search.where(full_name.contains(word) | (fn.lower(SchoolClass.name) == word))
     return search.order_by(*Pupil.dutch_order())
