@@ -216,3 +216,14 @@ def test_overview_filters(login_as):
     assert demo_case("0003").reference in by_mentor and demo_case("0002").reference not in by_mentor
     by_step = client.get("/dossiers/?stap=joint-talk").get_data(as_text=True)
     assert demo_case("0001").reference in by_step and demo_case("0003").reference not in by_step
+
+
+def test_case_page_warns_when_a_bully_bullied_before(login_as):
+    client = login_as("coordinator")
+    daan = pupil("Daan")
+    response = open_case_form(client, **{"role_%d" % daan.id: "bully", "role_%d" % pupil("Amira").id: "victim",
+                                         "role_%d" % pupil("Finn").id: ""})
+    case = models.Case.get(models.Case.title == "Tas afpakken")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Herhaling:" in html and demo_case("0001").reference in html
+    assert case.reference != demo_case("0001").reference

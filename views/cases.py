@@ -110,7 +110,7 @@ def detail(case_id):
     involvements = list(case.involved_pupils())
     reports = list(Report.select().where(Report.case == case).order_by(Report.reported_on))
     return render_template(
-        "cases/detail.html", involvements=involvements, reports=reports,
+        "cases/detail.html", involvements=involvements, reports=reports, repeats=workflow.repeat_warnings(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
         reason_form=ReasonForm(), **context)
 
