@@ -79,9 +79,9 @@ def create_app(test_config=None):
         key: value for key, value in mapping.items() if key not in keys}
     app.context_processor(lambda: {"school": models.SchoolSettings.current()})
 
-    from views import account, admin, auth, cases, errors, home, reports, settings, system
-    for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp, system.bp,
-                      errors.bp):
+    from views import account, admin, auth, cases, conversations, errors, home, reports, settings, system
+    for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
+                      conversations.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)

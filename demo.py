@@ -4,10 +4,11 @@ All names are made up. Dates are relative to today, so the demo always looks cur
 """
 import datetime
 
+import checklists
 import workflow
 from app import migrate_database
 from models import (
-    MODELS, Case, CaseEvent, CaseMember, Complaint, ComplaintNote, Evidence, Involvement, ParentContact,
+    MODELS, Case, CaseEvent, CaseMember, ChecklistEntry, Conversation, ConversationLine, Complaint, ComplaintNote, Evidence, Involvement, ParentContact,
     Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, User, db,
 )
 
@@ -92,6 +93,59 @@ def _walk(case, users, done):
     workflow.sync_steps(case)
     for key, days_ago, username, note in done:
         workflow.complete_step(case, key, users[username], note=note, at=_moment(days_ago, 14))
+
+
+def _talk(case, step_key, template_key, user, participants, days_ago, ticked, notes=None, lines=(),
+          finished=True):
+    """A conversation held `days_ago`: items ticked by position, notes per position, lines."""
+    conversation = checklists.start(case, step_key, template_key, user, participants)
+    started = _moment(days_ago, 10)
+    Conversation.update(started_at=started,
+                        ended_at=started + datetime.timedelta(minutes=35) if finished else None
+                        ).where(Conversation.id == conversation.id).execute()
+    for entry in ChecklistEntry.select().where(ChecklistEntry.conversation == conversation):
+        note = (notes or {}).get(entry.position, "")
+        if entry.position in ticked or note:
+            ChecklistEntry.update(done=entry.position in ticked, done_by=user if entry.position in ticked else None,
+                                  done_at=started if entry.position in ticked else None, note=note,
+                                  note_version=1 if note else 0).where(ChecklistEntry.id == entry.id).execute()
+    CaseEvent.update(at=started).where(CaseEvent.case == case, CaseEvent.kind == "conversation_started",
+                                       CaseEvent.at > started).execute()
+    if finished:
+        CaseEvent.add(case, "conversation_finished", conversation.title, user,
+                      at=started + datetime.timedelta(minutes=35))
+    for kind, text in lines:
+        ConversationLine.create(conversation=conversation, kind=kind, text=text, created_by=user,
+                                client_key=checklists.new_line_key(), created_at=started)
+    return conversation
+
+
+def _talks(case, mentor, pupils):
+    """Isa's case: the three conversations of the protocol done, the follow-up under way."""
+    isa, bram, finn = pupils["Isa"], pupils["Bram"], pupils["Finn"]
+    _talk(case, "victim-talk", "victim-conversation", mentor, [(isa, isa.display_name, "victim")], 20,
+          ticked=set(range(1, 15)), notes={
+              2: "Sinds de herfstvakantie, bijna elke dag bij de kluisjes.",
+              5: "Bram duwt, Finn kijkt en lacht. Sophie heeft het een keer gezien."},
+          lines=[("wish", "Dat ze haar etui en tas met rust laten."),
+                 ("wish", "Liever niet samen in één gesprek voordat de anderen zijn gesproken."),
+                 ("note", "Isa is bang dat het erger wordt als zij iets zegt; vertrouwelijk behandelen.")])
+    _talk(case, "bully-talk", "bully-guidance", mentor,
+          [(bram, bram.display_name, "bully"), (finn, finn.display_name, "follower")], 14,
+          ticked=set(range(1, 12)), notes={3: "Bram geeft het duwen toe, noemt het 'een grapje'."},
+          lines=[("agreement", "Van nu af aan blijven Bram en Finn bij de kluisjes van Isa weg."),
+                 ("agreement", "Bram brengt het etui terug of vergoedt het.")])
+    _talk(case, "joint-talk", "no-blame-joint-conversation", mentor,
+          [(isa, isa.display_name, "victim"), (bram, bram.display_name, "bully"),
+           (finn, finn.display_name, "follower")], 8, ticked=set(range(1, 18)),
+          lines=[("agreement", "Van nu af aan groeten we elkaar gewoon en laten we elkaars spullen met rust."),
+                 ("agreement", "Als er iets gebeurt, meldt Isa het meteen bij mevrouw El Amrani."),
+                 ("note", "Goede sfeer aan het eind; Bram bood uit zichzelf excuses aan.")])
+    follow_up = _talk(case, "follow-up", "follow-up-conversation", mentor, [(isa, isa.display_name, "victim")], 0,
+                      ticked={1, 2, 3}, notes={2: "Het gaat beter; één keer een opmerking in de gang."},
+                      finished=False)
+    checklists.set_appointment(follow_up, _moment(-7, 13) - datetime.timedelta(hours=1), mentor,
+                               now=_moment(0, 9))
 
 
 def load():
@@ -181,6 +235,7 @@ def load():
             ("joint-talk", 8, "mentor2", "Afspraken gemaakt; vervolggesprek over twee dagen."),
             ("extra-help", 8, "coordinator", "Niet nodig: geen extra hulp gevraagd."),
         ])
+        _talks(physical, users["mentor2"], pupils)
 
         # 4. Closed case from last school year.
         closed = _case("%d-0014" % (year - 1), "Uitschelden in de gymles", "vo-nl", mentor2, coordinator, 300,

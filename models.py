@@ -116,10 +116,15 @@ COMPLAINT_STATUSES = choices(
 )
 COMPLAINANT_KINDS = choices(("parent", _l("Ouder")), ("pupil", _l("Leerling")), ("other", _l("Anders")))
 REGIONS = choices(("nl", _l("Nederland")), ("vl", _l("Vlaanderen")))
+CONVERSATION_LINE_KINDS = choices(
+    ("note", _l("Notities")), ("wish", _l("Wat de leerling wil")), ("agreement", _l("Afspraken")),
+)
 CASE_EVENT_KINDS = choices(
     ("opened", _l("Dossier geopend")), ("report_attached", _l("Melding toegevoegd")),
     ("step_done", _l("Stap afgerond")), ("approach", _l("Aanpak vastgelegd")),
     ("closed", _l("Dossier gesloten")), ("reopened", _l("Dossier heropend")),
+    ("conversation_started", _l("Gesprek begonnen")), ("conversation_finished", _l("Gesprek afgerond")),
+    ("appointment", _l("Vervolgafspraak gemaakt")),
 )
 
 
@@ -483,9 +488,27 @@ class Conversation(BaseModel):
     held_by = ForeignKeyField(User, backref="conversations", null=True, on_delete="SET NULL")
     started_at = DateTimeField(default=utcnow)
     ended_at = DateTimeField(null=True)
-    general_notes = TextField(default="")
-    pupil_wishes = TextField(default="")
     next_appointment_at = DateTimeField(null=True)
+
+    @property
+    def is_finished(self):
+        return self.ended_at is not None
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's conversations, newest first, each with `done` and `total` items (one query)."""
+        return (cls.select(cls, User, fn.COALESCE(fn.SUM(ChecklistEntry.done), 0).alias("done"),
+                           fn.COUNT(ChecklistEntry.id).alias("total"))
+                .join(User, JOIN.LEFT_OUTER, on=(cls.held_by == User.id))
+                .switch(cls).join(ChecklistEntry, JOIN.LEFT_OUTER)
+                .where(cls.case == case).group_by(cls.id, User.id)
+                .order_by(cls.started_at.desc()))
+
+    def progress(self):
+        """(done, total) of the checklist, in one query."""
+        done, total = (ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done), 0), fn.COUNT(ChecklistEntry.id))
+                       .where(ChecklistEntry.conversation == self).scalar(as_tuple=True))
+        return int(done), total
 
 
 class ConversationParticipant(BaseModel):
@@ -512,6 +535,32 @@ class ChecklistEntry(BaseModel):
 
     class Meta:
         indexes = ((("conversation", "position"), True),)
+
+
+class ConversationLine(BaseModel):
+    """A line the mentor adds during a conversation: a note, what the pupil wishes, an agreement.
+
+    client_key is written into the add form by the server, so a save that is retried after a
+    network failure finds its first copy instead of adding the line twice.
+    """
+
+    conversation = ForeignKeyField(Conversation, backref="lines", on_delete="CASCADE")
+    kind = CharField(max_length=16, choices=CONVERSATION_LINE_KINDS,
+                     constraints=[check_in("kind", CONVERSATION_LINE_KINDS)])
+    text = TextField()
+    client_key = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    removed_at = DateTimeField(null=True)
+
+
+class ConversationAmendment(BaseModel):
+    """A change to a finished conversation, shown with who made it and when."""
+
+    conversation = ForeignKeyField(Conversation, backref="amendments", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    description = TextField()
 
 
 class Agreement(BaseModel):
@@ -556,6 +605,7 @@ class FollowUp(BaseModel):
 
     case = ForeignKeyField(Case, backref="follow_ups", on_delete="CASCADE")
     agreement = ForeignKeyField(Agreement, backref="follow_ups", null=True, on_delete="SET NULL")
+    conversation = ForeignKeyField(Conversation, backref="follow_ups", null=True, on_delete="SET NULL")
     due_on = DateField()
     with_whom = CharField(max_length=200, default="")
     done_at = DateTimeField(null=True)
@@ -693,8 +743,8 @@ class AuditEvent(BaseModel):
 MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, SchoolClass, Pupil, Case,
     Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
-    ConversationParticipant, ChecklistEntry, Agreement, AgreementParty, FollowUp, Measure,
-    ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote, PersonalNote,
+    ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
+    AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote, PersonalNote,
     AuditEvent,
 ]
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 import audit
 from models import (
-    Case, CaseMember, Complaint, Involvement, Pupil, Referral, Report, SchoolClass,
+    Case, CaseMember, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -147,6 +147,15 @@ def get_report_or_404(report_id):
     if not may_view_report(current_user, report):
         refuse(404, report)
     return report
+
+
+def get_conversation_or_404(conversation_id, need=VIEW):
+    """Load a conversation through its case: whoever may `need` the case may `need` its talks."""
+    conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+    if conversation is None:
+        abort(404)
+    get_case_or_404(conversation.case_id, need)
+    return conversation
 
 
 def require_admin():

@@ -1,8 +1,8 @@
 """Sessions on the server, login throttling and the security headers every response carries."""
 import datetime
 
-from flask import current_app, request
-from flask_babel import lazy_gettext as _l
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from models import LoginThrottle, User, UserSession, db, utcnow
 
@@ -27,11 +27,23 @@ LAST_SEEN_GRANULARITY = datetime.timedelta(seconds=60)
 def init_app(app, login_manager):
     """Wire Flask-Login to server-side sessions and add the headers to every response."""
     login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Log in om verder te gaan.")
-    login_manager.login_message_category = "info"
     login_manager.session_protection = None  # the server-side session is the protection
     login_manager.user_loader(load_user_from_session)
+    login_manager.unauthorized_handler(unauthorized)
     app.after_request(set_security_headers)
+
+
+def unauthorized():
+    """Not logged in (or the session ended): a page goes to the login form; an htmx save gets
+    401, so the page keeps what was typed and retries once the user has logged in again."""
+    if request.headers.get("HX-Request") == "true":
+        return "", 401
+    flash(login_message(), "info")
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def login_message():
+    return _("Log in om verder te gaan.")
 
 
 def client_address():

@@ -43,6 +43,23 @@ def case_step_path(suffix, step_key, action=""):
     return lambda: "/dossiers/%d%s" % (demo_case(suffix).id, "/stappen/" + step_key if step_key else action)
 
 
+def talk_path(action=""):
+    """The demo conversation under way on mentor2's case 0003."""
+    def path():
+        talk = models.Conversation.get(models.Conversation.ended_at.is_null())
+        if action == "entry":
+            return "/gesprekken/%d/punten/%d" % (talk.id, talk.entries.first().id)
+        if action == "note":
+            return "/gesprekken/%d/punten/%d/notitie" % (talk.id, talk.entries.first().id)
+        if action == "line":
+            line = models.ConversationLine.select().join(models.Conversation).where(
+                models.Conversation.case == talk.case).first()
+            return "/gesprekken/%d/regels/%d/doorhalen" % (line.conversation_id, line.id)
+        return "/gesprekken/%d%s" % (talk.id, action)
+    return path
+
+
+CASE_0003_EDITORS = dict(mentor2=200, coordinator=200)
 CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
 CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
 
@@ -89,6 +106,21 @@ ROUTES = [
     ("cases.new", "POST", "/dossiers/nieuw", expect(403, coordinator=400, mentor=400, mentor2=400)),
     ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),
      expect(403, coordinator=200, mentor=404, mentor2=404)),
+    ("conversations.new", "GET", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("conversations.new", "POST", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
+     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+    ("conversations.new", "GET", lambda: "/gesprekken/nieuw/%d/no-such-step" % demo_case("0001").id,
+     expect(404, counsellor=403)),
+    ("conversations.checklist", "GET", talk_path(), expect(404, **CASE_0003_EDITORS)),
+    ("conversations.checklist", "GET", "/gesprekken/999999", expect(404)),
+    ("conversations.tick", "POST", talk_path("entry"), expect(404, **CASE_0003_EDITORS)),
+    ("conversations.tick", "POST", lambda: talk_path("entry")().replace("/punten/", "/punten/9999"), expect(404)),
+    ("conversations.note", "POST", talk_path("note"), expect(404, **CASE_0003_EDITORS)),
+    ("conversations.add_line", "POST", talk_path("/regels"), expect(404, mentor2=400, coordinator=400)),
+    ("conversations.remove_line", "POST", talk_path("line"), expect(404, **CASE_0003_EDITORS)),
+    ("conversations.appointment", "POST", talk_path("/afspraak"), expect(404, mentor2=422, coordinator=422)),
+    ("conversations.finish", "POST", talk_path("/afronden"), expect(404, mentor2=302, coordinator=302)),
     ("reports.index", "GET", "/meldingen/", expect(200)),
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),

@@ -1,7 +1,7 @@
 """Error pages in the user's language; htmx requests get a short fragment instead of a page."""
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 bp = Blueprint("errors", __name__)
 
@@ -24,8 +24,12 @@ def render_error(status, message=None):
 
 @bp.app_errorhandler(CSRFError)
 def csrf_error(error):
-    """A missing or stale CSRF token: say so, and let the user reload the form."""
-    return render_error(400, _("Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het nog eens."))
+    """A missing or stale CSRF token: say so. An htmx save also gets a fresh token, which the
+    page adopts before it retries (after logging in again, the session has a new one)."""
+    body, status = render_error(400, _("Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer "
+                                       "het nog eens."))
+    headers = {"X-CSRFToken": generate_csrf()} if current_app.htmx else {}
+    return body, status, headers
 
 
 @bp.app_errorhandler(400)

@@ -1,15 +1,108 @@
-// Herstel's small client script: no inline code (the CSP forbids it), htmx does the rest.
+// Herstel's client script. No inline code (the CSP forbids it); htmx does the requests.
+// What it adds: a tap shows at once, a save that fails is retried until it succeeds,
+// and an expired session or a stale CSRF token never costs what is on the screen.
 (function () {
   "use strict";
-  function banner(show) {
+
+  var RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000];
+  var unsaved = new Set();
+  var sessionExpired = false;
+
+  function banner() {
     var element = document.getElementById("connection-banner");
-    if (element) { element.hidden = !show; }
+    if (!element) { return; }
+    element.hidden = unsaved.size === 0;
+    var offline = element.querySelector("[data-message=offline]");
+    var session = element.querySelector("[data-message=session]");
+    if (offline && session) {
+      offline.hidden = sessionExpired;
+      session.hidden = !sessionExpired;
+    }
   }
-  // A request that never reached the server: say so; the page keeps what was typed.
-  document.addEventListener("htmx:sendError", function () { banner(true); });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail && event.detail.successful) { banner(false); }
+
+  // The element to retry: the one carrying data-retry (htmx reports the element that requested).
+  function retryable(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt.closest ? elt.closest("[data-retry]") : null;
+  }
+
+  function scheduleRetry(elt) {
+    var attempt = elt.herstelAttempt || 0;
+    elt.herstelAttempt = attempt + 1;
+    elt.classList.add("is-unsaved");
+    unsaved.add(elt);
+    banner();
+    var delay = RETRY_DELAYS[Math.min(attempt, RETRY_DELAYS.length - 1)];
+    window.setTimeout(function () {
+      if (document.body.contains(elt)) { window.htmx.trigger(elt, "herstel:retry"); }
+      else { unsaved.delete(elt); banner(); }
+    }, delay);
+  }
+
+  function saved(elt) {
+    elt.herstelAttempt = 0;
+    elt.classList.remove("is-unsaved");
+    unsaved.delete(elt);
+    if (unsaved.size === 0) { sessionExpired = false; }
+    banner();
+  }
+
+  // A new CSRF token from the server (after logging in again): use it everywhere on the page.
+  function adoptCsrfToken(token) {
+    var body = document.body;
+    try {
+      var headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
+      headers["X-CSRFToken"] = token;
+      body.setAttribute("hx-headers", JSON.stringify(headers));
+    } catch (error) { /* leave the attribute as it is */ }
+    document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = token; });
+  }
+
+  document.addEventListener("htmx:sendError", function (event) {
+    var elt = retryable(event);
+    if (elt) { scheduleRetry(elt); } else { unsaved.add(document.body); banner(); }
   });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var elt = retryable(event);
+    var xhr = event.detail.xhr;
+    if (!elt) { return; }
+    var freshToken = xhr.getResponseHeader("X-CSRFToken");
+    if (xhr.status === 400 && freshToken) {
+      adoptCsrfToken(freshToken);
+      elt.herstelAttempt = 0;
+      scheduleRetry(elt);
+    } else if (xhr.status === 401) {
+      sessionExpired = true;
+      scheduleRetry(elt);
+    } else if (xhr.status >= 500 || xhr.status === 0) {
+      scheduleRetry(elt);
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = retryable(event);
+    if (event.detail.successful) {
+      unsaved.delete(document.body);
+      if (elt) {
+        saved(elt);
+        if (elt.hasAttribute("data-clear-on-success")) {
+          var field = elt.querySelector("input[name=text]");
+          if (field) { field.value = ""; field.focus(); }
+        }
+      } else { banner(); }
+    }
+  });
+
+  // A tap shows its new state at once; the request then sends the state the mentor wants.
+  document.addEventListener("click", function (event) {
+    var tick = event.target.closest && event.target.closest("[data-tick]");
+    if (!tick) { return; }
+    var done = tick.getAttribute("aria-pressed") !== "true";
+    tick.setAttribute("aria-pressed", done ? "true" : "false");
+    tick.setAttribute("hx-vals", JSON.stringify({done: done ? "1" : "0"}));
+  }, true);
+
   // Enter in a search box inside a form searches; it must not send the half-filled form.
   document.addEventListener("keydown", function (event) {
     var target = event.target;
@@ -17,5 +110,10 @@
       event.preventDefault();
       if (window.htmx) { window.htmx.trigger(target, "search"); }
     }
+  });
+
+  // Leaving the page with changes that are not saved yet: ask first.
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved.size > 0) { event.preventDefault(); event.returnValue = ""; }
   });
 })();

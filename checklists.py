@@ -1,0 +1,159 @@
+"""A conversation's live checklist: the snapshot, ticks, notes, lines, the next appointment, finishing.
+
+Every change is written so that a save can be retried safely: a tick carries the state the
+mentor wants (not "toggle"), a note carries the version it was based on, an added line
+carries a key the server made. A change to a finished conversation is kept as an amendment.
+Functions that write expect to run inside the caller's transaction.
+"""
+import datetime
+import secrets
+
+import protocols
+import workflow
+from models import (
+    CaseEvent, CaseStep, ChecklistEntry, Conversation, ConversationAmendment, ConversationLine,
+    ConversationParticipant, FollowUp, local_date, utcnow,
+)
+
+NOTE_MAX_LENGTH = 20_000
+LINE_MAX_LENGTH = 2_000
+
+
+class ChecklistError(Exception):
+    """A change the checklist refuses; the message is for the mentor."""
+
+
+class NoteConflict(Exception):
+    """The note changed on another device since this one last saw it."""
+
+    def __init__(self, entry):
+        super().__init__("note conflict")
+        self.entry = entry
+
+
+def new_line_key():
+    """The key the server writes into an add form, so a retried add is stored once."""
+    return secrets.token_urlsafe(16)
+
+
+def start(case, step_key, template_key, user, participants):
+    """Start a conversation: copy the template's items, so later protocol edits never change it.
+
+    participants: [(pupil or None, name, role)].
+    """
+    protocol = protocols.get(case.protocol_key)
+    step = protocol.step(step_key) if protocol else None
+    template = next((t for t in step.templates if t.key == template_key), None) if step else None
+    if template is None:
+        raise ChecklistError("Dit gesprek hoort niet bij deze stap van het protocol.")
+    if case.status != "open":
+        raise ChecklistError("Dit dossier is gesloten.")
+    conversation = Conversation.create(case=case, step_key=step_key, template_key=template_key,
+                                       title=template.title, held_by=user)
+    position = 0
+    rows = []
+    for phase in template.phases:
+        for item in phase.items:
+            position += 1
+            rows.append({"conversation": conversation, "position": position, "phase": phase.title,
+                         "text": item.text, "hint": item.hint})
+    ChecklistEntry.insert_many(rows).execute()
+    for pupil, name, role in participants:
+        ConversationParticipant.create(conversation=conversation, pupil=pupil, name=name, role=role)
+    CaseEvent.add(case, "conversation_started", template.title, user)
+    return conversation
+
+
+def _amend(conversation, user, description):
+    if conversation.is_finished:
+        ConversationAmendment.create(conversation=conversation, user=user, description=description)
+
+
+def set_done(entry, done, user):
+    """Tick an item (or untick it); setting the state it already has changes nothing."""
+    if entry.done == done:
+        return entry
+    entry.done, entry.updated_at = done, utcnow()
+    entry.done_at, entry.done_by = (utcnow(), user) if done else (None, None)
+    entry.save()
+    _amend(entry.conversation, user, "Punt %d %s: %s" % (
+        entry.position, "afgevinkt" if done else "niet meer afgevinkt", entry.text))
+    return entry
+
+
+def save_note(entry, text, base_version, user):
+    """Save an item's note, unless another device changed it since `base_version`.
+
+    A retried save whose text is already stored is not a conflict: it simply succeeded.
+    """
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ChecklistError("Deze notitie is te lang (hoogstens %d tekens)." % NOTE_MAX_LENGTH)
+    if text == entry.note:
+        return entry
+    if base_version != entry.note_version:
+        raise NoteConflict(entry)
+    entry.note, entry.note_version, entry.updated_at = text, entry.note_version + 1, utcnow()
+    entry.save()
+    _amend(entry.conversation, user, "Notitie bij punt %d: %s" % (entry.position, text or "(leeg)"))
+    return entry
+
+
+def add_line(conversation, kind, text, client_key, user):
+    """Add a note, wish or agreement; a retry with the same key returns the line already stored."""
+    text = text.strip()
+    if not text:
+        raise ChecklistError("Schrijf eerst iets op.")
+    if len(text) > LINE_MAX_LENGTH:
+        raise ChecklistError("Dit is te lang (hoogstens %d tekens)." % LINE_MAX_LENGTH)
+    existing = ConversationLine.get_or_none(ConversationLine.client_key == client_key)
+    if existing is not None:
+        if existing.conversation_id != conversation.id:
+            raise ChecklistError("Ongeldig formulier; laad de pagina opnieuw.")
+        return existing, False
+    line = ConversationLine.create(conversation=conversation, kind=kind, text=text, client_key=client_key,
+                                   created_by=user)
+    _amend(conversation, user, "Toegevoegd (%s): %s" % (kind, text))
+    return line, True
+
+
+def remove_line(line, user):
+    """Strike a line through; it stays readable as removed."""
+    if line.removed_at is None:
+        line.removed_at = utcnow()
+        line.save()
+        _amend(line.conversation, user, "Doorgehaald: %s" % line.text)
+    return line
+
+
+def set_appointment(conversation, moment, user, now=None):
+    """Set the next appointment (a UTC moment); it becomes the conversation's follow-up on the case."""
+    if moment <= (now or utcnow()):
+        raise ChecklistError("Deze afspraak ligt in het verleden.")
+    if moment > (now or utcnow()) + datetime.timedelta(days=366):
+        raise ChecklistError("Deze afspraak ligt meer dan een jaar vooruit.")
+    conversation.next_appointment_at = moment
+    conversation.save()
+    follow_up = FollowUp.get_or_none(FollowUp.conversation == conversation, FollowUp.done_at.is_null())
+    with_whom = ", ".join(p.name for p in conversation.participants)[:200]
+    if follow_up is None:
+        FollowUp.create(case=conversation.case, conversation=conversation, due_on=local_date(moment),
+                        with_whom=with_whom, note="Vervolgafspraak uit: %s" % conversation.title)
+    else:
+        follow_up.due_on = local_date(moment)
+        follow_up.save()
+    CaseEvent.add(conversation.case, "appointment", conversation.title, user)
+    _amend(conversation, user, "Vervolgafspraak gezet")
+
+
+def finish(conversation, user, complete_step=False):
+    """Record the end of the conversation; optionally mark its protocol step done."""
+    if conversation.is_finished:
+        raise ChecklistError("Dit gesprek is al afgerond.")
+    conversation.ended_at = utcnow()
+    conversation.save()
+    CaseEvent.add(conversation.case, "conversation_finished", conversation.title, user)
+    if complete_step:
+        step = CaseStep.get_or_none(CaseStep.case == conversation.case, CaseStep.step_key == conversation.step_key)
+        if step is not None and step.status == "open":
+            workflow.complete_step(conversation.case, conversation.step_key, user,
+                                   note="Gesprek: %s" % conversation.title)

@@ -1,0 +1,192 @@
+"""The live checklist over HTTP: snapshots, retry-safe saves, conflicts, amendments, bad input."""
+import datetime
+
+import pytest
+
+import models
+from conftest import csrf_token, demo_case, demo_user
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def talk():
+    """The demo conversation under way on mentor2's case 0003."""
+    return models.Conversation.get(models.Conversation.ended_at.is_null())
+
+
+@pytest.fixture
+def mentor2(login_as, talk):
+    client = login_as("mentor2")
+    client.headers = dict(HTMX, **{"X-CSRFToken": csrf_token(client, "/gesprekken/%d" % talk.id)})
+    return client
+
+
+def post(client, url, **data):
+    return client.post(url, data=data, headers=client.headers)
+
+
+def entry(talk, position):
+    return models.ChecklistEntry.get(models.ChecklistEntry.conversation == talk,
+                                     models.ChecklistEntry.position == position)
+
+
+def test_starting_a_conversation_copies_the_template(app, login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    url = "/gesprekken/nieuw/%d/joint-talk" % case.id
+    noor = models.Pupil.get(models.Pupil.first_name == "Noor")
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "template": "no-blame-joint-conversation",
+                                      "pupils": [noor.id], "others": "moeder van Noor; meneer Kok (gym)"})
+    assert response.status_code == 302
+    talk = models.Conversation.get(models.Conversation.case == case)
+    with app.app_context():
+        import protocols
+        template = protocols.get("vo-nl").template("no-blame-joint-conversation")
+    entries = list(talk.entries.order_by(models.ChecklistEntry.position))
+    assert [e.text for e in entries] == [item.text for phase in template.phases for item in phase.items]
+    assert entries[0].phase == template.phases[0].title
+    assert [p.name for p in talk.participants.order_by(models.ConversationParticipant.id)] == [
+        "Noor Hoekstra", "moeder van Noor", "meneer Kok (gym)"]
+    assert response.headers["Location"] == "/gesprekken/%d" % talk.id
+
+
+def test_the_snapshot_survives_a_change_to_the_protocol(app, talk):
+    with app.app_context():
+        import protocols
+        original = entry(talk, 1).text
+        registry = app.extensions["protocols"]
+        registry["vo-nl"] = registry["online-pesten"]  # the school switches or edits its protocol
+        assert protocols.get("vo-nl").template("follow-up-conversation") is None
+    assert entry(talk, 1).text == original
+
+
+def test_a_tap_saves_the_wanted_state_and_updates_the_progress(mentor2, talk):
+    url = "/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 4).id)
+    response = post(mentor2, url, done="1")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'aria-pressed="true"' in html and 'id="progress"' in html and "4 van 11" in html
+    assert entry(talk, 4).done and entry(talk, 4).done_by == demo_user("mentor2")
+    # A retry of the same tap changes nothing; tapping back undoes it.
+    assert "4 van 11" in post(mentor2, url, done="1").get_data(as_text=True)
+    assert "3 van 11" in post(mentor2, url, done="0").get_data(as_text=True)
+    assert not entry(talk, 4).done
+
+
+def test_a_note_saves_and_a_stale_device_gets_a_conflict_not_a_loss(mentor2, login_as, talk):
+    item = entry(talk, 5)
+    url = "/gesprekken/%d/punten/%d/notitie" % (talk.id, item.id)
+    first = post(mentor2, url, note="Bram zegt dat het goed gaat", base_version="0")
+    assert first.status_code == 200 and "Opgeslagen" in first.get_data(as_text=True)
+    assert 'name="base_version" value="1"' in first.get_data(as_text=True)
+    # The same save again (a retry whose answer got lost) is fine.
+    assert post(mentor2, url, note="Bram zegt dat het goed gaat", base_version="0").status_code == 200
+    # A second tablet still on version 0 with other text: conflict, both texts shown, nothing overwritten.
+    other = login_as("coordinator")
+    other.headers = dict(HTMX, **{"X-CSRFToken": csrf_token(other, "/gesprekken/%d" % talk.id)})
+    conflict = post(other, url, note="Finn was er ook bij", base_version="0")
+    html = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    assert "Bram zegt dat het goed gaat" in html and "Beide bewaren" in html
+    assert entry(talk, 5).note == "Bram zegt dat het goed gaat"
+    merged = post(other, url, note="Finn was er ook bij", merge="1")
+    assert merged.status_code == 200 and 'hx-swap-oob="true"' in merged.get_data(as_text=True)
+    assert entry(talk, 5).note == "Bram zegt dat het goed gaat\nFinn was er ook bij"
+
+
+def test_a_one_megabyte_note_is_refused_with_a_message(mentor2, talk):
+    item = entry(talk, 6)
+    url = "/gesprekken/%d/punten/%d/notitie" % (talk.id, item.id)
+    huge = post(mentor2, url, note="x" * (1024 * 1024), base_version="0")
+    assert huge.status_code == 422 and "te lang" in huge.get_data(as_text=True)
+    too_big = post(mentor2, url, note="x" * (9 * 1024 * 1024), base_version="0")
+    assert too_big.status_code == 413 and "te groot" in too_big.get_data(as_text=True)
+    assert entry(talk, 6).note == ""
+
+
+def test_added_lines_are_stored_once_even_when_retried(mentor2, talk):
+    url = "/gesprekken/%d/regels" % talk.id
+    data = {"kind": "agreement", "text": "Van nu af aan zit Isa naast Sophie.", "client_key": "k1"}
+    first = post(mentor2, url, **data)
+    retry = post(mentor2, url, **data)
+    assert first.status_code == retry.status_code == 200
+    assert 'id="line-key-agreement"' in first.get_data(as_text=True)  # a fresh key for the next line
+    lines = models.ConversationLine.select().where(models.ConversationLine.conversation == talk,
+                                                   models.ConversationLine.kind == "agreement")
+    assert [line.text for line in lines] == ["Van nu af aan zit Isa naast Sophie."]
+    # Same form key but other text: a second line, never swallowed as a retry.
+    post(mentor2, url, kind="agreement", text="Bram zegt sorry.", client_key="k1")
+    assert lines.count() == 2
+    empty = post(mentor2, url, kind="agreement", text="  ", client_key="k2")
+    assert empty.status_code == 422 and empty.headers["HX-Retarget"] == "#line-error-agreement"
+
+
+def test_the_next_appointment_becomes_a_follow_up(mentor2, talk):
+    day = models.today() + datetime.timedelta(days=10)
+    response = post(mentor2, "/gesprekken/%d/afspraak" % talk.id, moment="%sT14:30" % day.isoformat())
+    assert response.status_code == 200 and "Afspraak vastgelegd." in response.get_data(as_text=True)
+    last_month = (models.today() - datetime.timedelta(days=20)).isoformat() + "T14:30"
+    past = post(mentor2, "/gesprekken/%d/afspraak" % talk.id, moment=last_month)
+    assert past.status_code == 422 and "in het verleden" in past.get_data(as_text=True)
+    assert 'value="%s"' % last_month in past.get_data(as_text=True)  # what was typed stays
+    garbage = post(mentor2, "/gesprekken/%d/afspraak" % talk.id, moment="volgende week")
+    assert garbage.status_code == 422
+    talk = models.Conversation.get_by_id(talk.id)
+    local = datetime.datetime(day.year, day.month, day.day, 14, 30, tzinfo=models.SCHOOL_TIMEZONE)
+    assert talk.next_appointment_at == local.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    follow_ups = models.FollowUp.select().where(models.FollowUp.conversation == talk, models.FollowUp.done_at.is_null())
+    assert [f.due_on for f in follow_ups] == [day]  # the demo's appointment moved, not a second one
+
+
+def test_finishing_marks_the_step_and_later_changes_are_amendments(mentor2, talk):
+    client = mentor2
+    response = client.post("/gesprekken/%d/afronden" % talk.id, data={
+        "csrf_token": client.headers["X-CSRFToken"], "complete_step": "y"})
+    assert response.status_code == 302
+    talk = models.Conversation.get_by_id(talk.id)
+    assert talk.is_finished
+    assert models.CaseStep.get(models.CaseStep.case == talk.case, models.CaseStep.step_key == "follow-up").status == "done"
+    report = client.get("/gesprekken/%d" % talk.id, headers={}).get_data(as_text=True)
+    assert "Aanvullen" in report and "Gesprek afronden" not in report
+    post(client, "/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 7).id), done="1")
+    amendment = models.ConversationAmendment.get(models.ConversationAmendment.conversation == talk)
+    assert amendment.user == demo_user("mentor2") and "Punt 7 afgevinkt" in amendment.description
+    assert "Aanvullingen na afronding" in client.get("/gesprekken/%d" % talk.id, headers={}).get_data(as_text=True)
+    again = client.post("/gesprekken/%d/afronden" % talk.id, data={"csrf_token": client.headers["X-CSRFToken"]})
+    assert again.status_code == 302 and models.ConversationAmendment.select().count() == 1
+
+
+def test_an_item_of_another_conversation_is_not_found(mentor2, talk):
+    other = models.Conversation.get(models.Conversation.id != talk.id)
+    foreign = other.entries.first()
+    response = post(mentor2, "/gesprekken/%d/punten/%d" % (talk.id, foreign.id), done="1")
+    assert response.status_code == 404
+    assert not models.ChecklistEntry.get_by_id(foreign.id).done or foreign.done
+
+
+def test_another_mentor_cannot_tap_in_this_case(login_as, talk):
+    client = login_as("mentor")
+    token = csrf_token(client, "/")
+    response = client.post("/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 4).id), data={"done": "1"},
+                           headers=dict(HTMX, **{"X-CSRFToken": token}))
+    assert response.status_code == 404 and not entry(talk, 4).done
+
+
+def test_an_expired_session_answers_401_to_htmx_so_the_page_keeps_its_text(mentor2, talk):
+    models.UserSession.delete().execute()  # the session ended on the server (idle, or logged out elsewhere)
+    response = post(mentor2, "/gesprekken/%d/punten/%d/notitie" % (talk.id, entry(talk, 5).id),
+                    note="typed while logged out", base_version="0")
+    assert response.status_code == 401
+    assert mentor2.get("/gesprekken/%d" % talk.id, headers={}).status_code == 302  # a page goes to the login form
+    assert entry(talk, 5).note == ""
+
+
+def test_a_stale_csrf_token_gets_a_fresh_one_for_htmx(mentor2, talk):
+    response = mentor2.post("/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 4).id), data={"done": "1"},
+                            headers=dict(HTMX, **{"X-CSRFToken": "stale"}))
+    assert response.status_code == 400
+    fresh = response.headers["X-CSRFToken"]
+    retry = mentor2.post("/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 4).id), data={"done": "1"},
+                         headers=dict(HTMX, **{"X-CSRFToken": fresh}))
+    assert retry.status_code == 200 and entry(talk, 4).done

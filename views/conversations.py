@@ -1,0 +1,242 @@
+"""The live conversation checklist: start a conversation from a step, tap through it, finish it.
+
+Every tap and note is its own small htmx request that returns just what changed; see
+checklists.py for how each save is made safe to retry.
+"""
+import datetime
+import hashlib
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+import checklists
+import protocols
+from forms.conversations import AppointmentForm, FinishForm, StartConversationForm
+from models import (
+    CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, SCHOOL_TIMEZONE, CaseStep, ChecklistEntry, ConversationAmendment,
+    ConversationLine, User, db, label,
+)
+from permissions import EDIT, get_case_or_404, get_conversation_or_404
+
+bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
+
+
+@bp.route("/nieuw/<int:case_id>/<step_key>", methods=["GET", "POST"])
+@login_required
+def new(case_id, step_key):
+    """Choose the conversation guide of a step and who takes part, then open the checklist."""
+    case = get_case_or_404(case_id, need=EDIT)
+    protocol = protocols.get(case.protocol_key)
+    step = protocol.step(step_key) if protocol else None
+    if step is None or not step.templates:
+        abort(404)
+    involvements = list(case.involved_pupils())
+    form = StartConversationForm(templates=step.templates, involvements=involvements)
+    if not form.is_submitted():
+        form.preselect(request.args.get("sjabloon"))
+    if form.validate_on_submit():
+        chosen = {i.pupil_id: i for i in involvements if i.pupil_id in set(form.pupils.data)}
+        participants = [(i.pupil, i.pupil.display_name, i.role) for i in chosen.values()]
+        participants += [(None, name, "other") for name in form.other_names()]
+        try:
+            with db.atomic():
+                conversation = checklists.start(case, step_key, form.template.data, current_user, participants)
+                audit.record("conversation.start", conversation)
+        except checklists.ChecklistError as error:
+            form.template.errors.append(str(error))
+        else:
+            return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
+    return render_template("conversations/new.html", case=case, step=step, form=form), \
+        400 if form.is_submitted() else 200
+
+
+def _page_context(conversation):
+    entries = list(ChecklistEntry.select().where(ChecklistEntry.conversation == conversation)
+                   .order_by(ChecklistEntry.position))
+    phases = []
+    for entry in entries:
+        if not phases or phases[-1][0] != entry.phase:
+            phases.append((entry.phase, []))
+        phases[-1][1].append(entry)
+    lines = {kind: [] for kind, _ in CONVERSATION_LINE_KINDS}
+    for line in (ConversationLine.select().where(ConversationLine.conversation == conversation)
+                 .order_by(ConversationLine.created_at, ConversationLine.id)):
+        lines[line.kind].append(line)
+    amendments = list(ConversationAmendment.select(ConversationAmendment, User)
+                      .join(User, on=(ConversationAmendment.user == User.id))
+                      .where(ConversationAmendment.conversation == conversation)
+                      .order_by(ConversationAmendment.at))
+    step = CaseStep.get_or_none(CaseStep.case == conversation.case_id, CaseStep.step_key == conversation.step_key)
+    protocol = protocols.get(conversation.case.protocol_key)
+    return {
+        "conversation": conversation, "case": conversation.case, "phases": phases,
+        "done": sum(entry.done for entry in entries), "total": len(entries), "lines": lines,
+        "line_kinds": CONVERSATION_LINE_KINDS, "new_keys": {kind: checklists.new_line_key() for kind in lines},
+        "participants": list(conversation.participants), "amendments": amendments,
+        "step_row": step, "step": protocol.step(conversation.step_key) if protocol else None,
+        "appointment_form": AppointmentForm(moment=_local(conversation.next_appointment_at)),
+        "finish_form": FinishForm(complete_step=bool(step and step.status == "open")),
+    }
+
+
+def _local(moment):
+    """A stored UTC moment as the school's local time (for the appointment field)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=datetime.timezone.utc).astimezone(SCHOOL_TIMEZONE).replace(tzinfo=None)
+
+
+@bp.route("/<int:conversation_id>")
+@login_required
+def checklist(conversation_id):
+    """The checklist, full screen; a finished conversation reads as a report (and can be amended)."""
+    conversation = get_conversation_or_404(conversation_id)
+    with db.atomic():
+        audit.record("conversation.view", conversation)
+    context = _page_context(conversation)
+    amend = request.args.get("aanvullen") == "1"
+    if conversation.is_finished and not amend:
+        return render_template("conversations/report.html", **context)
+    return render_template("conversations/checklist.html", amend=amend, **context)
+
+
+def _entry_or_404(conversation, entry_id):
+    entry = ChecklistEntry.get_or_none(ChecklistEntry.id == entry_id, ChecklistEntry.conversation == conversation)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.route("/<int:conversation_id>/punten/<int:entry_id>", methods=["POST"])
+@login_required
+def tick(conversation_id, entry_id):
+    """Set an item to the state the mentor tapped it to; return the item and the progress."""
+    conversation = get_conversation_or_404(conversation_id, need=EDIT)
+    entry = _entry_or_404(conversation, entry_id)
+    entry.conversation = conversation
+    with db.atomic():
+        checklists.set_done(entry, request.form.get("done") == "1", current_user)
+        audit.record("conversation.tick", conversation, detail="punt %d: %s" % (entry.position, entry.done))
+    done, total = conversation.progress()
+    return render_template("conversations/_tick.html", entry=entry, conversation=conversation,
+                           done=done, total=total, oob=True)
+
+
+@bp.route("/<int:conversation_id>/punten/<int:entry_id>/notitie", methods=["POST"])
+@login_required
+def note(conversation_id, entry_id):
+    """Save an item's note; a note changed meanwhile on another device gives a conflict, not a loss."""
+    conversation = get_conversation_or_404(conversation_id, need=EDIT)
+    entry = _entry_or_404(conversation, entry_id)
+    entry.conversation = conversation
+    text = (request.form.get("note") or "").replace("\r\n", "\n")
+    base_version = request.form.get("base_version", type=int)
+    merged = request.form.get("merge") == "1" and bool(entry.note) and text != entry.note
+    if merged:
+        text, base_version = entry.note.rstrip() + "\n" + text, entry.note_version
+    try:
+        with db.atomic():
+            checklists.save_note(entry, text, base_version, current_user)
+            audit.record("conversation.note", conversation, detail="punt %d" % entry.position)
+    except checklists.NoteConflict:
+        return render_template("conversations/_note_status.html", entry=entry, conversation=conversation,
+                               conflict=True, mine=text), 409
+    except checklists.ChecklistError as error:
+        return render_template("conversations/_note_status.html", entry=entry, conversation=conversation,
+                               error=str(error)), 422
+    return render_template("conversations/_note_status.html", entry=entry, conversation=conversation, saved=True,
+                           merged=merged)
+
+
+@bp.route("/<int:conversation_id>/regels", methods=["POST"])
+@login_required
+def add_line(conversation_id):
+    """Add a note, a wish of the pupil or an agreement to the conversation's lists."""
+    conversation = get_conversation_or_404(conversation_id, need=EDIT)
+    kind = request.form.get("kind")
+    if kind not in dict(CONVERSATION_LINE_KINDS):
+        abort(400)
+    text = (request.form.get("text") or "").strip()
+    # The same form key with other text is another line, never a silent duplicate of the first.
+    key = "%s:%s" % ((request.form.get("client_key") or "")[:40], _short_hash(text))
+    try:
+        with db.atomic():
+            line, created = checklists.add_line(conversation, kind, text, key, current_user)
+            if created:
+                audit.record("conversation.line", conversation, detail=kind)
+    except checklists.ChecklistError as error:
+        return render_template("conversations/_line_error.html", kind=kind, error=str(error)), 422, {
+            "HX-Retarget": "#line-error-%s" % kind, "HX-Reswap": "innerHTML"}
+    return render_template("conversations/_line.html", line=line, conversation=conversation, kind=kind,
+                           new_key=checklists.new_line_key(), oob=True)
+
+
+def _short_hash(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@bp.route("/<int:conversation_id>/regels/<int:line_id>/doorhalen", methods=["POST"])
+@login_required
+def remove_line(conversation_id, line_id):
+    """Strike a line through (it stays readable)."""
+    conversation = get_conversation_or_404(conversation_id, need=EDIT)
+    line = ConversationLine.get_or_none(ConversationLine.id == line_id, ConversationLine.conversation == conversation)
+    if line is None:
+        abort(404)
+    line.conversation = conversation
+    with db.atomic():
+        checklists.remove_line(line, current_user)
+        audit.record("conversation.line_removed", conversation, detail=str(line.id))
+    return render_template("conversations/_line.html", line=line, conversation=conversation, kind=line.kind)
+
+
+@bp.route("/<int:conversation_id>/afspraak", methods=["POST"])
+@login_required
+def appointment(conversation_id):
+    """Set the next appointment; it becomes a follow-up on the case."""
+    conversation = get_conversation_or_404(conversation_id, need=EDIT)
+    form = AppointmentForm()
+    status = 200
+    if form.validate_on_submit():
+        moment = form.moment.data.replace(tzinfo=SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc)
+        try:
+            with db.atomic():
+                checklists.set_appointment(conversation, moment.replace(tzinfo=None), current_user)
+                audit.record("conversation.appointment", conversation)
+        except checklists.ChecklistError as error:
+            form.moment.errors = [str(error)]
+            status = 422
+    else:
+        status = 422
+    return render_template("conversations/_appointment.html", conversation=conversation,
+                           appointment_form=form, saved=status == 200), status
+
+
+@bp.route("/<int:conversation_id>/afronden", methods=["POST"])
+@login_required
+def finish(conversation_id):
+    """Finish the conversation: record when it ended and, if asked, mark its step done."""
+    conversation = get_conversation_or_404(conversation_id, need=EDIT)
+    form = FinishForm()
+    if form.validate_on_submit():
+        try:
+            with db.atomic():
+                checklists.finish(conversation, current_user, complete_step=form.complete_step.data)
+                audit.record("conversation.finish", conversation)
+        except checklists.ChecklistError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Het gesprek is afgerond."), "success")
+    return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
+
+
+def participant_label(participant):
+    """'Noor Hoekstra (gepeste leerling)' for the page header."""
+    if participant.role == "other":
+        return participant.name
+    return "%s (%s)" % (participant.name, str(label(INVOLVEMENT_ROLES, participant.role)).lower())
+
+
+bp.add_app_template_global(participant_label)
