@@ -1,5 +1,6 @@
 """Fixtures for browser tests: the production server (gunicorn) and real headless Chromium."""
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
@@ -10,6 +11,9 @@ import urllib.request
 import pytest
 
 CHROMIUM = os.environ.get("HERSTEL_CHROMIUM", "/usr/bin/chromium")
+# Screenshots of the browser tests, kept after the run for people to look at (not in git).
+ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS.mkdir(exist_ok=True)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]

@@ -11,6 +11,8 @@
   function banner() {
     var element = document.getElementById("connection-banner");
     if (!element) { return; }
+    // An element that left the page was replaced by the server's answer: it was saved.
+    unsaved.forEach(function (elt) { if (!elt.isConnected) { unsaved.delete(elt); } });
     element.hidden = unsaved.size === 0;
     var offline = element.querySelector("[data-message=offline]");
     var session = element.querySelector("[data-message=session]");
@@ -80,9 +82,12 @@
     }
   });
 
-  document.addEventListener("htmx:afterRequest", function (event) {
+  // beforeOnLoad, not afterRequest: an element replaced by its own answer (a tick) is no
+  // longer in the page by afterRequest, and events on it would not reach this listener.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
     var elt = retryable(event);
-    if (event.detail.successful) {
+    var status = event.detail.xhr.status;
+    if (status >= 200 && status < 400 || status === 409 || status === 422) {
       unsaved.delete(document.body);
       if (elt) {
         saved(elt);

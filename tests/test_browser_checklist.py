@@ -1,0 +1,149 @@
+"""The live checklist in Chromium, portrait and landscape: every tap saved, nothing lost offline."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import ARTIFACTS, log_in
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+PORTRAIT = {"width": 820, "height": 1180}
+LANDSCAPE = {"width": 1180, "height": 820}
+
+
+def open_context(browser, viewport):
+    context = browser.new_context(viewport=viewport)
+    return context, context.new_page()
+
+
+def start_follow_up(page, base_url):
+    """As mentor2, start a fresh follow-up conversation with Isa on the 3C case."""
+    log_in(page, base_url, "mentor2", PASSWORD)
+    page.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
+    step = page.locator(".tracker__step", has_text="Vervolggesprekken")
+    step.get_by_role("link", name="Gesprek voeren").click()
+    page.get_by_label("Vervolggesprek").check()
+    page.get_by_label(re.compile("Vos, Isa")).check()
+    page.get_by_role("button", name="Start het gesprek").click()
+    expect(page.get_by_role("heading", name="Vervolggesprek", exact=True)).to_be_visible()
+    return page.url
+
+
+def item(page, number):
+    return page.locator(".item").nth(number - 1)
+
+
+def tick(page, number):
+    return item(page, number).locator(".item__tick")
+
+
+def wait_saved(page):
+    """Wait until htmx has no request in flight and nothing is marked unsaved."""
+    page.wait_for_function("!document.querySelector('.htmx-request') && !document.querySelector('.is-unsaved')")
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_taps_notes_and_agreements_survive_a_reload(browser, live_server, viewport):
+    context, page = open_context(browser, viewport)
+    url = start_follow_up(page, live_server)
+    expect(page.locator("#progress")).to_have_text("0 van 11")
+    tick(page, 1).click()
+    tick(page, 3).click()
+    expect(page.locator("#progress")).to_have_text("2 van 11")
+    tick(page, 3).click()  # tapped by mistake: back
+    expect(page.locator("#progress")).to_have_text("1 van 11")
+    item(page, 2).get_by_text("Notitie", exact=True).click()
+    item(page, 2).get_by_label("Notitie bij punt 2").fill("Gaat beter sinds de afspraken.")
+    expect(item(page, 2).locator(".item__status")).to_have_text("Opgeslagen")
+    page.get_by_label("Afspraken: nieuwe regel").fill("Van nu af aan zit Isa in de pauze bij Sophie.")
+    page.get_by_label("Afspraken: nieuwe regel").press("Enter")
+    expect(page.locator("#lines-agreement")).to_contain_text("Van nu af aan zit Isa in de pauze bij Sophie.")
+    expect(page.get_by_label("Afspraken: nieuwe regel")).to_have_value("")
+    wait_saved(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    name = "checklist-%dx%d" % (viewport["width"], viewport["height"])
+    page.screenshot(path=str(ARTIFACTS / (name + ".png")), full_page=True)
+
+    page.reload()
+    expect(page.locator("#progress")).to_have_text("1 van 11")
+    expect(tick(page, 1)).to_have_attribute("aria-pressed", "true")
+    expect(tick(page, 3)).to_have_attribute("aria-pressed", "false")
+    expect(item(page, 2).get_by_label("Notitie bij punt 2")).to_have_value("Gaat beter sinds de afspraken.")
+    expect(page.locator("#lines-agreement li")).to_have_count(1)
+    assert url == page.url
+    context.close()
+
+
+def test_touch_targets_are_at_least_44_pixels(browser, live_server):
+    context, page = open_context(browser, PORTRAIT)
+    start_follow_up(page, live_server)
+    targets = page.locator(".item__tick, .item summary, .talk-bar a, .lines__add button, .lines__add input, "
+                           "#appointment button, #appointment input, .item__textarea")
+    page.locator(".item details").evaluate_all("nodes => nodes.forEach(node => node.open = true)")
+    assert targets.count() > 30
+    small = []
+    for index in range(targets.count()):
+        box = targets.nth(index).bounding_box()
+        if box and (box["height"] < 44 or box["width"] < 44):
+            small.append((targets.nth(index).evaluate("n => n.outerHTML.slice(0, 80)"), box))
+    assert small == []
+    context.close()
+
+
+def test_a_network_drop_shows_the_banner_and_the_save_is_retried(browser, live_server):
+    context, page = open_context(browser, PORTRAIT)
+    url = start_follow_up(page, live_server)
+    banner = page.locator("#connection-banner")
+    expect(banner).to_be_hidden()
+
+    page.route(re.compile(r".*/gesprekken/\d+/(punten|regels).*"), lambda route: route.abort())
+    tick(page, 4).click()
+    item(page, 5).get_by_text("Notitie", exact=True).click()
+    item(page, 5).get_by_label("Notitie bij punt 5").fill("Getypt toen de wifi wegviel.")
+    expect(banner).to_be_visible()
+    expect(tick(page, 4)).to_have_class(re.compile("is-unsaved"))
+    expect(tick(page, 4)).to_have_attribute("aria-pressed", "true")  # the tap still shows
+    page.screenshot(path=str(ARTIFACTS / "checklist-offline.png"), full_page=True)
+
+    page.unroute(re.compile(r".*/gesprekken/\d+/(punten|regels).*"))
+    expect(banner).to_be_hidden(timeout=20_000)
+    expect(tick(page, 4)).not_to_have_class(re.compile("is-unsaved"))
+    wait_saved(page)
+    page.goto(url)
+    expect(tick(page, 4)).to_have_attribute("aria-pressed", "true")
+    expect(item(page, 5).get_by_label("Notitie bij punt 5")).to_have_value("Getypt toen de wifi wegviel.")
+    context.close()
+
+
+def test_two_tablets_on_one_conversation_keep_both_notes(browser, live_server):
+    first_context, first = open_context(browser, PORTRAIT)
+    url = start_follow_up(first, live_server)
+    second_context, second = open_context(browser, LANDSCAPE)
+    log_in(second, live_server, "mentor2", PASSWORD)
+    second.goto(url)
+
+    tick(first, 6).click()
+    tick(second, 7).click()
+    wait_saved(first)
+    wait_saved(second)
+    item(first, 8).get_by_text("Notitie", exact=True).click()
+    item(first, 8).get_by_label("Notitie bij punt 8").fill("Genoteerd op tablet één.")
+    expect(item(first, 8).locator(".item__status")).to_have_text("Opgeslagen")
+    item(second, 8).get_by_text("Notitie", exact=True).click()
+    item(second, 8).get_by_label("Notitie bij punt 8").fill("Genoteerd op tablet twee.")
+    conflict = item(second, 8).locator(".conflict")
+    expect(conflict).to_contain_text("Genoteerd op tablet één.")
+    second.screenshot(path=str(ARTIFACTS / "checklist-conflict.png"), full_page=True)
+    conflict.get_by_role("button", name="Beide bewaren").click()
+    expect(item(second, 8).get_by_label("Notitie bij punt 8")).to_have_value(
+        "Genoteerd op tablet één.\nGenoteerd op tablet twee.")
+
+    first.reload()
+    expect(tick(first, 6)).to_have_attribute("aria-pressed", "true")
+    expect(tick(first, 7)).to_have_attribute("aria-pressed", "true")
+    expect(item(first, 8).get_by_label("Notitie bij punt 8")).to_have_value(
+        "Genoteerd op tablet één.\nGenoteerd op tablet twee.")
+    first_context.close()
+    second_context.close()
