@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test demo-reset install install-dev translations chromium clean messages
+.PHONY: run test demo-reset install install-dev translations chromium clean messages bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,7 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
 	  app.py models.py security.py permissions.py audit.py views forms templates
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+## bench: load figures on a large school's database (not part of make test; a few minutes)
+bench: install-dev
+	$(BIN)/python bench/run.py

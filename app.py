@@ -9,6 +9,7 @@ from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from playhouse.migrations import Runner
+from werkzeug.local import LocalProxy
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -51,7 +52,7 @@ def create_app(test_config=None):
 
     models.db.initialize(models.open_database(app.config["DATABASE"]))
     migrate_database()
-    models.db.close()  # workers forked from a preloading server open their own
+    close_all_connections()  # workers forked from a preloading server must open their own
     app.before_request(_open_database)
     app.teardown_request(_close_database)
 
@@ -77,7 +78,8 @@ def create_app(test_config=None):
         protocol_step_title=protocol_step_title)
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}
-    app.context_processor(lambda: {"school": models.SchoolSettings.current()})
+    # Only pages that show the school's name read the settings; htmx fragments do not.
+    app.context_processor(lambda: {"school": LocalProxy(models.SchoolSettings.current)})
 
     from views import account, admin, auth, cases, conversations, errors, home, reports, settings, system
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
@@ -97,6 +99,15 @@ def protocol_step_title(protocol_key, step_key):
     return step.title if step else step_key
 
 
+def close_all_connections():
+    """Really close every connection (a pool keeps them open otherwise)."""
+    close_all = getattr(models.db.obj, "close_all", None)
+    if close_all:
+        close_all()
+    elif not models.db.is_closed():
+        models.db.close()
+
+
 def _open_database():
     models.db.connect(reuse_if_open=True)
 
@@ -107,8 +118,14 @@ def _close_database(exc):
 
 
 def migrate_database():
-    """Apply pending migrations; return the names applied."""
-    return Runner(models.db.obj, MIGRATIONS).up()
+    """Apply pending migrations and refresh the query planner's statistics; return the names applied.
+
+    Without statistics SQLite can pick an index that reads every open step of the school
+    instead of the few of one page of cases; ANALYZE takes about 0.15 s on 200,000 items.
+    """
+    applied = Runner(models.db.obj, MIGRATIONS).up()
+    models.db.execute_sql("ANALYZE")
+    return applied
 
 
 @click.command("migrate")

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 import audit
 from models import (
-    Case, CaseMember, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
+    Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -127,10 +127,15 @@ def refuse(status, obj=None, object_type=None):
 
 
 def get_case_or_404(case_id, need=VIEW):
-    """Load a case the current user may `need`; log the read; else 404 (or 403 if visible)."""
+    """Load a case the current user may `need`; else 404 (or 403 when they may see it)."""
     case = Case.get_or_none(Case.id == case_id)
     if case is None:
         abort(404)
+    return check_case(case, need)
+
+
+def check_case(case, need=VIEW):
+    """Refuse unless the current user may `need` this (already loaded) case."""
     abilities = case_abilities(current_user, case)
     if VIEW not in abilities:
         refuse(404, case)
@@ -150,12 +155,25 @@ def get_report_or_404(report_id):
 
 
 def get_conversation_or_404(conversation_id, need=VIEW):
-    """Load a conversation through its case: whoever may `need` the case may `need` its talks."""
-    conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+    """Load a conversation with its case: whoever may `need` the case may `need` its talks."""
+    conversation = (Conversation.select(Conversation, Case).join(Case)
+                    .where(Conversation.id == conversation_id).first())
     if conversation is None:
         abort(404)
-    get_case_or_404(conversation.case_id, need)
+    check_case(conversation.case, need)
     return conversation
+
+
+def get_entry_or_404(conversation_id, entry_id, need=EDIT):
+    """Load a checklist item with its conversation and case in one query (a tap is hot)."""
+    entry = (ChecklistEntry.select(ChecklistEntry, Conversation, Case).join(Conversation).join(Case)
+             .where(ChecklistEntry.id == entry_id, Conversation.id == conversation_id).first())
+    if entry is None:
+        if Conversation.get_or_none(Conversation.id == conversation_id) is not None:
+            get_conversation_or_404(conversation_id, need)  # refuse a case one may not see as such
+        abort(404)
+    check_case(entry.conversation.case, need)
+    return entry
 
 
 def require_admin():

@@ -4,7 +4,7 @@ import datetime
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from models import LoginThrottle, User, UserSession, db, utcnow
+from models import JOIN, LoginThrottle, User, UserRole, UserSession, db, fn, utcnow
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -53,8 +53,10 @@ def client_address():
 
 def load_user_from_session(token):
     """Find the user of a live server-side session, or None when it ended or expired."""
-    row = (UserSession.select(UserSession, User).join(User)
-           .where(UserSession.token_hash == UserSession.hash_token(token)).first())
+    row = (UserSession.select(UserSession, User, fn.GROUP_CONCAT(UserRole.role).alias("role_list"))
+           .join(User).join(UserRole, JOIN.LEFT_OUTER)
+           .where(UserSession.token_hash == UserSession.hash_token(token))
+           .group_by(UserSession.id, User.id).first())
     if row is None or not row.user.is_active:
         return None
     now = utcnow()
@@ -68,6 +70,7 @@ def load_user_from_session(token):
         with db.atomic():
             UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
     user = row.user
+    user.remember_roles((row.role_list or "").split(","))
     user.session_token = token
     user.session_id = row.id
     return user

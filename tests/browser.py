@@ -40,6 +40,12 @@ def wait_until_serving(url, process, timeout=20):
     raise RuntimeError("the server did not answer within %d seconds" % timeout)
 
 
+class LiveServer(str):
+    """The server's base URL, which also knows its database file."""
+
+    database = None
+
+
 @pytest.fixture(scope="session")
 def live_server(demo_database, tmp_path_factory):
     """Gunicorn as `make run` starts it, on a copy of the demo database and a free port."""
@@ -53,7 +59,8 @@ def live_server(demo_database, tmp_path_factory):
     process = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base_url = "http://127.0.0.1:%d" % port
+    base_url = LiveServer("http://127.0.0.1:%d" % port)
+    base_url.database = str(database)
     try:
         wait_until_serving(base_url + "/health", process)
         yield base_url

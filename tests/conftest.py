@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
-from app import create_app  # noqa: E402
+from app import close_all_connections, create_app  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
 
@@ -38,7 +38,7 @@ def demo_database(tmp_path_factory):
     app = create_app({"TESTING": True, "DATABASE": str(path)})
     with app.app_context():
         demo.load()
-    models.db.close()
+    close_all_connections()
     return path
 
 
@@ -49,7 +49,7 @@ def app(tmp_path, demo_database):
     shutil.copy(demo_database, path)
     app = create_app({"TESTING": True, "DATABASE": str(path)})
     yield app
-    models.db.close()
+    close_all_connections()
 
 
 @pytest.fixture

@@ -90,6 +90,9 @@ def test_a_note_saves_and_a_stale_device_gets_a_conflict_not_a_loss(mentor2, log
     assert conflict.status_code == 409
     assert "Bram zegt dat het goed gaat" in html and "Beide bewaren" in html
     assert entry(talk, 5).note == "Bram zegt dat het goed gaat"
+    assert 'id="note-version-' not in html  # the stale device keeps its old version: it must choose first
+    again = post(other, url, note="Finn was er ook bij, zei hij", base_version="0")
+    assert again.status_code == 409 and entry(talk, 5).note == "Bram zegt dat het goed gaat"
     merged = post(other, url, note="Finn was er ook bij", merge="1")
     assert merged.status_code == 200 and 'hx-swap-oob="true"' in merged.get_data(as_text=True)
     assert entry(talk, 5).note == "Bram zegt dat het goed gaat\nFinn was er ook bij"

@@ -18,7 +18,7 @@ from models import (
     CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, SCHOOL_TIMEZONE, CaseStep, ChecklistEntry, ConversationAmendment,
     ConversationLine, User, db, label,
 )
-from permissions import EDIT, get_case_or_404, get_conversation_or_404
+from permissions import EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404
 
 bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
 
@@ -102,20 +102,12 @@ def checklist(conversation_id):
     return render_template("conversations/checklist.html", amend=amend, **context)
 
 
-def _entry_or_404(conversation, entry_id):
-    entry = ChecklistEntry.get_or_none(ChecklistEntry.id == entry_id, ChecklistEntry.conversation == conversation)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 @bp.route("/<int:conversation_id>/punten/<int:entry_id>", methods=["POST"])
 @login_required
 def tick(conversation_id, entry_id):
     """Set an item to the state the mentor tapped it to; return the item and the progress."""
-    conversation = get_conversation_or_404(conversation_id, need=EDIT)
-    entry = _entry_or_404(conversation, entry_id)
-    entry.conversation = conversation
+    entry = get_entry_or_404(conversation_id, entry_id)
+    conversation = entry.conversation
     with db.atomic():
         checklists.set_done(entry, request.form.get("done") == "1", current_user)
         audit.record("conversation.tick", conversation, detail="punt %d: %s" % (entry.position, entry.done))
@@ -128,9 +120,8 @@ def tick(conversation_id, entry_id):
 @login_required
 def note(conversation_id, entry_id):
     """Save an item's note; a note changed meanwhile on another device gives a conflict, not a loss."""
-    conversation = get_conversation_or_404(conversation_id, need=EDIT)
-    entry = _entry_or_404(conversation, entry_id)
-    entry.conversation = conversation
+    entry = get_entry_or_404(conversation_id, entry_id)
+    conversation = entry.conversation
     text = (request.form.get("note") or "").replace("\r\n", "\n")
     base_version = request.form.get("base_version", type=int)
     merged = request.form.get("merge") == "1" and bool(entry.note) and text != entry.note

@@ -1,0 +1,243 @@
+"""`make bench`: load figures for Herstel, measured the same way each time.
+
+Seeds (once) a database the size of a large school after years of use, starts gunicorn
+exactly as `make run` does, logs in, and drives each endpoint with wrk (16 connections,
+30 seconds each by default). Prints one table and writes it as JSON to bench/results/.
+
+Environment: BENCH_SECONDS (default 30), BENCH_CONNECTIONS (16), BENCH_ONLY (comma list of names).
+"""
+import datetime
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+DATA = os.path.join(ROOT, "bench", "data")
+RESULTS = os.path.join(ROOT, "bench", "results")
+DATABASE = os.path.join(DATA, "bench.db")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+PASSWORD = "herstel-demo-2026"
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("wrk ontbreekt: installeer het Debian-pakket 'wrk'.")
+    log("wrk installeren (Debian) ...")
+    subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk",
+                   shell=True, check=True, stdout=subprocess.DEVNULL)
+
+
+def ensure_database():
+    """Seed the big database once; later runs reuse it (a fresh copy each run keeps runs comparable)."""
+    template = os.path.join(DATA, "template.db")
+    if not os.path.exists(template):
+        os.makedirs(DATA, exist_ok=True)
+        log("Grote database vullen (eenmalig) ...")
+        started = time.monotonic()
+        os.environ.setdefault("SECRET_KEY", "bench-secret")
+        import app as app_module
+        from app import create_app
+        from argon2 import PasswordHasher
+        import models
+        from bench import seed
+        app = create_app({"DATABASE": template + ".tmp"})
+        with app.app_context():
+            seed.seed(PasswordHasher().hash(PASSWORD))
+            models.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        app_module.close_all_connections()
+        os.replace(template + ".tmp", template)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(template + ".tmp" + suffix):
+                os.remove(template + ".tmp" + suffix)
+        log("  klaar in %.0f s" % (time.monotonic() - started))
+    shutil.copy(template, DATABASE)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(DATABASE + suffix):
+            os.remove(DATABASE + suffix)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port):
+    env = dict(os.environ, DATABASE_URL=DATABASE, HERSTEL_BIND="127.0.0.1:%d" % port,
+               SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret"))
+    server_log = open(os.path.join(DATA, "server.log"), "w")
+    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py",
+                                "app:create_app()"], cwd=ROOT, env=env, stdout=server_log, stderr=server_log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    sys.exit("De server startte niet; zie bench/data/server.log")
+
+
+class Browser:
+    """Just enough of a browser to log in and read a CSRF token."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path):
+        with self.opener.open(self.base + path) as response:
+            return response.read().decode()
+
+    def post(self, path, data):
+        body = urllib.parse.urlencode(data).encode()
+        with self.opener.open(self.base + path, body) as response:
+            return response.read().decode()
+
+    def csrf(self, path):
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.get(path)).group(1)
+
+    def log_in(self, username):
+        self.post("/login", {"username": username, "password": PASSWORD, "csrf_token": self.csrf("/login")})
+
+    def cookie(self):
+        return "; ".join("%s=%s" % (c.name, c.value) for c in self.jar)
+
+
+def worker_memory_mb(master_pid):
+    """Peak resident memory (VmHWM) of each gunicorn worker, in MB."""
+    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    peaks = []
+    for pid in children:
+        try:
+            with open("/proc/%s/status" % pid) as status:
+                peaks += [int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM")]
+        except OSError:
+            pass
+    return peaks
+
+
+def wrk(base, name, path, method="GET", env=None):
+    environment = dict(os.environ, BENCH_METHOD=method, BENCH_PATH=path, **(env or {}))
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", "%ds" % SECONDS, "--timeout", "10s",
+               "-s", os.path.join(ROOT, "bench", "wrk.lua"), base + path.replace("{entry}", "0")]
+    output = subprocess.run(command, capture_output=True, text=True, env=environment).stdout
+    if "Non-2xx" in output:
+        log("  let op: " + " ".join(line.strip() for line in output.splitlines() if "Non-2xx" in line))
+    match = re.search(r"^BENCH (\{.*\})$", output, re.M)
+    if not match:
+        sys.exit("wrk gaf geen uitkomst voor %s:\n%s" % (name, output))
+    result = json.loads(match.group(1))
+    result["name"] = name
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main():
+    ensure_wrk()
+    ensure_database()
+    os.environ.setdefault("SECRET_KEY", "bench-secret")
+    import app as app_module
+    from app import create_app
+    import models
+    app = create_app({"DATABASE": DATABASE})
+    with app.app_context():
+        conversation = models.Conversation.select().order_by(models.Conversation.id.desc()).first()
+        entries = [e.id for e in conversation.entries]
+        case = conversation.case
+        counts = {"cases": models.Case.select().count(), "entries": models.ChecklistEntry.select().count(),
+                  "pupils": models.Pupil.select().count(), "staff": models.User.select().count()}
+        mentor = case.mentor.username
+        targets = os.path.join(DATA, "targets.txt")
+        with open(targets, "w") as handle:
+            for entry in (models.ChecklistEntry.select(models.ChecklistEntry.id, models.ChecklistEntry.conversation)
+                          .where(models.ChecklistEntry.note == "").order_by(models.ChecklistEntry.id)):
+                handle.write("%d/punten/%d\n" % (entry.conversation_id, entry.id))
+    app_module.close_all_connections()
+
+    port = free_port()
+    server = start_server(port)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        coordinator, tablet = Browser(base), Browser(base)
+        coordinator.log_in("staff000")
+        tablet.log_in(mentor)
+        talk = "/gesprekken/%d" % conversation.id
+        tablet_env = {"BENCH_COOKIE": tablet.cookie(), "BENCH_CSRF": tablet.csrf(talk), "BENCH_HTMX": "1"}
+        coordinator_env = {"BENCH_COOKIE": coordinator.cookie()}
+        plan = [
+            ("health (baseline)", "/health", "GET", {}),
+            ("login page", "/login", "GET", {}),
+            ("coordinator overview", "/dossiers/", "GET", coordinator_env),
+            ("case page", "/dossiers/%d" % case.id, "GET", coordinator_env),
+            ("checklist toggle", talk + "/punten/{entry}", "POST",
+             dict(tablet_env, BENCH_ENTRIES=",".join(map(str, entries)))),
+            ("note save", "/gesprekken/{target}/notitie", "POST",
+             dict(coordinator_env, BENCH_HTMX="1", BENCH_CSRF=coordinator.csrf(talk),
+                  BENCH_BODY="note=Genoteerd tijdens de meting&base_version=0", BENCH_TARGETS_FILE=targets)),
+        ]
+        only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+        results = []
+        for name, path, method, env in plan:
+            if only and name not in only and name.split(" ")[0] not in only:
+                continue
+            log("%s: %d s, %d verbindingen ..." % (name, SECONDS, CONNECTIONS))
+            results.append(wrk(base, name, path, method, env))
+        memory = worker_memory_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    baseline = next((r["rps"] for r in results if r["name"].startswith("health")), None)
+    for result in results:
+        result["vs_baseline"] = result["rps"] / baseline if baseline else None
+    report = {
+        "when": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": "%s, %d cores, Python %s" % (platform.machine(), os.cpu_count(), platform.python_version()),
+        "connections": CONNECTIONS, "seconds": SECONDS, "database": counts,
+        "database_mb": round(os.path.getsize(DATABASE) / 1e6, 1),
+        "worker_peak_memory_mb": [round(m, 1) for m in memory], "results": results,
+    }
+    print_table(report)
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, "bench-%s.json" % datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    with open(path, "w") as handle:
+        json.dump(report, handle, indent=2)
+    log("\nGeschreven: %s" % os.path.relpath(path, ROOT))
+
+
+def print_table(report):
+    log("\nHerstel bench: %s; %d verbindingen, %d s per meting" % (
+        report["machine"], report["connections"], report["seconds"]))
+    log("Database: %(cases)d dossiers, %(entries)d checklistpunten, %(pupils)d leerlingen, %(staff)d medewerkers"
+        % report["database"] + ", %.1f MB" % report["database_mb"])
+    log("")
+    log("%-22s %9s %8s %8s %8s %7s %9s" % ("endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs base"))
+    for r in report["results"]:
+        log("%-22s %9.1f %8.2f %8.2f %8.2f %7d %9s" % (
+            r["name"], r["rps"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["errors"],
+            "%.2f" % r["vs_baseline"] if r["vs_baseline"] else "-"))
+    log("\nPiekgeheugen per worker (MB): %s" % ", ".join("%.0f" % m for m in report["worker_peak_memory_mb"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Many tablets at once against the production server: no errors, no lost save."""
+import http.cookiejar
+import re
+import sqlite3
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from conftest import PASSWORD
+
+WRITERS = 20
+SECONDS = 3
+
+
+class Tablet:
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def request(self, path, data=None, headers=None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, body, headers or {})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def log_in(self, username):
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', self.request("/login")[1]).group(1)
+        self.request("/login", {"username": username, "password": PASSWORD, "csrf_token": token})
+
+
+def test_twenty_concurrent_writers_lose_nothing(live_server):
+    database = sqlite3.connect(live_server.database)
+    talk_id, case_id = database.execute(
+        "SELECT id, case_id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1").fetchone()
+    entry_ids = [row[0] for row in database.execute(
+        "SELECT id FROM checklist_entry WHERE conversation_id = ? ORDER BY position", (talk_id,))]
+    tablet = Tablet(live_server)
+    tablet.log_in("mentor2")
+    page = tablet.request("/gesprekken/%d" % talk_id)[1]
+    headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
+
+    acknowledged, failures = [], []
+    lock = threading.Lock()
+
+    def writer(number):
+        deadline, count = time.monotonic() + SECONDS, 0
+        while time.monotonic() < deadline:
+            count += 1
+            text = "schrijver %d regel %d" % (number, count)
+            status, body = tablet.request("/gesprekken/%d/regels" % talk_id, {
+                "kind": "note", "text": text, "client_key": "w%d-%d" % (number, count)}, headers)
+            entry = entry_ids[(number + count) % len(entry_ids)]
+            tick_status, _ = tablet.request("/gesprekken/%d/punten/%d" % (talk_id, entry),
+                                            {"done": str(count % 2)}, headers)
+            with lock:
+                if status == 200:
+                    acknowledged.append(text)
+                for code, answer in ((status, body), (tick_status, "")):
+                    if code != 200:
+                        failures.append((code, answer[:200]))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert len(acknowledged) > WRITERS  # every writer got through, more than once
+    stored = {row[0] for row in database.execute(
+        "SELECT text FROM conversation_line WHERE conversation_id = ?", (talk_id,))}
+    assert set(acknowledged) <= stored
+    assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    database.close()
+    assert case_id
