@@ -2,7 +2,7 @@
 import os
 
 import click
-from flask import Flask, has_request_context, session
+from flask import Flask, g, has_request_context, session
 from flask.cli import with_appcontext
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_htmx import HTMX
@@ -79,7 +79,7 @@ def create_app(test_config=None):
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}
     # Only pages that show the school's name read the settings; htmx fragments do not.
-    app.context_processor(lambda: {"school": LocalProxy(models.SchoolSettings.current)})
+    app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
     from views import account, admin, auth, cases, conversations, errors, home, reports, settings, system
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
@@ -97,6 +97,13 @@ def protocol_step_title(protocol_key, step_key):
     protocol = protocols.get(protocol_key)
     step = protocol.step(step_key) if protocol else None
     return step.title if step else step_key
+
+
+def school_settings():
+    """The school's settings, read at most once per request."""
+    if "school_settings" not in g:
+        g.school_settings = models.SchoolSettings.current()
+    return g.school_settings
 
 
 def close_all_connections():

@@ -421,6 +421,9 @@ class Case(BaseModel):
     close_reason = TextField(default="")
     anonymised_at = DateTimeField(null=True)
 
+    class Meta:
+        indexes = ((("status", "opened_at"), False),)
+
     @classmethod
     def next_reference(cls, year):
         """The next free reference of a year: '2026-0007'."""
