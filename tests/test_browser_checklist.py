@@ -147,3 +147,27 @@ def test_two_tablets_on_one_conversation_keep_both_notes(browser, live_server):
         "Genoteerd op tablet één.\nGenoteerd op tablet twee.")
     first_context.close()
     second_context.close()
+
+
+def test_an_expired_session_keeps_the_screen_and_saves_after_logging_in_again(browser, live_server):
+    import sqlite3
+    context, page = open_context(browser, PORTRAIT)
+    url = start_follow_up(page, live_server)
+    database = sqlite3.connect(live_server.database)
+    database.execute("DELETE FROM user_session")  # the session ended on the server (30 minutes idle)
+    database.commit()
+    database.close()
+
+    tick(page, 9).click()
+    banner = page.locator("#connection-banner")
+    expect(banner).to_contain_text("Je sessie is verlopen")
+    expect(tick(page, 9)).to_have_attribute("aria-pressed", "true")
+    page.screenshot(path=str(ARTIFACTS / "checklist-session-expired.png"), full_page=True)
+
+    login = context.new_page()  # what the banner's link opens: a new tab
+    log_in(login, live_server, "mentor2", PASSWORD)
+    login.close()
+    expect(banner).to_be_hidden(timeout=30_000)  # the retry adopts the new CSRF token and saves
+    page.goto(url)
+    expect(tick(page, 9)).to_have_attribute("aria-pressed", "true")
+    context.close()
