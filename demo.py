@@ -8,7 +8,8 @@ import checklists
 import workflow
 from app import migrate_database
 from models import (
-    MODELS, Case, CaseEvent, CaseMember, ChecklistEntry, Conversation, ConversationLine, Complaint, ComplaintNote, Evidence, Involvement, ParentContact,
+    MODELS, Case, CaseEvent, CaseMember, ChecklistEntry, Complaint, ComplaintNote, Conversation, ConversationLine,
+    Evidence, Involvement, ParentContact,
     Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, User, db,
 )
 

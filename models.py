@@ -820,7 +820,8 @@ MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, SchoolClass, Pupil, Case,
     Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
     ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
-    AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote, PersonalNote,
+    AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote,
+    PersonalNote,
     AuditEvent,
 ]
 

@@ -94,6 +94,11 @@ def may_open_case(user):
     return user.has_role("coordinator", "mentor")
 
 
+def may_open_case_from(user, report):
+    """The coordinator opens a case from any report; a mentor only from a report they filed."""
+    return user.has_role("coordinator") or (user.has_role("mentor") and report.created_by_id == user.id)
+
+
 def may_complete_step(user, case, owner):
     """Case workers complete their steps; steps the coordinator owns need the coordinator."""
     return may_case(MANAGE if owner == "coordinator" else EDIT, case, user)
@@ -186,4 +191,5 @@ def template_globals():
     """The functions templates use to decide what to show."""
     return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
             "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
+            "may_open_case_from": may_open_case_from,
             "may_complete_step": may_complete_step}

@@ -46,7 +46,7 @@ def seed(password_hash):
         insert(UserRole, roles)
         mentors = users[1:61]
         insert(SchoolClass, [{"name": "%d%s" % (year, letter), "year_level": year, "mentor": mentors[i % 60]}
-                             for i, (year, letter) in enumerate((y, l) for y in range(1, 7) for l in "ABCDEFGHIJ")])
+                             for i, (year, letter) in enumerate((y, c) for y in range(1, 7) for c in "ABCDEFGHIJ")])
         classes = [c.id for c in SchoolClass.select(SchoolClass.id)]
         insert(Pupil, [{"student_number": "B%06d" % n, "first_name": rng.choice(FIRST), "last_name": rng.choice(LAST),
                         "school_class": classes[n % len(classes)]} for n in range(PUPILS)])

@@ -8,11 +8,12 @@ import protocols
 import workflow
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
 from models import (
-    JOIN, Case, CaseEvent, CaseStep, Conversation, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings, User,
-    db, today,
+    JOIN, Case, CaseEvent, CaseStep, Conversation, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
+    User, db, today,
 )
 from permissions import (
-    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_see_cases, refuse,
+    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
+    may_see_cases, refuse,
     visible_cases,
 )
 
@@ -198,7 +199,7 @@ def new():
         refuse(403, object_type="case")
     report = get_report_or_404(request.args.get("melding", type=int)) if request.args.get("melding") else None
     is_coordinator = current_user.has_role("coordinator")
-    if report is not None and not is_coordinator and report.created_by_id != current_user.id:
+    if report is not None and not may_open_case_from(current_user, report):
         refuse(403, report)
     mentors = list(User.with_role("mentor")) if is_coordinator else [current_user]
     form = OpenCaseForm(protocols=protocols.registry().values(), mentors=mentors,
