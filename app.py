@@ -81,9 +81,9 @@ def create_app(test_config=None):
     # Only pages that show the school's name read the settings; htmx fragments do not.
     app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
-    from views import account, admin, auth, cases, conversations, errors, home, reports, settings, system
+    from views import account, admin, agreements, auth, cases, conversations, errors, home, reports, settings, system
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
-                      conversations.bp, system.bp, errors.bp):
+                      conversations.bp, agreements.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)

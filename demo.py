@@ -4,6 +4,7 @@ All names are made up. Dates are relative to today, so the demo always looks cur
 """
 import datetime
 
+import agreements
 import checklists
 import workflow
 from app import migrate_database
@@ -136,12 +137,16 @@ def _talks(case, mentor, pupils):
           ticked=set(range(1, 12)), notes={3: "Bram geeft het duwen toe, noemt het 'een grapje'."},
           lines=[("agreement", "Van nu af aan blijven Bram en Finn bij de kluisjes van Isa weg."),
                  ("agreement", "Bram brengt het etui terug of vergoedt het.")])
-    _talk(case, "joint-talk", "no-blame-joint-conversation", mentor,
+    joint = _talk(case, "joint-talk", "no-blame-joint-conversation", mentor,
           [(isa, isa.display_name, "victim"), (bram, bram.display_name, "bully"),
            (finn, finn.display_name, "follower")], 8, ticked=set(range(1, 18)),
           lines=[("agreement", "Van nu af aan groeten we elkaar gewoon en laten we elkaars spullen met rust."),
                  ("agreement", "Als er iets gebeurt, meldt Isa het meteen bij mevrouw El Amrani."),
                  ("note", "Goede sfeer aan het eind; Bram bood uit zichzelf excuses aan.")])
+    agreement = agreements.draft(case, mentor, joint)
+    agreements.update(agreement, restorative_act="Bram helpt Isa haar kluisje opnieuw in te richten en koopt met "
+                      "zijn vader een nieuw etui.", support_figures="Mevrouw El Amrani (mentor); Sophie Brouwer",
+                      period_start=_days_ago(7), period_end=_days_ago(-60), evaluation_on=_days_ago(-7))
     follow_up = _talk(case, "follow-up", "follow-up-conversation", mentor, [(isa, isa.display_name, "victim")], 0,
                       ticked={1, 2, 3}, notes={2: "Het gaat beter; één keer een opmerking in de gang."},
                       finished=False)

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 import audit
 from models import (
-    Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
+    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -179,6 +179,15 @@ def get_entry_or_404(conversation_id, entry_id, need=EDIT):
         abort(404)
     check_case(entry.conversation.case, need)
     return entry
+
+
+def get_agreement_or_404(agreement_id, need=VIEW):
+    """Load an agreement with its case: whoever may `need` the case may `need` its agreements."""
+    agreement = Agreement.select(Agreement, Case).join(Case).where(Agreement.id == agreement_id).first()
+    if agreement is None:
+        abort(404)
+    check_case(agreement.case, need)
+    return agreement
 
 
 def require_admin():

@@ -60,6 +60,10 @@ def talk_path(action=""):
 
 
 CASE_0003_EDITORS = dict(mentor2=200, coordinator=200)
+
+
+def agreement_path(suffix=""):
+    return lambda: "/herstelovereenkomsten/%d%s" % (models.Agreement.select().first().id, suffix)
 CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
 CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
 
@@ -121,6 +125,12 @@ ROUTES = [
     ("conversations.remove_line", "POST", talk_path("line"), expect(404, **CASE_0003_EDITORS)),
     ("conversations.appointment", "POST", talk_path("/afspraak"), expect(404, mentor2=422, coordinator=422)),
     ("conversations.finish", "POST", talk_path("/afronden"), expect(404, mentor2=302, coordinator=302)),
+    ("agreements.new", "POST", lambda: "/herstelovereenkomsten/nieuw/%d" % demo_case("0003").id,
+     expect(404, mentor2=302, coordinator=302)),
+    ("agreements.edit", "GET", agreement_path(), expect(404, **CASE_0003_EDITORS)),
+    ("agreements.edit", "POST", agreement_path(), expect(404, mentor2=302, coordinator=302)),
+    ("agreements.download", "GET", agreement_path("/pdf"), expect(404, **CASE_0003_EDITORS)),
+    ("agreements.download", "GET", "/herstelovereenkomsten/999999/pdf", expect(404)),
     ("reports.index", "GET", "/meldingen/", expect(200)),
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),

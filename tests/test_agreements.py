@@ -48,7 +48,7 @@ def test_a_draft_takes_the_agreements_made_in_the_conversation(draft):
     assert [(p.name, p.role) for p in draft.parties.order_by(models.AgreementParty.id)] == [
         ("Bram van der Linden", "bully"), ("Finn Meijer", "follower"), ("Isa Vos", "victim"),
         ("Fatima El Amrani", "mentor")]
-    assert draft.version == 1 and draft.status == "draft"
+    assert draft.version == 2 and draft.status == "draft"  # the demo school has version 1
 
 
 def test_the_pdf_holds_every_party_commitment_version_and_the_stored_hash(draft):
@@ -57,7 +57,7 @@ def test_the_pdf_holds_every_party_commitment_version_and_the_stored_hash(draft)
         assert name in text
     for line in agreements.commitment_lines(draft):
         assert " ".join(line.split()) in " ".join(text.split())
-    assert "versie 1" in text and "CONCEPT" in text
+    assert "versie 2" in text and "CONCEPT" in text
     assert draft.content_sha256 == agreements.content_hash(draft) and draft.content_sha256 in text
     assert "23 november 2026" in text and "29 januari 2027" in text and "pagina 1 van" in text
 
@@ -87,7 +87,7 @@ def test_a_signed_agreement_is_locked_and_prints_the_signatures(draft):
         agreements.update(draft, restorative_act="Iets anders")
     assert models.Agreement.get_by_id(draft.id).restorative_act.startswith("Bram helpt")
     second = agreements.draft(draft.case, demo_user("mentor2"))
-    assert second.version == 2 and second.status == "draft"
+    assert second.version == 3 and second.status == "draft"
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(draft):
@@ -99,3 +99,46 @@ def test_text_with_markup_and_odd_characters_prints_safely(draft):
     agreements.update(draft, restorative_act="<b>vet</b> & <script>alert(1)</script> — ‘aanhalingstekens’")
     text = pdf_text(pdf.agreement_pdf(draft, "Het Baken & co"))
     assert "<script>alert(1)</script>" in text and "Het Baken & co" in text
+
+
+def test_mentor_drafts_edits_and_downloads_the_agreement(login_as):
+    from conftest import csrf_token
+    client = login_as("mentor2")
+    case = demo_case("0003")
+    joint = models.Conversation.get(models.Conversation.case == case,
+                                    models.Conversation.template_key == "no-blame-joint-conversation")
+    token = csrf_token(client, "/dossiers/%d" % case.id)
+    response = client.post("/herstelovereenkomsten/nieuw/%d" % case.id, data={"csrf_token": token, "gesprek": joint.id})
+    agreement = models.Agreement.select().order_by(models.Agreement.id.desc()).first()
+    assert response.headers["Location"] == "/herstelovereenkomsten/%d" % agreement.id
+    assert agreement.version == 2 and "groeten we elkaar" in agreement.commitments  # the demo has version 1
+
+    bad = client.post("/herstelovereenkomsten/%d" % agreement.id, data={
+        "csrf_token": token, "commitments": "Van nu af aan zit Isa naast Sophie.",
+        "period_start": "2026-12-01", "period_end": "2026-11-01"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "De periode eindigt voordat ze begint." in html
+    assert "Van nu af aan zit Isa naast Sophie." in html  # what was typed stays
+    assert "groeten we elkaar" in models.Agreement.get_by_id(agreement.id).commitments
+
+    download = client.get("/herstelovereenkomsten/%d/pdf" % agreement.id)
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Cache-Control"] == "no-store"
+    assert agreement.content_sha256 in pdf_text(download.data)
+    event = models.AuditEvent.get(models.AuditEvent.action == "agreement.download")
+    assert (event.username, event.object_id) == ("mentor2", agreement.id)
+
+
+def test_a_locked_agreement_cannot_be_edited_over_http(login_as):
+    from conftest import csrf_token
+    agreement = models.Agreement.select().first()
+    for party in agreement.parties:
+        party.signed_on_paper = True
+        party.save()
+    with models.db.atomic():
+        agreements.lock(agreement)
+    client = login_as("coordinator")
+    token = csrf_token(client, "/herstelovereenkomsten/%d" % agreement.id)
+    client.post("/herstelovereenkomsten/%d" % agreement.id, data={"csrf_token": token, "commitments": "Anders"})
+    assert models.Agreement.get_by_id(agreement.id).commitments != "Anders"

@@ -8,7 +8,7 @@ import protocols
 import workflow
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
 from models import (
-    JOIN, Case, CaseEvent, CaseStep, Conversation, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
+    JOIN, Agreement, Case, CaseEvent, CaseStep, Conversation, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
     User, db, today,
 )
 from permissions import (
@@ -97,7 +97,8 @@ def _case_page_context(case):
     events = list(CaseEvent.select(CaseEvent, User).join(User, JOIN.LEFT_OUTER, on=(CaseEvent.user == User.id))
                   .where(CaseEvent.case == case).order_by(CaseEvent.at.desc(), CaseEvent.id.desc()))
     return {"case": case, "protocol": protocol, "steps": steps, "events": events, "today": today(),
-            "step_form": CompleteStepForm(), "conversations": list(Conversation.of_case(case))}
+            "step_form": CompleteStepForm(), "conversations": list(Conversation.of_case(case)),
+            "agreements": list(Agreement.select().where(Agreement.case == case).order_by(Agreement.version.desc()))}
 
 
 @bp.route("/<int:case_id>")

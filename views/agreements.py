@@ -1,0 +1,81 @@
+"""The restoration agreement: drafted from a conversation, edited, printed as a PDF."""
+import io
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import agreements
+import audit
+import pdf
+from forms.agreements import AgreementForm
+from forms.common import ActionForm
+from models import AgreementParty, Conversation, SchoolSettings, db
+from permissions import EDIT, get_agreement_or_404, get_case_or_404, may_case
+
+bp = Blueprint("agreements", __name__, url_prefix="/herstelovereenkomsten")
+
+
+@bp.route("/nieuw/<int:case_id>", methods=["POST"])
+@login_required
+def new(case_id):
+    """Draft a new agreement (or version), from the conversation chosen on the case page."""
+    case = get_case_or_404(case_id, need=EDIT)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    conversation = None
+    if request.form.get("gesprek"):
+        conversation = Conversation.get_or_none(Conversation.id == request.form.get("gesprek", type=int),
+                                                Conversation.case == case)
+        if conversation is None:
+            abort(404)
+    with db.atomic():
+        agreement = agreements.draft(case, current_user, conversation)
+        audit.record("agreement.create", agreement)
+    flash(_("Concept-herstelovereenkomst (versie %(version)d) opgesteld. Vul haar aan en laat haar tekenen.",
+            version=agreement.version), "success")
+    return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+
+
+@bp.route("/<int:agreement_id>", methods=["GET", "POST"])
+@login_required
+def edit(agreement_id):
+    """Read the agreement; a draft can be edited by whoever may work on the case."""
+    agreement = get_agreement_or_404(agreement_id)
+    editable = agreement.status == "draft" and may_case("edit", agreement.case)
+    form = AgreementForm(obj=agreement)
+    if request.method == "POST":
+        if not editable:
+            get_agreement_or_404(agreement_id, need=EDIT)
+            flash(_("Deze overeenkomst is ondertekend; maak een nieuwe versie om iets te veranderen."), "error")
+            return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+        if form.validate_on_submit():
+            with db.atomic():
+                agreements.update(agreement, **{name: getattr(form, name).data for name in (
+                    "commitments", "restorative_act", "support_figures", "coaching", "period_start", "period_end",
+                    "evaluation_on")})
+                audit.record("agreement.save", agreement)
+            flash(_("De herstelovereenkomst is opgeslagen."), "success")
+            return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+    else:
+        with db.atomic():
+            audit.record("agreement.view", agreement)
+    parties = list(agreement.parties.order_by(AgreementParty.id))
+    return render_template("agreements/edit.html", agreement=agreement, form=form, parties=parties,
+                           editable=editable), 400 if form.errors else 200
+
+
+@bp.route("/<int:agreement_id>/pdf")
+@login_required
+def download(agreement_id):
+    """The agreement as a PDF; every download is in the audit log."""
+    agreement = get_agreement_or_404(agreement_id)
+    data = pdf.agreement_pdf(agreement, SchoolSettings.current().school_name)
+    with db.atomic():
+        audit.record("agreement.download", agreement, detail="versie %d" % agreement.version)
+    name = "herstelovereenkomst-%s-v%d.pdf" % (re.sub(r"[^0-9A-Za-z-]", "", agreement.case.reference),
+                                              agreement.version)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name)
+
