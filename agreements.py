@@ -4,10 +4,19 @@ The SHA-256 covers everything the parties agree to, so the printed footer proves
 text was signed. A locked (signed) agreement is never edited: a change is a new version.
 Functions that write expect to run inside the caller's transaction.
 """
+import calendar
+import datetime
 import hashlib
+import io
 import json
 
-from models import Agreement, AgreementParty, ConversationLine, fn, utcnow
+from PIL import Image
+
+import protocols
+from models import Agreement, AgreementParty, ConversationLine, FollowUp, fn, local_date, utcnow
+
+MAX_SIGNATURE_BYTES = 512 * 1024
+MIN_INK_PIXELS = 150
 
 
 class AgreementError(Exception):
@@ -80,3 +89,85 @@ def lock(agreement):
         raise AgreementError("Nog niet iedereen heeft getekend.")
     agreement.status, agreement.locked_at = "locked", utcnow()
     return seal(agreement)
+
+
+def signature_png(data):
+    """Check a drawn signature and return it re-encoded as a clean PNG, or raise AgreementError.
+
+    Only a real PNG of sane size and dimensions with some ink on it is accepted; re-encoding
+    drops anything a file could carry besides the picture.
+    """
+    if len(data) > MAX_SIGNATURE_BYTES:
+        raise AgreementError("Deze handtekening is te groot.")
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise AgreementError("Dit is geen PNG-afbeelding van een handtekening.")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "PNG":
+                raise AgreementError("Dit is geen PNG-afbeelding van een handtekening.")
+            width, height = image.size
+            if not (100 <= width <= 4000 and 40 <= height <= 2000):
+                raise AgreementError("Deze handtekening heeft een onmogelijke maat.")
+            image = image.convert("RGBA")
+            ink = sum(image.getchannel("A").histogram()[33:])  # pixels with some opacity
+            if ink < MIN_INK_PIXELS:
+                raise AgreementError("Er staat nog geen handtekening in het vak.")
+            clean = io.BytesIO()
+            image.save(clean, "PNG", optimize=True)
+    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise AgreementError("Dit is geen bruikbare PNG-afbeelding.") from error
+    return clean.getvalue()
+
+
+def sign(agreement, party, png=None, on_paper=False):
+    """Record a party's signature (drawn, or on paper); the last one locks the agreement and
+    schedules the follow-ups. Returns True when the agreement is now locked."""
+    if agreement.status == "locked":
+        raise AgreementError("Deze overeenkomst is al ondertekend en vergrendeld.")
+    if party.signed_at or party.signed_on_paper:
+        raise AgreementError("%s heeft al getekend." % party.name)
+    if on_paper:
+        party.signed_on_paper, party.signed_at = True, utcnow()
+    else:
+        party.signature_png, party.signed_at = signature_png(png or b""), utcnow()
+    party.save()
+    if AgreementParty.select().where(AgreementParty.agreement == agreement, AgreementParty.signed_at.is_null()).exists():
+        return False
+    lock(agreement)
+    schedule_follow_ups(agreement)
+    return True
+
+
+def add_months(day, months):
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def follow_up_dates(schedule, start):
+    """The dates of the protocol's follow-up schedule, counted from `start`."""
+    dates = []
+    for rule in schedule:
+        if rule.days or rule.weeks:
+            dates.append(start + datetime.timedelta(days=rule.days + 7 * rule.weeks))
+        elif rule.months:
+            dates.append(add_months(start, rule.months))
+        else:
+            # Every n months after the last fixed follow-up, up to the limit.
+            month = (max(dates, default=start) - start).days // 30 + rule.every_months
+            while month <= rule.until_months:
+                dates.append(add_months(start, month))
+                month += rule.every_months
+    return sorted(set(dates))
+
+
+def schedule_follow_ups(agreement):
+    """Plan the protocol's follow-ups from the day the agreement was signed."""
+    protocol = protocols.get(agreement.case.protocol_key)
+    start = local_date(agreement.locked_at)
+    parties = ", ".join(p.name for p in agreement.parties if p.role in ("victim", "bully", "follower"))
+    for day in follow_up_dates(protocol.follow_up_schedule if protocol else (), start):
+        FollowUp.create(case=agreement.case, agreement=agreement, due_on=day, with_whom=parties[:200],
+                        note="Volgt uit herstelovereenkomst versie %d" % agreement.version)

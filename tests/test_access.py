@@ -131,6 +131,10 @@ ROUTES = [
     ("agreements.edit", "POST", agreement_path(), expect(404, mentor2=302, coordinator=302)),
     ("agreements.download", "GET", agreement_path("/pdf"), expect(404, **CASE_0003_EDITORS)),
     ("agreements.download", "GET", "/herstelovereenkomsten/999999/pdf", expect(404)),
+    ("agreements.signing", "GET", agreement_path("/tekenen"), expect(404, **CASE_0003_EDITORS)),
+    ("agreements.sign", "POST", lambda: "/herstelovereenkomsten/%d/partijen/%d" % (
+        models.Agreement.select().first().id, models.AgreementParty.select().first().id),
+     expect(404, mentor2=303, coordinator=303)),
     ("reports.index", "GET", "/meldingen/", expect(200)),
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),

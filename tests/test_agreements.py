@@ -142,3 +142,75 @@ def test_a_locked_agreement_cannot_be_edited_over_http(login_as):
     token = csrf_token(client, "/herstelovereenkomsten/%d" % agreement.id)
     client.post("/herstelovereenkomsten/%d" % agreement.id, data={"csrf_token": token, "commitments": "Anders"})
     assert models.Agreement.get_by_id(agreement.id).commitments != "Anders"
+
+
+def png_bytes(size, ink=True):
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    if ink:
+        for x in range(10, size[0] - 10):
+            image.putpixel((x, size[1] // 2), (0, 0, 0, 255))
+            image.putpixel((x, size[1] // 2 + 1), (0, 0, 0, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"GIF89a not a png", "geen PNG"),
+    (b"<html><script>alert(1)</script></html>", "geen PNG"),
+    (b"\x89PNG\r\n\x1a\n" + b"rubbish" * 10, "geen bruikbare PNG"),
+    (png_bytes((1, 1)), "onmogelijke maat"),
+    (png_bytes((600, 200), ink=False), "nog geen handtekening"),
+    (b"\x89PNG\r\n\x1a\n" + b"0" * (20 * 1024 * 1024), "te groot"),
+])
+def test_only_a_real_png_signature_of_sane_size_is_accepted(data, message):
+    with pytest.raises(agreements.AgreementError, match=message):
+        agreements.signature_png(data)
+
+
+def test_a_real_signature_is_re_encoded():
+    original = signature_png()
+    clean = agreements.signature_png(original)
+    assert clean.startswith(b"\x89PNG") and Image.open(io.BytesIO(clean)).size == (600, 200)
+
+
+def test_the_last_signature_locks_the_agreement_and_schedules_the_follow_ups(draft):
+    import time_machine
+    parties = list(draft.parties.order_by(models.AgreementParty.id))
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 13, 0), tick=False):
+        for number, party in enumerate(parties[:-1]):
+            assert agreements.sign(draft, party, png=signature_png(30 + 10 * number)) is False
+        with pytest.raises(agreements.AgreementError, match="al getekend"):
+            agreements.sign(draft, parties[0], png=signature_png())
+        assert agreements.sign(draft, parties[-1], on_paper=True) is True
+    draft = models.Agreement.get_by_id(draft.id)
+    assert draft.status == "locked" and draft.content_sha256 == agreements.content_hash(draft)
+    due = [f.due_on for f in models.FollowUp.select().where(models.FollowUp.agreement == draft)
+           .order_by(models.FollowUp.due_on)]
+    D = datetime.date
+    assert due[:4] == [D(2026, 11, 25), D(2026, 11, 30), D(2026, 12, 23), D(2027, 3, 23)]
+    assert due[-1] == D(2028, 9, 23) and len(due) == 10  # every 3 months up to two years
+    with pytest.raises(agreements.AgreementError, match="vergrendeld"):
+        agreements.sign(draft, parties[0], on_paper=True)
+
+
+def test_signing_over_http_with_a_drawn_png(login_as):
+    import base64
+    from conftest import csrf_token
+    agreement = models.Agreement.select().first()
+    party = agreement.parties.order_by(models.AgreementParty.id).first()
+    client = login_as("mentor2")
+    url = "/herstelovereenkomsten/%d/tekenen" % agreement.id
+    assert party.name in client.get(url).get_data(as_text=True)
+    token = csrf_token(client, url)
+    post_url = "/herstelovereenkomsten/%d/partijen/%d" % (agreement.id, party.id)
+    bad = client.post(post_url, data={"csrf_token": token, "signature": "data:image/png;base64,bm90IGEgcG5n"})
+    assert bad.status_code == 303 and models.AgreementParty.get_by_id(party.id).signed_at is None
+    good = client.post(post_url, data={"csrf_token": token, "signature": "data:image/png;base64," +
+                                       base64.b64encode(signature_png()).decode()})
+    assert good.status_code == 302
+    assert models.AgreementParty.get_by_id(party.id).signature_png.startswith(b"\x89PNG")
+    other = models.AgreementParty.select().where(models.AgreementParty.agreement != agreement).first()
+    if other is not None:
+        assert client.post("/herstelovereenkomsten/%d/partijen/%d" % (agreement.id, other.id),
+                           data={"csrf_token": token, "on_paper": "1"}).status_code == 404

@@ -1,4 +1,6 @@
 """The restoration agreement: drafted from a conversation, edited, printed as a PDF."""
+import base64
+import binascii
 import io
 import re
 
@@ -65,6 +67,53 @@ def edit(agreement_id):
     parties = list(agreement.parties.order_by(AgreementParty.id))
     return render_template("agreements/edit.html", agreement=agreement, form=form, parties=parties,
                            editable=editable), 400 if form.errors else 200
+
+
+@bp.route("/<int:agreement_id>/tekenen")
+@login_required
+def signing(agreement_id):
+    """The signing screen on the tablet: each party in turn, with their name and role."""
+    agreement = get_agreement_or_404(agreement_id, need=EDIT)
+    parties = list(agreement.parties.order_by(AgreementParty.id))
+    waiting = [p for p in parties if not (p.signed_at or p.signed_on_paper)]
+    return render_template("agreements/sign.html", agreement=agreement, parties=parties,
+                           party=waiting[0] if waiting else None)
+
+
+@bp.route("/<int:agreement_id>/partijen/<int:party_id>", methods=["POST"])
+@login_required
+def sign(agreement_id, party_id):
+    """Store one party's drawn signature (a PNG) or note that they signed on paper."""
+    agreement = get_agreement_or_404(agreement_id, need=EDIT)
+    party = AgreementParty.get_or_none(AgreementParty.id == party_id, AgreementParty.agreement == agreement)
+    if party is None:
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    on_paper = request.form.get("on_paper") == "1"
+    png = None
+    if not on_paper:
+        data_url = request.form.get("signature") or ""
+        prefix = "data:image/png;base64,"
+        try:
+            png = base64.b64decode(data_url[len(prefix):], validate=True) if data_url.startswith(prefix) else b""
+        except (binascii.Error, ValueError):
+            png = b""
+    try:
+        with db.atomic():
+            locked = agreements.sign(agreement, party, png=png, on_paper=on_paper)
+            audit.record("agreement.sign", agreement, detail="%s (%s)%s" % (
+                party.name, party.role, " op papier" if on_paper else ""))
+    except agreements.AgreementError as error:
+        flash(str(error), "error")
+        return redirect(url_for("agreements.signing", agreement_id=agreement.id)), 303
+    if locked:
+        flash(_("Iedereen heeft getekend. De overeenkomst is vergrendeld en de vervolggesprekken zijn gepland."),
+              "success")
+        return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+    flash(_("Getekend door %(name)s.", name=party.name), "success")
+    return redirect(url_for("agreements.signing", agreement_id=agreement.id))
 
 
 @bp.route("/<int:agreement_id>/pdf")
