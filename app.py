@@ -67,7 +67,7 @@ def create_app(test_config=None):
         "step_statuses": models.STEP_STATUSES, "complaint_statuses": models.COMPLAINT_STATUSES,
         "approaches": models.APPROACHES, "approach_levels": models.APPROACH_LEVELS,
         "languages": models.LANGUAGES, "reporter_kinds": models.REPORTER_KINDS,
-        "report_channels": models.REPORT_CHANNELS, "bullying_kinds": models.BULLYING_KINDS,
+        "report_channels": models.REPORT_CHANNELS, "follow_up_outcomes": models.FOLLOW_UP_OUTCOMES, "bullying_kinds": models.BULLYING_KINDS,
     }, get_locale=get_locale)
     app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
@@ -81,9 +81,11 @@ def create_app(test_config=None):
     # Only pages that show the school's name read the settings; htmx fragments do not.
     app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
-    from views import account, admin, agreements, auth, cases, conversations, errors, home, reports, settings, system
+    from views import (
+        account, admin, agreements, auth, cases, conversations, errors, followups, home, reports, settings, system,
+    )
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
-                      conversations.bp, agreements.bp, system.bp, errors.bp):
+                      conversations.bp, agreements.bp, followups.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)

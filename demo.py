@@ -3,14 +3,17 @@
 All names are made up. Dates are relative to today, so the demo always looks current.
 """
 import datetime
+import io
+
+from PIL import Image, ImageDraw
 
 import agreements
 import checklists
 import workflow
 from app import migrate_database
 from models import (
-    MODELS, Case, CaseEvent, CaseMember, ChecklistEntry, Complaint, ComplaintNote, Conversation, ConversationLine,
-    Evidence, Involvement, ParentContact,
+    MODELS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry, Complaint, ComplaintNote, Conversation, ConversationLine,
+    Evidence, FollowUp, Involvement, Measure, ParentContact,
     Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, User, db,
 )
 
@@ -154,6 +157,52 @@ def _talks(case, mentor, pupils):
                                now=_moment(0, 9))
 
 
+def _drawn_signature(seed):
+    """A PNG that looks like a finger drawing (the demo has no real signatures)."""
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    points = [(40 + step * 26, 100 + ((step * seed) % 7 - 3) * 14) for step in range(20)]
+    pen.line(points, fill=(20, 20, 60, 255), width=4, joint="curve")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _signed_agreement(case, mentor, pupils):
+    """2B's case: an agreement signed nine days ago; two follow-ups done, the next one coming."""
+    agreement = agreements.draft(case, mentor)
+    agreements.update(agreement, commitments="Van nu af aan laten Daan en Tim Noor in de pauze meedoen.\n"
+                      "Daan en Tim zeggen niets meer over Noor achter haar rug.",
+                      restorative_act="Daan en Tim nodigen Noor uit bij het voetbal in de pauze.",
+                      support_figures="Meneer Bakker (mentor); Emma Vermeulen (klasgenoot)",
+                      period_start=_days_ago(9), period_end=_days_ago(-51), evaluation_on=_days_ago(-21))
+    for number, party in enumerate(agreement.parties.order_by(AgreementParty.id)):
+        if party.role == "mentor":
+            party.signed_on_paper = True
+        else:
+            party.signature_png = _drawn_signature(number + 2)
+        party.signed_at = _moment(9, 15)
+        party.save()
+    agreements.lock(agreement)
+    Agreement.update(locked_at=_moment(9, 15)).where(Agreement.id == agreement.id).execute()
+    agreement = Agreement.get_by_id(agreement.id)
+    agreements.schedule_follow_ups(agreement)
+    for follow_up, note in zip(FollowUp.select().where(FollowUp.agreement == agreement).order_by(FollowUp.due_on),
+                               ["Noor speelt mee; het gaat goed.", "Rustig in de pauzes; Daan groet Noor weer."]):
+        follow_up.outcome, follow_up.note, follow_up.done_by = "going_well", note, mentor
+        follow_up.done_at = datetime.datetime.combine(follow_up.due_on, datetime.time(11))
+        follow_up.save()
+
+
+def _escalation(case, users, pupils):
+    """The online case: agreements broken twice; phase 1 and phase 2 taken."""
+    for days_ago, phase, text in [(4, 1, "Schrijfopdracht over wat de foto met Lotte deed."),
+                                  (2, 2, "Tweede gesprek met de ouders van Sem; afspraken voor thuis over de telefoon.")]:
+        Measure.create(case=case, pupil=pupils["Sem"], phase=phase, description=text, decided_by=users["mentor"],
+                       decided_on=_days_ago(days_ago), informed="Ouders van Sem")
+        CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, text), users["mentor"], at=_moment(days_ago, 12))
+
+
 def load():
     """Fill an empty database with the demo school."""
     with db.atomic():
@@ -255,6 +304,9 @@ def load():
         closed.close_reason = "Afspraken ruim drie maanden nagekomen; beide leerlingen tevreden."
         closed.save()
         CaseEvent.add(closed, "closed", closed.close_reason, coordinator, at=closed.closed_at)
+
+        _signed_agreement(exclusion, mentor, pupils)
+        _escalation(online, users, pupils)
 
         # A neutral signal by a teacher, waiting in the coordinator's inbox.
         _report(users["staff"], [pupils["Amira"]], ["exclusion"], 1,

@@ -193,7 +193,8 @@ CASE_EVENT_KINDS = choices(
     ("step_done", _l("Stap afgerond")), ("approach", _l("Aanpak vastgelegd")),
     ("closed", _l("Dossier gesloten")), ("reopened", _l("Dossier heropend")),
     ("conversation_started", _l("Gesprek begonnen")), ("conversation_finished", _l("Gesprek afgerond")),
-    ("appointment", _l("Vervolgafspraak gemaakt")),
+    ("appointment", _l("Vervolgafspraak gemaakt")), ("follow_up", _l("Vervolggesprek")),
+    ("escalation_proposed", _l("Escalatie voorgesteld")), ("measure", _l("Maatregel genomen")),
 )
 
 

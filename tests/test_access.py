@@ -63,7 +63,7 @@ CASE_0003_EDITORS = dict(mentor2=200, coordinator=200)
 
 
 def agreement_path(suffix=""):
-    return lambda: "/herstelovereenkomsten/%d%s" % (models.Agreement.select().first().id, suffix)
+    return lambda: "/herstelovereenkomsten/%d%s" % (models.Agreement.get(models.Agreement.status == "draft").id, suffix)
 CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
 CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
 
@@ -133,8 +133,14 @@ ROUTES = [
     ("agreements.download", "GET", "/herstelovereenkomsten/999999/pdf", expect(404)),
     ("agreements.signing", "GET", agreement_path("/tekenen"), expect(404, **CASE_0003_EDITORS)),
     ("agreements.sign", "POST", lambda: "/herstelovereenkomsten/%d/partijen/%d" % (
-        models.Agreement.select().first().id, models.AgreementParty.select().first().id),
+        models.Agreement.get(models.Agreement.status == "draft").id, models.AgreementParty.select().first().id),
      expect(404, mentor2=303, coordinator=303)),
+    ("followups.record", "POST", lambda: "/vervolg/%d" % models.FollowUp.get(
+        models.FollowUp.done_at.is_null(), models.FollowUp.case == demo_case("0001")).id,
+     expect(404, mentor=302, coordinator=302, support=302, counsellor=403)),
+    ("followups.record", "POST", "/vervolg/999999", expect(404)),
+    ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0001").id,
+     expect(404, mentor=302, coordinator=302, support=302, counsellor=403)),
     ("reports.index", "GET", "/meldingen/", expect(200)),
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),

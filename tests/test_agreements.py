@@ -132,7 +132,7 @@ def test_mentor_drafts_edits_and_downloads_the_agreement(login_as):
 
 def test_a_locked_agreement_cannot_be_edited_over_http(login_as):
     from conftest import csrf_token
-    agreement = models.Agreement.select().first()
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
     for party in agreement.parties:
         party.signed_on_paper = True
         party.save()
@@ -197,7 +197,7 @@ def test_the_last_signature_locks_the_agreement_and_schedules_the_follow_ups(dra
 def test_signing_over_http_with_a_drawn_png(login_as):
     import base64
     from conftest import csrf_token
-    agreement = models.Agreement.select().first()
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
     party = agreement.parties.order_by(models.AgreementParty.id).first()
     client = login_as("mentor2")
     url = "/herstelovereenkomsten/%d/tekenen" % agreement.id

@@ -4,11 +4,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+import followups
 import protocols
 import workflow
+from forms.followups import FollowUpForm
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
 from models import (
-    JOIN, Agreement, Case, CaseEvent, CaseStep, Conversation, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
+    JOIN, Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Measure, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
     User, db, today,
 )
 from permissions import (
@@ -16,6 +18,7 @@ from permissions import (
     may_see_cases, refuse,
     visible_cases,
 )
+from views.followups import measure_form
 
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
 
@@ -111,10 +114,22 @@ def detail(case_id):
     context = _case_page_context(case)
     involvements = list(case.involved_pupils())
     reports = list(Report.select().where(Report.case == case).order_by(Report.reported_on))
+    follow_up_rows = list(FollowUp.select().where(FollowUp.case == case).order_by(FollowUp.due_on))
     return render_template(
         "cases/detail.html", involvements=involvements, reports=reports, repeats=workflow.repeat_warnings(case),
+        follow_up_rows=follow_up_rows, follow_up_forms=_follow_up_forms(follow_up_rows),
+        measures=list(Measure.select(Measure, Pupil).join(Pupil).where(Measure.case == case)
+                      .order_by(Measure.decided_on)),
+        escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
         reason_form=ReasonForm(), **context)
+
+
+def _follow_up_forms(rows):
+    """A form for the next open follow-up (and any that are overdue); later ones are only listed."""
+    open_rows = [row for row in rows if row.done_at is None]
+    chosen = [row for row in open_rows if row.due_on < today()] or open_rows[:1]
+    return {row.id: FollowUpForm(prefix="f%d" % row.id, with_whom=row.with_whom) for row in chosen}
 
 
 @bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])

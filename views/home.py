@@ -3,6 +3,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 import audit
+import followups
 import workflow
 from models import Case, Complaint, Report, db, today
 from permissions import visible_cases, visible_reports
@@ -23,7 +24,7 @@ def index():
     complaints = (Complaint.select().where(Complaint.status != "closed")
                   .order_by(Complaint.received_on.desc())
                   if current_user.has_role("counsellor") else [])
-    due = _group_due(workflow.due_steps(current_user))
+    due = _group_due(workflow.due_steps(current_user) + followups.due_for(current_user))
     open_cases = list(open_cases)
     if open_cases:
         with db.atomic():
@@ -37,7 +38,7 @@ def _group_due(steps):
     """Split due steps into overdue, today and the coming week, keeping their order."""
     now = today()
     groups = {"overdue": [], "today": [], "week": []}
-    for step in steps:
+    for step in sorted(steps, key=lambda item: item.due_on):
         key = "overdue" if step.due_on < now else "today" if step.due_on == now else "week"
         groups[key].append(step)
     return groups

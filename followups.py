@@ -1,0 +1,77 @@
+"""After the agreement: follow-ups that check it holds, and escalation when it does not.
+
+Seed 001: agreements not kept a first time give the pupil one more chance; a second time,
+the next escalation phase is proposed to the coordinator. Phases 4 and 5 (suspension,
+removal) are decided by the coordinator alone. Functions that write expect to run inside
+the caller's transaction.
+"""
+import datetime
+
+from models import Case, CaseEvent, FollowUp, Measure, fn, today, utcnow
+
+
+class FollowUpError(Exception):
+    """Something the follow-up or measure refuses; the message is for the user."""
+
+
+def record(follow_up, user, outcome, with_whom="", note=""):
+    """Record a follow-up; returns what it means: 'ok', 'one_more_chance' or 'escalate'."""
+    if follow_up.done_at is not None:
+        raise FollowUpError("Dit vervolggesprek is al vastgelegd.")
+    if outcome not in ("going_well", "not_kept"):
+        raise FollowUpError("Kies of het goed gaat of dat de afspraken niet zijn nagekomen.")
+    follow_up.outcome, follow_up.done_at, follow_up.done_by = outcome, utcnow(), user
+    follow_up.with_whom = (with_whom or follow_up.with_whom)[:200]
+    follow_up.note = note[:5000]
+    follow_up.save()
+    if outcome == "going_well":
+        CaseEvent.add(follow_up.case, "follow_up", "Gaat goed" + (": " + note if note else ""), user)
+        return "ok"
+    broken = FollowUp.select().where(FollowUp.case == follow_up.case, FollowUp.outcome == "not_kept").count()
+    if broken == 1:
+        CaseEvent.add(follow_up.case, "follow_up", "Afspraken niet nagekomen: nog één kans", user)
+        return "one_more_chance"
+    CaseEvent.add(follow_up.case, "escalation_proposed", "Voorstel: fase %d" % proposed_phase(follow_up.case), user)
+    return "escalate"
+
+
+def proposed_phase(case):
+    """The escalation phase to propose: one past the highest taken so far."""
+    highest = Measure.select(fn.MAX(Measure.phase)).where(Measure.case == case).scalar() or 0
+    return min(highest + 1, 5)
+
+
+def escalation_proposal(case):
+    """The phase proposed to the coordinator, when agreements were broken again since the last measure."""
+    broken = list(FollowUp.select().where(FollowUp.case == case, FollowUp.outcome == "not_kept")
+                  .order_by(FollowUp.done_at))
+    if len(broken) < 2:
+        return None
+    last_measure = Measure.select(fn.MAX(Measure.decided_on)).where(Measure.case == case).scalar()
+    if last_measure and last_measure >= broken[-1].done_at.date():
+        return None
+    return proposed_phase(case)
+
+
+def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):
+    """Record an escalation measure; phases 4 and 5 need the coordinator."""
+    if phase not in range(1, 6):
+        raise FollowUpError("Kies een fase van 1 tot en met 5.")
+    if phase >= 4 and not user.has_role("coordinator"):
+        raise FollowUpError("Over schorsing en verwijdering (fase 4 en 5) beslist de anti-pestcoördinator.")
+    if not description.strip():
+        raise FollowUpError("Beschrijf de maatregel.")
+    if decided_on > today():
+        raise FollowUpError("Een besluit kan niet in de toekomst liggen.")
+    measure = Measure.create(case=case, pupil=pupil, phase=phase, description=description.strip(),
+                             decided_by=user, decided_on=decided_on, informed=informed.strip())
+    CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, description.strip()[:150]), user)
+    return measure
+
+
+def due_for(user, horizon_days=7):
+    """Open follow-ups of the user's own cases (as mentor) due within the horizon, earliest first."""
+    return list(FollowUp.select(FollowUp, Case).join(Case)
+                .where(Case.mentor == user, Case.status == "open", FollowUp.done_at.is_null(),
+                       FollowUp.due_on <= today() + datetime.timedelta(days=horizon_days))
+                .order_by(FollowUp.due_on))

@@ -1,0 +1,32 @@
+"""Recording a follow-up and deciding a measure."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
+from models import FOLLOW_UP_OUTCOMES, today
+
+
+class FollowUpForm(FlaskForm):
+    outcome = RadioField(_l("Hoe gaat het?"), choices=select_choices(FOLLOW_UP_OUTCOMES),
+                         validators=[InputRequired(_l("Kies of het goed gaat of niet."))])
+    with_whom = TrimmedStringField(_l("Met wie gesproken"), validators=[Length(max=200)])
+    note = TrimmedTextAreaField(_l("Notitie"), validators=[Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
+
+
+class MeasureForm(FlaskForm):
+    pupil = SelectField(_l("Leerling"), coerce=int)
+    phase = SelectField(_l("Fase"), coerce=int)
+    description = TrimmedTextAreaField(_l("Maatregel"), validators=[
+        InputRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
+    decided_on = DateField(_l("Besloten op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
+    informed = TrimmedStringField(_l("Wie is ingelicht"), validators=[Length(max=500)],
+                                  description=_l("Bijvoorbeeld: ouders van Bram, teamleider."))
+
+    def __init__(self, *args, pupils=(), phases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pupil.choices = [SelectChoice(p.id, p.display_name) for p in pupils]
+        self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases] or [
+            SelectChoice(n, str(n)) for n in range(1, 6)]

@@ -1,0 +1,69 @@
+"""After the agreement: follow-ups, one more chance, escalation proposed, measures by phase."""
+import datetime
+
+import pytest
+
+import followups
+import models
+from conftest import csrf_token, demo_case, demo_user
+
+
+def open_follow_ups(case):
+    return list(models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null())
+                .order_by(models.FollowUp.due_on))
+
+
+def record(client, follow_up, outcome, note=""):
+    prefix = "f%d-" % follow_up.id
+    return client.post("/vervolg/%d" % follow_up.id, data={
+        prefix + "csrf_token": csrf_token(client, "/dossiers/%d" % follow_up.case_id),
+        prefix + "outcome": outcome, prefix + "note": note})
+
+
+def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    first, second = open_follow_ups(case)[:2]
+    response = record(client, first, "not_kept", "Daan scheldt weer in de pauze.")
+    assert response.status_code == 302
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "nog één kans" in page and "Voorstel aan de anti-pestcoördinator" not in page
+    record(client, second, "not_kept")
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Voorstel aan de anti-pestcoördinator: fase 1." in page
+    assert followups.escalation_proposal(case) == 1
+    again = record(client, second, "going_well")
+    assert models.FollowUp.get_by_id(second.id).outcome == "not_kept" and again.status_code == 302
+
+
+def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinator(login_as):
+    case = demo_case("0002")  # the demo's online case: phases 1 and 2 already taken
+    sem = models.Pupil.get(models.Pupil.first_name == "Sem")
+    assert followups.proposed_phase(case) == 3
+    mentor = login_as("mentor")
+    data = {"csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), "pupil": sem.id, "phase": 4,
+            "description": "Schorsing van één dag.", "decided_on": models.today().isoformat()}
+    mentor.post("/dossiers/%d/maatregelen" % case.id, data=data)
+    assert not models.Measure.select().where(models.Measure.phase == 4).exists()
+    coordinator = login_as("coordinator")
+    data["csrf_token"] = csrf_token(coordinator, "/dossiers/%d" % case.id)
+    coordinator.post("/dossiers/%d/maatregelen" % case.id, data=data)
+    measure = models.Measure.get(models.Measure.phase == 4)
+    assert measure.decided_by == demo_user("coordinator") and measure.pupil == sem
+
+
+def test_a_measure_needs_a_description_and_a_date_not_in_the_future(app_context):
+    case, sem = demo_case("0002"), models.Pupil.get(models.Pupil.first_name == "Sem")
+    with pytest.raises(followups.FollowUpError, match="Beschrijf"):
+        followups.decide_measure(case, sem, 3, " ", demo_user("mentor"), models.today())
+    with pytest.raises(followups.FollowUpError, match="toekomst"):
+        followups.decide_measure(case, sem, 3, "Pauze apart", demo_user("mentor"),
+                                 models.today() + datetime.timedelta(days=1))
+
+
+def test_due_follow_ups_show_in_the_mentors_list(login_as):
+    follow_up = open_follow_ups(demo_case("0001"))[0]
+    follow_up.due_on = models.today()
+    follow_up.save()
+    html = login_as("mentor").get("/").get_data(as_text=True)
+    assert "Vervolggesprek: Daan van den Berg" in html

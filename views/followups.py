@@ -1,0 +1,73 @@
+"""After the agreement: recording follow-ups, and escalation measures."""
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+import followups
+import protocols
+from forms.followups import FollowUpForm, MeasureForm
+from models import FollowUp, Involvement, Pupil, db
+from permissions import EDIT, check_case, get_case_or_404
+
+bp = Blueprint("followups", __name__)
+
+OUTCOME_MESSAGES = {
+    "ok": lambda: _("Vervolggesprek vastgelegd: het gaat goed."),
+    "one_more_chance": lambda: _("Vastgelegd: de afspraken zijn niet nagekomen. De leerling krijgt nog één kans."),
+    "escalate": lambda: _("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. De volgende fase is voorgesteld "
+                          "aan de anti-pestcoördinator."),
+}
+
+
+def measure_form(case):
+    protocol = protocols.get(case.protocol_key)
+    pupils = Pupil.select().join(Involvement).where(Involvement.case == case, Involvement.role.in_(
+        ("bully", "follower"))).order_by(*Pupil.dutch_order())
+    return MeasureForm(pupils=list(pupils), phases=protocol.escalation_phases if protocol else ())
+
+
+@bp.route("/vervolg/<int:follow_up_id>", methods=["POST"])
+@login_required
+def record(follow_up_id):
+    """Record how a follow-up went: going well, or agreements not kept."""
+    follow_up = FollowUp.get_or_none(FollowUp.id == follow_up_id)
+    if follow_up is None:
+        abort(404)
+    check_case(follow_up.case, EDIT)
+    form = FollowUpForm(prefix="f%d" % follow_up.id)
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            with db.atomic():
+                meaning = followups.record(follow_up, current_user, form.outcome.data, form.with_whom.data,
+                                           form.note.data)
+                audit.record("follow_up.record", follow_up.case, detail=form.outcome.data)
+        except followups.FollowUpError as error:
+            flash(str(error), "error")
+        else:
+            flash(OUTCOME_MESSAGES[meaning](), "warning" if meaning != "ok" else "success")
+    return redirect(url_for("cases.detail", case_id=follow_up.case_id) + "#aftercare")
+
+
+@bp.route("/dossiers/<int:case_id>/maatregelen", methods=["POST"])
+@login_required
+def measure(case_id):
+    """Decide an escalation measure (phases 4 and 5 only by the coordinator)."""
+    case = get_case_or_404(case_id, need=EDIT)
+    form = measure_form(case)
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            with db.atomic():
+                followups.decide_measure(case, Pupil.get_by_id(form.pupil.data), form.phase.data,
+                                         form.description.data, current_user, form.decided_on.data,
+                                         form.informed.data)
+                audit.record("case.measure", case, detail="fase %d" % form.phase.data)
+        except followups.FollowUpError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("De maatregel is vastgelegd."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
