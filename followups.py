@@ -53,6 +53,13 @@ def escalation_proposal(case):
     return proposed_phase(case)
 
 
+def open_proposals():
+    """Open cases whose agreements were broken again since their last measure, with the proposed phase."""
+    candidates = (Case.select().join(FollowUp).where(Case.status == "open", FollowUp.outcome == "not_kept")
+                  .group_by(Case.id).having(fn.COUNT(FollowUp.id) >= 2).order_by(Case.reference))
+    return [(case, phase) for case in candidates if (phase := escalation_proposal(case))]
+
+
 def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):
     """Record an escalation measure; phases 4 and 5 need the coordinator."""
     if phase not in range(1, 6):

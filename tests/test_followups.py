@@ -32,6 +32,8 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Voorstel aan de anti-pestcoördinator: fase 1." in page
     assert followups.escalation_proposal(case) == 1
+    home = login_as("coordinator").get("/").get_data(as_text=True)
+    assert "Voorstellen tot escalatie" in home and case.reference in home
     again = record(client, second, "going_well")
     assert models.FollowUp.get_by_id(second.id).outcome == "not_kept" and again.status_code == 302
 

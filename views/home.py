@@ -21,6 +21,7 @@ def index():
                   .order_by(Report.created_at.desc()).limit(10))
     new_reports = (Report.select().where(Report.status == "new").count()
                    if current_user.has_role("coordinator") else 0)
+    proposals = followups.open_proposals() if current_user.has_role("coordinator") else []
     complaints = (Complaint.select().where(Complaint.status != "closed")
                   .order_by(Complaint.received_on.desc())
                   if current_user.has_role("counsellor") else [])
@@ -31,7 +32,7 @@ def index():
             audit.record("case.list", detail="startpagina: %d dossiers" % len(open_cases),
                          object_type="case")
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
-                           new_reports=new_reports, complaints=list(complaints), due=due)
+                           new_reports=new_reports, complaints=list(complaints), due=due, proposals=proposals)
 
 
 def _group_due(steps):
