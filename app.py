@@ -75,30 +75,24 @@ def create_app(test_config=None):
     app.jinja_env.globals.update(
         step_state=workflow.step_state,
         event_label=lambda kind: models.label(models.CASE_EVENT_KINDS, kind),
-        protocol_step_title=protocol_step_title)
+        protocol_step_title=protocols.step_title)
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}
     # Only pages that show the school's name read the settings; htmx fragments do not.
     app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
     from views import (
-        account, admin, agreements, auth, cases, conversations, errors, followups, home, reports, settings, system,
+        account, admin, agreements, auth, calendar, cases, conversations, errors, followups, home, reports, settings,
+        system,
     )
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
-                      conversations.bp, agreements.bp, followups.bp, system.bp, errors.bp):
+                      conversations.bp, agreements.bp, followups.bp, calendar.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_command)
     app.cli.add_command(migrate_command)
     return app
-
-
-def protocol_step_title(protocol_key, step_key):
-    """A step's title for lists that show many cases."""
-    protocol = protocols.get(protocol_key)
-    step = protocol.step(step_key) if protocol else None
-    return step.title if step else step_key
 
 
 def school_settings():

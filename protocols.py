@@ -289,6 +289,13 @@ def get(key):
     return registry().get(key)
 
 
+def step_title(protocol_key, step_key):
+    """A step's title for lists that show many cases (the key when the step is unknown)."""
+    protocol = get(protocol_key)
+    step = protocol.step(step_key) if protocol else None
+    return step.title if step else step_key
+
+
 def load_all(directory=PROTOCOL_DIR):
     """Every protocol in the folder, by key, in file-name order."""
     protocols = {}

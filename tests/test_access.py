@@ -79,6 +79,8 @@ ROUTES = [
     ("account.index", "GET", "/account/", expect(200)),
     ("account.change_password", "POST", "/account/wachtwoord", expect(400)),
     ("account.end_sessions", "POST", "/account/sessies/beeindigen", expect(302)),
+    ("account.calendar_link", "POST", "/account/agenda", expect(200)),
+    ("calendar.feed", "GET", "/agenda/not-a-valid-token.ics", expect(404, anonymous=404)),
     ("admin.users", "GET", "/beheer/gebruikers", expect(403, admin=200)),
     ("admin.new_user", "GET", "/beheer/gebruikers/nieuw", expect(403, admin=200)),
     ("admin.new_user", "POST", "/beheer/gebruikers/nieuw", expect(403, admin=400)),

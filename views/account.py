@@ -1,4 +1,7 @@
-"""A user's own account: password and sessions."""
+"""A user's own account: password, sessions and the calendar link."""
+import hashlib
+import secrets
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -45,6 +48,23 @@ def change_password():
             return redirect(url_for("account.index"))
     return render_template("account/index.html", form=form, sessions=list(_sessions()),
                            action_form=ActionForm()), 400
+
+
+@bp.route("/agenda", methods=["POST"])
+@login_required
+def calendar_link():
+    """Make a new secret calendar link (the old one stops working); it is shown once."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("account.index"))
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        User.update(calendar_token_hash=hashlib.sha256(token.encode()).hexdigest()).where(
+            User.id == current_user.id).execute()
+        audit.record("calendar.renew", current_user)
+    return render_template("account/index.html", form=PasswordChangeForm(), sessions=list(_sessions()),
+                           action_form=ActionForm(),
+                           calendar_url=url_for("calendar.feed", token=token, _external=True))
 
 
 @bp.route("/sessies/beeindigen", methods=["POST"])

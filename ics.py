@@ -1,0 +1,36 @@
+"""ICS calendar feeds: what is due for a user, for the calendar they already use.
+
+Calendars are often synced to services outside the school, so a feed holds no pupil data:
+only the case reference, what is due, and a link back into Herstel.
+"""
+import datetime
+
+import followups
+import workflow
+from models import utcnow
+
+
+def _escape(text):
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _event(uid, day, summary, url):
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    return ["BEGIN:VEVENT", "UID:%s@herstel" % uid, "DTSTAMP:%s" % stamp,
+            "DTSTART;VALUE=DATE:%s" % day.strftime("%Y%m%d"),
+            "DTEND;VALUE=DATE:%s" % (day + datetime.timedelta(days=1)).strftime("%Y%m%d"),
+            "SUMMARY:%s" % _escape(summary), "URL:%s" % url, "END:VEVENT"]
+
+
+def user_calendar(user, step_title, case_url, horizon_days=400):
+    """The user's due steps and follow-ups as an ICS file (bytes)."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herstel//Pestprotocol//NL", "CALSCALE:GREGORIAN",
+             "X-WR-CALNAME:Herstel"]
+    for step in workflow.due_steps(user, horizon_days=horizon_days):
+        lines += _event("step-%d" % step.id, step.due_on, "Herstel: %s (dossier %s)" % (
+            step_title(step.case.protocol_key, step.step_key), step.case.reference), case_url(step.case))
+    for follow_up in followups.due_for(user, horizon_days=horizon_days):
+        lines += _event("follow-up-%d" % follow_up.id, follow_up.due_on,
+                        "Herstel: vervolggesprek (dossier %s)" % follow_up.case.reference, case_url(follow_up.case))
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
