@@ -214,6 +214,7 @@ class SchoolSettings(BaseModel):
     retention_months = IntegerField(default=24, constraints=[Check("retention_months > 0")])
     public_reports_enabled = BooleanField(default=False)
     mfa_required_roles = CharField(max_length=200, default="")
+    logo_png = BlobField(null=True)  # re-encoded on upload; printed on PDFs
 
     class Meta:
         constraints = [Check("id = 1")]

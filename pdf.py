@@ -69,7 +69,7 @@ def _footer_canvas(footer, draft):
     return FooterCanvas
 
 
-def agreement_pdf(agreement, school_name):
+def agreement_pdf(agreement, school_name, logo_png=None):
     """The restoration agreement as an A4 PDF: parties, commitments, signatures, hashed footer."""
     parties = list(agreement.parties.order_by(AgreementParty.id))
     draft = agreement.status != "locked"
@@ -77,7 +77,9 @@ def agreement_pdf(agreement, school_name):
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                                  bottomMargin=20 * mm, title="Herstelovereenkomst %s" % agreement.case.reference,
                                  author=school_name, creator="Herstel")
-    story = [
+    story = [Image(io.BytesIO(logo_png), width=40 * mm, height=16 * mm, kind="proportional", hAlign="LEFT")] \
+        if logo_png else []
+    story += [
         Paragraph(escape(school_name), SMALL),
         Paragraph("Herstelovereenkomst", TITLE),
         Paragraph("Dossier %s · versie %d · %s%s" % (

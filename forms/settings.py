@@ -1,12 +1,41 @@
 """The school's settings."""
+import io
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from PIL import Image
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms.common import TrimmedStringField, select_choices
 from models import REGIONS
+
+
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+
+
+def logo_png(storage):
+    """A logo upload checked by its content and re-encoded as PNG, or a ValidationError in Dutch."""
+    data = storage.read(MAX_LOGO_BYTES + 1)
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValidationError(_("Het logo is te groot (hoogstens 2 MB)."))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                raise ValidationError(_("Het logo moet een PNG- of JPEG-afbeelding zijn."))
+            if not (16 <= image.width <= 4000 and 16 <= image.height <= 4000):
+                raise ValidationError(_("Het logo heeft een onmogelijke maat."))
+            image.thumbnail((800, 800))
+            clean = io.BytesIO()
+            image.convert("RGBA").save(clean, "PNG", optimize=True)
+    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ValidationError(_("Dit is geen afbeelding.")) from error
+    return clean.getvalue()
 
 
 class SettingsForm(FlaskForm):
@@ -14,6 +43,10 @@ class SettingsForm(FlaskForm):
         InputRequired(_l("Vul de naam van de school in.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
     region = SelectField(_l("Land"), choices=select_choices(REGIONS))
     default_protocol = SelectField(_l("Standaardprotocol voor nieuwe dossiers"))
+    logo = FileField(_l("Logo van de school (PNG of JPEG, hoogstens 2 MB)"))
+
+    def validate_logo(self, field):
+        self.logo_png = logo_png(field.data) if field.data else None
 
     def __init__(self, *args, protocols=(), **kwargs):
         super().__init__(*args, **kwargs)

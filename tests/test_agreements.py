@@ -214,3 +214,24 @@ def test_signing_over_http_with_a_drawn_png(login_as):
     if other is not None:
         assert client.post("/herstelovereenkomsten/%d/partijen/%d" % (agreement.id, other.id),
                            data={"csrf_token": token, "on_paper": "1"}).status_code == 404
+
+
+def test_the_school_logo_is_checked_on_upload_and_printed_on_the_pdf(login_as):
+    from conftest import csrf_token
+    client = login_as("admin")
+    form = {"school_name": "Het Baken", "region": "nl", "default_protocol": "vo-nl"}
+    fake = client.post("/instellingen/", content_type="multipart/form-data", data=dict(
+        form, csrf_token=csrf_token(client, "/instellingen/"), logo=(io.BytesIO(b"<html>not an image</html>"), "logo.png")))
+    assert fake.status_code == 400 and "Dit is geen afbeelding." in fake.get_data(as_text=True)
+    assert models.SchoolSettings.current().logo_png is None
+    logo = io.BytesIO()
+    Image.new("RGB", (300, 120), (11, 85, 99)).save(logo, "JPEG")
+    logo.seek(0)
+    saved = client.post("/instellingen/", content_type="multipart/form-data", data=dict(
+        form, csrf_token=csrf_token(client, "/instellingen/"), logo=(logo, "logo.jpg")))
+    assert saved.status_code == 302
+    stored = models.SchoolSettings.current().logo_png
+    assert stored.startswith(b"\x89PNG")  # re-encoded
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    with_logo = pdf.agreement_pdf(agreement, "Het Baken", stored)
+    assert sum(len(page.images) for page in PdfReader(io.BytesIO(with_logo)).pages) == 1

@@ -121,7 +121,8 @@ def sign(agreement_id, party_id):
 def download(agreement_id):
     """The agreement as a PDF; every download is in the audit log."""
     agreement = get_agreement_or_404(agreement_id)
-    data = pdf.agreement_pdf(agreement, SchoolSettings.current().school_name)
+    settings = SchoolSettings.current()
+    data = pdf.agreement_pdf(agreement, settings.school_name, settings.logo_png)
     with db.atomic():
         audit.record("agreement.download", agreement, detail="versie %d" % agreement.version)
     name = "herstelovereenkomst-%s-v%d.pdf" % (re.sub(r"[^0-9A-Za-z-]", "", agreement.case.reference),

@@ -29,6 +29,8 @@ def edit():
             settings.school_name = form.school_name.data
             settings.region = form.region.data
             settings.default_protocol = form.default_protocol.data
+            if form.logo_png:
+                settings.logo_png = form.logo_png
             settings.save()
             audit.record("settings.save", settings, detail="standaardprotocol: %s" % settings.default_protocol)
         flash(_("De instellingen zijn opgeslagen."), "success")
