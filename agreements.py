@@ -69,6 +69,17 @@ def seal(agreement):
     return agreement
 
 
+def add_parent(agreement, name):
+    """A parent who is present signs too."""
+    if agreement.status == "locked":
+        raise AgreementError("Deze overeenkomst is ondertekend en kan niet meer veranderen. Maak een nieuwe versie.")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AgreementError("Vul de naam van de ouder in (hoogstens 200 tekens).")
+    AgreementParty.create(agreement=agreement, name=name, role="parent")
+    return seal(agreement)
+
+
 def update(agreement, **fields):
     """Change a draft; a signed agreement is locked."""
     if agreement.status == "locked":

@@ -30,7 +30,7 @@ def wait_until_serving(url, process, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the server stopped: %s" % process.stdout.read())
+            raise RuntimeError("the server stopped; see test-artifacts/live-server.log")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -56,9 +56,11 @@ def live_server(demo_database, tmp_path_factory):
     env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
                HERSTEL_WORKERS="2")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # The server's output goes to a file: an unread pipe fills up and then blocks the server.
+    server_log = open(ARTIFACTS / "live-server.log", "w")
     process = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=root, env=env, stdout=server_log, stderr=subprocess.STDOUT)
     base_url = LiveServer("http://127.0.0.1:%d" % port)
     base_url.database = str(database)
     try:
@@ -66,7 +68,8 @@ def live_server(demo_database, tmp_path_factory):
         yield base_url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=30)
+        server_log.close()
 
 
 @pytest.fixture(scope="session")

@@ -133,6 +133,7 @@ ROUTES = [
     ("agreements.edit", "POST", agreement_path(), expect(404, mentor2=302, coordinator=302)),
     ("agreements.download", "GET", agreement_path("/pdf"), expect(404, **CASE_0003_EDITORS)),
     ("agreements.download", "GET", "/herstelovereenkomsten/999999/pdf", expect(404)),
+    ("agreements.add_parent", "POST", agreement_path("/ouders"), expect(404, mentor2=302, coordinator=302)),
     ("agreements.signing", "GET", agreement_path("/tekenen"), expect(404, **CASE_0003_EDITORS)),
     ("agreements.sign", "POST", lambda: "/herstelovereenkomsten/%d/partijen/%d" % (
         models.Agreement.get(models.Agreement.status == "draft").id, models.AgreementParty.select().first().id),

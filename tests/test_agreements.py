@@ -88,6 +88,17 @@ def test_a_signed_agreement_is_locked_and_prints_the_signatures(draft):
     assert models.Agreement.get_by_id(draft.id).restorative_act.startswith("Bram helpt")
     second = agreements.draft(draft.case, demo_user("mentor2"))
     assert second.version == 3 and second.status == "draft"
+    assert not any(p.signed_at or p.signature_png for p in second.parties)  # signed again, from scratch
+
+
+def test_a_parent_who_is_present_signs_too(draft):
+    before = draft.content_sha256
+    agreements.add_parent(draft, "Vader van Bram")
+    assert [p.role for p in draft.parties.order_by(models.AgreementParty.id)][-1] == "parent"
+    assert draft.content_sha256 != before
+    assert "Vader van Bram" in pdf_text(pdf.agreement_pdf(draft, "Het Baken"))
+    with pytest.raises(agreements.AgreementError, match="naam van de ouder"):
+        agreements.add_parent(draft, "  ")
 
 
 def test_a_period_that_ends_before_it_starts_is_refused(draft):

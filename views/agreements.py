@@ -69,6 +69,23 @@ def edit(agreement_id):
                            editable=editable), 400 if form.errors else 200
 
 
+@bp.route("/<int:agreement_id>/ouders", methods=["POST"])
+@login_required
+def add_parent(agreement_id):
+    """Add a parent who is present as a party that signs."""
+    agreement = get_agreement_or_404(agreement_id, need=EDIT)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with db.atomic():
+            agreements.add_parent(agreement, request.form.get("name") or "")
+            audit.record("agreement.parent", agreement)
+    except agreements.AgreementError as error:
+        flash(str(error), "error")
+    return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+
+
 @bp.route("/<int:agreement_id>/tekenen")
 @login_required
 def signing(agreement_id):
