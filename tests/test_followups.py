@@ -17,7 +17,7 @@ def record(client, follow_up, outcome, note=""):
     prefix = "f%d-" % follow_up.id
     return client.post("/vervolg/%d" % follow_up.id, data={
         prefix + "csrf_token": csrf_token(client, "/dossiers/%d" % follow_up.case_id),
-        prefix + "outcome": outcome, prefix + "note": note})
+        prefix + "outcome": outcome, prefix + "note": note, prefix + "with_whom": "Daan en Noor"})
 
 
 def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
@@ -28,6 +28,7 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
     assert response.status_code == 302
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "nog één kans" in page and "Voorstel aan de anti-pestcoördinator" not in page
+    assert models.FollowUp.get_by_id(first.id).with_whom == "Daan en Noor"
     record(client, second, "not_kept")
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Voorstel aan de anti-pestcoördinator: fase 1." in page
