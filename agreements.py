@@ -13,7 +13,7 @@ import json
 from PIL import Image
 
 import protocols
-from models import Agreement, AgreementParty, ConversationLine, FollowUp, fn, local_date, utcnow
+from models import Agreement, AgreementParty, CaseEvent, ConversationLine, FollowUp, fn, local_date, utcnow
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 MIN_INK_PIXELS = 150
@@ -99,6 +99,7 @@ def lock(agreement):
     if unsigned:
         raise AgreementError("Nog niet iedereen heeft getekend.")
     agreement.status, agreement.locked_at = "locked", utcnow()
+    CaseEvent.add(agreement.case, "agreement_signed", "Versie %d" % agreement.version, at=agreement.locked_at)
     return seal(agreement)
 
 

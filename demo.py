@@ -185,6 +185,7 @@ def _signed_agreement(case, mentor, pupils):
         party.save()
     agreements.lock(agreement)
     Agreement.update(locked_at=_moment(9, 15)).where(Agreement.id == agreement.id).execute()
+    CaseEvent.update(at=_moment(9, 15)).where(CaseEvent.case == case, CaseEvent.kind == "agreement_signed").execute()
     agreement = Agreement.get_by_id(agreement.id)
     agreements.schedule_follow_ups(agreement)
     for follow_up, note in zip(FollowUp.select().where(FollowUp.agreement == agreement).order_by(FollowUp.due_on),

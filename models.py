@@ -194,7 +194,7 @@ CASE_EVENT_KINDS = choices(
     ("closed", _l("Dossier gesloten")), ("reopened", _l("Dossier heropend")),
     ("conversation_started", _l("Gesprek begonnen")), ("conversation_finished", _l("Gesprek afgerond")),
     ("appointment", _l("Vervolgafspraak gemaakt")), ("follow_up", _l("Vervolggesprek")),
-    ("escalation_proposed", _l("Escalatie voorgesteld")), ("measure", _l("Maatregel genomen")),
+    ("escalation_proposed", _l("Escalatie voorgesteld")), ("agreement_signed", _l("Herstelovereenkomst ondertekend")), ("measure", _l("Maatregel genomen")),
 )
 
 

@@ -196,6 +196,8 @@ def test_the_last_signature_locks_the_agreement_and_schedules_the_follow_ups(dra
         assert agreements.sign(draft, parties[-1], on_paper=True) is True
     draft = models.Agreement.get_by_id(draft.id)
     assert draft.status == "locked" and draft.content_sha256 == agreements.content_hash(draft)
+    assert models.CaseEvent.select().where(models.CaseEvent.case == draft.case,
+                                           models.CaseEvent.kind == "agreement_signed").count() == 1
     due = [f.due_on for f in models.FollowUp.select().where(models.FollowUp.agreement == draft)
            .order_by(models.FollowUp.due_on)]
     D = datetime.date
