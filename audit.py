@@ -7,13 +7,15 @@ from models import AuditEvent
 
 def record(action, obj=None, detail="", user=None, object_type=None):
     """Append one event; `obj` is the model instance it concerns (case, report, user, ...)."""
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user
     address = ""
     if has_request_context():
         from security import client_address
         address = client_address()
-    AuditEvent.create(
+        if user is None:
+            user = current_user._get_current_object()  # once: the proxy looks the user up on every use
+            if not user.is_authenticated:
+                user = None
+    AuditEvent.append(
         action=action,
         user_id=user.id if user else None,
         username=user.username if user else "",

@@ -75,7 +75,7 @@ def set_done(entry, done, user):
         return entry
     entry.done, entry.updated_at = done, utcnow()
     entry.done_at, entry.done_by = (utcnow(), user) if done else (None, None)
-    entry.save()
+    entry.store_done()
     _amend(entry.conversation, user, "Punt %d %s: %s" % (
         entry.position, "afgevinkt" if done else "niet meer afgevinkt", entry.text))
     return entry

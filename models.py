@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from peewee import (
     BlobField, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField,
-    JOIN, ForeignKeyField, IntegerField, Model, TextField, fn,
+    JOIN, ForeignKeyField, IntegerField, Model, TextField, Value, fn,
 )
 from playhouse.db_url import connect as connect_url
 from playhouse.pool import PooledSqliteDatabase
@@ -204,6 +204,51 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class Prepared:
+    """A query on a hot path (every request, every tap) whose SQL peewee builds only once.
+
+    Building SQL costs peewee more than SQLite needs to run it. `build` makes the query from
+    its arguments; it is called once with placeholder strings, which peewee passes through as
+    parameters, and each call afterwards binds the real values in their place. So `build` may
+    only hand its arguments to comparisons and assignments, never compute with them.
+    """
+
+    def __init__(self, build):
+        self._build = build
+        self._arity = build.__code__.co_argcount
+        self._compiled = {}  # per kind of database, whose SQL dialects differ
+
+    def _compile(self):
+        key = type(db.obj)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            markers = ["\x00herstel-parameter-%d\x00" % number for number in range(self._arity)]
+            query = self._build(*markers)
+            sql, params = query.sql()
+            slots = [(markers.index(value), None) if isinstance(value, str) and value in markers else (None, value)
+                     for value in params]
+            if {number for number, _ in slots if number is not None} != set(range(self._arity)):
+                raise ValueError("every argument of a prepared query must reach its SQL as a parameter")
+            compiled = self._compiled[key] = (query, sql, slots)
+        return compiled
+
+    def execute(self, *args):
+        """Run the statement; returns the cursor (for writes) and the query (to read rows)."""
+        query, sql, slots = self._compile()
+        cursor = db.execute_sql(sql, [args[number] if number is not None else value for number, value in slots])
+        return query, cursor
+
+    def first(self, *args):
+        """The first row as the query would return it (model instances with their joins), or None."""
+        query, cursor = self.execute(*args)
+        return next(iter(query._get_cursor_wrapper(cursor)), None)
+
+    def scalar(self, *args):
+        """The first column of the first row as a tuple of that row's values, or None."""
+        _, cursor = self.execute(*args)
+        return cursor.fetchone()
+
+
 class SchoolSettings(BaseModel):
     """The school's settings: a single row with id 1."""
 
@@ -348,6 +393,17 @@ class UserSession(BaseModel):
     @classmethod
     def end_all(cls, user):
         cls.delete().where(cls.user == user).execute()
+
+    _with_user = Prepared(lambda token_hash: (
+        UserSession.select(UserSession, User, fn.GROUP_CONCAT(UserRole.role).alias("role_list"))
+        .join(User).join(UserRole, JOIN.LEFT_OUTER)
+        .where(UserSession.token_hash == token_hash)
+        .group_by(UserSession.id, User.id).limit(1)))
+
+    @classmethod
+    def find_with_user(cls, token):
+        """The session of a cookie's token with its user and `role_list`, or None (every request asks)."""
+        return cls._with_user.first(cls.hash_token(token))
 
 
 class LoginThrottle(BaseModel):
@@ -582,10 +638,13 @@ class Conversation(BaseModel):
                 .where(cls.case == case).group_by(cls.id, User.id)
                 .order_by(cls.started_at.desc()))
 
+    _progress = Prepared(lambda conversation_id: (
+        ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done), 0), fn.COUNT(ChecklistEntry.id))
+        .where(ChecklistEntry.conversation == conversation_id)))
+
     def progress(self):
         """(done, total) of the checklist, in one query."""
-        done, total = (ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done), 0), fn.COUNT(ChecklistEntry.id))
-                       .where(ChecklistEntry.conversation == self).scalar(as_tuple=True))
+        done, total = self._progress.scalar(self.id)
         return int(done), total
 
 
@@ -613,6 +672,23 @@ class ChecklistEntry(BaseModel):
 
     class Meta:
         indexes = ((("conversation", "position"), True),)
+
+    _with_case = Prepared(lambda conversation_id, entry_id: (
+        ChecklistEntry.select(ChecklistEntry, Conversation, Case).join(Conversation).join(Case)
+        .where(ChecklistEntry.id == entry_id, Conversation.id == conversation_id).limit(1)))
+    _store_done = Prepared(lambda entry_id, done, done_at, done_by, updated_at: (
+        ChecklistEntry.update({ChecklistEntry.done: Value(done), ChecklistEntry.done_at: done_at,
+                               ChecklistEntry.done_by: done_by, ChecklistEntry.updated_at: updated_at})
+        .where(ChecklistEntry.id == entry_id)))
+
+    @classmethod
+    def with_case(cls, conversation_id, entry_id):
+        """The item with its conversation and case in one query (a tap is hot), or None."""
+        return cls._with_case.first(conversation_id, entry_id)
+
+    def store_done(self):
+        """Write the item's done state (and who, when) alone, as a tap changes nothing else."""
+        self._store_done.execute(self.id, self.done, self.done_at, self.done_by_id, self.updated_at)
 
 
 class ConversationLine(BaseModel):
@@ -816,6 +892,15 @@ class AuditEvent(BaseModel):
 
     class Meta:
         indexes = ((("object_type", "object_id"), False),)
+
+    _append = Prepared(lambda at, user_id, username, action, object_type, object_id, address, detail: (
+        AuditEvent.insert(at=at, user_id=user_id, username=username, action=action, object_type=object_type,
+                          object_id=object_id, address=address, detail=detail)))
+
+    @classmethod
+    def append(cls, action, user_id=None, username="", object_type="", object_id=None, address="", detail=""):
+        """Add one event (every request that reads pupil data writes one, so its SQL is built once)."""
+        cls._append.execute(utcnow(), user_id, username, action, object_type, object_id, address, detail)
 
 
 MODELS = [

@@ -171,8 +171,7 @@ def get_conversation_or_404(conversation_id, need=VIEW):
 
 def get_entry_or_404(conversation_id, entry_id, need=EDIT):
     """Load a checklist item with its conversation and case in one query (a tap is hot)."""
-    entry = (ChecklistEntry.select(ChecklistEntry, Conversation, Case).join(Conversation).join(Case)
-             .where(ChecklistEntry.id == entry_id, Conversation.id == conversation_id).first())
+    entry = ChecklistEntry.with_case(conversation_id, entry_id)
     if entry is None:
         if Conversation.get_or_none(Conversation.id == conversation_id) is not None:
             get_conversation_or_404(conversation_id, need)  # refuse a case one may not see as such

@@ -4,7 +4,7 @@ import datetime
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from models import JOIN, LoginThrottle, User, UserRole, UserSession, db, fn, utcnow
+from models import LoginThrottle, UserSession, db, utcnow
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -53,10 +53,7 @@ def client_address():
 
 def load_user_from_session(token):
     """Find the user of a live server-side session, or None when it ended or expired."""
-    row = (UserSession.select(UserSession, User, fn.GROUP_CONCAT(UserRole.role).alias("role_list"))
-           .join(User).join(UserRole, JOIN.LEFT_OUTER)
-           .where(UserSession.token_hash == UserSession.hash_token(token))
-           .group_by(UserSession.id, User.id).first())
+    row = UserSession.find_with_user(token)
     if row is None or not row.user.is_active:
         return None
     now = utcnow()

@@ -76,3 +76,18 @@ def test_pupils_are_listed_in_dutch_name_order(app, factory):
     names = [p.sort_name for p in models.Pupil.select().where(models.Pupil.school_class == school_class)
              .order_by(*models.Pupil.dutch_order())]
     assert names == ["Aalst, Kim de", "Berg, Anna", "Berg, Daan van den"]
+
+
+def test_a_prepared_query_binds_new_values_each_call(app, factory):
+    first, second = factory.user(username="eerste"), factory.user(username="tweede")
+    by_name = models.Prepared(lambda name: models.User.select().where(models.User.username == name).limit(1))
+    assert by_name.first("eerste").id == first.id
+    assert by_name.first("tweede").id == second.id  # the SQL is reused, the value is not
+    assert by_name.first("niemand") is None
+
+
+def test_a_prepared_query_refuses_an_argument_that_never_reaches_its_sql(app):
+    ignoring = models.Prepared(lambda name: models.User.select().limit(1))
+    with pytest.raises(ValueError, match="parameter"):
+        ignoring.first("eerste")
+
