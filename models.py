@@ -544,6 +544,15 @@ class CaseStep(BaseModel):
     class Meta:
         indexes = ((("case", "step_key"), True), (("status", "due_on"), False))
 
+    @classmethod
+    def next_open_of(cls, case_ids):
+        """For each of these cases, the open step with the earliest deadline (the overview's column)."""
+        ranked = (cls.select(cls.case, cls.step_key, cls.due_on, fn.ROW_NUMBER().over(
+                      partition_by=[cls.case], order_by=[cls.due_on, cls.position]).alias("rank"))
+                  .where(cls.case.in_(case_ids), cls.status == "open", cls.due_on.is_null(False)))
+        return (cls.select(ranked.c.case_id, ranked.c.step_key, ranked.c.due_on).from_(ranked)
+                .where(ranked.c.rank == 1).objects())
+
 
 class CaseEvent(BaseModel):
     """A line on the case's timeline: opened, step done, approach chosen, closed, reopened, ..."""

@@ -61,12 +61,12 @@ def _overview_rows(cases):
     ids = [case.id for case in cases]
     next_steps, pupils = {}, {}
     if ids:
-        for step in (CaseStep.select().where(CaseStep.case.in_(ids), CaseStep.status == "open",
-                                             CaseStep.due_on.is_null(False))
-                     .order_by(CaseStep.due_on, CaseStep.position)):
-            next_steps.setdefault(step.case_id, step)
-        for involvement in (Involvement.select(Involvement, Pupil).join(Pupil)
-                            .where(Involvement.case.in_(ids)).order_by(*Pupil.dutch_order())):
+        for step in CaseStep.next_open_of(ids):
+            next_steps[step.case_id] = step
+        for involvement in (Involvement.select(Involvement.case, Involvement.role, Pupil.first_name, Pupil.infix,
+                                               Pupil.last_name).join(Pupil)
+                            .where(Involvement.case.in_(ids), Involvement.role.in_(("victim", "bully")))
+                            .order_by(*Pupil.dutch_order())):
             pupils.setdefault(involvement.case_id, []).append(involvement)
     return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, [])}
             for case in cases]
@@ -89,8 +89,9 @@ def index():
                            for step in protocol.steps}, key=lambda option: option[1])
     return render_template(
         "cases/index.html", rows=_overview_rows(cases), page=page, total=total, filters=filters,
-        pages=max(1, -(-total // PAGE_SIZE)), mentors=list(User.with_role("mentor")),
-        classes=list(SchoolClass.select().order_by(SchoolClass.name)), step_options=step_options, today=today())
+        pages=max(1, -(-total // PAGE_SIZE)), mentors=list(User.with_role("mentor").select(User.id, User.full_name)),
+        classes=list(SchoolClass.select(SchoolClass.id, SchoolClass.name).order_by(SchoolClass.name)),
+        step_options=step_options, today=today())
 
 
 def _case_page_context(case):
