@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
+from peewee import OperationalError
 
 bp = Blueprint("errors", __name__)
 
@@ -12,6 +13,9 @@ MESSAGES = {
     405: lambda: _("Deze handeling is hier niet mogelijk."),
     413: lambda: _("Wat je verstuurde is te groot."),
     429: lambda: _("Te veel verzoeken. Wacht even en probeer het opnieuw."),
+    503: lambda: _("Opslaan lukt op dit moment niet: de server kan niet schrijven. Alles wat al was opgeslagen is "
+                   "bewaard en wat je net invoerde staat nog op je scherm. Probeer het zo opnieuw; blijft het mislukken, "
+                   "waarschuw dan de beheerder."),
     500: lambda: _("Er ging iets mis aan onze kant. Wat je had opgeslagen is bewaard; probeer het opnieuw."),
 }
 
@@ -42,3 +46,12 @@ def csrf_error(error):
 def http_error(error):
     """Every other HTTP error, as a page in the house style."""
     return render_error(getattr(error, "code", 500) or 500)
+
+
+@bp.app_errorhandler(OperationalError)
+def database_unavailable(error):
+    """The database cannot write (disk full, read-only, locked too long): nothing was saved, so
+    say that plainly with 503, which the page's retry loop treats as "try again". The server
+    keeps serving; the reason goes to the server log (SQLite's message, no pupil data)."""
+    current_app.logger.error("De database kon niet schrijven: %s", error)
+    return render_error(503)

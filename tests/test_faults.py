@@ -1,0 +1,213 @@
+"""Faults the production server must survive without losing an acknowledged save: a process
+killed mid-stream, a full disk, a database that turned read-only."""
+import contextlib
+import http.client
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import models
+
+from browser import ARTIFACTS, free_port, wait_until_serving
+from conftest import ROOT
+from test_concurrency import Tablet
+
+CRASHES = 20
+UNWRITABLE_MESSAGE = "Opslaan lukt op dit moment niet"
+
+
+@contextlib.contextmanager
+def production_server(database, log_name, workers=1):
+    """Gunicorn as `make run` starts it, in its own process group so a kill takes the workers too."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
+               HERSTEL_WORKERS=str(workers), HERSTEL_THREADS="4")
+    log = open(ARTIFACTS / log_name, "a")
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        wait_until_serving(base + "/health", process)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        log.close()
+
+
+def open_conversation(database):
+    """The demo's conversation in progress and its checklist items."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        conversation_id = connection.execute(
+            "SELECT id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1").fetchone()[0]
+        entries = [row[0] for row in connection.execute(
+            "SELECT id FROM checklist_entry WHERE conversation_id = ? ORDER BY position", (conversation_id,))]
+    return conversation_id, entries
+
+
+def signed_in_tablet(base, conversation_id):
+    tablet = Tablet(base)
+    tablet.log_in("mentor2")
+    page = tablet.request("/gesprekken/%d" % conversation_id)[1]
+    tablet.headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
+    return tablet
+
+
+def add_line(tablet, conversation_id, text, key):
+    return tablet.request("/gesprekken/%d/regels" % conversation_id,
+                          {"kind": "note", "text": text, "client_key": key}, tablet.headers)
+
+
+def stored_lines(database, conversation_id):
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        return {row[0] for row in connection.execute(
+            "SELECT text FROM conversation_line WHERE conversation_id = ?", (conversation_id,))}
+
+
+def integrity(database):
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def test_a_server_killed_mid_stream_keeps_every_acknowledged_save(tmp_path, demo_database):
+    """SIGKILL to the whole server (master and worker) while a tablet saves, twenty times over."""
+    database = tmp_path / "herstel.db"
+    shutil.copy(demo_database, database)
+    conversation_id, entries = open_conversation(database)
+    acknowledged, ticks, tablet = [], {}, None
+    random.seed(20261122)
+    for crash in range(CRASHES):
+        with production_server(database, "faults-crash.log") as (base, process):
+            if tablet is None:
+                tablet = signed_in_tablet(base, conversation_id)
+            tablet.base = base  # a new port each start; the session lives on in the database
+            stop = threading.Event()
+
+            def stream(crash=crash):
+                count = 0
+                while not stop.is_set():
+                    count += 1
+                    text = "ronde %d regel %d" % (crash, count)
+                    entry, done = entries[count % len(entries)], str(count % 2)
+                    try:
+                        status, _ = add_line(tablet, conversation_id, text, "crash-%d-%d" % (crash, count))
+                        if status == 200:
+                            acknowledged.append(text)
+                        ticks.setdefault(entry, []).append(done)  # sent: it may be stored even if never answered
+                        tick_status, _ = tablet.request("/gesprekken/%d/punten/%d" % (conversation_id, entry),
+                                                        {"done": done}, tablet.headers)
+                        if tick_status == 200:
+                            ticks[entry] = [done]  # acknowledged: from here on this or a later value
+                    except (OSError, http.client.HTTPException):
+                        return  # the server is gone mid-request: that save was never acknowledged
+
+            writer = threading.Thread(target=stream)
+            writer.start()
+            time.sleep(random.uniform(0.2, 0.6))
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+            stop.set()
+            writer.join(timeout=30)
+            assert not writer.is_alive()
+    assert len(acknowledged) > CRASHES  # saves went through in most rounds
+    assert set(acknowledged) <= stored_lines(database, conversation_id)
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        for entry, possible in ticks.items():
+            stored = connection.execute("SELECT done FROM checklist_entry WHERE id = ?", (entry,)).fetchone()[0]
+            assert str(stored) in possible, "item %d lost its acknowledged state" % entry
+    assert integrity(database) == "ok"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 16 MB file system (tmpfs) that the test can fill up or make read-only."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.fail("a small disk could not be mounted (these tests run as root, as `make test` does): "
+                    + mounted.stderr.strip())
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(directory):
+    """Write a filler file until the disk is full; return it."""
+    filler = directory / "filler"
+    chunk = b"\0" * 65536
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(chunk)
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def truncate_wal(database):
+    """Empty the WAL, so the next save must grow a file (as it does once a busy day has filled it)."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def test_a_full_disk_gets_a_clear_message_and_loses_nothing_acknowledged(small_disk, demo_database):
+    database = small_disk / "herstel.db"
+    shutil.copy(demo_database, database)
+    conversation_id, _ = open_conversation(database)
+    with production_server(database, "faults-disk.log") as (base, _):
+        tablet = signed_in_tablet(base, conversation_id)
+        assert add_line(tablet, conversation_id, "voor de volle schijf", "disk-1")[0] == 200
+        truncate_wal(database)
+        filler = fill(small_disk)
+
+        status, body = add_line(tablet, conversation_id, "op een volle schijf", "disk-2")
+        assert status == 503 and UNWRITABLE_MESSAGE in body
+        assert tablet.request("/health")[0] == 200  # the server keeps running
+
+        filler.unlink()
+        assert add_line(tablet, conversation_id, "op een volle schijf", "disk-2")[0] == 200  # the retry succeeds
+    assert {"voor de volle schijf", "op een volle schijf"} <= stored_lines(database, conversation_id)
+    assert integrity(database) == "ok"
+
+
+def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledged(app, login_as):
+    """SQLite refusing writes (as on a file system remounted read-only after an error). A real
+    remount is refused while the server holds the file open for writing, so SQLite's own switch
+    (query_only) stands in for it, on the app's pooled connection."""
+    client = login_as("mentor2")
+    with app.app_context():
+        conversation = models.Conversation.select().where(models.Conversation.ended_at.is_null()).first()
+    page = client.get("/gesprekken/%d" % conversation.id).get_data(as_text=True)
+    headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
+
+    def add(text, key):
+        return client.post("/gesprekken/%d/regels" % conversation.id, headers=headers,
+                           data={"kind": "note", "text": text, "client_key": key})
+
+    assert add("voor alleen-lezen", "ro-1").status_code == 200
+    models.db.execute_sql("PRAGMA query_only = ON")
+    try:
+        refused = add("tijdens alleen-lezen", "ro-2")
+        assert refused.status_code == 503 and UNWRITABLE_MESSAGE in refused.get_data(as_text=True)
+        assert client.get("/health").status_code == 200
+    finally:
+        models.db.execute_sql("PRAGMA query_only = OFF")
+    assert add("tijdens alleen-lezen", "ro-2").status_code == 200  # the retry succeeds
+    with app.app_context():
+        texts = {line.text for line in conversation.lines}
+    assert {"voor alleen-lezen", "tijdens alleen-lezen"} <= texts
