@@ -1,0 +1,63 @@
+"""Attacks on the way in: password guessing at scale and replayed session cookies."""
+import datetime
+
+import time_machine
+
+import models
+from conftest import PASSWORD, AuthActions, csrf_token
+
+ATTEMPTS = 1000
+
+
+class CountingHasher:
+    """The real argon2 hasher, counting how often a password is actually checked."""
+
+    def __init__(self, hasher):
+        self.hasher, self.checks = hasher, 0
+
+    def verify(self, *args):
+        self.checks += 1
+        return self.hasher.verify(*args)
+
+    def __getattr__(self, name):
+        return getattr(self.hasher, name)
+
+
+def test_a_thousand_guesses_from_many_addresses_get_at_most_twenty_checks_an_hour(app, client, monkeypatch):
+    hasher = CountingHasher(models._hasher)
+    monkeypatch.setattr(models, "_hasher", hasher)
+    auth, start = AuthActions(client), datetime.datetime(2026, 11, 2, 8, 0)
+    statuses = set()
+    with time_machine.travel(start, tick=False) as clock:
+        token = csrf_token(client)
+        for attempt in range(ATTEMPTS):  # one hour: a guess every 3.6 seconds, each from another address
+            address = "10.%d.%d.%d" % (attempt // 65536 % 256, attempt // 256 % 256, attempt % 256)
+            response = client.post("/login", data={"username": "coordinator", "password": "guess-%d" % attempt,
+                                                   "csrf_token": token}, environ_base={"REMOTE_ADDR": address})
+            statuses.add(response.status_code)
+            clock.shift(datetime.timedelta(seconds=3.6))
+        assert hasher.checks <= 20
+        assert statuses == {401, 429}
+        with app.app_context():
+            throttle = models.LoginThrottle.get(models.LoginThrottle.key == "account:coordinator")
+            assert throttle.locked_until - models.utcnow() <= datetime.timedelta(minutes=15)  # never for good
+
+        clock.shift(datetime.timedelta(minutes=15, seconds=1))  # the attack stopped; the window passed
+        assert auth.login("coordinator", PASSWORD, address="192.168.1.20").status_code == 302
+
+
+def test_a_cookie_replayed_after_a_password_change_is_refused(app, client):
+    tablet = app.test_client()
+    AuthActions(tablet).login("mentor")
+    stolen_cookie = tablet.get_cookie("herstel_session").value
+    AuthActions(client).login("mentor")
+    response = client.post("/account/wachtwoord", data={
+        "csrf_token": csrf_token(client, "/account/"), "current_password": PASSWORD,
+        "new_password": "a-new-long-password", "confirm": "a-new-long-password"})
+    assert response.status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("herstel_session", stolen_cookie)
+    refused = replay.get("/dossiers/")
+    assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
+    htmx = replay.post("/gesprekken/1/punten/1", headers={"HX-Request": "true"}, data={"done": "1"})
+    assert htmx.status_code in (400, 401)  # no session, so no valid CSRF token either: nothing saved
