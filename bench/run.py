@@ -174,7 +174,8 @@ def pdf_timings(app, models, count=100):
             pdf.agreement_pdf(agreement, "Benchmarkschool")
             times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * count) - 1], 1)}
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(0.95 * count) - 1], 1),
+            "agreement_id": agreement.id}
 
 
 def main():
@@ -221,6 +222,7 @@ def main():
             ("note save", "/gesprekken/{target}/notitie", "POST",
              dict(coordinator_env, BENCH_HTMX="1", BENCH_CSRF=coordinator.csrf(talk),
                   BENCH_BODY="note=Genoteerd tijdens de meting&base_version=0", BENCH_TARGETS_FILE=targets)),
+            ("PDF download", "/herstelovereenkomsten/%d/pdf" % pdf_time["agreement_id"], "GET", coordinator_env),
         ]
         only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
         results = []
