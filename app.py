@@ -82,11 +82,11 @@ def create_app(test_config=None):
     app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
     from views import (
-        account, admin, agreements, auth, calendar, cases, conversations, errors, followups, home, reports, settings,
-        system,
+        account, admin, agreements, auth, calendar, cases, conversations, errors, followups, home, monitor, reports,
+        settings, system,
     )
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
-                      conversations.bp, agreements.bp, followups.bp, calendar.bp, system.bp, errors.bp):
+                      conversations.bp, agreements.bp, followups.bp, monitor.bp, calendar.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)

@@ -116,6 +116,11 @@ def may_view_complaint(user, complaint):
     return user.has_role("counsellor")
 
 
+def may_view_monitor(user):
+    """The yearly monitor (counts without names) is the coordinator's."""
+    return user.has_role("coordinator")
+
+
 def may_administer(user):
     return user.is_authenticated and user.is_admin
 
@@ -200,4 +205,4 @@ def template_globals():
     return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
             "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
             "may_open_case_from": may_open_case_from,
-            "may_complete_step": may_complete_step}
+            "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor}

@@ -71,6 +71,8 @@ CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=4
 # (endpoint, method, path, expected status per role)
 ROUTES = [
     ("system.health", "GET", "/health", expect(200, anonymous=200)),
+    ("monitor.index", "GET", "/monitor/", expect(403, coordinator=200)),
+    ("monitor.export", "GET", "/monitor/export.csv", expect(403, coordinator=200)),
     ("auth.login", "GET", "/login", expect(302, anonymous=200)),
     ("auth.login", "POST", "/login", expect(302, anonymous=400)),
     ("auth.logout", "POST", "/logout", expect(302)),

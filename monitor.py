@@ -1,0 +1,170 @@
+"""The yearly monitor (zorgplicht sociale veiligheid): counts and timings over a period, no names.
+
+Each figure is one aggregate query, so the page costs the same at 200 or 20,000 cases. Free
+text (places, platforms) is only shown for values that at least MIN_GROUP reports share: a
+place written once ("bij Sem thuis") could name a child.
+"""
+import csv
+import datetime
+import io
+import statistics
+
+from flask_babel import gettext as _, lazy_gettext as _l
+
+import protocols
+from models import (
+    APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
+    Pupil, Report, ReportKind, SchoolClass, fn, label,
+)
+
+MIN_GROUP = 2
+TOP = 8
+
+
+def school_year_of(day):
+    """The first calendar year of the school year a day falls in (it starts on 1 August)."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def school_year(start_year):
+    """[1 August, 1 August next year) as a period."""
+    return datetime.date(start_year, 8, 1), datetime.date(start_year + 1, 8, 1)
+
+
+def _moment(day):
+    return datetime.datetime.combine(day, datetime.time())
+
+
+def _rows(query):
+    return [(key, count) for key, count in query.tuples() if count]
+
+
+def _labelled(rows, options):
+    return [(label(options, key), count) for key, count in rows]
+
+
+def _top_free_text(field, reports):
+    """The most frequent values of a free-text field, case and spaces ignored; rare ones grouped."""
+    value = fn.LOWER(fn.TRIM(field))
+    rows = (Report.select(value, fn.COUNT(Report.id)).where(reports, field != "")
+            .group_by(value).order_by(fn.COUNT(Report.id).desc(), value).tuples())
+    shown = [(key, count) for key, count in rows if count >= MIN_GROUP]
+    rest = sum(count for _, count in rows if count < MIN_GROUP)
+    return shown[:TOP] + ([(_("(overige)"), rest + sum(count for _, count in shown[TOP:]))] if rest or shown[TOP:] else [])
+
+
+def figures(start, end):
+    """Every figure of the monitor for reports, cases, steps, measures and complaints in [start, end)."""
+    reports = (Report.reported_on >= start) & (Report.reported_on < end) & (Report.is_signal == False)  # noqa: E712
+    cases = (Case.opened_at >= _moment(start)) & (Case.opened_at < _moment(end))
+    case_ids = Case.select(Case.id).where(cases)
+
+    kinds = (ReportKind.select(ReportKind.kind, fn.COUNT(ReportKind.id)).join(Report).where(reports)
+             .group_by(ReportKind.kind).order_by(fn.COUNT(ReportKind.id).desc()))
+    victims = (Involvement.select(Involvement.case, fn.MIN(SchoolClass.year_level).alias("year_level"))
+               .join(Pupil).join(SchoolClass).where(Involvement.role == "victim", Involvement.case.in_(case_ids))
+               .group_by(Involvement.case))
+    years = (Case.select(victims.c.year_level, fn.COUNT(victims.c.case_id)).from_(victims)
+             .group_by(victims.c.year_level).order_by(victims.c.year_level))
+    by_protocol = (Case.select(Case.protocol_key, fn.COUNT(Case.id)).where(cases)
+                   .group_by(Case.protocol_key).order_by(fn.COUNT(Case.id).desc()))
+    by_approach = (Case.select(fn.COALESCE(Case.approach, ""), fn.COUNT(Case.id)).where(cases)
+                   .group_by(fn.COALESCE(Case.approach, "")).order_by(fn.COUNT(Case.id).desc()))
+    phases = (Measure.select(Measure.phase, fn.COUNT(Measure.id))
+              .where(Measure.decided_on >= start, Measure.decided_on < end)
+              .group_by(Measure.phase).order_by(Measure.phase))
+    complaints = (Complaint.select(Complaint.status, fn.COUNT(Complaint.id))
+                  .where(Complaint.received_on >= start, Complaint.received_on < end).group_by(Complaint.status))
+
+    protocol_titles = {key: protocol.name for key, protocol in protocols.registry().items()}
+    approach_options = APPROACHES + (("", _("Nog niet gekozen")),)
+    return {
+        "start": start, "end": end, "last_day": end - datetime.timedelta(days=1),
+        "reports": Report.select().where(reports).count(),
+        "cases": Case.select().where(cases).count(),
+        "kinds": _labelled(_rows(kinds), BULLYING_KINDS),
+        "places": _top_free_text(Report.place, reports),
+        "platforms": _top_free_text(Report.platform, reports),
+        "class_years": [(_("Leerjaar %(year)d", year=year), count) for year, count in _rows(years)],
+        "protocols": [(protocol_titles.get(key, key), count) for key, count in _rows(by_protocol)],
+        "approaches": _labelled(_rows(by_approach), approach_options),
+        "escalations": [(_("Fase %(phase)d", phase=phase), count) for phase, count in _rows(phases)],
+        "complaints": _labelled(_rows(complaints), COMPLAINT_STATUSES),
+        "repeat_cases": _repeat_cases(case_ids),
+        "median_days_to_first_conversation": _median_days_to_first_conversation(case_ids),
+        "steps_on_time": _steps_on_time(start, end),
+    }
+
+
+def _median_days_to_first_conversation(case_ids):
+    """Median days from a case's first report to its first conversation (cases that had one)."""
+    first_report = (Report.select(Report.case, fn.MIN(Report.reported_on).alias("day"))
+                    .where(Report.case.in_(case_ids)).group_by(Report.case))
+    first_talk = (Conversation.select(Conversation.case, fn.MIN(Conversation.started_at).alias("moment"))
+                  .where(Conversation.case.in_(case_ids)).group_by(Conversation.case))
+    pairs = (Case.select(first_report.c.day, first_talk.c.moment).from_(first_report)
+             .join(first_talk, on=(first_report.c.case_id == first_talk.c.case_id)).tuples())
+    days = [(_as_date(moment) - _as_date(day)).days for day, moment in pairs]
+    return statistics.median(days) if days else None
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
+def _steps_on_time(start, end):
+    """(done in time, with a deadline in the period) for steps whose deadline has passed or that are done."""
+    due = (CaseStep.due_on >= start) & (CaseStep.due_on < end) & (CaseStep.status != "not_applicable")
+    in_time = fn.SUM(((CaseStep.status == "done") & (fn.DATE(CaseStep.done_at) <= CaseStep.due_on)).cast("INTEGER"))
+    settled = (CaseStep.status == "done") | (CaseStep.due_on < datetime.date.today())
+    done, total = CaseStep.select(fn.COALESCE(in_time, 0), fn.COUNT(CaseStep.id)).where(due, settled).scalar(
+        as_tuple=True)
+    return int(done), total
+
+
+def _repeat_cases(case_ids):
+    """Cases of the period in which a pupil who bullies was named as bully in an earlier case."""
+    earlier, earlier_case = Involvement.alias(), Case.alias()
+    named_before = (earlier.select(earlier.id).join(earlier_case, on=(earlier.case == earlier_case.id))
+                    .where(earlier.pupil == Involvement.pupil, earlier.role == "bully",
+                           earlier_case.opened_at < Case.opened_at).limit(1))
+    return (Involvement.select(fn.COUNT(Involvement.case.distinct())).join(Case)
+            .where(Involvement.role == "bully", Involvement.case.in_(case_ids), fn.EXISTS(named_before))
+            .scalar())
+
+
+SECTIONS = [
+    ("kinds", _l("Soort pesten (meldingen)")), ("places", _l("Plaats")), ("platforms", _l("Platform")),
+    ("class_years", _l("Leerjaar van de gepeste leerling (dossiers)")), ("protocols", _l("Protocol (dossiers)")),
+    ("approaches", _l("Aanpak (dossiers)")), ("escalations", _l("Maatregelen per fase")),
+    ("complaints", _l("Klachten")),
+]
+
+
+def figures_csv(data):
+    """The monitor as CSV (semicolons, as Dutch spreadsheets expect): section, label, count. No names."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["onderdeel", "waarde", "aantal"])
+    writer.writerow(["periode", "%s tot %s" % (data["start"].isoformat(), data["end"].isoformat()), ""])
+    writer.writerow(["totaal", "meldingen", data["reports"]])
+    writer.writerow(["totaal", "dossiers", data["cases"]])
+    writer.writerow(["totaal", "herhaalde dossiers", data["repeat_cases"]])
+    median = data["median_days_to_first_conversation"]
+    writer.writerow(["doorlooptijd", "mediaan dagen tot eerste gesprek", "" if median is None else median])
+    done, total = data["steps_on_time"]
+    writer.writerow(["stappen", "op tijd gedaan", done])
+    writer.writerow(["stappen", "met een termijn", total])
+    for key, title in SECTIONS:
+        for value, count in data[key]:
+            writer.writerow([str(title), _cell(str(value)), count])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cell(text):
+    """Free text that a spreadsheet would run as a formula gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
