@@ -1,0 +1,109 @@
+"""Object-level access: every route that takes a record's id, tried by every role with the ids of
+records that role may not see. Never a 2xx or a redirect into the app, never a changed record.
+
+The ids come from the demo cases each role may not see; a route whose id this file cannot
+resolve fails test_every_id_in_a_route_can_be_resolved, so new kinds of record join in.
+"""
+import re
+
+import pytest
+
+import models
+import permissions
+from conftest import csrf_token
+from test_access import LOGGED_IN
+from test_fuzz import fingerprint
+
+# An id in a route, by the name of its argument: the model it names (found in models.MODELS by
+# name) unless listed here. Arguments that are not record ids are resolved separately.
+ALIASES = {"follow_up": models.FollowUp, "party": models.AgreementParty, "entry": models.ChecklistEntry,
+           "line": models.ConversationLine}
+NOT_RECORDS = {"filename", "token"}
+
+
+def model_of(argument):
+    name = argument[:-3] if argument.endswith("_id") else argument
+    if name in ALIASES:
+        return ALIASES[name]
+    wanted = name.replace("_", "")
+    return next((model for model in models.MODELS if model.__name__.lower() == wanted), None)
+
+
+def id_rules(app):
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and set(rule.arguments) - NOT_RECORDS]
+
+
+def resolve(rule, case, user):
+    """The route's URL with ids of records that belong to `case`, or None when it has none of them.
+    Reports its user filed stay theirs to read, whatever case they went into."""
+    values, chosen = {}, {}
+    for argument in sorted(rule.arguments, key=rule.rule.find):  # outer records first
+        if argument == "step_key":
+            step = models.CaseStep.get_or_none(models.CaseStep.case == case)
+            if step is None:
+                return None
+            values[argument] = step.step_key
+            continue
+        model = model_of(argument)
+        if model is models.User:
+            values[argument] = case.mentor_id or models.User.select().first().id
+            continue
+        if model is models.Case:
+            chosen[model], values[argument] = case, case.id
+            continue
+        query = model.select()
+        for parent, record in chosen.items():  # within the records already chosen (an item of that talk)
+            for field in model._meta.refs:
+                if field.rel_model is parent:
+                    query = query.where(field == record)
+        case_field = next((field for field in model._meta.refs if field.rel_model is models.Case), None)
+        through = next((field for field in model._meta.refs if field.rel_model in (models.Conversation,
+                                                                                   models.Agreement)), None)
+        if case_field is not None:
+            query = query.where(case_field == case)
+            if model is models.Report:
+                query = query.where((models.Report.created_by != user) | models.Report.created_by.is_null())
+        elif through is not None:
+            query = query.join(through.rel_model, on=(through == through.rel_model.id)).where(
+                through.rel_model.case == case)
+        else:
+            return None
+        record = query.first()
+        if record is None:
+            return None
+        chosen[model], values[argument] = record, record.id
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda match: str(values[match.group(1)]), rule.rule)
+
+
+def test_every_id_in_a_route_can_be_resolved(app):
+    unknown = sorted({argument for rule in id_rules(app) for argument in rule.arguments
+                      if argument not in NOT_RECORDS and argument != "step_key" and model_of(argument) is None})
+    assert not unknown, "route arguments this test cannot turn into records: %s (add them to ALIASES)" % unknown
+
+
+@pytest.mark.parametrize("role", LOGGED_IN)
+def test_no_role_reaches_a_record_of_a_case_it_may_not_see(app, login_as, role):
+    client = login_as(role)
+    token = csrf_token(client, "/account/")
+    with app.app_context():
+        user = models.User.by_username(role)
+        visible = {case.id for case in permissions.visible_cases(user)}
+        hidden = [case for case in models.Case.select() if case.id not in visible]
+        attempts = [(rule, url) for case in hidden for rule in id_rules(app)
+                    if "user_id" not in rule.arguments for url in [resolve(rule, case, user)] if url]
+    assert hidden or role == "coordinator"
+    tried = 0
+    for rule, url in attempts:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            with app.app_context():
+                before = fingerprint() if method == "POST" else None
+            response = (client.get(url) if method == "GET"
+                        else client.post(url, data={"csrf_token": token, "done": "1", "text": "x"}))
+            assert response.status_code in (403, 404), "%s %s answered %d for %s" % (
+                method, url, response.status_code, role)
+            if method == "POST":
+                with app.app_context():
+                    assert fingerprint() == before, "%s %s changed a record for %s" % (method, url, role)
+            tried += 1
+    assert tried > 10 or role == "coordinator"
