@@ -83,8 +83,8 @@ class StatusForm(FlaskForm):
     def __init__(self, *args, complaint=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.complaint = complaint
-        self.status.choices = [SelectChoice(status, label(COMPLAINT_STATUSES, status))
-                               for status in complaints.next_statuses(complaint)]
+        self.status.choices = [SelectChoice("", _("Kies de nieuwe status"))] + [
+            SelectChoice(status, label(COMPLAINT_STATUSES, status)) for status in complaints.next_statuses(complaint)]
 
     def validate_status(self, field):
         # The choices are only the allowed moves; the domain says why another move is refused.
