@@ -35,6 +35,16 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     member.get_by_role("button", name="Opslaan").click()
     expect(member.get_by_text("De sessie is vastgelegd.")).to_be_visible()
     expect(member.locator("#case-support")).to_contain_text(NOTES)
+
+    # Finishing the guidance takes a second, deliberate tap.
+    member.get_by_role("navigation").get_by_role("link", name="Ondersteuning").click()
+    member.get_by_text("Begeleiding afronden").click()
+    member.get_by_role("button", name="Ja, de begeleiding van Noor Hoekstra is afgerond").click()
+    expect(member.get_by_text("De begeleiding is afgerond.")).to_be_visible()
+    expect(member.locator("section", has=member.get_by_role("heading", name="Afgeronde begeleiding"))).to_contain_text(
+        "Hoekstra, Noor")
+    expect(member.get_by_text("Er zijn geen open doorverwijzingen.")).to_be_visible()
+    member.screenshot(path=str(ARTIFACTS / "support-4-guidance-finished.png"), full_page=True)
     member.context.close()
 
     mentor = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
