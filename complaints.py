@@ -44,7 +44,8 @@ def find_case(reference, pupil=None):
 def check_open(complaint):
     """Refuse changes to a closed complaint's details and advice (notes may still be added)."""
     if complaint.status == "closed":
-        raise ComplaintError(_("Deze klacht is gesloten. Zet haar eerst terug op ‘In onderzoek’ om iets te wijzigen."))
+        raise ComplaintError(_("Deze klacht is gesloten. Zet haar eerst terug op ‘In onderzoek’ om iets te "
+                               "wijzigen."))
 
 
 def check_received_on(received_on):

@@ -219,7 +219,8 @@ def _support_sessions(case, referral, member):
         SupportSession.create(case=case, referral=referral, kind=kind, held_on=_days_ago(days_ago),
                               participants=participants, notes=notes, report_back=report_back, recorded_by=member,
                               created_at=_moment(days_ago, 15))
-        CaseEvent.add(case, "support_session", str(label(SUPPORT_SESSION_KINDS, kind)), member, at=_moment(days_ago, 15))
+        CaseEvent.add(case, "support_session", str(label(SUPPORT_SESSION_KINDS, kind)), member,
+                      at=_moment(days_ago, 15))
         if report_back:
             CaseEvent.add(case, "support_report", "", member, at=_moment(days_ago, 15))
 

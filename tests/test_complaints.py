@@ -37,7 +37,8 @@ def field_error(html, field_id):
 def snapshot():
     """Counts of everything a complaint form could write."""
     return (models.Complaint.select().count(), models.ComplaintNote.select().count(),
-            [(c.status, c.advice, c.committee_referred_on, c.case_id, c.description) for c in models.Complaint.select()])
+            [(c.status, c.advice, c.committee_referred_on, c.case_id, c.description)
+             for c in models.Complaint.select()])
 
 
 # Intake ---------------------------------------------------------------------------------------
@@ -193,9 +194,9 @@ def test_writing_advice_then_advising_is_audited_with_the_old_and_new_status(log
     client = login_as("counsellor")
     complaint = demo_complaint()
     path = "/klachten/%d" % complaint.id
-    response = client.post(path + "/advies", data={"csrf_token": csrf_token(client, path),
-                                                   "advice-experts_consulted": "Orthopedagoog van het samenwerkingsverband",
-                                                   "advice-advice": "Laat de coördinator de regie nemen."})
+    response = client.post(path + "/advies", data={
+        "csrf_token": csrf_token(client, path), "advice-experts_consulted": "Orthopedagoog van het samenwerkingsverband",
+        "advice-advice": "Laat de coördinator de regie nemen."})
     assert response.status_code == 302
     response = client.post(path + "/status", data={"csrf_token": csrf_token(client, path), "status-status": "advised"})
     assert response.status_code == 302
