@@ -68,6 +68,7 @@ def create_app(test_config=None):
         "approaches": models.APPROACHES, "approach_levels": models.APPROACH_LEVELS,
         "languages": models.LANGUAGES, "reporter_kinds": models.REPORTER_KINDS,
         "report_channels": models.REPORT_CHANNELS, "follow_up_outcomes": models.FOLLOW_UP_OUTCOMES, "bullying_kinds": models.BULLYING_KINDS,
+        "complainant_kinds": models.COMPLAINANT_KINDS, "support_session_kinds": models.SUPPORT_SESSION_KINDS,
     }, get_locale=get_locale)
     app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
@@ -82,11 +83,12 @@ def create_app(test_config=None):
     app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
     from views import (
-        account, admin, agreements, auth, calendar, cases, conversations, errors, followups, home, monitor, reports,
-        settings, system,
+        account, admin, agreements, auth, calendar, cases, complaints, conversations, errors, followups, home, monitor,
+        reports, settings, support, system,
     )
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
-                      conversations.bp, agreements.bp, followups.bp, monitor.bp, calendar.bp, system.bp, errors.bp):
+                      conversations.bp, agreements.bp, followups.bp, monitor.bp, calendar.bp, support.bp,
+                      complaints.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)

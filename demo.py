@@ -14,7 +14,8 @@ from app import migrate_database
 from models import (
     MODELS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry, Complaint, ComplaintNote, Conversation, ConversationLine,
     Evidence, FollowUp, Involvement, Measure, ParentContact,
-    Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, User, db,
+    Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, SupportSession, User, db,
+    SUPPORT_SESSION_KINDS, label,
 )
 
 DEMO_PASSWORD = "herstel-demo-2026"
@@ -204,6 +205,26 @@ def _escalation(case, users, pupils):
         CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, text), users["mentor"], at=_moment(days_ago, 12))
 
 
+def _support_sessions(case, referral, member):
+    """Noor's guidance by the support team: a session with a report back, a support group without one yet."""
+    for days_ago, kind, participants, notes, report_back in [
+        (7, "individual", "Noor Hoekstra; Sanne Visser (ondersteuningsteam)",
+         "Noor piekert 's avonds over de pauze. Samen geoefend wat ze zegt en doet als ze wordt weggestuurd.",
+         "Noor komt graag en we zien elkaar voorlopig elke week. Fijn als de mentor helpt een vaste plek "
+         "in de pauze af te spreken, bijvoorbeeld met Emma."),
+        (3, "support_group", "Emma Vermeulen, Yara Öztürk, Luuk Dekker; onder leiding van Sanne Visser",
+         "De groep bedacht zelf: Noor uitnodigen bij het voetbal en samen naar de kantine lopen. "
+         "Niemand is iets verweten.", ""),
+    ]:
+        SupportSession.create(case=case, referral=referral, kind=kind, held_on=_days_ago(days_ago),
+                              participants=participants, notes=notes, report_back=report_back, recorded_by=member,
+                              created_at=_moment(days_ago, 15))
+        CaseEvent.add(case, "support_session", str(label(SUPPORT_SESSION_KINDS, kind)), member,
+                      at=_moment(days_ago, 15))
+        if report_back:
+            CaseEvent.add(case, "support_report", "", member, at=_moment(days_ago, 15))
+
+
 def load():
     """Fill an empty database with the demo school."""
     with db.atomic():
@@ -245,7 +266,7 @@ def load():
             ("victim-talk", 12, "mentor", "Noor wil vooral dat het buitensluiten stopt."),
             ("bully-talk", 6, "mentor", "Daan en Tim zeggen toe Noor met rust te laten."),
         ])
-        Referral.create(case=exclusion, pupil=pupils["Noor"], target="support_team", referred_on=_days_ago(9),
+        noor_referral = Referral.create(case=exclusion, pupil=pupils["Noor"], target="support_team", referred_on=_days_ago(9),
                         by_user=mentor, detail="Weerbaarheid en begeleiding",
                         note="Noor slaapt slecht en wil niet meer naar de pauze.")
         CaseMember.create(case=exclusion, user=users["support"])
@@ -259,6 +280,7 @@ def load():
             counsellor=users["counsellor"])
         ComplaintNote.create(complaint=complaint, author=users["counsellor"],
                              body="Eerst horen hoe de mentor het gesprek met Daan heeft gevoerd.")
+        _support_sessions(exclusion, noor_referral, users["support"])
 
         # 2. Online bullying in 1A: a group chat with a hurtful photo.
         online = _case("%d-0002" % year, "Groepsapp met foto", "online-pesten", mentor, coordinator, 6,

@@ -184,6 +184,10 @@ COMPLAINT_STATUSES = choices(
     ("closed", _l("Gesloten")),
 )
 COMPLAINANT_KINDS = choices(("parent", _l("Ouder")), ("pupil", _l("Leerling")), ("other", _l("Anders")))
+SUPPORT_SESSION_KINDS = choices(
+    ("individual", _l("Individuele begeleiding")), ("training", _l("Training")),
+    ("support_group", _l("Steungroep (niet-confronterende aanpak)")),
+)
 REGIONS = choices(("nl", _l("Nederland")), ("vl", _l("Vlaanderen")))
 CONVERSATION_LINE_KINDS = choices(
     ("note", _l("Notities")), ("wish", _l("Wat de leerling wil")), ("agreement", _l("Afspraken")),
@@ -195,6 +199,9 @@ CASE_EVENT_KINDS = choices(
     ("conversation_started", _l("Gesprek begonnen")), ("conversation_finished", _l("Gesprek afgerond")),
     ("appointment", _l("Vervolgafspraak gemaakt")), ("follow_up", _l("Vervolggesprek")),
     ("escalation_proposed", _l("Escalatie voorgesteld")), ("agreement_signed", _l("Herstelovereenkomst ondertekend")), ("measure", _l("Maatregel genomen")),
+    ("support_session", _l("Sessie van het ondersteuningsteam")),
+    ("support_report", _l("Terugkoppeling van het ondersteuningsteam")),
+    ("referral_closed", _l("Begeleiding door het ondersteuningsteam afgerond")),
 )
 
 
@@ -815,16 +822,27 @@ class Referral(BaseModel):
 
 
 class SupportSession(BaseModel):
-    """A support team session: individual guidance, a training, a support group meeting."""
+    """A support team session: individual guidance, a training, a support group meeting.
+
+    The notes are the support team's own; the mentor reads the report back on the case.
+    """
 
     case = ForeignKeyField(Case, backref="support_sessions", on_delete="CASCADE")
     referral = ForeignKeyField(Referral, backref="sessions", null=True, on_delete="SET NULL")
-    kind = CharField(max_length=32)
+    kind = CharField(max_length=32, choices=SUPPORT_SESSION_KINDS,
+                     constraints=[check_in("kind", SUPPORT_SESSION_KINDS)])
     held_on = DateField()
     participants = TextField(default="")
     notes = TextField(default="")
     report_back = TextField(default="")
     recorded_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's sessions, newest first, with who recorded them."""
+        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.recorded_by == User.id))
+                .where(cls.case == case).order_by(cls.held_on.desc(), cls.id.desc()))
 
 
 class Evidence(BaseModel):
@@ -863,6 +881,14 @@ class Complaint(BaseModel):
     committee_referred_on = DateField(null=True)
     counsellor = ForeignKeyField(User, backref="complaints", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def open_first(cls):
+        """Every complaint with its pupil and case: those still running first, newest first."""
+        return (cls.select(cls, Pupil, Case)
+                .join(Pupil, JOIN.LEFT_OUTER, on=(cls.pupil == Pupil.id))
+                .switch(cls).join(Case, JOIN.LEFT_OUTER, on=(cls.case == Case.id))
+                .order_by((cls.status == "closed").asc(), cls.received_on.desc(), cls.id.desc()))
 
 
 class ComplaintNote(BaseModel):

@@ -10,6 +10,7 @@ from flask_login import current_user
 import audit
 from models import (
     Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
+    SupportSession,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -29,12 +30,18 @@ def _support_case_ids(user):
     return referred | added
 
 
-def _counsellor_case_ids():
-    return Complaint.select(Complaint.case).where(Complaint.case.is_null(False))
+def _is_support_case(user, case):
+    """The case was referred to the support team, or the user was added to it."""
+    return (Referral.select().where(Referral.case == case, Referral.target == "support_team").exists()
+            or CaseMember.select().where(CaseMember.case == case, CaseMember.user == user).exists())
 
 
 def visible_cases(user):
-    """A query of the cases this user may see (empty for a user without a case role)."""
+    """A query of the cases in this user's lists (empty for a user without a case role).
+
+    The counsellor reads a case a complaint is linked to (case_abilities) but gets no list of
+    cases: nothing of the case system beyond the complaints.
+    """
     query = Case.select()
     if user.has_role("coordinator"):
         return query
@@ -43,8 +50,6 @@ def visible_cases(user):
         conditions += [Case.mentor == user, Case.id.in_(_mentor_case_ids(user))]
     if user.has_role("support"):
         conditions.append(Case.id.in_(_support_case_ids(user)))
-    if user.has_role("counsellor"):
-        conditions.append(Case.id.in_(_counsellor_case_ids()))
     if not conditions:
         return query.where(Case.id.is_null())  # matches nothing
     where = conditions[0]
@@ -64,9 +69,7 @@ def case_abilities(user, case):
             case.mentor_id == user.id
             or _mentor_case_ids(user).where(Involvement.case == case).exists()):
         abilities |= {VIEW, EDIT}
-    if user.has_role("support") and (
-            Referral.select().where(Referral.case == case, Referral.target == "support_team").exists()
-            or CaseMember.select().where(CaseMember.case == case, CaseMember.user == user).exists()):
+    if user.has_role("support") and _is_support_case(user, case):
         abilities |= {VIEW, EDIT}
     if user.has_role("counsellor") and Complaint.select().where(Complaint.case == case).exists():
         abilities.add(VIEW)
@@ -111,9 +114,28 @@ def visible_reports(user):
     return query.where(Report.created_by == user)
 
 
+def may_handle_complaints(user):
+    """Complaints, their notes included, belong to the confidential counsellor alone: not to
+    the coordinator, and not to an administrator without the counsellor's role."""
+    return user.is_authenticated and user.has_role("counsellor")
+
+
 def may_view_complaint(user, complaint):
-    """Complaints belong to the confidential counsellor alone."""
-    return user.has_role("counsellor")
+    return may_handle_complaints(user)
+
+
+def may_use_support_workspace(user):
+    return user.is_authenticated and user.has_role("support")
+
+
+def may_record_support(user, case):
+    """Support team members record sessions on cases referred to the team or where they were added."""
+    return may_use_support_workspace(user) and _is_support_case(user, case)
+
+
+def may_read_support_notes(user, case):
+    """The support team's own session notes: the team and the coordinator; the mentor reads the report back."""
+    return user.has_role("coordinator") or may_record_support(user, case)
 
 
 def may_view_monitor(user):
@@ -126,8 +148,8 @@ def may_administer(user):
 
 
 def may_see_cases(user):
-    """Whether the user has a role that works on cases at all (for menus)."""
-    return user.has_role("coordinator", "mentor", "support", "counsellor")
+    """Whether the user has case lists at all (for menus); the counsellor has none."""
+    return user.has_role("coordinator", "mentor", "support")
 
 
 def refuse(status, obj=None, object_type=None):
@@ -194,6 +216,47 @@ def get_agreement_or_404(agreement_id, need=VIEW):
     return agreement
 
 
+def get_complaint_or_404(complaint_id):
+    """Load a complaint for the counsellor; to everyone else complaints do not exist (404)."""
+    complaint = Complaint.get_or_none(Complaint.id == complaint_id)
+    if complaint is None:
+        abort(404)
+    if not may_view_complaint(current_user, complaint):
+        refuse(404, complaint)
+    return complaint
+
+
+def get_support_case_or_404(case_id):
+    """Load a case the current user may record support sessions on (404 unseen, 403 seen)."""
+    case = get_case_or_404(case_id)
+    if not may_record_support(current_user, case):
+        refuse(403, case)
+    return case
+
+
+def get_support_session_or_404(session_id):
+    """Load a support session for a support team member who may work on its case."""
+    session = SupportSession.select(SupportSession, Case).join(Case).where(SupportSession.id == session_id).first()
+    if session is None:
+        abort(404)
+    check_case(session.case)
+    if not may_record_support(current_user, session.case):
+        refuse(403, session.case)
+    return session
+
+
+def get_support_referral_or_404(referral_id):
+    """Load a referral to the support team for a team member who may work on its case."""
+    referral = (Referral.select(Referral, Case).join(Case)
+                .where(Referral.id == referral_id, Referral.target == "support_team").first())
+    if referral is None:
+        abort(404)
+    check_case(referral.case)
+    if not may_record_support(current_user, referral.case):
+        refuse(403, referral.case)
+    return referral
+
+
 def require_admin():
     """Refuse with 403 unless the current user is an administrator."""
     if not may_administer(current_user):
@@ -205,4 +268,6 @@ def template_globals():
     return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
             "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
             "may_open_case_from": may_open_case_from,
-            "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor}
+            "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
+            "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
+            "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes}

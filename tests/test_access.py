@@ -5,6 +5,7 @@ added without deciding who may reach it. Denied records answer 404 where their e
 a secret (cases) and 403 where it is not (admin pages).
 """
 import pytest
+from markupsafe import escape
 
 import models
 from conftest import csrf_token, demo_case, demo_user
@@ -65,6 +66,23 @@ CASE_0003_EDITORS = dict(mentor2=200, coordinator=200)
 def agreement_path(suffix=""):
     return lambda: "/herstelovereenkomsten/%d%s" % (models.Agreement.get(models.Agreement.status == "draft").id, suffix)
 CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
+# Case 0001 is referred to the support team: only its members record sessions; the others who
+# see the case are refused with 403.
+CASE_0001_SUPPORT = dict(mentor=403, coordinator=403, counsellor=403)
+
+
+def demo_complaint_path(suffix=""):
+    """The demo complaint (the counsellor's, linked to case 0001)."""
+    return lambda: "/klachten/%d%s" % (models.Complaint.select().first().id, suffix)
+
+
+def support_session_path():
+    return lambda: "/ondersteuning/sessies/%d" % models.SupportSession.select().first().id
+
+
+def support_referral_path():
+    return lambda: "/ondersteuning/doorverwijzingen/%d/afronden" % models.Referral.get(
+        models.Referral.target == "support_team").id
 CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
 
 
@@ -92,7 +110,8 @@ ROUTES = [
     ("settings.edit", "GET", "/instellingen/", expect(403, admin=200)),
     ("settings.edit", "POST", "/instellingen/", expect(403, admin=400)),
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
-    ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES})),
+    # The counsellor reads the cases complaints are linked to, but has no case list.
+    ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES if role != "counsellor"})),
     # 2B exclusion case: mentor's class, referred to the support team, linked to a complaint.
     ("cases.detail", "GET", case_path("0001"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
@@ -146,6 +165,32 @@ ROUTES = [
     ("followups.record", "POST", "/vervolg/999999", expect(404)),
     ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0001").id,
      expect(404, mentor=302, coordinator=302, support=302, counsellor=403)),
+    ("support.index", "GET", "/ondersteuning/", expect(403, support=200)),
+    ("support.new_session", "GET", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0001").id,
+     expect(404, support=200, **CASE_0001_SUPPORT)),
+    ("support.new_session", "POST", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0001").id,
+     expect(404, support=400, **CASE_0001_SUPPORT)),
+    # Case 0002 is not referred to the support team: its members do not know it exists.
+    ("support.new_session", "GET", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0002").id,
+     expect(404, mentor=403, coordinator=403)),
+    ("support.new_session", "GET", "/ondersteuning/dossiers/999999/sessies/nieuw", expect(404)),
+    ("support.edit_session", "GET", support_session_path(), expect(404, support=200, **CASE_0001_SUPPORT)),
+    ("support.edit_session", "POST", support_session_path(), expect(404, support=400, **CASE_0001_SUPPORT)),
+    ("support.edit_session", "GET", "/ondersteuning/sessies/999999", expect(404)),
+    ("support.close_referral", "POST", support_referral_path(), expect(404, support=302, **CASE_0001_SUPPORT)),
+    ("support.close_referral", "POST", "/ondersteuning/doorverwijzingen/999999/afronden", expect(404)),
+    # Complaints exist for the counsellor alone: not for the coordinator, not for an administrator.
+    ("complaints.index", "GET", "/klachten/", expect(403, counsellor=200)),
+    ("complaints.new", "GET", "/klachten/nieuw", expect(403, counsellor=200)),
+    ("complaints.new", "POST", "/klachten/nieuw", expect(403, counsellor=400)),
+    ("complaints.detail", "GET", demo_complaint_path(), expect(404, counsellor=200)),
+    ("complaints.detail", "GET", "/klachten/999999", expect(404)),
+    ("complaints.edit", "GET", demo_complaint_path("/bewerken"), expect(404, counsellor=200)),
+    ("complaints.edit", "POST", demo_complaint_path("/bewerken"), expect(404, counsellor=400)),
+    ("complaints.change_status", "POST", demo_complaint_path("/status"), expect(404, counsellor=400)),
+    ("complaints.advice", "POST", demo_complaint_path("/advies"), expect(404, counsellor=302)),
+    ("complaints.committee", "POST", demo_complaint_path("/commissie"), expect(404, counsellor=400)),
+    ("complaints.add_note", "POST", demo_complaint_path("/notities"), expect(404, counsellor=400)),
     ("reports.index", "GET", "/meldingen/", expect(200)),
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),
@@ -210,3 +255,35 @@ def test_case_lists_show_only_visible_cases(login_as):
     support_list = login_as("support").get("/dossiers/?status=all").get_data(as_text=True)
     assert demo_case("0001").reference in support_list
     assert demo_case("0002").reference not in support_list
+
+
+def test_counsellor_notes_and_complaints_are_on_no_page_another_role_can_reach(login_as):
+    """Every page in the table, for every other role (coordinator and admin included)."""
+    complaint = models.Complaint.select().first()
+    secrets = [note.body for note in complaint.notes] + [complaint.description]
+    assert secrets and all(secrets)
+    counsellor_page = login_as("counsellor").get("/klachten/%d" % complaint.id).get_data(as_text=True)
+    assert all(secret in counsellor_page for secret in secrets)  # the check below can fail
+    for role in ROLES:
+        if role == "counsellor":
+            continue
+        client = login_as(role)
+        for endpoint, method, path, _ in ROUTES:
+            if method != "GET":
+                continue
+            url = path() if callable(path) else path
+            body = client.get(url, follow_redirects=True).get_data()
+            for secret in secrets:
+                for form in (secret, str(escape(secret))):
+                    assert form.encode() not in body, "%s sees a complaint's words on %s" % (role or "anonymous", url)
+
+
+def test_support_members_are_blind_to_cases_not_referred_to_them(login_as):
+    client = login_as("support")
+    workspace = client.get("/ondersteuning/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    for suffix in ("0002", "0003"):
+        case = demo_case(suffix)
+        assert client.get("/dossiers/%d" % case.id).status_code == 404
+        assert client.get("/ondersteuning/dossiers/%d/sessies/nieuw" % case.id).status_code == 404
+        assert case.reference not in workspace and case.reference not in home

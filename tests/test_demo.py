@@ -47,3 +47,13 @@ def test_demo_reset_recreates_the_database(tmp_path):
     assert models.User.by_username("realteacher") is None
     assert models.User.select().count() == len(demo.DEMO_USERS)
     assert models.AuditEvent.select().count() == 0
+
+
+def test_demo_has_a_support_session_reporting_back_and_a_complaint_with_a_private_note(app):
+    referral = models.Referral.get(models.Referral.target == "support_team")
+    sessions = models.SupportSession.select().where(models.SupportSession.referral == referral)
+    assert sessions.where(models.SupportSession.report_back != "").exists()
+    assert sessions.where(models.SupportSession.kind == "support_group").exists()
+    complaint = models.Complaint.get(models.Complaint.case == referral.case)
+    assert models.ComplaintNote.select().where(models.ComplaintNote.complaint == complaint,
+                                               models.ComplaintNote.author == demo_user("counsellor")).exists()

@@ -11,7 +11,7 @@ from forms.followups import FollowUpForm
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
 from models import (
     JOIN, Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Measure, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
-    User, db, today,
+    SupportSession, User, db, today,
 )
 from permissions import (
     MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
@@ -123,6 +123,7 @@ def detail(case_id):
                       .order_by(Measure.decided_on)),
         escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
+        support_sessions=list(SupportSession.of_case(case)),
         reason_form=ReasonForm(), **context)
 
 

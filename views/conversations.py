@@ -18,7 +18,7 @@ from models import (
     CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, SCHOOL_TIMEZONE, CaseStep, ChecklistEntry, ConversationAmendment,
     ConversationLine, User, db, label,
 )
-from permissions import EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404
+from permissions import EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404, may_case
 
 bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
 
@@ -97,7 +97,8 @@ def checklist(conversation_id):
         audit.record("conversation.view", conversation)
     context = _page_context(conversation)
     amend = request.args.get("aanvullen") == "1"
-    if conversation.is_finished and not amend:
+    # Whoever may only read the case (the counsellor) reads a conversation under way as a report too.
+    if (conversation.is_finished and not amend) or not may_case(EDIT, conversation.case):
         return render_template("conversations/report.html", **context)
     return render_template("conversations/checklist.html", amend=amend, **context)
 

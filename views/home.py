@@ -4,9 +4,10 @@ from flask_login import current_user, login_required
 
 import audit
 import followups
+import support
 import workflow
-from models import Case, Complaint, Report, db, today
-from permissions import visible_cases, visible_reports
+from models import Case, Complaint, Referral, Report, db, today
+from permissions import may_handle_complaints, may_use_support_workspace, visible_cases, visible_reports
 
 bp = Blueprint("home", __name__)
 
@@ -22,17 +23,25 @@ def index():
     new_reports = (Report.select().where(Report.status == "new").count()
                    if current_user.has_role("coordinator") else 0)
     proposals = followups.open_proposals() if current_user.has_role("coordinator") else []
-    complaints = (Complaint.select().where(Complaint.status != "closed")
-                  .order_by(Complaint.received_on.desc())
-                  if current_user.has_role("counsellor") else [])
+    complaints = (list(Complaint.open_first().where(Complaint.status != "closed").limit(10))
+                  if may_handle_complaints(current_user) else [])
+    referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))
+                 if may_use_support_workspace(current_user) else [])
     due = _group_due(workflow.due_steps(current_user) + followups.due_for(current_user))
     open_cases = list(open_cases)
-    if open_cases:
+    if open_cases or complaints or referrals:
         with db.atomic():
-            audit.record("case.list", detail="startpagina: %d dossiers" % len(open_cases),
-                         object_type="case")
+            if open_cases:
+                audit.record("case.list", detail="startpagina: %d dossiers" % len(open_cases), object_type="case")
+            if complaints:
+                audit.record("complaint.list", detail="startpagina: %d klachten" % len(complaints),
+                             object_type="complaint")
+            if referrals:
+                audit.record("support.list", detail="startpagina: %d doorverwijzingen" % len(referrals),
+                             object_type="referral")
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
-                           new_reports=new_reports, complaints=list(complaints), due=due, proposals=proposals)
+                           new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
+                           proposals=proposals)
 
 
 def _group_due(steps):

@@ -56,7 +56,7 @@ def new():
 @login_required
 def pupil_picker():
     """Fragment: pupils matching the search, after the ones already chosen (which stay chosen)."""
-    mode = "role" if request.args.get("mode") == "role" else "check"
+    mode = request.args.get("mode") if request.args.get("mode") in ("role", "one") else "check"
     chosen_ids, roles = _chosen_from_request(mode)
     chosen = list(Pupil.with_class().where(Pupil.id.in_(chosen_ids))
                   .order_by(*Pupil.dutch_order())) if chosen_ids else []
@@ -71,6 +71,8 @@ def pupil_picker():
 def _chosen_from_request(mode):
     if mode == "check":
         return [int(v) for v in request.args.getlist("pupils") if v.isdigit()], {}
+    if mode == "one":
+        return [int(v) for v in request.args.getlist("pupil") if v.isdigit()][:1], {}
     roles = {int(name[5:]): value for name, value in request.args.items()
              if name.startswith("role_") and name[5:].isdigit() and value}
     return list(roles), roles
