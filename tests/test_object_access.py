@@ -17,7 +17,7 @@ from test_fuzz import fingerprint
 # An id in a route, by the name of its argument: the model it names (found in models.MODELS by
 # name) unless listed here. Arguments that are not record ids are resolved separately.
 ALIASES = {"follow_up": models.FollowUp, "party": models.AgreementParty, "entry": models.ChecklistEntry,
-           "line": models.ConversationLine}
+           "line": models.ConversationLine, "session": models.SupportSession}
 NOT_RECORDS = {"filename", "token"}
 
 
@@ -88,8 +88,8 @@ def test_no_role_reaches_a_record_of_a_case_it_may_not_see(app, login_as, role):
     token = csrf_token(client, "/account/")
     with app.app_context():
         user = models.User.by_username(role)
-        visible = {case.id for case in permissions.visible_cases(user)}
-        hidden = [case for case in models.Case.select() if case.id not in visible]
+        hidden = [case for case in models.Case.select()
+                  if permissions.VIEW not in permissions.case_abilities(user, case)]
         attempts = [(rule, url) for case in hidden for rule in id_rules(app)
                     if "user_id" not in rule.arguments for url in [resolve(rule, case, user)] if url]
     assert hidden or role == "coordinator"
