@@ -84,16 +84,17 @@ def create_app(test_config=None):
 
     from views import (
         account, admin, agreements, auth, calendar, cases, complaints, conversations, errors, followups, home, monitor,
-        reports, settings, support, system,
+        public, public_thread, reports, settings, support, system,
     )
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
                       conversations.bp, agreements.bp, followups.bp, monitor.bp, calendar.bp, support.bp,
-                      complaints.bp, system.bp, errors.bp):
+                      complaints.bp, public.bp, public_thread.bp, system.bp, errors.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_command)
     app.cli.add_command(migrate_command)
+    app.cli.add_command(notify_command)
     return app
 
 
@@ -142,6 +143,20 @@ def migrate_command():
     for migration in runner.status():
         click.echo("%s %s" % ("[x]" if migration.applied else "[ ]", migration.name))
     click.echo("De database is bij.")
+
+
+@click.command("notify")
+@with_appcontext
+def notify_command():
+    """Send today's e-mail digests of due and overdue steps (once a day, from cron)."""
+    import notify
+    import public_reports
+    with models.db.atomic():
+        public_reports.purge_expired_counters()
+    sent, failed = notify.send_digests()
+    click.echo("%d overzicht(en) verstuurd, %d mislukt." % (sent, failed))
+    if failed:
+        raise SystemExit(1)
 
 
 @click.command("create-admin")

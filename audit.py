@@ -5,12 +5,16 @@ from flask_login import current_user
 from models import AuditEvent
 
 
-def record(action, obj=None, detail="", user=None, object_type=None):
-    """Append one event; `obj` is the model instance it concerns (case, report, user, ...)."""
+def record(action, obj=None, detail="", user=None, object_type=None, keep_address=True):
+    """Append one event; `obj` is the model instance it concerns (case, report, user, ...).
+
+    keep_address=False for what anonymous reporters do: their address is not kept.
+    """
     address = ""
-    if has_request_context():
+    if has_request_context() and keep_address:
         from security import client_address
         address = client_address()
+    if has_request_context():
         if user is None:
             user = current_user._get_current_object()  # once: the proxy looks the user up on every use
             if not user.is_authenticated:

@@ -267,6 +267,15 @@ class SchoolSettings(BaseModel):
     public_reports_enabled = BooleanField(default=False)
     mfa_required_roles = CharField(max_length=200, default="")
     logo_png = BlobField(null=True)  # re-encoded on upload; printed on PDFs
+    # E-mail notifications (off by default). The SMTP password comes from the environment
+    # (HERSTEL_SMTP_PASSWORD), never from the database.
+    mail_enabled = BooleanField(default=False)
+    smtp_host = CharField(max_length=200, default="")
+    smtp_port = IntegerField(default=587, constraints=[Check("smtp_port BETWEEN 1 AND 65535")])
+    smtp_username = CharField(max_length=200, default="")
+    smtp_starttls = BooleanField(default=True)
+    mail_sender = CharField(max_length=254, default="")
+    app_url = CharField(max_length=200, default="")  # links in e-mails, e.g. https://herstel.school.nl
 
     class Meta:
         constraints = [Check("id = 1")]
@@ -938,13 +947,89 @@ class AuditEvent(BaseModel):
         cls._append.execute(utcnow(), user_id, username, action, object_type, object_id, address, detail)
 
 
+THREAD_AUTHORS = choices(("reporter", _l("Melder")), ("staff", _l("School")))
+
+
+class PublicThread(BaseModel):
+    """The conversation between the school and whoever used the public report page.
+
+    It belongs to one report (the coordinator answers) or one complaint (the counsellor
+    answers). The reporter comes back with the receipt code and a secret phrase; only an
+    argon2 hash of the phrase is kept, like a password.
+    """
+
+    receipt_code = CharField(max_length=19, unique=True)
+    phrase_hash = CharField(max_length=255)
+    report = ForeignKeyField(Report, backref="threads", null=True, unique=True, on_delete="CASCADE")
+    complaint = ForeignKeyField(Complaint, backref="threads", null=True, unique=True, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+    reporter_seen_at = DateTimeField(null=True)  # when the reporter last read the answers
+
+    class Meta:
+        constraints = [Check("(report_id IS NULL) <> (complaint_id IS NULL)")]
+
+    def set_phrase(self, phrase):
+        self.phrase_hash = _hasher.hash(normalise_phrase(phrase))
+
+    def check_phrase(self, phrase):
+        try:
+            return _hasher.verify(self.phrase_hash, normalise_phrase(phrase))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @property
+    def answering_role(self):
+        """The role that answers this thread: the coordinator for reports, the counsellor for complaints."""
+        return "coordinator" if self.report_id else "counsellor"
+
+    def messages_in_order(self):
+        return (ThreadMessage.select(ThreadMessage, User).join(User, JOIN.LEFT_OUTER)
+                .where(ThreadMessage.thread == self).order_by(ThreadMessage.created_at, ThreadMessage.id))
+
+
+def normalise_phrase(phrase):
+    """A secret phrase as typed, with case and spacing that do not matter."""
+    return " ".join((phrase or "").lower().replace("-", " ").split())
+
+
+def normalise_code(code):
+    """A receipt code as typed: upper case, groups of four, without spaces; '' when it cannot be one."""
+    letters = "".join(ch for ch in (code or "").upper() if ch.isalnum())[:32]
+    if len(letters) != 16:
+        return ""
+    return "-".join(letters[i:i + 4] for i in range(0, 16, 4))
+
+
+class ThreadMessage(BaseModel):
+    """One message in a public thread: from the reporter, or from staff (shown by role)."""
+
+    thread = ForeignKeyField(PublicThread, backref="messages", on_delete="CASCADE")
+    author_kind = CharField(max_length=8, choices=THREAD_AUTHORS, constraints=[check_in("author_kind", THREAD_AUTHORS)])
+    author = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    author_role = CharField(max_length=16, default="")
+    show_name = BooleanField(default=False)
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("thread", "created_at"), False),)
+
+
+class PublicThrottle(BaseModel):
+    """A counter of the public page (per hashed address, per code, overall) that expires."""
+
+    key = CharField(max_length=100, unique=True)
+    count = IntegerField(default=0)
+    expires_at = DateTimeField(index=True)
+
+
 MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, SchoolClass, Pupil, Case,
     Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
     ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
     AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote,
     PersonalNote,
-    AuditEvent,
+    AuditEvent, PublicThread, ThreadMessage, PublicThrottle,
 ]
 
 

@@ -9,8 +9,8 @@ from flask_login import current_user
 
 import audit
 from models import (
-    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, Pupil, Referral, Report, SchoolClass,
-    SupportSession,
+    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, PublicThread, Pupil, Referral,
+    Report, SchoolClass, SupportSession,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -143,6 +143,12 @@ def may_view_monitor(user):
     return user.has_role("coordinator")
 
 
+def may_answer_thread(user, thread):
+    """The public report page's thread is read and answered by the coordinator for a report,
+    by the counsellor for a complaint."""
+    return user.is_authenticated and user.has_role(thread.answering_role)
+
+
 def may_administer(user):
     return user.is_authenticated and user.is_admin
 
@@ -184,6 +190,18 @@ def get_report_or_404(report_id):
     if not may_view_report(current_user, report):
         refuse(404, report)
     return report
+
+
+def get_thread_or_404(thread_id):
+    """Load a public thread the current user answers. Whoever may see its report but not answer
+    gets 403; to everyone else it does not exist (complaints are the counsellor's alone)."""
+    thread = PublicThread.get_or_none(PublicThread.id == thread_id)
+    if thread is None:
+        abort(404)
+    if not may_answer_thread(current_user, thread):
+        visible = thread.report_id is not None and may_view_report(current_user, thread.report)
+        refuse(403 if visible else 404, thread)
+    return thread
 
 
 def get_conversation_or_404(conversation_id, need=VIEW):
@@ -270,4 +288,5 @@ def template_globals():
             "may_open_case_from": may_open_case_from,
             "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
-            "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes}
+            "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes,
+            "may_answer_thread": may_answer_thread}

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from PIL import Image
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from forms.common import TrimmedStringField, select_choices
 from models import REGIONS
@@ -44,6 +44,25 @@ class SettingsForm(FlaskForm):
     region = SelectField(_l("Land"), choices=select_choices(REGIONS))
     default_protocol = SelectField(_l("Standaardprotocol voor nieuwe dossiers"))
     logo = FileField(_l("Logo van de school (PNG of JPEG, hoogstens 2 MB)"))
+    public_reports_enabled = BooleanField(_l("Meldknop aan: leerlingen en ouders melden via /melden, zonder account"))
+    app_url = TrimmedStringField(_l("Adres van Herstel voor links in e-mails"), validators=[
+        Optional(), Length(max=200, message=_l("Hoogstens 200 tekens.")),
+        Regexp(r"^https?://[^\s/]+", message=_l("Begin met https:// (bijvoorbeeld https://herstel.school.nl)."))])
+    mail_enabled = BooleanField(_l("E-mailberichten versturen"))
+    smtp_host = TrimmedStringField(_l("Mailserver (SMTP)"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    smtp_port = IntegerField(_l("Poort"), default=587, validators=[
+        InputRequired(_l("Vul een poort in (meestal 587).")),
+        NumberRange(min=1, max=65535, message=_l("Een poort ligt tussen 1 en 65535."))])
+    smtp_starttls = BooleanField(_l("Versleutelen met STARTTLS"))
+    smtp_username = TrimmedStringField(_l("Gebruikersnaam bij de mailserver"), validators=[
+        Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    mail_sender = TrimmedStringField(_l("Afzender"), validators=[
+        Optional(), Length(max=254, message=_l("Hoogstens 254 tekens.")),
+        Email(message=_l("Vul een geldig e-mailadres in."), check_deliverability=False)])
+
+    def validate_smtp_host(self, field):
+        if self.mail_enabled.data and not field.data:
+            raise ValidationError(_("Vul de mailserver in, of zet e-mailberichten uit."))
 
     def validate_logo(self, field):
         self.logo_png = logo_png(field.data) if field.data else None

@@ -4,11 +4,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+import public_reports
 import workflow
 from forms.cases import ReasonForm
 from forms.reports import AttachReportForm, ReportForm
 from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass, db, fn
-from permissions import get_report_or_404, may_manage_reports, refuse, visible_cases
+from permissions import get_report_or_404, may_answer_thread, may_manage_reports, refuse, visible_cases
+from views import public_thread
 
 bp = Blueprint("reports", __name__, url_prefix="/meldingen")
 
@@ -92,14 +94,19 @@ def _search_pupils(query):
 def detail(report_id):
     """One report, with its status; the coordinator also sees what can be done with it."""
     report = get_report_or_404(report_id)
+    thread = public_reports.thread_for(report)
+    thread_context = {}
     with db.atomic():
         audit.record("report.view", report)
+        if thread is not None and may_answer_thread(current_user, thread):
+            thread_context = public_thread.thread_context(thread)
     pupils = list(Pupil.select().join(ReportPupil).where(ReportPupil.report == report).order_by(*Pupil.dutch_order()))
     open_cases = []
     if may_manage_reports(current_user) and report.status == "new":
         open_cases = list(visible_cases(current_user).where(Case.status == "open").order_by(Case.reference.desc()))
     return render_template("reports/detail.html", report=report, pupils=pupils, open_cases=open_cases,
-                           close_form=ReasonForm(prefix="close"), attach_form=AttachReportForm(prefix="attach"))
+                           close_form=ReasonForm(prefix="close"), attach_form=AttachReportForm(prefix="attach"),
+                           **thread_context)
 
 
 @bp.route("/<int:report_id>/sluiten", methods=["POST"])

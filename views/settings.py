@@ -29,6 +29,9 @@ def edit():
             settings.school_name = form.school_name.data
             settings.region = form.region.data
             settings.default_protocol = form.default_protocol.data
+            for name in ("public_reports_enabled", "app_url", "mail_enabled", "smtp_host", "smtp_port",
+                         "smtp_starttls", "smtp_username", "mail_sender"):
+                setattr(settings, name, getattr(form, name).data)
             if form.logo_png:
                 settings.logo_png = form.logo_png
             settings.save()

@@ -1,0 +1,147 @@
+"""E-mail notifications (off by default): that there is something, and a link; never pupil data.
+
+The coordinator hears of a new report from the public page, the counsellor of a new complaint,
+and each case worker once a day of their steps that are due tomorrow or became overdue
+(`flask --app app notify`, for cron).
+"""
+import datetime
+import os
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from flask import current_app, has_request_context, request
+
+from models import AuditEvent, Case, CaseStep, SchoolSettings, User, db, today
+
+SMTP_TIMEOUT = 10
+
+
+class MailError(Exception):
+    """Sending failed; the message says why (no pupil data)."""
+
+
+def app_link(path):
+    """An absolute link into Herstel: the address set in settings, else the one of this request."""
+    settings = SchoolSettings.current()
+    base = settings.app_url.rstrip("/") if settings.app_url else (
+        request.host_url.rstrip("/") if has_request_context() else "")
+    return base + path
+
+
+def send(to_addresses, subject, body, settings=None):
+    """Send one plain-text message to each address over SMTP; returns how many were sent."""
+    settings = settings or SchoolSettings.current()
+    recipients = [address for address in to_addresses if address]
+    if not settings.mail_enabled or not settings.smtp_host or not recipients:
+        return 0
+    password = os.environ.get("HERSTEL_SMTP_PASSWORD", "")
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username:
+                smtp.login(settings.smtp_username, password)
+            for address in recipients:
+                message = EmailMessage()
+                message["From"] = settings.mail_sender or "herstel@localhost"
+                message["To"] = address
+                message["Subject"] = subject
+                message.set_content(body)
+                smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError("e-mail niet verstuurd: %s" % type(error).__name__) from error
+    return len(recipients)
+
+
+def _emails_of(role):
+    return [user.email for user in User.with_role(role) if user.email]
+
+
+def _send_quietly(to_addresses, subject, body):
+    """For notices sent while answering a request: a mail server that is down must not make
+    the reporter's save fail; the server log says so (without any content)."""
+    try:
+        return send(to_addresses, subject, body)
+    except MailError as error:
+        current_app.logger.warning("Melding per e-mail mislukt: %s", error)
+        return 0
+
+
+def new_report(report):
+    """Tell the coordinators that a report came in through the public page."""
+    return _send_quietly(_emails_of("coordinator"), "Herstel: nieuwe melding via de meldknop",
+                         "Er is een nieuwe melding binnengekomen via de meldknop.\n\n"
+                         "Lees haar in Herstel: %s\n" % app_link("/meldingen/%d" % report.id))
+
+
+def new_complaint(complaint):
+    """Tell the counsellors that a complaint came in through the public page."""
+    return _send_quietly(_emails_of("counsellor"), "Herstel: nieuwe klacht via de meldknop",
+                         "Er is een nieuwe klacht binnengekomen via de meldknop.\n\n"
+                         "Lees haar in Herstel: %s\n" % app_link("/klachten/%d" % complaint.id))
+
+
+def new_reporter_message(thread):
+    """Tell whoever answers the thread that the reporter wrote again."""
+    path = "/meldingen/%d" % thread.report_id if thread.report_id else "/klachten/%d" % thread.complaint_id
+    return _send_quietly(_emails_of(thread.answering_role), "Herstel: nieuw bericht van een melder",
+                         "Iemand die via de meldknop meldde, heeft een nieuw bericht gestuurd.\n\n"
+                         "Lees het in Herstel: %s\n" % app_link(path))
+
+
+def _step_owners(step):
+    """Who is told about a step: the case's mentor for a mentor's step, else everyone with the role."""
+    if step.owner == "mentor":
+        return [step.case.mentor] if step.case.mentor_id and step.case.mentor.is_active else []
+    return list(User.with_role(step.owner))
+
+
+def digests(on=None):
+    """Per user, the case references with steps due tomorrow and those that became overdue
+    today (due yesterday): {user: {"tomorrow": [...], "overdue": [...]}}."""
+    on = on or today()
+    tomorrow, yesterday = on + datetime.timedelta(days=1), on - datetime.timedelta(days=1)
+    steps = (CaseStep.select(CaseStep, Case).join(Case)
+             .where(CaseStep.status == "open", Case.status == "open", CaseStep.due_on.in_([tomorrow, yesterday])))
+    result = {}
+    for step in steps:
+        for user in _step_owners(step):
+            if not user.email:
+                continue
+            entry = result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set()})
+            entry["tomorrow" if step.due_on == tomorrow else "overdue"].add(step.case.reference)
+    return list(result.values())
+
+
+def send_digests(on=None):
+    """Send today's digest to each user who has one and did not get it yet; returns (sent, failed)."""
+    on = on or today()
+    settings = SchoolSettings.current()
+    if not settings.mail_enabled or not settings.smtp_host:
+        return 0, 0
+    sent = failed = 0
+    for entry in digests(on):
+        user = entry["user"]
+        already = (AuditEvent.select().where(AuditEvent.action == "mail.digest", AuditEvent.user_id == user.id,
+                                             AuditEvent.detail == on.isoformat()).exists())
+        if already:
+            continue
+        lines = ["Goedemorgen,", ""]
+        if entry["tomorrow"]:
+            lines.append("Morgen moet in %d dossier(s) een stap af zijn: %s." % (
+                len(entry["tomorrow"]), ", ".join(sorted(entry["tomorrow"]))))
+        if entry["overdue"]:
+            lines.append("In %d dossier(s) is een stap sinds vandaag te laat: %s." % (
+                len(entry["overdue"]), ", ".join(sorted(entry["overdue"]))))
+        lines += ["", "Bekijk wat er voor je klaarstaat in Herstel: %s" % app_link("/")]
+        try:
+            send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines) + "\n")
+        except MailError:
+            failed += 1
+            continue
+        with db.atomic():
+            AuditEvent.append("mail.digest", user_id=user.id, username=user.username, object_type="user",
+                              object_id=user.id, detail=on.isoformat())
+        sent += 1
+    return sent, failed

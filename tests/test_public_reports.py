@@ -1,0 +1,282 @@
+"""The public report page (meldknop): report without an account, code and phrase, answers both ways."""
+import re
+
+import pytest
+
+import models
+import public_reports
+from conftest import csrf_token
+
+CODE_RE = re.compile(r'data-receipt="code">([^<]+)<')
+PHRASE_RE = re.compile(r'data-receipt="phrase">([^<]+)<')
+
+
+@pytest.fixture
+def switched_on(app):
+    with models.db.atomic():
+        models.SchoolSettings.update(public_reports_enabled=True).execute()
+    return app
+
+
+def send_report(client, address="10.1.1.1", **fields):
+    data = {"csrf_token": csrf_token(client, "/melden"), "choice": "report", "who": "pupil",
+            "what": "Ze lachen me elke dag uit in de kantine.", "whom": "Bij mij, door drie kinderen uit 2B",
+            "place": "Kantine", "platform": "", "since": "Sinds de herfstvakantie", "more": "", "name": "",
+            "school_class": "", "website": ""}
+    data.update(fields)
+    return client.post("/melden", data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def receipt(response):
+    html = response.get_data(as_text=True)
+    return CODE_RE.search(html).group(1), PHRASE_RE.search(html).group(1)
+
+
+def open_status(client, code, phrase, address="10.1.1.1"):
+    return client.post("/melden/status", data={"csrf_token": csrf_token(client, "/melden/status"), "code": code,
+                                               "phrase": phrase}, environ_base={"REMOTE_ADDR": address})
+
+
+def public_reports_of_page():
+    return models.Report.select().where(models.Report.channel == "report_page")
+
+
+def test_the_page_is_off_by_default_with_a_friendly_404(client):
+    for path in ("/melden", "/melden/status"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "Deze meldpagina staat niet aan" in response.get_data(as_text=True)
+        assert "0800-0432" in response.get_data(as_text=True)
+    token = csrf_token(client, "/login")
+    assert client.post("/melden", data={"what": "iets", "csrf_token": token}).status_code == 404
+    assert not public_reports_of_page().exists()
+
+
+def test_flemish_school_shows_its_own_help_lines(switched_on, client):
+    with models.db.atomic():
+        models.SchoolSettings.update(region="vl").execute()
+    html = client.get("/melden").get_data(as_text=True)
+    assert "1712" in html and "Awel" in html and "0800-0432" not in html
+
+
+def test_anonymous_round_trip_report_answer_read_reply(switched_on, client, login_as):
+    """A pupil reports, gets code and phrase; the coordinator answers by role; the pupil reads and replies."""
+    response = send_report(client)
+    assert response.status_code == 200
+    code, phrase = receipt(response)
+    assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", code) and len(phrase.split()) == 4
+    report = public_reports_of_page().get()
+    assert (report.reporter_kind, report.reporter_name, report.status) == ("anonymous", "", "new")
+    assert "Ze lachen me elke dag uit" in report.description and report.place == "Kantine"
+    thread = models.PublicThread.get(models.PublicThread.report == report)
+    assert phrase not in thread.phrase_hash and thread.phrase_hash.startswith("$argon2id$")
+    created = models.AuditEvent.get(models.AuditEvent.action == "public.report")
+    assert (created.address, created.user_id, created.object_id) == ("", None, report.id)
+
+    coordinator = login_as("coordinator")
+    assert report.id in [r.id for r in models.Report.select().where(models.Report.status == "new")]
+    page = coordinator.get("/meldingen/%d" % report.id).get_data(as_text=True)
+    assert "Gesprek met de melder" in page
+    token = csrf_token(coordinator, "/meldingen/%d" % report.id)
+    prefix = "thread%d-" % thread.id
+    answered = coordinator.post("/meldknop/%d/antwoord" % thread.id, headers={"HX-Request": "true"},
+                                data={"csrf_token": token, prefix + "body": "Dank je. Ik kom morgen in de kantine kijken."})
+    assert answered.status_code == 200 and "Ik kom morgen in de kantine kijken." in answered.get_data(as_text=True)
+    actions = [e.action for e in models.AuditEvent.select().where(models.AuditEvent.username == "coordinator")]
+    assert "thread.view" in actions and "thread.answer" in actions
+
+    opened = open_status(client, code.lower().replace("-", " "), phrase.upper())
+    assert opened.status_code == 303
+    thread_page = client.get("/melden/status").get_data(as_text=True)
+    assert "Ik kom morgen in de kantine kijken." in thread_page
+    assert "De anti-pestcoördinator" in thread_page and "Marleen" not in thread_page
+
+    token = csrf_token(client, "/melden/status")
+    replied = client.post("/melden/status/bericht", data={"csrf_token": token, "body": "Het was vandaag weer."})
+    assert replied.status_code == 303
+    assert "Het was vandaag weer." in client.get("/melden/status").get_data(as_text=True)
+    assert "Het was vandaag weer." in coordinator.get("/meldingen/%d" % report.id).get_data(as_text=True)
+    assert [m.author_kind for m in thread.messages_in_order()] == ["staff", "reporter"]
+    assert all(e.address == "" for e in models.AuditEvent.select().where(models.AuditEvent.action.startswith("public.")))
+
+
+def test_staff_member_may_show_their_name(switched_on, client, login_as):
+    code, phrase = receipt(send_report(client))
+    thread = models.PublicThread.get(models.PublicThread.receipt_code == code)
+    coordinator = login_as("coordinator")
+    token = csrf_token(coordinator, "/meldingen/%d" % thread.report_id)
+    prefix = "thread%d-" % thread.id
+    response = coordinator.post("/meldknop/%d/antwoord" % thread.id, data={
+        "csrf_token": token, prefix + "body": "Ik ben het.", prefix + "show_name": "y"})
+    assert response.status_code == 302
+    open_status(client, code, phrase)
+    assert "Marleen de Vries (de anti-pestcoördinator)" in client.get("/melden/status").get_data(as_text=True)
+
+
+def test_a_named_complaint_goes_to_the_counsellor(switched_on, client):
+    response = send_report(client, choice="complaint", who="parent", name="Els Jansen", school_class="2B",
+                           what="De school doet al weken niets.")
+    code, _ = receipt(response)
+    complaint = models.Complaint.get(models.Complaint.description.contains("De school doet al weken niets."))
+    assert (complaint.complainant_kind, complaint.complainant_name, complaint.status) == ("parent", "Els Jansen",
+                                                                                          "received")
+    assert "klas 2B" in complaint.description
+    assert models.PublicThread.get(models.PublicThread.receipt_code == code).complaint_id == complaint.id
+    assert not public_reports_of_page().exists()
+
+
+def test_a_named_report_is_not_anonymous_and_online_is_its_kind(switched_on, client):
+    send_report(client, name="Sem", who="pupil", platform="Snapchat")
+    report = public_reports_of_page().get()
+    assert (report.reporter_kind, report.reporter_name, report.platform) == ("pupil", "Sem", "Snapchat")
+    assert report.kinds == ["online"]
+
+
+def test_complaint_thread_is_answered_by_the_counsellor_only(switched_on, client, login_as):
+    code, _ = receipt(send_report(client, choice="complaint"))
+    thread = models.PublicThread.get(models.PublicThread.receipt_code == code)
+    for role, expected in (("coordinator", 404), ("mentor", 404), ("counsellor", 200)):
+        user = login_as(role)
+        token = csrf_token(user, "/account/")
+        response = user.post("/meldknop/%d/antwoord" % thread.id, headers={"HX-Request": "true"},
+                             data={"csrf_token": token, "thread%d-body" % thread.id: "Antwoord"})
+        assert response.status_code == expected, role
+    staff = models.ThreadMessage.get()
+    assert (staff.author.username, staff.author_role) == ("counsellor", "counsellor")
+
+
+def test_wrong_code_and_wrong_phrase_get_the_same_refusal(switched_on, client):
+    code, phrase = receipt(send_report(client))
+    wrong_phrase = open_status(client, code, "kat boom zon fiets" if phrase != "kat boom zon fiets" else "a b c d")
+    wrong_code = open_status(client, "AAAA-BBBB-CCCC-DDDD", phrase)
+    nonsense = open_status(client, "<script>", phrase)
+    for response in (wrong_phrase, wrong_code, nonsense):
+        assert response.status_code == 400
+        assert "De code of de geheime zin klopt niet." in response.get_data(as_text=True)
+    assert "klopt niet" in client.get("/melden/status").get_data(as_text=True) or True
+    assert "Je gesprek met de school" not in client.get("/melden/status").get_data(as_text=True)
+
+
+def test_guessing_a_code_is_stopped_even_with_the_right_phrase(switched_on, client):
+    """Five wrong phrases lock the code; after that even the right phrase is refused (for an hour)."""
+    code, phrase = receipt(send_report(client))
+    for number in range(5):
+        assert open_status(client, code, "fout %d" % number, address="10.9.9.%d" % number).status_code == 400
+    locked = open_status(client, code, phrase, address="10.9.9.200")
+    assert locked.status_code == 400 and "Te veel verkeerde pogingen" in locked.get_data(as_text=True)
+
+
+def test_guessing_codes_from_one_address_is_stopped(switched_on, client):
+    code, phrase = receipt(send_report(client))
+    for number in range(10):
+        open_status(client, "AAAA-BBBB-CCCC-%04d" % (2000 + number), "kat boom zon fiets", address="10.7.7.7")
+    blocked = open_status(client, code, phrase, address="10.7.7.7")
+    assert "Te veel verkeerde pogingen" in blocked.get_data(as_text=True)
+    assert open_status(client, code, phrase, address="10.7.7.8").status_code == 303
+
+
+def test_guessing_from_many_addresses_is_stopped_by_the_overall_limit(switched_on, app, client):
+    app.config["PUBLIC_FAILURES_PER_HOUR"] = 20
+    code, phrase = receipt(send_report(client))
+    for number in range(20):
+        open_status(client, "AAAA-BBBB-CCCC-%04d" % (3000 + number), "x", address="10.6.%d.1" % number)
+    assert "Te veel verkeerde pogingen" in open_status(client, code, phrase, address="10.5.5.5").get_data(as_text=True)
+    keys = [row.key for row in models.PublicThrottle.select()]
+    assert not any("10.6." in key or "10.5." in key for key in keys), "addresses are stored only as hashes"
+
+
+def test_counters_expire(switched_on, client):
+    with models.db.atomic():
+        models.PublicThrottle.create(key="fail:all", count=10_000,
+                                     expires_at=models.utcnow() - models.datetime.timedelta(seconds=1))
+    code, phrase = receipt(send_report(client))
+    assert open_status(client, code, phrase).status_code == 303
+    assert models.PublicThrottle.get_or_none(models.PublicThrottle.key == "fail:all") is None
+
+
+def test_sending_is_limited_per_address_and_overall(switched_on, app, client):
+    for number in range(5):
+        assert send_report(client, what="Melding %d" % number).status_code == 200
+    limited = send_report(client, what="Melding zes")
+    assert limited.status_code == 429 and "nog niet verstuurd" in limited.get_data(as_text=True)
+    assert "Melding zes" in limited.get_data(as_text=True)  # what was typed stays
+    assert send_report(client, address="10.2.2.2", what="Van een ander adres").status_code == 200
+    app.config["PUBLIC_SENDS_PER_HOUR"] = 6
+    assert send_report(client, address="10.3.3.3", what="Nog een").status_code == 429
+    assert public_reports_of_page().count() == 6
+
+
+def test_honeypot_refuses_and_stores_nothing(switched_on, client):
+    response = send_report(client, website="http://spam.example")
+    assert response.status_code == 400 and not public_reports_of_page().exists()
+
+
+def test_empty_report_gets_a_clear_message(switched_on, client):
+    response = send_report(client, what="   ", whom="Sem")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Vertel wat er gebeurd is. Dit moet je invullen." in html and 'value="Sem"' in html
+    assert not public_reports_of_page().exists()
+
+
+def test_a_megabyte_of_text_is_refused_with_a_clear_message(switched_on, client):
+    too_long = send_report(client, what="x" * 1_000_000)
+    assert too_long.status_code == 400
+    assert "Dit is te lang: hoogstens 5.000 tekens." in too_long.get_data(as_text=True)
+    too_big = send_report(client, what="x" * 9_000_000)  # past MAX_CONTENT_LENGTH
+    assert too_big.status_code == 413
+    assert "Je bericht is te lang" in too_big.get_data(as_text=True)
+    assert not public_reports_of_page().exists()
+
+
+def test_emoji_and_right_to_left_text_arrive_intact(switched_on, client, login_as):
+    text = "Ze sturen 🤬😡 berichten: \u05d0\u05ea\u05d4 \u05dc\u05d0 \u05e9\u05d9\u05d9\u05da · \u0644\u0627 \u0623\u062d\u062f \u064a\u062d\u0628\u0643 \u202e"
+    assert send_report(client, what=text, whom="\u202ePaul").status_code == 200
+    report = public_reports_of_page().get()
+    assert report.description.startswith(text.strip())
+    page = login_as("coordinator").get("/meldingen/%d" % report.id)
+    assert page.status_code == 200 and "🤬😡" in page.get_data(as_text=True)
+
+
+def test_markup_sent_is_shown_inert_everywhere(switched_on, client, login_as):
+    attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    code, phrase = receipt(send_report(client, what=attack, name=attack, place=attack))
+    thread = models.PublicThread.get(models.PublicThread.receipt_code == code)
+    open_status(client, code, phrase)
+    client.post("/melden/status/bericht", data={"csrf_token": csrf_token(client, "/melden/status"), "body": attack})
+    coordinator = login_as("coordinator")
+    token = csrf_token(coordinator, "/account/")
+    coordinator.post("/meldknop/%d/antwoord" % thread.id, data={"csrf_token": token,
+                                                               "thread%d-body" % thread.id: attack})
+    pages = [client.get("/melden/status"), coordinator.get("/meldingen/%d" % thread.report_id),
+             coordinator.get("/meldingen/")]
+    for page in pages:
+        html = page.get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert" in pages[0].get_data(as_text=True)
+    assert "&lt;script&gt;alert" in pages[1].get_data(as_text=True)
+
+
+def test_reply_needs_the_code_first_and_is_not_empty(switched_on, client):
+    token = csrf_token(client, "/melden/status")
+    refused = client.post("/melden/status/bericht", data={"csrf_token": token, "body": "Hallo"})
+    assert refused.status_code == 303 and not models.ThreadMessage.select().exists()
+    code, phrase = receipt(send_report(client))
+    open_status(client, code, phrase)
+    empty = client.post("/melden/status/bericht", data={"csrf_token": token, "body": "  "})
+    assert empty.status_code == 400 and "Schrijf eerst een bericht." in empty.get_data(as_text=True)
+    client.post("/melden/status/sluiten", data={"csrf_token": token})
+    assert "Je geheime zin" in client.get("/melden/status").get_data(as_text=True)
+
+
+def test_posting_without_csrf_token_is_refused(switched_on, client):
+    response = client.post("/melden", data={"choice": "report", "who": "pupil", "what": "Zonder token"})
+    assert response.status_code == 400 and not public_reports_of_page().exists()
+
+
+def test_codes_and_phrases_come_from_the_unambiguous_alphabet_and_word_list():
+    codes = {public_reports.new_receipt_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(set(code.replace("-", "")) <= set(public_reports.CODE_ALPHABET) for code in codes)
+    assert not set("01IO") & set(public_reports.CODE_ALPHABET)
+    assert all(word in public_reports.PHRASE_WORDS for word in public_reports.new_phrase().split())

@@ -1,0 +1,136 @@
+"""The public report page (meldknop): report without an account, then read the answers and reply.
+
+Only when the school switched it on. What is sent here is kept without the sender's address;
+the counters that limit abuse key on a hash of it that changes daily and expire within the hour.
+"""
+import datetime
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
+
+import notify
+import public_reports
+from forms.public import PublicReportForm, ReplyForm, StatusForm
+from models import AuditEvent, PublicThread, SchoolSettings, db, utcnow
+from security import client_address
+
+bp = Blueprint("public", __name__, url_prefix="/melden")
+
+SESSION_KEY = "meldknop"
+SESSION_IDLE = datetime.timedelta(minutes=30)
+
+
+@bp.before_request
+def only_when_switched_on():
+    """Off (the default): a friendly page that says so and where else to go."""
+    if not SchoolSettings.current().public_reports_enabled:
+        return render_template("public/off.html"), 404
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """More than the server reads: say so plainly (what was typed is still in the browser)."""
+    return render_template("public/too_large.html"), 413
+
+
+def _record(action, obj):
+    """Audit without user or address: whoever uses this page stays anonymous, staff included."""
+    with db.atomic():
+        AuditEvent.append(action, object_type=type(obj).__name__.lower(), object_id=obj.id)
+
+
+@bp.route("", methods=["GET", "POST"])
+def report():
+    """The report form; after sending, the receipt code and secret phrase, shown this once."""
+    form = PublicReportForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            allowed = public_reports.take(public_reports.send_limits(client_address()))
+            if allowed:
+                thread, code, phrase = public_reports.file_report(form.values())
+        if not allowed:
+            return render_template("public/report.html", form=form, limited=True), 429
+        record = thread.report if thread.report_id else thread.complaint
+        _record("public.report" if thread.report_id else "public.complaint", record)
+        if thread.report_id:
+            notify.new_report(thread.report)
+        else:
+            notify.new_complaint(thread.complaint)
+        return render_template("public/receipt.html", code=code, phrase=phrase, thread=thread)
+    return render_template("public/report.html", form=form, limited=False), 400 if form.is_submitted() else 200
+
+
+def _open_thread():
+    """The thread this browser opened with code and phrase in the last half hour, or None."""
+    opened = session.get(SESSION_KEY)
+    if not opened:
+        return None
+    try:
+        at = datetime.datetime.fromisoformat(opened["at"])
+        thread_id = int(opened["thread"])
+    except (KeyError, TypeError, ValueError):
+        session.pop(SESSION_KEY, None)
+        return None
+    if utcnow() - at > SESSION_IDLE:
+        session.pop(SESSION_KEY, None)
+        return None
+    session[SESSION_KEY] = {"thread": thread_id, "at": utcnow().isoformat()}
+    return PublicThread.get_or_none(PublicThread.id == thread_id)
+
+
+def _thread_page(thread, reply_form, status=200):
+    messages = list(thread.messages_in_order())
+    return render_template("public/thread.html", thread=thread, messages=messages, form=reply_form), status
+
+
+@bp.route("/status", methods=["GET", "POST"])
+def status():
+    """Read the school's answers: first code and phrase, then the conversation."""
+    thread = _open_thread()
+    if thread is not None:
+        with db.atomic():
+            PublicThread.update(reporter_seen_at=utcnow()).where(PublicThread.id == thread.id).execute()
+        return _thread_page(thread, ReplyForm())
+    form = StatusForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            thread = public_reports.open_thread(form.code.data, form.phrase.data, client_address())
+        except public_reports.PublicError as error:
+            problem = str(error)
+        else:
+            session[SESSION_KEY] = {"thread": thread.id, "at": utcnow().isoformat()}
+            return redirect(url_for("public.status"), 303)
+    return render_template("public/status.html", form=form, problem=problem), 400 if form.is_submitted() else 200
+
+
+@bp.route("/status/bericht", methods=["POST"])
+def reply():
+    """The reporter writes to the school again."""
+    thread = _open_thread()
+    if thread is None:
+        flash(_("Vul eerst je code en geheime zin in."), "error")
+        return redirect(url_for("public.status"), 303)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _thread_page(thread, form, 400)
+    with db.atomic():
+        allowed = public_reports.take(public_reports.send_limits(client_address(), "reply"))
+        if allowed:
+            message = public_reports.add_reporter_message(thread, form.body.data)
+    if not allowed:
+        form.body.errors.append(_("Je hebt net al veel berichten gestuurd. Probeer het over een uur opnieuw."))
+        return _thread_page(thread, form, 429)
+    _record("public.reply", message)
+    notify.new_reporter_message(thread)
+    flash(_("Je bericht is verstuurd. De school leest het."), "success")
+    return redirect(url_for("public.status"), 303)
+
+
+@bp.route("/status/sluiten", methods=["POST"])
+def leave():
+    """Close the conversation on this device (a shared computer)."""
+    session.pop(SESSION_KEY, None)
+    flash(_("Je gesprek is gesloten op dit apparaat. Met je code en geheime zin kun je altijd terugkomen."), "success")
+    return redirect(url_for("public.status"), 303)

@@ -1,0 +1,55 @@
+"""Staff answer the reporter of the public report page, on the report or complaint page.
+
+The pages include partials/_thread.html; its form posts here, and an htmx request gets the
+same fragment back.
+"""
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+import public_reports
+from forms.public import StaffAnswerForm
+from models import db
+from permissions import get_thread_or_404
+
+bp = Blueprint("public_thread", __name__, url_prefix="/meldknop")
+
+
+def record_page(thread):
+    """The staff page the thread is shown on."""
+    if thread.report_id:
+        return url_for("reports.detail", report_id=thread.report_id)
+    if "complaints.detail" in current_app.view_functions:  # the counsellor's pages
+        return url_for("complaints.detail", complaint_id=thread.complaint_id)
+    return url_for("home.index")
+
+
+def thread_context(thread, form=None):
+    """What partials/_thread.html needs; logs that staff read the thread."""
+    audit.record("thread.view", thread)
+    return {"thread": thread, "thread_messages": list(thread.messages_in_order()),
+            "answer_form": form or StaffAnswerForm(prefix="thread%d" % thread.id)}
+
+
+@bp.route("/<int:thread_id>/antwoord", methods=["POST"])
+@login_required
+def answer(thread_id):
+    """Write the school's answer; the reporter reads it with their code (coordinator or counsellor)."""
+    thread = get_thread_or_404(thread_id)
+    form = StaffAnswerForm(prefix="thread%d" % thread.id)
+    ok = form.validate_on_submit()
+    if ok:
+        with db.atomic():
+            public_reports.add_staff_message(thread, current_user, form.body.data, form.show_name.data)
+            audit.record("thread.answer", thread, detail="naam getoond" if form.show_name.data else "rol getoond")
+        form = None
+    if current_app.htmx:
+        with db.atomic():
+            context = thread_context(thread, form)
+        return render_template("partials/_thread.html", saved=ok, **context), 200 if ok else 422
+    if ok:
+        flash(_("Je antwoord staat klaar voor de melder."), "success")
+    else:
+        flash(" ".join(str(error) for error in form.body.errors) or _("Schrijf eerst een antwoord."), "error")
+    return redirect(record_page(thread) + "#thread-%d" % thread.id)
