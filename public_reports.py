@@ -11,7 +11,7 @@ import secrets
 from flask import current_app
 
 from models import (
-    Complaint, PublicThread, PublicThrottle, Report, ReportKind, ThreadMessage, User, db, today, utcnow,
+    Complaint, normalise_code, PublicThread, PublicThrottle, Report, ReportKind, ThreadMessage, User, db, today, utcnow,
 )
 
 # No 0/O, 1/I: a code is copied from paper.
@@ -31,7 +31,11 @@ PHRASE_LENGTH = 4
 
 
 class PublicError(Exception):
-    """A refusal with a Dutch message for the reporter."""
+    """Code and phrase refused; `locked` when too many wrong tries stopped the check."""
+
+    def __init__(self, locked=False):
+        super().__init__("te veel pogingen" if locked else "code of zin onjuist")
+        self.locked = locked
 
 
 def new_receipt_code():
@@ -156,15 +160,13 @@ def open_thread(code, phrase, address):
     """The thread of a receipt code and phrase, or PublicError with the same message whatever
     was wrong, so no one learns whether a code exists. Failures count per address, per code
     and overall; past a limit nothing is even checked."""
-    from flask_babel import gettext as _
-    from models import normalise_code
     code = normalise_code(code)
     limits = _failure_limits(address, code or "-")
     with db.atomic():
         purge_expired_counters()
         counts = _counts([key for key, _ in limits])
     if any(counts.get(key, 0) >= limit for key, limit in limits):
-        raise PublicError(_("Te veel verkeerde pogingen. Probeer het over een uur opnieuw."))
+        raise PublicError(locked=True)
     thread = PublicThread.get_or_none(PublicThread.receipt_code == code) if code else None
     if thread is not None and thread.check_phrase(phrase):
         return thread
@@ -172,7 +174,7 @@ def open_thread(code, phrase, address):
         User.burn_password_check(phrase or "")  # as slow as a wrong phrase
     with db.atomic():
         _add([key for key, _ in limits])
-    raise PublicError(_("De code of de geheime zin klopt niet. Kijk goed of je alles goed hebt overgetypt."))
+    raise PublicError()
 
 
 def add_reporter_message(thread, body):

@@ -86,6 +86,25 @@ def support_referral_path():
 CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
 
 
+def public_page(path):
+    """The public report page, switched on by the school first (it is off in the demo)."""
+    def switch_on():
+        with models.db.atomic():
+            models.SchoolSettings.update(public_reports_enabled=True).execute()
+        return path
+    return switch_on
+
+
+def public_thread_path(choice):
+    """A report (for the coordinator) or complaint (for the counsellor) sent through the public page."""
+    def path():
+        import public_reports
+        with models.db.atomic():
+            thread, _, _ = public_reports.file_report({"choice": choice, "who": "pupil", "what": "Test"})
+        return "/meldknop/%d/antwoord" % thread.id
+    return path
+
+
 # (endpoint, method, path, expected status per role)
 ROUTES = [
     ("system.health", "GET", "/health", expect(200, anonymous=200)),
@@ -201,6 +220,22 @@ ROUTES = [
     ("reports.detail", "GET", "/meldingen/999999", expect(404)),
     ("reports.close", "POST", inbox_report_path("/meldingen/%d/sluiten"), expect(404, staff=403, coordinator=302)),
     ("reports.attach", "POST", inbox_report_path("/meldingen/%d/koppelen"), expect(404, staff=403, coordinator=302)),
+    # The public report page: off by default (a friendly 404 for everyone), open to all when on.
+    ("public.report", "GET", "/melden", expect(404, anonymous=404)),
+    ("public.report", "POST", "/melden", expect(404, anonymous=404)),
+    ("public.status", "GET", "/melden/status", expect(404, anonymous=404)),
+    ("public.status", "POST", "/melden/status", expect(404, anonymous=404)),
+    ("public.reply", "POST", "/melden/status/bericht", expect(404, anonymous=404)),
+    ("public.leave", "POST", "/melden/status/sluiten", expect(404, anonymous=404)),
+    ("public.report", "GET", public_page("/melden"), expect(200, anonymous=200)),
+    ("public.report", "POST", public_page("/melden"), expect(400, anonymous=400)),
+    ("public.status", "GET", public_page("/melden/status"), expect(200, anonymous=200)),
+    ("public.status", "POST", public_page("/melden/status"), expect(400, anonymous=400)),
+    ("public.reply", "POST", public_page("/melden/status/bericht"), expect(303, anonymous=303)),
+    ("public.leave", "POST", public_page("/melden/status/sluiten"), expect(303, anonymous=303)),
+    ("public_thread.answer", "POST", public_thread_path("report"), expect(404, coordinator=302)),
+    ("public_thread.answer", "POST", public_thread_path("complaint"), expect(404, counsellor=302)),
+    ("public_thread.answer", "POST", "/meldknop/999999/antwoord", expect(404)),
 ]
 
 

@@ -98,7 +98,9 @@ def status():
         try:
             thread = public_reports.open_thread(form.code.data, form.phrase.data, client_address())
         except public_reports.PublicError as error:
-            problem = str(error)
+            # One message whatever was wrong, so no one learns whether a code exists.
+            problem = _("Te veel verkeerde pogingen. Probeer het over een uur opnieuw.") if error.locked else _(
+                "De code of de geheime zin klopt niet. Kijk goed of je alles goed hebt overgetypt.")
         else:
             session[SESSION_KEY] = {"thread": thread.id, "at": utcnow().isoformat()}
             return redirect(url_for("public.status"), 303)
