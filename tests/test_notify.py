@@ -1,0 +1,136 @@
+"""E-mail notifications, sent to a real SMTP server (aiosmtpd) that the test starts on a free port."""
+import datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+
+import models
+from browser import free_port
+from conftest import csrf_token, demo_case
+from test_public_reports import send_report
+
+
+class Inbox:
+    """Keeps every message the server receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 Message accepted for delivery"
+
+    def to(self, address):
+        return [body for recipients, body in self.messages if address in recipients]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_on(app, smtp_server):
+    controller, inbox = smtp_server
+    with models.db.atomic():
+        models.SchoolSettings.update(mail_enabled=True, smtp_host="127.0.0.1", smtp_port=controller.port,
+                                     smtp_starttls=False, mail_sender="herstel@hetbaken.example",
+                                     app_url="https://herstel.hetbaken.example",
+                                     public_reports_enabled=True).execute()
+    return inbox
+
+
+def test_coordinator_hears_of_a_new_report_without_its_content(mail_on, client):
+    send_report(client, what="Ze schoppen Daan elke dag.", name="Mila")
+    report = models.Report.get(models.Report.channel == "report_page")
+    [body] = mail_on.to("coordinator@hetbaken.example")
+    assert "https://herstel.hetbaken.example/meldingen/%d" % report.id in body
+    assert "Daan" not in body and "schoppen" not in body and "Mila" not in body
+    assert not mail_on.to("counsellor@hetbaken.example")
+
+
+def test_counsellor_hears_of_a_new_complaint(mail_on, client):
+    send_report(client, choice="complaint", what="De school doet niets.")
+    [body] = mail_on.to("counsellor@hetbaken.example")
+    assert "nieuwe klacht" in body and "De school doet niets" not in body
+    assert not mail_on.to("coordinator@hetbaken.example")
+
+
+def test_reporter_reply_is_announced_to_whoever_answers(mail_on, client):
+    from test_public_reports import open_status, receipt
+    code, phrase = receipt(send_report(client))
+    open_status(client, code, phrase)
+    client.post("/melden/status/bericht", data={"csrf_token": csrf_token(client, "/melden/status"),
+                                                "body": "Geheim verhaal"})
+    bodies = mail_on.to("coordinator@hetbaken.example")
+    assert len(bodies) == 2 and "nieuw bericht" in bodies[1] and "Geheim verhaal" not in bodies[1]
+
+
+def test_no_mail_while_mail_is_off(app, smtp_server, client):
+    _, inbox = smtp_server
+    with models.db.atomic():
+        models.SchoolSettings.update(public_reports_enabled=True, smtp_host="127.0.0.1",
+                                     smtp_port=smtp_server[0].port, smtp_starttls=False).execute()
+    assert send_report(client).status_code == 200
+    assert inbox.messages == []
+
+
+def test_a_mail_server_that_is_down_does_not_lose_the_report(app, client):
+    with models.db.atomic():
+        models.SchoolSettings.update(mail_enabled=True, smtp_host="127.0.0.1", smtp_port=free_port(),
+                                     smtp_starttls=False, public_reports_enabled=True).execute()
+    response = send_report(client)
+    assert response.status_code == 200 and "data-receipt" in response.get_data(as_text=True)
+    assert models.Report.select().where(models.Report.channel == "report_page").count() == 1
+
+
+def due_step(case, days, owner="mentor"):
+    step = models.CaseStep.select().where(models.CaseStep.case == case, models.CaseStep.status == "open").first()
+    with models.db.atomic():
+        models.CaseStep.update(status="done").where(models.CaseStep.case == case).execute()
+        models.CaseStep.update(status="open", owner=owner, due_on=models.today() + datetime.timedelta(days=days)) \
+            .where(models.CaseStep.id == step.id).execute()
+
+
+def test_daily_digest_tells_the_mentor_of_steps_due_tomorrow_and_newly_overdue(mail_on, app):
+    due_step(demo_case("0001"), 1)
+    due_step(demo_case("0002"), -1)
+    due_step(demo_case("0003"), 3)  # not due yet: not in the digest
+    result = app.test_cli_runner().invoke(args=["notify"])
+    assert result.exit_code == 0, result.output
+    [body] = mail_on.to("mentor@hetbaken.example")
+    assert demo_case("0001").reference in body and demo_case("0002").reference in body
+    assert "Morgen" in body and "te laat" in body
+    pupils = [pupil.first_name for pupil in models.Pupil.select()]
+    assert not any(name in body for name in pupils), "no pupil names in e-mail"
+    assert not mail_on.to("mentor2@hetbaken.example")
+    again = app.test_cli_runner().invoke(args=["notify"])
+    assert again.exit_code == 0 and len(mail_on.to("mentor@hetbaken.example")) == 1, "one digest a day"
+
+
+def test_digest_sends_nothing_while_mail_is_off(app, smtp_server):
+    due_step(demo_case("0001"), 1)
+    result = app.test_cli_runner().invoke(args=["notify"])
+    assert result.exit_code == 0 and "0 overzicht" in result.output
+    assert smtp_server[1].messages == []
+
+
+def test_admin_switches_the_page_and_mail_on_in_settings(login_as, client):
+    admin = login_as("admin")
+    token = csrf_token(admin, "/instellingen/")
+    settings = models.SchoolSettings.current()
+    data = {"csrf_token": token, "school_name": settings.school_name, "region": settings.region,
+            "default_protocol": settings.default_protocol, "public_reports_enabled": "y", "mail_enabled": "y",
+            "smtp_host": "", "smtp_port": "587"}
+    refused = admin.post("/instellingen/", data=data)
+    assert refused.status_code == 400 and "Vul de mailserver in" in refused.get_data(as_text=True)
+    assert client.get("/melden").status_code == 404
+    data.update(smtp_host="mail.hetbaken.example", mail_sender="herstel@hetbaken.example")
+    assert admin.post("/instellingen/", data=data).status_code == 302
+    settings = models.SchoolSettings.current()
+    assert settings.public_reports_enabled and settings.mail_enabled and settings.smtp_host == "mail.hetbaken.example"
+    assert client.get("/melden").status_code == 200
