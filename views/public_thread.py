@@ -29,7 +29,7 @@ def thread_context(thread, form=None):
     """What partials/_thread.html needs; logs that staff read the thread."""
     audit.record("thread.view", thread)
     return {"thread": thread, "thread_messages": list(thread.messages_in_order()),
-            "answer_form": form or StaffAnswerForm(prefix="thread%d" % thread.id)}
+            "answer_form": form or StaffAnswerForm(formdata=None, prefix="thread%d" % thread.id)}
 
 
 @bp.route("/<int:thread_id>/antwoord", methods=["POST"])
