@@ -51,7 +51,7 @@ class SettingsForm(FlaskForm):
     mail_enabled = BooleanField(_l("E-mailberichten versturen"))
     smtp_host = TrimmedStringField(_l("Mailserver (SMTP)"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))])
     smtp_port = IntegerField(_l("Poort"), default=587, validators=[
-        InputRequired(_l("Vul een poort in (meestal 587).")),
+        Optional(),
         NumberRange(min=1, max=65535, message=_l("Een poort ligt tussen 1 en 65535."))])
     smtp_starttls = BooleanField(_l("Versleutelen met STARTTLS"))
     smtp_username = TrimmedStringField(_l("Gebruikersnaam bij de mailserver"), validators=[

@@ -29,9 +29,10 @@ def edit():
             settings.school_name = form.school_name.data
             settings.region = form.region.data
             settings.default_protocol = form.default_protocol.data
-            for name in ("public_reports_enabled", "app_url", "mail_enabled", "smtp_host", "smtp_port",
-                         "smtp_starttls", "smtp_username", "mail_sender"):
+            for name in ("public_reports_enabled", "app_url", "mail_enabled", "smtp_host", "smtp_starttls",
+                         "smtp_username", "mail_sender"):
                 setattr(settings, name, getattr(form, name).data)
+            settings.smtp_port = form.smtp_port.data or 587
             if form.logo_png:
                 settings.logo_png = form.logo_png
             settings.save()
