@@ -145,6 +145,12 @@ def test_complaint_thread_is_answered_by_the_counsellor_only(switched_on, client
         assert response.status_code == expected, role
     staff = models.ThreadMessage.get()
     assert (staff.author.username, staff.author_role) == ("counsellor", "counsellor")
+    counsellor = login_as("counsellor")
+    page = counsellor.get("/klachten/%d" % thread.complaint_id).get_data(as_text=True)
+    assert "Gesprek met de melder (meldknop)" in page and "Antwoord" in page
+    response = counsellor.post("/meldknop/%d/antwoord" % thread.id, data={
+        "csrf_token": csrf_token(counsellor, "/account/"), "thread%d-body" % thread.id: "Ik bel je ouders."})
+    assert response.headers["Location"].startswith("/klachten/%d" % thread.complaint_id)
 
 
 def test_wrong_code_and_wrong_phrase_get_the_same_refusal(switched_on, client):

@@ -9,9 +9,11 @@ from flask_login import current_user, login_required
 
 import audit
 import complaints
+import public_reports
 from forms.complaints import AdviceForm, CommitteeForm, ComplaintForm, NoteForm, StatusForm
 from models import Complaint, db
-from permissions import get_complaint_or_404, may_handle_complaints, refuse
+from permissions import get_complaint_or_404, may_answer_thread, may_handle_complaints, refuse
+from views import public_thread
 
 bp = Blueprint("complaints", __name__, url_prefix="/klachten")
 
@@ -194,6 +196,10 @@ def _detail_page(complaint, status=200, **forms):
         "note_form": NoteForm(prefix="note", formdata=None),
     }
     context.update(forms)
+    thread = public_reports.thread_for(complaint)
+    if thread is not None and may_answer_thread(current_user, thread):
+        with db.atomic():
+            context.update(public_thread.thread_context(thread))
     return render_template("complaints/detail.html", complaint=complaint,
                            notes=list(complaints.notes_of(complaint, current_user)), **context), \
         status, {"Vary": "HX-Request"}

@@ -20,9 +20,7 @@ def record_page(thread):
     """The staff page the thread is shown on."""
     if thread.report_id:
         return url_for("reports.detail", report_id=thread.report_id)
-    if "complaints.detail" in current_app.view_functions:  # the counsellor's pages
-        return url_for("complaints.detail", complaint_id=thread.complaint_id)
-    return url_for("home.index")
+    return url_for("complaints.detail", complaint_id=thread.complaint_id)
 
 
 def thread_context(thread, form=None):
