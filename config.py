@@ -37,6 +37,9 @@ def from_environment(instance_path):
         "LOGIN_MAX_FAILURES_ACCOUNT": 5,
         # Many staff share one school address behind NAT, so the address allows more.
         "LOGIN_MAX_FAILURES_ADDRESS": 20,
+        # After the password: minutes to type the code from the app, or to set the app up.
+        "LOGIN_SECOND_STEP_MINUTES": 5,
+        "LOGIN_ENROLMENT_MINUTES": 15,
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),

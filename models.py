@@ -280,6 +280,16 @@ class SchoolSettings(BaseModel):
     class Meta:
         constraints = [Check("id = 1")]
 
+    @property
+    def second_factor_roles(self):
+        """The roles (and "admin" for administrators) that must log in with a second factor."""
+        return {role for role in self.mfa_required_roles.split(",") if role}
+
+    def requires_second_factor(self, user):
+        """True when one of the user's roles, or being an administrator, calls for a second factor."""
+        required = self.second_factor_roles
+        return bool(user.roles & required) or (user.is_admin and "admin" in required)
+
     @classmethod
     def current(cls):
         """The settings row, created with defaults on first use."""
@@ -303,7 +313,10 @@ class User(BaseModel):
                          constraints=[check_in("language", LANGUAGES)])
     created_at = DateTimeField(default=utcnow)
     password_changed_at = DateTimeField(default=utcnow)
-    totp_secret = CharField(max_length=64, null=True)
+    totp_secret = CharField(max_length=64, null=True)  # set only once a code confirmed it
+    totp_pending_secret = CharField(max_length=64, null=True)  # shown during enrolment, not yet confirmed
+    totp_last_step = IntegerField(null=True)  # the newest 30-second step a code was accepted for
+    totp_enabled_at = DateTimeField(null=True)
     calendar_token_hash = CharField(max_length=64, null=True, unique=True)
 
     class Meta:
@@ -349,6 +362,10 @@ class User(BaseModel):
 
     def has_role(self, *roles):
         return bool(self.roles.intersection(roles))
+
+    @property
+    def has_second_factor(self):
+        return self.totp_secret is not None
 
     # Flask-Login's interface; get_id is the session token, so ending a session on the
     # server (logout, password change) makes the cookie worthless.
@@ -429,6 +446,40 @@ class LoginThrottle(BaseModel):
     failures = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     updated_at = DateTimeField(default=utcnow)
+
+
+class RecoveryCode(BaseModel):
+    """A one-time code that stands in for the second factor; only its SHA-256 is kept."""
+
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    used_at = DateTimeField(null=True)
+
+    @classmethod
+    def unused_of(cls, user):
+        return cls.select().where(cls.user == user, cls.used_at.is_null())
+
+
+SECURITY_NOTICE_KINDS = choices(
+    ("mfa_enrolled", _l("Tweede factor ingesteld")),
+    ("mfa_reset", _l("Tweede factor uitgezet door een beheerder")),
+    ("mfa_disabled", _l("Tweede factor uitgezet")),
+    ("recovery_used", _l("Herstelcode gebruikt")),
+)
+
+
+class SecurityNotice(BaseModel):
+    """Something that happened to a user's login, told to them at their next login."""
+
+    user = ForeignKeyField(User, backref="security_notices", on_delete="CASCADE")
+    kind = CharField(max_length=16, choices=SECURITY_NOTICE_KINDS,
+                     constraints=[check_in("kind", SECURITY_NOTICE_KINDS)])
+    created_at = DateTimeField(default=utcnow)
+    actor = CharField(max_length=200, default="")  # who did it, when it was not the user
+
+    class Meta:
+        indexes = ((("user", "created_at"), False),)
 
 
 class SchoolClass(BaseModel):
@@ -1024,7 +1075,7 @@ class PublicThrottle(BaseModel):
 
 
 MODELS = [
-    SchoolSettings, User, UserRole, UserSession, LoginThrottle, SchoolClass, Pupil, Case,
+    SchoolSettings, User, UserRole, UserSession, LoginThrottle, RecoveryCode, SecurityNotice, SchoolClass, Pupil, Case,
     Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
     ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
     AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote,

@@ -1,10 +1,11 @@
 """Sessions on the server, login throttling and the security headers every response carries."""
 import datetime
+import time
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from models import LoginThrottle, UserSession, db, utcnow
+from models import LoginThrottle, SchoolSettings, User, UserSession, db, utcnow
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -35,9 +36,16 @@ def init_app(app, login_manager):
 
 def unauthorized():
     """Not logged in (or the session ended): a page goes to the login form; an htmx save gets
-    401, so the page keeps what was typed and retries once the user has logged in again."""
+    401, so the page keeps what was typed and retries once the user has logged in again.
+    Halfway through logging in (password right, second factor still to come) every page
+    leads to that second step."""
     if request.headers.get("HX-Request") == "true":
         return "", 401
+    pending = pending_login()
+    if pending is not None and not pending.expired:
+        flash(_("Vul eerst de code uit je app in.") if pending.user.has_second_factor
+              else _("Stel eerst je tweede factor in; daarna kun je verder."), "info")
+        return redirect(url_for(pending.endpoint))
     flash(login_message(), "info")
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
@@ -49,6 +57,51 @@ def login_message():
 def client_address():
     """The address the request came from (ProxyFix makes this the real client behind a proxy)."""
     return (request.remote_addr or "")[:64]
+
+
+# The signed session cookie holds only who passed the password step and when: it is no
+# login session (Flask-Login never sees it), so nothing is reachable until the second step.
+PENDING_KEY = "second_step"
+
+
+class PendingLogin:
+    """A login halfway: the password was right, the second factor (or its enrolment) is due."""
+
+    def __init__(self, user, started, next_url):
+        self.user = user
+        self.started_at = datetime.datetime.fromtimestamp(started, datetime.timezone.utc).replace(tzinfo=None)
+        self.next_url = next_url or None
+        self.enrolling = not user.has_second_factor
+        minutes = current_app.config["LOGIN_ENROLMENT_MINUTES" if self.enrolling else "LOGIN_SECOND_STEP_MINUTES"]
+        self.expired = time.time() - started > minutes * 60
+
+    @property
+    def endpoint(self):
+        return "auth.enrol" if self.enrolling else "auth.second_step"
+
+
+def start_pending_login(user, next_url):
+    """Remember that this browser passed the password step of `user` (and nothing more)."""
+    session.clear()
+    session[PENDING_KEY] = {"user": user.id, "started": time.time(), "next": next_url or ""}
+
+
+def pending_login():
+    """This browser's login halfway, or None: also when the user was deactivated meanwhile, or
+    their second factor was reset and their role does not require one (the password again, then)."""
+    state = session.get(PENDING_KEY)
+    if not isinstance(state, dict):
+        return None
+    user = User.get_or_none(User.id == state.get("user"))
+    if (user is None or not user.is_active
+            or not (user.has_second_factor or SchoolSettings.current().requires_second_factor(user))):
+        session.pop(PENDING_KEY, None)
+        return None
+    return PendingLogin(user, float(state.get("started", 0)), state.get("next"))
+
+
+def drop_pending_login():
+    session.pop(PENDING_KEY, None)
 
 
 def load_user_from_session(token):

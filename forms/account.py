@@ -2,10 +2,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from forms.admin import password_problem
-from forms.common import select_choices
+from forms.auth import CODE_FIELD_KW, app_code
+from forms.common import TrimmedStringField, select_choices
 from models import LANGUAGES
 
 
@@ -29,3 +30,14 @@ class PasswordChangeForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Taal"), choices=select_choices(LANGUAGES))
+
+
+class AppCodeForm(FlaskForm):
+    """One code from the authenticator app: to confirm enrolling, or to turn the second factor off."""
+
+    code = TrimmedStringField(_l("Code uit je app"), validators=[
+        DataRequired(_l("Vul de code uit je app in.")), Length(max=64, message=_l("Te lang."))],
+        render_kw=dict(CODE_FIELD_KW, inputmode="numeric"))
+
+    def validate_code(self, field):
+        self.value = app_code(field.data)

@@ -10,8 +10,9 @@ from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, select_choices
-from models import REGIONS
+from models import REGIONS, ROLES
 
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -59,6 +60,8 @@ class SettingsForm(FlaskForm):
     mail_sender = TrimmedStringField(_l("Afzender"), validators=[
         Optional(), Length(max=254, message=_l("Hoogstens 254 tekens.")),
         Email(message=_l("Vul een geldig e-mailadres in."), check_deliverability=False)])
+    second_factor_roles = CheckboxListField(_l("Tweede factor verplicht voor"),
+                                            choices=select_choices(ROLES + (("admin", _l("Beheerders")),)))
 
     def validate_smtp_host(self, field):
         if self.mail_enabled.data and not field.data:

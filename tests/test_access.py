@@ -114,11 +114,21 @@ ROUTES = [
     ("auth.login", "POST", "/login", expect(302, anonymous=400)),
     ("auth.logout", "POST", "/logout", expect(302)),
     ("auth.language", "POST", "/taal", expect(302, anonymous=302)),
+    # The second step of logging in: without a password step behind it, back to the password;
+    # a logged-in user goes home. The half-logged-in state has tests of its own (test_second_factor).
+    ("auth.second_step", "GET", "/login/code", expect(302, anonymous=302)),
+    ("auth.second_step", "POST", "/login/code", expect(302, anonymous=302)),
+    ("auth.enrol", "GET", "/login/tweede-factor", expect(302, anonymous=302)),
+    ("auth.enrol", "POST", "/login/tweede-factor", expect(302, anonymous=302)),
     ("home.index", "GET", "/", expect(200)),
     ("account.index", "GET", "/account/", expect(200)),
     ("account.change_password", "POST", "/account/wachtwoord", expect(400)),
     ("account.end_sessions", "POST", "/account/sessies/beeindigen", expect(302)),
     ("account.calendar_link", "POST", "/account/agenda", expect(200)),
+    ("account.second_factor_setup", "GET", "/account/tweede-factor", expect(200)),
+    ("account.second_factor_setup", "POST", "/account/tweede-factor", expect(400)),
+    # Nobody in the demo has a second factor: "it is already off".
+    ("account.disable_second_factor", "POST", "/account/tweede-factor/uitzetten", expect(302)),
     ("calendar.feed", "GET", "/agenda/not-a-valid-token.ics", expect(404, anonymous=404)),
     ("admin.users", "GET", "/beheer/gebruikers", expect(403, admin=200)),
     ("admin.new_user", "GET", "/beheer/gebruikers/nieuw", expect(403, admin=200)),
@@ -129,6 +139,8 @@ ROUTES = [
     ("settings.edit", "GET", "/instellingen/", expect(403, admin=200)),
     ("settings.edit", "POST", "/instellingen/", expect(403, admin=400)),
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
+    ("admin.reset_second_factor", "POST", user_path("/beheer/gebruikers/%d/tweede-factor"), expect(403, admin=302)),
+    ("admin.reset_second_factor", "POST", "/beheer/gebruikers/999999/tweede-factor", expect(403, admin=404)),
     # The counsellor reads the cases complaints are linked to, but has no case list.
     ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES if role != "counsellor"})),
     # 2B exclusion case: mentor's class, referred to the support team, linked to a complaint.

@@ -1,4 +1,4 @@
-"""A user's own account: password, sessions and the calendar link."""
+"""A user's own account: password, second factor, sessions and the calendar link."""
 import hashlib
 import secrets
 
@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 import audit
-from forms.account import PasswordChangeForm
+import second_factor
+from forms.account import AppCodeForm, PasswordChangeForm
 from forms.common import ActionForm
-from models import User, UserSession, db
-from security import client_address
+from models import RecoveryCode, SchoolSettings, User, UserSession, db
+from security import client_address, login_wait_seconds, record_login_failure
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -20,12 +21,21 @@ def _sessions():
         UserSession.last_seen_at.desc())
 
 
+def _page(status=200, form=None, disable_form=None, **context):
+    """The account page, with whichever of its forms came back with errors."""
+    user = User.get_by_id(current_user.id)
+    return render_template(
+        "account/index.html", form=form or PasswordChangeForm(), disable_form=disable_form or AppCodeForm(),
+        sessions=list(_sessions()), action_form=ActionForm(), user=user,
+        recovery_codes_left=RecoveryCode.unused_of(user).count() if user.has_second_factor else 0,
+        second_factor_required=SchoolSettings.current().requires_second_factor(current_user), **context), status
+
+
 @bp.route("/", methods=["GET"])
 @login_required
 def index():
-    """The user's profile: roles, password change and open sessions."""
-    return render_template("account/index.html", form=PasswordChangeForm(),
-                           sessions=list(_sessions()), action_form=ActionForm())
+    """The user's profile: roles, password change, second factor and open sessions."""
+    return _page()
 
 
 @bp.route("/wachtwoord", methods=["POST"])
@@ -46,8 +56,56 @@ def change_password():
                 audit.record("user.password_changed", user)
             flash(_("Je wachtwoord is gewijzigd. Je andere sessies zijn beëindigd."), "success")
             return redirect(url_for("account.index"))
-    return render_template("account/index.html", form=form, sessions=list(_sessions()),
-                           action_form=ActionForm()), 400
+    return _page(400, form=form)
+
+
+@bp.route("/tweede-factor", methods=["GET", "POST"])
+@login_required
+def second_factor_setup():
+    """Turn the second factor on (or set it up anew: a new phone, fresh recovery codes)."""
+    user = User.get_by_id(current_user.id)
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        codes = second_factor.enrol(user, form.value)
+        if codes is not None:
+            return render_template("account/recovery_codes.html", codes=codes,
+                                   continue_url=url_for("account.index"))
+        form.code.errors.append(_("Deze code klopt niet. Scan de QR-code opnieuw of typ de sleutel over, "
+                                  "en vul de code in die de app nu toont."))
+    return render_template("account/second_factor.html", form=form, during_login=False,
+                           user=user, **second_factor.enrolment(user),
+                           action=url_for("account.second_factor_setup")), 400 if form.is_submitted() else 200
+
+
+@bp.route("/tweede-factor/uitzetten", methods=["POST"])
+@login_required
+def disable_second_factor():
+    """Turn one's own second factor off, with a code from the app; not when one's role requires it."""
+    user = User.get_by_id(current_user.id)
+    form = AppCodeForm()
+    if not user.has_second_factor:
+        flash(_("Je tweede factor staat al uit."), "info")
+        return redirect(url_for("account.index"))
+    if SchoolSettings.current().requires_second_factor(current_user):
+        flash(_("Voor jouw rol is een tweede factor verplicht; je kunt hem niet uitzetten."), "error")
+        return redirect(url_for("account.index"))
+    if form.validate_on_submit():
+        address = client_address()
+        if login_wait_seconds(user.username, address):
+            form.code.errors.append(_("Te veel mislukte pogingen. Probeer het later opnieuw."))
+        else:
+            result = second_factor.accept_code(user, form.value)
+            if result == "ok":
+                second_factor.disable(user)
+                flash(_("Je tweede factor staat uit. Je logt voortaan in met alleen je wachtwoord."), "success")
+                return redirect(url_for("account.index"))
+            # Wrong codes count as at login: a borrowed session must not guess its way to switching it off.
+            with db.atomic():
+                record_login_failure(user.username, address)
+                audit.record("mfa.disable_refused", user)
+            form.code.errors.append(_("Deze code is al gebruikt. Wacht op de volgende code in je app.")
+                                    if result == "reused" else _("Deze code klopt niet."))
+    return _page(400, disable_form=form)
 
 
 @bp.route("/agenda", methods=["POST"])
@@ -62,9 +120,7 @@ def calendar_link():
         User.update(calendar_token_hash=hashlib.sha256(token.encode()).hexdigest()).where(
             User.id == current_user.id).execute()
         audit.record("calendar.renew", current_user)
-    return render_template("account/index.html", form=PasswordChangeForm(), sessions=list(_sessions()),
-                           action_form=ActionForm(),
-                           calendar_url=url_for("calendar.feed", token=token, _external=True))
+    return _page(calendar_url=url_for("calendar.feed", token=token, _external=True))
 
 
 @bp.route("/sessies/beeindigen", methods=["POST"])

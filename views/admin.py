@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+import second_factor
 from forms.admin import UserForm
 from forms.common import ActionForm
 from models import User, UserRole, UserSession, db, fn
@@ -62,7 +63,8 @@ def new_user():
         _save_user(form, user)
         flash(_("Gebruiker %(name)s is aangemaakt.", name=user.full_name), "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None), 400 if form.is_submitted() else 200
+    return render_template("admin/user_form.html", form=form, user=None, action_form=ActionForm()), \
+        400 if form.is_submitted() else 200
 
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
@@ -79,7 +81,23 @@ def edit_user(user_id):
             _save_user(form, user)
             flash(_("Gebruiker %(name)s is bijgewerkt.", name=user.full_name), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user), 400 if form.is_submitted() else 200
+    return render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm()), \
+        400 if form.is_submitted() else 200
+
+
+@bp.route("/gebruikers/<int:user_id>/tweede-factor", methods=["POST"])
+def reset_second_factor(user_id):
+    """Turn a user's second factor off (a lost phone); they are told at their next login."""
+    user = get_user_or_404(user_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        if user.has_second_factor:
+            second_factor.reset(user, current_user)
+            flash(_("De tweede factor van %(name)s staat uit. Bij het inloggen krijgt hij of zij daar een melding "
+                    "van.", name=user.full_name), "success")
+        else:
+            flash(_("%(name)s heeft geen tweede factor.", name=user.full_name), "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.route("/gebruikers/<int:user_id>/actief", methods=["POST"])

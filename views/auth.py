@@ -6,11 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 import audit
-from forms.account import LanguageForm
-from forms.auth import LoginForm
+import second_factor
+from forms.account import AppCodeForm, LanguageForm
+from forms.auth import LoginCodeForm, LoginForm
 from forms.common import ActionForm
-from models import User, UserSession, db
-from security import client_address, login_wait_seconds, record_login_failure, record_login_success
+from models import SchoolSettings, User, UserSession, db, utcnow
+from security import (
+    client_address, drop_pending_login, login_wait_seconds, pending_login, record_login_failure, record_login_success,
+    start_pending_login,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -46,13 +50,16 @@ def login():
                              object_type="user")
             status = 429
         elif user is not None and user.is_active and user.check_password(form.password.data):
-            with db.atomic():
-                record_login_success(username)
-                user.session_token = UserSession.start(user, address, request.user_agent.string)
-                audit.record("login.success", user, user=user)
-            session.clear()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            next_url = _safe_next(request.args.get("next"))
+            if user.has_second_factor or SchoolSettings.current().requires_second_factor(user):
+                # The account's failure counter stays until the second step passes: knowing the
+                # password must not buy fresh guesses at the code.
+                with db.atomic():
+                    audit.record("login.password_ok", user, user=user)
+                start_pending_login(user, next_url)
+                return redirect(url_for("auth.second_step" if user.has_second_factor else "auth.enrol"))
+            _finish_login(user, utcnow())
+            return redirect(next_url or url_for("home.index"))
         else:
             if user is None:
                 User.burn_password_check(form.password.data)
@@ -66,6 +73,106 @@ def login():
         status = 400
     return render_template("auth/login.html", form=form, language_form=LanguageForm(
         language=session.get("language", "nl"))), status
+
+
+def _finish_login(user, started_at, how=""):
+    """Open the real session, and tell the user what happened to their login since the last one."""
+    with db.atomic():
+        record_login_success(user.username)
+        user.session_token = UserSession.start(user, client_address(), request.user_agent.string)
+        audit.record("login.success", user, user=user, detail=how)
+    session.clear()
+    login_user(user)
+    for text in second_factor.take_notices(user, before=started_at):
+        flash(text, "warning")
+
+
+def _pending_or_redirect():
+    """The login halfway, or the answer that sends the browser back to the password."""
+    if current_user.is_authenticated:
+        return None, redirect(url_for("home.index"))
+    pending = pending_login()
+    if pending is None:
+        flash(_("Log eerst in met je gebruikersnaam en wachtwoord."), "info")
+        return None, redirect(url_for("auth.login"))
+    if pending.expired:
+        drop_pending_login()
+        flash(_("Je inlogpoging is verlopen. Log opnieuw in met je wachtwoord."), "info")
+        return None, redirect(url_for("auth.login"))
+    return pending, None
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def second_step():
+    """After the password: the code from the app, or a recovery code."""
+    pending, answer = _pending_or_redirect()
+    if answer:
+        return answer
+    if pending.enrolling:
+        return redirect(url_for("auth.enrol"))
+    user = pending.user
+    form = LoginCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        address = client_address()
+        wait = login_wait_seconds(user.username, address)
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            form.code.errors.append(_(
+                "Te veel mislukte pogingen. Probeer het over %(minutes)d minuten opnieuw.", minutes=minutes))
+            with db.atomic():
+                audit.record("login.throttled", user, user=user, detail="tweede stap")
+            status = 429
+        elif form.kind == "recovery":
+            left = second_factor.use_recovery_code(user, form.value)
+            if left is not None:
+                _finish_login(user, pending.started_at, how="met een herstelcode")
+                flash(_("Je bent ingelogd met een herstelcode. Je hebt er nog %(n)d over; maak op Mijn account "
+                        "nieuwe aan door je tweede factor opnieuw in te stellen.", n=left), "warning")
+                return redirect(pending.next_url or url_for("home.index"))
+            form.code.errors.append(_("Deze herstelcode klopt niet of is al gebruikt."))
+            status = 401
+        else:
+            result = second_factor.accept_code(user, form.value)
+            if result == "ok":
+                _finish_login(user, pending.started_at, how="met tweede factor")
+                return redirect(pending.next_url or url_for("home.index"))
+            form.code.errors.append(_("Deze code is al gebruikt. Wacht op de volgende code in je app.")
+                                    if result == "reused" else
+                                    _("Deze code klopt niet. Kijk of je de code van Herstel neemt en of de klok "
+                                      "van je telefoon goed staat."))
+            status = 401
+        if status == 401:
+            with db.atomic():
+                record_login_failure(user.username, address)
+                audit.record("login.code_failure", user, user=user,
+                             detail="herstelcode" if form.kind == "recovery" else "code uit de app")
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/second_step.html", form=form), status
+
+
+@bp.route("/login/tweede-factor", methods=["GET", "POST"])
+def enrol():
+    """After the password, for a role that requires it: set up the second factor before anything else."""
+    pending, answer = _pending_or_redirect()
+    if answer:
+        return answer
+    if not pending.enrolling:
+        return redirect(url_for("auth.second_step"))
+    user = pending.user
+    form = AppCodeForm()
+    if form.validate_on_submit():
+        codes = second_factor.enrol(user, form.value)
+        if codes is not None:
+            _finish_login(user, pending.started_at, how="tweede factor ingesteld")
+            return render_template("account/recovery_codes.html", codes=codes,
+                                   continue_url=pending.next_url or url_for("home.index"))
+        form.code.errors.append(_("Deze code klopt niet. Scan de QR-code opnieuw of typ de sleutel over, "
+                                  "en vul de code in die de app nu toont."))
+    return render_template("account/second_factor.html", form=form, during_login=True,
+                           user=user, **second_factor.enrolment(user),
+                           action=url_for("auth.enrol")), 400 if form.is_submitted() else 200
 
 
 @bp.route("/logout", methods=["POST"])

@@ -24,6 +24,8 @@ def edit():
     """Show and change the school's settings."""
     settings = SchoolSettings.current()
     form = SettingsForm(obj=settings, protocols=protocols.registry().values())
+    if not form.is_submitted():
+        form.second_factor_roles.data = sorted(settings.second_factor_roles)
     if form.validate_on_submit():
         with db.atomic():
             settings.school_name = form.school_name.data
@@ -33,10 +35,12 @@ def edit():
                          "smtp_username", "mail_sender"):
                 setattr(settings, name, getattr(form, name).data)
             settings.smtp_port = form.smtp_port.data or 587
+            settings.mfa_required_roles = ",".join(sorted(form.second_factor_roles.data))
             if form.logo_png:
                 settings.logo_png = form.logo_png
             settings.save()
-            audit.record("settings.save", settings, detail="standaardprotocol: %s" % settings.default_protocol)
+            audit.record("settings.save", settings, detail="standaardprotocol: %s; tweede factor verplicht: %s" % (
+                settings.default_protocol, settings.mfa_required_roles or "niemand"))
         flash(_("De instellingen zijn opgeslagen."), "success")
         return redirect(url_for("settings.edit"))
     return render_template("settings/edit.html", form=form), 400 if form.is_submitted() else 200
