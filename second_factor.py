@@ -34,10 +34,14 @@ def grouped(secret):
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
-def qr_data_uri(secret, username):
-    """The QR code an authenticator app scans, as an SVG data URI drawn here (no outside service)."""
+QR_SCALE, QR_BORDER = 5, 4
+
+
+def qr_code(secret, username):
+    """The QR code an authenticator app scans, drawn here (no outside service): an SVG data URI and its size."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="Herstel")
-    return segno.make(uri, error="m").svg_data_uri(scale=5, border=4)
+    qr = segno.make(uri, error="m")
+    return qr.svg_data_uri(scale=QR_SCALE, border=QR_BORDER), qr.symbol_size(scale=QR_SCALE, border=QR_BORDER)[0]
 
 
 def current_step():
@@ -84,7 +88,8 @@ def pending_secret(user):
 def enrolment(user):
     """What the enrolment page shows: the QR code and the secret to type over."""
     secret = pending_secret(user)
-    return {"qr": qr_data_uri(secret, user.username), "secret": grouped(secret)}
+    qr, size = qr_code(secret, user.username)
+    return {"qr": qr, "qr_size": size, "secret": grouped(secret)}
 
 
 def _hash_recovery_code(code):

@@ -5,6 +5,7 @@ import re
 
 import pyotp
 import pytest
+import segno
 import time_machine
 
 import models
@@ -80,6 +81,8 @@ def test_enrolment_shows_a_qr_code_and_the_secret_and_stores_only_a_confirmed_fa
     secret = SECRET_RE.search(html).group(1).replace(" ", "")
     user = demo_user("mentor")
     assert user.totp_pending_secret == secret and user.totp_secret is None
+    expected_qr = segno.make("otpauth://totp/Herstel:mentor?secret=%s&issuer=Herstel" % secret, error="m")
+    assert expected_qr.svg_data_uri(scale=5, border=4) in html
     # Opening the page again shows the same secret, so a scan made a moment ago stays valid.
     assert secret in text(client.get("/account/tweede-factor")).replace(" ", "")
 
