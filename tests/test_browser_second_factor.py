@@ -55,6 +55,7 @@ def test_teacher_turns_on_the_second_factor_and_logs_in_with_a_fresh_code(page, 
     page.screenshot(path=str(ARTIFACTS / "second-factor-recovery-codes.png"), full_page=True)
     page.get_by_role("link", name="Ik heb ze bewaard, verder").click()
     expect(page.get_by_text("Je hebt nog 10 herstelcodes.")).to_be_visible()
+    page.locator("#second-factor").screenshot(path=str(ARTIFACTS / "second-factor-account.png"))
 
     page.get_by_role("button", name="Uitloggen", exact=True).click()
     log_in(page, live_server, "tessa", PASSWORD)
