@@ -179,6 +179,10 @@ REFERRAL_TARGETS = choices(
     ("support_team", _l("Ondersteuningsteam")), ("clb", _l("CLB")), ("training", _l("Training")),
     ("external", _l("Externe hulp")), ("police", _l("Politie")),
 )
+REFERRAL_TRAININGS = choices(
+    ("social_skills", _l("Sociale vaardigheidstraining")), ("resilience", _l("Weerbaarheidstraining")),
+    ("aggression_regulation", _l("Agressieregulatietraining")), ("other", _l("Andere training")),
+)
 COMPLAINT_STATUSES = choices(
     ("received", _l("Ontvangen")), ("investigating", _l("In onderzoek")), ("advised", _l("Advies gegeven")),
     ("closed", _l("Gesloten")),
@@ -201,7 +205,8 @@ CASE_EVENT_KINDS = choices(
     ("escalation_proposed", _l("Escalatie voorgesteld")), ("agreement_signed", _l("Herstelovereenkomst ondertekend")), ("measure", _l("Maatregel genomen")),
     ("support_session", _l("Sessie van het ondersteuningsteam")),
     ("support_report", _l("Terugkoppeling van het ondersteuningsteam")),
-    ("referral_closed", _l("Begeleiding door het ondersteuningsteam afgerond")),
+    ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
+    ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
 )
 
 
@@ -861,6 +866,8 @@ class Measure(BaseModel):
 
 
 class ParentContact(BaseModel):
+    """The school spoke with or informed a pupil's parents: how, when, by whom, what was agreed."""
+
     case = ForeignKeyField(Case, backref="parent_contacts", on_delete="CASCADE")
     pupil = ForeignKeyField(Pupil, backref="+", on_delete="RESTRICT")
     channel = CharField(max_length=16, choices=PARENT_CHANNELS, constraints=[check_in("channel", PARENT_CHANNELS)])
@@ -869,8 +876,20 @@ class ParentContact(BaseModel):
     summary = TextField(default="")
     agreed = TextField(default="")
 
+    @classmethod
+    def of_case(cls, case):
+        """The case's parent contacts, newest first, with the pupil and who made contact."""
+        return (cls.select(cls, Pupil, User).join(Pupil).switch(cls)
+                .join(User, JOIN.LEFT_OUTER, on=(cls.by_user == User.id))
+                .where(cls.case == case).order_by(cls.contacted_on.desc(), cls.id.desc()))
+
 
 class Referral(BaseModel):
+    """A pupil (or the case) sent on to the support team, the CLB, a training, external help or the police.
+
+    A referral to the support team is what puts a pupil on that team's list.
+    """
+
     case = ForeignKeyField(Case, backref="referrals", on_delete="CASCADE")
     pupil = ForeignKeyField(Pupil, backref="referrals", null=True, on_delete="RESTRICT")
     target = CharField(max_length=16, choices=REFERRAL_TARGETS, constraints=[check_in("target", REFERRAL_TARGETS)])
@@ -878,7 +897,21 @@ class Referral(BaseModel):
     referred_on = DateField()
     by_user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     note = TextField(default="")
+    training = CharField(max_length=24, null=True, choices=REFERRAL_TRAININGS, constraints=[
+        Check("training IS NULL OR training IN ('social_skills', 'resilience', 'aggression_regulation', 'other')")])
     closed_on = DateField(null=True)
+    closed_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    close_note = TextField(default="")
+
+    @property
+    def is_open(self):
+        return self.closed_on is None
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's referrals, open ones first, then newest first, with the pupil."""
+        return (cls.select(cls, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(cls.case == case)
+                .order_by(cls.closed_on.is_null(False), cls.referred_on.desc(), cls.id.desc()))
 
 
 class SupportSession(BaseModel):
@@ -922,6 +955,16 @@ class Evidence(BaseModel):
     sha256 = CharField(max_length=64, default="")
     created_at = DateTimeField(default=utcnow)
 
+    @property
+    def is_image(self):
+        return self.content_type in ("image/png", "image/jpeg")
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's evidence log in the order it happened, with who collected each item."""
+        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.collected_by == User.id))
+                .where(cls.case == case).order_by(cls.captured_at, cls.id))
+
 
 class Complaint(BaseModel):
     """A complaint to the confidential counsellor that bullying is not handled well."""
@@ -961,13 +1004,21 @@ class ComplaintNote(BaseModel):
 
 
 class PersonalNote(BaseModel):
-    """A staff member's own work note on a case, readable by them alone."""
+    """A staff member's own work note on a case, readable by them alone.
+
+    Kept in a table of their own and never part of a case export or a parent's access request.
+    """
 
     case = ForeignKeyField(Case, backref="personal_notes", on_delete="CASCADE")
     author = ForeignKeyField(User, backref="personal_notes", on_delete="CASCADE")
     body = TextField()
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def of(cls, case, author):
+        """The author's own notes on a case, newest first: the only way notes are ever listed."""
+        return cls.select().where(cls.case == case, cls.author == author).order_by(cls.created_at.desc(), cls.id.desc())
 
 
 class AuditEvent(BaseModel):

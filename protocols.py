@@ -19,6 +19,8 @@ CONDITIONS = {
     "online": (True,),
 }
 REGIONS = ("nl", "vl")
+# Records on the case page that can complete a step: a step says which with `recorded_with`.
+RECORDS = ("parent_contact", "police_referral")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's is ten times faster
 
 
@@ -66,6 +68,7 @@ class Step:
     condition: tuple = ()  # ((name, value),) or empty: always applies
     tasks: tuple = ()
     templates: tuple = ()
+    recorded_with: str = ""  # one of RECORDS: recording one of those may complete this step
 
     def applies_to(self, approach=None, criminal=False, online=False):
         """Whether this step belongs to a case with these properties."""
@@ -190,7 +193,7 @@ class _Reader:
 
     def step(self, raw, where, earlier_keys):
         raw = self.mapping(raw, where, ("key", "title", "owner", "deadline", "description"),
-                           ("condition", "tasks", "templates"))
+                           ("condition", "tasks", "templates", "recorded_with"))
         key = self.key(raw["key"], where + ": key")
         where = "%s (%s)" % (where, key)
         if key in earlier_keys:
@@ -213,6 +216,8 @@ class _Reader:
             deadline=Deadline(days=self.number(deadline["days"], where + ": deadline.days"), after=after),
             description=self.text(raw["description"], where + ": description"),
             condition=condition,
+            recorded_with=self.choice(raw["recorded_with"], where + ": recorded_with", RECORDS)
+            if "recorded_with" in raw else "",
             tasks=tuple(self.text(task, "%s: tasks %d" % (where, n), max_length=300)
                         for n, task in enumerate(self.sequence(raw.get("tasks", []), where + ": tasks"), 1)),
             templates=tuple(self.template(template, "%s: sjabloon %d" % (where, n))

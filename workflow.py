@@ -163,6 +163,17 @@ def complete_step(case, step_key, user, note="", at=None):
     return row
 
 
+def open_steps_recorded_with(case, record):
+    """The case's open steps that recording a `record` (see protocols.RECORDS) can complete, in order."""
+    protocol = protocols.get(case.protocol_key)
+    if protocol is None or case.status != "open":
+        return []
+    keys = [step.key for step in protocol.steps if step.recorded_with == record]
+    rows = (CaseStep.select().where(CaseStep.case == case, CaseStep.status == "open", CaseStep.step_key.in_(keys))
+            .order_by(CaseStep.position))
+    return [(row, protocol.step(row.step_key)) for row in rows]
+
+
 def set_approach(case, approach, level, user):
     """Choose the approach; steps that depend on it now apply (or no longer do)."""
     case.approach, case.approach_level = approach or None, level or None
