@@ -44,6 +44,8 @@ def create_app(test_config=None):
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    if not app.config["EVIDENCE_DIR"]:
+        app.config["EVIDENCE_DIR"] = config.evidence_dir(app.config["DATABASE"], app.instance_path)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
@@ -69,6 +71,8 @@ def create_app(test_config=None):
         "languages": models.LANGUAGES, "reporter_kinds": models.REPORTER_KINDS,
         "report_channels": models.REPORT_CHANNELS, "follow_up_outcomes": models.FOLLOW_UP_OUTCOMES, "bullying_kinds": models.BULLYING_KINDS,
         "complainant_kinds": models.COMPLAINANT_KINDS, "support_session_kinds": models.SUPPORT_SESSION_KINDS,
+        "parent_channels": models.PARENT_CHANNELS, "referral_targets": models.REFERRAL_TARGETS,
+        "referral_trainings": models.REFERRAL_TRAININGS,
     }, get_locale=get_locale)
     app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
@@ -83,12 +87,13 @@ def create_app(test_config=None):
     app.context_processor(lambda: {"school": LocalProxy(school_settings)})
 
     from views import (
-        account, admin, agreements, auth, calendar, cases, complaints, conversations, errors, followups, home, monitor,
-        public, public_thread, reports, settings, support, system,
+        account, admin, agreements, auth, calendar, cases, complaints, conversations, errors, evidence, followups, home,
+        monitor, notes, parents, public, public_thread, referrals, reports, settings, support, system,
     )
     for blueprint in (auth.bp, home.bp, account.bp, admin.bp, settings.bp, reports.bp, cases.bp,
                       conversations.bp, agreements.bp, followups.bp, monitor.bp, calendar.bp, support.bp,
-                      complaints.bp, public.bp, public_thread.bp, system.bp, errors.bp):
+                      complaints.bp, public.bp, public_thread.bp, system.bp, errors.bp, parents.bp, referrals.bp,
+                      evidence.bp, notes.bp):
         app.register_blueprint(blueprint)
 
     app.cli.add_command(create_admin)

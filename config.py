@@ -17,6 +17,13 @@ def _secret_key(instance_path):
         return handle.read().strip()
 
 
+def evidence_dir(database, instance_path):
+    """Evidence files live beside the database file they belong to (instance/ for a database server)."""
+    if "://" in database:
+        return os.path.join(instance_path, "evidence")
+    return os.path.join(os.path.dirname(os.path.abspath(database)), "evidence")
+
+
 def from_environment(instance_path):
     """The app's configuration, read from the environment."""
     https = os.environ.get("HERSTEL_HTTPS", "0") == "1"
@@ -34,6 +41,9 @@ def from_environment(instance_path):
         # Requests larger than this are refused with 413 before anything is read.
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        # Uploaded evidence: stored outside static/, in HERSTEL_EVIDENCE_DIR or beside the database.
+        "EVIDENCE_DIR": os.environ.get("HERSTEL_EVIDENCE_DIR", ""),
+        "EVIDENCE_MAX_BYTES": 6 * 1024 * 1024,
         "LOGIN_MAX_FAILURES_ACCOUNT": 5,
         # Many staff share one school address behind NAT, so the address allows more.
         "LOGIN_MAX_FAILURES_ADDRESS": 20,

@@ -9,7 +9,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Image, ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Image, KeepTogether, ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+)
 
 import agreements
 from models import SCHOOL_TIMEZONE, AgreementParty
@@ -130,3 +132,69 @@ def _signatures(parties):
     return Table(rows or [["-", ""]], colWidths=[80 * mm, 85 * mm], rowHeights=[24 * mm] * max(len(rows), 1),
                  style=TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+
+
+def _moment(value, pattern="d MMMM yyyy HH:mm"):
+    """A stored (UTC) moment in the school's time zone."""
+    return format_datetime(value.replace(tzinfo=datetime.timezone.utc), pattern, tzinfo=SCHOOL_TIMEZONE,
+                           locale="nl") if value else "-"
+
+
+def evidence_pdf(case, items, school_name, printed_by, images=None):
+    """The case's evidence log as an A4 PDF for the police: each item's facts, file hash and image.
+
+    `images` maps an item's id to the bytes of its (already checked and re-encoded) image.
+    """
+    images = images or {}
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
+                                 bottomMargin=20 * mm, title="Bewijs online pesten %s" % case.reference,
+                                 author=school_name, creator="Herstel")
+    printed_at = _moment(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
+    story = [
+        Paragraph(escape(school_name), SMALL),
+        Paragraph("Bewijs van online pesten", TITLE),
+        Paragraph("Dossier %s · %d %s · afgedrukt op %s door %s" % (
+            escape(case.reference), len(items), "stuk" if len(items) == 1 else "stukken", printed_at,
+            escape(printed_by)), SMALL),
+        Spacer(1, 4 * mm),
+    ]
+    if not items:
+        story.append(Paragraph("Er is nog geen bewijs vastgelegd.", BODY))
+    label_style = ParagraphStyle("label", parent=BODY, fontName="Helvetica-Bold")
+    hash_style = ParagraphStyle("hash", parent=BODY, fontName="Courier", fontSize=8, leading=14)
+    for number, item in enumerate(items, 1):
+        rows = [
+            ("Datum en tijd", _moment(item.captured_at, "d MMMM yyyy HH:mm:ss")),
+            ("Platform", item.platform),
+            ("Webadres of e-mailadres", item.url),
+            ("Gebruikersnamen", item.usernames),
+            ("Wat is te zien", item.description),
+            ("Verzameld door", item.collected_by.full_name if item.collected_by else ""),
+            ("Vastgelegd in het dossier", _moment(item.created_at)),
+        ]
+        if item.file_name:
+            rows += [("Bestand", "%s (%s, %s bytes)" % (item.original_name or "-", item.content_type,
+                                                        format(item.size, ",").replace(",", "."))),
+                     ("SHA-256 van het bestand", Paragraph(item.sha256, hash_style))]
+        block = [
+            Paragraph("Bewijs %d" % number, HEADING),
+            Table([[Paragraph(escape(name), label_style), value if isinstance(value, Paragraph) else text(value)]
+                   for name, value in rows],
+                  colWidths=[48 * mm, 126 * mm],
+                  style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
+                                    ("VALIGN", (0, 0), (-1, -1), "TOP")])),
+        ]
+        if item.id in images:
+            block += [Spacer(1, 3 * mm),
+                      Image(io.BytesIO(images[item.id]), width=174 * mm, height=120 * mm, kind="proportional",
+                            hAlign="LEFT")]
+        elif item.file_name and item.is_image:
+            block.append(Paragraph("Het bestand ontbreekt op de server; meld dit aan de beheerder.", SMALL))
+        elif item.file_name:
+            block.append(Paragraph("Het bestand (PDF) hoort als aparte bijlage bij dit overzicht.", SMALL))
+        story.append(KeepTogether(block))  # an item's facts and its screenshot on one page
+    footer = ["Herstel · bewijs online pesten · dossier %s" % case.reference,
+              "Afgedrukt op %s. Vertrouwelijk: bevat gegevens over leerlingen." % printed_at]
+    document.build(story, canvasmaker=_footer_canvas(footer, draft=False))
+    return buffer.getvalue()

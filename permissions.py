@@ -9,8 +9,8 @@ from flask_login import current_user
 
 import audit
 from models import (
-    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Involvement, PublicThread, Pupil, Referral,
-    Report, SchoolClass, SupportSession,
+    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Evidence, Involvement, PersonalNote,
+    PublicThread, Pupil, Referral, Report, SchoolClass, SupportSession,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -275,6 +275,42 @@ def get_support_referral_or_404(referral_id):
     return referral
 
 
+def may_keep_notes(user, case):
+    """Everyone who works on a case keeps their own work notes on it; no one reads another's."""
+    return may_case(VIEW, case, user)
+
+
+def get_referral_or_404(referral_id, need=EDIT):
+    """Load a referral with its case: whoever may `need` the case may `need` its referrals."""
+    referral = Referral.select(Referral, Case).join(Case).where(Referral.id == referral_id).first()
+    if referral is None:
+        abort(404)
+    check_case(referral.case, need)
+    return referral
+
+
+def get_evidence_or_404(evidence_id, need=VIEW):
+    """Load an evidence item with its case: only those who may see the case see its evidence."""
+    evidence = Evidence.select(Evidence, Case).join(Case).where(Evidence.id == evidence_id).first()
+    if evidence is None:
+        abort(404)
+    check_case(evidence.case, need)
+    return evidence
+
+
+def get_personal_note_or_404(note_id):
+    """Load one of the current user's own work notes; anyone else's is as if it did not exist.
+
+    Not the coordinator and not an administrator: a work note is its author's alone.
+    """
+    note = PersonalNote.select(PersonalNote, Case).join(Case).where(PersonalNote.id == note_id).first()
+    if note is None:
+        abort(404)
+    if note.author_id != current_user.id or not may_keep_notes(current_user, note.case):
+        refuse(404, note)
+    return note
+
+
 def require_admin():
     """Refuse with 403 unless the current user is an administrator."""
     if not may_administer(current_user):
@@ -289,4 +325,4 @@ def template_globals():
             "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
             "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes,
-            "may_answer_thread": may_answer_thread}
+            "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes}

@@ -1,6 +1,6 @@
 """Forms shared by several areas."""
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 
@@ -26,3 +26,22 @@ class TrimmedTextAreaField(TextAreaField):
 
     def process_formdata(self, valuelist):
         self.data = valuelist[0].strip() if valuelist else ""
+
+
+def optional_int(value):
+    """Coerce a choice to an int; an empty choice becomes None (for 'nothing chosen')."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class PickField(SelectField):
+    """A select of ids in which 'nothing chosen' is left to the field's own validators (with their
+    message), instead of WTForms' general 'not a valid choice'."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=optional_int, **kwargs)
+
+    def pre_validate(self, form):
+        if self.data is not None:
+            super().pre_validate(form)

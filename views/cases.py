@@ -18,6 +18,7 @@ from permissions import (
     may_see_cases, refuse,
     visible_cases,
 )
+from views import evidence, notes, parents, referrals
 from views.followups import measure_form
 
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
@@ -124,7 +125,8 @@ def detail(case_id):
         escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
         support_sessions=list(SupportSession.of_case(case)),
-        reason_form=ReasonForm(), **context)
+        reason_form=ReasonForm(), **parents.section(case), **referrals.section(case), **evidence.section(case),
+        **notes.section(case), **context)
 
 
 def _follow_up_forms(rows):

@@ -117,6 +117,33 @@
     }
   });
 
+  // A file that is too large is refused before it is sent (the server checks again): sending
+  // megabytes over school wifi only to hear "too large" costs time and what was typed.
+  function checkFileSize(input) {
+    var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+    var file = input.files && input.files[0];
+    input.setCustomValidity(file && limit && file.size > limit ? input.getAttribute("data-too-big") || "" : "");
+    return input.checkValidity();
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("input[type=file][data-max-bytes]") && !checkFileSize(input)) {
+      input.reportValidity();
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var inputs = event.target.querySelectorAll ? event.target.querySelectorAll("input[type=file][data-max-bytes]") : [];
+    for (var i = 0; i < inputs.length; i++) {
+      if (!checkFileSize(inputs[i])) {
+        event.preventDefault();
+        inputs[i].reportValidity();
+        return;
+      }
+    }
+  }, true);
+
   // Leaving the page with changes that are not saved yet: ask first.
   window.addEventListener("beforeunload", function (event) {
     if (unsaved.size > 0) { event.preventDefault(); event.returnValue = ""; }

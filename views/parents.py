@@ -1,0 +1,77 @@
+"""Parents: contacts with a pupil's parents, recorded on the case; one can complete the protocol's parent step."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+import workflow
+from forms.parents import ParentContactForm
+from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole, db, label
+from permissions import EDIT, get_case_or_404, may_case, may_complete_step
+
+bp = Blueprint("parents", __name__)
+
+STAFF_ROLES = ("mentor", "coordinator", "support")
+
+
+def _staff(user):
+    """Who can have spoken with parents: mentors, coordinators and the support team (and the user)."""
+    staff = list(User.select().join(UserRole).where(UserRole.role.in_(STAFF_ROLES), User.is_active == True)  # noqa: E712
+                 .distinct().order_by(User.full_name))
+    if user.id not in {member.id for member in staff}:
+        staff.insert(0, user)
+    return staff
+
+
+def contact_form(case):
+    """The form to record a parent contact on this case, offering the parent steps the user may complete."""
+    steps = [(row, step) for row, step in workflow.open_steps_recorded_with(case, "parent_contact")
+             if may_complete_step(current_user, case, row.owner)]
+    form = ParentContactForm(pupils=[involvement.pupil for involvement in case.involved_pupils()],
+                             staff=_staff(current_user), steps=steps)
+    if not form.is_submitted():
+        form.by_user.data = current_user.id
+    return form
+
+
+def section(case):
+    """What the case page shows of the parents: the contacts, and the form for who may add one."""
+    editable = case.status == "open" and may_case(EDIT, case)
+    return {"parent_contacts": list(ParentContact.of_case(case)),
+            "parent_form": contact_form(case) if editable else None}
+
+
+@bp.route("/dossiers/<int:case_id>/oudercontacten/nieuw", methods=["GET", "POST"])
+@login_required
+def new(case_id):
+    """Record a contact with a pupil's parents; it may complete the protocol's step about the parents."""
+    case = get_case_or_404(case_id, need=EDIT)
+    if case.status != "open":
+        flash(_("Dit dossier is gesloten."), "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    form = contact_form(case)
+    if request.method == "GET" and request.args.get("stap") in {choice.value for choice in form.complete_step.choices}:
+        form.complete_step.data = request.args["stap"]
+    if form.validate_on_submit():
+        pupil = Pupil.get_by_id(form.pupil.data)
+        try:
+            with db.atomic():
+                contact = ParentContact.create(
+                    case=case, pupil=pupil, channel=form.channel.data, contacted_on=form.contacted_on.data,
+                    by_user=form.by_user.data, summary=form.summary.data, agreed=form.agreed.data)
+                with force_locale("nl"):  # the timeline keeps the school's language
+                    how = str(label(PARENT_CHANNELS, contact.channel)).lower()
+                CaseEvent.add(case, "parent_contact", "ouders van %s (%s)" % (pupil.display_name, how), current_user)
+                if form.complete_step.data:
+                    workflow.complete_step(case, form.complete_step.data, current_user,
+                                           note="oudercontact van %s" % contact.contacted_on.strftime("%d-%m-%Y"))
+                audit.record("case.parent_contact", case, detail="oudercontact %d, %s%s" % (
+                    contact.id, contact.channel, ", stap " + form.complete_step.data if form.complete_step.data else ""))
+        except workflow.WorkflowError as error:
+            form.complete_step.errors.append(str(error))
+        else:
+            flash(_("Het oudercontact is vastgelegd.") + (" " + _("De stap is afgerond.")
+                                                          if form.complete_step.data else ""), "success")
+            return redirect(url_for("cases.detail", case_id=case.id) + "#parents")
+    return render_template("parents/new.html", case=case, form=form), 400 if form.is_submitted() else 200
