@@ -9,11 +9,13 @@ from PIL import Image, ImageDraw
 
 import agreements
 import checklists
+import evidence_files
 import workflow
 from app import migrate_database
+from forms.evidence import clean_upload
 from models import (
     MODELS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry, Complaint, ComplaintNote, Conversation, ConversationLine,
-    Evidence, FollowUp, Involvement, Measure, ParentContact,
+    Evidence, FollowUp, Involvement, Measure, ParentContact, PersonalNote,
     Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, SupportSession, User, db,
     SUPPORT_SESSION_KINDS, label,
 )
@@ -53,6 +55,7 @@ def wipe():
     with db.atomic():
         db.execute_sql("DROP TABLE IF EXISTS schema_migration")
         db.drop_tables(MODELS, safe=True)
+    evidence_files.remove_all()
     migrate_database()
 
 
@@ -196,6 +199,64 @@ def _signed_agreement(case, mentor, pupils):
         follow_up.save()
 
 
+def _chat_screenshot():
+    """A PNG that looks like a phone screenshot of a group chat (made up, drawn at demo time)."""
+    image = Image.new("RGB", (540, 960), (236, 229, 221))
+    pen = ImageDraw.Draw(image)
+    pen.rectangle((0, 0, 540, 90), fill=(7, 94, 84))
+    pen.text((24, 22), "Klas 1A", fill=(255, 255, 255))
+    pen.text((24, 52), "Sem J., Milan P., Lotte v. D. en 21 anderen", fill=(210, 235, 230))
+    bubbles = [("Sem J.", "kijk wie dit is haha", 150, False), ("Sem J.", "[bewerkte foto]", 230, False),
+               ("Milan P.", "hahaha doorsturen", 420, False), ("Lotte v. D.", "haal dat weg!!", 520, True),
+               ("Sem J.", "huil maar", 620, False)]
+    for name, line, top, own in bubbles:
+        left = 230 if own else 20
+        pen.rounded_rectangle((left, top, left + 290, top + 70), radius=12,
+                              fill=(220, 248, 198) if own else (255, 255, 255))
+        pen.text((left + 14, top + 10), name, fill=(7, 94, 84))
+        pen.text((left + 14, top + 36), line, fill=(20, 20, 20))
+        pen.text((left + 230, top + 50), "21:%02d" % (top // 20), fill=(120, 120, 120))
+    pen.rectangle((40, 310, 300, 400), fill=(160, 160, 160))  # the "photo" in the chat: nobody's face
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _around_cases(users, pupils, exclusion, online, physical):
+    """Parent contacts, referrals, evidence with a screenshot, and personal notes of different people."""
+    mentor, mentor2, coordinator = users["mentor"], users["mentor2"], users["coordinator"]
+    ParentContact.create(case=online, pupil=pupils["Lotte"], channel="school", contacted_on=_days_ago(5),
+                         by_user=mentor, summary="Moeder en Lotte op school gesproken over de groepsapp en de foto.",
+                         agreed="Moeder bewaart de berichten op Lottes telefoon; niets verwijderen. Mentor belt vrijdag.")
+    CaseEvent.add(online, "parent_contact", "ouders van Lotte van Dijk (gesprek op school)", mentor, at=_moment(5, 16))
+    for pupil, agreed in [(pupils["Isa"], "Ouders houden in de gaten of Isa met plezier naar school gaat."),
+                          (pupils["Bram"], "Vader praat met Bram en komt bij het herstelgesprek.")]:
+        ParentContact.create(case=physical, pupil=pupil, channel="phone", contacted_on=_days_ago(10), by_user=mentor2,
+                             summary="Gebeld over het duwen bij de kluisjes en de aanpak van school.", agreed=agreed)
+    Referral.create(case=physical, pupil=pupils["Bram"], target="training", training="aggression_regulation",
+                    detail="Training van het ondersteuningsteam, vier bijeenkomsten", referred_on=_days_ago(8),
+                    by_user=mentor2, note="Bram wordt snel boos als hij zich aangevallen voelt.")
+    CaseEvent.add(physical, "referral", "Agressieregulatietraining: Bram van der Linden", mentor2, at=_moment(8, 16))
+
+    clean = clean_upload(_chat_screenshot(), 10 * 1024 * 1024)
+    screenshot = Evidence.get(Evidence.case == online)
+    screenshot.file_name, screenshot.original_name = evidence_files.store(clean), "Screenshot_groepsapp_1A.png"
+    screenshot.content_type, screenshot.size, screenshot.sha256 = clean.content_type, len(clean.data), clean.sha256
+    screenshot.url, screenshot.created_at = "https://chat.whatsapp.com/voorbeeld-klas-1a", _moment(6, 9)
+    screenshot.save()
+    Evidence.create(case=online, captured_at=_moment(7, 21) - datetime.timedelta(minutes=12, seconds=7),
+                    platform="Instagram", usernames="sem.j_2012 (vermoedelijk Sem J.)", collected_by=mentor,
+                    created_at=_moment(6, 9),
+                    description="Dezelfde foto als verhaal gedeeld; na 24 uur verdwenen. Lotte zag het bij een vriendin.")
+
+    for case, author, body in [
+            (exclusion, mentor, "Noor vertelt meer als Emma erbij is. Volgende keer samen uitnodigen?"),
+            (exclusion, users["support"], "Weerbaarheid: Noor kiest zelf voor de groepstraining na de kerst."),
+            (online, coordinator, "Nagaan of de foto ook buiten de klas is verspreid voordat we de politie bellen."),
+            (physical, mentor2, "Bram reageert beter op een kort gesprek na de les dan in de pauze.")]:
+        PersonalNote.create(case=case, author=author, body=body)
+
+
 def _escalation(case, users, pupils):
     """The online case: agreements broken twice; phase 1 and phase 2 taken."""
     for days_ago, phase, text in [(4, 1, "Schrijfopdracht over wat de foto met Lotte deed."),
@@ -330,6 +391,7 @@ def load():
 
         _signed_agreement(exclusion, mentor, pupils)
         _escalation(online, users, pupils)
+        _around_cases(users, pupils, exclusion, online, physical)
 
         # A neutral signal by a teacher, waiting in the coordinator's inbox.
         _report(users["staff"], [pupils["Amira"]], ["exclusion"], 1,

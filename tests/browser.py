@@ -1,7 +1,6 @@
 """Fixtures for browser tests: the production server (gunicorn) and real headless Chromium."""
 import os
 import pathlib
-import shutil
 import socket
 import subprocess
 import sys
@@ -51,7 +50,8 @@ def live_server(demo_database, tmp_path_factory):
     """Gunicorn as `make run` starts it, on a copy of the demo database and a free port."""
     workdir = tmp_path_factory.mktemp("live")
     database = workdir / "herstel.db"
-    shutil.copy(demo_database, database)
+    from conftest import copy_database
+    copy_database(demo_database, database)
     port = free_port()
     env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
                HERSTEL_WORKERS="2")

@@ -42,11 +42,19 @@ def demo_database(tmp_path_factory):
     return path
 
 
+def copy_database(source, target):
+    """Copy a database file with the evidence files that live beside it."""
+    shutil.copy(source, target)
+    evidence = pathlib.Path(source).parent / "evidence"
+    if evidence.is_dir():
+        shutil.copytree(evidence, pathlib.Path(target).parent / "evidence")
+
+
 @pytest.fixture
 def app(tmp_path, demo_database):
     """A fresh app on its own copy of the demo database."""
     path = tmp_path / "herstel.db"
-    shutil.copy(demo_database, path)
+    copy_database(demo_database, path)
     app = create_app({"TESTING": True, "DATABASE": str(path)})
     yield app
     close_all_connections()

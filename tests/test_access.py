@@ -65,6 +65,24 @@ CASE_0003_EDITORS = dict(mentor2=200, coordinator=200)
 
 def agreement_path(suffix=""):
     return lambda: "/herstelovereenkomsten/%d%s" % (models.Agreement.get(models.Agreement.status == "draft").id, suffix)
+
+
+def referral_path(suffix="/afsluiten"):
+    """The demo referral of Noor to the support team, on case 0001."""
+    return lambda: "/doorverwijzingen/%d%s" % (models.Referral.get(models.Referral.target == "support_team").id, suffix)
+
+
+def evidence_path(action, with_file=True):
+    """The online case's evidence: the screenshot (with a file) or the Instagram story (without)."""
+    return lambda: "/bewijs/%d/%s" % (models.Evidence.get(models.Evidence.file_name.is_null(not with_file)).id, action)
+
+
+def note_path(author, case="0001", suffix=""):
+    """A personal work note of `author` on a demo case."""
+    return lambda: "/werkaantekeningen/%d%s" % (models.PersonalNote.get(
+        models.PersonalNote.author == demo_user(author), models.PersonalNote.case == demo_case(case)).id, suffix)
+
+
 CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
 # Case 0001 is referred to the support team: only its members record sessions; the others who
 # see the case are refused with 403.
@@ -222,6 +240,47 @@ ROUTES = [
     ("complaints.advice", "POST", demo_complaint_path("/advies"), expect(404, counsellor=302)),
     ("complaints.committee", "POST", demo_complaint_path("/commissie"), expect(404, counsellor=400)),
     ("complaints.add_note", "POST", demo_complaint_path("/notities"), expect(404, counsellor=400)),
+    # Parents, referrals: whoever may work on the case (the counsellor only reads it).
+    ("parents.new", "GET", case_step_path("0001", None, "/oudercontacten/nieuw"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("parents.new", "POST", case_step_path("0001", None, "/oudercontacten/nieuw"),
+     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+    ("parents.new", "GET", case_step_path("0003", None, "/oudercontacten/nieuw"), expect(404, **CASE_0003_EDITORS)),
+    ("referrals.new", "GET", case_step_path("0001", None, "/doorverwijzingen/nieuw"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("referrals.new", "POST", case_step_path("0001", None, "/doorverwijzingen/nieuw"),
+     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+    ("referrals.new", "POST", case_step_path("0002", None, "/doorverwijzingen/nieuw"),
+     expect(404, mentor=400, coordinator=400)),
+    ("referrals.close", "GET", referral_path(), expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("referrals.close", "POST", referral_path(), expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+    ("referrals.close", "GET", "/doorverwijzingen/999999/afsluiten", expect(404)),
+    # Evidence of mentor's online case 0002: mentor2, support and the counsellor are blind to it.
+    ("evidence.new", "GET", case_step_path("0002", None, "/bewijs/nieuw"), expect(404, mentor=200, coordinator=200)),
+    ("evidence.new", "POST", case_step_path("0002", None, "/bewijs/nieuw"), expect(404, mentor=400, coordinator=400)),
+    ("evidence.new", "GET", case_step_path("0001", None, "/bewijs/nieuw"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("evidence.show", "GET", evidence_path("bekijken"), expect(404, mentor=200, coordinator=200)),
+    ("evidence.show", "GET", evidence_path("bekijken", with_file=False), expect(404)),
+    ("evidence.show", "GET", "/bewijs/999999/bekijken", expect(404)),
+    ("evidence.download", "GET", evidence_path("downloaden"), expect(404, mentor=200, coordinator=200)),
+    ("evidence.download", "GET", evidence_path("downloaden", with_file=False), expect(404)),
+    ("evidence.report", "GET", case_step_path("0002", None, "/bewijs.pdf"), expect(404, mentor=200, coordinator=200)),
+    ("evidence.report", "GET", case_step_path("0001", None, "/bewijs.pdf"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+    # Personal work notes: everyone on the case keeps their own; only the author reads one.
+    ("notes.new", "GET", case_step_path("0001", None, "/werkaantekeningen/nieuw"),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+    ("notes.new", "POST", case_step_path("0001", None, "/werkaantekeningen/nieuw"),
+     expect(404, mentor=400, coordinator=400, support=400, counsellor=400)),
+    ("notes.edit", "GET", note_path("mentor"), expect(404, mentor=200)),
+    ("notes.edit", "GET", note_path("support"), expect(404, support=200)),
+    ("notes.edit", "GET", note_path("coordinator", case="0002"), expect(404, coordinator=200)),
+    ("notes.edit", "GET", note_path("mentor2", case="0003"), expect(404, mentor2=200)),
+    ("notes.edit", "POST", note_path("mentor"), expect(404, mentor=400)),
+    ("notes.edit", "GET", "/werkaantekeningen/999999", expect(404)),
+    ("notes.delete", "POST", note_path("mentor", suffix="/verwijderen"), expect(404, mentor=302)),
+    ("notes.delete", "POST", note_path("support", suffix="/verwijderen"), expect(404, support=302)),
     ("reports.index", "GET", "/meldingen/", expect(200)),
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),

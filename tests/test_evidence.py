@@ -1,0 +1,335 @@
+"""Online evidence: uploads judged by their content, stored clean outside static/, served only to the
+case's people with every look logged, and the evidence log as a PDF for the police."""
+import datetime
+import hashlib
+import html
+import io
+import os
+import zipfile
+
+import pytest
+from babel.dates import format_date
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from pypdf.actions import JavaScript
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from reportlab.pdfgen import canvas
+
+import models
+from conftest import csrf_token, demo_case
+
+YESTERDAY = models.today() - datetime.timedelta(days=1)
+TYPED_MOMENT = YESTERDAY.isoformat() + "T21:14:05"
+SHOWN_MOMENT = format_date(YESTERDAY, "d MMMM yyyy", locale="nl") + " 21:14:05"
+
+
+def png_bytes(size=(120, 80), colour=(200, 30, 30), **save_options):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG", **save_options)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(**save_options):
+    buffer = io.BytesIO()
+    Image.new("RGB", (90, 60), (20, 120, 200)).save(buffer, "JPEG", **save_options)
+    return buffer.getvalue()
+
+
+def pdf_bytes(text="Chat van 20 november: jij hoort er niet bij"):
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(72, 720, text)
+    page.save()
+    return buffer.getvalue()
+
+
+def post_evidence(client, case, upload=None, **fields):
+    """Post the evidence form; `upload` is (bytes, file name, content type the browser claims)."""
+    values = {"captured_at": TYPED_MOMENT, "platform": "Snapchat", "url": "https://www.snapchat.com/add/pestkop",
+              "usernames": "pestkop_1a", "description": "Bericht met een bedreiging aan Lotte."}
+    values.update(fields)
+    data = {"evidence-" + name: value for name, value in values.items()}
+    data["evidence-csrf_token"] = csrf_token(client, "/account/")
+    if upload is not None:
+        content, name, content_type = upload
+        data["evidence-file"] = (io.BytesIO(content), name, content_type)
+    return client.post("/dossiers/%d/bewijs/nieuw" % case.id, data=data, content_type="multipart/form-data")
+
+
+def stored_files(app):
+    folder = app.config["EVIDENCE_DIR"]
+    return set(os.listdir(folder)) if os.path.isdir(folder) else set()
+
+
+def newest_evidence():
+    return models.Evidence.select().order_by(models.Evidence.id.desc()).first()
+
+
+def stored_bytes(app, item):
+    with open(os.path.join(app.config["EVIDENCE_DIR"], item.file_name), "rb") as handle:
+        return handle.read()
+
+
+@pytest.fixture
+def mentor(login_as):
+    return login_as("mentor")
+
+
+@pytest.fixture
+def online():
+    return demo_case("0002")
+
+
+def assert_refused(app, response, message, files_before, rows_before):
+    """Refused with a message beside the file field; no row, no file left behind."""
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert 'id="evidence-file-error"' in page and message in page
+    assert models.Evidence.select().count() == rows_before
+    assert stored_files(app) == files_before
+
+
+def test_a_real_png_is_stored_under_a_random_name_outside_static(app, mentor, online):
+    original = png_bytes()
+    response = post_evidence(mentor, online, (original, "Screenshot 2026-11-20.png", "image/png"))
+    assert response.status_code == 302 and response.headers["Location"].endswith("#evidence")
+    item = newest_evidence()
+    assert item.case_id == online.id and item.collected_by.username == "mentor"
+    assert (item.platform, item.usernames, item.url) == ("Snapchat", "pestkop_1a", "https://www.snapchat.com/add/pestkop")
+    assert item.captured_at == datetime.datetime.fromisoformat(TYPED_MOMENT).replace(
+        tzinfo=models.SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    assert item.original_name == "Screenshot 2026-11-20.png" and item.content_type == "image/png"
+    assert len(item.file_name) == len("0" * 32 + ".png") and "Screenshot" not in item.file_name
+    folder = os.path.realpath(app.config["EVIDENCE_DIR"])
+    assert not folder.startswith(os.path.realpath(os.path.join(app.root_path, "static")))
+    data = stored_bytes(app, item)
+    assert hashlib.sha256(data).hexdigest() == item.sha256 and len(data) == item.size
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG" and image.size == (120, 80)
+    assert oct(os.stat(os.path.join(folder, item.file_name)).st_mode & 0o777) == "0o600"
+    page = html.unescape(mentor.get("/dossiers/%d" % online.id).get_data(as_text=True))
+    assert SHOWN_MOMENT in page and "Bericht met een bedreiging aan Lotte." in page
+    audit = models.AuditEvent.get(models.AuditEvent.action == "case.evidence_add")
+    assert audit.object_id == online.id and item.sha256 in audit.detail
+
+
+def test_a_png_with_a_wrong_extension_is_accepted_by_content_and_stored_as_png(app, mentor, online):
+    response = post_evidence(mentor, online, (png_bytes(), "chat-export.jpg", "image/jpeg"))
+    assert response.status_code == 302
+    item = newest_evidence()
+    assert item.content_type == "image/png" and item.file_name.endswith(".png")
+    assert item.original_name == "chat-export.jpg"
+    assert mentor.get("/bewijs/%d/bekijken" % item.id).headers["Content-Type"] == "image/png"
+
+
+def test_a_file_that_claims_to_be_a_png_but_is_html_is_refused(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    fake = b"<!doctype html><html><script>fetch('/dossiers/')</script></html>"
+    response = post_evidence(mentor, online, (fake, "screenshot.png", "image/png"))
+    assert_refused(app, response, "Dit bestand is geen PNG, JPEG of PDF.", files, rows)
+
+
+def test_an_image_with_a_broken_inside_is_refused(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    broken = png_bytes()[:40] + b"\x00" * 200
+    response = post_evidence(mentor, online, (broken, "half.png", "image/png"))
+    assert_refused(app, response, "beschadigd of geen echte PNG of JPEG", files, rows)
+
+
+def test_an_oversized_file_is_refused_with_a_message_and_the_typed_fields_stay(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    limit = app.config["EVIDENCE_MAX_BYTES"]
+    big = png_bytes() + b"\x00" * limit
+    assert len(big) < app.config["MAX_CONTENT_LENGTH"]
+    response = post_evidence(mentor, online, (big, "lang.png", "image/png"), usernames="bewaard_na_fout")
+    assert_refused(app, response, "Het bestand is te groot: hoogstens 6 MB.", files, rows)
+    assert 'value="bewaard_na_fout"' in response.get_data(as_text=True)
+
+
+def test_a_request_beyond_the_server_limit_gets_a_page_not_a_500(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    huge = b"\x89PNG\r\n\x1a\n" + b"\x00" * app.config["MAX_CONTENT_LENGTH"]
+    response = post_evidence(mentor, online, (huge, "enorm.png", "image/png"))
+    assert response.status_code == 413
+    assert "Wat je verstuurde is te groot." in response.get_data(as_text=True)
+    assert models.Evidence.select().count() == rows and stored_files(app) == files
+
+
+def test_a_polyglot_png_keeps_only_the_re_encoded_clean_image(app, mentor, online):
+    from PIL import PngImagePlugin
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<script>alert('tekst in de afbeelding')</script>")
+    original = png_bytes(pnginfo=info)
+    polyglot = original + b"<html><body><script>alert(document.cookie)</script></body></html>"
+    response = post_evidence(mentor, online, (polyglot, "grappig.png", "image/png"))
+    assert response.status_code == 302
+    data = stored_bytes(app, newest_evidence())
+    assert b"<script" not in data and b"<html" not in data and b"Comment" not in data
+    assert data.endswith(b"IEND\xaeB`\x82")
+    with Image.open(io.BytesIO(data)) as clean, Image.open(io.BytesIO(original)) as before:
+        assert clean.convert("RGB").tobytes() == before.convert("RGB").tobytes()
+
+
+def test_a_gifar_is_refused(app, mentor, online):
+    """A GIF with a Java archive glued on: not a PNG or JPEG, whatever its name says."""
+    files, rows = stored_files(app), models.Evidence.select().count()
+    gif = io.BytesIO()
+    Image.new("P", (10, 10)).save(gif, "GIF")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as jar:
+        jar.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    response = post_evidence(mentor, online, (gif.getvalue() + archive.getvalue(), "foto.png", "image/png"))
+    assert_refused(app, response, "Dit bestand is geen PNG, JPEG of PDF.", files, rows)
+
+
+def test_a_jpeg_is_stored_without_its_hidden_comment(app, mentor, online):
+    original = jpeg_bytes(comment=b"<script>alert(1)</script>")
+    assert b"<script>" in original
+    response = post_evidence(mentor, online, (original, "foto.jpeg", "image/jpeg"))
+    assert response.status_code == 302
+    item = newest_evidence()
+    data = stored_bytes(app, item)
+    assert item.content_type == "image/jpeg" and item.file_name.endswith(".jpg")
+    assert b"<script>" not in data
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "JPEG" and image.size == (90, 60)
+
+
+def test_a_pdf_is_written_anew_without_scripts_or_what_follows_it(app, mentor, online):
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
+    writer.add_open_action(JavaScript("app.alert('bij het openen');"))
+    writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): DictionaryObject({
+        NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('pagina');")})})
+    with_script = io.BytesIO()
+    writer.write(with_script)
+    upload = with_script.getvalue() + b"\n<html><script>alert(1)</script></html>"
+    assert b"/JavaScript" in upload
+    response = post_evidence(mentor, online, (upload, "chat.pdf", "application/pdf"))
+    assert response.status_code == 302
+    item = newest_evidence()
+    data = stored_bytes(app, item)
+    assert item.content_type == "application/pdf" and item.file_name.endswith(".pdf")
+    assert b"/JavaScript" not in data and b"<script" not in data
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 1 and "jij hoort er niet bij" in reader.pages[0].extract_text()
+    assert "/AA" not in reader.pages[0] and "/OpenAction" not in reader.trailer["/Root"]
+    assert "/Names" not in reader.trailer["/Root"]
+
+
+def test_a_fake_or_locked_pdf_is_refused(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    fake = b"%PDF-1.7\n<html><script>alert(1)</script></html>"
+    assert_refused(app, post_evidence(mentor, online, (fake, "chat.pdf", "application/pdf")),
+                   "Deze PDF kan niet worden gelezen.", files, rows)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
+    writer.encrypt("geheim")
+    locked = io.BytesIO()
+    writer.write(locked)
+    assert_refused(app, post_evidence(mentor, online, (locked.getvalue(), "chat.pdf", "application/pdf")),
+                   "met een wachtwoord beveiligd", files, rows)
+
+
+def test_nothing_is_half_saved_when_the_database_refuses_the_row(app, mentor, online):
+    """The file is written first; when the row does not make it, the file goes too."""
+    files, rows = stored_files(app), models.Evidence.select().count()
+    models.db.execute_sql("CREATE TRIGGER refuse_evidence BEFORE INSERT ON evidence "
+                          "BEGIN SELECT RAISE(ABORT, 'schijf vol'); END")
+    response = post_evidence(mentor, online, (png_bytes(), "schermafdruk.png", "image/png"))
+    assert response.status_code == 503
+    assert "Het bewijs kon niet worden opgeslagen. Probeer het opnieuw." in response.get_data(as_text=True)
+    assert models.Evidence.select().count() == rows and stored_files(app) == files
+
+
+def test_bad_input_on_every_field_keeps_what_was_typed_and_stores_no_file(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    future = (datetime.datetime.now(models.SCHOOL_TIMEZONE) + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    response = post_evidence(mentor, online, (png_bytes(), "goed.png", "image/png"), captured_at=future,
+                             platform=" ", url="javascript:alert(1)", usernames="u" * 501, description="  ")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert 'id="evidence-captured_at-error">Dit tijdstip ligt in de toekomst.' in page
+    assert 'id="evidence-platform-error">Vul het platform of de app in' in page
+    assert 'id="evidence-url-error">Vul een volledig webadres in (beginnend met https://) of een e-mailadres.' in page
+    assert 'id="evidence-usernames-error">Hoogstens 500 tekens.' in page
+    assert 'id="evidence-description-error">Beschrijf wat het bewijs laat zien.' in page
+    assert 'value="javascript:alert(1)"' in page and 'value="%s"' % future in page
+    assert "Kies het bestand opnieuw" in page
+    assert models.Evidence.select().count() == rows and stored_files(app) == files
+    unreadable = post_evidence(mentor, online, captured_at="gisteravond laat")
+    assert unreadable.status_code == 400 and 'id="evidence-captured_at-error"' in unreadable.get_data(as_text=True)
+
+
+def test_an_email_address_or_no_address_is_fine(app, mentor, online):
+    assert post_evidence(mentor, online, url="anoniem123@mail.example").status_code == 302
+    assert post_evidence(mentor, online, url="").status_code == 302
+    assert newest_evidence().file_name is None
+
+
+def test_the_image_is_shown_inline_or_downloaded_with_its_checked_type_and_both_are_logged(mentor, online):
+    item = models.Evidence.get(models.Evidence.case == online, models.Evidence.file_name.is_null(False))
+    shown = mentor.get("/bewijs/%d/bekijken" % item.id)
+    assert shown.status_code == 200 and shown.headers["Content-Type"] == "image/png"
+    expected_name = "bewijs-%s-%d.png" % (online.reference, item.id)
+    assert shown.headers["Content-Disposition"] == "inline; filename=%s" % expected_name
+    assert shown.headers["X-Content-Type-Options"] == "nosniff" and shown.headers["Cache-Control"] == "no-store"
+    assert hashlib.sha256(shown.data).hexdigest() == item.sha256
+    downloaded = mentor.get("/bewijs/%d/downloaden" % item.id)
+    assert downloaded.headers["Content-Disposition"] == "attachment; filename=%s" % expected_name
+    logged = [(event.action, event.username, event.object_type, event.object_id) for event in
+              models.AuditEvent.select().where(models.AuditEvent.action.startswith("evidence."))
+              .order_by(models.AuditEvent.id)]
+    assert logged == [("evidence.view", "mentor", "evidence", item.id),
+                      ("evidence.download", "mentor", "evidence", item.id)]
+
+
+def test_a_pdf_is_never_shown_inline(mentor, online):
+    post_evidence(mentor, online, (pdf_bytes(), "chat.pdf", "application/pdf"))
+    shown = mentor.get("/bewijs/%d/bekijken" % newest_evidence().id)
+    assert shown.headers["Content-Type"] == "application/pdf"
+    assert shown.headers["Content-Disposition"].startswith("attachment;")
+
+
+def test_another_mentor_is_blind_to_the_evidence_and_the_refusal_is_logged(login_as, online):
+    item = models.Evidence.get(models.Evidence.case == online, models.Evidence.file_name.is_null(False))
+    other = login_as("mentor2")
+    for path in ("/bewijs/%d/bekijken" % item.id, "/bewijs/%d/downloaden" % item.id, "/dossiers/%d/bewijs.pdf" % online.id):
+        response = other.get(path)
+        assert response.status_code == 404 and response.headers["Content-Type"].startswith("text/html")
+    denied = models.AuditEvent.select().where(models.AuditEvent.action == "access.denied",
+                                              models.AuditEvent.username == "mentor2")
+    assert denied.count() == 3
+    assert not models.AuditEvent.select().where(models.AuditEvent.action.in_(
+        ("evidence.view", "evidence.download", "evidence.print"))).exists()
+
+
+def test_the_evidence_pdf_for_the_police_reads_back_with_every_item(mentor, online):
+    assert post_evidence(mentor, online, (png_bytes(), "snap.png", "image/png")).status_code == 302
+    response = mentor.get("/dossiers/%d/bewijs.pdf" % online.id)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"] == "attachment; filename=bewijs-%s.pdf" % online.reference
+    reader = PdfReader(io.BytesIO(response.data))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Bewijs van online pesten" in text and online.reference in text and "3 stukken" in text
+    for item in models.Evidence.select().where(models.Evidence.case == online):
+        assert item.platform in text and item.usernames in text
+        if item.sha256:
+            assert item.sha256 in text
+    assert SHOWN_MOMENT in text and "Bericht met een bedreiging aan Lotte." in text
+    assert "afgedrukt op" in text and "Jeroen Bakker" in text
+    assert sum(len(page.images) for page in reader.pages) == 2  # the demo screenshot and this one
+    event = models.AuditEvent.get(models.AuditEvent.action == "evidence.print")
+    assert (event.username, event.object_id, event.detail) == ("mentor", online.id, "3 stukken bewijs")
+
+
+def test_the_evidence_pdf_of_a_case_without_evidence_says_so(login_as):
+    text = PdfReader(io.BytesIO(login_as("mentor2").get("/dossiers/%d/bewijs.pdf" % demo_case("0003").id).data)) \
+        .pages[0].extract_text()
+    assert "Er is nog geen bewijs vastgelegd." in text
+
+
+def test_the_demo_screenshot_is_a_real_png_on_disk(app, online):
+    item = models.Evidence.get(models.Evidence.case == online, models.Evidence.file_name.is_null(False))
+    data = stored_bytes(app, item)
+    assert hashlib.sha256(data).hexdigest() == item.sha256
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG" and image.size == (540, 960)
