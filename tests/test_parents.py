@@ -123,3 +123,17 @@ def test_a_closed_case_takes_no_new_contacts(login_as):
     assert response.status_code == 302
     assert models.ParentContact.select().count() == before
     assert "Dit dossier is gesloten." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_form_loads_as_a_fragment_when_opened_on_the_case_page(login_as):
+    """The case page does not build the form; opening it fetches the fragment the form page includes."""
+    client = login_as("mentor")
+    case = demo_case("0001")
+    url = "/dossiers/%d/oudercontacten/nieuw" % case.id
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert 'hx-get="%s"' % url in page and 'name="parent-summary"' not in page
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and 'name="parent-summary"' in body
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert "<html" in client.get(url).get_data(as_text=True)

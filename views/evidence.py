@@ -26,9 +26,9 @@ def exact_time(value):
 
 
 def section(case):
-    """What the case page shows of the evidence log, and the form for who may add to it."""
-    editable = case.status == "open" and may_case(EDIT, case)
-    return {"evidence_items": list(Evidence.of_case(case)), "evidence_form": EvidenceForm() if editable else None}
+    """What the case page shows of the evidence log; the form loads when it is opened."""
+    return {"evidence_items": list(Evidence.of_case(case)),
+            "evidence_editable": case.status == "open" and may_case(EDIT, case)}
 
 
 def _safe_reference(case):
@@ -44,6 +44,8 @@ def new(case_id):
         flash(_("Dit dossier is gesloten."), "error")
         return redirect(url_for("cases.detail", case_id=case.id))
     form = EvidenceForm()
+    if request.method == "GET" and current_app.htmx:
+        return render_template("evidence/_form.html", case=case, form=form)
     status = 400
     if form.validate_on_submit():
         clean = form.clean_file

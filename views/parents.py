@@ -1,5 +1,5 @@
 """Parents: contacts with a pupil's parents, recorded on the case; one can complete the protocol's parent step."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -36,10 +36,12 @@ def contact_form(case):
 
 
 def section(case):
-    """What the case page shows of the parents: the contacts, and the form for who may add one."""
-    editable = case.status == "open" and may_case(EDIT, case)
+    """What the case page shows of the parents: the contacts, and whether the user may add one.
+
+    The form itself loads when it is opened (see new()), so the case page does not build it.
+    """
     return {"parent_contacts": list(ParentContact.of_case(case)),
-            "parent_form": contact_form(case) if editable else None}
+            "parents_editable": case.status == "open" and may_case(EDIT, case)}
 
 
 @bp.route("/dossiers/<int:case_id>/oudercontacten/nieuw", methods=["GET", "POST"])
@@ -53,6 +55,8 @@ def new(case_id):
     form = contact_form(case)
     if request.method == "GET" and request.args.get("stap") in {choice.value for choice in form.complete_step.choices}:
         form.complete_step.data = request.args["stap"]
+    if request.method == "GET" and current_app.htmx:
+        return render_template("parents/_form.html", case=case, form=form)
     if form.validate_on_submit():
         pupil = Pupil.get_by_id(form.pupil.data)
         try:

@@ -2,7 +2,7 @@
 
 A referral to the support team is what puts the pupil on the support team's list.
 """
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -24,9 +24,10 @@ def referral_form(case):
 
 
 def section(case):
-    """What the case page shows of referrals: all of them, open ones first, and the form."""
-    editable = case.status == "open" and may_case(EDIT, case)
-    return {"referrals": list(Referral.of_case(case)), "referral_form": referral_form(case) if editable else None}
+    """What the case page shows of referrals: all of them, open ones first; the form loads when opened."""
+    may_edit = may_case(EDIT, case)
+    return {"referrals": list(Referral.of_case(case)), "referrals_closable": may_edit,
+            "referrals_editable": may_edit and case.status == "open"}
 
 
 def _timeline_text(referral):
@@ -50,6 +51,8 @@ def new(case_id):
     form = referral_form(case)
     if request.method == "GET" and request.args.get("naar") in {value for value, _label in REFERRAL_TARGETS}:
         form.target.data = request.args["naar"]
+    if request.method == "GET" and current_app.htmx:
+        return render_template("referrals/_form.html", case=case, form=form)
     if form.validate_on_submit():
         try:
             with db.atomic():
