@@ -227,7 +227,8 @@ def _around_cases(users, pupils, exclusion, online, physical):
     mentor, mentor2, coordinator = users["mentor"], users["mentor2"], users["coordinator"]
     ParentContact.create(case=online, pupil=pupils["Lotte"], channel="school", contacted_on=_days_ago(5),
                          by_user=mentor, summary="Moeder en Lotte op school gesproken over de groepsapp en de foto.",
-                         agreed="Moeder bewaart de berichten op Lottes telefoon; niets verwijderen. Mentor belt vrijdag.")
+                         agreed="Moeder bewaart de berichten op Lottes telefoon; niets verwijderen. "
+                                "Mentor belt vrijdag.")
     CaseEvent.add(online, "parent_contact", "ouders van Lotte van Dijk (gesprek op school)", mentor, at=_moment(5, 16))
     for pupil, agreed in [(pupils["Isa"], "Ouders houden in de gaten of Isa met plezier naar school gaat."),
                           (pupils["Bram"], "Vader praat met Bram en komt bij het herstelgesprek.")]:
@@ -247,7 +248,8 @@ def _around_cases(users, pupils, exclusion, online, physical):
     Evidence.create(case=online, captured_at=_moment(7, 21) - datetime.timedelta(minutes=12, seconds=7),
                     platform="Instagram", usernames="sem.j_2012 (vermoedelijk Sem J.)", collected_by=mentor,
                     created_at=_moment(6, 9),
-                    description="Dezelfde foto als verhaal gedeeld; na 24 uur verdwenen. Lotte zag het bij een vriendin.")
+                    description="Dezelfde foto als verhaal gedeeld; na 24 uur verdwenen. "
+                                "Lotte zag het bij een vriendin.")
 
     for case, author, body in [
             (exclusion, mentor, "Noor vertelt meer als Emma erbij is. Volgende keer samen uitnodigen?"),

@@ -32,7 +32,8 @@ def test_mentor_records_a_parent_contact_and_uploads_evidence_from_the_case_page
     parents.get_by_label("Ouders van").select_option(label="Lotte van Dijk")
     parents.get_by_label("Hoe").select_option(label="Telefoon")
     parents.get_by_label("Wat is besproken").fill("Vader gebeld: hij wist niets van de groepsapp.")
-    parents.get_by_label("Stap van het protocol").select_option(label="Afronden: Ouders van de gepeste leerling informeren")
+    parents.get_by_label("Stap van het protocol").select_option(
+        label="Afronden: Ouders van de gepeste leerling informeren")
     parents.get_by_role("button", name="Oudercontact vastleggen").click()
     expect(page.get_by_text("Het oudercontact is vastgelegd. De stap is afgerond.")).to_be_visible()
     expect(page.locator("#parents")).to_contain_text("Vader gebeld: hij wist niets van de groepsapp.")

@@ -95,7 +95,8 @@ def test_a_real_png_is_stored_under_a_random_name_outside_static(app, mentor, on
     assert response.status_code == 302 and response.headers["Location"].endswith("#evidence")
     item = newest_evidence()
     assert item.case_id == online.id and item.collected_by.username == "mentor"
-    assert (item.platform, item.usernames, item.url) == ("Snapchat", "pestkop_1a", "https://www.snapchat.com/add/pestkop")
+    assert (item.platform, item.usernames, item.url) == (
+        "Snapchat", "pestkop_1a", "https://www.snapchat.com/add/pestkop")
     assert item.captured_at == datetime.datetime.fromisoformat(TYPED_MOMENT).replace(
         tzinfo=models.SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc).replace(tzinfo=None)
     assert item.original_name == "Screenshot 2026-11-20.png" and item.content_type == "image/png"
@@ -292,7 +293,8 @@ def test_a_pdf_is_never_shown_inline(mentor, online):
 def test_another_mentor_is_blind_to_the_evidence_and_the_refusal_is_logged(login_as, online):
     item = models.Evidence.get(models.Evidence.case == online, models.Evidence.file_name.is_null(False))
     other = login_as("mentor2")
-    for path in ("/bewijs/%d/bekijken" % item.id, "/bewijs/%d/downloaden" % item.id, "/dossiers/%d/bewijs.pdf" % online.id):
+    for path in ("/bewijs/%d/bekijken" % item.id, "/bewijs/%d/downloaden" % item.id,
+                 "/dossiers/%d/bewijs.pdf" % online.id):
         response = other.get(path)
         assert response.status_code == 404 and response.headers["Content-Type"].startswith("text/html")
     denied = models.AuditEvent.select().where(models.AuditEvent.action == "access.denied",

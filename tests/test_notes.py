@@ -42,7 +42,8 @@ def test_a_work_note_is_read_by_its_author_alone(login_as):
 def test_each_person_sees_only_their_own_notes_on_the_same_case(login_as):
     case = demo_case("0001")
     mentor_page, support_page = page_of(login_as("mentor"), case), page_of(login_as("support"), case)
-    mentors = models.PersonalNote.get(models.PersonalNote.author == demo_user("mentor"), models.PersonalNote.case == case)
+    mentors = models.PersonalNote.get(models.PersonalNote.author == demo_user("mentor"),
+                                      models.PersonalNote.case == case)
     supports = models.PersonalNote.get(models.PersonalNote.author == demo_user("support"),
                                        models.PersonalNote.case == case)
     assert mentors.body in mentor_page and supports.body not in mentor_page
@@ -74,7 +75,8 @@ def test_nobody_else_can_change_or_delete_a_note(login_as):
     token = csrf_token(coordinator, "/account/")
     assert coordinator.post("/werkaantekeningen/%d" % note.id, data={
         "note-body": "overschreven", "note-csrf_token": token}).status_code == 404
-    assert coordinator.post("/werkaantekeningen/%d/verwijderen" % note.id, data={"csrf_token": token}).status_code == 404
+    deleted = coordinator.post("/werkaantekeningen/%d/verwijderen" % note.id, data={"csrf_token": token})
+    assert deleted.status_code == 404
     assert models.PersonalNote.get_by_id(note.id).body == note.body
 
 

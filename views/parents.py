@@ -17,7 +17,8 @@ STAFF_ROLES = ("mentor", "coordinator", "support")
 
 def _staff(user):
     """Who can have spoken with parents: mentors, coordinators and the support team (and the user)."""
-    staff = list(User.select().join(UserRole).where(UserRole.role.in_(STAFF_ROLES), User.is_active == True)  # noqa: E712
+    staff = list(User.select().join(UserRole)
+                 .where(UserRole.role.in_(STAFF_ROLES), User.is_active == True)  # noqa: E712
                  .distinct().order_by(User.full_name))
     if user.id not in {member.id for member in staff}:
         staff.insert(0, user)
@@ -70,8 +71,9 @@ def new(case_id):
                 if form.complete_step.data:
                     workflow.complete_step(case, form.complete_step.data, current_user,
                                            note="oudercontact van %s" % contact.contacted_on.strftime("%d-%m-%Y"))
-                audit.record("case.parent_contact", case, detail="oudercontact %d, %s%s" % (
-                    contact.id, contact.channel, ", stap " + form.complete_step.data if form.complete_step.data else ""))
+                step_done = ", stap " + form.complete_step.data if form.complete_step.data else ""
+                audit.record("case.parent_contact", case,
+                             detail="oudercontact %d, %s%s" % (contact.id, contact.channel, step_done))
         except workflow.WorkflowError as error:
             form.complete_step.errors.append(str(error))
         else:
