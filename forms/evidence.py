@@ -109,6 +109,7 @@ def school_time_to_utc(moment):
 
 
 class EvidenceForm(FlaskForm):
+    field_prefix = "evidence"  # the case page shows several forms; their field names must not collide
     captured_at = DateTimeLocalField(_l("Datum en precieze tijd"), format=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
                                      validators=[InputRequired(_l("Vul de datum en de tijd in."))],
                                      description=_l("Wanneer het bericht of de post verscheen, zo precies mogelijk."),
@@ -126,7 +127,7 @@ class EvidenceForm(FlaskForm):
     file = FileField(_l("Schermafdruk, foto of opgeslagen chat (optioneel)"))
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, prefix="evidence", **kwargs)
+        super().__init__(*args, prefix=self.field_prefix, **kwargs)
         self.clean_file = None
         self.original_name = ""
         max_bytes = current_app.config["EVIDENCE_MAX_BYTES"]

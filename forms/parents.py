@@ -11,6 +11,7 @@ from models import PARENT_CHANNELS, today
 
 
 class ParentContactForm(FlaskForm):
+    field_prefix = "parent"  # the case page shows several forms; their field names must not collide
     pupil = PickField(_l("Ouders van"), validators=[InputRequired(_l("Kies de leerling om wiens ouders het gaat."))])
     channel = SelectField(_l("Hoe"), choices=select_choices(PARENT_CHANNELS))
     contacted_on = DateField(_l("Wanneer"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
@@ -23,7 +24,7 @@ class ParentContactForm(FlaskForm):
     complete_step = SelectField(_l("Stap van het protocol"), default="")
 
     def __init__(self, *args, pupils=(), staff=(), steps=(), **kwargs):
-        super().__init__(*args, prefix="parent", **kwargs)
+        super().__init__(*args, prefix=self.field_prefix, **kwargs)
         self.pupil.choices = [SelectChoice("", _l("Kies een leerling"))] + [
             SelectChoice(pupil.id, pupil.display_name) for pupil in pupils]
         self.by_user.choices = [SelectChoice(user.id, user.full_name) for user in staff]

@@ -11,6 +11,7 @@ from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, today
 
 
 class ReferralForm(FlaskForm):
+    field_prefix = "referral"  # the case page shows several forms; their field names must not collide
     target = SelectField(_l("Doorverwijzen naar"), choices=select_choices(REFERRAL_TARGETS))
     pupil = PickField(_l("Leerling"))
     training = SelectField(_l("Welke training"), default="",
@@ -24,7 +25,7 @@ class ReferralForm(FlaskForm):
     complete_step = SelectField(_l("Stap van het protocol"), default="")
 
     def __init__(self, *args, pupils=(), steps=(), **kwargs):
-        super().__init__(*args, prefix="referral", **kwargs)
+        super().__init__(*args, prefix=self.field_prefix, **kwargs)
         self.pupil.choices = [SelectChoice("", _l("Geen leerling: het hele dossier"))] + [
             SelectChoice(pupil.id, pupil.display_name) for pupil in pupils]
         self.complete_step.choices = [SelectChoice("", _l("Geen stap afronden"))] + [
@@ -56,12 +57,13 @@ class ReferralForm(FlaskForm):
 
 
 class CloseReferralForm(FlaskForm):
+    field_prefix = "close"
     closed_on = DateField(_l("Afgesloten op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
     close_note = TrimmedTextAreaField(_l("Hoe is het afgelopen"), validators=[
         Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
 
     def __init__(self, *args, referral=None, **kwargs):
-        super().__init__(*args, prefix="close", **kwargs)
+        super().__init__(*args, prefix=self.field_prefix, **kwargs)
         self.referral = referral
 
     def validate_closed_on(self, field):

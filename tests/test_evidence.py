@@ -241,6 +241,19 @@ def test_nothing_is_half_saved_when_the_database_refuses_the_row(app, mentor, on
     assert models.Evidence.select().count() == rows and stored_files(app) == files
 
 
+def test_a_file_that_cannot_be_written_is_a_message_and_no_row(app, mentor, online, tmp_path):
+    """The evidence folder is not writable (here: a plain file stands where the folder should be)."""
+    blocker = tmp_path / "no-folder"
+    blocker.write_text("not a folder")
+    app.config["EVIDENCE_DIR"] = str(blocker)
+    rows = models.Evidence.select().count()
+    response = post_evidence(mentor, online, (png_bytes(), "schermafdruk.png", "image/png"), usernames="blijft_staan")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Het bewijs kon niet worden opgeslagen. Probeer het opnieuw." in page and 'value="blijft_staan"' in page
+    assert models.Evidence.select().count() == rows
+
+
 def test_bad_input_on_every_field_keeps_what_was_typed_and_stores_no_file(app, mentor, online):
     files, rows = stored_files(app), models.Evidence.select().count()
     future = (datetime.datetime.now(models.SCHOOL_TIMEZONE) + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")

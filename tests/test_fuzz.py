@@ -25,6 +25,17 @@ SESSION_ENDING = {"auth.logout", "auth.login", "account.change_password", "accou
 UNTRACKED_TABLES = {"auditevent", "audit_event", "usersession", "user_session", "loginthrottle", "login_throttle"}
 
 
+def form_prefixes():
+    """The prefixes of forms whose posted names carry one (their CSRF field is '<prefix>-csrf_token')."""
+    prefixes = set()
+    for module_info in pkgutil.iter_modules(forms.__path__):
+        module = importlib.import_module("forms." + module_info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, FlaskForm) and getattr(cls, "field_prefix", ""):
+                prefixes.add(cls.field_prefix)
+    return sorted(prefixes)
+
+
 def form_field_names():
     """Every field name of every form in forms/, so posts hit real validation."""
     names = {"done", "note", "base_version", "merge", "text", "kind", "client_key", "q", "role"}
@@ -32,8 +43,12 @@ def form_field_names():
         module = importlib.import_module("forms." + module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, FlaskForm) and cls is not FlaskForm:
-                names.update(name for name in dir(cls) if not name.startswith("_")
-                             and getattr(getattr(cls, name), "field_class", None) is not None)
+                fields = [name for name in dir(cls) if not name.startswith("_")
+                          and getattr(getattr(cls, name), "field_class", None) is not None]
+                names.update(fields)
+                prefix = getattr(cls, "field_prefix", "")  # forms whose posted names carry a prefix
+                if prefix:
+                    names.update("%s-%s" % (prefix, name) for name in fields)
     names.discard("csrf_token")
     return sorted(names)
 
@@ -79,6 +94,7 @@ def test_no_form_or_htmx_endpoint_fails_leaks_or_obeys_a_refused_role(app, login
         data = dict(fields)
         if with_token:
             data["csrf_token"] = tokens[role]
+            data.update({"%s-csrf_token" % prefix: tokens[role] for prefix in form_prefixes()})
         refused = role is None or expected[role] in (403, 404)
         with app.app_context():
             before = fingerprint() if refused else None

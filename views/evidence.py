@@ -48,32 +48,38 @@ def new(case_id):
         return render_template("evidence/_form.html", case=case, form=form)
     status = 400
     if form.validate_on_submit():
-        clean = form.clean_file
-        file_name = evidence_files.store(clean) if clean else None
         try:
-            with db.atomic():
-                item = Evidence.create(
-                    case=case, captured_at=school_time_to_utc(form.captured_at.data), platform=form.platform.data,
-                    url=form.url.data, usernames=form.usernames.data, description=form.description.data,
-                    collected_by=current_user, file_name=file_name, original_name=form.original_name if clean else "",
-                    content_type=clean.content_type if clean else "", size=len(clean.data) if clean else 0,
-                    sha256=clean.sha256 if clean else "")
-                CaseEvent.add(case, "evidence", item.platform + (" (met bestand)" if clean else ""), current_user)
-                audit.record("case.evidence_add", case, detail="bewijs %d%s" % (
-                    item.id, ", %s, sha256 %s" % (item.content_type, item.sha256) if clean else ""))
-        except BaseException as error:
-            # Nothing half-saved: a file whose row did not make it into the database goes too.
-            if file_name:
-                evidence_files.remove(file_name)
-            if not isinstance(error, peewee.DatabaseError):
-                raise
-            current_app.logger.exception("evidence not saved")
+            _save(case, form)
+        except (OSError, peewee.DatabaseError) as error:  # a full disk, a read-only database
+            current_app.logger.error("evidence not saved: %s", error)
             form.form_errors.append(_("Het bewijs kon niet worden opgeslagen. Probeer het opnieuw."))
             status = 503
         else:
             flash(_("Het bewijs is vastgelegd."), "success")
             return redirect(url_for("cases.detail", case_id=case.id) + "#evidence")
     return render_template("evidence/new.html", case=case, form=form), status if form.is_submitted() else 200
+
+
+def _save(case, form):
+    """Store the checked file, then its row. Nothing half-saved: a file whose row does not make it
+    into the database is removed again."""
+    clean = form.clean_file
+    file_name = evidence_files.store(clean) if clean else None
+    try:
+        with db.atomic():
+            item = Evidence.create(
+                case=case, captured_at=school_time_to_utc(form.captured_at.data), platform=form.platform.data,
+                url=form.url.data, usernames=form.usernames.data, description=form.description.data,
+                collected_by=current_user, file_name=file_name, original_name=form.original_name if clean else "",
+                content_type=clean.content_type if clean else "", size=len(clean.data) if clean else 0,
+                sha256=clean.sha256 if clean else "")
+            CaseEvent.add(case, "evidence", item.platform + (" (met bestand)" if clean else ""), current_user)
+            audit.record("case.evidence_add", case, detail="bewijs %d%s" % (
+                item.id, ", %s, sha256 %s" % (item.content_type, item.sha256) if clean else ""))
+    except BaseException:
+        if file_name:
+            evidence_files.remove(file_name)
+        raise
 
 
 def _send(item, as_attachment, action):
