@@ -276,8 +276,11 @@ def get_support_referral_or_404(referral_id):
 
 
 def may_keep_notes(user, case):
-    """Everyone who works on a case keeps their own work notes on it; no one reads another's."""
-    return may_case(VIEW, case, user)
+    """Everyone who works on a case keeps their own work notes on it; no one reads another's.
+
+    The counsellor only reads a linked case, and keeps private notes on the complaint instead.
+    """
+    return may_case(EDIT, case, user)
 
 
 def get_referral_or_404(referral_id, need=EDIT):

@@ -92,7 +92,7 @@ def close_referral(referral, user, on=None):
     """The support team's guidance after this referral has ended."""
     if referral.closed_on is not None:
         raise SupportError(_("Deze begeleiding is al afgerond."))
-    referral.closed_on = on or today()
+    referral.closed_on, referral.closed_by = on or today(), user
     referral.save()
     who = referral.pupil.display_name if referral.pupil_id else ""
     CaseEvent.add(referral.case, "referral_closed", who, user)

@@ -268,11 +268,11 @@ ROUTES = [
     ("evidence.report", "GET", case_step_path("0002", None, "/bewijs.pdf"), expect(404, mentor=200, coordinator=200)),
     ("evidence.report", "GET", case_step_path("0001", None, "/bewijs.pdf"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
-    # Personal work notes: everyone on the case keeps their own; only the author reads one.
+    # Personal work notes: everyone who works on the case keeps their own; only the author reads one.
     ("notes.new", "GET", case_step_path("0001", None, "/werkaantekeningen/nieuw"),
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
     ("notes.new", "POST", case_step_path("0001", None, "/werkaantekeningen/nieuw"),
-     expect(404, mentor=400, coordinator=400, support=400, counsellor=400)),
+     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
     ("notes.edit", "GET", note_path("mentor"), expect(404, mentor=200)),
     ("notes.edit", "GET", note_path("support"), expect(404, support=200)),
     ("notes.edit", "GET", note_path("coordinator", case="0002"), expect(404, coordinator=200)),

@@ -17,7 +17,8 @@ from test_fuzz import fingerprint
 # An id in a route, by the name of its argument: the model it names (found in models.MODELS by
 # name) unless listed here. Arguments that are not record ids are resolved separately.
 ALIASES = {"follow_up": models.FollowUp, "party": models.AgreementParty, "entry": models.ChecklistEntry,
-           "line": models.ConversationLine, "session": models.SupportSession, "thread": models.PublicThread}
+           "line": models.ConversationLine, "session": models.SupportSession, "thread": models.PublicThread,
+           "note": models.PersonalNote}
 NOT_RECORDS = {"filename", "token"}
 
 

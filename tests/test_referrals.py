@@ -38,6 +38,7 @@ def test_a_referral_to_the_support_team_puts_the_pupil_on_its_list(login_as):
     case = demo_case("0002")
     support = login_as("support")
     assert support.get("/dossiers/%d" % case.id).status_code == 404
+    assert "Lotte van Dijk" not in html.unescape(support.get("/ondersteuning/").get_data(as_text=True))
     mentor = login_as("mentor")
     response = post_referral(mentor, case, pupil=pupil("Lotte").id, note="Lotte durft de klas niet meer in.")
     assert response.status_code == 302 and response.headers["Location"].endswith("#referrals")
@@ -47,6 +48,7 @@ def test_a_referral_to_the_support_team_puts_the_pupil_on_its_list(login_as):
     # The support team's list is built from these rows: the case is theirs to see now.
     assert case.id in {row.id for row in visible_cases(demo_user("support"))}
     assert support.get("/dossiers/%d" % case.id).status_code == 200
+    assert "Lotte van Dijk" in html.unescape(support.get("/ondersteuning/").get_data(as_text=True))
     page = html.unescape(mentor.get("/dossiers/%d" % case.id).get_data(as_text=True))
     assert "De leerling staat nu op de lijst van het ondersteuningsteam." in page
     assert "Lotte durft de klas niet meer in." in page
