@@ -12,6 +12,7 @@ from playhouse.migrations import Runner
 from werkzeug.local import LocalProxy
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import backup
 import config
 import models
 import permissions
@@ -100,6 +101,7 @@ def create_app(test_config=None):
     app.cli.add_command(demo_command)
     app.cli.add_command(migrate_command)
     app.cli.add_command(notify_command)
+    app.cli.add_command(backup.backup_command)
     return app
 
 
