@@ -96,6 +96,8 @@ def create_app(test_config=None):
                       complaints.bp, public.bp, public_thread.bp, system.bp, errors.bp, parents.bp, referrals.bp,
                       evidence.bp, notes.bp):
         app.register_blueprint(blueprint)
+    from views import audit_log
+    app.register_blueprint(audit_log.bp)
 
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_command)

@@ -153,6 +153,11 @@ def may_administer(user):
     return user.is_authenticated and user.is_admin
 
 
+def may_read_audit_log(user):
+    """The coordinator and the administrator read the audit log."""
+    return user.is_authenticated and (user.is_admin or user.has_role("coordinator"))
+
+
 def may_see_cases(user):
     """Whether the user has case lists at all (for menus); the counsellor has none."""
     return user.has_role("coordinator", "mentor", "support")
@@ -328,4 +333,5 @@ def template_globals():
             "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
             "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes,
-            "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes}
+            "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
+            "may_read_audit_log": may_read_audit_log}

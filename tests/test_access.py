@@ -159,6 +159,10 @@ ROUTES = [
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", user_path("/beheer/gebruikers/%d/tweede-factor"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", "/beheer/gebruikers/999999/tweede-factor", expect(403, admin=404)),
+    # The audit log: the coordinator and the administrator.
+    ("audit_log.index", "GET", "/logboek/", expect(403, coordinator=200, admin=200)),
+    ("audit_log.index", "GET", "/logboek/?case=1999-9999", expect(403, coordinator=400, admin=400)),
+    ("audit_log.export", "GET", "/logboek/export.csv", expect(403, coordinator=200, admin=200)),
     # The counsellor reads the cases complaints are linked to, but has no case list.
     ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES if role != "counsellor"})),
     # 2B exclusion case: mentor's class, referred to the support team, linked to a complaint.

@@ -120,8 +120,9 @@ def sign(agreement_id, party_id):
     try:
         with db.atomic():
             locked = agreements.sign(agreement, party, png=png, on_paper=on_paper)
-            audit.record("agreement.sign", agreement, detail="%s (%s)%s" % (
-                party.name, party.role, " op papier" if on_paper else ""))
+            # The party's id, not their name: the log outlives the retention period of the case.
+            audit.record("agreement.sign", agreement, detail="partij %d (%s)%s" % (
+                party.id, party.role, " op papier" if on_paper else ""))
     except agreements.AgreementError as error:
         flash(str(error), "error")
         return redirect(url_for("agreements.signing", agreement_id=agreement.id)), 303

@@ -1,0 +1,171 @@
+"""The audit log viewer: filters, pages, the CSV export, and what it never shows."""
+import csv
+import datetime
+import io
+
+import pytest
+
+import audit
+import models
+from conftest import demo_case, demo_user
+
+
+def events_of(response):
+    return response.get_data(as_text=True)
+
+
+def listed(action):
+    """How an event's action appears in the log's table (the filter's options name it too)."""
+    return "<code>%s</code>" % action
+
+
+def append(action, obj_type="", obj_id=None, user=None, detail=""):
+    models.AuditEvent.append(action=action, user_id=user.id if user else None,
+                             username=user.username if user else "", object_type=obj_type, object_id=obj_id,
+                             detail=detail)
+
+
+def involved(case, role):
+    return models.Involvement.get(models.Involvement.case == case, models.Involvement.role == role).pupil
+
+
+def test_coordinator_reads_the_log_and_reading_it_is_logged(login_as):
+    append("test.marker", detail="zichtbaar-in-het-logboek")
+    response = login_as("coordinator").get("/logboek/")
+    assert response.status_code == 200
+    assert "zichtbaar-in-het-logboek" in events_of(response)
+    event = models.AuditEvent.select().where(models.AuditEvent.action == "audit.view").get()
+    assert event.username == "coordinator" and "geen filter" in event.detail
+
+
+def test_mentor_may_not_read_the_log(login_as):
+    assert login_as("mentor").get("/logboek/").status_code == 403
+    assert login_as("mentor").get("/logboek/export.csv").status_code == 403
+    assert not models.AuditEvent.select().where(models.AuditEvent.action == "audit.view").exists()
+
+
+def test_filter_by_user_shows_only_their_events(login_as):
+    append("test.by_mentor", user=demo_user("mentor"))
+    append("test.by_support", user=demo_user("support"))
+    page = events_of(login_as("admin").get("/logboek/?user=%d" % demo_user("mentor").id))
+    assert listed("test.by_mentor") in page and listed("test.by_support") not in page
+
+
+def test_filter_by_case_takes_in_its_conversations_and_agreements(login_as):
+    isa_case, other = demo_case("0003"), demo_case("0001")
+    conversation = models.Conversation.select().where(models.Conversation.case == isa_case).first()
+    agreement = models.Agreement.select().where(models.Agreement.case == isa_case).first()
+    append("test.on_case", "case", isa_case.id)
+    append("test.on_conversation", "conversation", conversation.id)
+    append("test.on_agreement", "agreement", agreement.id)
+    append("test.other_case", "case", other.id)
+    append("test.same_id_other_type", "user", isa_case.id)
+    page = events_of(login_as("coordinator").get("/logboek/?case=%s" % isa_case.reference))
+    for expected in ("test.on_case", "test.on_conversation", "test.on_agreement"):
+        assert listed(expected) in page
+    assert listed("test.other_case") not in page and listed("test.same_id_other_type") not in page
+
+
+def test_filter_by_pupil_takes_in_the_pupil_their_reports_and_their_cases(login_as, factory):
+    case = demo_case("0001")
+    noor = involved(case, "victim")
+    report = models.Report.get(models.Report.case == case)
+    stranger_case = factory.case(victim=factory.pupil())
+    append("test.on_pupil", "pupil", noor.id)
+    append("test.on_her_case", "case", case.id)
+    append("test.on_report_naming_her", "report", report.id)
+    append("test.on_someone_else", "case", stranger_case.id)
+    append("test.other_pupil", "pupil", noor.id + 1000)
+    page = events_of(login_as("coordinator").get("/logboek/?pupils=%d" % noor.id))
+    for expected in ("test.on_pupil", "test.on_her_case", "test.on_report_naming_her"):
+        assert listed(expected) in page
+    assert listed("test.on_someone_else") not in page and listed("test.other_pupil") not in page
+    assert noor.sort_name in page  # the picker shows her as chosen
+
+
+def test_filter_by_action_and_period(login_as):
+    append("test.kind_a")
+    append("test.kind_b")
+    client = login_as("coordinator")
+    page = events_of(client.get("/logboek/?action=test.kind_a"))
+    assert listed("test.kind_a") in page and listed("test.kind_b") not in page
+    today = models.today()
+    assert listed("test.kind_a") in events_of(client.get("/logboek/?action=test.kind_a&date_from=%s&date_to=%s"
+                                                 % (today, today)))
+    tomorrow = today + datetime.timedelta(days=1)
+    later = events_of(client.get("/logboek/?action=test.kind_a&date_from=%s" % tomorrow))
+    assert listed("test.kind_a") not in later and "0 gebeurtenissen" in later
+
+
+@pytest.mark.parametrize("query,message", [
+    ("case=1999-9999", "Er is geen dossier met dit kenmerk."),
+    ("date_from=2026-05-02&date_to=2026-05-01", "De einddatum ligt voor de begindatum."),
+    ("date_from=gisteren", "Not a valid date value."),
+    ("user=999999", "Deze gebruiker bestaat niet."),
+    ("pupils=999999", "Een gekozen leerling bestaat niet (meer)."),
+])
+def test_bad_filters_get_a_message_beside_the_field(login_as, query, message):
+    response = login_as("coordinator").get("/logboek/?" + query)
+    assert response.status_code == 400
+    assert 'class="field__error"' in events_of(response)
+    if "Not a valid" not in message:
+        assert message in events_of(response)
+
+
+def test_the_log_is_paged(login_as):
+    for number in range(60):
+        append("test.paged", detail="regel-%02d" % number)
+    client = login_as("coordinator")
+    first = events_of(client.get("/logboek/?action=test.paged"))
+    second = events_of(client.get("/logboek/?action=test.paged&pagina=2"))
+    assert "regel-59" in first and "regel-00" not in first
+    assert "regel-00" in second and "regel-59" not in second
+    assert "Pagina 2 van 2" in second
+
+
+def read_csv(response):
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode("utf-8"))
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_csv_export_follows_the_filters_and_is_logged(login_as):
+    append("test.exported", user=demo_user("mentor"), detail="stap victim-talk")
+    append("test.not_exported", user=demo_user("mentor"))
+    response = login_as("coordinator").get("/logboek/export.csv?action=test.exported")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    assert rows[0] == list(audit.CSV_COLUMNS)
+    assert [(row[1], row[2], row[6]) for row in rows[1:]] == [("mentor", "test.exported", "stap victim-talk")]
+    event = models.AuditEvent.select().where(models.AuditEvent.action == "audit.export").get()
+    assert event.username == "coordinator" and "1 regels" in event.detail and "test.exported" in event.detail
+
+
+def test_csv_cells_that_look_like_formulas_are_defused():
+    rows = [models.AuditEvent(at=datetime.datetime(2026, 3, 1, 12), username=name, action="test.formula",
+                              object_type="", detail=detail)
+            for name, detail in [("=cmd", "=HYPERLINK(\"http://x\")"), ("+a", "-2+3"), ("@b", "@SUM(A1)"),
+                                 ("gewoon", "rustig")]]
+    parsed = list(csv.reader(io.StringIO(audit.export_csv(rows).decode("utf-8-sig")), delimiter=";"))[1:]
+    assert [(row[1], row[6]) for row in parsed] == [
+        ("'=cmd", "'=HYPERLINK(\"http://x\")"), ("'+a", "'-2+3"), ("'@b", "'@SUM(A1)"), ("gewoon", "rustig")]
+    assert parsed[0][0] == "2026-03-01 13:00:00"  # school time, CET in March
+
+
+def test_private_notes_never_show_as_content(login_as, factory):
+    """Should a caller ever write a note's text into the detail, the viewer and the export leave it out."""
+    append("complaint.note", "complaintnote", 1, user=demo_user("counsellor"), detail="geheime-klachtnotitie")
+    append("note.save", "personalnote", 1, user=demo_user("mentor"), detail="eigen-werknotitie")
+    client = login_as("admin")
+    page = events_of(client.get("/logboek/"))
+    export = client.get("/logboek/export.csv").get_data(as_text=True)
+    for text in ("geheime-klachtnotitie", "eigen-werknotitie"):
+        assert text not in page and text not in export
+    assert listed("complaint.note") in page and "complaint.note" in export  # that it happened is not secret
+
+
+def test_export_with_bad_filters_exports_nothing(login_as):
+    response = login_as("coordinator").get("/logboek/export.csv?case=1999-9999")
+    assert response.status_code == 302
+    assert not models.AuditEvent.select().where(models.AuditEvent.action == "audit.export").exists()

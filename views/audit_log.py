@@ -1,0 +1,77 @@
+"""The audit log viewer: who saw or did what, filtered and exported (coordinator and administrator)."""
+import io
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+from forms.audit_log import AuditFilterForm
+from models import Case, db, local_date, utcnow
+from permissions import may_read_audit_log, refuse
+
+bp = Blueprint("audit_log", __name__, url_prefix="/logboek")
+
+PAGE_SIZE = 50
+MAX_EXPORT_ROWS = 100_000
+
+
+@bp.before_request
+@login_required
+def only_readers():
+    """The log is for the coordinator and the administrator."""
+    if not may_read_audit_log(current_user):
+        refuse(403, object_type="audit_log")
+
+
+@bp.context_processor
+def helpers():
+    return {"audit_detail": audit.shown_detail}
+
+
+def _filter_form():
+    return AuditFilterForm(request.args, actions=audit.actions())
+
+
+def _case_references(events):
+    """Case references of the events on cases, for showing them (one query)."""
+    ids = {event.object_id for event in events if event.object_type == "case" and event.object_id}
+    return {case.id: case.reference for case in Case.select(Case.id, Case.reference).where(Case.id.in_(ids))} \
+        if ids else {}
+
+
+@bp.route("/")
+def index():
+    """The log, newest first, filtered by user, pupil, case, kind of event and period, a page at a time."""
+    form = _filter_form()
+    page = max(request.args.get("pagina", 1, type=int), 1)
+    if not form.validate():
+        return render_template("audit_log/index.html", form=form, rows=[], total=0, page=1, pages=1,
+                               references={}), 400
+    query = audit.events(**form.as_query())
+    total = query.count()
+    rows = list(query.paginate(page, PAGE_SIZE))
+    with db.atomic():
+        audit.record("audit.view", detail="pagina %d; %s" % (page, form.summary()), object_type="audit_log")
+    return render_template("audit_log/index.html", form=form, rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), references=_case_references(rows))
+
+
+@bp.route("/export.csv")
+def export():
+    """The filtered log as a CSV file."""
+    form = _filter_form()
+    if not form.validate():
+        flash(_("De filters kloppen niet; er is niets geëxporteerd."), "error")
+        return redirect(url_for("audit_log.index", **request.args.to_dict(flat=False)))
+    query = audit.events(**form.as_query())
+    total = query.count()
+    if total > MAX_EXPORT_ROWS:
+        flash(_("Dit zijn %(total)d regels; exporteer er hoogstens %(max)d tegelijk. Kies een kortere periode.",
+                total=total, max=MAX_EXPORT_ROWS), "error")
+        return redirect(url_for("audit_log.index", **request.args.to_dict(flat=False)))
+    data = audit.export_csv(query.iterator())
+    with db.atomic():
+        audit.record("audit.export", detail="%d regels; %s" % (total, form.summary()), object_type="audit_log")
+    name = "logboek-%s.csv" % local_date(utcnow()).isoformat()
+    return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=name)
