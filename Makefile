@@ -55,7 +55,7 @@ clean:
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
 	  app.py models.py security.py permissions.py audit.py monitor.py complaints.py support.py second_factor.py \
-	  views forms templates
+	  pupil_import.py views forms templates
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 ## bench: load figures on a large school's database (not part of make test; a few minutes)

@@ -96,8 +96,9 @@ def create_app(test_config=None):
                       complaints.bp, public.bp, public_thread.bp, system.bp, errors.bp, parents.bp, referrals.bp,
                       evidence.bp, notes.bp):
         app.register_blueprint(blueprint)
-    from views import audit_log
+    from views import audit_log, pupil_import
     app.register_blueprint(audit_log.bp)
+    app.register_blueprint(pupil_import.bp)
 
     app.cli.add_command(create_admin)
     app.cli.add_command(demo_command)

@@ -163,6 +163,11 @@ ROUTES = [
     ("audit_log.index", "GET", "/logboek/", expect(403, coordinator=200, admin=200)),
     ("audit_log.index", "GET", "/logboek/?case=1999-9999", expect(403, coordinator=400, admin=400)),
     ("audit_log.export", "GET", "/logboek/export.csv", expect(403, coordinator=200, admin=200)),
+    # Importing pupils: the administrator.
+    ("pupil_import.upload", "GET", "/beheer/import/", expect(403, admin=200)),
+    ("pupil_import.upload", "POST", "/beheer/import/", expect(403, admin=400)),
+    ("pupil_import.confirm", "POST", "/beheer/import/bevestigen", expect(403, admin=302)),
+    ("pupil_import.cancel", "POST", "/beheer/import/annuleren", expect(403, admin=302)),
     # The counsellor reads the cases complaints are linked to, but has no case list.
     ("cases.index", "GET", "/dossiers/", expect(403, **{role: 200 for role in CASE_ROLES if role != "counsellor"})),
     # 2B exclusion case: mentor's class, referred to the support team, linked to a complaint.
