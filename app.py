@@ -17,6 +17,7 @@ import config
 import models
 import permissions
 import protocols
+import retention
 import security
 import workflow
 
@@ -105,6 +106,7 @@ def create_app(test_config=None):
     app.cli.add_command(migrate_command)
     app.cli.add_command(notify_command)
     app.cli.add_command(backup.backup_command)
+    app.cli.add_command(retention.retention_command)
     return app
 
 

@@ -44,6 +44,9 @@ class SettingsForm(FlaskForm):
         InputRequired(_l("Vul de naam van de school in.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
     region = SelectField(_l("Land"), choices=select_choices(REGIONS))
     default_protocol = SelectField(_l("Standaardprotocol voor nieuwe dossiers"))
+    # Left empty, the period stays as it is (like the SMTP port, a post without it keeps working).
+    retention_months = IntegerField(_l("Bewaartermijn van gesloten dossiers (maanden)"), validators=[
+        Optional(), NumberRange(min=1, max=120, message=_l("Kies een bewaartermijn van 1 tot 120 maanden."))])
     logo = FileField(_l("Logo van de school (PNG of JPEG, hoogstens 2 MB)"))
     public_reports_enabled = BooleanField(_l("Meldknop aan: leerlingen en ouders melden via /melden, zonder account"))
     app_url = TrimmedStringField(_l("Adres van Herstel voor links in e-mails"), validators=[

@@ -232,7 +232,7 @@ def test_signing_over_http_with_a_drawn_png(login_as):
 def test_the_school_logo_is_checked_on_upload_and_printed_on_the_pdf(login_as):
     from conftest import csrf_token
     client = login_as("admin")
-    form = {"school_name": "Het Baken", "region": "nl", "default_protocol": "vo-nl"}
+    form = {"school_name": "Het Baken", "region": "nl", "default_protocol": "vo-nl", "retention_months": "24"}
     fake = client.post("/instellingen/", content_type="multipart/form-data", data=dict(
         form, csrf_token=csrf_token(client, "/instellingen/"), logo=(io.BytesIO(b"<html>not an image</html>"), "logo.png")))
     assert fake.status_code == 400 and "Dit is geen afbeelding." in fake.get_data(as_text=True)

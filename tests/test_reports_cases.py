@@ -202,7 +202,7 @@ def test_default_protocol_comes_from_the_settings(login_as):
     admin = login_as("admin")
     admin.post("/instellingen/", data={"csrf_token": csrf_token(admin, "/instellingen/"),
                                        "school_name": "De Regenboog", "region": "vl",
-                                       "default_protocol": "stappenplan-vl"})
+                                       "default_protocol": "stappenplan-vl", "retention_months": "24"})
     assert models.SchoolSettings.current().default_protocol == "stappenplan-vl"
     html = login_as("coordinator").get("/dossiers/nieuw").get_data(as_text=True)
     assert '<option selected value="stappenplan-vl">' in html or 'value="stappenplan-vl" selected' in html

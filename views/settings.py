@@ -36,11 +36,13 @@ def edit():
                 setattr(settings, name, getattr(form, name).data)
             settings.smtp_port = form.smtp_port.data or 587
             settings.mfa_required_roles = ",".join(sorted(form.second_factor_roles.data))
+            settings.retention_months = form.retention_months.data or settings.retention_months
             if form.logo_png:
                 settings.logo_png = form.logo_png
             settings.save()
-            audit.record("settings.save", settings, detail="standaardprotocol: %s; tweede factor verplicht: %s" % (
-                settings.default_protocol, settings.mfa_required_roles or "niemand"))
+            audit.record("settings.save", settings, detail=(
+                "standaardprotocol: %s; tweede factor verplicht: %s; bewaartermijn: %d maanden" % (
+                    settings.default_protocol, settings.mfa_required_roles or "niemand", settings.retention_months)))
         flash(_("De instellingen zijn opgeslagen."), "success")
         return redirect(url_for("settings.edit"))
     return render_template("settings/edit.html", form=form), 400 if form.is_submitted() else 200
