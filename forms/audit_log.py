@@ -11,6 +11,15 @@ from forms.reports import PupilsField
 from models import Case, Pupil, User, fn
 
 
+MAX_ID = 2 ** 63 - 1  # SQLite's largest integer
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+def _check_year(field):
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_("Kies een datum tussen %(first)d en %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
+
+
 class AuditFilterForm(FlaskForm):
     """The filters of the log viewer, read from the query string (a GET form: no CSRF token)."""
 
@@ -18,7 +27,7 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     user = SelectField(_l("Gebruiker"), coerce=lambda value: int(value) if str(value).isdigit() else None,
-                       validate_choice=False)
+                       validate_choice=False)  # an id that is no user gets a message in validate_user
     pupils = PupilsField(_l("Leerlingen"), coerce=int)
     case = TrimmedStringField(_l("Dossier (kenmerk)"), validators=[Length(max=16, message=_l("Hoogstens 16 tekens."))],
                               render_kw={"placeholder": "2026-0001"})
@@ -36,12 +45,14 @@ class AuditFilterForm(FlaskForm):
         self.found_case = None
 
     def validate_user(self, field):
+        if field.data and field.data > MAX_ID:
+            raise ValidationError(_("Deze gebruiker bestaat niet."))
         if field.data and not User.select().where(User.id == field.data).exists():
             raise ValidationError(_("Deze gebruiker bestaat niet."))
 
     def validate_pupils(self, field):
         ids = set(field.data or [])
-        if ids and Pupil.select().where(Pupil.id.in_(ids)).count() != len(ids):
+        if ids and (max(map(abs, ids)) > MAX_ID or Pupil.select().where(Pupil.id.in_(ids)).count() != len(ids)):
             raise ValidationError(_("Een gekozen leerling bestaat niet (meer)."))
 
     def validate_case(self, field):
@@ -50,13 +61,18 @@ class AuditFilterForm(FlaskForm):
             if self.found_case is None:
                 raise ValidationError(_("Er is geen dossier met dit kenmerk."))
 
+    def validate_date_from(self, field):
+        _check_year(field)
+
     def validate_date_to(self, field):
+        _check_year(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_("De einddatum ligt voor de begindatum."))
 
     def chosen_pupils(self):
         """The chosen pupils, shown as chosen in the picker."""
-        ids = [pupil_id for pupil_id in (self.pupils.data or []) if isinstance(pupil_id, int)]
+        ids = [pupil_id for pupil_id in (self.pupils.data or [])
+               if isinstance(pupil_id, int) and abs(pupil_id) <= MAX_ID]
         return list(Pupil.with_class().where(Pupil.id.in_(ids)).order_by(*Pupil.dutch_order())) if ids else []
 
     def as_query(self):

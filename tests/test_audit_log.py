@@ -103,6 +103,11 @@ def test_filter_by_action_and_period(login_as):
     ("date_from=gisteren", "Not a valid date value."),
     ("user=999999", "Deze gebruiker bestaat niet."),
     ("pupils=999999", "Een gekozen leerling bestaat niet (meer)."),
+    ("pupils=99999999999999999999", "Een gekozen leerling bestaat niet (meer)."),
+    ("pupils=-99999999999999999999", "Een gekozen leerling bestaat niet (meer)."),
+    ("user=99999999999999999999", "Deze gebruiker bestaat niet."),
+    ("date_from=0001-01-01", "Kies een datum tussen 2000 en 2100."),
+    ("date_to=9999-12-31", "Kies een datum tussen 2000 en 2100."),
 ])
 def test_bad_filters_get_a_message_beside_the_field(login_as, query, message):
     response = login_as("coordinator").get("/logboek/?" + query)
@@ -110,6 +115,11 @@ def test_bad_filters_get_a_message_beside_the_field(login_as, query, message):
     assert 'class="field__error"' in events_of(response)
     if "Not a valid" not in message:
         assert message in events_of(response)
+
+
+def test_a_page_far_beyond_the_end_is_empty_not_an_error(login_as):
+    response = login_as("coordinator").get("/logboek/?pagina=99999999999999999999")
+    assert response.status_code == 200 and "<tbody>" not in response.get_data(as_text=True)
 
 
 def test_the_log_is_paged(login_as):

@@ -14,6 +14,7 @@ bp = Blueprint("audit_log", __name__, url_prefix="/logboek")
 
 PAGE_SIZE = 50
 MAX_EXPORT_ROWS = 100_000
+MAX_PAGE = 1_000_000  # beyond this the offset would not fit SQLite's integers
 
 
 @bp.before_request
@@ -44,7 +45,7 @@ def _case_references(events):
 def index():
     """The log, newest first, filtered by user, pupil, case, kind of event and period, a page at a time."""
     form = _filter_form()
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = min(max(request.args.get("pagina", 1, type=int), 1), MAX_PAGE)
     if not form.validate():
         return render_template("audit_log/index.html", form=form, rows=[], total=0, page=1, pages=1,
                                references={}), 400
