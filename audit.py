@@ -11,11 +11,16 @@ from models import (
     ParentContact, Referral, Report, ReportPupil, SupportSession,
 )
 
-# Records that belong to a case: an event on one of them is an event on that case.
-CASE_PARTS = (Conversation, Agreement, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint,
-              Report)
+# Records that belong to a case, with the object types their events are written under: an event
+# on one of them is an event on that case. (Views name some types themselves, with an underscore.)
+CASE_PARTS = (
+    (Conversation, ("conversation",)), (Agreement, ("agreement",)), (FollowUp, ("followup", "follow_up")),
+    (Measure, ("measure",)), (ParentContact, ("parentcontact", "parent_contact")), (Referral, ("referral",)),
+    (SupportSession, ("supportsession", "support_session")), (Evidence, ("evidence",)),
+    (Complaint, ("complaint",)), (Report, ("report",)),
+)
 # Events on these never show their detail, should a caller ever put text in it: only their author reads them.
-PRIVATE_OBJECT_TYPES = frozenset({"complaintnote", "personalnote"})
+PRIVATE_OBJECT_TYPES = frozenset({"complaintnote", "complaint_note", "personalnote", "personal_note"})
 CSV_COLUMNS = ("tijdstip", "gebruiker", "actie", "soort object", "object", "adres", "details")
 
 
@@ -48,8 +53,8 @@ def record(action, obj=None, detail="", user=None, object_type=None, keep_addres
 def _about_cases(case_ids):
     """Events on these cases and on the records that belong to them."""
     condition = (AuditEvent.object_type == "case") & AuditEvent.object_id.in_(case_ids)
-    for model in CASE_PARTS:
-        condition |= ((AuditEvent.object_type == model.__name__.lower())
+    for model, object_types in CASE_PARTS:
+        condition |= (AuditEvent.object_type.in_(object_types)
                       & AuditEvent.object_id.in_(model.select(model.id).where(model.case.in_(case_ids))))
     return condition
 

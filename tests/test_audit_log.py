@@ -7,7 +7,7 @@ import pytest
 
 import audit
 import models
-from conftest import demo_case, demo_user
+from conftest import csrf_token, demo_case, demo_user
 
 
 def events_of(response):
@@ -58,10 +58,12 @@ def test_filter_by_case_takes_in_its_conversations_and_agreements(login_as):
     append("test.on_case", "case", isa_case.id)
     append("test.on_conversation", "conversation", conversation.id)
     append("test.on_agreement", "agreement", agreement.id)
+    session = models.SupportSession.create(case=isa_case, kind="individual", held_on=datetime.date(2026, 11, 1))
+    append("test.on_support_session", "support_session", session.id)
     append("test.other_case", "case", other.id)
     append("test.same_id_other_type", "user", isa_case.id)
     page = events_of(login_as("coordinator").get("/logboek/?case=%s" % isa_case.reference))
-    for expected in ("test.on_case", "test.on_conversation", "test.on_agreement"):
+    for expected in ("test.on_case", "test.on_conversation", "test.on_agreement", "test.on_support_session"):
         assert listed(expected) in page
     assert listed("test.other_case") not in page and listed("test.same_id_other_type") not in page
 
@@ -165,17 +167,31 @@ def test_csv_cells_that_look_like_formulas_are_defused():
 
 def test_private_notes_never_show_as_content(login_as, factory):
     """Should a caller ever write a note's text into the detail, the viewer and the export leave it out."""
-    append("complaint.note", "complaintnote", 1, user=demo_user("counsellor"), detail="geheime-klachtnotitie")
+    append("complaint.note_add", "complaint_note", 1, user=demo_user("counsellor"), detail="geheime-klachtnotitie")
     append("note.save", "personalnote", 1, user=demo_user("mentor"), detail="eigen-werknotitie")
     client = login_as("admin")
     page = events_of(client.get("/logboek/"))
     export = client.get("/logboek/export.csv").get_data(as_text=True)
     for text in ("geheime-klachtnotitie", "eigen-werknotitie"):
         assert text not in page and text not in export
-    assert listed("complaint.note") in page and "complaint.note" in export  # that it happened is not secret
+    assert listed("complaint.note_add") in page and "complaint.note_add" in export  # that it happened is not secret
 
 
 def test_export_with_bad_filters_exports_nothing(login_as):
     response = login_as("coordinator").get("/logboek/export.csv?case=1999-9999")
     assert response.status_code == 302
     assert not models.AuditEvent.select().where(models.AuditEvent.action == "audit.export").exists()
+
+
+def test_a_counsellor_s_note_shows_in_the_log_as_an_event_without_its_words(login_as):
+    complaint = models.Complaint.select().first()
+    counsellor = login_as("counsellor")
+    response = counsellor.post("/klachten/%d/notities" % complaint.id, data={
+        "csrf_token": csrf_token(counsellor, "/account/"), "note-body": "Vertrouwelijk-gesprek-met-moeder"})
+    assert response.status_code in (200, 302)
+    assert models.ComplaintNote.select().where(models.ComplaintNote.body == "Vertrouwelijk-gesprek-met-moeder").exists()
+    coordinator = login_as("coordinator")
+    page = events_of(coordinator.get("/logboek/?action=complaint.note_add"))
+    export = coordinator.get("/logboek/export.csv").get_data(as_text=True)
+    assert listed("complaint.note_add") in page
+    assert "Vertrouwelijk-gesprek-met-moeder" not in page and "Vertrouwelijk-gesprek-met-moeder" not in export
