@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from models import (
     SCHOOL_TIMEZONE, Agreement, AuditEvent, Case, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, Referral, Report, ReportPupil, SupportSession,
+    ParentContact, PublicThread, Referral, Report, ReportPupil, SupportSession,
 )
 
 # Records that belong to a case, with the object types their events are written under: an event
@@ -56,6 +56,9 @@ def _about_cases(case_ids):
     for model, object_types in CASE_PARTS:
         condition |= (AuditEvent.object_type.in_(object_types)
                       & AuditEvent.object_id.in_(model.select(model.id).where(model.case.in_(case_ids))))
+    # The public page's threads belong to a report (and through it to its case).
+    condition |= ((AuditEvent.object_type == "publicthread") & AuditEvent.object_id.in_(
+        PublicThread.select(PublicThread.id).join(Report).where(Report.case.in_(case_ids))))
     return condition
 
 
@@ -65,6 +68,9 @@ def _about_pupils(pupil_ids):
     return (((AuditEvent.object_type == "pupil") & AuditEvent.object_id.in_(pupil_ids))
             | ((AuditEvent.object_type == "report") & AuditEvent.object_id.in_(
                 ReportPupil.select(ReportPupil.report).where(ReportPupil.pupil.in_(pupil_ids))))
+            | ((AuditEvent.object_type == "publicthread") & AuditEvent.object_id.in_(
+                PublicThread.select(PublicThread.id).join(ReportPupil, on=(PublicThread.report == ReportPupil.report))
+                .where(ReportPupil.pupil.in_(pupil_ids))))
             | ((AuditEvent.object_type == "complaint") & AuditEvent.object_id.in_(
                 Complaint.select(Complaint.id).where(Complaint.pupil.in_(pupil_ids))))
             | _about_cases(cases))

@@ -18,8 +18,8 @@ from flask.cli import with_appcontext
 
 from models import (
     Agreement, AuditEvent, Case, CaseEvent, CaseStep, Complaint, Conversation, Evidence, FollowUp, Involvement,
-    Measure, ParentContact, PersonalNote, Pupil, Referral, Report, ReportPupil, SchoolSettings, SupportSession, db,
-    today, utcnow,
+    Measure, ParentContact, PersonalNote, PublicThread, Pupil, Referral, Report, ReportPupil, SchoolSettings,
+    SupportSession, db, today, utcnow,
 )
 from audit import school_day_start
 
@@ -102,6 +102,8 @@ def _anonymise(cleanup, now):
     CaseStep.update(note="").where(CaseStep.case == case).execute()
     CaseEvent.update(text="").where(CaseEvent.case == case).execute()
     Report.update(description="", reporter_name="", close_reason="").where(Report.case == case).execute()
+    # The public page's threads on these reports, with the reporter's own words.
+    PublicThread.delete().where(PublicThread.report.in_(Report.select(Report.id).where(Report.case == case))).execute()
     Conversation.delete().where(Conversation.case == case).execute()  # with checklists, lines, participants
     Agreement.delete().where(Agreement.case == case).execute()  # with parties and signatures
     FollowUp.update(note="", with_whom="").where(FollowUp.case == case).execute()

@@ -78,8 +78,10 @@ def test_filter_by_pupil_takes_in_the_pupil_their_reports_and_their_cases(login_
     append("test.on_report_naming_her", "report", report.id)
     append("test.on_someone_else", "case", stranger_case.id)
     append("test.other_pupil", "pupil", noor.id + 1000)
+    thread = models.PublicThread.create(receipt_code="ABCD-EFGH-JKLM-NPQR", phrase_hash="x", report=report)
+    append("test.on_thread_of_her_report", "publicthread", thread.id)
     page = events_of(login_as("coordinator").get("/logboek/?pupils=%d" % noor.id))
-    for expected in ("test.on_pupil", "test.on_her_case", "test.on_report_naming_her"):
+    for expected in ("test.on_pupil", "test.on_her_case", "test.on_report_naming_her", "test.on_thread_of_her_report"):
         assert listed(expected) in page
     assert listed("test.on_someone_else") not in page and listed("test.other_pupil") not in page
     assert noor.sort_name in page  # the picker shows her as chosen

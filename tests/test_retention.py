@@ -33,6 +33,8 @@ def fill(case, pupil, user, evidence_dir):
                                   description="Anna wordt bij de fietsen uitgescholden", status="in_case", case=case)
     models.ReportKind.create(report=report, kind="verbal")
     models.ReportPupil.create(report=report, pupil=pupil)
+    thread = models.PublicThread.create(receipt_code="ABCD-EFGH-JKLM-NPQR", phrase_hash="x", report=report)
+    models.ThreadMessage.create(thread=thread, author_kind="reporter", body="Anna durft niet meer naar school")
     models.CaseStep.create(case=case, step_key="signal", status="done", note="Anna huilde")
     models.CaseEvent.add(case, "opened", "Anna en Bob")
     conversation = models.Conversation.create(case=case, step_key="victim-talk", template_key="victim-conversation",
@@ -106,6 +108,7 @@ def test_retention_on_a_frozen_clock(app, factory):
     assert models.CaseStep.get(models.CaseStep.case == due).note == ""
     assert models.CaseEvent.get(models.CaseEvent.case == due).text == ""
     # What describes a child is gone.
+    assert not models.ThreadMessage.select().where(models.ThreadMessage.body.contains("Anna")).exists()
     for model in (models.Conversation, models.Agreement, models.Evidence, models.PersonalNote):
         assert not model.select().where(model.case == due).exists(), model.__name__
     assert not models.ChecklistEntry.select().where(models.ChecklistEntry.note == "Anna vertelt").exists()
