@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from models import (
     SCHOOL_TIMEZONE, Agreement, AuditEvent, Case, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, PublicThread, Referral, Report, ReportPupil, SupportSession,
+    ParentContact, PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession,
 )
 
 # Records that belong to a case, with the object types their events are written under: an event
@@ -17,7 +17,7 @@ CASE_PARTS = (
     (Conversation, ("conversation",)), (Agreement, ("agreement",)), (FollowUp, ("followup", "follow_up")),
     (Measure, ("measure",)), (ParentContact, ("parentcontact", "parent_contact")), (Referral, ("referral",)),
     (SupportSession, ("supportsession", "support_session")), (Evidence, ("evidence",)),
-    (Complaint, ("complaint",)), (Report, ("report",)),
+    (Complaint, ("complaint",)), (Report, ("report",)), (PersonalNote, ("personalnote", "personal_note")),
 )
 # Events on these never show their detail, should a caller ever put text in it: only their author reads them.
 PRIVATE_OBJECT_TYPES = frozenset({"complaintnote", "complaint_note", "personalnote", "personal_note"})

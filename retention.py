@@ -10,18 +10,17 @@ is append-only and holds ids and step keys, never names or text.
 import calendar
 import dataclasses
 import datetime
-import os
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+import evidence_files
+from audit import school_day_start
 from models import (
     Agreement, AuditEvent, Case, CaseEvent, CaseStep, Complaint, Conversation, Evidence, FollowUp, Involvement,
     Measure, ParentContact, PersonalNote, PublicThread, Pupil, Referral, Report, ReportPupil, SchoolSettings,
     SupportSession, db, today, utcnow,
 )
-from audit import school_day_start
 
 
 def months_before(day, months):
@@ -131,17 +130,6 @@ def describe(cleanup, ids_only=False):
                 cleanup.evidence, len(cleanup.evidence_files), cleanup.personal_notes, pupils or "geen"))
 
 
-def evidence_directory():
-    """Where evidence files are kept: the configured folder, else beside the database file."""
-    configured = current_app.config.get("EVIDENCE_DIR")
-    if configured:
-        return configured
-    database = current_app.config["DATABASE"]
-    if "://" in database:
-        return os.path.join(current_app.instance_path, "evidence")
-    return os.path.join(os.path.dirname(os.path.abspath(database)), "evidence")
-
-
 def run(on_day=None):
     """Anonymise every due case in one transaction, then remove their evidence files; returns the plan.
 
@@ -157,16 +145,11 @@ def run(on_day=None):
                               detail="%d dossiers geanonimiseerd (bewaartermijn %d maanden)" % (
                                   len(cleanups), SchoolSettings.current().retention_months))
     leftovers = []
-    directory = evidence_directory()
     for cleanup in cleanups:
         for file_name in cleanup.evidence_files:
-            if os.path.basename(file_name) != file_name:
-                continue  # we only ever stored plain names
             try:
-                os.unlink(os.path.join(directory, file_name))
-            except FileNotFoundError:
-                pass
-            except OSError:
+                evidence_files.remove(file_name)
+            except (OSError, ValueError):
                 leftovers.append(file_name)
     return cleanups, leftovers
 

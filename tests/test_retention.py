@@ -75,8 +75,7 @@ def test_retention_on_a_frozen_clock(app, factory):
     due = closed_case(factory, JUST_DUE, victim=anna, bully=bob)
     kept = closed_case(factory, JUST_KEPT, victim=carla)
     factory.case(bully=bob)  # Bob is in an open case too: his name stays
-    with app.app_context():
-        evidence_dir = retention.evidence_directory()  # beside the database file
+    evidence_dir = app.config["EVIDENCE_DIR"]
     report, file_name = fill(due, anna, mentor, evidence_dir)
     roles_before = sorted(models.Involvement.select(models.Involvement.role).where(
         models.Involvement.case == due).tuples())
