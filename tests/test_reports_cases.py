@@ -227,3 +227,8 @@ def test_case_page_warns_when_a_bully_bullied_before(login_as):
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Herhaling:" in html and demo_case("0001").reference in html
     assert case.reference != demo_case("0001").reference
+
+
+def test_a_page_number_beyond_any_school_shows_an_empty_page(login_as):
+    response = login_as("coordinator").get("/dossiers/?pagina=99999999999999999999")
+    assert response.status_code == 200 and "Geen dossiers gevonden." in response.get_data(as_text=True)

@@ -24,6 +24,7 @@ from views.followups import measure_form
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
 
 PAGE_SIZE = 25
+MAX_PAGE = 100_000  # beyond every school's cases, and inside what SQLite's OFFSET can hold
 
 
 def _filters():
@@ -80,7 +81,7 @@ def index():
     if not may_see_cases(current_user):
         refuse(403, object_type="case")
     filters = _filters()
-    page = max(request.args.get("pagina", 1, type=int), 1)
+    page = min(max(request.args.get("pagina", 1, type=int), 1), MAX_PAGE)
     query = _overview_query(filters)
     total = query.count()
     cases = list(query.order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
