@@ -209,12 +209,17 @@ def get_thread_or_404(thread_id):
     return thread
 
 
+def _with_case_or_404(model, record_id, *conditions):
+    """A record of a case, loaded with its case in one query; 404 when there is none."""
+    record = model.select(model, Case).join(Case).where(model.id == record_id, *conditions).first()
+    if record is None:
+        abort(404)
+    return record
+
+
 def get_conversation_or_404(conversation_id, need=VIEW):
     """Load a conversation with its case: whoever may `need` the case may `need` its talks."""
-    conversation = (Conversation.select(Conversation, Case).join(Case)
-                    .where(Conversation.id == conversation_id).first())
-    if conversation is None:
-        abort(404)
+    conversation = _with_case_or_404(Conversation, conversation_id)
     check_case(conversation.case, need)
     return conversation
 
@@ -232,9 +237,7 @@ def get_entry_or_404(conversation_id, entry_id, need=EDIT):
 
 def get_agreement_or_404(agreement_id, need=VIEW):
     """Load an agreement with its case: whoever may `need` the case may `need` its agreements."""
-    agreement = Agreement.select(Agreement, Case).join(Case).where(Agreement.id == agreement_id).first()
-    if agreement is None:
-        abort(404)
+    agreement = _with_case_or_404(Agreement, agreement_id)
     check_case(agreement.case, need)
     return agreement
 
@@ -249,34 +252,33 @@ def get_complaint_or_404(complaint_id):
     return complaint
 
 
-def get_support_case_or_404(case_id):
-    """Load a case the current user may record support sessions on (404 unseen, 403 seen)."""
-    case = get_case_or_404(case_id)
+def _check_support(case):
+    """Refuse unless the current user may record support sessions on the case (404 unseen, 403 seen)."""
+    check_case(case)
     if not may_record_support(current_user, case):
         refuse(403, case)
     return case
 
 
+def get_support_case_or_404(case_id):
+    """Load a case the current user may record support sessions on."""
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None:
+        abort(404)
+    return _check_support(case)
+
+
 def get_support_session_or_404(session_id):
     """Load a support session for a support team member who may work on its case."""
-    session = SupportSession.select(SupportSession, Case).join(Case).where(SupportSession.id == session_id).first()
-    if session is None:
-        abort(404)
-    check_case(session.case)
-    if not may_record_support(current_user, session.case):
-        refuse(403, session.case)
+    session = _with_case_or_404(SupportSession, session_id)
+    _check_support(session.case)
     return session
 
 
 def get_support_referral_or_404(referral_id):
     """Load a referral to the support team for a team member who may work on its case."""
-    referral = (Referral.select(Referral, Case).join(Case)
-                .where(Referral.id == referral_id, Referral.target == "support_team").first())
-    if referral is None:
-        abort(404)
-    check_case(referral.case)
-    if not may_record_support(current_user, referral.case):
-        refuse(403, referral.case)
+    referral = _with_case_or_404(Referral, referral_id, Referral.target == "support_team")
+    _check_support(referral.case)
     return referral
 
 
@@ -290,18 +292,14 @@ def may_keep_notes(user, case):
 
 def get_referral_or_404(referral_id, need=EDIT):
     """Load a referral with its case: whoever may `need` the case may `need` its referrals."""
-    referral = Referral.select(Referral, Case).join(Case).where(Referral.id == referral_id).first()
-    if referral is None:
-        abort(404)
+    referral = _with_case_or_404(Referral, referral_id)
     check_case(referral.case, need)
     return referral
 
 
 def get_evidence_or_404(evidence_id, need=VIEW):
     """Load an evidence item with its case: only those who may see the case see its evidence."""
-    evidence = Evidence.select(Evidence, Case).join(Case).where(Evidence.id == evidence_id).first()
-    if evidence is None:
-        abort(404)
+    evidence = _with_case_or_404(Evidence, evidence_id)
     check_case(evidence.case, need)
     return evidence
 
@@ -311,9 +309,7 @@ def get_personal_note_or_404(note_id):
 
     Not the coordinator and not an administrator: a work note is its author's alone.
     """
-    note = PersonalNote.select(PersonalNote, Case).join(Case).where(PersonalNote.id == note_id).first()
-    if note is None:
-        abort(404)
+    note = _with_case_or_404(PersonalNote, note_id)
     if note.author_id != current_user.id or not may_keep_notes(current_user, note.case):
         refuse(404, note)
     return note
