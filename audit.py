@@ -7,7 +7,7 @@ from flask import has_request_context
 from flask_login import current_user
 
 from models import (
-    SCHOOL_TIMEZONE, Agreement, AuditEvent, Case, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure,
+    SCHOOL_TIMEZONE, Agreement, AuditEvent, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure,
     ParentContact, PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession,
 )
 

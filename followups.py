@@ -7,7 +7,7 @@ the caller's transaction.
 """
 import datetime
 
-from models import Case, CaseEvent, FollowUp, Measure, fn, today, utcnow
+from models import Case, CaseEvent, FollowUp, Measure, Prepared, fn, today, utcnow
 
 
 class FollowUpError(Exception):
@@ -41,13 +41,17 @@ def proposed_phase(case):
     return min(highest + 1, 5)
 
 
+_BROKEN = Prepared(lambda case_id: (
+    FollowUp.select().where(FollowUp.case == case_id, FollowUp.outcome == "not_kept").order_by(FollowUp.done_at)))
+_LAST_MEASURE = Prepared(lambda case_id: Measure.select(fn.MAX(Measure.decided_on)).where(Measure.case == case_id))
+
+
 def escalation_proposal(case):
     """The phase proposed to the coordinator, when agreements were broken again since the last measure."""
-    broken = list(FollowUp.select().where(FollowUp.case == case, FollowUp.outcome == "not_kept")
-                  .order_by(FollowUp.done_at))
+    broken = _BROKEN.all(case.id)
     if len(broken) < 2:
         return None
-    last_measure = Measure.select(fn.MAX(Measure.decided_on)).where(Measure.case == case).scalar()
+    last_measure = _LAST_MEASURE.scalar(case.id)[0]
     if last_measure and last_measure >= broken[-1].done_at.date():
         return None
     return proposed_phase(case)

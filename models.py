@@ -255,6 +255,11 @@ class Prepared:
         query, cursor = self.execute(*args)
         return next(iter(query._get_cursor_wrapper(cursor)), None)
 
+    def all(self, *args):
+        """Every row as the query would return it, as a list."""
+        query, cursor = self.execute(*args)
+        return list(query._get_cursor_wrapper(cursor))
+
     def scalar(self, *args):
         """The first column of the first row as a tuple of that row's values, or None."""
         _, cursor = self.execute(*args)
@@ -295,10 +300,12 @@ class SchoolSettings(BaseModel):
         required = self.second_factor_roles
         return bool(user.roles & required) or (user.is_admin and "admin" in required)
 
+    _current = Prepared(lambda: SchoolSettings.select().where(SchoolSettings.id == 1))
+
     @classmethod
     def current(cls):
         """The settings row, created with defaults on first use."""
-        settings = cls.get_or_none(cls.id == 1)
+        settings = cls._current.first()
         if settings is None:
             with db.atomic():
                 settings, _ = cls.get_or_create(id=1)
@@ -562,12 +569,15 @@ class Case(BaseModel):
         number = int(last.split("-")[1]) + 1 if last else 1
         return "%s%04d" % (prefix, number)
 
+    _involved_pupils = Prepared(lambda case_id: (
+        Involvement.select(Involvement, Pupil, SchoolClass)
+        .join(Pupil).join(SchoolClass, JOIN.LEFT_OUTER)
+        .where(Involvement.case == case_id)
+        .order_by(*Pupil.dutch_order())))
+
     def involved_pupils(self):
         """The pupils of this case with their roles, in Dutch name order."""
-        return (Involvement.select(Involvement, Pupil, SchoolClass)
-                .join(Pupil).join(SchoolClass, JOIN.LEFT_OUTER)
-                .where(Involvement.case == self)
-                .order_by(*Pupil.dutch_order()))
+        return self._involved_pupils.all(self.id)
 
 
 class Involvement(BaseModel):
@@ -709,15 +719,18 @@ class Conversation(BaseModel):
     def is_finished(self):
         return self.ended_at is not None
 
+    _of_case = Prepared(lambda case_id: (
+        Conversation.select(Conversation, User, fn.COALESCE(fn.SUM(ChecklistEntry.done), 0).alias("done"),
+                            fn.COUNT(ChecklistEntry.id).alias("total"))
+        .join(User, JOIN.LEFT_OUTER, on=(Conversation.held_by == User.id))
+        .switch(Conversation).join(ChecklistEntry, JOIN.LEFT_OUTER)
+        .where(Conversation.case == case_id).group_by(Conversation.id, User.id)
+        .order_by(Conversation.started_at.desc())))
+
     @classmethod
     def of_case(cls, case):
         """The case's conversations, newest first, each with `done` and `total` items (one query)."""
-        return (cls.select(cls, User, fn.COALESCE(fn.SUM(ChecklistEntry.done), 0).alias("done"),
-                           fn.COUNT(ChecklistEntry.id).alias("total"))
-                .join(User, JOIN.LEFT_OUTER, on=(cls.held_by == User.id))
-                .switch(cls).join(ChecklistEntry, JOIN.LEFT_OUTER)
-                .where(cls.case == case).group_by(cls.id, User.id)
-                .order_by(cls.started_at.desc()))
+        return cls._of_case.all(case.id)
 
     _progress = Prepared(lambda conversation_id: (
         ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done), 0), fn.COUNT(ChecklistEntry.id))
@@ -876,12 +889,15 @@ class ParentContact(BaseModel):
     summary = TextField(default="")
     agreed = TextField(default="")
 
+    _of_case = Prepared(lambda case_id: (
+        ParentContact.select(ParentContact, Pupil, User).join(Pupil).switch(ParentContact)
+        .join(User, JOIN.LEFT_OUTER, on=(ParentContact.by_user == User.id))
+        .where(ParentContact.case == case_id).order_by(ParentContact.contacted_on.desc(), ParentContact.id.desc())))
+
     @classmethod
     def of_case(cls, case):
         """The case's parent contacts, newest first, with the pupil and who made contact."""
-        return (cls.select(cls, Pupil, User).join(Pupil).switch(cls)
-                .join(User, JOIN.LEFT_OUTER, on=(cls.by_user == User.id))
-                .where(cls.case == case).order_by(cls.contacted_on.desc(), cls.id.desc()))
+        return cls._of_case.all(case.id)
 
 
 class Referral(BaseModel):
@@ -907,11 +923,14 @@ class Referral(BaseModel):
     def is_open(self):
         return self.closed_on is None
 
+    _of_case = Prepared(lambda case_id: (
+        Referral.select(Referral, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(Referral.case == case_id)
+        .order_by(Referral.closed_on.is_null(False), Referral.referred_on.desc(), Referral.id.desc())))
+
     @classmethod
     def of_case(cls, case):
         """The case's referrals, open ones first, then newest first, with the pupil."""
-        return (cls.select(cls, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(cls.case == case)
-                .order_by(cls.closed_on.is_null(False), cls.referred_on.desc(), cls.id.desc()))
+        return cls._of_case.all(case.id)
 
 
 class SupportSession(BaseModel):
@@ -931,11 +950,15 @@ class SupportSession(BaseModel):
     recorded_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
+    _of_case = Prepared(lambda case_id: (
+        SupportSession.select(SupportSession, User)
+        .join(User, JOIN.LEFT_OUTER, on=(SupportSession.recorded_by == User.id))
+        .where(SupportSession.case == case_id).order_by(SupportSession.held_on.desc(), SupportSession.id.desc())))
+
     @classmethod
     def of_case(cls, case):
         """The case's sessions, newest first, with who recorded them."""
-        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.recorded_by == User.id))
-                .where(cls.case == case).order_by(cls.held_on.desc(), cls.id.desc()))
+        return cls._of_case.all(case.id)
 
 
 class Evidence(BaseModel):
@@ -959,11 +982,14 @@ class Evidence(BaseModel):
     def is_image(self):
         return self.content_type in ("image/png", "image/jpeg")
 
+    _of_case = Prepared(lambda case_id: (
+        Evidence.select(Evidence, User).join(User, JOIN.LEFT_OUTER, on=(Evidence.collected_by == User.id))
+        .where(Evidence.case == case_id).order_by(Evidence.captured_at, Evidence.id)))
+
     @classmethod
     def of_case(cls, case):
         """The case's evidence log in the order it happened, with who collected each item."""
-        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.collected_by == User.id))
-                .where(cls.case == case).order_by(cls.captured_at, cls.id))
+        return cls._of_case.all(case.id)
 
 
 class Complaint(BaseModel):
@@ -1015,10 +1041,14 @@ class PersonalNote(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
+    _of = Prepared(lambda case_id, author_id: (
+        PersonalNote.select().where(PersonalNote.case == case_id, PersonalNote.author == author_id)
+        .order_by(PersonalNote.created_at.desc(), PersonalNote.id.desc())))
+
     @classmethod
     def of(cls, case, author):
         """The author's own notes on a case, newest first: the only way notes are ever listed."""
-        return cls.select().where(cls.case == case, cls.author == author).order_by(cls.created_at.desc(), cls.id.desc())
+        return cls._of.all(case.id, author.id)
 
 
 class AuditEvent(BaseModel):

@@ -9,8 +9,8 @@ from flask_login import current_user
 
 import audit
 from models import (
-    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Evidence, Involvement, PersonalNote,
-    PublicThread, Pupil, Referral, Report, SchoolClass, SupportSession,
+    JOIN, Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Evidence, Involvement, PersonalNote,
+    Prepared, PublicThread, Pupil, Referral, Report, SchoolClass, SupportSession, User,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -169,9 +169,13 @@ def refuse(status, obj=None, object_type=None):
     abort(status)
 
 
+_CASE_WITH_MENTOR = Prepared(lambda case_id: (
+    Case.select(Case, User).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id)).where(Case.id == case_id)))
+
+
 def get_case_or_404(case_id, need=VIEW):
     """Load a case the current user may `need`; else 404 (or 403 when they may see it)."""
-    case = Case.get_or_none(Case.id == case_id)
+    case = _CASE_WITH_MENTOR.first(case_id)
     if case is None:
         abort(404)
     return check_case(case, need)

@@ -9,7 +9,7 @@ import datetime
 import audit
 import protocols
 from models import (
-    Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil, local_date, today, utcnow,
+    Case, CaseEvent, CaseStep, Involvement, Prepared, Pupil, Report, ReportPupil, local_date, today, utcnow,
 )
 
 
@@ -97,14 +97,18 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
     return case, repeat_warnings(case)
 
 
+_EARLIER_BULLYING = Prepared(lambda case_id: (
+    Involvement.select(Involvement, Pupil, Case).join(Pupil).switch(Involvement).join(Case)
+    .where(Involvement.pupil.in_(Involvement.select(Involvement.pupil)
+                                 .where(Involvement.case == case_id, Involvement.role == "bully")),
+           Involvement.role == "bully", Involvement.case != case_id)
+    .order_by(Case.opened_at)))
+
+
 def repeat_warnings(case):
     """Pupils who bully in this case and were named as bully in an earlier case."""
-    bullies = Involvement.select(Involvement.pupil).where(Involvement.case == case, Involvement.role == "bully")
-    earlier = (Involvement.select(Involvement, Pupil, Case).join(Pupil).switch(Involvement).join(Case)
-               .where(Involvement.pupil.in_(bullies), Involvement.role == "bully", Involvement.case != case)
-               .order_by(Case.opened_at))
     return ["%s was eerder pester in dossier %s." % (row.pupil.display_name, row.case.reference)
-            for row in earlier]
+            for row in _EARLIER_BULLYING.all(case.id)]
 
 
 def attach_report(case, report, user, event=True):

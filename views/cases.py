@@ -11,7 +11,7 @@ from forms.followups import FollowUpForm
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
 from models import (
     JOIN, Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Measure, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
-    SupportSession, User, db, today,
+    Prepared, SupportSession, User, db, today,
 )
 from permissions import (
     MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
@@ -96,15 +96,25 @@ def index():
         step_options=step_options, today=today())
 
 
+# The case page's queries run on every view of a case; their SQL is built once (see Prepared).
+_STEPS = Prepared(lambda case_id: (
+    CaseStep.select(CaseStep, User).join(User, JOIN.LEFT_OUTER, on=(CaseStep.done_by == User.id))
+    .where(CaseStep.case == case_id).order_by(CaseStep.position)))
+_EVENTS = Prepared(lambda case_id: (
+    CaseEvent.select(CaseEvent, User).join(User, JOIN.LEFT_OUTER, on=(CaseEvent.user == User.id))
+    .where(CaseEvent.case == case_id).order_by(CaseEvent.at.desc(), CaseEvent.id.desc())))
+_AGREEMENTS = Prepared(lambda case_id: (
+    Agreement.select().where(Agreement.case == case_id).order_by(Agreement.version.desc())))
+_REPORTS = Prepared(lambda case_id: Report.select().where(Report.case == case_id).order_by(Report.reported_on))
+_FOLLOW_UPS = Prepared(lambda case_id: FollowUp.select().where(FollowUp.case == case_id).order_by(FollowUp.due_on))
+_MEASURES = Prepared(lambda case_id: (
+    Measure.select(Measure, Pupil).join(Pupil).where(Measure.case == case_id).order_by(Measure.decided_on)))
+
+
 def _case_page_context(case):
-    protocol = protocols.get(case.protocol_key)
-    steps = list(CaseStep.select(CaseStep, User).join(User, JOIN.LEFT_OUTER, on=(CaseStep.done_by == User.id))
-                 .where(CaseStep.case == case).order_by(CaseStep.position))
-    events = list(CaseEvent.select(CaseEvent, User).join(User, JOIN.LEFT_OUTER, on=(CaseEvent.user == User.id))
-                  .where(CaseEvent.case == case).order_by(CaseEvent.at.desc(), CaseEvent.id.desc()))
-    return {"case": case, "protocol": protocol, "steps": steps, "events": events, "today": today(),
-            "step_form": CompleteStepForm(), "conversations": list(Conversation.of_case(case)),
-            "agreements": list(Agreement.select().where(Agreement.case == case).order_by(Agreement.version.desc()))}
+    return {"case": case, "protocol": protocols.get(case.protocol_key), "steps": _STEPS.all(case.id),
+            "events": _EVENTS.all(case.id), "today": today(), "step_form": CompleteStepForm(),
+            "conversations": Conversation.of_case(case), "agreements": _AGREEMENTS.all(case.id)}
 
 
 @bp.route("/<int:case_id>")
@@ -115,17 +125,14 @@ def detail(case_id):
     with db.atomic():
         audit.record("case.view", case)
     context = _case_page_context(case)
-    involvements = list(case.involved_pupils())
-    reports = list(Report.select().where(Report.case == case).order_by(Report.reported_on))
-    follow_up_rows = list(FollowUp.select().where(FollowUp.case == case).order_by(FollowUp.due_on))
+    follow_up_rows = _FOLLOW_UPS.all(case.id)
     return render_template(
-        "cases/detail.html", involvements=involvements, reports=reports, repeats=workflow.repeat_warnings(case),
-        follow_up_rows=follow_up_rows, follow_up_forms=_follow_up_forms(follow_up_rows),
-        measures=list(Measure.select(Measure, Pupil).join(Pupil).where(Measure.case == case)
-                      .order_by(Measure.decided_on)),
+        "cases/detail.html", involvements=case.involved_pupils(), reports=_REPORTS.all(case.id),
+        repeats=workflow.repeat_warnings(case), follow_up_rows=follow_up_rows,
+        follow_up_forms=_follow_up_forms(follow_up_rows), measures=_MEASURES.all(case.id),
         escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
-        support_sessions=list(SupportSession.of_case(case)),
+        support_sessions=SupportSession.of_case(case),
         reason_form=ReasonForm(), **parents.section(case), **referrals.section(case), **evidence.section(case),
         **notes.section(case), **context)
 

@@ -7,7 +7,7 @@ import audit
 import followups
 import protocols
 from forms.followups import FollowUpForm, MeasureForm
-from models import FollowUp, Involvement, Pupil, db
+from models import FollowUp, Pupil, db
 from permissions import EDIT, check_case, get_case_or_404
 
 bp = Blueprint("followups", __name__)
@@ -22,9 +22,8 @@ OUTCOME_MESSAGES = {
 
 def measure_form(case):
     protocol = protocols.get(case.protocol_key)
-    pupils = Pupil.select().join(Involvement).where(Involvement.case == case, Involvement.role.in_(
-        ("bully", "follower"))).order_by(*Pupil.dutch_order())
-    return MeasureForm(pupils=list(pupils), phases=protocol.escalation_phases if protocol else ())
+    pupils = [involvement.pupil for involvement in case.involved_pupils() if involvement.role in ("bully", "follower")]
+    return MeasureForm(pupils=pupils, phases=protocol.escalation_phases if protocol else ())
 
 
 @bp.route("/vervolg/<int:follow_up_id>", methods=["POST"])
