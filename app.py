@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import backup
 import config
+import i18n
 import models
 import permissions
 import protocols
@@ -63,6 +64,7 @@ def create_app(test_config=None):
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    i18n.install(app.jinja_env)
     htmx.init_app(app)
     security.init_app(app, login_manager)
     app.jinja_env.globals.update(permissions.template_globals(), label=models.label, choices={

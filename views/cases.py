@@ -40,8 +40,8 @@ def _filters():
 
 
 def _overview_query(filters):
-    query = (visible_cases(current_user).select(Case, User)
-             .join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id)))
+    """The cases the user may see, filtered (without the mentor's name, so counting stays cheap)."""
+    query = visible_cases(current_user)
     if filters["status"] != "all":
         query = query.where(Case.status == filters["status"])
     if filters["mentor"]:
@@ -74,6 +74,13 @@ def _overview_rows(cases):
             for case in cases]
 
 
+# The overview's filter dropdowns: names and ids only, read as plain rows.
+_MENTOR_OPTIONS = Prepared(lambda: (
+    User.with_role("mentor").select(User.id, User.full_name).namedtuples()))
+_CLASS_OPTIONS = Prepared(lambda: (
+    SchoolClass.select(SchoolClass.id, SchoolClass.name).order_by(SchoolClass.name).namedtuples()))
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -84,15 +91,15 @@ def index():
     page = min(max(request.args.get("pagina", 1, type=int), 1), MAX_PAGE)
     query = _overview_query(filters)
     total = query.count()
-    cases = list(query.order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
+    cases = list(query.select(Case, User).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id))
+                 .order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
     with db.atomic():
         audit.record("case.list", detail="pagina %d, %d dossiers" % (page, len(cases)), object_type="case")
     step_options = sorted({(step.key, step.title) for protocol in protocols.registry().values()
                            for step in protocol.steps}, key=lambda option: option[1])
     return render_template(
         "cases/index.html", rows=_overview_rows(cases), page=page, total=total, filters=filters,
-        pages=max(1, -(-total // PAGE_SIZE)), mentors=list(User.with_role("mentor").select(User.id, User.full_name)),
-        classes=list(SchoolClass.select(SchoolClass.id, SchoolClass.name).order_by(SchoolClass.name)),
+        pages=max(1, -(-total // PAGE_SIZE)), mentors=_MENTOR_OPTIONS.all(), classes=_CLASS_OPTIONS.all(),
         step_options=step_options, today=today())
 
 

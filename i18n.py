@@ -1,0 +1,29 @@
+"""The templates' texts in the user's language, with the catalogue found once per request.
+
+Flask-Babel looks the catalogue up anew for every text (half a dozen context lookups each),
+and a page has a hundred texts. These callables keep the request's catalogue on `g`, keyed by
+the locale object Flask-Babel chose, so `force_locale` still switches language.
+"""
+from flask import g
+from flask_babel import get_translations
+
+
+def _catalogue():
+    babel_context = g.get("_flask_babel")
+    locale = getattr(babel_context, "babel_locale", None)
+    cached = g.get("_herstel_catalogue")
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()  # makes Flask-Babel pick the locale when it had not yet
+    g._herstel_catalogue = (g._flask_babel.babel_locale, translations)
+    return translations
+
+
+def install(jinja_env):
+    """Use these in templates instead of Flask-Babel's (same texts; Jinja formats and escapes)."""
+    jinja_env.install_gettext_callables(
+        gettext=lambda string: _catalogue().ugettext(string),
+        ngettext=lambda singular, plural, num: _catalogue().ungettext(singular, plural, num),
+        pgettext=lambda context, string: _catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, num: _catalogue().unpgettext(context, singular, plural, num),
+        newstyle=True)
