@@ -223,7 +223,14 @@ class Prepared:
     its arguments; it is called once with placeholder strings, which peewee passes through as
     parameters, and each call afterwards binds the real values in their place. So `build` may
     only hand its arguments to comparisons and assignments, never compute with them.
+
+    Reading rows back as models has a set-up of its own (which column goes to which joined
+    model, with which converter) that is the same for every run of one statement: it is done
+    once as well, and each later result starts from it.
     """
+
+    # What peewee's cursor wrapper keeps about one result rather than about the statement.
+    _PER_RESULT = frozenset(("cursor", "count", "index", "initialized", "populated", "row_cache"))
 
     def __init__(self, build):
         self._build = build
@@ -241,24 +248,35 @@ class Prepared:
                      for value in params]
             if {number for number, _ in slots if number is not None} != set(range(self._arity)):
                 raise ValueError("every argument of a prepared query must reach its SQL as a parameter")
-            compiled = self._compiled[key] = (query, sql, slots)
+            compiled = self._compiled[key] = (query, sql, slots, {})
         return compiled
 
     def execute(self, *args):
         """Run the statement; returns the cursor (for writes) and the query (to read rows)."""
-        query, sql, slots = self._compile()
+        query, sql, slots, _ = self._compile()
         cursor = db.execute_sql(sql, [args[number] if number is not None else value for number, value in slots])
         return query, cursor
 
+    def _rows(self, *args):
+        """The result as the query would give it, with the reading set up once per statement."""
+        query, sql, slots, reading = self._compile()
+        cursor = db.execute_sql(sql, [args[number] if number is not None else value for number, value in slots])
+        wrapper = query._get_cursor_wrapper(cursor)
+        if not reading:
+            wrapper.initialize()
+            reading.update((name, value) for name, value in vars(wrapper).items() if name not in self._PER_RESULT)
+        else:
+            vars(wrapper).update(reading)
+        wrapper.initialized = True
+        return wrapper
+
     def first(self, *args):
         """The first row as the query would return it (model instances with their joins), or None."""
-        query, cursor = self.execute(*args)
-        return next(iter(query._get_cursor_wrapper(cursor)), None)
+        return next(iter(self._rows(*args)), None)
 
     def all(self, *args):
         """Every row as the query would return it, as a list."""
-        query, cursor = self.execute(*args)
-        return list(query._get_cursor_wrapper(cursor))
+        return list(self._rows(*args))
 
     def scalar(self, *args):
         """The first column of the first row as a tuple of that row's values, or None."""
