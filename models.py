@@ -642,7 +642,7 @@ class CaseStep(BaseModel):
     note = TextField(default="")
 
     class Meta:
-        indexes = ((("case", "step_key"), True), (("status", "due_on"), False))
+        indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False))
 
     @classmethod
     def next_open_of(cls, case_ids):
