@@ -59,8 +59,9 @@ def escalation_proposal(case):
 
 def open_proposals():
     """Open cases whose agreements were broken again since their last measure, with the proposed phase."""
-    candidates = (Case.select().join(FollowUp).where(Case.status == "open", FollowUp.outcome == "not_kept")
-                  .group_by(Case.id).having(fn.COUNT(FollowUp.id) >= 2).order_by(Case.reference))
+    broken_twice = (FollowUp.select(FollowUp.case).where(FollowUp.outcome == "not_kept")
+                    .group_by(FollowUp.case).having(fn.COUNT(FollowUp.id) >= 2))
+    candidates = Case.select().where(Case.status == "open", Case.id.in_(broken_twice)).order_by(Case.reference)
     return [(case, phase) for case in candidates if (phase := escalation_proposal(case))]
 
 

@@ -642,7 +642,8 @@ class CaseStep(BaseModel):
     note = TextField(default="")
 
     class Meta:
-        indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False))
+        indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False),
+                   (("owner", "status", "due_on"), False))
 
     @classmethod
     def next_open_of(cls, case_ids):
@@ -881,7 +882,7 @@ class FollowUp(BaseModel):
     note = TextField(default="")
 
     class Meta:
-        indexes = ((("done_at", "due_on"), False),)
+        indexes = ((("done_at", "due_on"), False), (("outcome", "case"), False))
 
 
 class Measure(BaseModel):
