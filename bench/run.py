@@ -215,6 +215,7 @@ def main():
         plan = [
             ("health (baseline)", "/health", "GET", {}),
             ("login page", "/login", "GET", {}),
+            ("home page (coordinator)", "/", "GET", coordinator_env),
             ("coordinator overview", "/dossiers/", "GET", coordinator_env),
             ("case page", "/dossiers/%d" % case.id, "GET", coordinator_env),
             ("checklist toggle", talk + "/punten/{entry}", "POST",
