@@ -7,7 +7,10 @@ import followups
 import support
 import workflow
 from models import Case, Complaint, Referral, Report, db, today
-from permissions import may_handle_complaints, may_use_support_workspace, visible_cases, visible_reports
+from permissions import (
+    may_handle_complaints, may_manage_reports, may_use_support_workspace, sees_every_case, visible_cases,
+    visible_reports,
+)
 
 bp = Blueprint("home", __name__)
 
@@ -21,8 +24,9 @@ def index():
     my_reports = (visible_reports(current_user).where(Report.created_by == current_user)
                   .order_by(Report.created_at.desc()).limit(10))
     new_reports = (Report.select().where(Report.status == "new").count()
-                   if current_user.has_role("coordinator") else 0)
-    proposals = followups.open_proposals() if current_user.has_role("coordinator") else []
+                   if may_manage_reports(current_user) else 0)
+    # Proposals to escalate gather over all cases: for whoever keeps the whole school in view.
+    proposals = followups.open_proposals() if sees_every_case(current_user) else []
     complaints = (list(Complaint.open_first().where(Complaint.status != "closed").limit(10))
                   if may_handle_complaints(current_user) else [])
     referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))
