@@ -54,7 +54,7 @@ clean:
 ## messages: collect the interface texts into the English catalog (then translate the new ones)
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
-	  app.py models.py security.py permissions.py audit.py monitor.py complaints.py support.py second_factor.py \
+	  app.py models.py security.py permissions.py audit.py monitor.py complaints.py support.py second_factor.py terminology.py \
 	  pupil_import.py views forms templates
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 

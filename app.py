@@ -2,7 +2,7 @@
 import os
 
 import click
-from flask import Flask, g, has_request_context, session
+from flask import Flask, has_request_context, session
 from flask.cli import with_appcontext
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_htmx import HTMX
@@ -20,6 +20,7 @@ import permissions
 import protocols
 import retention
 import security
+import terminology
 import workflow
 
 login_manager = LoginManager()
@@ -77,7 +78,7 @@ def create_app(test_config=None):
         "complainant_kinds": models.COMPLAINANT_KINDS, "support_session_kinds": models.SUPPORT_SESSION_KINDS,
         "parent_channels": models.PARENT_CHANNELS, "referral_targets": models.REFERRAL_TARGETS,
         "referral_trainings": models.REFERRAL_TRAININGS,
-    }, get_locale=get_locale)
+    }, get_locale=get_locale, **terminology.template_globals())
     app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
                                  if value else "")
@@ -114,9 +115,7 @@ def create_app(test_config=None):
 
 def school_settings():
     """The school's settings, read at most once per request."""
-    if "school_settings" not in g:
-        g.school_settings = models.SchoolSettings.current()
-    return g.school_settings
+    return models.SchoolSettings.cached()
 
 
 def close_all_connections():

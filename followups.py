@@ -8,6 +8,7 @@ the caller's transaction.
 import datetime
 
 from models import Case, CaseEvent, FollowUp, Measure, Prepared, fn, today, utcnow
+from terminology import dutch_term
 
 
 class FollowUpError(Exception):
@@ -70,7 +71,7 @@ def decide_measure(case, pupil, phase, description, user, decided_on, informed="
     if phase not in range(1, 6):
         raise FollowUpError("Kies een fase van 1 tot en met 5.")
     if phase >= 4 and not user.has_role("coordinator"):
-        raise FollowUpError("Over schorsing en verwijdering (fase 4 en 5) beslist de anti-pestcoördinator.")
+        raise FollowUpError("Over schorsing en verwijdering (fase 4 en 5) beslist de %s." % dutch_term("coordinator"))
     if not description.strip():
         raise FollowUpError("Beschrijf de maatregel.")
     if decided_on > today():

@@ -9,6 +9,7 @@ import zoneinfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from peewee import (
     BlobField, BooleanField, CharField, Check, DatabaseProxy, DateField, DateTimeField,
@@ -16,6 +17,8 @@ from peewee import (
 )
 from playhouse.db_url import connect as connect_url
 from playhouse.pool import PooledSqliteDatabase
+
+from terminology import lazy_term
 
 db = DatabaseProxy()
 
@@ -135,9 +138,9 @@ def check_in(column, options):
 
 ROLES = choices(
     ("staff", _l("Medewerker")),
-    ("mentor", _l("Mentor")),
-    ("coordinator", _l("Anti-pestcoördinator")),
-    ("support", _l("Ondersteuningsteam")),
+    ("mentor", lazy_term("mentor", capital=True)),  # in the school's words: Mentor or Klascoach
+    ("coordinator", lazy_term("coordinator", capital=True)),
+    ("support", lazy_term("support", capital=True)),
     ("counsellor", _l("Vertrouwenspersoon")),
 )
 LANGUAGES = choices(("nl", "Nederlands"), ("en", "English"))
@@ -176,7 +179,7 @@ PARENT_CHANNELS = choices(
     ("message", _l("Bericht")),
 )
 REFERRAL_TARGETS = choices(
-    ("support_team", _l("Ondersteuningsteam")), ("clb", _l("CLB")), ("training", _l("Training")),
+    ("support_team", lazy_term("support", capital=True)), ("clb", _l("CLB")), ("training", _l("Training")),
     ("external", _l("Externe hulp")), ("police", _l("Politie")),
 )
 REFERRAL_TRAININGS = choices(
@@ -203,8 +206,8 @@ CASE_EVENT_KINDS = choices(
     ("conversation_started", _l("Gesprek begonnen")), ("conversation_finished", _l("Gesprek afgerond")),
     ("appointment", _l("Vervolgafspraak gemaakt")), ("follow_up", _l("Vervolggesprek")),
     ("escalation_proposed", _l("Escalatie voorgesteld")), ("agreement_signed", _l("Herstelovereenkomst ondertekend")), ("measure", _l("Maatregel genomen")),
-    ("support_session", _l("Sessie van het ondersteuningsteam")),
-    ("support_report", _l("Terugkoppeling van het ondersteuningsteam")),
+    ("support_session", _l("Sessie van het %(support)s", support=lazy_term("support"))),
+    ("support_report", _l("Terugkoppeling van het %(support)s", support=lazy_term("support"))),
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
 )
@@ -328,6 +331,15 @@ class SchoolSettings(BaseModel):
             with db.atomic():
                 settings, _ = cls.get_or_create(id=1)
         return settings
+
+    @classmethod
+    def cached(cls):
+        """The settings, read at most once per request (or command): kept on flask.g."""
+        if not has_app_context():
+            return cls.current()
+        if "school_settings" not in g:
+            g.school_settings = cls.current()
+        return g.school_settings
 
 
 class User(BaseModel):

@@ -15,9 +15,10 @@ from reportlab.platypus import (
 
 import agreements
 from models import SCHOOL_TIMEZONE, AgreementParty
+from terminology import dutch_term
 
 ROLE_NAMES = {"victim": "gepeste leerling", "bully": "leerling die pestte", "follower": "meeloper",
-              "mentor": "mentor", "parent": "ouder"}
+              "parent": "ouder"}  # and the mentor, in the school's word: role_name()
 STYLES = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=STYLES["BodyText"], fontName="Helvetica", fontSize=10.5, leading=14)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8.5, leading=11, textColor=colors.HexColor("#4f5b6b"))
@@ -25,6 +26,11 @@ HEADING = ParagraphStyle("heading", parent=STYLES["Heading2"], fontName="Helveti
                          spaceBefore=10, spaceAfter=4, textColor=colors.HexColor("#073f49"))
 TITLE = ParagraphStyle("title", parent=STYLES["Title"], fontName="Helvetica-Bold", fontSize=18, alignment=0,
                        spaceAfter=2, textColor=colors.HexColor("#073f49"))
+
+
+def role_name(role):
+    """A party's role as the PDF (always Dutch) names it: the mentor as the school calls them."""
+    return dutch_term("mentor") if role == "mentor" else ROLE_NAMES.get(role, escape(role))
 
 
 def dutch_date(value):
@@ -89,7 +95,7 @@ def agreement_pdf(agreement, school_name, logo_png=None):
             " · CONCEPT, nog niet ondertekend" if draft else ""), SMALL),
         Spacer(1, 6 * mm),
         Paragraph("Wie spreken dit af", HEADING),
-        Table([[Paragraph(escape(p.name), BODY), Paragraph(ROLE_NAMES.get(p.role, escape(p.role)), BODY)]
+        Table([[Paragraph(escape(p.name), BODY), Paragraph(role_name(p.role), BODY)]
                for p in parties] or [["-", ""]], colWidths=[95 * mm, 70 * mm],
               style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
                                 ("VALIGN", (0, 0), (-1, -1), "TOP")])),
@@ -127,7 +133,7 @@ def _signatures(parties):
             mark = Paragraph("&nbsp;", BODY)
         when = format_datetime(party.signed_at.replace(tzinfo=datetime.timezone.utc),
                                "d MMMM yyyy HH:mm", tzinfo=SCHOOL_TIMEZONE, locale="nl") if party.signed_at else ""
-        rows.append([Paragraph("<b>%s</b><br/>%s<br/>%s" % (escape(party.name), ROLE_NAMES.get(party.role, ""),
+        rows.append([Paragraph("<b>%s</b><br/>%s<br/>%s" % (escape(party.name), role_name(party.role),
                                                             when), BODY), mark])
     return Table(rows or [["-", ""]], colWidths=[80 * mm, 85 * mm], rowHeights=[24 * mm] * max(len(rows), 1),
                  style=TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),

@@ -14,6 +14,7 @@ import re
 from flask_babel import gettext as _
 
 from models import Pupil, SchoolClass, User, UserRole, db
+from terminology import term
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -27,7 +28,8 @@ COLUMNS = {
     "infix": ("tussenvoegsel", "tussenvoegsels", "voorvoegsel", "voorvoegsels", "infix"),
     "last_name": ("achternaam", "familienaam", "lastname"),
     "class_name": ("klas", "stamgroep", "groep", "klasnaam", "class"),
-    "mentor_email": ("mentoremail", "mentoremailadres", "emailmentor", "emailadresmentor", "mentor"),
+    "mentor_email": ("mentoremail", "mentoremailadres", "emailmentor", "emailadresmentor", "mentor",
+                     "klascoachemail", "emailklascoach", "emailadresklascoach", "klascoach"),  # Flemish schools
 }
 REQUIRED = ("number", "first_name", "last_name", "class_name")
 COLUMN_LABELS = {
@@ -206,14 +208,16 @@ def plan(data):
                                       "leiden (een cijfer van 1 tot 8).", name=class_name))
             if email and email not in mentors:
                 row_problems.append(
-                    _("%(email)s is geen actieve mentor. Maak de mentor eerst aan onder Gebruikers.", email=email)
+                    _("%(email)s is geen actieve %(mentor)s. Maak de %(mentor)s eerst aan onder Gebruikers.",
+                      email=email, mentor=term("mentor"))
                     if email not in known_emails else
-                    _("%(email)s heeft (nog) geen rol mentor, of het account staat uit.", email=email))
+                    _("%(email)s heeft (nog) geen rol %(mentor)s, of het account staat uit.", email=email,
+                      mentor=term("mentor")))
             if email:
                 earlier = class_mentor.setdefault(class_name.lower(), (email, line))
                 if earlier[0] != email:
-                    row_problems.append(_("Klas %(name)s heeft op regel %(line)d een andere mentor (%(email)s).",
-                                          name=class_name, line=earlier[1], email=earlier[0]))
+                    row_problems.append(_("Klas %(name)s heeft op regel %(line)d een andere %(mentor)s (%(email)s).",
+                                          mentor=term("mentor"), name=class_name, line=earlier[1], email=earlier[0]))
         if row_problems:
             problems.append((line, " ".join(row_problems)))
             continue

@@ -9,6 +9,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
+from terminology import lazy_term, term
 
 ROLE_FIELD_PREFIX = "role_"
 NOT_CHOSEN = SelectChoice("", _l("Nog niet gekozen"))
@@ -20,7 +21,7 @@ class OpenCaseForm(FlaskForm):
     title = TrimmedStringField(_l("Korte titel"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))],
                         description=_l("Bijvoorbeeld: buitensluiten in de pauze. Geen namen."))
     protocol = SelectField(_l("Protocol"))
-    mentor = SelectField(_l("Mentor"), coerce=int)
+    mentor = SelectField(lazy_term("mentor", capital=True), coerce=int)
 
     def __init__(self, *args, protocols=(), mentors=(), restrict_to_mentor=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,8 +63,8 @@ class OpenCaseForm(FlaskForm):
             own = {c.id for c in SchoolClass.select().where(SchoolClass.mentor == self.restrict_to_mentor)}
             for pupil in pupils.values():
                 if pupil.school_class_id not in own:
-                    self.roles_errors.append(_("%(name)s zit niet in een klas waarvan jij mentor bent.",
-                                               name=pupil.display_name))
+                    self.roles_errors.append(_("%(name)s zit niet in een klas waarvan jij %(mentor)s bent.",
+                                               name=pupil.display_name, mentor=term("mentor")))
         self.pupils_by_id = pupils
         return valid and not self.roles_errors
 

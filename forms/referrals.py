@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms.common import PickField, TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, today
+from terminology import offers_clb
 
 
 class ReferralForm(FlaskForm):
@@ -26,6 +27,7 @@ class ReferralForm(FlaskForm):
 
     def __init__(self, *args, pupils=(), steps=(), **kwargs):
         super().__init__(*args, prefix=self.field_prefix, **kwargs)
+        self.target.choices = [choice for choice in self.target.choices if choice.value != "clb" or offers_clb()]
         self.pupil.choices = [SelectChoice("", _l("Geen leerling: het hele dossier"))] + [
             SelectChoice(pupil.id, pupil.display_name) for pupil in pupils]
         self.complete_step.choices = [SelectChoice("", _l("Geen stap afronden"))] + [

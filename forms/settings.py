@@ -42,7 +42,7 @@ def logo_png(storage):
 class SettingsForm(FlaskForm):
     school_name = TrimmedStringField(_l("Naam van de school"), validators=[
         InputRequired(_l("Vul de naam van de school in.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
-    region = SelectField(_l("Land"), choices=select_choices(REGIONS))
+    region = SelectField(_l("Land en termen"), choices=select_choices(REGIONS))
     default_protocol = SelectField(_l("Standaardprotocol voor nieuwe dossiers"))
     # Left empty, the period stays as it is (like the SMTP port, a post without it keeps working).
     retention_months = IntegerField(_l("Bewaartermijn van gesloten dossiers (maanden)"), validators=[

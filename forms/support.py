@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms.common import TrimmedTextAreaField, select_choices
 from models import SUPPORT_SESSION_KINDS, local_date, today
+from terminology import lazy_term
 
 
 def _referral_id(value):
@@ -26,12 +27,13 @@ class SupportSessionForm(FlaskForm):
     participants = TrimmedTextAreaField(_l("Wie waren erbij"), validators=[
         InputRequired(_l("Schrijf op wie erbij waren.")), Length(max=1000, message=_l("Hoogstens 1000 tekens."))],
         description=_l("Bij een steungroep: de leerlingen van de groep en wie hem leidde."))
-    notes = TrimmedTextAreaField(_l("Notities van het ondersteuningsteam"), validators=[
+    notes = TrimmedTextAreaField(_l("Notities van het %(support)s", support=lazy_term("support")), validators=[
         Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))],
-        description=_l("Voor het ondersteuningsteam en de coördinator; de mentor leest ze niet."))
-    report_back = TrimmedTextAreaField(_l("Terugkoppeling aan de mentor"), validators=[
+        description=_l("Voor het %(support)s en de %(coordinator)s; de %(mentor)s leest ze niet.",
+                        support=lazy_term("support"), coordinator=lazy_term("coordinator"), mentor=lazy_term("mentor")))
+    report_back = TrimmedTextAreaField(_l("Terugkoppeling aan de %(mentor)s", mentor=lazy_term("mentor")), validators=[
         Length(max=2000, message=_l("Hoogstens 2000 tekens."))],
-        description=_l("Kort: wat de mentor moet weten. Verschijnt op het dossier."))
+        description=_l("Kort: wat de %(mentor)s moet weten. Verschijnt op het dossier.", mentor=lazy_term("mentor")))
 
     def __init__(self, *args, case=None, referrals=(), **kwargs):
         super().__init__(*args, **kwargs)

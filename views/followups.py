@@ -9,6 +9,7 @@ import protocols
 from forms.followups import FollowUpForm, MeasureForm
 from models import FollowUp, Pupil, db
 from permissions import EDIT, check_case, get_case_or_404
+from terminology import term
 
 bp = Blueprint("followups", __name__)
 
@@ -16,7 +17,7 @@ OUTCOME_MESSAGES = {
     "ok": lambda: _("Vervolggesprek vastgelegd: het gaat goed."),
     "one_more_chance": lambda: _("Vastgelegd: de afspraken zijn niet nagekomen. De leerling krijgt nog één kans."),
     "escalate": lambda: _("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. De volgende fase is voorgesteld "
-                          "aan de anti-pestcoördinator."),
+                          "aan de %(coordinator)s.", coordinator=term("coordinator")),
 }
 
 

@@ -12,6 +12,7 @@ import workflow
 from forms.referrals import CloseReferralForm, ReferralForm
 from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral, db, label
 from permissions import EDIT, get_case_or_404, get_referral_or_404, may_case, may_complete_step
+from terminology import term
 
 bp = Blueprint("referrals", __name__)
 
@@ -70,7 +71,7 @@ def new(case_id):
         else:
             message = _("De doorverwijzing is vastgelegd.")
             if referral.target == "support_team":
-                message += " " + _("De leerling staat nu op de lijst van het ondersteuningsteam.")
+                message += " " + _("De leerling staat nu op de lijst van het %(support)s.", support=term("support"))
             flash(message, "success")
             return redirect(url_for("cases.detail", case_id=case.id) + "#referrals")
     return render_template("referrals/new.html", case=case, form=form), 400 if form.is_submitted() else 200

@@ -10,6 +10,7 @@ from forms.cases import ReasonForm
 from forms.reports import AttachReportForm, ReportForm
 from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass, db, fn
 from permissions import get_report_or_404, may_answer_thread, may_manage_reports, refuse, visible_cases
+from terminology import term
 from views import public_thread
 
 bp = Blueprint("reports", __name__, url_prefix="/meldingen")
@@ -48,7 +49,8 @@ def new():
             for pupil_id in sorted(set(form.pupils.data)):
                 ReportPupil.create(report=report, pupil=pupil_id)
             audit.record("report.create", report)
-        flash(_("Je melding is opgeslagen. De anti-pestcoördinator neemt haar in behandeling."), "success")
+        flash(_("Je melding is opgeslagen. De %(coordinator)s neemt haar in behandeling.",
+                coordinator=term("coordinator")), "success")
         return redirect(url_for("reports.detail", report_id=report.id))
     return render_template("reports/new.html", form=form, chosen=form.chosen_pupils()), \
         400 if form.is_submitted() else 200

@@ -22,7 +22,7 @@ def only_admins():
 @bp.route("/", methods=["GET", "POST"])
 def edit():
     """Show and change the school's settings."""
-    settings = SchoolSettings.current()
+    settings = SchoolSettings.cached()  # saved changes show at once in this request's words
     form = SettingsForm(obj=settings, protocols=protocols.registry().values())
     if not form.is_submitted():
         form.second_factor_roles.data = sorted(settings.second_factor_roles)

@@ -1,0 +1,76 @@
+"""The school's words for its roles: a Dutch school says mentor, a Flemish school klascoach.
+
+The words follow the country chosen in the settings. That choice already picks the help
+lines of the report page and fits the protocols (a Flemish school works with the Flemish
+stappenplan), and a school that picks Vlaanderen expects Flemish words with it; a separate
+switch would only allow mixes nobody asked for (Flemish help lines with Dutch role names).
+
+Each word is a msgid of its own, so the English catalog gives English words, and a sentence
+takes the word as a placeholder of its own msgid:
+
+    _("De %(mentor)s belt terug.", mentor=term("mentor"))
+
+Dutch and Flemish use the same article for each pair (de mentor / de klascoach, het
+ondersteuningsteam / het zorgteam), so a sentence reads right with either word.
+The country is read from the database at most once per request (see SchoolSettings.cached).
+"""
+from flask import has_app_context
+from flask_babel import LazyString, force_locale
+from flask_babel import lazy_gettext as _l
+
+REGIONS = ("nl", "vl")
+
+# concept: {region: (singular, plural)}; the concepts are the role keys of models.ROLES
+# ("support" is the support team). The CLB, the guidance centre a Flemish school refers to,
+# is a referral target of its own that only Flemish schools are offered: a Dutch school has
+# none and refers to external help ("Externe hulp") instead.
+WORDS = {
+    "mentor": {"nl": (_l("mentor"), _l("mentoren")), "vl": (_l("klascoach"), _l("klascoaches"))},
+    "coordinator": {"nl": (_l("anti-pestcoördinator"), _l("anti-pestcoördinatoren")),
+                    "vl": (_l("zorgcoördinator"), _l("zorgcoördinatoren"))},
+    "support": {"nl": (_l("ondersteuningsteam"), _l("ondersteuningsteams")),
+                "vl": (_l("zorgteam"), _l("zorgteams"))},
+}
+
+
+def region():
+    """The school's country ("nl" or "vl"); Dutch outside the app (no settings to read)."""
+    if not has_app_context():
+        return "nl"
+    from models import SchoolSettings  # models builds its labels from this module
+    return SchoolSettings.cached().region
+
+
+def term(concept, plural=False, capital=False, in_region=None):
+    """The school's word for a concept, in the user's language: term("mentor") is
+    "mentor" for a Dutch school, "klascoach" for a Flemish one, "class coach" in English."""
+    words = WORDS[concept][in_region or region()]
+    word = str(words[1] if plural else words[0])
+    return word[:1].upper() + word[1:] if capital else word
+
+
+def dutch_term(concept, plural=False, capital=False):
+    """The school's word in Dutch whatever the user's language: for PDFs and e-mails, which
+    are written in Dutch."""
+    with force_locale("nl"):
+        return term(concept, plural=plural, capital=capital)
+
+
+def lazy_term(concept, plural=False, capital=False):
+    """The word, looked up when shown: for labels defined once at import (models.ROLES)."""
+    return LazyString(term, concept, plural=plural, capital=capital)
+
+
+def words_of(in_region):
+    """The words a region uses, for the settings page: "mentor, ondersteuningsteam, ..."."""
+    words = [term(concept, in_region=in_region) for concept in ("mentor", "support", "coordinator")]
+    return ", ".join(words + (["CLB"] if in_region == "vl" else []))
+
+
+def offers_clb():
+    """Only Flemish schools refer to a CLB."""
+    return region() == "vl"
+
+
+def template_globals():
+    return {"term": term, "terminology_words": words_of}
