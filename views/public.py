@@ -24,7 +24,7 @@ SESSION_IDLE = datetime.timedelta(minutes=30)
 @bp.before_request
 def only_when_switched_on():
     """Off (the default): a friendly page that says so and where else to go."""
-    if not SchoolSettings.current().public_reports_enabled:
+    if not SchoolSettings.cached().public_reports_enabled:
         return render_template("public/off.html"), 404
 
 
