@@ -27,3 +27,9 @@ def install(jinja_env):
         pgettext=lambda context, string: _catalogue().upgettext(context, string),
         npgettext=lambda context, singular, plural, num: _catalogue().unpgettext(context, singular, plural, num),
         newstyle=True)
+
+
+def gettext(string):
+    """A text in the user's language for Python code on a hot path (the school's terms), from
+    the same catalogue the templates use."""
+    return _catalogue().ugettext(string)

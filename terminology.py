@@ -15,21 +15,28 @@ ondersteuningsteam / het zorgteam), so a sentence reads right with either word.
 The country is read from the database at most once per request (see SchoolSettings.cached).
 """
 from flask import has_app_context
-from flask_babel import LazyString, force_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
+
+import i18n
 
 REGIONS = ("nl", "vl")
+
+
+def N_(word):
+    """Marks a word for the catalogue; term() translates it when it is shown."""
+    return word
+
 
 # concept: {region: (singular, plural)}; the concepts are the role keys of models.ROLES
 # ("support" is the support team). The CLB, the guidance centre a Flemish school refers to,
 # is a referral target of its own that only Flemish schools are offered: a Dutch school has
 # none and refers to external help ("Externe hulp") instead.
 WORDS = {
-    "mentor": {"nl": (_l("mentor"), _l("mentoren")), "vl": (_l("klascoach"), _l("klascoaches"))},
-    "coordinator": {"nl": (_l("anti-pestcoördinator"), _l("anti-pestcoördinatoren")),
-                    "vl": (_l("zorgcoördinator"), _l("zorgcoördinatoren"))},
-    "support": {"nl": (_l("ondersteuningsteam"), _l("ondersteuningsteams")),
-                "vl": (_l("zorgteam"), _l("zorgteams"))},
+    "mentor": {"nl": (N_("mentor"), N_("mentoren")), "vl": (N_("klascoach"), N_("klascoaches"))},
+    "coordinator": {"nl": (N_("anti-pestcoördinator"), N_("anti-pestcoördinatoren")),
+                    "vl": (N_("zorgcoördinator"), N_("zorgcoördinatoren"))},
+    "support": {"nl": (N_("ondersteuningsteam"), N_("ondersteuningsteams")),
+                "vl": (N_("zorgteam"), N_("zorgteams"))},
 }
 
 
@@ -44,16 +51,17 @@ def region():
 def term(concept, plural=False, capital=False, in_region=None):
     """The school's word for a concept, in the user's language: term("mentor") is
     "mentor" for a Dutch school, "klascoach" for a Flemish one, "class coach" in English."""
-    words = WORDS[concept][in_region or region()]
-    word = str(words[1] if plural else words[0])
+    word = WORDS[concept][in_region or region()][1 if plural else 0]
+    if has_app_context():
+        word = i18n.gettext(word)
     return word[:1].upper() + word[1:] if capital else word
 
 
 def dutch_term(concept, plural=False, capital=False):
     """The school's word in Dutch whatever the user's language: for PDFs and e-mails, which
     are written in Dutch."""
-    with force_locale("nl"):
-        return term(concept, plural=plural, capital=capital)
+    word = WORDS[concept][region()][1 if plural else 0]  # the msgids are the Dutch words
+    return word[:1].upper() + word[1:] if capital else word
 
 
 def lazy_term(concept, plural=False, capital=False):
