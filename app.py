@@ -100,7 +100,8 @@ def create_app(test_config=None):
                       complaints.bp, public.bp, public_thread.bp, system.bp, errors.bp, parents.bp, referrals.bp,
                       evidence.bp, notes.bp):
         app.register_blueprint(blueprint)
-    from views import audit_log, pupil_import
+    from views import access_requests, audit_log, pupil_import
+    app.register_blueprint(access_requests.bp)
     app.register_blueprint(audit_log.bp)
     app.register_blueprint(pupil_import.bp)
 

@@ -204,3 +204,223 @@ def evidence_pdf(case, items, school_name, printed_by, images=None):
               "Afgedrukt op %s. Vertrouwelijk: bevat gegevens over leerlingen." % printed_at]
     document.build(story, canvasmaker=_footer_canvas(footer, draft=False))
     return buffer.getvalue()
+
+
+def _facts(rows, redact=None):
+    """Label/value rows as a two-column table; values are free text (redacted when a redactor is given)."""
+    label_style = ParagraphStyle("fact-label", parent=BODY, fontName="Helvetica-Bold")
+    cells = []
+    for name, value in rows:
+        if value in (None, ""):
+            continue
+        shown = value if isinstance(value, Paragraph) else text(redact(value) if redact else str(value))
+        cells.append([Paragraph(escape(name), label_style), shown])
+    return Table(cells or [["-", ""]], colWidths=[48 * mm, 126 * mm],
+                 style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+
+
+def _dutch(options, value):
+    """A stored choice in Dutch, whatever the exporter's own language."""
+    from flask_babel import force_locale
+
+    from models import label
+    with force_locale("nl"):
+        return str(label(options, value)) if value else ""
+
+
+def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_files=(), missing_files=()):
+    """An access request's overview of one pupil's file as an A4 PDF, with a cover saying what is in and out.
+
+    `request` holds for_whom, requester_name, requested_on, file_format, note and exporter (names in
+    Dutch); every free text goes through the file's redactor.
+    """
+    import access_requests
+    import protocols
+    from models import (
+        AGREEMENT_STATUSES, BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES,
+        CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS,
+        REFERRAL_TRAININGS, REPORT_CHANNELS, REPORT_STATUSES, REPORTER_KINDS, STEP_STATUSES, SUPPORT_SESSION_KINDS,
+    )
+
+    redact = pupil_file.redact
+    pupil = pupil_file.pupil
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
+                                 bottomMargin=20 * mm, title="Inzage in het leerlingdossier",
+                                 author=school_name, creator="Herstel")
+    printed_at = _moment(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None))
+    story = [Image(io.BytesIO(logo_png), width=40 * mm, height=16 * mm, kind="proportional", hAlign="LEFT")] \
+        if logo_png else []
+    in_zip = request["file_format"] == "zip"
+    story += [
+        Paragraph(escape(school_name), SMALL),
+        Paragraph("Inzage in het dossier van %s" % escape(pupil.display_name), TITLE),
+        Paragraph("Overzicht bij een inzageverzoek (AVG, artikel 15) · gemaakt op %s" % printed_at, SMALL),
+        Spacer(1, 5 * mm),
+        _facts([
+            ("Leerling", "%s (leerlingnummer %s)" % (pupil.display_name, pupil.student_number)),
+            ("Verzoek van", "%s, %s" % (request["requester_name"], dict(access_requests.REQUESTERS)[
+                request["for_whom"]])),
+            ("Verzoek ontvangen op", dutch_date(request["requested_on"])),
+            ("Samengesteld door", request["exporter"]),
+            ("Vorm", "ZIP met dit overzicht en %d bewijsbestand(en)" % len(included_files) if in_zip
+             else "alleen dit overzicht (PDF)"),
+            ("Opmerking", redact(request["note"])),
+        ]),
+        Paragraph("Wat in dit overzicht staat", HEADING),
+        ListFlowable([ListItem(Paragraph(escape(line), BODY), leftIndent=12) for line in (
+            "meldingen over de leerling en de meldingen in de dossiers van de leerling;",
+            "elk dossier waarin de leerling betrokken is, met de rol van de leerling en de stappen;",
+            "gesprekken waaraan de leerling meedeed: afgeronde punten, notities, afspraken en wensen;",
+            "herstelovereenkomsten waarin de leerling partij is, met wie wanneer tekende;",
+            "vervolggesprekken, oudercontacten, doorverwijzingen, maatregelen en klachten over de leerling;",
+            "de terugkoppeling van het ondersteuningsteam (niet de eigen sessienotities van het team: ook de "
+            "mentor leest alleen de terugkoppeling);",
+            "beschrijvingen van bewijs;",
+            "wie het dossier van de leerling bekeek of wijzigde (het logboek).",
+        )], bulletType="bullet", start="•"),
+        Paragraph("Wat er bewust niet in staat", HEADING),
+        ListFlowable([ListItem(Paragraph(escape(line), BODY), leftIndent=12) for line in (
+            "namen van andere leerlingen: zij heten hier 'leerling A', 'leerling B', enzovoort (in dit hele "
+            "overzicht dezelfde letter voor dezelfde leerling);",
+            "persoonlijke werknotities van medewerkers (geen onderdeel van het dossier);",
+            "de eigen notities van de vertrouwenspersoon;",
+            "de naam van wie een melding deed, en naam en contactgegevens van een klager (zij worden beschermd);",
+            "gebruikersnamen en webadressen bij bewijs, en gegevens over de begeleiding van andere leerlingen.",
+        )], bulletType="bullet", start="•"),
+        Paragraph("Namen van medewerkers staan er wel in: zij handelen namens de school.", BODY),
+    ]
+    if in_zip:
+        story.append(Paragraph(
+            "Let op: schermafbeeldingen en andere bewijsbestanden kunnen niet worden bewerkt en kunnen namen of "
+            "berichten van anderen tonen. %s heeft de meegestuurde bestanden bekeken voordat ze werden "
+            "meegestuurd. De lijst met bestanden en hun SHA-256-controlegetal staat in manifest.csv."
+            % escape(request["exporter"]), BODY))
+    if missing_files:
+        story.append(Paragraph("%d bewijsbestand(en) ontbraken op de server en zitten er niet bij."
+                               % len(missing_files), BODY))
+
+    story.append(Paragraph("Meldingen", HEADING))
+    if not pupil_file.reports:
+        story.append(Paragraph("Geen meldingen.", BODY))
+    for report in pupil_file.reports:
+        kinds = ", ".join(_dutch(BULLYING_KINDS, row.kind) for row in report.kind_rows)
+        story += [Paragraph("Melding van %s" % dutch_date(report.reported_on), BODY), _facts([
+            ("Gemeld door", _dutch(REPORTER_KINDS, report.reporter_kind)),
+            ("Hoe", _dutch(REPORT_CHANNELS, report.channel)),
+            ("Soort pesten", kinds), ("Plaats", report.place), ("Platform", report.platform),
+            ("Wat er is gemeld", report.description),
+            ("Status", _dutch(REPORT_STATUSES, report.status)), ("Reden van afsluiten", report.close_reason),
+        ], redact), Spacer(1, 3 * mm)]
+
+    story.append(Paragraph("Dossiers", HEADING))
+    if not pupil_file.cases:
+        story.append(Paragraph("De leerling is in geen dossier betrokken.", BODY))
+    for case, role, others, steps in pupil_file.cases:
+        story += [Paragraph("Dossier %s" % escape(case.reference), BODY), _facts([
+            ("Onderwerp", case.title),
+            ("Rol van de leerling", _dutch(INVOLVEMENT_ROLES, role)),
+            ("Andere betrokken leerlingen", str(others)),
+            ("Mentor", case.mentor.full_name if case.mentor_id else ""),
+            ("Geopend op", dutch_date(case.opened_at.date())),
+            ("Status", _dutch(CASE_STATUSES, case.status)),
+            ("Gesloten op", dutch_date(case.closed_at.date()) if case.closed_at else ""),
+            ("Reden van sluiten", case.close_reason),
+        ], redact)]
+        step_rows = [[Paragraph(escape(protocols.step_title(case.protocol_key, step.step_key)), BODY),
+                      Paragraph(escape(_dutch(STEP_STATUSES, step.status)), BODY),
+                      Paragraph(dutch_date(step.done_at.date()) if step.done_at else "", BODY),
+                      text(redact(step.note) or "")] for step in steps]
+        if step_rows:
+            story.append(Table([[Paragraph("<b>Stap</b>", BODY), Paragraph("<b>Status</b>", BODY),
+                                 Paragraph("<b>Gedaan op</b>", BODY), Paragraph("<b>Notitie</b>", BODY)]] + step_rows,
+                               colWidths=[52 * mm, 26 * mm, 30 * mm, 66 * mm], repeatRows=1,
+                               style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
+                                                 ("VALIGN", (0, 0), (-1, -1), "TOP")])))
+        story.append(Spacer(1, 3 * mm))
+
+    story.append(Paragraph("Gesprekken", HEADING))
+    if not pupil_file.conversations:
+        story.append(Paragraph("Geen gesprekken waaraan de leerling meedeed.", BODY))
+    for conversation, participants, entries, lines in pupil_file.conversations:
+        rows = [("Gesprek", conversation.title),
+                ("Gevoerd door", conversation.held_by.full_name if conversation.held_by_id else ""),
+                ("Begonnen", _moment(conversation.started_at)),
+                ("Afgerond", _moment(conversation.ended_at) if conversation.ended_at else "nog niet"),
+                ("Aanwezig", ", ".join(pupil_file.participant_name(p) for p in participants))]
+        rows += [("Punt" + (" (gedaan)" if entry.done else ""), entry.text + ("\n" + entry.note if entry.note else ""))
+                 for entry in entries]
+        rows += [(_dutch(CONVERSATION_LINE_KINDS, line.kind), line.text) for line in lines]
+        story += [_facts(rows, redact), Spacer(1, 3 * mm)]
+
+    story.append(Paragraph("Herstelovereenkomsten", HEADING))
+    if not pupil_file.agreements:
+        story.append(Paragraph("Geen overeenkomsten waarin de leerling partij is.", BODY))
+    for agreement, parties in pupil_file.agreements:
+        signed = ["%s (%s): %s" % (pupil_file.party_name(party), ROLE_NAMES.get(party.role, party.role),
+                                   _moment(party.signed_at) if party.signed_at else
+                                   "getekend op papier" if party.signed_on_paper else "niet getekend")
+                  for party in parties]
+        story += [_facts([
+            ("Overeenkomst", "versie %d, %s" % (agreement.version, _dutch(AGREEMENT_STATUSES, agreement.status))),
+            ("Afspraken", agreement.commitments), ("Hersteldaad", agreement.restorative_act),
+            ("Steunfiguren", agreement.support_figures), ("Coaching", agreement.coaching),
+            ("Periode", "%s tot en met %s" % (dutch_date(agreement.period_start), dutch_date(agreement.period_end))),
+            ("Evaluatie", dutch_date(agreement.evaluation_on)),
+            ("Handtekeningen", "\n".join(signed)),
+        ], redact), Spacer(1, 3 * mm)]
+
+    def section(title, items, empty, rows_of):
+        story.append(Paragraph(title, HEADING))
+        if not items:
+            story.append(Paragraph(empty, BODY))
+        for item in items:
+            story.extend([_facts(rows_of(item), redact), Spacer(1, 2 * mm)])
+
+    section("Vervolggesprekken", pupil_file.follow_ups, "Geen vervolggesprekken.", lambda item: [
+        ("Gepland op", dutch_date(item.due_on)), ("Met", item.with_whom),
+        ("Gehouden", _moment(item.done_at) if item.done_at else "nog niet"),
+        ("Uitkomst", _dutch(FOLLOW_UP_OUTCOMES, item.outcome)), ("Notitie", item.note)])
+    section("Contact met ouders", pupil_file.parent_contacts, "Geen oudercontacten vastgelegd.", lambda item: [
+        ("Datum", dutch_date(item.contacted_on)), ("Hoe", _dutch(PARENT_CHANNELS, item.channel)),
+        ("Door", item.by_user.full_name if item.by_user_id else ""), ("Besproken", item.summary),
+        ("Afgesproken", item.agreed)])
+    section("Doorverwijzingen", pupil_file.referrals, "Geen doorverwijzingen.", lambda item: [
+        ("Naar", _dutch(REFERRAL_TRAININGS, item.training) if item.training else _dutch(REFERRAL_TARGETS, item.target)),
+        ("Datum", dutch_date(item.referred_on)), ("Toelichting", item.detail), ("Notitie", item.note),
+        ("Afgesloten op", dutch_date(item.closed_on) if item.closed_on else ""), ("Afsluiting", item.close_note)])
+    section("Terugkoppeling van het ondersteuningsteam", pupil_file.support_reports, "Geen terugkoppeling.",
+            lambda item: [("Datum", dutch_date(item.held_on)), ("Soort", _dutch(SUPPORT_SESSION_KINDS, item.kind)),
+                          ("Terugkoppeling", item.report_back)])
+    section("Maatregelen", pupil_file.measures, "Geen maatregelen.", lambda item: [
+        ("Besloten op", dutch_date(item.decided_on)), ("Fase", str(item.phase)), ("Maatregel", item.description),
+        ("Geïnformeerd", item.informed)])
+    section("Bewijs", pupil_file.evidence, "Geen bewijs vastgelegd.", lambda item: [
+        ("Vastgelegd", _moment(item.captured_at)), ("Platform", item.platform), ("Wat is te zien", item.description),
+        ("Bestand", next(("meegestuurd als %s" % f.name for f in included_files if f.item.id == item.id),
+                         "niet meegestuurd" if item.file_name else ""))])
+    section("Klachten over de leerling", pupil_file.complaints, "Geen klachten.", lambda item: [
+        ("Ontvangen op", dutch_date(item.received_on)), ("Van", _dutch(COMPLAINANT_KINDS, item.complainant_kind)),
+        ("Waarover", item.description), ("Status", _dutch(COMPLAINT_STATUSES, item.status)),
+        ("Advies", item.advice),
+        ("Naar de klachtencommissie", dutch_date(item.committee_referred_on) if item.committee_referred_on else "")])
+
+    story.append(Paragraph("Wie het dossier bekeek of wijzigde", HEADING))
+    if pupil_file.audit_trail_cut:
+        story.append(Paragraph("Alleen de nieuwste %d gebeurtenissen staan hier." % access_requests.MAX_AUDIT_ROWS,
+                               SMALL))
+    trail_rows = [[Paragraph(_moment(event.at), SMALL), Paragraph(escape(who), SMALL),
+                   Paragraph(escape(event.action), SMALL),
+                   Paragraph(escape("%s %s" % (event.object_type, event.object_id or "")), SMALL)]
+                  for event, who in pupil_file.audit_trail]
+    story.append(Table([[Paragraph("<b>Tijdstip</b>", SMALL), Paragraph("<b>Wie</b>", SMALL),
+                         Paragraph("<b>Wat</b>", SMALL), Paragraph("<b>Waarop</b>", SMALL)]]
+                       + (trail_rows or [[Paragraph("-", SMALL), "", "", ""]]),
+                       colWidths=[38 * mm, 46 * mm, 50 * mm, 40 * mm], repeatRows=1,
+                       style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
+                                         ("VALIGN", (0, 0), (-1, -1), "TOP")])))
+    footer = ["Herstel · inzage leerlingdossier · leerlingnummer %s" % pupil.student_number,
+              "Gemaakt op %s. Vertrouwelijk: alleen voor de aanvrager." % printed_at]
+    document.build(story, canvasmaker=_footer_canvas(footer, draft=False))
+    return buffer.getvalue()

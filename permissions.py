@@ -163,6 +163,22 @@ def may_read_audit_log(user):
     return user.is_authenticated and (user.is_admin or user.has_role("coordinator"))
 
 
+def may_handle_access_requests(user):
+    """Access requests (AVG inzage) are the coordinator's, who already reads every case. Not an
+    administrator without that role: the export holds the file's content, which the audit log does not."""
+    return user.is_authenticated and user.has_role("coordinator")
+
+
+def get_pupil_for_access_request_or_404(pupil_id):
+    """Load a pupil whose file the current user may export for an access request (403 for anyone else)."""
+    if not may_handle_access_requests(current_user):
+        refuse(403, object_type="access_request")
+    pupil = Pupil.get_or_none(Pupil.id == pupil_id)
+    if pupil is None:
+        abort(404)
+    return pupil
+
+
 def may_see_cases(user):
     """Whether the user has case lists at all (for menus); the counsellor has none."""
     return user.has_role("coordinator", "mentor", "support")
@@ -339,4 +355,4 @@ def template_globals():
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
             "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes,
             "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
-            "may_read_audit_log": may_read_audit_log}
+            "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests}
