@@ -77,6 +77,11 @@ def evidence_path(action, with_file=True):
     return lambda: "/bewijs/%d/%s" % (models.Evidence.get(models.Evidence.file_name.is_null(not with_file)).id, action)
 
 
+def noor_path(template):
+    """The victim of the demo case 0001, whose file a parent asks to see."""
+    return lambda: template % models.Pupil.get(models.Pupil.first_name == "Noor").id
+
+
 def note_path(author, case="0001", suffix=""):
     """A personal work note of `author` on a demo case."""
     return lambda: "/werkaantekeningen/%d%s" % (models.PersonalNote.get(
@@ -163,6 +168,13 @@ ROUTES = [
     ("audit_log.index", "GET", "/logboek/", expect(403, coordinator=200, admin=200)),
     ("audit_log.index", "GET", "/logboek/?case=1999-9999", expect(403, coordinator=400, admin=400)),
     ("audit_log.export", "GET", "/logboek/export.csv", expect(403, coordinator=200, admin=200)),
+    # Access requests (AVG inzage): the coordinator alone; not the administrator, who reads no case content.
+    ("access_requests.index", "GET", "/inzageverzoek/", expect(403, coordinator=200)),
+    ("access_requests.index", "GET", "/inzageverzoek/?pupil=999999", expect(403, coordinator=200)),
+    ("access_requests.index", "GET", noor_path("/inzageverzoek/?pupil=%d"), expect(403, coordinator=302)),
+    ("access_requests.pupil", "GET", noor_path("/inzageverzoek/leerling/%d"), expect(403, coordinator=200)),
+    ("access_requests.pupil", "POST", noor_path("/inzageverzoek/leerling/%d"), expect(403, coordinator=400)),
+    ("access_requests.pupil", "GET", "/inzageverzoek/leerling/999999", expect(403, coordinator=404)),
     # Importing pupils: the administrator.
     ("pupil_import.upload", "GET", "/beheer/import/", expect(403, admin=200)),
     ("pupil_import.upload", "POST", "/beheer/import/", expect(403, admin=400)),
