@@ -188,7 +188,8 @@ def gather(pupil):
     involved_ids |= set(_ids(ReportPupil.select(ReportPupil.pupil).where(
         ReportPupil.report.in_([report.id for report in reports] or [0]))))
     involved_ids |= set(_ids(ConversationParticipant.select(ConversationParticipant.pupil).where(
-        ConversationParticipant.conversation.in_(conversation_ids or [0]), ConversationParticipant.pupil.is_null(False))))
+        ConversationParticipant.conversation.in_(conversation_ids or [0]),
+        ConversationParticipant.pupil.is_null(False))))
     involved_ids |= set(_ids(AgreementParty.select(AgreementParty.pupil).where(
         AgreementParty.agreement.in_(agreement_ids or [0]), AgreementParty.pupil.is_null(False))))
     involved_ids |= set(_ids(Referral.select(Referral.pupil).where(
@@ -245,7 +246,8 @@ def gather(pupil):
         evidence=list(Evidence.select().where(Evidence.case.in_(case_ids or [0]))
                       .order_by(Evidence.captured_at, Evidence.id)),
         complaints=list(Complaint.select().where(Complaint.pupil == pupil).order_by(Complaint.received_on)),
-        audit_trail=[(event, users.get(event.user_id, event.username or "systeem")) for event in trail[:MAX_AUDIT_ROWS]],
+        audit_trail=[(event, users.get(event.user_id, event.username or "systeem"))
+                     for event in trail[:MAX_AUDIT_ROWS]],
         audit_trail_cut=len(trail) > MAX_AUDIT_ROWS,
     )
 

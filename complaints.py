@@ -7,7 +7,7 @@ of its own, because the complainant may go on at any stage.
 """
 from flask_babel import gettext as _
 
-from models import COMPLAINT_STATUSES, Case, Complaint, ComplaintNote, Involvement, label, today
+from models import COMPLAINT_STATUSES, Case, Complaint, ComplaintNote, Involvement, label, today, utcnow
 
 NEXT_STATUSES = {
     "received": ("investigating", "closed"),
@@ -102,6 +102,7 @@ def change_status(complaint, status):
         raise ComplaintError(_("Schrijf eerst het advies aan het schoolbestuur."))
     old = complaint.status
     complaint.status = status
+    complaint.closed_at = utcnow() if status == "closed" else None
     complaint.save()
     return old
 

@@ -707,6 +707,7 @@ class Report(BaseModel):
     handled_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     handled_at = DateTimeField(null=True)
     close_reason = TextField(default="")
+    anonymised_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("status", "created_at"), False),)
@@ -1041,6 +1042,8 @@ class Complaint(BaseModel):
     committee_referred_on = DateField(null=True)
     counsellor = ForeignKeyField(User, backref="complaints", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)  # set when the status becomes closed; retention counts from it
+    anonymised_at = DateTimeField(null=True)
 
     @classmethod
     def open_first(cls):

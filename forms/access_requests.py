@@ -17,19 +17,23 @@ class AccessRequestForm(FlaskForm):
     """One pupil's file for a parent or a pupil of 16 or older."""
 
     for_whom = RadioField(_l("Voor wie is het overzicht?"), choices=[
-        SelectChoice("parent", _l("Ouder of verzorger")), SelectChoice("pupil", _l("De leerling zelf (16 jaar of ouder)"))],
+        SelectChoice("parent", _l("Ouder of verzorger")),
+        SelectChoice("pupil", _l("De leerling zelf (16 jaar of ouder)"))],
         validators=[InputRequired(_l("Kies voor wie het overzicht is."))],
         validate_choice=False)  # an unknown value gets the message of validate_for_whom
     requester_name = TrimmedStringField(_l("Naam van wie het verzoek deed"), validators=[
-        InputRequired(_l("Vul de naam in van wie om inzage vroeg.")), Length(max=200, message=_l("Hoogstens 200 tekens."))])
+        InputRequired(_l("Vul de naam in van wie om inzage vroeg.")),
+        Length(max=200, message=_l("Hoogstens 200 tekens."))])
     requested_on = DateField(_l("Verzoek ontvangen op"), default=today,
                              validators=[InputRequired(_l("Vul de datum in waarop het verzoek binnenkwam."))])
     file_format = RadioField(_l("Vorm"), default="pdf", choices=[
         SelectChoice("pdf", _l("Alleen een PDF")), SelectChoice("zip", _l("ZIP met de PDF en de bewijsbestanden"))],
         validators=[InputRequired(_l("Kies een vorm."))], validate_choice=False)
-    evidence = CheckboxListField(_l("Bewijsbestanden die meegaan in de ZIP"), coerce=lambda value: int(value) if str(value).isdigit() else -1,
-                                 validate_choice=False)  # a value that is no file gets validate_evidence's message
-    reviewed = BooleanField(_l("Ik heb de aangevinkte bestanden bekeken: wat erop staat mag de aanvrager zien."))
+    # A value that is no file of the pupil's gets validate_evidence's message (not WTForms' English one).
+    evidence = CheckboxListField(_l("Bewijsbestanden die meegaan in de ZIP"), validate_choice=False,
+                                 coerce=lambda value: int(value) if str(value).isdigit() else -1)
+    reviewed = BooleanField(
+        _l("Ik heb de aangevinkte bestanden bekeken: wat erop staat mag de aanvrager zien."))
     note = TrimmedTextAreaField(_l("Korte opmerking (komt op het voorblad)"), validators=[
         Length(max=1000, message=_l("Hoogstens 1.000 tekens."))])
 
@@ -45,7 +49,8 @@ class AccessRequestForm(FlaskForm):
             raise ValidationError(_("Kies voor wie het overzicht is."))
         birth = self.pupil.date_of_birth if self.pupil else None
         on = self.requested_on.data or today()
-        if field.data == "pupil" and birth and (on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))) < 16:
+        age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day)) if birth else None
+        if field.data == "pupil" and age is not None and age < 16:
             raise ValidationError(_("Deze leerling is nog geen 16: een ouder of verzorger vraagt inzage namens de "
                                     "leerling."))
 

@@ -76,7 +76,8 @@ def test_export_for_a_parent_redacts_other_pupils_and_leaves_out_private_notes(l
         assert not re.search(r"(?<!\w)%s(?!\w)" % re.escape(other), text), other  # whole words: "gedaan" stays
     assert "Gesproken met leerling A; daarna zei leerling A sorry." in text
     # Left out by law and policy.
-    for private in ("Werknotitie-geheim-3141", "Vertrouwelijk-2718", "Noor piekert", "Sanne Visser (ondersteuningsteam)"):
+    for private in ("Werknotitie-geheim-3141", "Vertrouwelijk-2718", "Noor piekert",
+                    "Sanne Visser (ondersteuningsteam)"):
         assert private not in text, private
     # Complaints about the pupil are in, without the complainant's contact details.
     assert complaint.description[:40] in text and complaint.complainant_contact not in text

@@ -127,7 +127,8 @@ def test_retention_on_a_frozen_clock(app, factory):
     assert models.AuditEvent.select().where(models.AuditEvent.action == "retention.run").count() == 1
 
     with time_machine.travel(NOW, tick=False):
-        assert "0 dossiers geanonimiseerd" in run_command(app)  # a second run finds nothing new
+        # A second run finds nothing new.
+        assert "0 dossiers, 0 meldingen zonder dossier en 0 klachten geanonimiseerd" in run_command(app)
     assert models.AuditEvent.select().where(models.AuditEvent.action == "retention.run").count() == 1
 
 
@@ -135,7 +136,7 @@ def test_the_demo_school_s_old_closed_case_is_due_after_two_years(app):
     closed = models.Case.get(models.Case.status == "closed")
     moment = (closed.closed_at + datetime.timedelta(days=2 * 366)).replace(tzinfo=UTC)
     with time_machine.travel(moment, tick=False), app.app_context():
-        assert [cleanup.case.id for cleanup in retention.plan()] == [closed.id]
+        assert [cleanup.case.id for cleanup in retention.plan().cases] == [closed.id]
         retention.run()
     assert models.Case.get_by_id(closed.id).anonymised_at is not None
     assert models.db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
@@ -144,9 +145,9 @@ def test_the_demo_school_s_old_closed_case_is_due_after_two_years(app):
 def test_a_shorter_period_from_the_settings_takes_effect(app, factory):
     case = closed_case(factory, datetime.datetime(2028, 9, 1), victim=factory.pupil())
     with time_machine.travel(NOW, tick=False):
-        assert case.id not in [cleanup.case.id for cleanup in retention.plan()]
+        assert case.id not in [cleanup.case.id for cleanup in retention.plan().cases]
         models.SchoolSettings.update(retention_months=6).execute()
-        assert case.id in [cleanup.case.id for cleanup in retention.plan()]
+        assert case.id in [cleanup.case.id for cleanup in retention.plan().cases]
 
 
 def test_a_retention_period_of_zero_is_refused_with_a_message(login_as):
@@ -162,3 +163,111 @@ def test_a_retention_period_of_zero_is_refused_with_a_message(login_as):
         "csrf_token": csrf_token(admin, "/instellingen/"), "school_name": "Het Baken", "region": "nl",
         "default_protocol": "vo-nl", "retention_months": "36"})
     assert saved.status_code == 302 and models.SchoolSettings.current().retention_months == 36
+
+
+def loose_report(status, at, pupil, description, receipt=None):
+    """A report that never became a case, made (and, when closed, handled) at `at`."""
+    report = models.Report.create(reported_on=at.date(), created_at=at, reporter_kind="pupil", reporter_name="Fenna",
+                                  channel="report_page", place="kantine", description=description, status=status,
+                                  handled_at=at if status == "closed" else None,
+                                  close_reason="Opgelost met %s" % pupil.first_name if status == "closed" else "")
+    models.ReportKind.create(report=report, kind="physical")
+    models.ReportPupil.create(report=report, pupil=pupil)
+    if receipt:
+        thread = models.PublicThread.create(receipt_code=receipt, phrase_hash="x", report=report)
+        models.ThreadMessage.create(thread=thread, author_kind="reporter", body="%s wordt geslagen" % pupil.first_name)
+    return report
+
+
+def test_reports_that_never_became_a_case_are_anonymised_on_a_frozen_clock(app, factory):
+    dirk, eva, fleur, gijs = (factory.pupil(first_name=name) for name in ("Dirk", "Eva", "Fleur", "Gijs"))
+    closed_due = loose_report("closed", JUST_DUE, dirk, "Dirk wordt geduwd", receipt="AAAA-BBBB-CCCC-DDDD")
+    closed_kept = loose_report("closed", JUST_KEPT, eva, "Eva wordt geduwd")
+    never_handled = loose_report("new", JUST_DUE, fleur, "Fleur wordt uitgelachen")
+    in_case = loose_report("in_case", JUST_DUE, gijs, "Gijs wordt gepest")
+    models.Report.update(case=factory.case(victim=gijs)).where(models.Report.id == in_case.id).execute()
+    # Fleur is also named by a kept report: her name stays.
+    loose_report("new", JUST_KEPT, fleur, "Fleur weer")
+
+    with time_machine.travel(NOW, tick=False):
+        listing = run_command(app, "--dry-run")
+        assert "melding %d zonder dossier" % closed_due.id in listing
+        assert "melding %d zonder dossier" % never_handled.id in listing and "nooit afgehandeld" in listing
+        assert "melding %d " % closed_kept.id not in listing and "melding %d " % in_case.id not in listing
+        assert "Dirk" in listing and "Fleur" not in listing
+        assert models.Report.get_by_id(closed_due.id).description == "Dirk wordt geduwd"  # nothing changed yet
+
+        output = run_command(app)
+        assert "melding %d zonder dossier" % closed_due.id in output and "Dirk" not in output
+
+    for report_id in (closed_due.id, never_handled.id):
+        report = models.Report.get_by_id(report_id)
+        assert (report.description, report.reporter_name, report.close_reason) == ("", "", "")
+        assert report.anonymised_at is not None
+        # What the monitor counts stays.
+        assert (report.place, report.reported_on, report.status) == ("kantine", JUST_DUE.date(), report.status)
+        assert [row.kind for row in report.kind_rows] == ["physical"]
+    assert not models.PublicThread.select().where(models.PublicThread.receipt_code == "AAAA-BBBB-CCCC-DDDD").exists()
+    assert not models.ThreadMessage.select().where(models.ThreadMessage.body.contains("Dirk")).exists()
+    assert models.Pupil.get_by_id(dirk.id).first_name == "Leerling"
+    assert models.Pupil.get_by_id(fleur.id).first_name == "Fleur"
+    assert models.Report.get_by_id(closed_kept.id).description == "Eva wordt geduwd"
+    assert models.Report.get_by_id(in_case.id).description == "Gijs wordt gepest"  # its case decides
+    event = models.AuditEvent.get(models.AuditEvent.action == "retention.anonymise",
+                                  models.AuditEvent.object_type == "report",
+                                  models.AuditEvent.object_id == closed_due.id)
+    assert "leerling %d" % dirk.id in event.detail and "Dirk" not in event.detail
+
+    with time_machine.travel(NOW, tick=False):
+        assert "0 meldingen zonder dossier" in run_command(app)
+
+
+def test_closed_complaints_are_anonymised_the_period_after_closing(app, factory):
+    counsellor = models.User.by_username("counsellor")
+    hanna, ivo = factory.pupil(first_name="Hanna"), factory.pupil(first_name="Ivo")
+
+    def complaint(pupil, status, closed_at):
+        row = models.Complaint.create(received_on=datetime.date(2027, 1, 10), complainant_kind="parent",
+                                      complainant_name="Vader van %s" % pupil.first_name,
+                                      complainant_contact="06-12345678", pupil=pupil, status=status,
+                                      description="De school doet niets voor %s" % pupil.first_name,
+                                      advice="Praat met de mentor", counsellor=counsellor, closed_at=closed_at)
+        models.ComplaintNote.create(complaint=row, author=counsellor, body="Privé over %s" % pupil.first_name)
+        return row
+
+    due = complaint(hanna, "closed", JUST_DUE)
+    models.PublicThread.create(receipt_code="KLCH-KLCH-KLCH-KLCH", phrase_hash="x", complaint=due)
+    kept = complaint(ivo, "closed", JUST_KEPT)
+    running = complaint(factory.pupil(first_name="Joep"), "investigating", None)
+
+    with time_machine.travel(NOW, tick=False):
+        listing = run_command(app, "--dry-run")
+        assert "klacht %d, gesloten 2027-03-14" % due.id in listing and "1 notities" in listing
+        assert "klacht %d," % kept.id not in listing and "klacht %d," % running.id not in listing
+        assert "Hanna" in listing and "1 klachten" in listing
+        assert models.ComplaintNote.select().where(models.ComplaintNote.complaint == due).exists()
+        run_command(app)
+
+    row = models.Complaint.get_by_id(due.id)
+    assert (row.complainant_name, row.complainant_contact, row.description, row.advice) == ("", "", "", "")
+    assert (row.status, row.received_on, row.anonymised_at is not None) == ("closed", datetime.date(2027, 1, 10), True)
+    assert not models.ComplaintNote.select().where(models.ComplaintNote.complaint == due).exists()
+    assert not models.PublicThread.select().where(models.PublicThread.receipt_code == "KLCH-KLCH-KLCH-KLCH").exists()
+    assert models.Pupil.get_by_id(hanna.id).first_name == "Leerling"
+    for other in (kept, running):
+        assert models.Complaint.get_by_id(other.id).description.startswith("De school doet niets")
+        assert models.ComplaintNote.select().where(models.ComplaintNote.complaint == other).exists()
+    assert models.Pupil.get_by_id(ivo.id).first_name == "Ivo"
+    event = models.AuditEvent.get(models.AuditEvent.action == "retention.anonymise",
+                                  models.AuditEvent.object_type == "complaint")
+    assert event.object_id == due.id and "Hanna" not in event.detail and "Vader" not in event.detail
+
+
+def test_closing_a_complaint_starts_its_retention_period(app, factory):
+    import complaints
+    row = models.Complaint.create(received_on=datetime.date.today(), complainant_kind="parent",
+                                  description="Klacht", status="received")
+    complaints.change_status(row, "closed")
+    assert row.closed_at is not None
+    complaints.change_status(row, "investigating")
+    assert row.closed_at is None
