@@ -173,7 +173,7 @@ def get_pupil_for_access_request_or_404(pupil_id):
     """Load a pupil whose file the current user may export for an access request (403 for anyone else)."""
     if not may_handle_access_requests(current_user):
         refuse(403, object_type="access_request")
-    pupil = Pupil.get_or_none(Pupil.id == pupil_id)
+    pupil = Pupil.get_or_none(Pupil.id == pupil_id) if pupil_id < 2 ** 63 else None  # SQLite's largest integer
     if pupil is None:
         abort(404)
     return pupil

@@ -170,6 +170,8 @@ def test_a_pupil_under_sixteen_cannot_ask_for_themselves(login_as):
 
 def test_unknown_pupil_is_404_and_other_roles_are_refused(login_as):
     assert login_as("coordinator").get("/inzageverzoek/leerling/999999").status_code == 404
+    assert login_as("coordinator").get("/inzageverzoek/leerling/%d" % 2 ** 70).status_code == 404
+    assert login_as("coordinator").get("/inzageverzoek/?pupil=%d" % 2 ** 70).status_code == 200
     for role in ("mentor", "support", "counsellor", "admin"):
         client = login_as(role)
         assert client.get(pupil_url(noor())).status_code == 403

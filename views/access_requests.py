@@ -27,7 +27,7 @@ def only_coordinators():
 def index():
     """Choose the pupil whose file was asked for."""
     chosen = request.args.get("pupil", "")
-    if chosen.isdigit() and Pupil.select().where(Pupil.id == int(chosen)).exists():
+    if chosen.isdigit() and len(chosen) < 19 and Pupil.select().where(Pupil.id == int(chosen)).exists():
         return redirect(url_for("access_requests.pupil", pupil_id=int(chosen)))
     return render_template("access_requests/index.html", not_found=bool(chosen))
 
