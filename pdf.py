@@ -390,7 +390,7 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
         ("Naar", _dutch(REFERRAL_TRAININGS, item.training) if item.training else _dutch(REFERRAL_TARGETS, item.target)),
         ("Datum", dutch_date(item.referred_on)), ("Toelichting", item.detail), ("Notitie", item.note),
         ("Afgesloten op", dutch_date(item.closed_on) if item.closed_on else ""), ("Afsluiting", item.close_note)])
-    section("Terugkoppeling van het ondersteuningsteam", pupil_file.support_reports, "Geen terugkoppeling.",
+    section("Terugkoppeling van het %s" % dutch_term("support"), pupil_file.support_reports, "Geen terugkoppeling.",
             lambda item: [("Datum", dutch_date(item.held_on)), ("Soort", _dutch(SUPPORT_SESSION_KINDS, item.kind)),
                           ("Terugkoppeling", item.report_back)])
     section("Maatregelen", pupil_file.measures, "Geen maatregelen.", lambda item: [

@@ -109,7 +109,7 @@ def test_the_settings_are_read_once_per_request_however_many_words_a_page_shows(
 
 FLEMISH_PAGES = [
     ("coordinator", "/"), ("coordinator", "/dossiers/"), ("coordinator", "/dossiers/{case}"),
-    ("coordinator", "/meldingen/nieuw"), ("mentor", "/"), ("mentor", "/dossiers/{case}"),
+    ("coordinator", "/meldingen/nieuw"), ("coordinator", "/inzageverzoek/leerling/{pupil}"), ("mentor", "/"), ("mentor", "/dossiers/{case}"),
     ("support", "/"), ("support", "/ondersteuning/"), ("support", "/dossiers/{case}"),
     ("admin", "/beheer/gebruikers"), ("admin", "/beheer/gebruikers/nieuw"), ("admin", "/beheer/import/"),
     (None, "/melden"),
@@ -119,7 +119,8 @@ FLEMISH_PAGES = [
 @pytest.mark.parametrize("username, path", FLEMISH_PAGES)
 def test_a_flemish_school_reads_no_dutch_role_names(login_as, flemish_case, username, path):
     set_school("vl", public_reports_enabled=True)
-    text = visible_text(login_as(username).get(path.format(case=flemish_case.id)))
+    pupil = flemish_case.involved_pupils()[0].pupil
+    text = visible_text(login_as(username).get(path.format(case=flemish_case.id, pupil=pupil.id)))
     for user in models.User.select(models.User.username):  # the demo's login names are data, not words
         text = re.sub(r"(?<![\w-])%s(?![\w-])" % re.escape(user.username), "", text)
     assert not DUTCH_WORDS.search(text), DUTCH_WORDS.search(text).group(0)
