@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from playhouse.migrations import Runner
 from werkzeug.local import LocalProxy
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import backup
 import config
@@ -41,9 +42,18 @@ def select_locale():
     return session.get("language") or "nl"
 
 
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in our routes: a number beyond the database's largest integer matches no
+    route (404), where it would otherwise overflow in the query (500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2 ** 63 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(test_config=None):
     """Build the Herstel app; test_config overrides the environment's settings."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RecordIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:

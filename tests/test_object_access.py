@@ -7,6 +7,7 @@ resolve fails test_every_id_in_a_route_can_be_resolved, so new kinds of record j
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 import models
 import permissions
@@ -108,3 +109,22 @@ def test_no_role_reaches_a_record_of_a_case_it_may_not_see(app, login_as, role):
                     assert fingerprint() == before, "%s %s changed a record for %s" % (method, url, role)
             tried += 1
     assert tried > 10 or role == "coordinator"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_id_beyond_the_databases_integers_is_not_found(app, login_as, method):
+    """Every route with a number in it, given one too large for the database: 404, never a 500."""
+    client = login_as("coordinator")
+    token = csrf_token(client, "/")
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        numbers = {name for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)}
+        if not numbers or method not in rule.methods:
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            path = re.sub(r"<(?:\w+:)?%s>" % name, str(10 ** 20) if name in numbers else "x", path)
+        response = client.open(path, method=method, data={"csrf_token": token})
+        assert response.status_code == 404, (path, response.status_code)
+        tried += 1
+    assert tried > 20
