@@ -186,6 +186,13 @@ def test_choosing_a_pupil_leads_to_their_form(login_as):
     assert "Kies een leerling uit de lijst." in client.get("/inzageverzoek/?pupil=999999").get_data(as_text=True)
 
 
+def test_the_case_page_links_each_pupil_to_an_access_request_for_the_coordinator_only(login_as):
+    case = demo_case("0001")
+    link = 'href="%s"' % pupil_url(noor())
+    assert link in login_as("coordinator").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert link not in login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
+
+
 def pupil_like(pupil_id, first, last, infix=""):
     return models.Pupil(id=pupil_id, first_name=first, infix=infix, last_name=last, student_number=str(pupil_id))
 
