@@ -40,7 +40,7 @@ def wait_until_serving(url, process, timeout=20):
 
 
 class LiveServer(str):
-    """The server's base URL, which also knows its database file."""
+    """The server's base URL, which also knows its database (a file path or a URL)."""
 
     database = None
 
@@ -48,13 +48,11 @@ class LiveServer(str):
 @pytest.fixture(scope="session")
 def live_server(demo_database, tmp_path_factory):
     """Gunicorn as `make run` starts it, on a copy of the demo database and a free port."""
-    workdir = tmp_path_factory.mktemp("live")
-    database = workdir / "herstel.db"
-    from conftest import copy_database
-    copy_database(demo_database, database)
+    from databases import copy_database, drop_database
+    database = copy_database(demo_database, tmp_path_factory.mktemp("live"))
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
-               HERSTEL_WORKERS="2")
+    env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_EVIDENCE_DIR=str(database.evidence),
+               HERSTEL_BIND="127.0.0.1:%d" % port, HERSTEL_WORKERS="2")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # The server's output goes to a file: an unread pipe fills up and then blocks the server.
     server_log = open(ARTIFACTS / "live-server.log", "w")
@@ -62,7 +60,7 @@ def live_server(demo_database, tmp_path_factory):
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
         cwd=root, env=env, stdout=server_log, stderr=subprocess.STDOUT)
     base_url = LiveServer("http://127.0.0.1:%d" % port)
-    base_url.database = str(database)
+    base_url.database = database
     try:
         wait_until_serving(base_url + "/health", process)
         yield base_url
@@ -70,6 +68,7 @@ def live_server(demo_database, tmp_path_factory):
         process.terminate()
         process.wait(timeout=30)
         server_log.close()
+        drop_database(database)
 
 
 @pytest.fixture(scope="session")

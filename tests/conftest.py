@@ -1,10 +1,13 @@
-"""Fixtures: an app on a real SQLite file (migrated, with the demo school), clients, factories."""
+"""Fixtures: an app on a real database (migrated, with the demo school), clients, factories.
+
+The database is a SQLite file, or one on the PostgreSQL server HERSTEL_TEST_DATABASE_URL names
+(see databases.py).
+"""
 import datetime
 import itertools
 import os
 import pathlib
 import re
-import shutil
 
 import pytest
 
@@ -13,6 +16,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 from app import close_all_connections, create_app  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
+from databases import copy_database, drop_database, new_database  # noqa: E402,F401
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PASSWORD = demo.DEMO_PASSWORD
@@ -33,31 +37,24 @@ def compiled_translations():
 
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory):
-    """A database file, migrated and filled with the demo school once per test session."""
-    path = tmp_path_factory.mktemp("template") / "herstel.db"
-    app = create_app({"TESTING": True, "DATABASE": str(path)})
+    """A database, migrated and filled with the demo school once per test session."""
+    database = new_database(tmp_path_factory.mktemp("template"))
+    app = create_app(database.config())
     with app.app_context():
         demo.load()
     close_all_connections()
-    return path
-
-
-def copy_database(source, target):
-    """Copy a database file with the evidence files that live beside it."""
-    shutil.copy(source, target)
-    evidence = pathlib.Path(source).parent / "evidence"
-    if evidence.is_dir():
-        shutil.copytree(evidence, pathlib.Path(target).parent / "evidence")
+    yield database
+    drop_database(database)
 
 
 @pytest.fixture
 def app(tmp_path, demo_database):
     """A fresh app on its own copy of the demo database."""
-    path = tmp_path / "herstel.db"
-    copy_database(demo_database, path)
-    app = create_app({"TESTING": True, "DATABASE": str(path)})
+    database = copy_database(demo_database, tmp_path)
+    app = create_app(database.config())
     yield app
     close_all_connections()
+    drop_database(database)
 
 
 @pytest.fixture

@@ -1,0 +1,143 @@
+"""Where the tests keep their databases: SQLite files (the default) or a PostgreSQL server.
+
+With HERSTEL_TEST_DATABASE_URL=postgresql://user:pass@host:port/any (as `make test-postgres`
+sets it) every database a test uses is a database on that server, made from a migrated
+template in one CREATE DATABASE; otherwise it is a SQLite file in the test's temporary folder.
+"""
+import itertools
+import os
+import pathlib
+import shutil
+import sqlite3
+import urllib.parse
+
+import pytest
+
+SERVER_URL = os.environ.get("HERSTEL_TEST_DATABASE_URL", "")
+POSTGRES = SERVER_URL.startswith(("postgres://", "postgresql://"))
+
+
+def sqlite_only(reason):
+    """Mark a test that is about SQLite itself; it is skipped on PostgreSQL, saying why."""
+    return pytest.mark.skipif(POSTGRES, reason="SQLite only: " + reason)
+
+
+postgres_only = pytest.mark.skipif(not POSTGRES, reason="PostgreSQL only (make test-postgres)")
+
+
+class TestDatabase(str):
+    """The DATABASE setting of an app under test (a file path or a URL), with its evidence folder."""
+
+    evidence = None
+
+    def config(self, **settings):
+        """The settings for create_app on this database."""
+        return dict({"TESTING": True, "DATABASE": str(self), "EVIDENCE_DIR": str(self.evidence)}, **settings)
+
+
+def _named(value, directory):
+    database = TestDatabase(value)
+    database.evidence = pathlib.Path(directory) / "evidence"
+    return database
+
+
+class _Server:
+    """The PostgreSQL server the tests were pointed at; databases are made and dropped by name."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, url):
+        self._url = urllib.parse.urlsplit(url)
+        self._admin = None
+
+    def _execute(self, statement):
+        import psycopg2
+        if self._admin is None or self._admin.closed:
+            self._admin = psycopg2.connect(self._url.geturl())
+            self._admin.autocommit = True
+        with self._admin.cursor() as cursor:
+            cursor.execute(statement)
+
+    def url(self, name):
+        return self._url._replace(path="/" + name).geturl()
+
+    @staticmethod
+    def name(url):
+        return urllib.parse.urlsplit(url).path.lstrip("/")
+
+    def create(self, template=None):
+        name = "herstel_%d_%d" % (os.getpid(), next(self._numbers))
+        self._execute('CREATE DATABASE "%s"%s' % (name, ' TEMPLATE "%s"' % self.name(template) if template else ""))
+        return self.url(name)
+
+    def drop(self, url):
+        # FORCE ends the connections a pool or a killed server's workers may still hold.
+        self._execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.name(url))
+
+
+SERVER = _Server(SERVER_URL) if POSTGRES else None
+
+
+def new_database(directory):
+    """A new, empty database whose evidence files go into directory."""
+    if POSTGRES:
+        return _named(SERVER.create(), directory)
+    return _named(pathlib.Path(directory) / "herstel.db", directory)
+
+
+def copy_database(source, directory):
+    """A copy of a test database (its evidence files included) for a new app in directory."""
+    directory = pathlib.Path(directory)
+    if POSTGRES:
+        copy = _named(SERVER.create(template=source), directory)
+    else:
+        copy = _named(directory / "herstel.db", directory)
+        shutil.copy(source, copy)
+    if source.evidence.is_dir():
+        shutil.copytree(source.evidence, copy.evidence)
+    return copy
+
+
+def drop_database(database):
+    """Remove a test database from the server (a SQLite file goes with its temporary folder)."""
+    if POSTGRES:
+        SERVER.drop(database)
+
+
+class Connection:
+    """A plain connection beside the app's, for tests that look at or change rows behind its back.
+
+    Statements use ? for parameters on both databases.
+    """
+
+    def __init__(self, database):
+        if POSTGRES:
+            import psycopg2
+            self._connection = psycopg2.connect(str(database))
+            self._marker = "%s"
+        else:
+            self._connection = sqlite3.connect(str(database), timeout=30)
+            self._marker = "?"
+
+    def execute(self, statement, params=()):
+        """Run one statement in its own transaction; return all rows it produced."""
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(statement.replace("?", self._marker), params)
+            rows = cursor.fetchall() if cursor.description else []
+            self._connection.commit()
+            return rows
+        except BaseException:
+            self._connection.rollback()
+            raise
+        finally:
+            cursor.close()
+
+    def close(self):
+        self._connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
