@@ -30,8 +30,9 @@ def make_backup(database_path, target_path, force=False):
     checked, so a failed run never leaves half a backup, nor destroys the old one with --force.
     """
     if "://" in database_path:
-        raise BackupError("Deze opdracht maakt alleen kopieën van een SQLite-bestand; "
-                          "gebruik voor een andere database de eigen hulpmiddelen (zoals pg_dump).")
+        raise BackupError("Deze opdracht maakt alleen kopieën van een SQLite-bestand. Deze database staat op "
+                          "een PostgreSQL-server: maak de reservekopie met pg_dump, bijvoorbeeld "
+                          "pg_dump --format=custom --file=PAD \"$DATABASE_URL\" (terugzetten met pg_restore).")
     if not os.path.isfile(database_path):
         raise BackupError("De database %s bestaat niet." % database_path)
     target_path = os.path.abspath(target_path)

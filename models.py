@@ -114,6 +114,11 @@ def is_sqlite(database=None):
     return isinstance(database if database is not None else db.obj, SqliteDatabase)
 
 
+def joined_text(field, separator=","):
+    """A group's values of a text column joined into one: GROUP_CONCAT on SQLite, string_agg on PostgreSQL."""
+    return fn.GROUP_CONCAT(field, separator) if is_sqlite() else fn.STRING_AGG(field, separator)
+
+
 def open_database(url_or_path):
     """Return a database for a SQLite file path or a DATABASE_URL (postgresql://user:pass@host:port/name).
 
@@ -496,7 +501,7 @@ class UserSession(BaseModel):
         cls.delete().where(cls.user == user).execute()
 
     _with_user = Prepared(lambda token_hash: (
-        UserSession.select(UserSession, User, fn.GROUP_CONCAT(UserRole.role).alias("role_list"))
+        UserSession.select(UserSession, User, joined_text(UserRole.role).alias("role_list"))
         .join(User).join(UserRole, JOIN.LEFT_OUTER)
         .where(UserSession.token_hash == token_hash)
         .group_by(UserSession.id, User.id).limit(1)))
@@ -778,7 +783,7 @@ class Conversation(BaseModel):
         return self.ended_at is not None
 
     _of_case = Prepared(lambda case_id: (
-        Conversation.select(Conversation, User, fn.COALESCE(fn.SUM(ChecklistEntry.done), 0).alias("done"),
+        Conversation.select(Conversation, User, fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0).alias("done"),
                             fn.COUNT(ChecklistEntry.id).alias("total"))
         .join(User, JOIN.LEFT_OUTER, on=(Conversation.held_by == User.id))
         .switch(Conversation).join(ChecklistEntry, JOIN.LEFT_OUTER)
@@ -791,7 +796,7 @@ class Conversation(BaseModel):
         return cls._of_case.all(case.id)
 
     _progress = Prepared(lambda conversation_id: (
-        ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done), 0), fn.COUNT(ChecklistEntry.id))
+        ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0), fn.COUNT(ChecklistEntry.id))
         .where(ChecklistEntry.conversation == conversation_id)))
 
     def progress(self):

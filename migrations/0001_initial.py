@@ -421,7 +421,7 @@ def up(migrator, db):
                 "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END" % (verb.lower(), verb))
     else:
         db.execute_sql(
-            "CREATE FUNCTION audit_event_append_only() RETURNS trigger AS $$ BEGIN "
+            "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ BEGIN "
             "RAISE EXCEPTION 'audit log is append-only'; END $$ LANGUAGE plpgsql")
         db.execute_sql(
             "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "

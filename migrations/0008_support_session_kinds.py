@@ -1,6 +1,7 @@
 """Support sessions: their kind is one of the known kinds (a CHECK), and they remember when they were recorded.
 
-SQLite cannot add a CHECK to a table, so the table is built anew and its rows copied over.
+SQLite cannot add a CHECK to a table, so there the table is built anew and its rows copied over;
+PostgreSQL adds the CHECK and the column in place.
 """
 import datetime
 
@@ -40,6 +41,15 @@ def up(migrator, db):
             database = db
             table_name = "support_session"
 
+    known = ", ".join("'%s'" % k for k in KINDS)
+    if not isinstance(db, SqliteDatabase):
+        db.execute_sql("UPDATE support_session SET kind = 'individual' WHERE kind NOT IN (%s)" % known)
+        db.execute_sql("ALTER TABLE support_session ADD COLUMN created_at TIMESTAMP")
+        db.execute_sql("UPDATE support_session SET created_at = held_on")
+        db.execute_sql("ALTER TABLE support_session ALTER COLUMN created_at SET NOT NULL")
+        db.execute_sql("ALTER TABLE support_session ADD CONSTRAINT support_session_kind_check CHECK (kind IN (%s))"
+                       % known)
+        return
     db.execute_sql('ALTER TABLE "support_session" RENAME TO "support_session_old"')
     for index in ("supportsession_case_id", "supportsession_referral_id", "supportsession_recorded_by_id"):
         db.execute_sql('DROP INDEX IF EXISTS "%s"' % index)
@@ -49,8 +59,7 @@ def up(migrator, db):
         'INSERT INTO "support_session" (id, case_id, referral_id, kind, held_on, participants, notes, report_back, '
         'recorded_by_id, created_at) '
         'SELECT id, case_id, referral_id, CASE WHEN kind IN (%s) THEN kind ELSE \'individual\' END, held_on, '
-        'participants, notes, report_back, recorded_by_id, held_on FROM "support_session_old"'
-        % ", ".join("'%s'" % k for k in KINDS))
+        'participants, notes, report_back, recorded_by_id, held_on FROM "support_session_old"' % known)
     db.execute_sql('DROP TABLE "support_session_old"')
 
 

@@ -4,9 +4,15 @@ import shutil
 import sqlite3
 import threading
 
+import pytest
+
 from app import close_all_connections, create_app
 from backup import backup_command
+from databases import postgres_only, sqlite_only
 import models
+
+# `flask backup` uses SQLite's online backup; on PostgreSQL it points to pg_dump (the last test).
+sqlite_backup = sqlite_only("`flask backup` copies a SQLite file")
 
 
 class Writer(threading.Thread):
@@ -50,6 +56,7 @@ def numbers_in(path):
         connection.close()
 
 
+@sqlite_backup
 def test_backup_taken_while_another_thread_writes_restores_whole(app, tmp_path):
     database = app.config["DATABASE"]
     target = tmp_path / "copy.db"
@@ -91,6 +98,7 @@ def test_backup_taken_while_another_thread_writes_restores_whole(app, tmp_path):
         close_all_connections()
 
 
+@sqlite_backup
 def test_backup_refuses_to_overwrite_unless_forced(app, tmp_path):
     target = tmp_path / "existing.db"
     target.write_bytes(b"an older backup")
@@ -106,6 +114,7 @@ def test_backup_refuses_to_overwrite_unless_forced(app, tmp_path):
     connection.close()
 
 
+@sqlite_backup
 def test_backup_into_a_missing_directory_says_so_and_leaves_nothing(app, tmp_path):
     result = app.test_cli_runner().invoke(backup_command, [str(tmp_path / "nowhere" / "copy.db")])
     assert result.exit_code != 0 and "bestaat niet" in result.output
@@ -113,8 +122,17 @@ def test_backup_into_a_missing_directory_says_so_and_leaves_nothing(app, tmp_pat
     assert not list(tmp_path.glob(".herstel-backup-*"))
 
 
+@sqlite_backup
 def test_backup_into_the_database_itself_is_refused(app):
     result = app.test_cli_runner().invoke(backup_command, [app.config["DATABASE"], "--force"])
     assert result.exit_code != 0 and "database zelf" in result.output
     models.db.connect(reuse_if_open=True)
     assert models.db.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@postgres_only
+def test_backup_of_a_postgresql_database_points_to_pg_dump(app, tmp_path):
+    result = app.test_cli_runner().invoke(backup_command, [str(tmp_path / "copy.db")])
+    assert result.exit_code != 0 and "pg_dump" in result.output
+    assert app.config["DATABASE"].split("@")[0] not in result.output  # no password in the message
+    assert not (tmp_path / "copy.db").exists()

@@ -154,13 +154,11 @@ def test_two_tablets_on_one_conversation_keep_both_notes(browser, live_server):
 
 
 def test_an_expired_session_keeps_the_screen_and_saves_after_logging_in_again(browser, live_server):
-    import sqlite3
+    from databases import Connection
     context, page = open_context(browser, PORTRAIT)
     url = start_follow_up(page, live_server)
-    database = sqlite3.connect(live_server.database)
-    database.execute("DELETE FROM user_session")  # the session ended on the server (30 minutes idle)
-    database.commit()
-    database.close()
+    with Connection(live_server.database) as database:
+        database.execute("DELETE FROM user_session")  # the session ended on the server (30 minutes idle)
 
     tick(page, 9).click()
     banner = page.locator("#connection-banner")

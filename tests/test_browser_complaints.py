@@ -1,9 +1,7 @@
 """The counsellor records a complaint, links a case and writes a private note; the coordinator
 cannot find that note on any page she can reach. Chromium at 820x1180."""
 import re
-import sqlite3
 from collections import deque
-from contextlib import closing
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -11,6 +9,7 @@ from playwright.sync_api import expect
 
 from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
 from conftest import PASSWORD
+from databases import Connection
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +19,9 @@ LINK = re.compile(r'href="([^"#]+)')
 
 
 def case_reference(live_server, suffix):
-    """A demo case's reference, read from the server's database (read only)."""
-    with closing(sqlite3.connect("file:%s?mode=ro" % live_server.database, uri=True)) as connection:
-        return connection.execute('SELECT reference FROM "case" WHERE reference LIKE ?', ("%-" + suffix,)).fetchone()[0]
+    """A demo case's reference, read from the server's database."""
+    with Connection(live_server.database) as connection:
+        return connection.execute('SELECT reference FROM "case" WHERE reference LIKE ?', ("%-" + suffix,))[0][0]
 
 
 def reachable_pages(context, base_url, limit=80):

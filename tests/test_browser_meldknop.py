@@ -1,12 +1,12 @@
 """A pupil reports on a phone (390x844), the coordinator answers by role, the pupil reads it; in Chromium."""
 import re
-import sqlite3
 
 import pytest
 from playwright.sync_api import expect
 
 from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
 from conftest import PASSWORD
+from databases import Connection
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +17,8 @@ PHONE = {"width": 390, "height": 844}
 def report_page_on(live_server):
     """The school switches the public report page on (it is off in the demo), and off again after."""
     def switch(on):
-        with sqlite3.connect(live_server.database) as connection:
-            connection.execute("UPDATE school_settings SET public_reports_enabled = ?", (1 if on else 0,))
+        with Connection(live_server.database) as connection:
+            connection.execute("UPDATE school_settings SET public_reports_enabled = ?", (on,))
     switch(True)
     yield live_server
     switch(False)

@@ -1,5 +1,4 @@
 """Turning the second factor on and logging in with it, in Chromium at 820x1180 against gunicorn."""
-import sqlite3
 import time
 
 import pyotp
@@ -8,20 +7,20 @@ from playwright.sync_api import expect
 
 from browser import ARTIFACTS, log_in
 from conftest import PASSWORD
+from databases import Connection
 
 pytestmark = pytest.mark.browser
 
 
 def add_teacher(database, username):
     """A teacher of their own on the live server's database, so no other test meets a second factor."""
-    with sqlite3.connect(database) as connection:
+    with Connection(database) as connection:
         connection.execute(
-            "INSERT INTO user (username, full_name, password_hash, is_admin, is_active, language, created_at,"
-            " password_changed_at) SELECT ?, 'Tessa Twee', password_hash, 0, 1, 'nl', created_at, created_at"
-            " FROM user WHERE username = 'staff'", (username,))
-        connection.execute("INSERT INTO user_role (user_id, role) SELECT id, 'staff' FROM user WHERE username = ?",
+            'INSERT INTO "user" (username, full_name, password_hash, is_admin, is_active, language, created_at,'
+            " password_changed_at) SELECT ?, 'Tessa Twee', password_hash, FALSE, TRUE, 'nl', created_at, created_at"
+            ' FROM "user" WHERE username = \'staff\'', (username,))
+        connection.execute('INSERT INTO user_role (user_id, role) SELECT id, \'staff\' FROM "user" WHERE username = ?',
                            (username,))
-    connection.close()
 
 
 def test_teacher_turns_on_the_second_factor_and_logs_in_with_a_fresh_code(page, live_server):

@@ -1,7 +1,6 @@
 """Many tablets at once against the production server: no errors, no lost save."""
 import http.cookiejar
 import re
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -9,6 +8,7 @@ import urllib.parse
 import urllib.request
 
 from conftest import PASSWORD
+from databases import POSTGRES, Connection
 
 WRITERS = 20
 SECONDS = 3
@@ -34,9 +34,9 @@ class Tablet:
 
 
 def test_twenty_concurrent_writers_lose_nothing(live_server):
-    database = sqlite3.connect(live_server.database)
+    database = Connection(live_server.database)
     talk_id, case_id = database.execute(
-        "SELECT id, case_id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1").fetchone()
+        "SELECT id, case_id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1")[0]
     entry_ids = [row[0] for row in database.execute(
         "SELECT id FROM checklist_entry WHERE conversation_id = ? ORDER BY position", (talk_id,))]
     tablet = Tablet(live_server)
@@ -75,6 +75,7 @@ def test_twenty_concurrent_writers_lose_nothing(live_server):
     stored = {row[0] for row in database.execute(
         "SELECT text FROM conversation_line WHERE conversation_id = ?", (talk_id,))}
     assert set(acknowledged) <= stored
-    assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not POSTGRES:  # SQLite's own check of its file
+        assert database.execute("PRAGMA integrity_check") == [("ok",)]
     database.close()
     assert case_id

@@ -6,8 +6,10 @@ import pytest
 from playhouse.schema_diff import diff_models
 
 import models
+from databases import Connection, postgres_only, sqlite_only
 
 
+@sqlite_only("PRAGMAs are SQLite's connection settings")
 def test_pragmas_are_set_on_a_live_connection(app):
     db = models.db
     db.connect(reuse_if_open=True)
@@ -17,6 +19,7 @@ def test_pragmas_are_set_on_a_live_connection(app):
     assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
 
 
+@sqlite_only("BEGIN IMMEDIATE is SQLite's; the PostgreSQL test below checks its writer lock")
 def test_transactions_take_the_write_lock_at_begin(app):
     """BEGIN IMMEDIATE: a second writer is refused at once while a transaction is open,
     even before the first one has written anything."""
@@ -28,6 +31,19 @@ def test_transactions_take_the_write_lock_at_begin(app):
     other.execute("BEGIN IMMEDIATE")  # free again after commit
     other.execute("ROLLBACK")
     other.close()
+
+
+@postgres_only
+def test_postgresql_transactions_take_the_writer_lock_at_begin(app):
+    """Writers take turns on PostgreSQL too: while a transaction is open, even one that has
+    only read, another connection cannot take the writers' lock; after commit it can."""
+    lock = models.SerialWritesPostgresqlDatabase.WRITER_LOCK
+    with Connection(app.config["DATABASE"]) as other:
+        with models.db.atomic():
+            models.User.select().count()  # a read only
+            assert other.execute("SELECT pg_try_advisory_lock(?)", (lock,)) == [(False,)]
+        assert other.execute("SELECT pg_try_advisory_lock(?)", (lock,)) == [(True,)]
+        other.execute("SELECT pg_advisory_unlock(?)", (lock,))
 
 
 def test_migrations_build_exactly_the_schema_of_the_models(app):
@@ -60,6 +76,20 @@ def test_audit_log_cannot_be_changed_or_deleted(app):
         with models.db.atomic():
             models.AuditEvent.delete().where(models.AuditEvent.id == event.id).execute()
     assert models.AuditEvent.get_by_id(event.id).detail == "original"
+
+
+@postgres_only
+def test_audit_log_triggers_of_the_first_migration_fire_on_postgresql(app):
+    """Migration 0001's PL/pgSQL trigger refuses a change from any connection, not only the app's."""
+    event = models.AuditEvent.create(action="test.event", detail="original")
+    with Connection(app.config["DATABASE"]) as other:
+        assert other.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_event'::regclass "
+                             "AND NOT tgisinternal") == [("audit_event_append_only",)]
+        for statement in ("UPDATE audit_event SET detail = 'rewritten' WHERE id = ?",
+                          "DELETE FROM audit_event WHERE id = ?"):
+            with pytest.raises(Exception, match="append-only"):
+                other.execute(statement, (event.id,))
+        assert other.execute("SELECT detail FROM audit_event WHERE id = ?", (event.id,)) == [("original",)]
 
 
 def test_audit_log_outlives_a_deleted_user(app, factory):

@@ -1,8 +1,9 @@
 """The demo school: every role has something to see, and `make run` never wipes data."""
-from app import create_app, demo_command
+from app import close_all_connections, create_app, demo_command
 import demo
 import models
 from conftest import demo_user
+from databases import drop_database, new_database
 
 
 def test_demo_has_one_user_per_role_with_the_demo_password(app):
@@ -24,7 +25,8 @@ def test_demo_covers_what_every_role_needs(app):
 
 
 def test_running_the_demo_command_again_keeps_the_data(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "run.db")})
+    database = new_database(tmp_path)
+    app = create_app(database.config())
     runner = app.test_cli_runner()
     first = runner.invoke(demo_command)
     assert "Demodata geladen." in first.output and "herstel-demo-2026" in first.output
@@ -34,10 +36,13 @@ def test_running_the_demo_command_again_keeps_the_data(tmp_path):
     assert "niet opnieuw geladen" in second.output
     assert models.User.by_username("realteacher") is not None
     assert models.User.select().count() == len(demo.DEMO_USERS) + 1
+    close_all_connections()
+    drop_database(database)
 
 
 def test_demo_reset_recreates_the_database(tmp_path):
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "reset.db")})
+    database = new_database(tmp_path)
+    app = create_app(database.config())
     runner = app.test_cli_runner()
     runner.invoke(demo_command)
     models.User(username="realteacher", full_name="Echte Docent", password_hash="x").save()
@@ -47,6 +52,8 @@ def test_demo_reset_recreates_the_database(tmp_path):
     assert models.User.by_username("realteacher") is None
     assert models.User.select().count() == len(demo.DEMO_USERS)
     assert models.AuditEvent.select().count() == 0
+    close_all_connections()
+    drop_database(database)
 
 
 def test_demo_has_a_support_session_reporting_back_and_a_complaint_with_a_private_note(app):

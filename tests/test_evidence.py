@@ -17,6 +17,7 @@ from reportlab.pdfgen import canvas
 
 import models
 from conftest import csrf_token, demo_case
+from databases import POSTGRES
 
 YESTERDAY = models.today() - datetime.timedelta(days=1)
 TYPED_MOMENT = YESTERDAY.isoformat() + "T21:14:05"
@@ -233,8 +234,14 @@ def test_a_fake_or_locked_pdf_is_refused(app, mentor, online):
 def test_nothing_is_half_saved_when_the_database_refuses_the_row(app, mentor, online):
     """The file is written first; when the row does not make it, the file goes too."""
     files, rows = stored_files(app), models.Evidence.select().count()
-    models.db.execute_sql("CREATE TRIGGER refuse_evidence BEFORE INSERT ON evidence "
-                          "BEGIN SELECT RAISE(ABORT, 'schijf vol'); END")
+    if POSTGRES:
+        models.db.execute_sql("CREATE FUNCTION refuse_evidence() RETURNS trigger AS $$ BEGIN "
+                              "RAISE EXCEPTION 'schijf vol'; END $$ LANGUAGE plpgsql")
+        models.db.execute_sql("CREATE TRIGGER refuse_evidence BEFORE INSERT ON evidence "
+                              "FOR EACH ROW EXECUTE FUNCTION refuse_evidence()")
+    else:
+        models.db.execute_sql("CREATE TRIGGER refuse_evidence BEFORE INSERT ON evidence "
+                              "BEGIN SELECT RAISE(ABORT, 'schijf vol'); END")
     response = post_evidence(mentor, online, (png_bytes(), "schermafdruk.png", "image/png"))
     assert response.status_code == 503
     assert "Het bewijs kon niet worden opgeslagen. Probeer het opnieuw." in response.get_data(as_text=True)

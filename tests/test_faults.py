@@ -19,6 +19,7 @@ import models
 
 from browser import ARTIFACTS, free_port, wait_until_serving
 from conftest import ROOT
+from databases import POSTGRES, Connection, copy_database, drop_database, sqlite_only
 from test_concurrency import Tablet
 
 CRASHES = 20
@@ -30,6 +31,7 @@ def production_server(database, log_name, workers=1):
     """Gunicorn as `make run` starts it, in its own process group so a kill takes the workers too."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
+               HERSTEL_EVIDENCE_DIR=str(getattr(database, "evidence", None) or ""),
                HERSTEL_WORKERS=str(workers), HERSTEL_THREADS="4")
     log = open(ARTIFACTS / log_name, "a")
     process = subprocess.Popen(
@@ -48,9 +50,9 @@ def production_server(database, log_name, workers=1):
 
 def open_conversation(database):
     """The demo's conversation in progress and its checklist items."""
-    with contextlib.closing(sqlite3.connect(database)) as connection:
+    with Connection(database) as connection:
         conversation_id = connection.execute(
-            "SELECT id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1").fetchone()[0]
+            "SELECT id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1")[0][0]
         entries = [row[0] for row in connection.execute(
             "SELECT id FROM checklist_entry WHERE conversation_id = ? ORDER BY position", (conversation_id,))]
     return conversation_id, entries
@@ -70,20 +72,20 @@ def add_line(tablet, conversation_id, text, key):
 
 
 def stored_lines(database, conversation_id):
-    with contextlib.closing(sqlite3.connect(database)) as connection:
+    with Connection(database) as connection:
         return {row[0] for row in connection.execute(
             "SELECT text FROM conversation_line WHERE conversation_id = ?", (conversation_id,))}
 
 
 def integrity(database):
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        return connection.execute("PRAGMA integrity_check").fetchone()[0]
+    """SQLite's check of its file ("ok"); PostgreSQL has no such check to run, only its connection."""
+    with Connection(database) as connection:
+        return "ok" if POSTGRES else connection.execute("PRAGMA integrity_check")[0][0]
 
 
 def test_a_server_killed_mid_stream_keeps_every_acknowledged_save(tmp_path, demo_database):
     """SIGKILL to the whole server (master and worker) while a tablet saves, twenty times over."""
-    database = tmp_path / "herstel.db"
-    shutil.copy(demo_database, database)
+    database = copy_database(demo_database, tmp_path)
     conversation_id, entries = open_conversation(database)
     acknowledged, ticks, tablet = [], {}, None
     random.seed(20261122)
@@ -122,11 +124,12 @@ def test_a_server_killed_mid_stream_keeps_every_acknowledged_save(tmp_path, demo
             assert not writer.is_alive()
     assert len(acknowledged) > CRASHES  # saves went through in most rounds
     assert set(acknowledged) <= stored_lines(database, conversation_id)
-    with contextlib.closing(sqlite3.connect(database)) as connection:
+    with Connection(database) as connection:
         for entry, possible in ticks.items():
-            stored = connection.execute("SELECT done FROM checklist_entry WHERE id = ?", (entry,)).fetchone()[0]
-            assert str(stored) in possible, "item %d lost its acknowledged state" % entry
+            stored = connection.execute("SELECT done FROM checklist_entry WHERE id = ?", (entry,))[0][0]
+            assert str(int(stored)) in possible, "item %d lost its acknowledged state" % entry
     assert integrity(database) == "ok"
+    drop_database(database)
 
 
 @pytest.fixture
@@ -165,6 +168,7 @@ def truncate_wal(database):
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+@sqlite_only("fills the file system under the SQLite file; a PostgreSQL server keeps its files elsewhere")
 def test_a_full_disk_gets_a_clear_message_and_loses_nothing_acknowledged(small_disk, demo_database):
     database = small_disk / "herstel.db"
     shutil.copy(demo_database, database)
@@ -185,10 +189,19 @@ def test_a_full_disk_gets_a_clear_message_and_loses_nothing_acknowledged(small_d
     assert integrity(database) == "ok"
 
 
+def read_only(on):
+    """Make the app's pooled connection refuse writes: SQLite's query_only, or on PostgreSQL
+    read-only transactions (as a standby server after a failover has them)."""
+    if POSTGRES:
+        models.db.execute_sql("SET default_transaction_read_only = %s" % ("on" if on else "off"))
+    else:
+        models.db.execute_sql("PRAGMA query_only = %s" % ("ON" if on else "OFF"))
+
+
 def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledged(app, login_as):
-    """SQLite refusing writes (as on a file system remounted read-only after an error). A real
-    remount is refused while the server holds the file open for writing, so SQLite's own switch
-    (query_only) stands in for it, on the app's pooled connection."""
+    """The database refusing writes (as SQLite on a file system remounted read-only after an error).
+    A real remount is refused while the server holds the file open for writing, so the database's
+    own switch stands in for it, on the app's pooled connection."""
     client = login_as("mentor2")
     with app.app_context():
         conversation = models.Conversation.select().where(models.Conversation.ended_at.is_null()).first()
@@ -200,13 +213,13 @@ def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledge
                            data={"kind": "note", "text": text, "client_key": key})
 
     assert add("voor alleen-lezen", "ro-1").status_code == 200
-    models.db.execute_sql("PRAGMA query_only = ON")
+    read_only(True)
     try:
         refused = add("tijdens alleen-lezen", "ro-2")
         assert refused.status_code == 503 and UNWRITABLE_MESSAGE in refused.get_data(as_text=True)
         assert client.get("/health").status_code == 200
     finally:
-        models.db.execute_sql("PRAGMA query_only = OFF")
+        read_only(False)
     assert add("tijdens alleen-lezen", "ro-2").status_code == 200  # the retry succeeds
     with app.app_context():
         texts = {line.text for line in conversation.lines}

@@ -7,6 +7,7 @@ import time_machine
 import models
 import retention
 from conftest import csrf_token
+from databases import POSTGRES
 from retention import retention_command
 
 UTC = datetime.timezone.utc
@@ -139,7 +140,8 @@ def test_the_demo_school_s_old_closed_case_is_due_after_two_years(app):
         assert [cleanup.case.id for cleanup in retention.plan().cases] == [closed.id]
         retention.run()
     assert models.Case.get_by_id(closed.id).anonymised_at is not None
-    assert models.db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    if not POSTGRES:  # PostgreSQL checks every foreign key as each statement runs; SQLite can be asked after
+        assert models.db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
 
 
 def test_a_shorter_period_from_the_settings_takes_effect(app, factory):

@@ -30,12 +30,14 @@ def test_session_cookie_is_httponly_and_samesite(client):
 
 
 def test_session_cookie_is_secure_behind_https(tmp_path, monkeypatch, demo_database):
-    import shutil
-    from app import create_app
+    from app import close_all_connections, create_app
+    from databases import copy_database, drop_database
     monkeypatch.setenv("HERSTEL_HTTPS", "1")
-    shutil.copy(demo_database, tmp_path / "h.db")
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "h.db")})
+    database = copy_database(demo_database, tmp_path)
+    app = create_app(database.config())
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    close_all_connections()
+    drop_database(database)
 
 
 def test_htmx_is_configured_without_history_cache(client):

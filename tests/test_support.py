@@ -10,6 +10,7 @@ import app as herstel_app
 import models
 import support
 from conftest import csrf_token, demo_case, demo_user
+from databases import drop_database, new_database
 
 NOTES = "Noor huilde even; thuis speelt ook van alles."
 REPORT_BACK = "Noor oefent wat ze zegt als ze wordt weggestuurd. Graag een vaste pauzeplek."
@@ -237,14 +238,15 @@ def test_migration_0008_keeps_recorded_sessions(tmp_path):
     """A database from before 0008 keeps its sessions; an unknown kind becomes individual guidance."""
     names = [migration.name for migration in Runner(SqliteDatabase(":memory:"), herstel_app.MIGRATIONS).status()]
     before = names[names.index("0008_support_session_kinds") - 1]
-    database = SqliteDatabase(str(tmp_path / "old.db"))
+    location = new_database(tmp_path)
+    database = models.open_database(location)
     Runner(database, herstel_app.MIGRATIONS).up(before)
     database.execute_sql('INSERT INTO "case" (reference, title, protocol_key, mentor_id, status, online, '
                          'possibly_criminal, opened_at, close_reason) '
-                         "VALUES ('2020-0001', '', 'vo-nl', NULL, 'open', 0, 0, '2020-01-01 10:00:00', '')")
+                         "VALUES ('2020-0001', '', 'vo-nl', NULL, 'open', FALSE, FALSE, '2020-01-01 10:00:00', '')")
     for kind in ("training", "groepje"):
         database.execute_sql("INSERT INTO support_session (case_id, kind, held_on, participants, notes, report_back) "
-                             "VALUES (1, ?, '2020-01-02', 'Noor', 'n', 'r')", (kind,))
+                             "VALUES (1, %s, '2020-01-02', 'Noor', 'n', 'r')" % database.param, (kind,))
     Runner(database, herstel_app.MIGRATIONS).up()
     rows = database.execute_sql("SELECT kind, participants, report_back, created_at FROM support_session "
                                 "ORDER BY id").fetchall()
@@ -253,4 +255,5 @@ def test_migration_0008_keeps_recorded_sessions(tmp_path):
     with pytest.raises(IntegrityError):
         database.execute_sql("INSERT INTO support_session (case_id, kind, held_on, participants, notes, report_back,"
                              " created_at) VALUES (1, 'groepje', '2020-01-02', '', '', '', '2020-01-02')")
-    database.close()
+    database.close_all()
+    drop_database(location)

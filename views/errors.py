@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
-from peewee import OperationalError
+from peewee import InternalError, OperationalError
 
 bp = Blueprint("errors", __name__)
 
@@ -49,9 +49,10 @@ def http_error(error):
 
 
 @bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(InternalError)  # PostgreSQL's "read-only transaction" (a standby after a failover)
 def database_unavailable(error):
-    """The database cannot write (disk full, read-only, locked too long): nothing was saved, so
-    say that plainly with 503, which the page's retry loop treats as "try again". The server
-    keeps serving; the reason goes to the server log (SQLite's message, no pupil data)."""
+    """The database cannot write (disk full, read-only, locked too long, server gone): nothing was
+    saved, so say that plainly with 503, which the page's retry loop treats as "try again". The
+    server keeps serving; the reason goes to the server log (the database's message, no pupil data)."""
     current_app.logger.error("De database kon niet schrijven: %s", error)
     return render_error(503)
