@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test demo-reset install install-dev translations chromium clean messages bench
+.PHONY: run test test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,19 @@ chromium:
 ## test: install what the tests need (Chromium included) and run them all once
 test: install-dev chromium
 	$(BIN)/python -m pytest
+
+## postgresql: Debian's PostgreSQL server for test-postgres (installed when missing and we are root)
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || { echo "PostgreSQL kon niet worden geïnstalleerd"; exit 1; }; \
+	  else echo "PostgreSQL ontbreekt: installeer het Debian-pakket 'postgresql' (als root: make postgresql)"; exit 1; fi; \
+	fi
+
+## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
+test-postgres: install-dev chromium postgresql
+	tests/with-postgres $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo

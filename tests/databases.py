@@ -67,7 +67,12 @@ class _Server:
 
     def create(self, template=None):
         name = "herstel_%d_%d" % (os.getpid(), next(self._numbers))
-        self._execute('CREATE DATABASE "%s"%s' % (name, ' TEMPLATE "%s"' % self.name(template) if template else ""))
+        statement = 'CREATE DATABASE "%s"' % name
+        if template:
+            # FILE_COPY takes about 0.06 s for the demo school, six times less than PostgreSQL 15's
+            # default (WAL_LOG); emptying every table and loading the demo school again takes 5 s.
+            statement += ' TEMPLATE "%s" STRATEGY FILE_COPY' % self.name(template)
+        self._execute(statement)
         return self.url(name)
 
     def drop(self, url):
