@@ -244,6 +244,13 @@ CASE_EVENT_KINDS = choices(
 )
 
 
+class BytesField(BlobField):
+    """A BLOB read back as bytes on every database (PostgreSQL's driver hands out a memoryview)."""
+
+    def python_value(self, value):
+        return bytes(value) if isinstance(value, memoryview) else value
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -328,7 +335,7 @@ class SchoolSettings(BaseModel):
     retention_months = IntegerField(default=24, constraints=[Check("retention_months > 0")])
     public_reports_enabled = BooleanField(default=False)
     mfa_required_roles = CharField(max_length=200, default="")
-    logo_png = BlobField(null=True)  # re-encoded on upload; printed on PDFs
+    logo_png = BytesField(null=True)  # re-encoded on upload; printed on PDFs
     # E-mail notifications (off by default). The SMTP password comes from the environment
     # (HERSTEL_SMTP_PASSWORD), never from the database.
     mail_enabled = BooleanField(default=False)
@@ -906,7 +913,7 @@ class AgreementParty(BaseModel):
     pupil = ForeignKeyField(Pupil, null=True, backref="+", on_delete="RESTRICT")
     name = CharField(max_length=200)
     role = CharField(max_length=32)
-    signature_png = BlobField(null=True)
+    signature_png = BytesField(null=True)
     signed_at = DateTimeField(null=True)
     signed_on_paper = BooleanField(default=False)
 

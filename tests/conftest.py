@@ -16,7 +16,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 from app import close_all_connections, create_app  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
-from databases import copy_database, drop_database, new_database  # noqa: E402,F401
+from databases import copy_database, drop_database, new_database  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PASSWORD = demo.DEMO_PASSWORD

@@ -4,8 +4,6 @@ import shutil
 import sqlite3
 import threading
 
-import pytest
-
 from app import close_all_connections, create_app
 from backup import backup_command
 from databases import postgres_only, sqlite_only
