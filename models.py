@@ -790,7 +790,8 @@ class Conversation(BaseModel):
         return self.ended_at is not None
 
     _of_case = Prepared(lambda case_id: (
-        Conversation.select(Conversation, User, fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0).alias("done"),
+        Conversation.select(Conversation, User,
+                            fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0).alias("done"),
                             fn.COUNT(ChecklistEntry.id).alias("total"))
         .join(User, JOIN.LEFT_OUTER, on=(Conversation.held_by == User.id))
         .switch(Conversation).join(ChecklistEntry, JOIN.LEFT_OUTER)

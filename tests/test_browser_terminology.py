@@ -1,12 +1,11 @@
 """A Flemish school: the administrator picks Vlaanderen, the case page speaks of klascoach,
 zorgteam and zorgcoördinator. Chromium at 820x1180; the screenshot is kept as an artifact."""
-import sqlite3
-
 import pytest
 from playwright.sync_api import expect
 
 from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
 from conftest import PASSWORD
+from databases import Connection
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.browser
 def back_to_dutch_after(live_server):
     """The live server is shared: whatever the test leaves, the school is Dutch again afterwards."""
     yield live_server
-    with sqlite3.connect(live_server.database) as connection:
+    with Connection(live_server.database) as connection:
         connection.execute("UPDATE school_settings SET region = 'nl'")
 
 
