@@ -152,6 +152,7 @@ def migrate_database():
 
     Without statistics SQLite can pick an index that reads every open step of the school
     instead of the few of one page of cases; ANALYZE takes about 0.15 s on 200,000 items.
+    PostgreSQL's ANALYZE refreshes its planner's statistics the same way.
     """
     applied = Runner(models.db.obj, MIGRATIONS).up()
     models.db.execute_sql("ANALYZE")

@@ -46,6 +46,17 @@ def test_postgresql_transactions_take_the_writer_lock_at_begin(app):
         other.execute("SELECT pg_advisory_unlock(?)", (lock,))
 
 
+def test_database_url_picks_the_database(tmp_path):
+    """A file path is SQLite, postgresql:// (or postgres://) a pooled PostgreSQL; anything else is refused."""
+    assert isinstance(models.open_database(str(tmp_path / "a.db")), models.QueuedWritesSqliteDatabase)
+    for url in ("postgresql://herstel:geheim@127.0.0.1:5432/school", "postgres://herstel@db.example/school"):
+        database = models.open_database(url)
+        assert isinstance(database, models.SerialWritesPostgresqlDatabase) and not models.is_sqlite(database)
+        assert database.database.startswith("postgresql://")
+    with pytest.raises(ValueError, match="postgresql://"):
+        models.open_database("mysql://herstel@127.0.0.1/school")
+
+
 def test_migrations_build_exactly_the_schema_of_the_models(app):
     diff = diff_models(models.db.obj, models.MODELS)
     assert not diff, str(diff)
