@@ -15,7 +15,7 @@ def up(migrator, db):
         migrator.add_column("complaint", "anonymised_at", DateTimeField(null=True)),
     )
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    db.execute_sql("UPDATE complaint SET closed_at = ? WHERE status = 'closed'", (now,))
+    db.execute_sql("UPDATE complaint SET closed_at = %s WHERE status = 'closed'" % db.param, (now,))
 
 
 def down(migrator, db):
