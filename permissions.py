@@ -75,7 +75,10 @@ def case_abilities(user, case):
             or _mentor_case_ids(user).where(Involvement.case == case).exists()):
         abilities |= {VIEW, EDIT}
     if user.has_role("support") and _is_support_case(user, case):
-        abilities |= {VIEW, EDIT}
+        # The support team helps on a case (seed 001's "ondersteunt waar nodig", seed 004's support group):
+        # it reads the case and records its own sessions and report back (may_record_support); the
+        # protocol's steps, talks, agreements, measures, parents and evidence stay with mentor and coordinator.
+        abilities.add(VIEW)
     if user.has_role("counsellor") and Complaint.select().where(Complaint.case == case).exists():
         abilities.add(VIEW)
     return frozenset(abilities)
@@ -310,15 +313,24 @@ def get_support_referral_or_404(referral_id):
 def may_keep_notes(user, case):
     """Everyone who works on a case keeps their own work notes on it; no one reads another's.
 
-    The counsellor only reads a linked case, and keeps private notes on the complaint instead.
+    The support team works on the cases referred to it; the counsellor only reads a linked case,
+    and keeps private notes on the complaint instead.
     """
-    return may_case(EDIT, case, user)
+    return may_case(EDIT, case, user) or may_record_support(user, case)
 
 
-def get_referral_or_404(referral_id, need=EDIT):
-    """Load a referral with its case: whoever may `need` the case may `need` its referrals."""
+def may_close_referral(user, referral):
+    """Case workers close any referral; the support team closes, with its report, the ones to the team."""
+    return may_case(EDIT, referral.case, user) or (
+        referral.target == "support_team" and may_record_support(user, referral.case))
+
+
+def get_referral_to_close_or_404(referral_id):
+    """Load a referral with its case for closing it (404 when the case is unseen, 403 when not theirs to close)."""
     referral = _with_case_or_404(Referral, referral_id)
-    check_case(referral.case, need)
+    check_case(referral.case)
+    if not may_close_referral(current_user, referral):
+        refuse(403, referral)
     return referral
 
 
@@ -353,6 +365,6 @@ def template_globals():
             "may_open_case_from": may_open_case_from,
             "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
-            "may_record_support": may_record_support, "may_read_support_notes": may_read_support_notes,
+            "may_record_support": may_record_support, "may_close_referral": may_close_referral, "may_read_support_notes": may_read_support_notes,
             "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
             "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests}

@@ -88,7 +88,8 @@ def note_path(author, case="0001", suffix=""):
         models.PersonalNote.author == demo_user(author), models.PersonalNote.case == demo_case(case)).id, suffix)
 
 
-CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=302, counsellor=403)
+# The support team reads case 0001 (referred to it) but leaves the protocol to the mentor and the coordinator.
+CASE_0001_EDITORS = dict(mentor=302, coordinator=302, support=403, counsellor=403)
 # Case 0001 is referred to the support team: only its members record sessions; the others who
 # see the case are refused with 403.
 CASE_0001_SUPPORT = dict(mentor=403, coordinator=403, counsellor=403)
@@ -204,11 +205,11 @@ ROUTES = [
     ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),
      expect(403, coordinator=200, mentor=404, mentor2=404)),
     ("conversations.new", "GET", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+     expect(404, mentor=200, coordinator=200, support=403, counsellor=403)),
     ("conversations.new", "POST", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
-     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+     expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
     ("conversations.new", "GET", lambda: "/gesprekken/nieuw/%d/no-such-step" % demo_case("0001").id,
-     expect(404, counsellor=403)),
+     expect(404, counsellor=403, support=403)),
     ("conversations.checklist", "GET", talk_path(), expect(404, **CASE_0003_EDITORS)),
     ("conversations.checklist", "GET", "/gesprekken/999999", expect(404)),
     ("conversations.tick", "POST", talk_path("entry"), expect(404, **CASE_0003_EDITORS)),
@@ -231,10 +232,10 @@ ROUTES = [
      expect(404, mentor2=303, coordinator=303)),
     ("followups.record", "POST", lambda: "/vervolg/%d" % models.FollowUp.get(
         models.FollowUp.done_at.is_null(), models.FollowUp.case == demo_case("0001")).id,
-     expect(404, mentor=302, coordinator=302, support=302, counsellor=403)),
+     expect(404, mentor=302, coordinator=302, support=403, counsellor=403)),
     ("followups.record", "POST", "/vervolg/999999", expect(404)),
     ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0001").id,
-     expect(404, mentor=302, coordinator=302, support=302, counsellor=403)),
+     expect(404, mentor=302, coordinator=302, support=403, counsellor=403)),
     ("support.index", "GET", "/ondersteuning/", expect(403, support=200)),
     ("support.new_session", "GET", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0001").id,
      expect(404, support=200, **CASE_0001_SUPPORT)),
@@ -261,16 +262,16 @@ ROUTES = [
     ("complaints.advice", "POST", demo_complaint_path("/advies"), expect(404, counsellor=302)),
     ("complaints.committee", "POST", demo_complaint_path("/commissie"), expect(404, counsellor=400)),
     ("complaints.add_note", "POST", demo_complaint_path("/notities"), expect(404, counsellor=400)),
-    # Parents, referrals: whoever may work on the case (the counsellor only reads it).
+    # Parents, referrals: the mentor and the coordinator (the counsellor and the support team only read the case).
     ("parents.new", "GET", case_step_path("0001", None, "/oudercontacten/nieuw"),
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+     expect(404, mentor=200, coordinator=200, support=403, counsellor=403)),
     ("parents.new", "POST", case_step_path("0001", None, "/oudercontacten/nieuw"),
-     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+     expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
     ("parents.new", "GET", case_step_path("0003", None, "/oudercontacten/nieuw"), expect(404, **CASE_0003_EDITORS)),
     ("referrals.new", "GET", case_step_path("0001", None, "/doorverwijzingen/nieuw"),
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+     expect(404, mentor=200, coordinator=200, support=403, counsellor=403)),
     ("referrals.new", "POST", case_step_path("0001", None, "/doorverwijzingen/nieuw"),
-     expect(404, mentor=400, coordinator=400, support=400, counsellor=403)),
+     expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
     ("referrals.new", "POST", case_step_path("0002", None, "/doorverwijzingen/nieuw"),
      expect(404, mentor=400, coordinator=400)),
     ("referrals.close", "GET", referral_path(), expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
@@ -280,7 +281,7 @@ ROUTES = [
     ("evidence.new", "GET", case_step_path("0002", None, "/bewijs/nieuw"), expect(404, mentor=200, coordinator=200)),
     ("evidence.new", "POST", case_step_path("0002", None, "/bewijs/nieuw"), expect(404, mentor=400, coordinator=400)),
     ("evidence.new", "GET", case_step_path("0001", None, "/bewijs/nieuw"),
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+     expect(404, mentor=200, coordinator=200, support=403, counsellor=403)),
     ("evidence.show", "GET", evidence_path("bekijken"), expect(404, mentor=200, coordinator=200)),
     ("evidence.show", "GET", evidence_path("bekijken", with_file=False), expect(404)),
     ("evidence.show", "GET", "/bewijs/999999/bekijken", expect(404)),

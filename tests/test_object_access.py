@@ -128,3 +128,43 @@ def test_an_id_beyond_the_databases_integers_is_not_found(app, login_as, method)
         assert response.status_code == 404, (path, response.status_code)
         tried += 1
     assert tried > 20
+
+
+# What a support team member does on a case referred to them (or they were added to): read the
+# case and what belongs to it, record their sessions and report back (closing the referral to the team,
+# test_referrals checks it is that one), keep their own work notes.
+SUPPORT_WORK = {"support.new_session", "support.edit_session", "support.close_referral", "referrals.close",
+                "notes.new", "notes.edit", "notes.delete"}
+SUPPORT_READS = {"cases.detail", "conversations.checklist", "conversations.report", "agreements.edit",
+                 "agreements.download", "evidence.show", "evidence.download", "evidence.report", "reports.detail"}
+
+
+def test_support_member_changes_nothing_of_the_protocol_on_a_case_referred_to_them(app, login_as):
+    """Every route with an id of a record of a support case: steps, talks, agreements, measures,
+    follow-ups, parents, referrals and evidence answer 403 and change nothing."""
+    client = login_as("support")
+    token = csrf_token(client, "/account/")
+    with app.app_context():
+        user = models.User.by_username("support")
+        cases = [case for case in models.Case.select() if permissions.case_abilities(user, case) == {permissions.VIEW}]
+        attempts = [(rule, url) for case in cases for rule in id_rules(app)
+                    if "user_id" not in rule.arguments and rule.endpoint not in SUPPORT_WORK
+                    for url in [resolve(rule, case, user)] if url]
+    assert cases
+    refused = set()
+    for rule, url in attempts:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if method == "GET" and rule.endpoint in SUPPORT_READS:
+                continue
+            with app.app_context():
+                before = fingerprint()
+            response = (client.get(url) if method == "GET"
+                        else client.post(url, data={"csrf_token": token, "done": "1", "text": "x"}))
+            expected = 404 if rule.endpoint.startswith("complaints.") else 403  # complaints are the counsellor's secret
+            assert response.status_code == expected, "%s %s answered %d for support" % (method, url, response.status_code)
+            with app.app_context():
+                assert fingerprint() == before, "%s %s changed a record for support" % (method, url)
+            refused.add(rule.endpoint)
+    for endpoint in ("cases.complete_step", "followups.measure", "followups.record", "parents.new",
+                     "referrals.new", "evidence.new", "cases.close", "conversations.new", "agreements.new"):
+        assert endpoint in refused, "%s was not tried" % endpoint

@@ -161,3 +161,17 @@ def test_a_referral_does_not_close_before_it_began_or_in_the_future(login_as):
     late = close_referral(client, referral, closed_on=(models.today() + datetime.timedelta(days=2)).isoformat())
     assert late.status_code == 400 and "Een datum in de toekomst kan niet." in late.get_data(as_text=True)
     assert models.Referral.get_by_id(referral.id).is_open
+
+
+def test_the_support_team_closes_its_own_referral_but_no_other_on_the_case(login_as):
+    case = demo_case("0001")
+    training = models.Referral.create(case=case, target="training", training="social_skills",
+                                      referred_on=models.today())
+    client = login_as("support")
+    assert client.get("/doorverwijzingen/%d/afsluiten" % training.id).status_code == 403
+    assert close_referral(client, training, close_note="Klaar.").status_code == 403
+    assert models.Referral.get_by_id(training.id).is_open
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "/doorverwijzingen/%d/afsluiten" % training.id not in page
+    mentor_page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "/doorverwijzingen/%d/afsluiten" % training.id in mentor_page

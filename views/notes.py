@@ -10,7 +10,7 @@ import audit
 from forms.common import ActionForm
 from forms.notes import PersonalNoteForm
 from models import PersonalNote, db, utcnow
-from permissions import EDIT, get_case_or_404, get_personal_note_or_404, may_keep_notes
+from permissions import get_case_or_404, get_personal_note_or_404, may_keep_notes, refuse
 
 bp = Blueprint("notes", __name__)
 
@@ -30,7 +30,9 @@ def _back_to(case):
 @login_required
 def new(case_id):
     """Write a work note on the case that only you can read."""
-    case = get_case_or_404(case_id, need=EDIT)
+    case = get_case_or_404(case_id)
+    if not may_keep_notes(current_user, case):
+        refuse(403, case)
     form = PersonalNoteForm()
     if form.validate_on_submit():
         with db.atomic():

@@ -11,7 +11,7 @@ import audit
 import workflow
 from forms.referrals import CloseReferralForm, ReferralForm
 from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral, db, label
-from permissions import EDIT, get_case_or_404, get_referral_or_404, may_case, may_complete_step
+from permissions import EDIT, get_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step
 from terminology import term
 
 bp = Blueprint("referrals", __name__)
@@ -26,9 +26,8 @@ def referral_form(case):
 
 def section(case):
     """What the case page shows of referrals: all of them, open ones first; the form loads when opened."""
-    may_edit = may_case(EDIT, case)
-    return {"referrals": list(Referral.of_case(case)), "referrals_closable": may_edit,
-            "referrals_editable": may_edit and case.status == "open"}
+    return {"referrals": list(Referral.of_case(case)),
+            "referrals_editable": may_case(EDIT, case) and case.status == "open"}
 
 
 def _timeline_text(referral):
@@ -81,7 +80,7 @@ def new(case_id):
 @login_required
 def close(referral_id):
     """Close a referral: when, and how it ended."""
-    referral = get_referral_or_404(referral_id, need=EDIT)
+    referral = get_referral_to_close_or_404(referral_id)
     case = referral.case
     if not referral.is_open:
         flash(_("Deze doorverwijzing is al afgesloten."), "error")
