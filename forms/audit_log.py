@@ -41,7 +41,7 @@ class AuditFilterForm(FlaskForm):
             SelectChoice(user.id, user.full_name) for user in
             User.select(User.id, User.full_name).order_by(fn.lower(User.full_name))]
         self.action.choices = [SelectChoice("", _("Alle gebeurtenissen"))] + [
-            SelectChoice(action, action) for action in actions]
+            SelectChoice(key, label) for key, label in actions]
         self.found_case = None
 
     def validate_user(self, field):

@@ -1,7 +1,9 @@
 """The audit log viewer: filters, pages, the CSV export, and what it never shows."""
+import ast
 import csv
 import datetime
 import io
+import pathlib
 
 import pytest
 
@@ -151,7 +153,7 @@ def test_csv_export_follows_the_filters_and_is_logged(login_as):
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
     assert rows[0] == list(audit.CSV_COLUMNS)
-    assert [(row[1], row[2], row[6]) for row in rows[1:]] == [("mentor", "test.exported", "stap victim-talk")]
+    assert [(row[1], row[3], row[7]) for row in rows[1:]] == [("mentor", "test.exported", "stap victim-talk")]
     event = models.AuditEvent.select().where(models.AuditEvent.action == "audit.export").get()
     assert event.username == "coordinator" and "1 regels" in event.detail and "test.exported" in event.detail
 
@@ -162,7 +164,7 @@ def test_csv_cells_that_look_like_formulas_are_defused():
             for name, detail in [("=cmd", "=HYPERLINK(\"http://x\")"), ("+a", "-2+3"), ("@b", "@SUM(A1)"),
                                  ("gewoon", "rustig")]]
     parsed = list(csv.reader(io.StringIO(audit.export_csv(rows).decode("utf-8-sig")), delimiter=";"))[1:]
-    assert [(row[1], row[6]) for row in parsed] == [
+    assert [(row[1], row[7]) for row in parsed] == [
         ("'=cmd", "'=HYPERLINK(\"http://x\")"), ("'+a", "'-2+3"), ("'@b", "'@SUM(A1)"), ("gewoon", "rustig")]
     assert parsed[0][0] == "2026-03-01 13:00:00"  # school time, CET in March
 
@@ -197,3 +199,76 @@ def test_a_counsellor_s_note_shows_in_the_log_as_an_event_without_its_words(logi
     export = coordinator.get("/logboek/export.csv").get_data(as_text=True)
     assert listed("complaint.note_add") in page
     assert "Vertrouwelijk-gesprek-met-moeder" not in page and "Vertrouwelijk-gesprek-met-moeder" not in export
+
+
+# Every kind of event in words ---------------------------------------------------------------------
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _strings(node):
+    """The string literals an expression can evaluate to ("a" if x else "b" gives both)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _strings(node.body) + _strings(node.orelse)
+    return None
+
+
+def written_actions():
+    """Every action the code writes: the first argument of audit.record() (and views/public.py's _record())
+    and of AuditEvent.append(), and every action= keyword."""
+    found, unreadable = set(), []
+    for path in sorted(ROOT.glob("*.py")) + sorted((ROOT / "views").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            arguments = [keyword.value for keyword in node.keywords if keyword.arg == "action"]
+            if name in ("audit.record", "_record", "AuditEvent.append", "models.AuditEvent.append") and node.args:
+                arguments.append(node.args[0])
+            for argument in arguments:
+                strings = _strings(argument)
+                if strings is not None:
+                    found.update(strings)
+                elif not (isinstance(argument, ast.Name) and argument.id == "action") and name != "render_template":
+                    unreadable.append("%s:%d" % (path.name, node.lineno))
+    return found, unreadable
+
+
+def test_every_action_the_code_writes_has_a_label():
+    found, unreadable = written_actions()
+    assert not unreadable, "pass the action as a literal (or action=...) so it can be checked: %s" % unreadable
+    assert {"case.view", "case.close", "evidence.view", "user.create", "retention.run"} <= found  # the scan sees them
+    assert sorted(found - set(audit.ACTION_LABELS)) == []
+    assert sorted(set(audit.ACTION_LABELS) - found) == [], "labels for actions no code writes"
+
+
+def test_every_action_in_the_demo_log_has_a_label():
+    in_log = {row.action for row in models.AuditEvent.select(models.AuditEvent.action).distinct()}
+    assert in_log and sorted(in_log - set(audit.ACTION_LABELS)) == []
+
+
+def test_the_viewer_and_its_filter_name_events_in_words_and_keep_the_key(login_as):
+    client = login_as("coordinator")
+    client.get("/dossiers/%d" % demo_case("0003").id)
+    page = events_of(client.get("/logboek/"))
+    assert "Dossier bekeken" in page and listed("case.view") in page
+    assert '<option value="case.view">Dossier bekeken</option>' in page
+    assert '<option value="case.view">case.view</option>' not in page
+
+
+def test_the_viewer_speaks_english_in_english(login_as):
+    client = login_as("coordinator")
+    client.post("/taal", data={"csrf_token": csrf_token(client, "/account/"), "language": "en"})
+    client.get("/dossiers/%d" % demo_case("0003").id)
+    page = events_of(client.get("/logboek/"))
+    assert '<option value="case.view">Case viewed</option>' in page and "Dossier bekeken" not in page
+
+
+def test_the_csv_has_the_words_and_the_key(login_as):
+    client = login_as("coordinator")
+    client.get("/dossiers/%d" % demo_case("0003").id)
+    rows = read_csv(client.get("/logboek/export.csv?action=case.view"))
+    assert rows[0][2:4] == ["actie", "actiecode"]
+    assert rows[1][1:4] == ["coordinator", "Dossier bekeken", "case.view"]

@@ -27,7 +27,7 @@ def only_readers():
 
 @bp.context_processor
 def helpers():
-    return {"audit_detail": audit.shown_detail}
+    return {"audit_detail": audit.shown_detail, "action_label": audit.action_label}
 
 
 def _filter_form():

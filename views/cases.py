@@ -199,14 +199,14 @@ def set_approach(case_id):
 @login_required
 def close(case_id):
     """Close the case with a reason (coordinator)."""
-    return _close_or_reopen(case_id, workflow.close_case, _("Het dossier is gesloten."), "case.close")
+    return _close_or_reopen(case_id, workflow.close_case, _("Het dossier is gesloten."), action="case.close")
 
 
 @bp.route("/<int:case_id>/heropenen", methods=["POST"])
 @login_required
 def reopen(case_id):
     """Reopen a closed case with a reason (coordinator)."""
-    return _close_or_reopen(case_id, workflow.reopen_case, _("Het dossier is heropend."), "case.reopen")
+    return _close_or_reopen(case_id, workflow.reopen_case, _("Het dossier is heropend."), action="case.reopen")
 
 
 def _close_or_reopen(case_id, change, success, action):
