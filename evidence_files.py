@@ -8,9 +8,11 @@ import hashlib
 import os
 import re
 import secrets
+import time
 
 from flask import current_app
 
+ORPHAN_AGE = 3600  # seconds: a file this old with no row is left over from a crash, not an upload under way
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "application/pdf": ".pdf"}
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(png|jpg|pdf)$")
 
@@ -61,7 +63,8 @@ def store(clean):
 
 
 def remove(file_name):
-    """Delete a stored file (after a failed save); a file that is already gone is fine."""
+    """Delete a stored file (after a failed save, or after its row's deletion committed); a file that is
+    already gone is fine."""
     try:
         os.unlink(path_of(file_name))
     except FileNotFoundError:
@@ -89,3 +92,24 @@ def remove_all():
     for name in os.listdir(directory()):
         if STORED_NAME.match(name):
             remove(name)
+
+
+def orphans(known_names, older_than=ORPHAN_AGE, now=None):
+    """Stored files that no evidence row names and that are older than `older_than` seconds.
+
+    Young files are left alone: an upload writes its file just before its row commits.
+    """
+    if not os.path.isdir(directory()):
+        return []
+    now = time.time() if now is None else now
+    found = []
+    for name in sorted(os.listdir(directory())):
+        if not STORED_NAME.match(name) or name in known_names:
+            continue
+        try:
+            age = now - os.stat(path_of(name)).st_mtime
+        except FileNotFoundError:
+            continue
+        if age > older_than:
+            found.append(name)
+    return found

@@ -241,6 +241,7 @@ CASE_EVENT_KINDS = choices(
     ("support_report", _l("Terugkoppeling van het %(support)s", support=lazy_term("support"))),
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
+    ("evidence_deleted", _l("Bewijs verwijderd")),
 )
 
 

@@ -341,6 +341,20 @@ def get_evidence_or_404(evidence_id, need=VIEW):
     return evidence
 
 
+def may_delete_evidence(user, item):
+    """A mistaken upload goes while the case is open: removed by whoever added it, or by the coordinator."""
+    return item.case.status == "open" and may_case(EDIT, item.case, user) and (
+        item.collected_by_id == user.id or user.has_role("coordinator"))
+
+
+def get_evidence_to_delete_or_404(evidence_id):
+    """Load an evidence item the current user may delete (404 when its case is unseen, else 403)."""
+    item = get_evidence_or_404(evidence_id)
+    if not may_delete_evidence(current_user, item):
+        refuse(403, item)
+    return item
+
+
 def get_personal_note_or_404(note_id):
     """Load one of the current user's own work notes; anyone else's is as if it did not exist.
 
@@ -365,6 +379,7 @@ def template_globals():
             "may_open_case_from": may_open_case_from,
             "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
-            "may_record_support": may_record_support, "may_close_referral": may_close_referral, "may_read_support_notes": may_read_support_notes,
+            "may_record_support": may_record_support, "may_close_referral": may_close_referral,
+            "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,
             "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
             "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests}

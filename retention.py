@@ -287,6 +287,29 @@ def _counts(work):
         len(work.cases), len(work.reports), len(work.complaints))
 
 
+def orphan_files():
+    """Evidence files no row points to any more (a crash between a commit and the file's removal)."""
+    known = {row.file_name for row in Evidence.select(Evidence.file_name).where(Evidence.file_name.is_null(False))}
+    return evidence_files.orphans(known)
+
+
+def remove_orphan_files():
+    """Remove the orphaned evidence files and log how many; returns (removed, left over)."""
+    removed, leftovers = [], []
+    for file_name in orphan_files():
+        try:
+            evidence_files.remove(file_name)
+        except (OSError, ValueError):
+            leftovers.append(file_name)
+        else:
+            removed.append(file_name)
+    if removed:
+        with db.atomic():
+            AuditEvent.append(action="evidence.orphans_removed", username="cli", object_type="evidence",
+                              detail="%d bestanden zonder bewijsregel verwijderd" % len(removed))
+    return removed, leftovers
+
+
 @click.command("retention")
 @with_appcontext
 @click.option("--dry-run", is_flag=True, help="Only list what would be anonymised.")
@@ -299,10 +322,15 @@ def retention_command(dry_run):
         for cleanup in work.cleanups():
             click.echo("- " + describe(cleanup))
         click.echo("%s zouden worden geanonimiseerd." % _counts(work))
+        click.echo("%d bewijsbestanden zonder bewijsregel zouden worden verwijderd." % len(orphan_files()))
         return
     work, leftovers = run()
+    orphans, orphans_left = remove_orphan_files()
+    leftovers += orphans_left
     for cleanup in work.cleanups():
         click.echo("- " + describe(cleanup, ids_only=True))
     click.echo("%s geanonimiseerd (bewaartermijn %d maanden); vastgelegd in het logboek." % (_counts(work), months))
+    if orphans:
+        click.echo("%d bewijsbestanden zonder bewijsregel verwijderd." % len(orphans))
     if leftovers:
         raise click.ClickException("Deze bewijsbestanden konden niet worden verwijderd: %s" % ", ".join(leftovers))

@@ -287,6 +287,9 @@ ROUTES = [
     ("evidence.show", "GET", "/bewijs/999999/bekijken", expect(404)),
     ("evidence.download", "GET", evidence_path("downloaden"), expect(404, mentor=200, coordinator=200)),
     ("evidence.download", "GET", evidence_path("downloaden", with_file=False), expect(404)),
+    # Deleting a mistaken upload: whoever added it (the mentor, in the demo) and the coordinator.
+    ("evidence.delete", "POST", evidence_path("verwijderen"), expect(404, mentor=302, coordinator=302)),
+    ("evidence.delete", "POST", "/bewijs/999999/verwijderen", expect(404)),
     ("evidence.report", "GET", case_step_path("0002", None, "/bewijs.pdf"), expect(404, mentor=200, coordinator=200)),
     ("evidence.report", "GET", case_step_path("0001", None, "/bewijs.pdf"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),

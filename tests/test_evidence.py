@@ -355,3 +355,101 @@ def test_the_demo_screenshot_is_a_real_png_on_disk(app, online):
     assert hashlib.sha256(data).hexdigest() == item.sha256
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "PNG" and image.size == (540, 960)
+
+
+# Deleting a mistaken upload ---------------------------------------------------------------------------
+
+def delete_evidence(client, item):
+    return client.post("/bewijs/%d/verwijderen" % item.id, data={"csrf_token": csrf_token(client, "/account/")})
+
+
+def test_a_mistaken_upload_is_deleted_with_its_file_and_logged(app, mentor, online):
+    post_evidence(mentor, online, (png_bytes(), "verkeerde-foto.png", "image/png"))
+    item = newest_evidence()
+    path = os.path.join(app.config["EVIDENCE_DIR"], item.file_name)
+    assert os.path.exists(path)
+    page = mentor.get("/dossiers/%d" % online.id).get_data(as_text=True)
+    assert "/bewijs/%d/verwijderen" % item.id in page and "Ja, dit bewijs verwijderen" in page
+    response = delete_evidence(mentor, item)
+    assert response.status_code == 302
+    assert models.Evidence.get_or_none(models.Evidence.id == item.id) is None
+    assert not os.path.exists(path)
+    event = models.AuditEvent.get(models.AuditEvent.action == "evidence.delete")
+    assert (event.username, event.object_type, event.object_id) == ("mentor", "evidence", item.id)
+    assert item.sha256 in event.detail
+    assert models.CaseEvent.select().where(models.CaseEvent.case == online,
+                                           models.CaseEvent.kind == "evidence_deleted").count() == 1
+    assert "Het bewijs is verwijderd." in mentor.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_coordinator_deletes_evidence_someone_else_added(app, login_as, mentor, online):
+    post_evidence(mentor, online, (png_bytes(), "verkeerde-foto.png", "image/png"))
+    item = newest_evidence()
+    assert delete_evidence(login_as("coordinator"), item).status_code == 302
+    assert models.Evidence.get_or_none(models.Evidence.id == item.id) is None
+    assert item.file_name not in stored_files(app)
+
+
+def test_a_colleague_on_the_case_may_not_delete_what_another_added(app, login_as, factory, online):
+    item = newest_evidence()
+    colleague = factory.user("mentor3", roles=("mentor",))
+    with models.db.atomic():
+        models.Case.update(mentor=colleague).where(models.Case.id == online.id).execute()
+    client = login_as("mentor3")
+    assert "/bewijs/%d/verwijderen" % item.id not in client.get("/dossiers/%d" % online.id).get_data(as_text=True)
+    assert delete_evidence(client, item).status_code == 403
+    assert models.Evidence.get_or_none(models.Evidence.id == item.id) is not None
+
+
+def test_evidence_of_a_closed_case_stays(app, login_as, mentor, online):
+    item = models.Evidence.get(models.Evidence.file_name.is_null(False), models.Evidence.case == online)
+    with models.db.atomic():
+        models.Case.update(status="closed", closed_at=models.utcnow()).where(models.Case.id == online.id).execute()
+    for client in (mentor, login_as("coordinator")):
+        assert "/verwijderen" not in client.get("/dossiers/%d" % online.id).get_data(as_text=True)
+        assert delete_evidence(client, item).status_code == 403
+    assert item.file_name in stored_files(app)
+    assert models.Evidence.get_or_none(models.Evidence.id == item.id) is not None
+
+
+def test_without_a_valid_token_nothing_is_deleted(app, mentor, online):
+    item = models.Evidence.get(models.Evidence.file_name.is_null(False), models.Evidence.case == online)
+    response = mentor.post("/bewijs/%d/verwijderen" % item.id, data={})
+    assert response.status_code == 400
+    assert models.Evidence.get_or_none(models.Evidence.id == item.id) is not None
+    assert item.file_name in stored_files(app)
+
+
+def test_the_file_stays_when_the_rows_deletion_does_not_commit(app, mentor, online):
+    item = models.Evidence.get(models.Evidence.file_name.is_null(False), models.Evidence.case == online)
+    models.db.execute_sql("CREATE TRIGGER keep_evidence BEFORE DELETE ON evidence "
+                          "BEGIN SELECT RAISE(ABORT, 'schijf vol'); END")
+    response = delete_evidence(mentor, item)
+    assert response.status_code == 302
+    assert "Het bewijs kon niet worden verwijderd." in mentor.get(response.headers["Location"]).get_data(as_text=True)
+    assert models.Evidence.get_or_none(models.Evidence.id == item.id) is not None
+    assert item.file_name in stored_files(app)
+
+
+def test_retention_removes_old_files_no_row_points_to_and_leaves_young_ones(app, online):
+    folder = app.config["EVIDENCE_DIR"]
+    with app.app_context():
+        kept = models.Evidence.get(models.Evidence.file_name.is_null(False)).file_name
+    old_orphan, young_orphan = "a" * 32 + ".png", "b" * 32 + ".jpg"
+    for name in (old_orphan, young_orphan):
+        with open(os.path.join(folder, name), "wb") as handle:
+            handle.write(png_bytes())
+    two_hours_ago = datetime.datetime.now().timestamp() - 7200
+    os.utime(os.path.join(folder, old_orphan), (two_hours_ago, two_hours_ago))
+    os.utime(os.path.join(folder, kept), (two_hours_ago, two_hours_ago))
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["retention", "--dry-run"])
+    assert "1 bewijsbestanden zonder bewijsregel zouden worden verwijderd." in dry.output
+    assert old_orphan in stored_files(app)
+    result = runner.invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    assert "1 bewijsbestanden zonder bewijsregel verwijderd." in result.output
+    files = stored_files(app)
+    assert old_orphan not in files and young_orphan in files and kept in files
+    with app.app_context():
+        assert models.AuditEvent.select().where(models.AuditEvent.action == "evidence.orphans_removed").count() == 1

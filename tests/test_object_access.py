@@ -161,7 +161,8 @@ def test_support_member_changes_nothing_of_the_protocol_on_a_case_referred_to_th
             response = (client.get(url) if method == "GET"
                         else client.post(url, data={"csrf_token": token, "done": "1", "text": "x"}))
             expected = 404 if rule.endpoint.startswith("complaints.") else 403  # complaints are the counsellor's secret
-            assert response.status_code == expected, "%s %s answered %d for support" % (method, url, response.status_code)
+            assert response.status_code == expected, "%s %s answered %d for support" % (
+                method, url, response.status_code)
             with app.app_context():
                 assert fingerprint() == before, "%s %s changed a record for support" % (method, url)
             refused.add(rule.endpoint)

@@ -12,9 +12,10 @@ from flask_login import current_user, login_required
 import audit
 import evidence_files
 import pdf
+from forms.common import ActionForm
 from forms.evidence import EvidenceForm, school_time_to_utc
 from models import CaseEvent, Evidence, SchoolSettings, db
-from permissions import EDIT, get_case_or_404, get_evidence_or_404, may_case
+from permissions import EDIT, get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, may_case
 
 bp = Blueprint("evidence", __name__)
 
@@ -28,7 +29,7 @@ def exact_time(value):
 def section(case):
     """What the case page shows of the evidence log; the form loads when it is opened."""
     return {"evidence_items": list(Evidence.of_case(case)),
-            "evidence_editable": case.status == "open" and may_case(EDIT, case)}
+            "evidence_editable": case.status == "open" and may_case(EDIT, case), "evidence_delete_form": ActionForm()}
 
 
 def _safe_reference(case):
@@ -113,6 +114,37 @@ def show(evidence_id):
 def download(evidence_id):
     """Download an evidence file."""
     return _send(get_evidence_or_404(evidence_id), as_attachment=True, action="evidence.download")
+
+
+@bp.route("/bewijs/<int:evidence_id>/verwijderen", methods=["POST"])
+@login_required
+def delete(evidence_id):
+    """Remove a mistaken piece of evidence; its file goes from disk once the row's deletion is committed."""
+    item = get_evidence_to_delete_or_404(evidence_id)
+    case = item.case
+    back = redirect(url_for("cases.detail", case_id=case.id) + "#evidence")
+    if not ActionForm().validate_on_submit():
+        flash(_("Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het nog eens."), "error")
+        return back
+    try:
+        with db.atomic():
+            deleted = Evidence.delete().where(Evidence.id == item.id).execute()
+            if deleted:
+                CaseEvent.add(case, "evidence_deleted", item.platform + (" (met bestand)" if item.file_name else ""),
+                              current_user)
+                audit.record("evidence.delete", item, detail="dossier %s%s" % (
+                    case.reference, ", %s, sha256 %s" % (item.content_type, item.sha256) if item.file_name else ""))
+    except peewee.DatabaseError as error:  # nothing was deleted: the file stays with its row
+        current_app.logger.error("evidence %d not deleted: %s", item.id, error)
+        flash(_("Het bewijs kon niet worden verwijderd. Probeer het opnieuw."), "error")
+        return back
+    if deleted and item.file_name:
+        try:
+            evidence_files.remove(item.file_name)
+        except OSError as error:  # flask retention removes what is left over
+            current_app.logger.error("evidence file of deleted item %d not removed: %s", item.id, error)
+    flash(_("Het bewijs is verwijderd.") if deleted else _("Dit bewijs was al verwijderd."), "success")
+    return back
 
 
 @bp.route("/dossiers/<int:case_id>/bewijs.pdf")
