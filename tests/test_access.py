@@ -329,8 +329,9 @@ ROUTES = [
     ("public.status", "POST", public_page("/melden/status"), expect(400, anonymous=400)),
     ("public.reply", "POST", public_page("/melden/status/bericht"), expect(303, anonymous=303)),
     ("public.leave", "POST", public_page("/melden/status/sluiten"), expect(303, anonymous=303)),
-    ("public_thread.answer", "POST", public_thread_path("report"), expect(404, coordinator=302)),
-    ("public_thread.answer", "POST", public_thread_path("complaint"), expect(404, counsellor=302)),
+    # Without an answer: the page again with the message beside the field.
+    ("public_thread.answer", "POST", public_thread_path("report"), expect(404, coordinator=400)),
+    ("public_thread.answer", "POST", public_thread_path("complaint"), expect(404, counsellor=400)),
     ("public_thread.answer", "POST", "/meldknop/999999/antwoord", expect(404)),
 ]
 

@@ -1,4 +1,5 @@
 """The public report page (meldknop): report without an account, code and phrase, answers both ways."""
+import html
 import re
 
 import pytest
@@ -288,3 +289,33 @@ def test_codes_and_phrases_come_from_the_unambiguous_alphabet_and_word_list():
     assert all(set(code.replace("-", "")) <= set(public_reports.CODE_ALPHABET) for code in codes)
     assert not set("01IO") & set(public_reports.CODE_ALPHABET)
     assert all(word in public_reports.PHRASE_WORDS for word in public_reports.new_phrase().split())
+
+
+@pytest.mark.parametrize("choice,role", [("report", "coordinator"), ("complaint", "counsellor")])
+def test_an_answer_without_javascript_that_is_too_long_keeps_its_text_beside_a_message(
+        switched_on, client, login_as, choice, role):
+    code, _ = receipt(send_report(client, choice=choice))
+    thread = models.PublicThread.get(models.PublicThread.receipt_code == code)
+    staff = login_as(role)
+    prefix = "thread%d-" % thread.id
+    typed = "Wij nemen dit serieus & spreken Sem morgen. " + "x" * 5000
+    response = staff.post("/meldknop/%d/antwoord" % thread.id, data={
+        "csrf_token": csrf_token(staff, "/account/"), prefix + "body": typed, prefix + "show_name": "y"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="field__error" id="%sbody-error">([^<]*)</p>' % prefix, page)
+    assert error and "hoogstens 5.000 tekens" in error.group(1)
+    assert html.escape(typed, quote=False) in page  # in the field, to shorten and send again
+    assert "checked" in re.search(r'<input[^>]*id="%sshow_name"[^>]*>' % prefix, page).group(0)
+    assert models.ThreadMessage.select().where(models.ThreadMessage.thread == thread,
+                                               models.ThreadMessage.author_kind == "staff").count() == 0
+
+
+def test_an_empty_answer_without_javascript_says_so_beside_the_field(switched_on, client, login_as):
+    code, _ = receipt(send_report(client))
+    thread = models.PublicThread.get(models.PublicThread.receipt_code == code)
+    coordinator = login_as("coordinator")
+    response = coordinator.post("/meldknop/%d/antwoord" % thread.id, data={
+        "csrf_token": csrf_token(coordinator, "/account/"), "thread%d-body" % thread.id: "   "})
+    assert response.status_code == 400
+    assert ('id="thread%d-body-error">Schrijf eerst een antwoord.</p>' % thread.id) in response.get_data(as_text=True)

@@ -60,7 +60,7 @@ def detail(complaint_id):
     complaint = get_complaint_or_404(complaint_id)
     with db.atomic():
         audit.record("complaint.view", complaint)
-    return _detail_page(complaint)
+    return detail_page(complaint)
 
 
 @bp.route("/<int:complaint_id>/bewerken", methods=["GET", "POST"])
@@ -109,7 +109,7 @@ def change_status(complaint_id):
         else:
             flash(_("De status is gewijzigd."), "success")
             return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#status")
-    return _detail_page(complaint, 400, status_form=form)
+    return detail_page(complaint, 400, status_form=form)
 
 
 @bp.route("/<int:complaint_id>/advies", methods=["POST"])
@@ -128,7 +128,7 @@ def advice(complaint_id):
         else:
             flash(_("Het onderzoek en advies zijn opgeslagen."), "success")
             return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#advice")
-    return _detail_page(complaint, 400, advice_form=form)
+    return detail_page(complaint, 400, advice_form=form)
 
 
 @bp.route("/<int:complaint_id>/commissie", methods=["POST"])
@@ -147,7 +147,7 @@ def committee(complaint_id):
         else:
             flash(_("De doorverwijzing naar de klachtencommissie is vastgelegd."), "success")
             return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#committee")
-    return _detail_page(complaint, 400, committee_form=form)
+    return detail_page(complaint, 400, committee_form=form)
 
 
 @bp.route("/<int:complaint_id>/notities", methods=["POST"])
@@ -172,7 +172,7 @@ def add_note(complaint_id):
             return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#notes")
     if current_app.htmx:
         return _notes_fragment(complaint, form, status=422)
-    return _detail_page(complaint, 400, note_form=form)
+    return detail_page(complaint, 400, note_form=form)
 
 
 def _linked(complaint):
@@ -185,7 +185,7 @@ def _notes_fragment(complaint, form, status=200, saved=False):
     return body, status, {"Vary": "HX-Request"}
 
 
-def _detail_page(complaint, status=200, **forms):
+def detail_page(complaint, status=200, **forms):
     """The complaint's page; a form that came back with errors replaces its empty twin."""
     context = {
         "status_form": StatusForm(prefix="status", complaint=complaint, formdata=None),
@@ -199,7 +199,7 @@ def _detail_page(complaint, status=200, **forms):
     thread = public_reports.thread_for(complaint)
     if thread is not None and may_answer_thread(current_user, thread):
         with db.atomic():
-            context.update(public_thread.thread_context(thread))
+            context.update(public_thread.thread_context(thread, forms.get("answer_form")))
     return render_template("complaints/detail.html", complaint=complaint,
                            notes=list(complaints.notes_of(complaint, current_user)), **context), \
         status, {"Vary": "HX-Request"}

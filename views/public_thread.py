@@ -46,8 +46,10 @@ def answer(thread_id):
         with db.atomic():
             context = thread_context(thread, form)
         return render_template("partials/_thread.html", saved=ok, **context), 200 if ok else 422
-    if ok:
-        flash(_("Je antwoord staat klaar voor de melder."), "success")
-    else:
-        flash(" ".join(str(error) for error in form.body.errors) or _("Schrijf eerst een antwoord."), "error")
+    if not ok:  # the page again, with what was typed and the message beside the field
+        from views import complaints, reports  # they include this thread and import this module
+        if thread.report_id:
+            return reports.detail_page(thread.report, answer_form=form, status=400)
+        return complaints.detail_page(thread.complaint, 400, answer_form=form)
+    flash(_("Je antwoord staat klaar voor de melder."), "success")
     return redirect(record_page(thread) + "#thread-%d" % thread.id)

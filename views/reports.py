@@ -96,19 +96,25 @@ def _search_pupils(query):
 def detail(report_id):
     """One report, with its status; the coordinator also sees what can be done with it."""
     report = get_report_or_404(report_id)
-    thread = public_reports.thread_for(report)
-    thread_context = {}
     with db.atomic():
         audit.record("report.view", report)
-        if thread is not None and may_answer_thread(current_user, thread):
-            thread_context = public_thread.thread_context(thread)
+    return detail_page(report)
+
+
+def detail_page(report, answer_form=None, status=200):
+    """The report's page; an answer to the reporter that came back with errors keeps what was typed."""
+    thread = public_reports.thread_for(report)
+    thread_context = {}
+    if thread is not None and may_answer_thread(current_user, thread):
+        with db.atomic():
+            thread_context = public_thread.thread_context(thread, answer_form)
     pupils = list(Pupil.select().join(ReportPupil).where(ReportPupil.report == report).order_by(*Pupil.dutch_order()))
     open_cases = []
     if may_manage_reports(current_user) and report.status == "new":
         open_cases = list(visible_cases(current_user).where(Case.status == "open").order_by(Case.reference.desc()))
     return render_template("reports/detail.html", report=report, pupils=pupils, open_cases=open_cases,
                            close_form=ReasonForm(prefix="close"), attach_form=AttachReportForm(prefix="attach"),
-                           **thread_context)
+                           **thread_context), status
 
 
 @bp.route("/<int:report_id>/sluiten", methods=["POST"])
