@@ -4,7 +4,8 @@ Views load a record through a get_<thing>_or_404 helper that refuses with 404 wh
 may not know the record exists, and 403 when they may see it but not do what they ask.
 Templates ask the same functions (registered as globals) to decide what to show.
 """
-from flask import abort
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 import audit
@@ -203,6 +204,16 @@ def get_case_or_404(case_id, need=VIEW):
     if case is None:
         abort(404)
     return check_case(case, need)
+
+
+def get_open_case_or_404(case_id, need=EDIT):
+    """Load a case to add a record to: as get_case_or_404, and a closed case sends the user back to its
+    page with a message (a form opened before someone closed the case)."""
+    case = get_case_or_404(case_id, need)
+    if case.status != "open":
+        flash(_("Dit dossier is gesloten."), "error")
+        abort(redirect(url_for("cases.detail", case_id=case.id)))
+    return case
 
 
 def check_case(case, need=VIEW):

@@ -3,6 +3,8 @@ help or the police; closing them."""
 import datetime
 import html
 
+import pytest
+
 import models
 import workflow
 from conftest import csrf_token, demo_case, demo_user
@@ -175,3 +177,19 @@ def test_the_support_team_closes_its_own_referral_but_no_other_on_the_case(login
     assert "/doorverwijzingen/%d/afsluiten" % training.id not in page
     mentor_page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "/doorverwijzingen/%d/afsluiten" % training.id in mentor_page
+
+
+@pytest.mark.parametrize("form", ["oudercontacten", "doorverwijzingen", "bewijs"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_closed_case_takes_no_new_parent_contact_referral_or_evidence(login_as, form, method):
+    """A form opened before someone closed the case: back to the case with a message, nothing saved."""
+    client = login_as("coordinator")
+    closed = models.Case.get(models.Case.status == "closed")
+    path = "/dossiers/%d/%s/nieuw" % (closed.id, form)
+    with models.db.atomic():
+        before = [model.select().count() for model in (models.ParentContact, models.Referral, models.Evidence)]
+    response = (client.get(path) if method == "GET"
+                else client.post(path, data={"csrf_token": csrf_token(client, "/account/")}))
+    assert response.status_code == 302 and response.headers["Location"] == "/dossiers/%d" % closed.id
+    assert "Dit dossier is gesloten." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert [model.select().count() for model in (models.ParentContact, models.Referral, models.Evidence)] == before

@@ -15,7 +15,9 @@ import pdf
 from forms.common import ActionForm
 from forms.evidence import EvidenceForm, school_time_to_utc
 from models import CaseEvent, Evidence, SchoolSettings, db
-from permissions import EDIT, get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, may_case
+from permissions import (
+    EDIT, get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404, may_case,
+)
 
 bp = Blueprint("evidence", __name__)
 
@@ -40,10 +42,7 @@ def _safe_reference(case):
 @login_required
 def new(case_id):
     """Log a piece of online evidence, with an optional screenshot, photo or saved chat."""
-    case = get_case_or_404(case_id, need=EDIT)
-    if case.status != "open":
-        flash(_("Dit dossier is gesloten."), "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
+    case = get_open_case_or_404(case_id)
     form = EvidenceForm()
     if request.method == "GET" and current_app.htmx:
         return render_template("evidence/_form.html", case=case, form=form)

@@ -8,7 +8,7 @@ import audit
 import workflow
 from forms.parents import ParentContactForm
 from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole, db, label
-from permissions import EDIT, get_case_or_404, may_case, may_complete_step
+from permissions import EDIT, get_open_case_or_404, may_case, may_complete_step
 
 bp = Blueprint("parents", __name__)
 
@@ -49,10 +49,7 @@ def section(case):
 @login_required
 def new(case_id):
     """Record a contact with a pupil's parents; it may complete the protocol's step about the parents."""
-    case = get_case_or_404(case_id, need=EDIT)
-    if case.status != "open":
-        flash(_("Dit dossier is gesloten."), "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
+    case = get_open_case_or_404(case_id)
     form = contact_form(case)
     if request.method == "GET" and request.args.get("stap") in {choice.value for choice in form.complete_step.choices}:
         form.complete_step.data = request.args["stap"]

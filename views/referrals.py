@@ -11,7 +11,7 @@ import audit
 import workflow
 from forms.referrals import CloseReferralForm, ReferralForm
 from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral, db, label
-from permissions import EDIT, get_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step
+from permissions import EDIT, get_open_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step
 from terminology import term
 
 bp = Blueprint("referrals", __name__)
@@ -44,10 +44,7 @@ def _timeline_text(referral):
 @login_required
 def new(case_id):
     """Refer a pupil (or, to the police, the case) on; a police referral may complete the police step."""
-    case = get_case_or_404(case_id, need=EDIT)
-    if case.status != "open":
-        flash(_("Dit dossier is gesloten."), "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
+    case = get_open_case_or_404(case_id)
     form = referral_form(case)
     if request.method == "GET" and request.args.get("naar") in {value for value, _label in REFERRAL_TARGETS}:
         form.target.data = request.args["naar"]
