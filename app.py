@@ -173,14 +173,17 @@ def migrate_command():
 @click.command("notify")
 @with_appcontext
 def notify_command():
-    """Send today's e-mail digests of due and overdue steps (once a day, from cron)."""
+    """Send what waits in the outbox, then today's e-mail digests of due and overdue steps (from cron)."""
     import notify
     import public_reports
     with models.db.atomic():
         public_reports.purge_expired_counters()
+    queued_sent, queued_failed = notify.deliver()
+    if queued_sent or queued_failed:
+        click.echo("%d melding(en) uit de wachtrij verstuurd, %d mislukt." % (queued_sent, queued_failed))
     sent, failed = notify.send_digests()
     click.echo("%d overzicht(en) verstuurd, %d mislukt." % (sent, failed))
-    if failed:
+    if failed or queued_failed:
         raise SystemExit(1)
 
 

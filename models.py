@@ -1229,13 +1229,35 @@ class PublicThrottle(BaseModel):
     expires_at = DateTimeField(index=True)
 
 
+class OutboxMail(BaseModel):
+    """A notice to e-mail, written in the transaction of what it announces and sent after the response
+    (notify.deliver), so a slow mail server keeps no one waiting and a crash loses nothing.
+
+    It holds addresses, a subject and a link, never pupil data; a row goes once its mail is sent.
+    """
+
+    recipients = TextField()  # one address a line
+    subject = CharField(max_length=200)
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow, index=True)  # claimed by moving it on
+    last_error = CharField(max_length=200, default="")
+
+    @classmethod
+    def due(cls, now=None, max_attempts=5):
+        """The notices waiting to be sent now (not claimed by a delivery, not given up on)."""
+        return (cls.select().where(cls.next_attempt_at <= (now or utcnow()), cls.attempts < max_attempts)
+                .order_by(cls.id))
+
+
 MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, RecoveryCode, SecurityNotice, SchoolClass, Pupil, Case,
     Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
     ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
     AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote,
     PersonalNote,
-    AuditEvent, PublicThread, ThreadMessage, PublicThrottle,
+    AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail,
 ]
 
 

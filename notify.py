@@ -1,20 +1,25 @@
 """E-mail notifications (off by default): that there is something, and a link; never pupil data.
 
-The coordinator hears of a new report from the public page, the counsellor of a new complaint,
-and each case worker once a day of their steps that are due tomorrow or became overdue
+The coordinator hears of a new report from the public page, the counsellor of a new complaint
+(through the outbox: queued with the report, sent after the response), and each case
+worker once a day of their steps that are due tomorrow or became overdue
 (`flask --app app notify`, for cron).
 """
 import datetime
 import os
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 
 from flask import current_app, has_request_context, request
 
-from models import AuditEvent, Case, CaseStep, SchoolSettings, User, db, today
+from models import AuditEvent, Case, CaseStep, OutboxMail, SchoolSettings, User, db, today, utcnow
 
 SMTP_TIMEOUT = 10
+CLAIM_FOR = datetime.timedelta(minutes=5)  # far longer than one delivery with its SMTP timeouts
+RETRY_AFTER = datetime.timedelta(minutes=10)
+MAX_ATTEMPTS = 5
 
 
 class MailError(Exception):
@@ -58,36 +63,89 @@ def _emails_of(role):
     return [user.email for user in User.with_role(role) if user.email]
 
 
-def _send_quietly(to_addresses, subject, body):
-    """For notices sent while answering a request: a mail server that is down must not make
-    the reporter's save fail; the server log says so (without any content)."""
-    try:
-        return send(to_addresses, subject, body)
-    except MailError as error:
-        current_app.logger.warning("Melding per e-mail mislukt: %s", error)
-        return 0
+def queue(to_addresses, subject, body):
+    """Put a notice in the outbox, in the caller's transaction; None when mail is off or no one has an address."""
+    settings = SchoolSettings.current()
+    recipients = [address for address in to_addresses if address]
+    if not settings.mail_enabled or not settings.smtp_host or not recipients:
+        return None
+    return OutboxMail.create(recipients="\n".join(recipients), subject=subject, body=body)
+
+
+def _claim(mail, now):
+    """Take a due notice for this delivery (a concurrent one skips it); True when it is ours."""
+    with db.atomic():
+        return OutboxMail.update(next_attempt_at=now + CLAIM_FOR).where(
+            OutboxMail.id == mail.id, OutboxMail.next_attempt_at <= now).execute() == 1
+
+
+def deliver():
+    """Send every due notice in the outbox; a sent one goes, a failed one waits and is tried again
+    (at most MAX_ATTEMPTS times). Returns (sent, failed)."""
+    sent = failed = 0
+    now = utcnow()
+    for mail in list(OutboxMail.due(now, MAX_ATTEMPTS)):
+        if not _claim(mail, now):
+            continue
+        try:
+            send(mail.recipients.split("\n"), mail.subject, mail.body)
+        except MailError as error:
+            current_app.logger.warning("Melding per e-mail mislukt (poging %d): %s", mail.attempts + 1, error)
+            with db.atomic():
+                OutboxMail.update(attempts=OutboxMail.attempts + 1, last_error=str(error)[:200],
+                                  next_attempt_at=utcnow() + RETRY_AFTER).where(OutboxMail.id == mail.id).execute()
+            failed += 1
+        else:
+            with db.atomic():
+                OutboxMail.delete().where(OutboxMail.id == mail.id).execute()
+            sent += 1
+    return sent, failed
+
+
+def _deliver_in_app(app):
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        try:
+            deliver()
+        except Exception:  # noqa: BLE001 - a thread's failure must reach the log, the notice stays queued
+            app.logger.exception("outbox delivery failed")
+        finally:
+            if not db.is_closed():
+                db.close()
+
+
+def deliver_later(mail):
+    """After the notice's transaction committed: deliver the outbox in a thread of its own, so the
+    reporter's page does not wait for the mail server. What a crash interrupts stays in the outbox for
+    the next delivery (the next notice, or `flask notify`)."""
+    if mail is None:
+        return None
+    thread = threading.Thread(target=_deliver_in_app, args=(current_app._get_current_object(),),
+                              name="herstel-outbox", daemon=True)
+    thread.start()
+    return thread
 
 
 def new_report(report):
-    """Tell the coordinators that a report came in through the public page."""
-    return _send_quietly(_emails_of("coordinator"), "Herstel: nieuwe melding via de meldknop",
-                         "Er is een nieuwe melding binnengekomen via de meldknop.\n\n"
-                         "Lees haar in Herstel: %s\n" % app_link("/meldingen/%d" % report.id))
+    """Queue a notice to the coordinators that a report came in through the public page."""
+    return queue(_emails_of("coordinator"), "Herstel: nieuwe melding via de meldknop",
+                 "Er is een nieuwe melding binnengekomen via de meldknop.\n\n"
+                 "Lees haar in Herstel: %s\n" % app_link("/meldingen/%d" % report.id))
 
 
 def new_complaint(complaint):
-    """Tell the counsellors that a complaint came in through the public page."""
-    return _send_quietly(_emails_of("counsellor"), "Herstel: nieuwe klacht via de meldknop",
-                         "Er is een nieuwe klacht binnengekomen via de meldknop.\n\n"
-                         "Lees haar in Herstel: %s\n" % app_link("/klachten/%d" % complaint.id))
+    """Queue a notice to the counsellors that a complaint came in through the public page."""
+    return queue(_emails_of("counsellor"), "Herstel: nieuwe klacht via de meldknop",
+                 "Er is een nieuwe klacht binnengekomen via de meldknop.\n\n"
+                 "Lees haar in Herstel: %s\n" % app_link("/klachten/%d" % complaint.id))
 
 
 def new_reporter_message(thread):
-    """Tell whoever answers the thread that the reporter wrote again."""
+    """Queue a notice to whoever answers the thread that the reporter wrote again."""
     path = "/meldingen/%d" % thread.report_id if thread.report_id else "/klachten/%d" % thread.complaint_id
-    return _send_quietly(_emails_of(thread.answering_role), "Herstel: nieuw bericht van een melder",
-                         "Iemand die via de meldknop meldde, heeft een nieuw bericht gestuurd.\n\n"
-                         "Lees het in Herstel: %s\n" % app_link(path))
+    return queue(_emails_of(thread.answering_role), "Herstel: nieuw bericht van een melder",
+                 "Iemand die via de meldknop meldde, heeft een nieuw bericht gestuurd.\n\n"
+                 "Lees het in Herstel: %s\n" % app_link(path))
 
 
 def _step_owners(step):

@@ -1,5 +1,12 @@
-"""E-mail notifications, sent to a real SMTP server (aiosmtpd) that the test starts on a free port."""
+"""E-mail notifications, sent to a real SMTP server (aiosmtpd) that the test starts on a free port.
+
+The public page's notices go through the outbox and are sent by a thread after the response: tests
+wait for the mail to arrive (a condition with a deadline), they never sleep.
+"""
+import asyncio
 import datetime
+import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -11,17 +18,40 @@ from test_public_reports import send_report
 
 
 class Inbox:
-    """Keeps every message the server receives."""
+    """Keeps every message the server receives; `hold` keeps the server from answering until released."""
 
     def __init__(self):
         self.messages = []
+        self.arrived = threading.Condition()
+        self.hold = threading.Event()
+        self.hold.set()
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        await asyncio.get_running_loop().run_in_executor(None, self.hold.wait)
+        with self.arrived:
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            self.arrived.notify_all()
         return "250 Message accepted for delivery"
 
     def to(self, address):
         return [body for recipients, body in self.messages if address in recipients]
+
+    def wait_for(self, address, count=1, deadline=15):
+        """The messages to `address` once there are `count` of them (fails after `deadline` seconds)."""
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.to(address)) >= count, timeout=deadline), \
+                "no mail for %s arrived" % address
+        return self.to(address)
+
+
+def outbox_settles(app, deadline=15):
+    """Wait until the outbox's delivery threads have finished."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if not any(thread.name == "herstel-outbox" for thread in threading.enumerate()):
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError("the outbox thread did not finish")
 
 
 @pytest.fixture
@@ -47,7 +77,7 @@ def mail_on(app, smtp_server):
 def test_coordinator_hears_of_a_new_report_without_its_content(mail_on, client):
     send_report(client, what="Ze schoppen Daan elke dag.", name="Mila")
     report = models.Report.get(models.Report.channel == "report_page")
-    [body] = mail_on.to("coordinator@hetbaken.example")
+    [body] = mail_on.wait_for("coordinator@hetbaken.example")
     assert "https://herstel.hetbaken.example/meldingen/%d" % report.id in body
     assert "Daan" not in body and "schoppen" not in body and "Mila" not in body
     assert not mail_on.to("counsellor@hetbaken.example")
@@ -55,7 +85,7 @@ def test_coordinator_hears_of_a_new_report_without_its_content(mail_on, client):
 
 def test_counsellor_hears_of_a_new_complaint(mail_on, client):
     send_report(client, choice="complaint", what="De school doet niets.")
-    [body] = mail_on.to("counsellor@hetbaken.example")
+    [body] = mail_on.wait_for("counsellor@hetbaken.example")
     assert "nieuwe klacht" in body and "De school doet niets" not in body
     assert not mail_on.to("coordinator@hetbaken.example")
 
@@ -66,7 +96,7 @@ def test_reporter_reply_is_announced_to_whoever_answers(mail_on, client):
     open_status(client, code, phrase)
     client.post("/melden/status/bericht", data={"csrf_token": csrf_token(client, "/melden/status"),
                                                 "body": "Geheim verhaal"})
-    bodies = mail_on.to("coordinator@hetbaken.example")
+    bodies = mail_on.wait_for("coordinator@hetbaken.example", count=2)
     assert len(bodies) == 2 and "nieuw bericht" in bodies[1] and "Geheim verhaal" not in bodies[1]
 
 
@@ -76,7 +106,7 @@ def test_no_mail_while_mail_is_off(app, smtp_server, client):
         models.SchoolSettings.update(public_reports_enabled=True, smtp_host="127.0.0.1",
                                      smtp_port=smtp_server[0].port, smtp_starttls=False).execute()
     assert send_report(client).status_code == 200
-    assert inbox.messages == []
+    assert inbox.messages == [] and models.OutboxMail.select().count() == 0
 
 
 def test_a_mail_server_that_is_down_does_not_lose_the_report(app, client):
@@ -86,6 +116,63 @@ def test_a_mail_server_that_is_down_does_not_lose_the_report(app, client):
     response = send_report(client)
     assert response.status_code == 200 and "data-receipt" in response.get_data(as_text=True)
     assert models.Report.select().where(models.Report.channel == "report_page").count() == 1
+    outbox_settles(app)
+    [waiting] = models.OutboxMail.select()  # kept for the next try
+    assert waiting.attempts == 1 and waiting.last_error and waiting.next_attempt_at > models.utcnow()
+
+
+def test_the_receipt_does_not_wait_for_a_slow_mail_server(mail_on, app, client):
+    """The mail server takes the message but does not answer: the pupil has their receipt anyway."""
+    mail_on.hold.clear()
+    try:
+        response = send_report(client)
+        assert response.status_code == 200 and "data-receipt" in response.get_data(as_text=True)
+        report = models.Report.get(models.Report.channel == "report_page")
+        [queued] = models.OutboxMail.select()  # written with the report, still being sent
+        assert "/meldingen/%d" % report.id in queued.body
+        assert mail_on.messages == []
+    finally:
+        mail_on.hold.set()
+    [body] = mail_on.wait_for("coordinator@hetbaken.example")
+    assert "/meldingen/%d" % report.id in body
+    outbox_settles(app)
+    assert models.OutboxMail.select().count() == 0, "a sent notice leaves the outbox"
+
+
+def test_a_notice_the_mail_server_refused_is_sent_by_flask_notify(app, smtp_server, client):
+    controller, inbox = smtp_server
+    with models.db.atomic():
+        models.SchoolSettings.update(mail_enabled=True, smtp_host="127.0.0.1", smtp_port=free_port(),
+                                     smtp_starttls=False, public_reports_enabled=True).execute()
+    send_report(client)
+    outbox_settles(app)
+    assert models.OutboxMail.get().attempts == 1
+    with models.db.atomic():  # the server is back, and the retry is due
+        models.SchoolSettings.update(smtp_port=controller.port).execute()
+        models.OutboxMail.update(next_attempt_at=models.utcnow()).execute()
+    result = app.test_cli_runner().invoke(args=["notify"])
+    assert result.exit_code == 0, result.output
+    assert "1 melding(en) uit de wachtrij verstuurd" in result.output
+    assert [body for body in inbox.to("coordinator@hetbaken.example") if "nieuwe melding" in body]
+    assert models.OutboxMail.select().count() == 0
+
+
+def test_a_notice_is_not_sent_twice_by_two_deliveries(mail_on, app):
+    """Two deliveries at once (two reports at the same moment): each notice is claimed by one of them."""
+    import notify
+    with app.app_context():
+        with models.db.atomic():
+            notify.queue(["coordinator@hetbaken.example"], "Test", "Een link")
+        mail_on.hold.clear()
+        first = notify.deliver_later(models.OutboxMail.get())
+        end = time.monotonic() + 15
+        while models.OutboxMail.get().next_attempt_at <= models.utcnow() and time.monotonic() < end:
+            threading.Event().wait(0.02)  # until the first delivery has claimed it
+        assert notify.deliver() == (0, 0)
+        mail_on.hold.set()
+        first.join(15)
+    assert len(mail_on.wait_for("coordinator@hetbaken.example")) == 1
+    assert models.OutboxMail.select().count() == 0
 
 
 def due_step(case, days, owner="mentor"):

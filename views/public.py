@@ -45,18 +45,17 @@ def report():
     """The report form; after sending, the receipt code and secret phrase, shown this once."""
     form = PublicReportForm()
     if form.validate_on_submit():
+        mail = None
         with db.atomic():
             allowed = public_reports.take(public_reports.send_limits(client_address()))
             if allowed:
                 thread, code, phrase = public_reports.file_report(form.values())
+                mail = notify.new_report(thread.report) if thread.report_id else notify.new_complaint(thread.complaint)
         if not allowed:
             return render_template("public/report.html", form=form, limited=True), 429
+        notify.deliver_later(mail)
         record = thread.report if thread.report_id else thread.complaint
         _record("public.report" if thread.report_id else "public.complaint", record)
-        if thread.report_id:
-            notify.new_report(thread.report)
-        else:
-            notify.new_complaint(thread.complaint)
         return render_template("public/receipt.html", code=code, phrase=phrase, thread=thread)
     return render_template("public/report.html", form=form, limited=False), 400 if form.is_submitted() else 200
 
@@ -117,15 +116,17 @@ def reply():
     form = ReplyForm()
     if not form.validate_on_submit():
         return _thread_page(thread, form, 400)
+    mail = None
     with db.atomic():
         allowed = public_reports.take(public_reports.send_limits(client_address(), "reply"))
         if allowed:
             message = public_reports.add_reporter_message(thread, form.body.data)
+            mail = notify.new_reporter_message(thread)
     if not allowed:
         form.body.errors.append(_("Je hebt net al veel berichten gestuurd. Probeer het over een uur opnieuw."))
         return _thread_page(thread, form, 429)
+    notify.deliver_later(mail)
     _record("public.reply", message)
-    notify.new_reporter_message(thread)
     flash(_("Je bericht is verstuurd. De school leest het."), "success")
     return redirect(url_for("public.status"), 303)
 
