@@ -330,10 +330,11 @@ def may_keep_notes(user, case):
     return may_case(EDIT, case, user) or may_record_support(user, case)
 
 
-def may_close_referral(user, referral):
-    """Case workers close any referral; the support team closes, with its report, the ones to the team."""
-    return may_case(EDIT, referral.case, user) or (
-        referral.target == "support_team" and may_record_support(user, referral.case))
+def may_close_referral(user, referral, case=None):
+    """Case workers close any referral; the support team closes, with its report, the ones to the team.
+    `case` is the referral's case when the caller has it loaded already (the case page)."""
+    case = case or referral.case
+    return may_case(EDIT, case, user) or (referral.target == "support_team" and may_record_support(user, case))
 
 
 def get_referral_to_close_or_404(referral_id):
@@ -352,10 +353,12 @@ def get_evidence_or_404(evidence_id, need=VIEW):
     return evidence
 
 
-def may_delete_evidence(user, item):
-    """A mistaken upload goes while the case is open: removed by whoever added it, or by the coordinator."""
-    return item.case.status == "open" and may_case(EDIT, item.case, user) and (
-        item.collected_by_id == user.id or user.has_role("coordinator"))
+def may_delete_evidence(user, item, case=None):
+    """A mistaken upload goes while the case is open: removed by whoever added it, or by the coordinator.
+    `case` is the item's case when the caller has it loaded already (the case page)."""
+    case = case or item.case
+    return ((item.collected_by_id == user.id or user.has_role("coordinator"))
+            and case.status == "open" and may_case(EDIT, case, user))
 
 
 def get_evidence_to_delete_or_404(evidence_id):
