@@ -28,6 +28,8 @@ CSV_COLUMNS = ("tijdstip", "gebruiker", "actie", "actiecode", "soort object", "o
 # tests/test_audit_log.py fails when the code writes an action that is not here.
 ACTION_LABELS = {
     "access.denied": _l("Toegang geweigerd"),
+    "access_request.export": _l("Inzageverzoek geëxporteerd"),
+    "access_request.open": _l("Inzageverzoek geopend"),
     "agreement.create": _l("Herstelovereenkomst begonnen"),
     "agreement.download": _l("Herstelovereenkomst gedownload"),
     "agreement.parent": _l("Ouder toegevoegd aan herstelovereenkomst"),
@@ -102,7 +104,7 @@ ACTION_LABELS = {
     "report.create": _l("Melding gedaan"),
     "report.list": _l("Meldingenlijst bekeken"),
     "report.view": _l("Melding bekeken"),
-    "retention.anonymise": _l("Dossier geanonimiseerd (bewaartermijn)"),
+    "retention.anonymise": _l("Geanonimiseerd (bewaartermijn)"),
     "retention.run": _l("Bewaartermijn toegepast"),
     "settings.save": _l("Instellingen bewaard"),
     "support.list": _l("Lijst van begeleidingen bekeken"),
