@@ -14,8 +14,13 @@ LANDSCAPE = {"width": 1180, "height": 820}
 
 
 def open_context(browser, viewport):
+    """A tablet. A "leave this page?" question is answered yes and kept in page.dialogs, so a
+    test that navigates with something unsaved fails on its assertion instead of waiting on it."""
     context = browser.new_context(viewport=viewport)
-    return context, context.new_page()
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.type), dialog.accept()))
+    return context, page
 
 
 def start_follow_up(page, base_url):
@@ -40,12 +45,13 @@ def tick(page, number):
 
 
 def wait_saved(page):
-    """Wait until htmx has no request in flight and nothing is marked unsaved.
+    """Wait until htmx has no request in flight and nothing is unsaved (what the page's
+    leave-the-page guard goes by, on <html data-unsaved>, and each item's own mark).
 
     A locator, not wait_for_function: a polled string predicate is compiled in the page,
     where our Content-Security-Policy (rightly) forbids eval, so it failed whenever it had to poll.
     """
-    expect(page.locator(".htmx-request, .is-unsaved")).to_have_count(0)
+    expect(page.locator("html[data-unsaved], .htmx-request, .is-unsaved")).to_have_count(0)
 
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
@@ -71,6 +77,7 @@ def test_taps_notes_and_agreements_survive_a_reload(browser, live_server, viewpo
     page.screenshot(path=str(ARTIFACTS / (name + ".png")), full_page=True)
 
     page.reload()
+    assert page.dialogs == []
     expect(page.locator("#progress")).to_have_text("1 van 11")
     expect(tick(page, 1)).to_have_attribute("aria-pressed", "true")
     expect(tick(page, 3)).to_have_attribute("aria-pressed", "false")
@@ -116,6 +123,7 @@ def test_a_network_drop_shows_the_banner_and_the_save_is_retried(browser, live_s
     expect(tick(page, 4)).not_to_have_class(re.compile("is-unsaved"))
     wait_saved(page)
     page.goto(url)
+    assert page.dialogs == []
     expect(tick(page, 4)).to_have_attribute("aria-pressed", "true")
     expect(item(page, 5).get_by_label("Notitie bij punt 5")).to_have_value("Getypt toen de wifi wegviel.")
     context.close()
@@ -172,5 +180,6 @@ def test_an_expired_session_keeps_the_screen_and_saves_after_logging_in_again(br
     expect(banner).to_be_hidden(timeout=30_000)  # the retry adopts the new CSRF token and saves
     wait_saved(page)
     page.goto(url)
+    assert page.dialogs == []  # everything was saved: leaving asked nothing
     expect(tick(page, 9)).to_have_attribute("aria-pressed", "true")
     context.close()

@@ -13,6 +13,8 @@
     if (!element) { return; }
     // An element that left the page was replaced by the server's answer: it was saved.
     unsaved.forEach(function (elt) { if (!elt.isConnected) { unsaved.delete(elt); } });
+    // The same answer the leave-the-page guard gives, where tests (and styles) can see it.
+    document.documentElement.toggleAttribute("data-unsaved", unsaved.size > 0);
     element.hidden = unsaved.size === 0;
     var offline = element.querySelector("[data-message=offline]");
     var session = element.querySelector("[data-message=session]");
