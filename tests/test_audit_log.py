@@ -244,7 +244,11 @@ def test_every_action_the_code_writes_has_a_label():
     assert sorted(set(audit.ACTION_LABELS) - found) == [], "labels for actions no code writes"
 
 
-def test_every_action_in_the_demo_log_has_a_label():
+def test_every_action_a_days_work_logs_has_a_label(login_as):
+    coordinator, mentor = login_as("coordinator"), login_as("mentor")
+    for path in ("/", "/dossiers/", "/dossiers/%d" % demo_case("0001").id, "/meldingen/", "/logboek/", "/monitor/"):
+        coordinator.get(path)
+    mentor.get("/dossiers/%d" % demo_case("0003").id)
     in_log = {row.action for row in models.AuditEvent.select(models.AuditEvent.action).distinct()}
     assert in_log and sorted(in_log - set(audit.ACTION_LABELS)) == []
 

@@ -422,8 +422,14 @@ def test_without_a_valid_token_nothing_is_deleted(app, mentor, online):
 
 def test_the_file_stays_when_the_rows_deletion_does_not_commit(app, mentor, online):
     item = models.Evidence.get(models.Evidence.file_name.is_null(False), models.Evidence.case == online)
-    models.db.execute_sql("CREATE TRIGGER keep_evidence BEFORE DELETE ON evidence "
-                          "BEGIN SELECT RAISE(ABORT, 'schijf vol'); END")
+    if POSTGRES:
+        models.db.execute_sql("CREATE FUNCTION keep_evidence() RETURNS trigger LANGUAGE plpgsql AS "
+                              "$$ BEGIN RAISE EXCEPTION 'schijf vol'; END $$")
+        models.db.execute_sql("CREATE TRIGGER keep_evidence BEFORE DELETE ON evidence "
+                              "FOR EACH ROW EXECUTE FUNCTION keep_evidence()")
+    else:
+        models.db.execute_sql("CREATE TRIGGER keep_evidence BEFORE DELETE ON evidence "
+                              "BEGIN SELECT RAISE(ABORT, 'schijf vol'); END")
     response = delete_evidence(mentor, item)
     assert response.status_code == 302
     assert "Het bewijs kon niet worden verwijderd." in mentor.get(response.headers["Location"]).get_data(as_text=True)
