@@ -1,6 +1,7 @@
 """Production server settings for `make run` (gunicorn, threads, on the school's own server)."""
 import multiprocessing
 import os
+import sys
 
 bind = os.environ.get("HERSTEL_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("HERSTEL_WORKERS", min(4, multiprocessing.cpu_count() + 1)))
@@ -13,3 +14,15 @@ graceful_timeout = 10
 accesslog = os.environ.get("HERSTEL_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = "info"
+
+
+def post_fork(server, worker):
+    """Hand the GIL over after 0.5 ms instead of Python's 5 ms.
+
+    A request that writes (every page view appends to the audit log) holds the database's
+    write lock across a few SQLite calls, and needs the GIL back after each. With the default
+    interval a sibling thread rendering a page keeps it for up to 5 ms each time, every other
+    writer in every worker queues behind that, and the cores go idle: under 16 clients the
+    case page fell from 310 to 150 requests/s. `make bench` shows the effect.
+    """
+    sys.setswitchinterval(0.0005)

@@ -1,6 +1,9 @@
 """PDFs are built here as bytes; views only send them."""
+import collections
 import datetime
+import hashlib
 import io
+import threading
 from xml.sax.saxutils import escape
 
 from babel.dates import format_date, format_datetime
@@ -15,7 +18,7 @@ from reportlab.platypus import (
 
 import agreements
 from models import SCHOOL_TIMEZONE, AgreementParty
-from terminology import dutch_term
+from terminology import dutch_term, region
 
 ROLE_NAMES = {"victim": "gepeste leerling", "bully": "leerling die pestte", "follower": "meeloper",
               "parent": "ouder"}  # and the mentor, in the school's word: role_name()
@@ -75,6 +78,45 @@ def _footer_canvas(footer, draft):
             super().save()
 
     return FooterCanvas
+
+
+class _SignedPdfCache:
+    """The last few signed agreements' PDFs, per worker.
+
+    A signed (locked) agreement never changes (a change is a new version), so its PDF is
+    built once per worker; the key also holds what the school may change (name, logo, region)
+    that the PDF shows. Drafts are built anew each time.
+    """
+
+    SIZE = 32
+
+    def __init__(self):
+        self._pdfs = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, build):
+        with self._lock:
+            if key in self._pdfs:
+                self._pdfs.move_to_end(key)
+                return self._pdfs[key]
+        data = build()
+        with self._lock:
+            self._pdfs[key] = data
+            while len(self._pdfs) > self.SIZE:
+                self._pdfs.popitem(last=False)
+        return data
+
+
+_signed_pdfs = _SignedPdfCache()
+
+
+def agreement_download(agreement, school_name, logo_png=None):
+    """The PDF to send: a signed agreement's from the cache when this worker built it before."""
+    if agreement.status != "locked":
+        return agreement_pdf(agreement, school_name, logo_png)
+    key = (agreement.id, agreement.locked_at, agreement.content_sha256, school_name, region(),
+           hashlib.sha256(logo_png).digest() if logo_png else None)
+    return _signed_pdfs.get(key, lambda: agreement_pdf(agreement, school_name, logo_png))
 
 
 def agreement_pdf(agreement, school_name, logo_png=None):

@@ -248,3 +248,31 @@ def test_the_school_logo_is_checked_on_upload_and_printed_on_the_pdf(login_as):
     agreement = models.Agreement.get(models.Agreement.status == "draft")
     with_logo = pdf.agreement_pdf(agreement, "Het Baken", stored)
     assert sum(len(page.images) for page in PdfReader(io.BytesIO(with_logo)).pages) == 1
+
+
+def test_a_signed_agreement_is_built_once_per_worker_and_anew_when_the_school_changes(login_as, monkeypatch):
+    from conftest import csrf_token
+    built = []
+    real_build = pdf.agreement_pdf
+    monkeypatch.setattr(pdf, "agreement_pdf", lambda *args: built.append(args[1]) or real_build(*args))
+    monkeypatch.setattr(pdf, "_signed_pdfs", pdf._SignedPdfCache())  # nothing from earlier tests
+    client = login_as("coordinator")
+    signed = models.Agreement.get(models.Agreement.status == "locked")
+    first = client.get("/herstelovereenkomsten/%d/pdf" % signed.id)
+    again = client.get("/herstelovereenkomsten/%d/pdf" % signed.id)
+    assert first.status_code == again.status_code == 200 and first.data == again.data
+    assert len(built) == 1
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "agreement.download").count() == 2
+
+    admin = login_as("admin")
+    renamed = admin.post("/instellingen/", data={
+        "school_name": "Het Nieuwe Baken", "region": "nl", "default_protocol": "vo-nl", "retention_months": "24",
+        "csrf_token": csrf_token(admin, "/instellingen/")})
+    assert renamed.status_code == 302
+    after = client.get("/herstelovereenkomsten/%d/pdf" % signed.id)
+    assert built[-1] == "Het Nieuwe Baken" and "Het Nieuwe Baken" in pdf_text(after.data)
+
+    draft = models.Agreement.get(models.Agreement.status == "draft")
+    client.get("/herstelovereenkomsten/%d/pdf" % draft.id)
+    client.get("/herstelovereenkomsten/%d/pdf" % draft.id)
+    assert len(built) == 4  # a draft changes until it is signed: built every time

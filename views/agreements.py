@@ -140,7 +140,7 @@ def download(agreement_id):
     """The agreement as a PDF; every download is in the audit log."""
     agreement = get_agreement_or_404(agreement_id)
     settings = SchoolSettings.current()
-    data = pdf.agreement_pdf(agreement, settings.school_name, settings.logo_png)
+    data = pdf.agreement_download(agreement, settings.school_name, settings.logo_png)
     with db.atomic():
         audit.record("agreement.download", agreement, detail="versie %d" % agreement.version)
     name = "herstelovereenkomst-%s-v%d.pdf" % (re.sub(r"[^0-9A-Za-z-]", "", agreement.case.reference),
