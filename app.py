@@ -4,7 +4,7 @@ import os
 import click
 from flask import Flask, has_request_context, session
 from flask.cli import with_appcontext
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_datetime, get_locale
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -78,7 +78,7 @@ def create_app(test_config=None):
     i18n.install(app.jinja_env)
     htmx.init_app(app)
     security.init_app(app, login_manager)
-    app.jinja_env.globals.update(permissions.template_globals(), label=models.label, choices={
+    app.jinja_env.globals.update(permissions.template_globals(), label=i18n.label, choices={
         "roles": models.ROLES, "involvement_roles": models.INVOLVEMENT_ROLES,
         "report_statuses": models.REPORT_STATUSES, "case_statuses": models.CASE_STATUSES,
         "step_statuses": models.STEP_STATUSES, "complaint_statuses": models.COMPLAINT_STATUSES,
@@ -89,12 +89,12 @@ def create_app(test_config=None):
         "parent_channels": models.PARENT_CHANNELS, "referral_targets": models.REFERRAL_TARGETS,
         "referral_trainings": models.REFERRAL_TRAININGS,
     }, get_locale=get_locale, **terminology.template_globals())
-    app.jinja_env.filters.update(date=lambda value: format_date(value, "d MMMM yyyy") if value else "",
+    app.jinja_env.filters.update(date=i18n.long_date,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
                                  if value else "")
     app.jinja_env.globals.update(
         step_state=workflow.step_state,
-        event_label=lambda kind: models.label(models.CASE_EVENT_KINDS, kind),
+        event_label=lambda kind: i18n.label(models.CASE_EVENT_KINDS, kind),
         protocol_step_title=protocols.step_title)
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}

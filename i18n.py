@@ -4,8 +4,12 @@ Flask-Babel looks the catalogue up anew for every text (half a dozen context loo
 and a page has a hundred texts. These callables keep the request's catalogue on `g`, keyed by
 the locale object Flask-Babel chose, so `force_locale` still switches language.
 """
+import datetime
+import functools
+
+import babel.dates
 from flask import g
-from flask_babel import get_translations
+from flask_babel import format_date, get_locale, get_translations
 
 
 def _catalogue():
@@ -33,3 +37,34 @@ def gettext(string):
     """A text in the user's language for Python code on a hot path (the school's terms), from
     the same catalogue the templates use."""
     return _catalogue().ugettext(string)
+
+
+def label(options, value):
+    """The display text of a value in a choices tuple (the value itself when unknown), for templates.
+
+    Each tuple's texts are made plain strings once per request and language: a lazy text
+    looks up its catalogue anew every time it is shown, escaped or lowered.
+    """
+    catalogue = _catalogue()
+    cache = g.get("_herstel_labels")
+    if cache is None or cache[0] is not catalogue:
+        cache = g._herstel_labels = (catalogue, {})
+    texts = cache[1].get(id(options))
+    if texts is None:
+        texts = cache[1][id(options)] = ({key: str(text) for key, text in options}, options)
+    return texts[0].get(value, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _long_date(day, locale):
+    return babel.dates.format_date(day, "d MMMM yyyy", locale=locale)
+
+
+def long_date(value):
+    """A day as "3 november 2026" in the user's language; lists show the same days over and
+    over, so each is formatted once per language. A moment goes to the user's time zone first."""
+    if not value:
+        return ""
+    if type(value) is datetime.date:
+        return _long_date(value, str(get_locale()))
+    return format_date(value, "d MMMM yyyy")

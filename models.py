@@ -589,8 +589,12 @@ class Pupil(BaseModel):
     @property
     def sort_name(self):
         """Name as listed in Dutch order: 'Berg, Daan van der'."""
-        given = " ".join(part for part in (self.first_name, self.infix) if part)
-        return "%s, %s" % (self.last_name, given)
+        return self.sort_name_of(self.first_name, self.infix, self.last_name)
+
+    @staticmethod
+    def sort_name_of(first_name, infix, last_name):
+        given = " ".join(part for part in (first_name, infix) if part)
+        return "%s, %s" % (last_name, given)
 
     @classmethod
     def with_class(cls):
