@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from models import (
     SCHOOL_TIMEZONE, Agreement, AuditEvent, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession,
+    ParentContact, PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession, db,
 )
 
 # Records that belong to a case, with the object types their events are written under: an event
@@ -132,7 +132,20 @@ def record(action, obj=None, detail="", user=None, object_type=None, keep_addres
 
     `detail` names what happened (a step, a version, an id), never the text someone wrote.
     keep_address=False for what anonymous reporters do: their address is not kept.
+    Call it inside the transaction of the change it logs.
     """
+    AuditEvent.append(**_event(action, obj, detail, user, object_type, keep_address))
+
+
+def seen(action, obj=None, detail="", user=None, object_type=None):
+    """Log that someone read something (a page, a list, a download), committed before the view
+    shows it: one INSERT that commits by itself, so no transaction is needed around it."""
+    event = _event(action, obj, detail, user, object_type, keep_address=True)
+    with db.lone_write():
+        AuditEvent.append(**event)
+
+
+def _event(action, obj, detail, user, object_type, keep_address):
     address = ""
     if has_request_context() and keep_address:
         from security import client_address
@@ -142,7 +155,7 @@ def record(action, obj=None, detail="", user=None, object_type=None, keep_addres
             user = current_user._get_current_object()  # once: the proxy looks the user up on every use
             if not user.is_authenticated:
                 user = None
-    AuditEvent.append(
+    return dict(
         action=action,
         user_id=user.id if user else None,
         username=user.username if user else "",

@@ -1,4 +1,5 @@
 """Herstel's data model: one database, the models of DESIGN.md's vocabulary, their queries."""
+import contextlib
 import datetime
 import fcntl
 import hashlib
@@ -79,6 +80,26 @@ class QueuedWritesSqliteDatabase(PooledSqliteDatabase):
             fcntl.flock(self._lock_fd(), fcntl.LOCK_UN)
             self._writer_lock.release()
 
+    @contextlib.contextmanager
+    def lone_write(self):
+        """For one statement that commits by itself (SQLite's autocommit): the same queue, but
+        no BEGIN and COMMIT around it.
+
+        Inside the queue a thread needs the GIL back after every SQLite call, and with a
+        sibling thread rendering a page that can take a while; one call instead of three keeps
+        the queue moving when every page view logs who saw it. Inside a transaction the
+        statement is simply part of it.
+        """
+        if self.in_transaction():
+            yield
+            return
+        with self._writer_lock:
+            fcntl.flock(self._lock_fd(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_fd(), fcntl.LOCK_UN)
+
     def commit(self):
         try:
             super().commit()
@@ -107,6 +128,11 @@ class SerialWritesPostgresqlDatabase(PooledPostgresqlDatabase):
     def begin(self, isolation_level=None):
         super().begin(isolation_level)
         self.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (self.WRITER_LOCK,))
+
+    @contextlib.contextmanager
+    def lone_write(self):
+        """One statement that commits by itself: PostgreSQL needs no turn for an append."""
+        yield
 
 
 def is_sqlite(database=None):

@@ -216,8 +216,8 @@ def _strings(node):
 
 
 def written_actions():
-    """Every action the code writes: the first argument of audit.record() (and views/public.py's _record())
-    and of AuditEvent.append(), and every action= keyword."""
+    """Every action the code writes: the first argument of audit.record() and audit.seen() (and
+    views/public.py's _record()) and of AuditEvent.append(), and every action= keyword."""
     found, unreadable = set(), []
     for path in sorted(ROOT.glob("*.py")) + sorted((ROOT / "views").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -225,7 +225,8 @@ def written_actions():
                 continue
             name = ast.unparse(node.func)
             arguments = [keyword.value for keyword in node.keywords if keyword.arg == "action"]
-            if name in ("audit.record", "_record", "AuditEvent.append", "models.AuditEvent.append") and node.args:
+            if name in ("audit.record", "audit.seen", "_record", "AuditEvent.append", "models.AuditEvent.append") \
+                    and node.args:
                 arguments.append(node.args[0])
             for argument in arguments:
                 strings = _strings(argument)

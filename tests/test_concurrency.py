@@ -79,3 +79,48 @@ def test_twenty_concurrent_writers_lose_nothing(live_server):
         assert database.execute("PRAGMA integrity_check") == [("ok",)]
     database.close()
     assert case_id
+
+
+def test_every_page_view_under_load_is_logged_before_it_is_shown(live_server):
+    """Page views log themselves with one self-committing INSERT (audit.seen), in the same
+    write queue as the saves around them: none is refused, lost or left out of the log."""
+    database = Connection(live_server.database)
+    talk_id, case_id = database.execute(
+        "SELECT id, case_id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1")[0]
+    before = database.execute("SELECT COUNT(*) FROM audit_event WHERE action = 'case.view'")[0][0]
+    tablet = Tablet(live_server)
+    tablet.log_in("mentor2")
+    page = tablet.request("/gesprekken/%d" % talk_id)[1]
+    headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
+    views, failures = [], []
+    lock = threading.Lock()
+
+    def reader():
+        deadline = time.monotonic() + SECONDS
+        while time.monotonic() < deadline:
+            status, _ = tablet.request("/dossiers/%d" % case_id)
+            with lock:
+                (views if status == 200 else failures).append(status)
+
+    def writer(number):
+        deadline, count = time.monotonic() + SECONDS, 0
+        while time.monotonic() < deadline:
+            count += 1
+            status, _ = tablet.request("/gesprekken/%d/regels" % talk_id, {
+                "kind": "note", "text": "lezers en schrijvers %d-%d" % (number, count),
+                "client_key": "rw%d-%d" % (number, count)}, headers)
+            if status != 200:
+                with lock:
+                    failures.append(status)
+
+    threads = [threading.Thread(target=reader) for _ in range(10)]
+    threads += [threading.Thread(target=writer, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == [] and len(views) > 10
+    logged = database.execute("SELECT COUNT(*) FROM audit_event WHERE action = 'case.view'")[0][0] - before
+    assert logged == len(views)
+    database.close()

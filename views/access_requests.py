@@ -9,7 +9,7 @@ import access_requests
 import audit
 import pdf
 from forms.access_requests import AccessRequestForm
-from models import Pupil, SchoolSettings, db, local_date, utcnow
+from models import Pupil, SchoolSettings, local_date, utcnow
 from permissions import get_pupil_for_access_request_or_404, may_handle_access_requests, refuse
 
 bp = Blueprint("access_requests", __name__, url_prefix="/inzageverzoek")
@@ -47,8 +47,7 @@ def pupil(pupil_id):
         form.evidence.data = [item.id for item in items]  # all ticked; the exporter unticks after looking
     if not form.validate_on_submit():
         if request.method == "GET":
-            with db.atomic():
-                audit.record("access_request.open", pupil)
+            audit.seen("access_request.open", pupil)
         return render_template("access_requests/pupil.html", pupil=pupil, form=form, items=items), \
             400 if request.method == "POST" else 200
     files, missing = access_requests.read_evidence(form.chosen_evidence())
@@ -62,12 +61,11 @@ def pupil(pupil_id):
     pdf_name = _file_name(pupil, "pdf")
     if form.file_format.data == "zip":
         data = access_requests.pack_zip(pdf_name, data, files)
-    with db.atomic():
-        audit.record("access_request.export", pupil, detail=(
-            "voor %s; verzoek van %s; %s; %d meldingen, %d dossiers, %d gesprekken, %d bewijsbestanden" % (
-                "ouder/verzorger" if form.for_whom.data == "parent" else "leerling", form.requested_on.data.isoformat(),
-                form.file_format.data, len(pupil_file.reports), len(pupil_file.cases),
-                len(pupil_file.conversations), len(files))))
+    audit.seen("access_request.export", pupil, detail=(
+        "voor %s; verzoek van %s; %s; %d meldingen, %d dossiers, %d gesprekken, %d bewijsbestanden" % (
+            "ouder/verzorger" if form.for_whom.data == "parent" else "leerling", form.requested_on.data.isoformat(),
+            form.file_format.data, len(pupil_file.reports), len(pupil_file.cases),
+            len(pupil_file.conversations), len(files))))
     if form.file_format.data == "zip":
         response = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                              download_name=_file_name(pupil, "zip"), max_age=0)

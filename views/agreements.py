@@ -62,8 +62,7 @@ def edit(agreement_id):
             flash(_("De herstelovereenkomst is opgeslagen."), "success")
             return redirect(url_for("agreements.edit", agreement_id=agreement.id))
     else:
-        with db.atomic():
-            audit.record("agreement.view", agreement)
+        audit.seen("agreement.view", agreement)
     parties = list(agreement.parties.order_by(AgreementParty.id))
     return render_template("agreements/edit.html", agreement=agreement, form=form, parties=parties,
                            editable=editable), 400 if form.errors else 200
@@ -141,8 +140,7 @@ def download(agreement_id):
     agreement = get_agreement_or_404(agreement_id)
     settings = SchoolSettings.current()
     data = pdf.agreement_download(agreement, settings.school_name, settings.logo_png)
-    with db.atomic():
-        audit.record("agreement.download", agreement, detail="versie %d" % agreement.version)
+    audit.seen("agreement.download", agreement, detail="versie %d" % agreement.version)
     name = "herstelovereenkomst-%s-v%d.pdf" % (re.sub(r"[^0-9A-Za-z-]", "", agreement.case.reference),
                                               agreement.version)
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name)

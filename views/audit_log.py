@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 import audit
 from forms.audit_log import AuditFilterForm
-from models import Case, db, local_date, utcnow
+from models import Case, local_date, utcnow
 from permissions import may_read_audit_log, refuse
 
 bp = Blueprint("audit_log", __name__, url_prefix="/logboek")
@@ -52,8 +52,7 @@ def index():
     query = audit.events(**form.as_query())
     total = query.count()
     rows = list(query.paginate(page, PAGE_SIZE))
-    with db.atomic():
-        audit.record("audit.view", detail="pagina %d; %s" % (page, form.summary()), object_type="audit_log")
+    audit.seen("audit.view", detail="pagina %d; %s" % (page, form.summary()), object_type="audit_log")
     return render_template("audit_log/index.html", form=form, rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PAGE_SIZE)), references=_case_references(rows))
 
@@ -72,7 +71,6 @@ def export():
                 total=total, max=MAX_EXPORT_ROWS), "error")
         return redirect(url_for("audit_log.index", **request.args.to_dict(flat=False)))
     data = audit.export_csv(query.iterator())
-    with db.atomic():
-        audit.record("audit.export", detail="%d regels; %s" % (total, form.summary()), object_type="audit_log")
+    audit.seen("audit.export", detail="%d regels; %s" % (total, form.summary()), object_type="audit_log")
     name = "logboek-%s.csv" % local_date(utcnow()).isoformat()
     return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=name)

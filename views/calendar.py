@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, url_for
 import audit
 import ics
 import protocols
-from models import User, db
+from models import User
 
 bp = Blueprint("calendar", __name__)
 
@@ -20,6 +20,5 @@ def feed(token):
         abort(404)
     data = ics.user_calendar(user, protocols.step_title,
                              lambda case: url_for("cases.detail", case_id=case.id, _external=True))
-    with db.atomic():
-        audit.record("calendar.feed", user, user=user)
+    audit.seen("calendar.feed", user, user=user)
     return Response(data, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=herstel.ics"})

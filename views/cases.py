@@ -100,8 +100,7 @@ def index():
     total = query.count()
     cases = list(query.select(*_OVERVIEW_COLUMNS).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id))
                  .order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
-    with db.atomic():
-        audit.record("case.list", detail="pagina %d, %d dossiers" % (page, len(cases)), object_type="case")
+    audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(cases)), object_type="case")
     step_options = sorted({(step.key, step.title) for protocol in protocols.registry().values()
                            for step in protocol.steps}, key=lambda option: option[1])
     return render_template(
@@ -136,8 +135,7 @@ def _case_page_context(case):
 def detail(case_id):
     """One case: its pupils and their roles, the step tracker, and the timeline."""
     case = get_case_or_404(case_id)
-    with db.atomic():
-        audit.record("case.view", case)
+    audit.seen("case.view", case)
     context = _case_page_context(case)
     follow_up_rows = _FOLLOW_UPS.all(case.id)
     return render_template(

@@ -29,8 +29,7 @@ def index():
     """Every complaint, those still running first."""
     _require_counsellor()
     rows = list(Complaint.open_first())
-    with db.atomic():
-        audit.record("complaint.list", detail="%d klachten" % len(rows), object_type="complaint")
+    audit.seen("complaint.list", detail="%d klachten" % len(rows), object_type="complaint")
     return render_template("complaints/index.html", complaints=rows)
 
 
@@ -58,8 +57,7 @@ def new():
 def detail(complaint_id):
     """One complaint with its status, advice, committee referral and private notes."""
     complaint = get_complaint_or_404(complaint_id)
-    with db.atomic():
-        audit.record("complaint.view", complaint)
+    audit.seen("complaint.view", complaint)
     return detail_page(complaint)
 
 
@@ -85,8 +83,7 @@ def edit(complaint_id):
             flash(_("De klacht is bijgewerkt."), "success")
             return redirect(url_for("complaints.detail", complaint_id=complaint.id))
     if not form.is_submitted():
-        with db.atomic():
-            audit.record("complaint.view", complaint, detail="bewerken")
+        audit.seen("complaint.view", complaint, detail="bewerken")
         if complaint.status == "closed":
             problem = _("Deze klacht is gesloten. Zet haar eerst terug op ‘In onderzoek’ om iets te wijzigen.")
     return render_template("complaints/form.html", form=form, complaint=complaint, problem=problem), \

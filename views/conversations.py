@@ -93,8 +93,7 @@ def _local(moment):
 def checklist(conversation_id):
     """The checklist, full screen; a finished conversation reads as a report (and can be amended)."""
     conversation = get_conversation_or_404(conversation_id)
-    with db.atomic():
-        audit.record("conversation.view", conversation)
+    audit.seen("conversation.view", conversation)
     context = _page_context(conversation)
     amend = request.args.get("aanvullen") == "1"
     # Whoever may only read the case (the counsellor) reads a conversation under way as a report too.

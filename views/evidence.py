@@ -161,7 +161,6 @@ def report(case_id):
                 current_app.logger.error("evidence file of item %d is missing", item.id)
     data = pdf.evidence_pdf(case, items, SchoolSettings.current().school_name, printed_by=current_user.full_name,
                             images=images)
-    with db.atomic():
-        audit.record("evidence.print", case, detail="%d stukken bewijs" % len(items))
+    audit.seen("evidence.print", case, detail="%d stukken bewijs" % len(items))
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name="bewijs-%s.pdf" % _safe_reference(case))

@@ -5,7 +5,6 @@ from flask_login import current_user, login_required
 import audit
 import monitor
 from forms.monitor import PeriodForm
-from models import db
 from permissions import may_view_monitor, refuse
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
@@ -31,8 +30,7 @@ def index():
     """Counts, timings and charts for a school year or any period."""
     form, start, end = _period()
     data = monitor.figures(start, end)
-    with db.atomic():
-        audit.record("monitor.view", object_type="monitor", detail="%s tot %s" % (start, end))
+    audit.seen("monitor.view", object_type="monitor", detail="%s tot %s" % (start, end))
     status = 400 if form.van.errors or form.tot.errors else 200
     return render_template("monitor/index.html", form=form, data=data, sections=monitor.SECTIONS), status
 
@@ -42,7 +40,6 @@ def export():
     """The same figures as a CSV file (no names), for the school's yearly report."""
     _, start, end = _period()
     body = monitor.figures_csv(monitor.figures(start, end))
-    with db.atomic():
-        audit.record("monitor.export", object_type="monitor", detail="%s tot %s" % (start, end))
+    audit.seen("monitor.export", object_type="monitor", detail="%s tot %s" % (start, end))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="monitor-%s-%s.csv"' % (start.isoformat(), end.isoformat())})

@@ -56,8 +56,7 @@ def edit(note_id):
         flash(_("Je werkaantekening is bijgewerkt."), "success")
         return _back_to(note.case)
     if not form.is_submitted():
-        with db.atomic():
-            audit.record("personal_note.view", note, detail="dossier %s" % note.case.reference)
+        audit.seen("personal_note.view", note, detail="dossier %s" % note.case.reference)
     return render_template("notes/edit.html", case=note.case, form=form, note=note, delete_form=ActionForm()), \
         400 if form.is_submitted() else 200
 

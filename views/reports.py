@@ -26,8 +26,7 @@ def index():
     inbox = []
     if may_manage_reports(current_user):
         inbox = list(Report.select().where(Report.status == "new").order_by(Report.created_at))
-        with db.atomic():
-            audit.record("report.list", detail="postvak: %d meldingen" % len(inbox), object_type="report")
+        audit.seen("report.list", detail="postvak: %d meldingen" % len(inbox), object_type="report")
     return render_template("reports/index.html", mine=mine, inbox=inbox)
 
 
@@ -96,8 +95,7 @@ def _search_pupils(query):
 def detail(report_id):
     """One report, with its status; the coordinator also sees what can be done with it."""
     report = get_report_or_404(report_id)
-    with db.atomic():
-        audit.record("report.view", report)
+    audit.seen("report.view", report)
     return detail_page(report)
 
 

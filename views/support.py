@@ -25,9 +25,8 @@ def index():
     referrals = list(support.referrals())
     added = list(support.added_cases(current_user))
     counts = support.session_counts({referral.case_id for referral in referrals} | {case.id for case in added})
-    with db.atomic():
-        audit.record("support.list", detail="%d doorverwijzingen, %d dossiers" % (len(referrals), len(added)),
-                     object_type="referral")
+    audit.seen("support.list", detail="%d doorverwijzingen, %d dossiers" % (len(referrals), len(added)),
+               object_type="referral")
     return render_template("support/index.html", open_referrals=[r for r in referrals if r.closed_on is None],
                            closed_referrals=[r for r in referrals if r.closed_on is not None], added=added,
                            counts=counts, close_form=ActionForm())
@@ -69,8 +68,7 @@ def edit_session(session_id):
     form = SupportSessionForm(case=case, referrals=list(support.case_referrals(case)), obj=session)
     if not form.is_submitted():
         form.referral.data = session.referral_id
-        with db.atomic():
-            audit.record("support_session.view", session, object_type="support_session")
+        audit.seen("support_session.view", session, object_type="support_session")
     if form.validate_on_submit():
         try:
             with db.atomic():
