@@ -33,16 +33,22 @@ class Tablet:
         self.request("/login", {"username": username, "password": PASSWORD, "csrf_token": token})
 
 
-def test_twenty_concurrent_writers_lose_nothing(live_server):
+def open_conversation(live_server):
+    """The database, the demo's open conversation and its case, and mentor2's tablet with its htmx headers."""
     database = Connection(live_server.database)
     talk_id, case_id = database.execute(
         "SELECT id, case_id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1")[0]
-    entry_ids = [row[0] for row in database.execute(
-        "SELECT id FROM checklist_entry WHERE conversation_id = ? ORDER BY position", (talk_id,))]
     tablet = Tablet(live_server)
     tablet.log_in("mentor2")
     page = tablet.request("/gesprekken/%d" % talk_id)[1]
     headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
+    return database, talk_id, case_id, tablet, headers
+
+
+def test_twenty_concurrent_writers_lose_nothing(live_server):
+    database, talk_id, case_id, tablet, headers = open_conversation(live_server)
+    entry_ids = [row[0] for row in database.execute(
+        "SELECT id FROM checklist_entry WHERE conversation_id = ? ORDER BY position", (talk_id,))]
 
     acknowledged, failures = [], []
     lock = threading.Lock()
@@ -84,14 +90,8 @@ def test_twenty_concurrent_writers_lose_nothing(live_server):
 def test_every_page_view_under_load_is_logged_before_it_is_shown(live_server):
     """Page views log themselves with one self-committing INSERT (audit.seen), in the same
     write queue as the saves around them: none is refused, lost or left out of the log."""
-    database = Connection(live_server.database)
-    talk_id, case_id = database.execute(
-        "SELECT id, case_id FROM conversation WHERE ended_at IS NULL ORDER BY id LIMIT 1")[0]
+    database, talk_id, case_id, tablet, headers = open_conversation(live_server)
     before = database.execute("SELECT COUNT(*) FROM audit_event WHERE action = 'case.view'")[0][0]
-    tablet = Tablet(live_server)
-    tablet.log_in("mentor2")
-    page = tablet.request("/gesprekken/%d" % talk_id)[1]
-    headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
     views, failures = [], []
     lock = threading.Lock()
 
