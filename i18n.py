@@ -49,10 +49,10 @@ def label(options, value):
     cache = g.get("_herstel_labels")
     if cache is None or cache[0] is not catalogue:
         cache = g._herstel_labels = (catalogue, {})
-    texts = cache[1].get(id(options))
-    if texts is None:
-        texts = cache[1][id(options)] = ({key: str(text) for key, text in options}, options)
-    return texts[0].get(value, value)
+    resolved = cache[1].get(id(options))
+    if resolved is None:  # the tuple is kept with its texts, so its id stays its own for the request
+        resolved = cache[1][id(options)] = (options, {key: str(text) for key, text in options})
+    return resolved[1].get(value, value)
 
 
 @functools.lru_cache(maxsize=4096)

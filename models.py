@@ -619,6 +619,7 @@ class Pupil(BaseModel):
 
     @staticmethod
     def sort_name_of(first_name, infix, last_name):
+        """sort_name from the parts, for lists that read names as plain rows."""
         given = " ".join(part for part in (first_name, infix) if part)
         return "%s, %s" % (last_name, given)
 
