@@ -172,3 +172,4 @@ def utc(*args):
 
 
 from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)
+from hang_report import pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
