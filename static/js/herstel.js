@@ -119,6 +119,15 @@
     }
   });
 
+  // A name typed while the page was still loading its scripts (a slow first visit) reached no
+  // search: htmx was not listening yet. Once it is, such a box searches for what it holds.
+  // (htmx readies itself on the same event, and its script runs first.)
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[type=search][hx-get]").forEach(function (input) {
+      if (input.value && window.htmx) { window.htmx.trigger(input, "search"); }
+    });
+  });
+
   // A file that is too large is refused before it is sent (the server checks again): sending
   // megabytes over school wifi only to hear "too large" costs time and what was typed.
   function checkFileSize(input) {
