@@ -610,12 +610,17 @@ class Pupil(BaseModel):
     @property
     def display_name(self):
         """Name as spoken: 'Daan van der Berg'."""
-        return " ".join(part for part in (self.first_name, self.infix, self.last_name) if part)
+        return self.display_name_of(self.first_name, self.infix, self.last_name)
 
     @property
     def sort_name(self):
         """Name as listed in Dutch order: 'Berg, Daan van der'."""
         return self.sort_name_of(self.first_name, self.infix, self.last_name)
+
+    @staticmethod
+    def display_name_of(first_name, infix, last_name):
+        """display_name from the parts, for lists that read names as plain rows."""
+        return " ".join(part for part in (first_name, infix, last_name) if part)
 
     @staticmethod
     def sort_name_of(first_name, infix, last_name):
