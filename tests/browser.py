@@ -1,6 +1,7 @@
 """Fixtures for browser tests: the production server (gunicorn) and real headless Chromium."""
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -96,3 +97,25 @@ def log_in(page, base_url, username, password):
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()  # the next page's scripts are in: htmx listens before a test acts
+
+
+def record_failure(item, report):
+    """For a failed browser test: each open page's address in the report, and its screenshot
+    kept as an artifact, so a failure seen only in CI can still be looked at."""
+    browser = item.funcargs.get("browser")
+    if browser is None and "page" in item.funcargs:
+        browser = item.funcargs["page"].context.browser
+    if browser is None or not browser.is_connected():
+        return
+    lines = []
+    for context_number, context in enumerate(browser.contexts):
+        for page_number, page in enumerate(context.pages):
+            name = "failed-%s-%d-%d.png" % (re.sub(r"[^\w.-]+", "_", item.name), context_number, page_number)
+            try:
+                page.screenshot(path=str(ARTIFACTS / name), full_page=True, timeout=5_000)
+            except Exception as error:  # a page that cannot be drawn still gets its address listed
+                name = "no screenshot: %s" % str(error).splitlines()[0]
+            lines.append("%s  (%s)" % (page.url, name))
+    if lines:
+        report.sections.append(("open pages", "\n".join(lines)))

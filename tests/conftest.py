@@ -173,3 +173,12 @@ def utc(*args):
 
 from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)
 from hang_report import pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and item.get_closest_marker("browser"):
+        from browser import record_failure
+        record_failure(item, report)

@@ -33,6 +33,8 @@ def start_follow_up(page, base_url):
     page.get_by_label(re.compile("Vos, Isa")).check()
     page.get_by_role("button", name="Start het gesprek").click()
     expect(page.get_by_role("heading", name="Vervolggesprek", exact=True)).to_be_visible()
+    # A tap before htmx has loaded does nothing (the mentor would tap again); wait for it.
+    page.wait_for_load_state()
     return page.url
 
 
