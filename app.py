@@ -78,7 +78,7 @@ def create_app(test_config=None):
     i18n.install(app.jinja_env)
     htmx.init_app(app)
     security.init_app(app, login_manager)
-    app.jinja_env.globals.update(permissions.template_globals(), label=i18n.label, choices={
+    app.jinja_env.globals.update(permissions.template_globals(), label=i18n.label, labels=i18n.labels, choices={
         "roles": models.ROLES, "involvement_roles": models.INVOLVEMENT_ROLES,
         "report_statuses": models.REPORT_STATUSES, "case_statuses": models.CASE_STATUSES,
         "step_statuses": models.STEP_STATUSES, "complaint_statuses": models.COMPLAINT_STATUSES,

@@ -13,13 +13,13 @@ from flask_babel import format_date, get_locale, get_translations
 
 
 def _catalogue():
-    babel_context = g.get("_flask_babel")
-    locale = getattr(babel_context, "babel_locale", None)
-    cached = g.get("_herstel_catalogue")
+    request_globals = g._get_current_object()  # one context lookup; a page asks a hundred times
+    locale = getattr(getattr(request_globals, "_flask_babel", None), "babel_locale", None)
+    cached = getattr(request_globals, "_herstel_catalogue", None)
     if cached is not None and locale is not None and cached[0] is locale:
         return cached[1]
     translations = get_translations()  # makes Flask-Babel pick the locale when it had not yet
-    g._herstel_catalogue = (g._flask_babel.babel_locale, translations)
+    request_globals._herstel_catalogue = (request_globals._flask_babel.babel_locale, translations)
     return translations
 
 
@@ -39,8 +39,9 @@ def gettext(string):
     return _catalogue().ugettext(string)
 
 
-def label(options, value):
-    """The display text of a value in a choices tuple (the value itself when unknown), for templates.
+def labels(options):
+    """A choices tuple as {value: display text} in the user's language, for templates (a list
+    resolves it once, before its loop).
 
     Each tuple's texts are made plain strings once per request and language: a lazy text
     looks up its catalogue anew every time it is shown, escaped or lowered.
@@ -52,7 +53,12 @@ def label(options, value):
     resolved = cache[1].get(id(options))
     if resolved is None:  # the tuple is kept with its texts, so its id stays its own for the request
         resolved = cache[1][id(options)] = (options, {key: str(text) for key, text in options})
-    return resolved[1].get(value, value)
+    return resolved[1]
+
+
+def label(options, value):
+    """The display text of a value in a choices tuple (the value itself when unknown), for templates."""
+    return labels(options).get(value, value)
 
 
 @functools.lru_cache(maxsize=4096)

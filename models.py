@@ -292,6 +292,9 @@ class Prepared:
     parameters, and each call afterwards binds the real values in their place. So `build` may
     only hand its arguments to comparisons and assignments, never compute with them.
 
+    An argument may be a list or tuple (for `IN`): its SQL is then built once per length, and
+    each element is a parameter of its own.
+
     Reading rows back as models has a set-up of its own (which column goes to which joined
     model, with which converter) that is the same for every run of one statement: it is done
     once as well, and each later result starts from it.
@@ -303,32 +306,50 @@ class Prepared:
     def __init__(self, build):
         self._build = build
         self._arity = build.__code__.co_argcount
-        self._compiled = {}  # per kind of database, whose SQL dialects differ
+        self._compiled = {}  # per kind of database (their SQL dialects differ) and list lengths
 
-    def _compile(self):
-        key = type(db.obj)
+    def _compile(self, args):
+        if len(args) != self._arity:
+            raise TypeError("this query takes %d arguments, not %d" % (self._arity, len(args)))
+        lengths = tuple(len(arg) if isinstance(arg, (list, tuple)) else None for arg in args)
+        key = (type(db.obj), lengths)
         compiled = self._compiled.get(key)
         if compiled is None:
-            markers = ["\x00herstel-parameter-%d\x00" % number for number in range(self._arity)]
+            places = {}  # marker -> (argument, element or None)
+            markers = []
+            for number, length in enumerate(lengths):
+                if length is None:
+                    marker = "\x00herstel-parameter-%d\x00" % number
+                    places[marker] = (number, None)
+                    markers.append(marker)
+                else:
+                    elements = ["\x00herstel-parameter-%d-%d\x00" % (number, index) for index in range(length)]
+                    places.update((marker, (number, index)) for index, marker in enumerate(elements))
+                    markers.append(elements)
             query = self._build(*markers)
             sql, params = query.sql()
-            slots = [(markers.index(value), None) if isinstance(value, str) and value in markers else (None, value)
+            slots = [places[value] + (None,) if isinstance(value, str) and value in places else (None, None, value)
                      for value in params]
-            if {number for number, _ in slots if number is not None} != set(range(self._arity)):
+            if {place[:2] for place in slots if place[0] is not None} != set(places.values()):
                 raise ValueError("every argument of a prepared query must reach its SQL as a parameter")
             compiled = self._compiled[key] = (query, sql, slots, {})
         return compiled
 
+    @staticmethod
+    def _params(slots, args):
+        return [value if number is None else args[number] if element is None else args[number][element]
+                for number, element, value in slots]
+
     def execute(self, *args):
         """Run the statement; returns the cursor (for writes) and the query (to read rows)."""
-        query, sql, slots, _ = self._compile()
-        cursor = db.execute_sql(sql, [args[number] if number is not None else value for number, value in slots])
+        query, sql, slots, _ = self._compile(args)
+        cursor = db.execute_sql(sql, self._params(slots, args))
         return query, cursor
 
     def _rows(self, *args):
         """The result as the query would give it, with the reading set up once per statement."""
-        query, sql, slots, reading = self._compile()
-        cursor = db.execute_sql(sql, [args[number] if number is not None else value for number, value in slots])
+        query, sql, slots, reading = self._compile(args)
+        cursor = db.execute_sql(sql, self._params(slots, args))
         wrapper = query._get_cursor_wrapper(cursor)
         if not reading:
             wrapper.initialize()
@@ -734,12 +755,20 @@ class CaseStep(BaseModel):
 
     @classmethod
     def next_open_of(cls, case_ids):
-        """For each of these cases, the open step with the earliest deadline (the overview's column)."""
-        ranked = (cls.select(cls.case, cls.step_key, cls.due_on, fn.ROW_NUMBER().over(
-                      partition_by=[cls.case], order_by=[cls.due_on, cls.position]).alias("rank"))
-                  .where(cls.case.in_(case_ids), cls.status == "open", cls.due_on.is_null(False)))
-        return (cls.select(ranked.c.case_id, ranked.c.step_key, ranked.c.due_on).from_(ranked)
-                .where(ranked.c.rank == 1).objects())
+        """For each of these cases, the open step with the earliest deadline (the overview's
+        column), as (case id, step key, due on) rows."""
+        return _NEXT_OPEN_STEPS.all(list(case_ids))
+
+
+def _next_open_steps(case_ids):
+    ranked = (CaseStep.select(CaseStep.case, CaseStep.step_key, CaseStep.due_on, fn.ROW_NUMBER().over(
+                  partition_by=[CaseStep.case], order_by=[CaseStep.due_on, CaseStep.position]).alias("rank"))
+              .where(CaseStep.case.in_(case_ids), CaseStep.status == "open", CaseStep.due_on.is_null(False)))
+    return (CaseStep.select(ranked.c.case_id, ranked.c.step_key, ranked.c.due_on).from_(ranked)
+            .where(ranked.c.rank == 1).objects())
+
+
+_NEXT_OPEN_STEPS = Prepared(_next_open_steps)
 
 
 class CaseEvent(BaseModel):

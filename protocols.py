@@ -289,6 +289,17 @@ def registry():
     return current_app.extensions["protocols"]
 
 
+def step_options():
+    """Every step of every loaded protocol as (key, title), by title: the overview's step filter."""
+    from flask import current_app
+    extensions = current_app.extensions
+    if "protocol_step_options" not in extensions:  # protocols are loaded once, when the app starts
+        extensions["protocol_step_options"] = sorted(
+            {(step.key, step.title) for protocol in registry().values() for step in protocol.steps},
+            key=lambda option: option[1])
+    return extensions["protocol_step_options"]
+
+
 def get(key):
     """The protocol with this key, or None."""
     return registry().get(key)

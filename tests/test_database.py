@@ -127,6 +127,20 @@ def test_a_prepared_query_binds_new_values_each_call(app, factory):
     assert by_name.first("niemand") is None
 
 
+def test_a_prepared_query_takes_a_list_for_in_built_once_per_length(app, factory):
+    users = [factory.user(username="lijst%d" % number) for number in range(3)]
+    by_ids = models.Prepared(lambda ids, name: models.User.select(models.User.username)
+                             .where(models.User.id.in_(ids) & (models.User.username != name))
+                             .order_by(models.User.username).tuples())
+    ids = [user.id for user in users]
+    assert by_ids.all(ids, "lijst1") == [("lijst0",), ("lijst2",)]
+    assert by_ids.all(ids[:2], "lijst0") == [("lijst1",)]
+    assert by_ids.all(ids[1:], "niemand") == [("lijst1",), ("lijst2",)]  # same length: the SQL is reused
+    assert len(by_ids._compiled) == 2
+    with pytest.raises(TypeError):
+        by_ids.all(ids)
+
+
 def test_a_prepared_query_refuses_an_argument_that_never_reaches_its_sql(app):
     ignoring = models.Prepared(lambda name: models.User.select().limit(1))
     with pytest.raises(ValueError, match="parameter"):

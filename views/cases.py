@@ -64,6 +64,12 @@ _OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Cas
                      User.full_name)
 
 
+_VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
+    Involvement.select(Involvement.case, Involvement.role, Pupil.first_name, Pupil.infix, Pupil.last_name)
+    .join(Pupil).where(Involvement.case.in_(case_ids), Involvement.role.in_(("victim", "bully")))
+    .order_by(*Pupil.dutch_order()).tuples()))
+
+
 def _overview_rows(cases):
     """For a page of cases: the next open step of each and the pupils by role, in two queries."""
     ids = [case.id for case in cases]
@@ -71,10 +77,7 @@ def _overview_rows(cases):
     if ids:
         for step in CaseStep.next_open_of(ids):
             next_steps[step.case_id] = step
-        for case_id, role, first_name, infix, last_name in (
-                Involvement.select(Involvement.case, Involvement.role, Pupil.first_name, Pupil.infix, Pupil.last_name)
-                .join(Pupil).where(Involvement.case.in_(ids), Involvement.role.in_(("victim", "bully")))
-                .order_by(*Pupil.dutch_order()).tuples()):
+        for case_id, role, first_name, infix, last_name in _VICTIMS_AND_BULLIES.all(ids):
             pupils.setdefault(case_id, []).append(
                 {"name": Pupil.sort_name_of(first_name, infix, last_name), "role": role})
     return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, [])}
@@ -101,12 +104,10 @@ def index():
     cases = list(query.select(*_OVERVIEW_COLUMNS).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id))
                  .order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
     audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(cases)), object_type="case")
-    step_options = sorted({(step.key, step.title) for protocol in protocols.registry().values()
-                           for step in protocol.steps}, key=lambda option: option[1])
     return render_template(
         "cases/index.html", rows=_overview_rows(cases), page=page, total=total, filters=filters,
         pages=max(1, -(-total // PAGE_SIZE)), mentors=_MENTOR_OPTIONS.all(), classes=_CLASS_OPTIONS.all(),
-        step_options=step_options, today=today())
+        step_options=protocols.step_options(), today=today())
 
 
 # The case page's queries run on every view of a case; their SQL is built once (see Prepared).
