@@ -43,17 +43,21 @@ def labels(options):
     """A choices tuple as {value: display text} in the user's language, for templates (a list
     resolves it once, before its loop).
 
-    Each tuple's texts are made plain strings once per request and language: a lazy text
-    looks up its catalogue anew every time it is shown, escaped or lowered.
+    A lazy text looks up its catalogue anew every time it is shown, escaped or lowered, and a
+    timeline shows dozens. So each tuple is resolved to plain strings once per process, for
+    each catalogue (language) and school region (whose words some texts carry, see term()).
     """
+    import terminology  # it imports this module
     catalogue = _catalogue()
-    cache = g.get("_herstel_labels")
-    if cache is None or cache[0] is not catalogue:
-        cache = g._herstel_labels = (catalogue, {})
-    resolved = cache[1].get(id(options))
-    if resolved is None:  # the tuple is kept with its texts, so its id stays its own for the request
-        resolved = cache[1][id(options)] = (options, {key: str(text) for key, text in options})
-    return resolved[1]
+    key = (id(options), id(catalogue), terminology.region())
+    resolved = _RESOLVED.get(key)
+    # The entry keeps the tuple and the catalogue alive, so their ids cannot be reused.
+    if resolved is None or resolved[0] is not options or resolved[1] is not catalogue:
+        resolved = _RESOLVED[key] = (options, catalogue, {value: str(text) for value, text in options})
+    return resolved[2]
+
+
+_RESOLVED = {}
 
 
 def label(options, value):

@@ -258,3 +258,15 @@ def test_the_settings_page_switches_the_words(login_as):
         "default_protocol": "stappenplan-vl", "retention_months": "24"}, follow_redirects=True)
     assert "De instellingen zijn opgeslagen." in html.unescape(response.get_data(as_text=True))
     assert "Klascoach" in visible_text(login_as("mentor").get("/"))
+
+
+def test_choice_labels_follow_a_change_of_country_in_a_running_app(login_as, flemish_case):
+    """Choice labels are resolved once per process, per language and per country: switching the
+    country must still switch the words of the next page (here a timeline line)."""
+    models.CaseEvent.add(flemish_case, "support_session")
+    client = login_as("coordinator")
+    for region, word, other in [("nl", "ondersteuningsteam", "zorgteam"), ("vl", "zorgteam", "ondersteuningsteam"),
+                                ("nl", "ondersteuningsteam", "zorgteam")]:
+        set_school(region)
+        text = visible_text(client.get("/dossiers/%d" % flemish_case.id))
+        assert "Sessie van het " + word in text and "Sessie van het " + other not in text
