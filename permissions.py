@@ -4,7 +4,7 @@ Views load a record through a get_<thing>_or_404 helper that refuses with 404 wh
 may not know the record exists, and 403 when they may see it but not do what they ask.
 Templates ask the same functions (registered as globals) to decide what to show.
 """
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, has_request_context, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,10 +31,27 @@ def _support_case_ids(user):
     return referred | added
 
 
+def _remembered(question, key, answer):
+    """An answer about a case that takes a query, kept for the rest of the request.
+
+    A page asks about one case for each of its steps, referrals and evidence items, and what
+    decides the answer does not change while the page is made. The key holds what a request
+    may change and then show (the case's mentor). Outside a request it is asked every time.
+    """
+    if not has_request_context():
+        return answer()
+    answers = g.setdefault("_herstel_case_answers", {})
+    key = (question,) + key
+    if key not in answers:
+        answers[key] = answer()
+    return answers[key]
+
+
 def _is_support_case(user, case):
     """The case was referred to the support team, or the user was added to it."""
-    return (Referral.select().where(Referral.case == case, Referral.target == "support_team").exists()
-            or CaseMember.select().where(CaseMember.case == case, CaseMember.user == user).exists())
+    return _remembered("support case", (user.id, case.id), lambda: (
+        Referral.select().where(Referral.case == case, Referral.target == "support_team").exists()
+        or CaseMember.select().where(CaseMember.case == case, CaseMember.user == user).exists()))
 
 
 def sees_every_case(user):
@@ -65,11 +82,18 @@ def visible_cases(user):
 
 
 def case_abilities(user, case):
-    """What the user may do with the case: a subset of {view, edit, manage}."""
+    """What the user may do with the case: a subset of {view, edit, manage}.
+
+    For anyone but the coordinator the answer can take queries; a request keeps it.
+    """
     if not user.is_authenticated:
         return frozenset()
     if user.has_role("coordinator"):
         return frozenset({VIEW, EDIT, MANAGE})
+    return _remembered("abilities", (user.id, case.id, case.mentor_id), lambda: _case_abilities(user, case))
+
+
+def _case_abilities(user, case):
     abilities = set()
     if user.has_role("mentor") and (
             case.mentor_id == user.id

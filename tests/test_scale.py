@@ -84,3 +84,27 @@ def test_case_page_costs_the_same_queries_at_10_and_1000_cases(app, login_as):
     assert at_ten >= 4  # the counter sees the page's queries (session, cases, steps, audit, ...)
     add_cases(990, 10)
     assert queries_for(client, url) == at_ten
+
+
+@pytest.mark.parametrize("username", ["support", "mentor"])
+def test_case_page_asks_a_case_worker_s_rights_once_however_many_referrals(app, login_as, username):
+    """Each referral row asks whether the reader may close it; for anyone but the coordinator the
+    answer takes queries, so the page keeps it instead of asking again per row."""
+    case_id = add_cases(1, 0)[0]
+    mentor, victim = demo_user("mentor"), models.Involvement.get(models.Involvement.case == case_id).pupil
+    # Not the case's mentor: the mentor of the pupils' class, whose right takes a query.
+    models.Case.update(mentor=None).where(models.Case.id == case_id).execute()
+
+    def refer(count):
+        with models.db.atomic():
+            for _ in range(count):
+                models.Referral.create(case=case_id, pupil=victim, target="support_team",
+                                       referred_on=models.today(), by_user=mentor)
+
+    refer(1)
+    client = login_as(username)
+    url = "/dossiers/%d" % case_id
+    client.get(url)
+    with_one = queries_for(client, url)
+    refer(9)
+    assert queries_for(client, url) == with_one
