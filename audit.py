@@ -106,6 +106,8 @@ ACTION_LABELS = {
     "report.view": _l("Melding bekeken"),
     "retention.anonymise": _l("Geanonimiseerd (bewaartermijn)"),
     "retention.run": _l("Bewaartermijn toegepast"),
+    "mail.discard": _l("Niet verstuurde e-mails weggegooid"),
+    "mail.retry": _l("Niet verstuurde e-mails opnieuw verstuurd"),
     "settings.save": _l("Instellingen bewaard"),
     "support.list": _l("Lijst van begeleidingen bekeken"),
     "support_session.create": _l("Begeleidingssessie vastgelegd"),

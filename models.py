@@ -1315,6 +1315,11 @@ class OutboxMail(BaseModel):
         return (cls.select().where(cls.next_attempt_at <= (now or utcnow()), cls.attempts < max_attempts)
                 .order_by(cls.id))
 
+    @classmethod
+    def given_up(cls, max_attempts=5):
+        """The notices that failed every try: they wait for an administrator to send them again."""
+        return cls.select().where(cls.attempts >= max_attempts).order_by(cls.id)
+
 
 MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, RecoveryCode, SecurityNotice, SchoolClass, Pupil, Case,

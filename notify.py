@@ -102,6 +102,24 @@ def deliver():
     return sent, failed
 
 
+def given_up():
+    """The notices delivery gave up on after MAX_ATTEMPTS tries (the settings page lists them)."""
+    return OutboxMail.given_up(MAX_ATTEMPTS)
+
+
+def try_again():
+    """Make the notices that were given up on due again, with all their tries anew (in the
+    caller's transaction; start_delivery after it). Returns how many."""
+    return OutboxMail.update(attempts=0, next_attempt_at=utcnow(), last_error="").where(
+        OutboxMail.attempts >= MAX_ATTEMPTS).execute()
+
+
+def discard_given_up():
+    """Delete the notices that were given up on (a wrong address will never take them), in the
+    caller's transaction. Returns how many."""
+    return OutboxMail.delete().where(OutboxMail.attempts >= MAX_ATTEMPTS).execute()
+
+
 def _deliver_in_app(app):
     with app.app_context():
         db.connect(reuse_if_open=True)
@@ -120,6 +138,11 @@ def deliver_later(mail):
     the next delivery (the next notice, or `flask notify`)."""
     if mail is None:
         return None
+    return start_delivery()
+
+
+def start_delivery():
+    """Deliver the outbox in a thread of its own (after the transaction that queued or freed its notices)."""
     thread = threading.Thread(target=_deliver_in_app, args=(current_app._get_current_object(),),
                               name="herstel-outbox", daemon=True)
     thread.start()

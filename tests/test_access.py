@@ -162,6 +162,8 @@ ROUTES = [
     ("admin.edit_user", "GET", "/beheer/gebruikers/999999", expect(403, admin=404)),
     ("settings.edit", "GET", "/instellingen/", expect(403, admin=200)),
     ("settings.edit", "POST", "/instellingen/", expect(403, admin=400)),
+    # Without its "actie" the form is refused; the retry itself is tested in test_notify.
+    ("settings.failed_mail", "POST", "/instellingen/e-mail", expect(403, admin=400)),
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", user_path("/beheer/gebruikers/%d/tweede-factor"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", "/beheer/gebruikers/999999/tweede-factor", expect(403, admin=404)),

@@ -221,3 +221,64 @@ def test_admin_switches_the_page_and_mail_on_in_settings(login_as, client):
     settings = models.SchoolSettings.current()
     assert settings.public_reports_enabled and settings.mail_enabled and settings.smtp_host == "mail.hetbaken.example"
     assert client.get("/melden").status_code == 200
+
+
+def fail_every_try(app, client):
+    """A report whose notice the (absent) mail server refuses until delivery gives up on it."""
+    import notify
+    with models.db.atomic():
+        models.SchoolSettings.update(mail_enabled=True, smtp_host="127.0.0.1", smtp_port=free_port(),
+                                     smtp_starttls=False, public_reports_enabled=True).execute()
+    send_report(client)
+    outbox_settles(app)
+    with app.app_context():
+        for _ in range(notify.MAX_ATTEMPTS - 1):
+            with models.db.atomic():
+                models.OutboxMail.update(next_attempt_at=models.utcnow()).execute()
+            assert notify.deliver() == (0, 1)
+        with models.db.atomic():
+            models.OutboxMail.update(next_attempt_at=models.utcnow()).execute()
+        assert notify.deliver() == (0, 0), "after the last try the notice waits for a person"
+    [mail] = models.OutboxMail.select()
+    assert mail.attempts == notify.MAX_ATTEMPTS
+    return mail
+
+
+def test_the_administrator_sees_mail_that_failed_every_try_and_sends_it_again(app, smtp_server, client, login_as):
+    controller, inbox = smtp_server
+    mail = fail_every_try(app, client)
+    admin = login_as("admin")
+    page = admin.get("/instellingen/").get_data(as_text=True)
+    assert "Niet verstuurde e-mail" in page and mail.subject in page and "laatste fout" in page
+    assert "Controleer de mailserver" in page
+
+    with models.db.atomic():  # the administrator mends the mail server's port
+        models.SchoolSettings.update(smtp_port=controller.port).execute()
+    response = admin.post("/instellingen/e-mail", data={"csrf_token": csrf_token(admin, "/instellingen/"),
+                                                        "actie": "opnieuw"})
+    assert response.status_code == 302
+    assert "1 e-mail wordt opnieuw verstuurd." in admin.get(response.headers["Location"]).get_data(as_text=True)
+    inbox.wait_for("coordinator@hetbaken.example")
+    outbox_settles(app)
+    assert models.OutboxMail.select().count() == 0
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "mail.retry").count() == 1
+    assert "Niet verstuurde e-mail" not in admin.get("/instellingen/").get_data(as_text=True)
+
+
+def test_the_administrator_lets_go_of_mail_that_failed_every_try(app, client, login_as):
+    fail_every_try(app, client)
+    admin = login_as("admin")
+    response = admin.post("/instellingen/e-mail", data={"csrf_token": csrf_token(admin, "/instellingen/"),
+                                                        "actie": "weggooien"})
+    assert response.status_code == 302
+    assert models.OutboxMail.select().count() == 0
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "mail.discard").count() == 1
+
+
+def test_only_the_administrator_may_send_failed_mail_again(app, client, login_as):
+    fail_every_try(app, client)
+    coordinator = login_as("coordinator")
+    response = coordinator.post("/instellingen/e-mail", data={"csrf_token": csrf_token(coordinator, "/"),
+                                                              "actie": "weggooien"})
+    assert response.status_code == 403
+    assert models.OutboxMail.select().count() == 1

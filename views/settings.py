@@ -1,9 +1,10 @@
 """The school's settings: name, country and default protocol (administrators)."""
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import login_required
 
 import audit
+import notify
 import protocols
 from forms.settings import SettingsForm
 from models import SchoolSettings, db
@@ -45,4 +46,29 @@ def edit():
                     settings.default_protocol, settings.mfa_required_roles or "niemand", settings.retention_months)))
         flash(_("De instellingen zijn opgeslagen."), "success")
         return redirect(url_for("settings.edit"))
-    return render_template("settings/edit.html", form=form), 400 if form.is_submitted() else 200
+    return render_template("settings/edit.html", form=form, given_up=list(notify.given_up()),
+                           max_mail_attempts=notify.MAX_ATTEMPTS), \
+        400 if form.is_submitted() else 200
+
+
+@bp.route("/e-mail", methods=["POST"])
+def failed_mail():
+    """Send the notices that failed every try once more (after fixing the mail server), or let them go."""
+    action = request.form.get("actie")
+    if action not in ("opnieuw", "weggooien"):
+        abort(400)
+    with db.atomic():
+        if action == "opnieuw":
+            count = notify.try_again()
+            audit.record("mail.retry", detail="%d e-mail(s)" % count, object_type="mail")
+        else:
+            count = notify.discard_given_up()
+            audit.record("mail.discard", detail="%d e-mail(s)" % count, object_type="mail")
+    if action == "opnieuw":
+        if count:
+            notify.start_delivery()
+        flash(ngettext("%(num)d e-mail wordt opnieuw verstuurd.", "%(num)d e-mails worden opnieuw verstuurd.",
+                       count), "success")
+    else:
+        flash(ngettext("%(num)d e-mail weggegooid.", "%(num)d e-mails weggegooid.", count), "success")
+    return redirect(url_for("settings.edit") + "#niet-verstuurd")
