@@ -130,6 +130,15 @@ def may_open_case(user):
     return user.has_role("coordinator", "mentor")
 
 
+def new_case_limits(user):
+    """(who may be the mentor, whose classes' pupils it may name) when this user opens a case:
+    the coordinator picks any mentor and any pupil; a mentor opens a case as its mentor, for
+    pupils of the classes they mentor (the second is None when there is no limit)."""
+    if user.has_role("coordinator"):
+        return list(User.with_role("mentor")), None
+    return [user], user
+
+
 def may_open_case_from(user, report):
     """The coordinator opens a case from any report; a mentor only from a report they filed."""
     return user.has_role("coordinator") or (user.has_role("mentor") and report.created_by_id == user.id)

@@ -15,8 +15,7 @@ from models import (
 )
 from permissions import (
     MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
-    may_see_cases, refuse,
-    visible_cases,
+    may_see_cases, new_case_limits, refuse, visible_cases,
 )
 from views import evidence, notes, parents, referrals
 from views.followups import measure_form
@@ -239,12 +238,10 @@ def new():
     if not may_open_case(current_user):
         refuse(403, object_type="case")
     report = get_report_or_404(request.args.get("melding", type=int)) if request.args.get("melding") else None
-    is_coordinator = current_user.has_role("coordinator")
     if report is not None and not may_open_case_from(current_user, report):
         refuse(403, report)
-    mentors = list(User.with_role("mentor")) if is_coordinator else [current_user]
-    form = OpenCaseForm(protocols=protocols.registry().values(), mentors=mentors,
-                        restrict_to_mentor=None if is_coordinator else current_user)
+    mentors, classes_of = new_case_limits(current_user)
+    form = OpenCaseForm(protocols=protocols.registry().values(), mentors=mentors, restrict_to_mentor=classes_of)
     if not form.is_submitted():
         form.protocol.data = SchoolSettings.current().default_protocol
     named = (list(Pupil.with_class().join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
