@@ -7,6 +7,7 @@ exactly as `make run` does, logs in, and drives each endpoint with wrk (16 conne
 Environment: BENCH_SECONDS (default 30), BENCH_CONNECTIONS (16), BENCH_ONLY (comma list of names).
 """
 import datetime
+import hashlib
 import http.cookiejar
 import json
 import os
@@ -44,11 +45,25 @@ def ensure_wrk():
                    shell=True, check=True, stdout=subprocess.DEVNULL)
 
 
+def seed_version():
+    """What the big database was made from: the seeder and the migrations. A change to either
+    seeds it anew instead of measuring yesterday's data."""
+    digest = hashlib.sha256()
+    with open(os.path.join(ROOT, "bench", "seed.py"), "rb") as handle:
+        digest.update(handle.read())
+    for name in sorted(os.listdir(os.path.join(ROOT, "migrations"))):
+        digest.update(name.encode())
+    return digest.hexdigest()[:12]
+
+
 def ensure_database():
     """Seed the big database once; later runs reuse it (a fresh copy each run keeps runs comparable)."""
-    template = os.path.join(DATA, "template.db")
+    template = os.path.join(DATA, "template-%s.db" % seed_version())
     if not os.path.exists(template):
         os.makedirs(DATA, exist_ok=True)
+        for old in os.listdir(DATA):  # an earlier seed, with its lock files
+            if old.startswith("template"):
+                os.remove(os.path.join(DATA, old))
         log("Grote database vullen (eenmalig) ...")
         started = time.monotonic()
         os.environ.setdefault("SECRET_KEY", "bench-secret")

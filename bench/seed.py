@@ -79,7 +79,7 @@ def seed(password_hash):
             events.append({"case": case_id, "kind": "opened", "at": day})
             reports.append({"reported_on": day.date(), "reporter_kind": "staff", "channel": "conversation",
                             "description": "Melding voor de meting.", "status": "in_case", "case": case_id,
-                            "created_at": day})
+                            "created_at": day, "created_by": class_mentor[pupil_class[victim]]})
         insert(Involvement, involvements)
         insert(CaseStep, steps)
         insert(CaseEvent, events)
