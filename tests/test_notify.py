@@ -248,6 +248,8 @@ def test_the_administrator_sees_mail_that_failed_every_try_and_sends_it_again(ap
     controller, inbox = smtp_server
     mail = fail_every_try(app, client)
     admin = login_as("admin")
+    home = admin.get("/").get_data(as_text=True)
+    assert "1 e-mail kon niet worden verstuurd." in home and "/instellingen/#niet-verstuurd" in home
     page = admin.get("/instellingen/").get_data(as_text=True)
     assert "Niet verstuurde e-mail" in page and mail.subject in page and "laatste fout" in page
     assert "Controleer de mailserver" in page
@@ -263,6 +265,7 @@ def test_the_administrator_sees_mail_that_failed_every_try_and_sends_it_again(ap
     assert models.OutboxMail.select().count() == 0
     assert models.AuditEvent.select().where(models.AuditEvent.action == "mail.retry").count() == 1
     assert "Niet verstuurde e-mail" not in admin.get("/instellingen/").get_data(as_text=True)
+    assert "kon niet worden verstuurd" not in admin.get("/").get_data(as_text=True)
 
 
 def test_the_administrator_lets_go_of_mail_that_failed_every_try(app, client, login_as):

@@ -4,12 +4,13 @@ from flask_login import current_user, login_required
 
 import audit
 import followups
+import notify
 import support
 import workflow
 from models import Case, Complaint, Referral, Report, db, today
 from permissions import (
-    may_handle_complaints, may_manage_reports, may_use_support_workspace, sees_every_case, visible_cases,
-    visible_reports,
+    may_administer, may_handle_complaints, may_manage_reports, may_use_support_workspace, sees_every_case,
+    visible_cases, visible_reports,
 )
 
 bp = Blueprint("home", __name__)
@@ -43,9 +44,10 @@ def index():
             if referrals:
                 audit.record("support.list", detail="startpagina: %d doorverwijzingen" % len(referrals),
                              object_type="referral")
+    unsent_mail = notify.given_up().count() if may_administer(current_user) else 0
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
-                           proposals=proposals)
+                           proposals=proposals, unsent_mail=unsent_mail)
 
 
 def _group_due(steps):
