@@ -756,11 +756,12 @@ class CaseStep(BaseModel):
     @classmethod
     def next_open_of(cls, case_ids):
         """For each of these cases, the open step with the earliest deadline (the overview's
-        column), as (case id, step key, due on) rows."""
+        column): objects with case_id, step_key and due_on only."""
         return _NEXT_OPEN_STEPS.all(list(case_ids))
 
 
 def _next_open_steps(case_ids):
+    """The query of CaseStep.next_open_of: each case's open steps ranked by deadline, the first kept."""
     ranked = (CaseStep.select(CaseStep.case, CaseStep.step_key, CaseStep.due_on, fn.ROW_NUMBER().over(
                   partition_by=[CaseStep.case], order_by=[CaseStep.due_on, CaseStep.position]).alias("rank"))
               .where(CaseStep.case.in_(case_ids), CaseStep.status == "open", CaseStep.due_on.is_null(False)))
