@@ -2,10 +2,36 @@
 import multiprocessing
 import os
 import sys
+import time
+
+from gunicorn.workers.gthread import ThreadWorker
+
+
+class FairThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker that leaves new connections to idle siblings.
+
+    All workers wait on one listening socket, and the one that wakes first accepts. When a
+    burst of clients connects at once (a class's tablets after a bell, or a load test), one
+    worker could accept them all and keep them: browsers hold their connections open. Its
+    threads then share one core under Python's GIL while the other workers sit idle, and
+    every page takes twice as long (seen as whole 30-second `make bench` rows at half speed,
+    with one worker serving every request). A worker that already has a connection per
+    thread waits a moment after each accept, so a sibling's accept wins the next one; when
+    every worker is that busy, each waits the same and they share alike.
+    """
+
+    HESITATION = 0.002  # seconds per connection beyond one per thread; only after an accept
+
+    def accept(self, listener):
+        super().accept(listener)
+        surplus = self.nr_conns - self.cfg.threads
+        if surplus >= 0:
+            time.sleep(self.HESITATION * (surplus + 1))
+
 
 bind = os.environ.get("HERSTEL_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("HERSTEL_WORKERS", min(4, multiprocessing.cpu_count() + 1)))
-worker_class = "gthread"
+worker_class = FairThreadWorker
 threads = int(os.environ.get("HERSTEL_THREADS", "4"))
 preload_app = True  # migrations run once, in the master, before workers fork
 timeout = 30

@@ -1,4 +1,5 @@
 """Many tablets at once against the production server: no errors, no lost save."""
+import http.client
 import http.cookiejar
 import re
 import threading
@@ -8,7 +9,7 @@ import urllib.parse
 import urllib.request
 
 from conftest import PASSWORD
-from databases import POSTGRES, Connection
+from databases import POSTGRES, Connection, copy_database, drop_database
 
 WRITERS = 20
 SECONDS = 3
@@ -124,3 +125,59 @@ def test_every_page_view_under_load_is_logged_before_it_is_shown(live_server):
     logged = database.execute("SELECT COUNT(*) FROM audit_event WHERE action = 'case.view'")[0][0] - before
     assert logged == len(views)
     database.close()
+
+
+def pids_in(access_log, marker):
+    """The worker pids of the requests whose query string holds marker (log format "pid query")."""
+    if not access_log.exists():
+        return set()
+    return {line.strip("'").split(" ", 1)[0] for line in access_log.read_text().split("\n") if marker in line}
+
+
+def test_a_burst_of_new_connections_is_shared_by_every_worker(tmp_path, demo_database):
+    """Two dozen tablets connecting at once (and keeping their connections) are shared by the
+    three workers, not taken by the one that woke first, whose threads would share one core.
+    Plain gthread gave one worker 11 to 21 of them in eight runs; FairThreadWorker gives 8 each."""
+    from test_faults import production_server
+    database = copy_database(demo_database, tmp_path)
+    access_log = tmp_path / "access.log"
+    clients, workers, rounds = 24, 3, 3
+    try:
+        with production_server(database, "balance-server.log", workers=workers, HERSTEL_ACCESS_LOG=str(access_log),
+                               GUNICORN_CMD_ARGS="--access-logformat='%(p)s %(q)s'") as (base, _):
+            port = int(base.rsplit(":", 1)[1])
+            ready = time.monotonic() + 20
+            while len(pids_in(access_log, "warm-up")) < workers:  # the last worker may still be starting
+                assert time.monotonic() < ready, "not every worker started"
+                urllib.request.urlopen(base + "/health?warm-up", timeout=5).read()
+            connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(clients)]
+            for connection in connections:  # all twelve wait in the listening queue at once
+                connection.connect()
+
+            def tablet(number):
+                connection = connections[number]
+                for _ in range(rounds):  # one kept-alive connection, several requests
+                    connection.request("GET", "/health?tablet=%d" % number)
+                    response = connection.getresponse()
+                    response.read()
+                    assert response.status == 200
+                connection.close()
+
+            threads = [threading.Thread(target=tablet, args=(number,)) for number in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        served_by = {}  # tablet -> worker pids
+        for line in access_log.read_text().split("\n"):
+            if "tablet=" in line:
+                pid, query = line.strip("'").split(" ", 1)
+                served_by.setdefault(query, set()).add(pid)
+    finally:
+        drop_database(database)
+    assert len(served_by) == clients and all(len(pids) == 1 for pids in served_by.values()), served_by
+    per_worker = {}
+    for (pid,) in served_by.values():
+        per_worker[pid] = per_worker.get(pid, 0) + 1
+    assert len(per_worker) == workers, per_worker  # every worker took some of the tablets
+    assert max(per_worker.values()) <= clients // workers + 2, per_worker

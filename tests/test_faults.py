@@ -27,12 +27,12 @@ UNWRITABLE_MESSAGE = "Opslaan lukt op dit moment niet"
 
 
 @contextlib.contextmanager
-def production_server(database, log_name, workers=1):
+def production_server(database, log_name, workers=1, **environment):
     """Gunicorn as `make run` starts it, in its own process group so a kill takes the workers too."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
                HERSTEL_EVIDENCE_DIR=str(getattr(database, "evidence", None) or ""),
-               HERSTEL_WORKERS=str(workers), HERSTEL_THREADS="4")
+               HERSTEL_WORKERS=str(workers), HERSTEL_THREADS="4", **environment)
     log = open(ARTIFACTS / log_name, "a")
     process = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
