@@ -39,6 +39,9 @@ graceful_timeout = 10
 # Access logs would carry URLs with record ids and query strings; keep them off by default.
 accesslog = os.environ.get("HERSTEL_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn 27's control socket (~/.gunicorn/gunicorn.ctl) is a second way to steer the server
+# that nobody here uses, and servers started side by side (the tests, the bench) would share it.
+control_socket_disable = True
 loglevel = "info"
 
 
