@@ -7,7 +7,7 @@ the caller's transaction.
 """
 import datetime
 
-from models import Case, CaseEvent, FollowUp, Measure, Prepared, fn, today, utcnow
+from models import JOIN, Case, CaseEvent, FollowUp, Measure, Prepared, fn, today, utcnow
 from terminology import dutch_term
 
 
@@ -52,18 +52,36 @@ def escalation_proposal(case):
     broken = _BROKEN.all(case.id)
     if len(broken) < 2:
         return None
-    last_measure = _LAST_MEASURE.scalar(case.id)[0]
-    if last_measure and last_measure >= broken[-1].done_at.date():
+    last_measure = _LAST_MEASURE.scalar(case.id)[0]  # SQLite gives an aggregate's date as text
+    if last_measure and _day(last_measure) >= broken[-1].done_at.date():
         return None
     return proposed_phase(case)
 
 
 def open_proposals():
-    """Open cases whose agreements were broken again since their last measure, with the proposed phase."""
-    broken_twice = (FollowUp.select(FollowUp.case).where(FollowUp.outcome == "not_kept")
-                    .group_by(FollowUp.case).having(fn.COUNT(FollowUp.id) >= 2))
-    candidates = Case.select().where(Case.status == "open", Case.id.in_(broken_twice)).order_by(Case.reference)
-    return [(case, phase) for case in candidates if (phase := escalation_proposal(case))]
+    """Open cases whose agreements were broken again since their last measure, with the proposed
+    phase: what escalation_proposal says of each case, for the whole school in one query (the
+    coordinator's home page asks on every visit)."""
+    broken = (FollowUp.select(FollowUp.case, fn.MAX(FollowUp.done_at).alias("last_broken"))
+              .where(FollowUp.outcome == "not_kept").group_by(FollowUp.case).having(fn.COUNT(FollowUp.id) >= 2))
+    measures = (Measure.select(Measure.case, fn.MAX(Measure.decided_on).alias("last_measure"),
+                               fn.MAX(Measure.phase).alias("highest_phase"))
+                .group_by(Measure.case))
+    rows = (Case.select(Case, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
+            .join(broken, on=(broken.c.case_id == Case.id))
+            .join(measures, JOIN.LEFT_OUTER, on=(measures.c.case_id == Case.id))
+            .where(Case.status == "open").order_by(Case.reference).objects())
+    return [(case, min((case.highest_phase or 0) + 1, 5)) for case in rows
+            if not case.last_measure or _day(case.last_measure) < _day(case.last_broken)]
+
+
+def _day(value):
+    """The day of a date, a moment, or either as SQLite returns it from an aggregate (text)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
 
 
 def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):

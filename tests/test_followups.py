@@ -70,3 +70,35 @@ def test_due_follow_ups_show_in_the_mentors_list(login_as):
     follow_up.save()
     html = login_as("mentor").get("/").get_data(as_text=True)
     assert "Vervolggesprek: Daan van den Berg" in html
+
+
+def test_the_home_page_s_escalation_proposals_agree_with_each_case_and_cost_one_query(login_as):
+    """open_proposals answers for the whole school what escalation_proposal says per case."""
+    from test_scale import add_cases, queries_for
+    coordinator = login_as("coordinator")
+    coordinator.get("/")
+    before = queries_for(coordinator, "/")
+    pupil = models.Pupil.get(models.Pupil.first_name == "Daan")
+    day = models.today() - datetime.timedelta(days=10)
+
+    def break_twice(case_id, last):
+        for moment in (last - datetime.timedelta(days=3), last):
+            models.FollowUp.create(case=case_id, due_on=moment, outcome="not_kept",
+                                   done_at=datetime.datetime.combine(moment, datetime.time(10)))
+
+    with models.db.atomic():
+        fresh, measured, answered, earlier = add_cases(4, 0)
+        for case_id in (fresh, measured, answered, earlier):
+            break_twice(case_id, day)
+        models.Measure.create(case=measured, pupil=pupil, phase=2, description="Apart in de pauze",
+                              decided_on=day - datetime.timedelta(days=7))  # before the last broken agreement
+        models.Measure.create(case=answered, pupil=pupil, phase=1, description="Gesprek met ouders",
+                              decided_on=day)  # the measure answered it
+        models.Measure.create(case=earlier, pupil=pupil, phase=5, description="Verwijderd",
+                              decided_on=day - datetime.timedelta(days=30))
+    proposals = {case.id: phase for case, phase in followups.open_proposals()}
+    assert proposals == {fresh: 1, measured: 3, earlier: 5}
+    for case_id in (fresh, measured, answered, earlier):
+        assert followups.escalation_proposal(models.Case.get_by_id(case_id)) == proposals.get(case_id)
+        assert coordinator.get("/dossiers/%d" % case_id).status_code == 200  # a measured case's page too
+    assert queries_for(coordinator, "/") == before  # however many cases are proposed
