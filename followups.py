@@ -7,7 +7,7 @@ the caller's transaction.
 """
 import datetime
 
-from models import JOIN, Case, CaseEvent, FollowUp, Measure, Prepared, fn, today, utcnow
+from models import JOIN, Case, CaseEvent, FollowUp, Measure, Prepared, day_of, fn, today, utcnow
 from terminology import dutch_term
 
 
@@ -53,7 +53,7 @@ def escalation_proposal(case):
     if len(broken) < 2:
         return None
     last_measure = _LAST_MEASURE.scalar(case.id)[0]  # SQLite gives an aggregate's date as text
-    if last_measure and _day(last_measure) >= broken[-1].done_at.date():
+    if last_measure and day_of(last_measure) >= broken[-1].done_at.date():
         return None
     return proposed_phase(case)
 
@@ -72,16 +72,7 @@ def open_proposals():
             .join(measures, JOIN.LEFT_OUTER, on=(measures.c.case_id == Case.id))
             .where(Case.status == "open").order_by(Case.reference).objects())
     return [(case, min((case.highest_phase or 0) + 1, 5)) for case in rows
-            if not case.last_measure or _day(case.last_measure) < _day(case.last_broken)]
-
-
-def _day(value):
-    """The day of a date, a moment, or either as SQLite returns it from an aggregate (text)."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(str(value)[:10])
+            if not case.last_measure or day_of(case.last_measure) < day_of(case.last_broken)]
 
 
 def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):

@@ -172,6 +172,15 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def day_of(value):
+    """The day of a date or a (UTC) moment, also as SQLite returns either from an aggregate: text."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
 def local_date(moment):
     """The school's calendar day of a stored (UTC) moment."""
     return moment.replace(tzinfo=datetime.timezone.utc).astimezone(SCHOOL_TIMEZONE).date()

@@ -14,7 +14,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 import protocols
 from models import (
     APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
-    Pupil, Report, ReportKind, SchoolClass, fn, label,
+    Pupil, Report, ReportKind, SchoolClass, day_of, fn, label,
 )
 
 MIN_GROUP = 2
@@ -104,16 +104,8 @@ def _median_days_to_first_conversation(case_ids):
                   .where(Conversation.case.in_(case_ids)).group_by(Conversation.case))
     pairs = (Case.select(first_report.c.day, first_talk.c.moment).from_(first_report)
              .join(first_talk, on=(first_report.c.case_id == first_talk.c.case_id)).tuples())
-    days = [(_as_date(moment) - _as_date(day)).days for day, moment in pairs]
+    days = [(day_of(moment) - day_of(day)).days for day, moment in pairs]
     return statistics.median(days) if days else None
-
-
-def _as_date(value):
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(str(value)[:10])
 
 
 def _steps_on_time(start, end):
