@@ -94,12 +94,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_server(port):
+def start_server(port, application="app:create_app()", **environment):
+    """gunicorn with `make run`'s settings (gunicorn.conf.py) on the bench database."""
     env = dict(os.environ, DATABASE_URL=DATABASE, HERSTEL_BIND="127.0.0.1:%d" % port,
-               SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret"))
+               SECRET_KEY=os.environ.get("SECRET_KEY", "bench-secret"), **environment)
     server_log = open(os.path.join(DATA, "server.log"), "w")
     process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py",
-                                "app:create_app()"], cwd=ROOT, env=env, stdout=server_log, stderr=server_log)
+                                application], cwd=ROOT, env=env, stdout=server_log, stderr=server_log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -281,14 +282,19 @@ def print_table(report):
     log("Database: %(cases)d dossiers, %(entries)d checklistpunten, %(pupils)d leerlingen, %(staff)d medewerkers"
         % report["database"] + ", %.1f MB" % report["database_mb"])
     log("")
-    log("%-22s %9s %8s %8s %8s %7s %9s" % ("endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs base"))
-    for r in report["results"]:
-        log("%-22s %9.1f %8.2f %8.2f %8.2f %7d %9s" % (
-            r["name"], r["rps"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["errors"],
-            "%.2f" % r["vs_baseline"] if r["vs_baseline"] else "-"))
+    print_rows(report["results"])
     log("\nPiekgeheugen per worker (MB): %s" % ", ".join("%.0f" % m for m in report["worker_peak_memory_mb"]))
     log("PDF van een herstelovereenkomst met drie handtekeningen (in-process, 100 keer): mediaan %.1f ms, "
         "p95 %.1f ms" % (report["agreement_pdf"]["median_ms"], report["agreement_pdf"]["p95_ms"]))
+
+
+def print_rows(results, width=22):
+    log("%-*s %9s %8s %8s %8s %7s %9s" % (width, "endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+                                          "vs base"))
+    for r in results:
+        log("%-*s %9.1f %8.2f %8.2f %8.2f %7d %9s" % (
+            width, r["name"], r["rps"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["errors"],
+            "%.2f" % r["vs_baseline"] if r["vs_baseline"] else "-"))
 
 
 if __name__ == "__main__":
