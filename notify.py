@@ -34,11 +34,17 @@ def app_link(path):
     return base + path
 
 
+def mail_is_on(settings=None):
+    """Whether the school sends e-mail: switched on, with a mail server filled in."""
+    settings = settings or SchoolSettings.current()
+    return bool(settings.mail_enabled and settings.smtp_host)
+
+
 def send(to_addresses, subject, body, settings=None):
     """Send one plain-text message to each address over SMTP; returns how many were sent."""
     settings = settings or SchoolSettings.current()
     recipients = [address for address in to_addresses if address]
-    if not settings.mail_enabled or not settings.smtp_host or not recipients:
+    if not mail_is_on(settings) or not recipients:
         return 0
     password = os.environ.get("HERSTEL_SMTP_PASSWORD", "")
     try:
@@ -65,9 +71,8 @@ def _emails_of(role):
 
 def queue(to_addresses, subject, body):
     """Put a notice in the outbox, in the caller's transaction; None when mail is off or no one has an address."""
-    settings = SchoolSettings.current()
     recipients = [address for address in to_addresses if address]
-    if not settings.mail_enabled or not settings.smtp_host or not recipients:
+    if not mail_is_on() or not recipients:
         return None
     return OutboxMail.create(recipients="\n".join(recipients), subject=subject, body=body)
 
@@ -198,8 +203,7 @@ def digests(on=None):
 def send_digests(on=None):
     """Send today's digest to each user who has one and did not get it yet; returns (sent, failed)."""
     on = on or today()
-    settings = SchoolSettings.current()
-    if not settings.mail_enabled or not settings.smtp_host:
+    if not mail_is_on():
         return 0, 0
     sent = failed = 0
     for entry in digests(on):

@@ -268,6 +268,21 @@ def test_the_administrator_sees_mail_that_failed_every_try_and_sends_it_again(ap
     assert "kon niet worden verstuurd" not in admin.get("/").get_data(as_text=True)
 
 
+def test_sending_again_while_mail_is_off_keeps_the_mail_and_says_why(app, client, login_as):
+    mail = fail_every_try(app, client)
+    with models.db.atomic():
+        models.SchoolSettings.update(mail_enabled=False).execute()
+    admin = login_as("admin")
+    response = admin.post("/instellingen/e-mail", data={"csrf_token": csrf_token(admin, "/instellingen/"),
+                                                        "actie": "opnieuw"})
+    assert response.status_code == 302
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "E-mail staat uit." in page and "wordt opnieuw verstuurd" not in page
+    assert "Niet verstuurde e-mail" in page and mail.subject in page
+    assert models.OutboxMail.get_by_id(mail.id).attempts == mail.attempts  # untouched, not dropped
+    assert not models.AuditEvent.select().where(models.AuditEvent.action == "mail.retry").exists()
+
+
 @pytest.mark.parametrize("username, status, left", [("admin", 302, 0), ("coordinator", 403, 1)])
 def test_the_administrator_lets_go_of_mail_that_failed_every_try(app, client, login_as, username, status, left):
     fail_every_try(app, client)

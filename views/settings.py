@@ -57,6 +57,10 @@ def failed_mail():
     action = request.form.get("actie")
     if action not in ("opnieuw", "weggooien"):
         abort(400)
+    if action == "opnieuw" and not notify.mail_is_on():
+        # Delivery with mail switched off would drop them; they stay listed until it is on.
+        flash(_("E-mail staat uit. Zet e-mail aan en vul de mailserver in; verstuur ze daarna opnieuw."), "error")
+        return redirect(url_for("settings.edit") + "#niet-verstuurd")
     with db.atomic():
         if action == "opnieuw":
             count = notify.try_again()
