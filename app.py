@@ -64,7 +64,7 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     # A malformed protocol stops the start with a message naming the file and the problem.
-    app.extensions["protocols"] = protocols.load_all(app.config["PROTOCOL_DIR"])
+    app.extensions["protocols"] = protocols.load_every_region(app.config["PROTOCOL_DIR"])
 
     models.db.initialize(models.open_database(app.config["DATABASE"]))
     migrate_database()

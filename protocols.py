@@ -2,12 +2,20 @@
 
 A file that does not follow the schema is refused with a message that names the file, the
 place in it and what is wrong, so a school that edits a protocol learns exactly what to fix.
+
+A protocol belongs to a country (`region: nl` or `vl`) or to schools in both (`alle`); a
+school is offered its own country's protocols and those for both. A text that names a role
+writes the Dutch word between braces, "De {mentor} belt de ouders", and a Flemish school
+reads its own word there ("De klascoach belt de ouders"); see terminology.WORDS. The files
+are read once per country when the app starts.
 """
 import dataclasses
 import os
 import re
 
 import yaml
+
+import terminology
 
 PROTOCOL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocols")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -18,7 +26,9 @@ CONDITIONS = {
     "criminal": (True,),
     "online": (True,),
 }
-REGIONS = ("nl", "vl")
+REGIONS = terminology.REGIONS
+EVERY_REGION = "alle"  # a protocol for schools in either country
+PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Records on the case page that can complete a step: a step says which with `recorded_with`.
 RECORDS = ("parent_contact", "police_referral")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's is ten times faster
@@ -111,11 +121,23 @@ class Protocol:
                      if template.key == key), None)
 
 
+def role_words(region):
+    """What each role placeholder reads as in a country: {"mentor": "klascoach", "Mentor":
+    "Klascoach", "mentoren": "klascoaches", ...} for "vl"; Dutch words, as protocols are Dutch."""
+    words = {}
+    for by_region in terminology.WORDS.values():
+        for dutch, local in zip(by_region["nl"], by_region[region]):
+            words[dutch] = local
+            words[dutch[:1].upper() + dutch[1:]] = local[:1].upper() + local[1:]
+    return words
+
+
 class _Reader:
     """Reads one file's YAML into the dataclasses, raising ProtocolError at the first problem."""
 
-    def __init__(self, path):
+    def __init__(self, path, region):
         self.path = path
+        self.words = role_words(region)
 
     def fail(self, where, problem):
         raise ProtocolError("%s: %s: %s" % (os.path.basename(self.path), where, problem))
@@ -134,12 +156,18 @@ class _Reader:
     def text(self, value, where, allow_empty=False, max_length=2000):
         if not isinstance(value, str):
             self.fail(where, "hier hoort tekst")
-        value = value.strip()
+        value = PLACEHOLDER.sub(lambda match: self.role_word(match.group(1), where), value.strip())
         if not value and not allow_empty:
             self.fail(where, "mag niet leeg zijn")
         if len(value) > max_length:
             self.fail(where, "te lang (hoogstens %d tekens)" % max_length)
         return value
+
+    def role_word(self, placeholder, where):
+        if placeholder not in self.words:
+            self.fail(where, "{%s} is geen rol; tussen accolades staat een van: %s" % (
+                placeholder, ", ".join("{%s}" % word for word in self.words if word.islower())))
+        return self.words[placeholder]
 
     def key(self, value, where):
         if not isinstance(value, str) or not KEY.match(value):
@@ -180,7 +208,7 @@ class _Reader:
             steps.append(step)
         return Protocol(
             key=key, name=self.text(data["name"], "name", max_length=100),
-            region=self.choice(data["region"], "region", REGIONS),
+            region=self.choice(data["region"], "region", REGIONS + (EVERY_REGION,)),
             description=self.text(data["description"], "description"),
             follow_up_schedule=tuple(self.follow_up(rule, "follow_up_schedule %d" % number)
                                      for number, rule in enumerate(
@@ -270,9 +298,9 @@ class _Reader:
         )
 
 
-def load_protocol(path):
-    """Read and check one protocol file."""
-    reader = _Reader(path)
+def load_protocol(path, region="nl"):
+    """Read and check one protocol file, with the role words of a school in `region`."""
+    reader = _Reader(path, region)
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=SAFE_LOADER)
@@ -284,20 +312,29 @@ def load_protocol(path):
 
 
 def registry():
-    """The protocols the running app loaded, by key."""
+    """The protocols the running app loaded, by key, in the words of the school's country."""
     from flask import current_app
-    return current_app.extensions["protocols"]
+    return current_app.extensions["protocols"][terminology.region()]
+
+
+def offered():
+    """The protocols a new case (or the school's default) may follow: the school's country's
+    and those for both, by name. A case keeps the protocol it was opened with."""
+    region = terminology.region()
+    return sorted((protocol for protocol in registry().values() if protocol.region in (region, EVERY_REGION)),
+                  key=lambda protocol: protocol.name)
 
 
 def step_options():
     """Every step of every loaded protocol as (key, title), by title: the overview's step filter."""
     from flask import current_app
-    extensions = current_app.extensions
-    if "protocol_step_options" not in extensions:  # protocols are loaded once, when the app starts
-        extensions["protocol_step_options"] = sorted(
+    cache = current_app.extensions.setdefault("protocol_step_options", {})
+    region = terminology.region()
+    if region not in cache:  # protocols are loaded once, when the app starts
+        cache[region] = sorted(
             {(step.key, step.title) for protocol in registry().values() for step in protocol.steps},
             key=lambda option: option[1])
-    return extensions["protocol_step_options"]
+    return cache[region]
 
 
 def get(key):
@@ -312,13 +349,18 @@ def step_title(protocol_key, step_key):
     return step.title if step else step_key
 
 
-def load_all(directory=PROTOCOL_DIR):
-    """Every protocol in the folder, by key, in file-name order."""
+def load_all(directory=PROTOCOL_DIR, region="nl"):
+    """Every protocol in the folder, by key, in file-name order, in the words of `region`."""
     protocols = {}
     for name in sorted(os.listdir(directory)):
         if name.endswith((".yaml", ".yml")):
-            protocol = load_protocol(os.path.join(directory, name))
+            protocol = load_protocol(os.path.join(directory, name), region)
             protocols[protocol.key] = protocol
     if not protocols:
         raise ProtocolError("%s: geen protocollen gevonden" % directory)
     return protocols
+
+
+def load_every_region(directory=PROTOCOL_DIR):
+    """The protocols as each country's schools read them: {"nl": {key: protocol}, "vl": ...}."""
+    return {region: load_all(directory, region) for region in REGIONS}

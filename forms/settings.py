@@ -10,6 +10,7 @@ from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+import protocols
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, select_choices
 from models import REGIONS, ROLES
@@ -70,9 +71,17 @@ class SettingsForm(FlaskForm):
         if self.mail_enabled.data and not field.data:
             raise ValidationError(_("Vul de mailserver in, of zet e-mailberichten uit."))
 
+    def validate_default_protocol(self, field):
+        fits = self.protocol_regions.get(field.data) in (self.region.data, protocols.EVERY_REGION)
+        if self.region.data in dict(REGIONS) and not fits:
+            raise ValidationError(_("Dit protocol is niet voor scholen in %(country)s; kies er een dat daarbij past.",
+                                    country=dict(REGIONS)[self.region.data]))
+
     def validate_logo(self, field):
         self.logo_png = logo_png(field.data) if field.data else None
 
     def __init__(self, *args, protocols=(), **kwargs):
+        """`protocols`: every loaded protocol; the chosen default must fit the chosen country."""
         super().__init__(*args, **kwargs)
         self.default_protocol.choices = [SelectChoice(p.key, p.name) for p in protocols]
+        self.protocol_regions = {p.key: p.region for p in protocols}

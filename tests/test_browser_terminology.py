@@ -15,7 +15,7 @@ def back_to_dutch_after(live_server):
     """The live server is shared: whatever the test leaves, the school is Dutch again afterwards."""
     yield live_server
     with Connection(live_server.database) as connection:
-        connection.execute("UPDATE school_settings SET region = 'nl'")
+        connection.execute("UPDATE school_settings SET region = 'nl', default_protocol = 'vo-nl'")
 
 
 def test_a_flemish_school_reads_its_own_words_on_the_case_page(browser, back_to_dutch_after):
@@ -25,6 +25,9 @@ def test_a_flemish_school_reads_its_own_words_on_the_case_page(browser, back_to_
     admin.goto(base + "/instellingen/")
     expect(admin.get_by_text("Vlaanderen: klascoach, zorgteam, zorgcoördinator, CLB.")).to_be_visible()
     admin.get_by_label("Land en termen").select_option("vl")
+    admin.get_by_role("button", name="Opslaan").click()  # the Dutch default protocol does not fit
+    expect(admin.get_by_text("Dit protocol is niet voor scholen in Vlaanderen")).to_be_visible()
+    admin.get_by_label("Standaardprotocol voor nieuwe dossiers").select_option(label="Stappenplan (Vlaanderen)")
     admin.get_by_role("button", name="Opslaan").click()
     expect(admin.get_by_text("De instellingen zijn opgeslagen.")).to_be_visible()
     admin.context.close()

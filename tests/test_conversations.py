@@ -55,7 +55,7 @@ def test_the_snapshot_survives_a_change_to_the_protocol(app, talk):
     with app.app_context():
         import protocols
         original = entry(talk, 1).text
-        registry = app.extensions["protocols"]
+        registry = protocols.registry()
         registry["vo-nl"] = registry["online-pesten"]  # the school switches or edits its protocol
         assert protocols.get("vo-nl").template("follow-up-conversation") is None
     assert entry(talk, 1).text == original

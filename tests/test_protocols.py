@@ -43,6 +43,20 @@ def test_online_protocol_has_the_ten_points():
     assert online.template("online-bully-ten-points").item_count() == 10
 
 
+def test_a_role_between_braces_reads_as_each_country_names_it():
+    online = {region: load_all(region=region)["online-pesten"] for region in ("nl", "vl")}
+    assert online["nl"].region == online["vl"].region == protocols.EVERY_REGION
+    assert online["nl"].step("signal").description.startswith("De mentor neemt de melding serieus")
+    assert online["vl"].step("signal").description.startswith("De klascoach neemt de melding serieus")
+    assert online["nl"].description.startswith("Aanpak voor mentoren als")
+    assert online["vl"].description.startswith("Aanpak voor klascoaches als")
+    assert "meteen de zorgcoördinator inlichten" in online["vl"].step("signal").tasks[-1]
+    for protocol in online.values():
+        texts = [protocol.description] + [step.description for step in protocol.steps]
+        assert not [text for text in texts if "{" in text]
+    assert protocols.role_words("vl")["Mentor"] == "Klascoach"
+
+
 def test_steps_apply_by_condition():
     vo = BUILT_IN["vo-nl"]
     assert not vo.step("police").applies_to(criminal=False)
@@ -80,6 +94,7 @@ def test_a_valid_copy_loads(tmp_path):
     (lambda d: d["steps"][1].update(condition={"weather": "rain"}), "onbekende sleutel: weather"),
     (lambda d: d.update(follow_up_schedule=[{"days": 2, "weeks": 1}]), "follow_up_schedule 1"),
     (lambda d: d.update(key="other"), "moet gelijk zijn aan de bestandsnaam"),
+    (lambda d: d["steps"][0].update(description="De {leraar} belt."), "stap 1 (signal): description: {leraar} is geen rol"),
 ])
 def test_malformed_protocol_is_refused_with_file_and_place(tmp_path, breakage, message):
     data = valid()

@@ -126,6 +126,43 @@ def test_a_flemish_school_reads_no_dutch_role_names(login_as, flemish_case, user
     assert not DUTCH_WORDS.search(text), DUTCH_WORDS.search(text).group(0)
 
 
+def test_a_flemish_case_on_the_protocol_for_both_countries_reads_klascoach(login_as):
+    """The online-bullying protocol serves schools in both countries; its texts name roles with
+    placeholders, so a Flemish school reads its own words in it too."""
+    set_school("vl")
+    online = demo_case("0002")
+    assert online.protocol_key == "online-pesten"
+    text = visible_text(login_as("coordinator").get("/dossiers/%d" % online.id))
+    # The demo's notes are a Dutch school's words ("Mentor belt vrijdag."): data, not the protocol's.
+    assert not re.search(r"\bde mentor|de anti-pestcoördinator", text, re.IGNORECASE)
+    assert "Wat deze stap vraagt Kort na de overeenkomst kijkt de klascoach met alle betrokken leerlingen" in text
+
+
+@pytest.mark.parametrize("region, offered, not_offered", [
+    ("nl", ["VO-protocol (NL)", "Online pesten"], "Stappenplan (Vlaanderen)"),
+    ("vl", ["Stappenplan (Vlaanderen)", "Online pesten"], "VO-protocol (NL)"),
+])
+def test_a_new_case_is_offered_the_protocols_of_the_schools_country(login_as, region, offered, not_offered):
+    set_school(region, default_protocol="online-pesten")
+    page = visible_text(login_as("coordinator").get("/dossiers/nieuw"))
+    assert all(name in page for name in offered) and not_offered not in page
+
+
+def test_the_default_protocol_must_fit_the_country(login_as):
+    admin = login_as("admin")
+    data = {"csrf_token": csrf_token(admin, "/instellingen/"), "school_name": "Sint-Jozefscollege", "region": "vl",
+            "default_protocol": "vo-nl", "retention_months": "24"}
+    refused = admin.post("/instellingen/", data=data)
+    assert refused.status_code == 400
+    assert "Dit protocol is niet voor scholen in Vlaanderen; kies er een dat daarbij past." in visible_text(
+        refused, 400)
+    assert 'value="Sint-Jozefscollege"' in refused.get_data(as_text=True)  # what was typed stays
+    assert models.SchoolSettings.current().region == "nl"
+    for protocol in ("stappenplan-vl", "online-pesten"):
+        assert admin.post("/instellingen/", data=dict(data, default_protocol=protocol)).status_code == 302
+        assert models.SchoolSettings.current().default_protocol == protocol
+
+
 def test_a_flemish_case_page_names_klascoach_zorgteam_and_zorgcoordinator(login_as, flemish_case):
     set_school("vl")
     text = visible_text(login_as("coordinator").get("/dossiers/%d" % flemish_case.id))

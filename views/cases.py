@@ -241,7 +241,7 @@ def new():
     if report is not None and not may_open_case_from(current_user, report):
         refuse(403, report)
     mentors, classes_of = new_case_limits(current_user)
-    form = OpenCaseForm(protocols=protocols.registry().values(), mentors=mentors, restrict_to_mentor=classes_of)
+    form = OpenCaseForm(protocols=protocols.offered(), mentors=mentors, restrict_to_mentor=classes_of)
     if not form.is_submitted():
         form.protocol.data = SchoolSettings.current().default_protocol
     named = (list(Pupil.with_class().join_from(Pupil, ReportPupil).where(ReportPupil.report == report)

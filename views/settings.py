@@ -24,7 +24,7 @@ def only_admins():
 def edit():
     """Show and change the school's settings."""
     settings = SchoolSettings.cached()  # saved changes show at once in this request's words
-    form = SettingsForm(obj=settings, protocols=protocols.registry().values())
+    form = SettingsForm(obj=settings, protocols=sorted(protocols.registry().values(), key=lambda p: p.name))
     if not form.is_submitted():
         form.second_factor_roles.data = sorted(settings.second_factor_roles)
     if form.validate_on_submit():
