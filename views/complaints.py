@@ -90,23 +90,32 @@ def edit(complaint_id):
         400 if form.is_submitted() else 200
 
 
+def _save_section(complaint, form, name, field, change, saved_message, anchor):
+    """A section form of the complaint's page: make the change (and its audit line) in one
+    transaction and go back to the section; a refusal shows next to `field`, the page again 400."""
+    if form.validate_on_submit():
+        try:
+            with db.atomic():
+                change()
+        except complaints.ComplaintError as problem:
+            field.errors.append(str(problem))
+        else:
+            flash(saved_message, "success")
+            return redirect(url_for("complaints.detail", complaint_id=complaint.id) + anchor)
+    return detail_page(complaint, 400, **{name: form})
+
+
 @bp.route("/<int:complaint_id>/status", methods=["POST"])
 @login_required
 def change_status(complaint_id):
     """Move the complaint on (or back), as the rules allow."""
     complaint = get_complaint_or_404(complaint_id)
     form = StatusForm(prefix="status", complaint=complaint)
-    if form.validate_on_submit():
-        try:
-            with db.atomic():
-                old = complaints.change_status(complaint, form.status.data)
-                audit.record("complaint.status", complaint, detail="%s -> %s" % (old, complaint.status))
-        except complaints.ComplaintError as problem:
-            form.status.errors.append(str(problem))
-        else:
-            flash(_("De status is gewijzigd."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#status")
-    return detail_page(complaint, 400, status_form=form)
+
+    def change():
+        old = complaints.change_status(complaint, form.status.data)
+        audit.record("complaint.status", complaint, detail="%s -> %s" % (old, complaint.status))
+    return _save_section(complaint, form, "status_form", form.status, change, _("De status is gewijzigd."), "#status")
 
 
 @bp.route("/<int:complaint_id>/advies", methods=["POST"])
@@ -115,17 +124,12 @@ def advice(complaint_id):
     """Record the experts consulted and the advice to the school board."""
     complaint = get_complaint_or_404(complaint_id)
     form = AdviceForm(prefix="advice")
-    if form.validate_on_submit():
-        try:
-            with db.atomic():
-                complaints.write_advice(complaint, form.experts_consulted.data, form.advice.data)
-                audit.record("complaint.advice", complaint)
-        except complaints.ComplaintError as problem:
-            form.advice.errors.append(str(problem))
-        else:
-            flash(_("Het onderzoek en advies zijn opgeslagen."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#advice")
-    return detail_page(complaint, 400, advice_form=form)
+
+    def change():
+        complaints.write_advice(complaint, form.experts_consulted.data, form.advice.data)
+        audit.record("complaint.advice", complaint)
+    return _save_section(complaint, form, "advice_form", form.advice, change,
+                         _("Het onderzoek en advies zijn opgeslagen."), "#advice")
 
 
 @bp.route("/<int:complaint_id>/commissie", methods=["POST"])
@@ -134,17 +138,12 @@ def committee(complaint_id):
     """Record that the complainant took the complaint to the external complaints committee."""
     complaint = get_complaint_or_404(complaint_id)
     form = CommitteeForm(prefix="committee", complaint=complaint)
-    if form.validate_on_submit():
-        try:
-            with db.atomic():
-                complaints.refer_to_committee(complaint, form.referred_on.data)
-                audit.record("complaint.committee", complaint, detail=form.referred_on.data.isoformat())
-        except complaints.ComplaintError as problem:
-            form.referred_on.errors.append(str(problem))
-        else:
-            flash(_("De doorverwijzing naar de klachtencommissie is vastgelegd."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#committee")
-    return detail_page(complaint, 400, committee_form=form)
+
+    def change():
+        complaints.refer_to_committee(complaint, form.referred_on.data)
+        audit.record("complaint.committee", complaint, detail=form.referred_on.data.isoformat())
+    return _save_section(complaint, form, "committee_form", form.referred_on, change,
+                         _("De doorverwijzing naar de klachtencommissie is vastgelegd."), "#committee")
 
 
 @bp.route("/<int:complaint_id>/notities", methods=["POST"])
