@@ -100,6 +100,13 @@ def log_in(page, base_url, username, password):
     page.wait_for_load_state()  # the next page's scripts are in: htmx listens before a test acts
 
 
+def protocol_step(page, title):
+    """A step of the case page's tracker, found by its own title (another step's guidance may
+    mention it)."""
+    return page.locator(".tracker__step").filter(
+        has=page.locator(".tracker__title", has_text=re.compile("^%s$" % re.escape(title))))
+
+
 def record_failure(item, report):
     """For a failed browser test: each open page's address in the report, and its screenshot
     kept as an artifact, so a failure seen only in CI can still be looked at."""

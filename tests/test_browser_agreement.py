@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 
 
 def draw(page, wave):
-    """A signature by mouse: a few strokes across the pad."""
+    """A signature by mouse: a few strokes across the pad, once the pad's script listens."""
+    page.wait_for_load_state()
     box = page.locator("[data-signature-pad]").bounding_box()
     page.mouse.move(box["x"] + 30, box["y"] + box["height"] / 2)
     page.mouse.down()

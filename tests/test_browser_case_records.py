@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
+from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def test_mentor_records_a_parent_contact_and_uploads_evidence_from_the_case_page
     parents.get_by_role("button", name="Oudercontact vastleggen").click()
     expect(page.get_by_text("Het oudercontact is vastgelegd. De stap is afgerond.")).to_be_visible()
     expect(page.locator("#parents")).to_contain_text("Vader gebeld: hij wist niets van de groepsapp.")
-    expect(page.locator(".tracker__step", has_text="Ouders van de gepeste leerling informeren")).to_have_class(
+    expect(protocol_step(page, "Ouders van de gepeste leerling informeren")).to_have_class(
         re.compile("tracker__step--done"))
 
     evidence = page.locator("#evidence")

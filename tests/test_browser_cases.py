@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import TABLET_PORTRAIT, log_in
+from browser import TABLET_PORTRAIT, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -60,14 +60,14 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
 
     # The mentor marks the signal step done: htmx swaps the tracker and the timeline in place.
     due.get_by_role("link", name=re.compile(reference)).first.click()
-    signal = mentor.locator(".tracker__step", has_text="Signaal opvangen en vastleggen")
+    signal = protocol_step(mentor, "Signaal opvangen en vastleggen")
     signal.get_by_label(re.compile("Notitie bij")).fill("Met Amira gesproken")
     url_before = mentor.url
     signal.get_by_role("button", name="Gedaan").click()
     expect(signal).to_have_class(re.compile("tracker__step--done"))
     expect(mentor.locator("#case-timeline")).to_contain_text("Met Amira gesproken")
     assert mentor.url == url_before
-    expect(mentor.locator(".tracker__step", has_text="Gesprek met de gepeste leerling")).to_contain_text("uiterlijk")
+    expect(protocol_step(mentor, "Gesprek met de gepeste leerling")).to_contain_text("uiterlijk")
     mentor.screenshot(path=str(tmp_path / "4-step-done.png"), full_page=True)
     for page in (teacher, coordinator, mentor):
         page.context.close()

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in
+from browser import ARTIFACTS, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def start_follow_up(page, base_url):
     """As mentor2, start a fresh follow-up conversation with Isa on the 3C case."""
     log_in(page, base_url, "mentor2", PASSWORD)
     page.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
-    step = page.locator(".tracker__step", has_text="Vervolggesprekken")
+    step = protocol_step(page, "Vervolggesprekken")
     step.get_by_role("link", name="Gesprek voeren").click()
     page.get_by_label("Vervolggesprek").check()
     page.get_by_label(re.compile("Vos, Isa")).check()
