@@ -38,8 +38,12 @@ def record(follow_up, user, outcome, with_whom="", note=""):
 
 def proposed_phase(case):
     """The escalation phase to propose: one past the highest taken so far."""
-    highest = Measure.select(fn.MAX(Measure.phase)).where(Measure.case == case).scalar() or 0
-    return min(highest + 1, 5)
+    return _phase_after(Measure.select(fn.MAX(Measure.phase)).where(Measure.case == case).scalar())
+
+
+def _phase_after(highest):
+    """The phase after the highest taken (None: none yet); the fifth is the last."""
+    return min((highest or 0) + 1, 5)
 
 
 _BROKEN = Prepared(lambda case_id: (
@@ -71,7 +75,7 @@ def open_proposals():
             .join(broken, on=(broken.c.case_id == Case.id))
             .join(measures, JOIN.LEFT_OUTER, on=(measures.c.case_id == Case.id))
             .where(Case.status == "open").order_by(Case.reference).objects())
-    return [(case, min((case.highest_phase or 0) + 1, 5)) for case in rows
+    return [(case, _phase_after(case.highest_phase)) for case in rows
             if not case.last_measure or day_of(case.last_measure) < day_of(case.last_broken)]
 
 

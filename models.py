@@ -1326,9 +1326,14 @@ class OutboxMail(BaseModel):
                 .order_by(cls.id))
 
     @classmethod
-    def given_up(cls, max_attempts=5):
-        """The notices that failed every try: they wait for an administrator to send them again."""
-        return cls.select().where(cls.attempts >= max_attempts).order_by(cls.id)
+    def failed_every_try(cls, max_attempts):
+        """The condition of a notice that failed every try: it waits for an administrator."""
+        return cls.attempts >= max_attempts
+
+    @classmethod
+    def given_up(cls, max_attempts):
+        """The notices that failed every try, oldest first."""
+        return cls.select().where(cls.failed_every_try(max_attempts)).order_by(cls.id)
 
 
 MODELS = [

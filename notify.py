@@ -116,13 +116,13 @@ def try_again():
     """Make the notices that were given up on due again, with all their tries anew (in the
     caller's transaction; start_delivery after it). Returns how many."""
     return OutboxMail.update(attempts=0, next_attempt_at=utcnow(), last_error="").where(
-        OutboxMail.attempts >= MAX_ATTEMPTS).execute()
+        OutboxMail.failed_every_try(MAX_ATTEMPTS)).execute()
 
 
 def discard_given_up():
     """Delete the notices that were given up on (a wrong address will never take them), in the
     caller's transaction. Returns how many."""
-    return OutboxMail.delete().where(OutboxMail.attempts >= MAX_ATTEMPTS).execute()
+    return OutboxMail.delete().where(OutboxMail.failed_every_try(MAX_ATTEMPTS)).execute()
 
 
 def _deliver_in_app(app):

@@ -83,8 +83,7 @@ def main():
         result["vs_baseline"] = result["rps"] / baseline
     report = {
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": "%s, %d cores, Python %s" % (run.platform.machine(), os.cpu_count(),
-                                               run.platform.python_version()),
+        "machine": run.machine(),
         "connections": run.CONNECTIONS, "seconds": run.SECONDS, "results": results,
     }
     run.log("\nDe ondergrens onder de checklist-tik: %s; %d verbindingen, %d s per meting\n" % (

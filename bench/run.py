@@ -262,7 +262,7 @@ def main():
         result["vs_baseline"] = result["rps"] / baseline if baseline else None
     report = {
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": "%s, %d cores, Python %s" % (platform.machine(), os.cpu_count(), platform.python_version()),
+        "machine": machine(),
         "connections": CONNECTIONS, "seconds": SECONDS, "database": counts,
         "database_mb": round(os.path.getsize(DATABASE) / 1e6, 1),
         "worker_peak_memory_mb": [round(m, 1) for m in memory], "results": results,
@@ -286,6 +286,10 @@ def print_table(report):
     log("\nPiekgeheugen per worker (MB): %s" % ", ".join("%.0f" % m for m in report["worker_peak_memory_mb"]))
     log("PDF van een herstelovereenkomst met drie handtekeningen (in-process, 100 keer): mediaan %.1f ms, "
         "p95 %.1f ms" % (report["agreement_pdf"]["median_ms"], report["agreement_pdf"]["p95_ms"]))
+
+
+def machine():
+    return "%s, %d cores, Python %s" % (platform.machine(), os.cpu_count(), platform.python_version())
 
 
 def print_rows(results, width=22):

@@ -57,22 +57,20 @@ def failed_mail():
     action = request.form.get("actie")
     if action not in ("opnieuw", "weggooien"):
         abort(400)
-    if action == "opnieuw" and not notify.mail_is_on():
-        # Delivery with mail switched off would drop them; they stay listed until it is on.
-        flash(_("E-mail staat uit. Zet e-mail aan en vul de mailserver in; verstuur ze daarna opnieuw."), "error")
-        return redirect(url_for("settings.edit") + "#niet-verstuurd")
-    with db.atomic():
-        if action == "opnieuw":
-            count = notify.try_again()
-            audit.record("mail.retry", detail="%d e-mail(s)" % count, object_type="mail")
-        else:
+    if action == "weggooien":
+        with db.atomic():
             count = notify.discard_given_up()
             audit.record("mail.discard", detail="%d e-mail(s)" % count, object_type="mail")
-    if action == "opnieuw":
+        flash(ngettext("%(num)d e-mail weggegooid.", "%(num)d e-mails weggegooid.", count), "success")
+    elif not notify.mail_is_on():
+        # Delivery with mail switched off would drop them; they stay listed until it is on.
+        flash(_("E-mail staat uit. Zet e-mail aan en vul de mailserver in; verstuur ze daarna opnieuw."), "error")
+    else:
+        with db.atomic():
+            count = notify.try_again()
+            audit.record("mail.retry", detail="%d e-mail(s)" % count, object_type="mail")
         if count:
             notify.start_delivery()
         flash(ngettext("%(num)d e-mail wordt opnieuw verstuurd.", "%(num)d e-mails worden opnieuw verstuurd.",
                        count), "success")
-    else:
-        flash(ngettext("%(num)d e-mail weggegooid.", "%(num)d e-mails weggegooid.", count), "success")
     return redirect(url_for("settings.edit") + "#niet-verstuurd")
