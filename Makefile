@@ -67,8 +67,7 @@ clean:
 ## messages: collect the interface texts into the English catalog (then translate the new ones)
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
-	  app.py models.py security.py permissions.py audit.py monitor.py complaints.py support.py second_factor.py terminology.py \
-	  pupil_import.py views forms templates
+	  --ignore-dirs ".* ._ tests bench migrations static translations instance" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 ## bench: load figures on a large school's database (not part of make test; a few minutes)

@@ -3,13 +3,14 @@ import csv
 import datetime
 import io
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from db import SCHOOL_TIMEZONE, db
 from models import (
-    SCHOOL_TIMEZONE, Agreement, AuditEvent, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession, db,
+    Agreement, AuditEvent, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure, ParentContact,
+    PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession,
 )
 
 # Records that belong to a case, with the object types their events are written under: an event
@@ -139,6 +140,11 @@ def record(action, obj=None, detail="", user=None, object_type=None, keep_addres
     AuditEvent.append(**_event(action, obj, detail, user, object_type, keep_address))
 
 
+def client_address():
+    """The address the request came from (ProxyFix makes this the real client behind a proxy)."""
+    return (request.remote_addr or "")[:64]
+
+
 def seen(action, obj=None, detail="", user=None, object_type=None):
     """Log that someone read something (a page, a list, a download), committed before the view
     shows it: one INSERT that commits by itself, so no transaction is needed around it."""
@@ -150,7 +156,6 @@ def seen(action, obj=None, detail="", user=None, object_type=None):
 def _event(action, obj, detail, user, object_type, keep_address):
     address = ""
     if has_request_context() and keep_address:
-        from security import client_address
         address = client_address()
     if has_request_context():
         if user is None:

@@ -54,7 +54,7 @@ def from_environment(instance_path):
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),
         "TRUST_PROXY": os.environ.get("HERSTEL_TRUST_PROXY", "0") == "1",
-        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "PROTOCOL_DIR": os.environ.get("HERSTEL_PROTOCOL_DIR", os.path.join(
-            os.path.dirname(os.path.abspath(__file__)), "protocols")),  # the token lives as long as the session
+            os.path.dirname(os.path.abspath(__file__)), "protocols")),
     }

@@ -7,18 +7,16 @@ import io
 
 from PIL import Image, ImageDraw
 
-import agreements
-import checklists
-import evidence_files
-import workflow
-from app import migrate_database
-from forms.evidence import clean_upload
+from db import db, migrate_database
+from domain import agreements, cases, conversations, evidence
+from domain.evidence import clean_upload
 from models import (
-    MODELS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry, Complaint, ComplaintNote, Conversation, ConversationLine,
-    Evidence, FollowUp, Involvement, Measure, ParentContact, PersonalNote,
-    Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, SupportSession, User, db,
-    SUPPORT_SESSION_KINDS, label,
+    MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
+    Complaint, ComplaintNote, Conversation, ConversationLine, Evidence, FollowUp, Involvement, Measure,
+    ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings,
+    SupportSession, User,
 )
+from terminology import label
 
 DEMO_PASSWORD = "herstel-demo-2026"
 
@@ -55,7 +53,7 @@ def wipe():
     with db.atomic():
         db.execute_sql("DROP TABLE IF EXISTS schema_migration")
         db.drop_tables(MODELS, safe=True)
-    evidence_files.remove_all()
+    evidence.remove_all()
     migrate_database()
 
 
@@ -99,15 +97,15 @@ def _case(reference, title, protocol, mentor, coordinator, days_ago, roles, **fi
 
 def _walk(case, users, done):
     """Mark steps done on past days: [(step key, days ago, username, note)]."""
-    workflow.sync_steps(case)
+    cases.sync_steps(case)
     for key, days_ago, username, note in done:
-        workflow.complete_step(case, key, users[username], note=note, at=_moment(days_ago, 14))
+        cases.complete_step(case, key, users[username], note=note, at=_moment(days_ago, 14))
 
 
 def _talk(case, step_key, template_key, user, participants, days_ago, ticked, notes=None, lines=(),
           finished=True):
     """A conversation held `days_ago`: items ticked by position, notes per position, lines."""
-    conversation = checklists.start(case, step_key, template_key, user, participants)
+    conversation = conversations.start(case, step_key, template_key, user, participants)
     started = _moment(days_ago, 10)
     Conversation.update(started_at=started,
                         ended_at=started + datetime.timedelta(minutes=35) if finished else None
@@ -125,7 +123,7 @@ def _talk(case, step_key, template_key, user, participants, days_ago, ticked, no
                       at=started + datetime.timedelta(minutes=35))
     for kind, text in lines:
         ConversationLine.create(conversation=conversation, kind=kind, text=text, created_by=user,
-                                client_key=checklists.new_line_key(), created_at=started)
+                                client_key=conversations.new_line_key(), created_at=started)
     return conversation
 
 
@@ -157,7 +155,7 @@ def _talks(case, mentor, pupils):
     follow_up = _talk(case, "follow-up", "follow-up-conversation", mentor, [(isa, isa.display_name, "victim")], 0,
                       ticked={1, 2, 3}, notes={2: "Het gaat beter; één keer een opmerking in de gang."},
                       finished=False)
-    checklists.set_appointment(follow_up, _moment(-7, 13) - datetime.timedelta(hours=1), mentor,
+    conversations.set_appointment(follow_up, _moment(-7, 13) - datetime.timedelta(hours=1), mentor,
                                now=_moment(0, 9))
 
 
@@ -241,7 +239,7 @@ def _around_cases(users, pupils, exclusion, online, physical):
 
     clean = clean_upload(_chat_screenshot(), 10 * 1024 * 1024)
     screenshot = Evidence.get(Evidence.case == online)
-    screenshot.file_name, screenshot.original_name = evidence_files.store(clean), "Screenshot_groepsapp_1A.png"
+    screenshot.file_name, screenshot.original_name = evidence.store(clean), "Screenshot_groepsapp_1A.png"
     screenshot.content_type, screenshot.size, screenshot.sha256 = clean.content_type, len(clean.data), clean.sha256
     screenshot.url, screenshot.created_at = "https://chat.whatsapp.com/voorbeeld-klas-1a", _moment(6, 9)
     screenshot.save()

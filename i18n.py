@@ -12,7 +12,8 @@ from flask import g
 from flask_babel import format_date, get_locale, get_translations
 
 
-def _catalogue():
+def catalogue():
+    """The request's catalogue (Flask-Babel's translations for the chosen locale), looked up once."""
     request_globals = g._get_current_object()  # one context lookup; a page asks a hundred times
     locale = getattr(getattr(request_globals, "_flask_babel", None), "babel_locale", None)
     cached = getattr(request_globals, "_herstel_catalogue", None)
@@ -26,43 +27,17 @@ def _catalogue():
 def install(jinja_env):
     """Use these in templates instead of Flask-Babel's (same texts; Jinja formats and escapes)."""
     jinja_env.install_gettext_callables(
-        gettext=lambda string: _catalogue().ugettext(string),
-        ngettext=lambda singular, plural, num: _catalogue().ungettext(singular, plural, num),
-        pgettext=lambda context, string: _catalogue().upgettext(context, string),
-        npgettext=lambda context, singular, plural, num: _catalogue().unpgettext(context, singular, plural, num),
+        gettext=lambda string: catalogue().ugettext(string),
+        ngettext=lambda singular, plural, num: catalogue().ungettext(singular, plural, num),
+        pgettext=lambda context, string: catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, num: catalogue().unpgettext(context, singular, plural, num),
         newstyle=True)
 
 
 def gettext(string):
     """A text in the user's language for Python code on a hot path (the school's terms), from
     the same catalogue the templates use."""
-    return _catalogue().ugettext(string)
-
-
-def labels(options):
-    """A choices tuple as {value: display text} in the user's language, for templates (a list
-    resolves it once, before its loop).
-
-    A lazy text looks up its catalogue anew every time it is shown, escaped or lowered, and a
-    timeline shows dozens. So each tuple is resolved to plain strings once per process, for
-    each catalogue (language) and school region (whose words some texts carry, see term()).
-    """
-    import terminology  # it imports this module
-    catalogue = _catalogue()
-    key = (id(options), id(catalogue), terminology.region())
-    resolved = _RESOLVED.get(key)
-    # The entry keeps the tuple and the catalogue alive, so their ids cannot be reused.
-    if resolved is None or resolved[0] is not options or resolved[1] is not catalogue:
-        resolved = _RESOLVED[key] = (options, catalogue, {value: str(text) for value, text in options})
-    return resolved[2]
-
-
-_RESOLVED = {}
-
-
-def label(options, value):
-    """The display text of a value in a choices tuple (the value itself when unknown), for templates."""
-    return labels(options).get(value, value)
+    return catalogue().ugettext(string)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -7,11 +7,13 @@ Templates ask the same functions (registered as globals) to decide what to show.
 from flask import abort, flash, g, has_request_context, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import JOIN
 
 import audit
+from db import Prepared
 from models import (
-    JOIN, Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Evidence, Involvement, PersonalNote,
-    Prepared, PublicThread, Pupil, Referral, Report, SchoolClass, SupportSession, User,
+    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Evidence, Involvement, PersonalNote,
+    PublicThread, Pupil, Referral, Report, SchoolClass, SupportSession, User,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"

@@ -5,7 +5,8 @@ import time
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from models import LoginThrottle, SchoolSettings, User, UserSession, db, utcnow
+from db import db, utcnow
+from models import LoginThrottle, SchoolSettings, User, UserSession
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -52,11 +53,6 @@ def unauthorized():
 
 def login_message():
     return _("Log in om verder te gaan.")
-
-
-def client_address():
-    """The address the request came from (ProxyFix makes this the real client behind a proxy)."""
-    return (request.remote_addr or "")[:64]
 
 
 # The signed session cookie holds only who passed the password step and when: it is no

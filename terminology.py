@@ -12,9 +12,10 @@ takes the word as a placeholder of its own msgid:
 
 Dutch and Flemish use the same article for each pair (de mentor / de klascoach, het
 ondersteuningsteam / het zorgteam), so a sentence reads right with either word.
-The country is read from the database at most once per request (see SchoolSettings.cached).
+The app tells this module how to read the school's country (`init_app`): the settings live in
+the database, which sits above the words in the layers (models take their labels from here).
 """
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask_babel import LazyString
 
 import i18n
@@ -40,12 +41,17 @@ WORDS = {
 }
 
 
+def init_app(app, school_region):
+    """`school_region()` gives the school's country; the app reads it from its settings, at most
+    once per request."""
+    app.extensions["school_region"] = school_region
+
+
 def region():
-    """The school's country ("nl" or "vl"); Dutch outside the app (no settings to read)."""
+    """The school's country ("nl" or "vl"); Dutch outside an app (no settings to read)."""
     if not has_app_context():
         return "nl"
-    from models import SchoolSettings  # models builds its labels from this module
-    return SchoolSettings.cached().region
+    return current_app.extensions["school_region"]()
 
 
 def term(concept, plural=False, capital=False, in_region=None):
@@ -80,5 +86,30 @@ def offers_clb():
     return region() == "vl"
 
 
+def labels(options):
+    """A choices tuple as {value: display text} in the user's language, for templates (a list
+    resolves it once, before its loop).
+
+    A lazy text looks up its catalogue anew every time it is shown, escaped or lowered, and a
+    timeline shows dozens. So each tuple is resolved to plain strings once per process, for
+    each catalogue (language) and school region (whose words some texts carry, see term()).
+    """
+    catalogue = i18n.catalogue()
+    key = (id(options), id(catalogue), region())
+    resolved = _RESOLVED.get(key)
+    # The entry keeps the tuple and the catalogue alive, so their ids cannot be reused.
+    if resolved is None or resolved[0] is not options or resolved[1] is not catalogue:
+        resolved = _RESOLVED[key] = (options, catalogue, {value: str(text) for value, text in options})
+    return resolved[2]
+
+
+_RESOLVED = {}
+
+
+def label(options, value):
+    """The display text of a value in a choices tuple (the value itself when unknown), for templates."""
+    return labels(options).get(value, value)
+
+
 def template_globals():
-    return {"term": term, "terminology_words": words_of}
+    return {"term": term, "terminology_words": words_of, "label": label, "labels": labels}

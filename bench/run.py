@@ -173,8 +173,8 @@ def pdf_timings(app, models, count=100):
 
     The server builds it once per worker and then sends it from memory (pdf.agreement_download)."""
     import statistics
-    import agreements
-    import pdf
+    from domain import agreements
+    from domain import pdf
     from demo import _drawn_signature
     with app.app_context():
         case = models.Case.select().order_by(models.Case.id).first()

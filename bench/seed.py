@@ -6,9 +6,10 @@
 import datetime
 import random
 
+from db import db
 from models import (
     Case, CaseEvent, CaseStep, ChecklistEntry, Conversation, Involvement, Pupil, Report, ReportKind, ReportPupil,
-    SchoolClass, User, UserRole, db,
+    SchoolClass, User, UserRole,
 )
 
 CASES = 20_000

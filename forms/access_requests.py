@@ -6,9 +6,9 @@ from wtforms import BooleanField, DateField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from db import today
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, TrimmedTextAreaField
-from models import today
 
 FIRST_YEAR = 2000
 

@@ -2,13 +2,14 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from peewee import fn
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from forms.common import TrimmedStringField
 from forms.reports import PupilsField
-from models import Case, Pupil, User, fn
+from models import Case, Pupil, User
 
 
 MAX_ID = 2 ** 63 - 1  # SQLite's largest integer

@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from domain.second_factor import looks_like_recovery_code, normalise_recovery_code
 from forms.common import TrimmedStringField
-from second_factor import looks_like_recovery_code, normalise_recovery_code
 
 CODE_FIELD_KW = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
 

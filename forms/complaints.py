@@ -6,9 +6,11 @@ from wtforms import DateField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-import complaints
+from db import today
+from domain import complaints
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
-from models import COMPLAINANT_KINDS, COMPLAINT_STATUSES, Pupil, label, today
+from models import COMPLAINANT_KINDS, COMPLAINT_STATUSES, Pupil
+from terminology import label
 
 LONG = Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))
 

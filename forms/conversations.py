@@ -8,7 +8,8 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField
-from models import INVOLVEMENT_ROLES, label
+from models import INVOLVEMENT_ROLES
+from terminology import label
 
 
 class StartConversationForm(FlaskForm):

@@ -1,12 +1,6 @@
-"""Logging online evidence, with an uploaded screenshot, photo or saved chat checked by its content.
-
-An upload is judged by what it is, never by its name or the type the browser claims. An
-image is decoded and encoded again with Pillow, so only its pixels are kept: whatever was
-hidden after or inside it (a script, an archive, camera metadata) is gone. A PDF is read and
-written again with pypdf, page by page, leaving out scripts, forms, attachments and actions.
-"""
+"""Logging online evidence, with an uploaded screenshot, photo or saved chat checked by its
+content (domain.evidence.clean_upload)."""
 import datetime
-import io
 import urllib.parse
 
 from flask import current_app
@@ -14,99 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from PIL import Image, ImageOps
-from pypdf import PdfReader, PdfWriter
 from wtforms import DateTimeLocalField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from evidence_files import CleanFile
+from db import school_time_to_utc
+from domain.evidence import UploadRefused, clean_upload
 from forms.common import TrimmedStringField, TrimmedTextAreaField
-from models import SCHOOL_TIMEZONE
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-JPEG_MAGIC = b"\xff\xd8\xff"
-PDF_MAGIC = b"%PDF-"
-MAX_SIDE = 20_000          # a long scrolled screenshot of a chat is tall, but not this tall
-MAX_PIXELS = 60_000_000
-MAX_PDF_PAGES = 200
-
-
-def clean_upload(data, max_bytes):
-    """The upload as a CleanFile, or a ValidationError in Dutch saying why it cannot be kept."""
-    if not data:
-        raise ValidationError(_("Het bestand is leeg."))
-    if len(data) > max_bytes:
-        raise ValidationError(_("Het bestand is te groot: hoogstens %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
-    if data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC):
-        return _clean_image(data)
-    if data.startswith(PDF_MAGIC):
-        return _clean_pdf(data)
-    raise ValidationError(_("Dit bestand is geen PNG, JPEG of PDF. Alleen schermafdrukken, foto's en "
-                            "PDF's kunnen bij het bewijs."))
-
-
-def _clean_image(data):
-    unreadable = _("Dit bestand lijkt een afbeelding, maar is beschadigd of geen echte PNG of JPEG.")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG"):
-                raise ValidationError(unreadable)
-            width, height = probe.size
-            if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
-                raise ValidationError(_("Deze afbeelding is te groot (te veel beeldpunten)."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-        transparent = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-        pixels = upright.convert("RGBA" if transparent and kind == "PNG" else "RGB")
-        pixels.info = {}  # no text chunks, colour profiles or camera data: only the pixels go on
-        clean = io.BytesIO()
-        if kind == "PNG":
-            pixels.save(clean, "PNG")
-        else:
-            pixels.save(clean, "JPEG", quality=92)
-    except ValidationError:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ValidationError(unreadable) from error
-    return CleanFile(clean.getvalue(), "image/png" if kind == "PNG" else "image/jpeg")
-
-
-def _clean_pdf(data):
-    unreadable = _("Deze PDF kan niet worden gelezen. Sla het gesprek opnieuw op als PDF, of maak een "
-                   "schermafdruk.")
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(_("Deze PDF is met een wachtwoord beveiligd en kan niet worden opgeslagen."))
-        pages = list(reader.pages)
-        if not pages:
-            raise ValidationError(unreadable)
-        if len(pages) > MAX_PDF_PAGES:
-            raise ValidationError(_("Deze PDF heeft te veel pagina's (hoogstens %(pages)d).", pages=MAX_PDF_PAGES))
-        writer = PdfWriter()
-        for page in pages:
-            copied = writer.add_page(page)
-            if "/AA" in copied:
-                del copied["/AA"]  # actions that run when a page opens or closes
-        writer.remove_annotations(subtypes=None)  # links, form fields, attachments, media
-        clean = io.BytesIO()
-        writer.write(clean)
-        if len(PdfReader(io.BytesIO(clean.getvalue())).pages) != len(pages):
-            raise ValidationError(unreadable)
-    except ValidationError:
-        raise
-    except Exception as error:  # noqa: BLE001 - pypdf raises many kinds of error on malformed files
-        raise ValidationError(unreadable) from error
-    return CleanFile(clean.getvalue(), "application/pdf")
-
-
-def school_time_to_utc(moment):
-    """A moment typed in the school's time zone, as stored (naive UTC)."""
-    return (moment.replace(tzinfo=SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc).replace(tzinfo=None))
-
 
 class EvidenceForm(FlaskForm):
     field_prefix = "evidence"  # the case page shows several forms; their field names must not collide
@@ -160,5 +67,8 @@ class EvidenceForm(FlaskForm):
         if not storage or not getattr(storage, "filename", None):
             return
         max_bytes = current_app.config["EVIDENCE_MAX_BYTES"]
-        self.clean_file = clean_upload(storage.read(max_bytes + 1), max_bytes)
+        try:
+            self.clean_file = clean_upload(storage.read(max_bytes + 1), max_bytes)
+        except UploadRefused as refusal:
+            raise ValidationError(str(refusal)) from refusal
         self.original_name = storage.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]

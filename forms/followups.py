@@ -5,8 +5,9 @@ from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from db import today
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
-from models import FOLLOW_UP_OUTCOMES, today
+from models import FOLLOW_UP_OUTCOMES
 
 
 class FollowUpForm(FlaskForm):

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-import monitor
-from models import today
+from db import today
+from domain import monitor
 
 LONGEST_PERIOD = datetime.timedelta(days=366 * 10)
 

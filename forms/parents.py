@@ -6,8 +6,9 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from db import today
 from forms.common import PickField, TrimmedTextAreaField, select_choices
-from models import PARENT_CHANNELS, today
+from models import PARENT_CHANNELS
 
 
 class ParentContactForm(FlaskForm):

@@ -6,9 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-import pupil_import
-
-
+from domain import pupil_import
 class UploadForm(FlaskForm):
     file = FileField(_l("CSV-bestand uit het leerlingvolgsysteem"))
 

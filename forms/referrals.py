@@ -6,8 +6,9 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from db import today
 from forms.common import PickField, TrimmedStringField, TrimmedTextAreaField, select_choices
-from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, today
+from models import REFERRAL_TARGETS, REFERRAL_TRAININGS
 from terminology import offers_clb
 
 

@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from db import today
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
-from models import BULLYING_KINDS, REPORT_CHANNELS, REPORTER_KINDS, Pupil, today
+from models import BULLYING_KINDS, REPORT_CHANNELS, REPORTER_KINDS, Pupil
 
 
 class PupilsField(SelectMultipleField):

@@ -3,14 +3,14 @@ import io
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from PIL import Image
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-import protocols
+from domain import protocols
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, select_choices
 from models import REGIONS, ROLES

@@ -6,8 +6,9 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from db import local_date, today
 from forms.common import TrimmedTextAreaField, select_choices
-from models import SUPPORT_SESSION_KINDS, local_date, today
+from models import SUPPORT_SESSION_KINDS
 from terminology import lazy_term
 
 

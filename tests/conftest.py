@@ -13,7 +13,8 @@ import pytest
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
-from app import close_all_connections, create_app  # noqa: E402
+from app import create_app
+from db import close_all_connections  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
 from databases import copy_database, drop_database, new_database  # noqa: E402

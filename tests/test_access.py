@@ -122,9 +122,9 @@ def public_page(path):
 def public_thread_path(choice):
     """A report (for the coordinator) or complaint (for the counsellor) sent through the public page."""
     def path():
-        import public_reports
+        from domain import public
         with models.db.atomic():
-            thread, _, _ = public_reports.file_report({"choice": choice, "who": "pupil", "what": "Test"})
+            thread, _, _ = public.file_report({"choice": choice, "who": "pupil", "what": "Test"})
         return "/meldknop/%d/antwoord" % thread.id
     return path
 

@@ -8,9 +8,9 @@ import zipfile
 
 import pypdf
 
-import access_requests
 import models
 from conftest import csrf_token, demo_case, demo_user
+from domain import access_requests
 
 
 def noor():

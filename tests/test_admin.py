@@ -1,7 +1,7 @@
 """The administrator manages users and their roles; a CLI command makes the first admin."""
-from app import create_admin
-from conftest import PASSWORD, AuthActions, csrf_token
 import models
+from cli import create_admin
+from conftest import PASSWORD, AuthActions, csrf_token
 
 
 def new_user_form(client, **fields):

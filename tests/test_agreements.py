@@ -6,10 +6,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-import agreements
 import models
-import pdf
 from conftest import demo_case, demo_user
+from domain import agreements, pdf
 
 
 def pdf_text(data):

@@ -4,10 +4,11 @@ import shutil
 import sqlite3
 import threading
 
-from app import close_all_connections, create_app
-from backup import backup_command
-from databases import postgres_only, sqlite_only
 import models
+from app import create_app
+from cli import backup_command
+from databases import postgres_only, sqlite_only
+from db import close_all_connections
 
 # `flask backup` uses SQLite's online backup; on PostgreSQL it points to pg_dump (the last test).
 sqlite_backup = sqlite_only("`flask backup` copies a SQLite file")

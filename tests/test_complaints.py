@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-import checklists
-import complaints
+import db
 import models
 from conftest import csrf_token, demo_case, demo_user
+from domain import complaints, conversations
 
 
 def demo_complaint():
@@ -15,14 +15,14 @@ def demo_complaint():
 
 
 def new_complaint(**fields):
-    values = dict(received_on=models.today(), complainant_kind="parent", description="De school doet niets.",
+    values = dict(received_on=db.today(), complainant_kind="parent", description="De school doet niets.",
                   counsellor=demo_user("counsellor"))
     values.update(fields)
     return models.Complaint.create(**values)
 
 
 def form_data(client, path, **fields):
-    data = {"csrf_token": csrf_token(client, path), "received_on": models.today().isoformat(),
+    data = {"csrf_token": csrf_token(client, path), "received_on": db.today().isoformat(),
             "complainant_kind": "parent", "complainant_name": "meneer Jansen", "complainant_contact": "06-11111111",
             "pupil": "", "case_reference": "", "description": "Er wordt niets gedaan aan het pesten van Sem."}
     data.update(fields)
@@ -89,7 +89,7 @@ def test_a_case_the_chosen_pupil_is_not_in_is_refused_so_a_typo_opens_no_other_c
 @pytest.mark.parametrize("fields,field,message", [
     ({"description": "   "}, "description", "Beschrijf waar de klacht over gaat."),
     ({"received_on": ""}, "received_on", "Vul een datum in."),
-    ({"received_on": (models.today() + datetime.timedelta(days=1)).isoformat()}, "received_on",
+    ({"received_on": (db.today() + datetime.timedelta(days=1)).isoformat()}, "received_on",
      "Een datum in de toekomst kan niet."),
     ({"received_on": "gisteren"}, "received_on", None),
     ({"complainant_kind": "headmaster"}, "complainant_kind", None),
@@ -142,13 +142,13 @@ def test_editing_a_complaint_can_unlink_its_case_and_the_counsellor_loses_it(log
 
 def test_received_on_cannot_move_past_the_committee_referral(login_as):
     client = login_as("counsellor")
-    complaint = new_complaint(received_on=models.today() - datetime.timedelta(days=10),
-                              committee_referred_on=models.today() - datetime.timedelta(days=5))
+    complaint = new_complaint(received_on=db.today() - datetime.timedelta(days=10),
+                              committee_referred_on=db.today() - datetime.timedelta(days=5))
     path = "/klachten/%d/bewerken" % complaint.id
-    response = client.post(path, data=form_data(client, path, received_on=models.today().isoformat()))
+    response = client.post(path, data=form_data(client, path, received_on=db.today().isoformat()))
     assert response.status_code == 400
     assert "klachtencommissie" in field_error(response.get_data(as_text=True), "received_on")
-    assert models.Complaint.get_by_id(complaint.id).received_on == models.today() - datetime.timedelta(days=10)
+    assert models.Complaint.get_by_id(complaint.id).received_on == db.today() - datetime.timedelta(days=10)
 
 
 # Status, advice, the committee ---------------------------------------------------------------------
@@ -225,7 +225,7 @@ def test_the_referral_to_the_complaints_committee_is_recorded_with_its_date(logi
     client = login_as("counsellor")
     complaint = demo_complaint()
     path = "/klachten/%d" % complaint.id
-    day = models.today() - datetime.timedelta(days=1)
+    day = db.today() - datetime.timedelta(days=1)
     response = client.post(path + "/commissie", data={"csrf_token": csrf_token(client, path),
                                                       "committee-referred_on": day.isoformat()})
     assert response.status_code == 302
@@ -236,7 +236,7 @@ def test_the_referral_to_the_complaints_committee_is_recorded_with_its_date(logi
 
 @pytest.mark.parametrize("value,message", [
     ("", "Vul een datum in."),
-    ((models.today() + datetime.timedelta(days=1)).isoformat(), "Een datum in de toekomst kan niet."),
+    ((db.today() + datetime.timedelta(days=1)).isoformat(), "Een datum in de toekomst kan niet."),
     ("2000-01-01", "De doorverwijzing kan niet vóór de ontvangst van de klacht liggen."),
 ])
 def test_a_committee_date_the_rules_refuse_is_explained_beside_the_field(login_as, value, message):
@@ -253,13 +253,13 @@ def test_a_committee_date_the_rules_refuse_is_explained_beside_the_field(login_a
 
 
 def test_the_domain_refuses_committee_dates_too(app_context):
-    complaint = new_complaint(received_on=models.today() - datetime.timedelta(days=3))
+    complaint = new_complaint(received_on=db.today() - datetime.timedelta(days=3))
     with pytest.raises(complaints.ComplaintError):
-        complaints.refer_to_committee(complaint, models.today() - datetime.timedelta(days=4))
+        complaints.refer_to_committee(complaint, db.today() - datetime.timedelta(days=4))
     with pytest.raises(complaints.ComplaintError):
-        complaints.refer_to_committee(complaint, models.today() + datetime.timedelta(days=1))
-    complaints.refer_to_committee(complaint, models.today())
-    assert models.Complaint.get_by_id(complaint.id).committee_referred_on == models.today()
+        complaints.refer_to_committee(complaint, db.today() + datetime.timedelta(days=1))
+    complaints.refer_to_committee(complaint, db.today())
+    assert models.Complaint.get_by_id(complaint.id).committee_referred_on == db.today()
 
 
 # Private notes ----------------------------------------------------------------------------------
@@ -356,7 +356,7 @@ def test_the_counsellor_reads_the_linked_case_without_a_single_edit_control(logi
 def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
     case = demo_case("0001")
     with app.app_context():
-        talk = checklists.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+        talk = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
     entry = talk.entries.first()
     agreement = models.Agreement.get(models.Agreement.case == case)
     follow_up = models.FollowUp.get(models.FollowUp.case == case, models.FollowUp.done_at.is_null())
@@ -370,7 +370,7 @@ def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
         "/dossiers/%d/sluiten" % case.id: {"reason": "klaar"},
         "/dossiers/%d/heropenen" % case.id: {"reason": "opnieuw"},
         "/dossiers/%d/maatregelen" % case.id: {"pupil": "1", "phase": "1", "description": "x",
-                                              "decided_on": models.today().isoformat()},
+                                              "decided_on": db.today().isoformat()},
         "/gesprekken/nieuw/%d/joint-talk" % case.id: {},
         "/gesprekken/%d/punten/%d" % (talk.id, entry.id): {"done": "1"},
         "/gesprekken/%d/punten/%d/notitie" % (talk.id, entry.id): {"note": "x", "version": "0"},
@@ -383,9 +383,9 @@ def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
         "/herstelovereenkomsten/%d/partijen/%d" % (agreement.id, agreement.parties.first().id): {},
         "/vervolg/%d" % follow_up.id: {"f%d-outcome" % follow_up.id: "going_well"},
         "/ondersteuning/dossiers/%d/sessies/nieuw" % case.id: {"kind": "individual", "participants": "x",
-                                                               "held_on": models.today().isoformat()},
+                                                               "held_on": db.today().isoformat()},
         "/ondersteuning/sessies/%d" % session.id: {"kind": "individual", "participants": "x",
-                                                   "held_on": models.today().isoformat()},
+                                                   "held_on": db.today().isoformat()},
         "/ondersteuning/doorverwijzingen/%d/afronden" % referral.id: {},
     }
     tables = [models.CaseEvent, models.CaseStep, models.Conversation, models.ChecklistEntry, models.ConversationLine,
@@ -404,7 +404,7 @@ def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
 def test_a_conversation_under_way_reads_as_a_report_for_the_counsellor(login_as, app):
     case = demo_case("0001")
     with app.app_context():
-        talk = checklists.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+        talk = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
     html = login_as("counsellor").get("/gesprekken/%d" % talk.id).get_data(as_text=True)
     assert write_controls(html) == set() and "nog bezig" in html
     assert write_controls(login_as("mentor").get("/gesprekken/%d" % talk.id).get_data(as_text=True))

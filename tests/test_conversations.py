@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 
+import db
 import models
 from conftest import csrf_token, demo_case, demo_user
 
@@ -41,7 +42,7 @@ def test_starting_a_conversation_copies_the_template(app, login_as):
     assert response.status_code == 302
     talk = models.Conversation.get(models.Conversation.case == case)
     with app.app_context():
-        import protocols
+        from domain import protocols
         template = protocols.get("vo-nl").template("no-blame-joint-conversation")
     entries = list(talk.entries.order_by(models.ChecklistEntry.position))
     assert [e.text for e in entries] == [item.text for phase in template.phases for item in phase.items]
@@ -53,7 +54,7 @@ def test_starting_a_conversation_copies_the_template(app, login_as):
 
 def test_the_snapshot_survives_a_change_to_the_protocol(app, talk):
     with app.app_context():
-        import protocols
+        from domain import protocols
         original = entry(talk, 1).text
         registry = protocols.registry()
         registry["vo-nl"] = registry["online-pesten"]  # the school switches or edits its protocol
@@ -126,17 +127,17 @@ def test_added_lines_are_stored_once_even_when_retried(mentor2, talk):
 
 
 def test_the_next_appointment_becomes_a_follow_up(mentor2, talk):
-    day = models.today() + datetime.timedelta(days=10)
+    day = db.today() + datetime.timedelta(days=10)
     response = post(mentor2, "/gesprekken/%d/afspraak" % talk.id, moment="%sT14:30" % day.isoformat())
     assert response.status_code == 200 and "Afspraak vastgelegd." in response.get_data(as_text=True)
-    last_month = (models.today() - datetime.timedelta(days=20)).isoformat() + "T14:30"
+    last_month = (db.today() - datetime.timedelta(days=20)).isoformat() + "T14:30"
     past = post(mentor2, "/gesprekken/%d/afspraak" % talk.id, moment=last_month)
     assert past.status_code == 422 and "in het verleden" in past.get_data(as_text=True)
     assert 'value="%s"' % last_month in past.get_data(as_text=True)  # what was typed stays
     garbage = post(mentor2, "/gesprekken/%d/afspraak" % talk.id, moment="volgende week")
     assert garbage.status_code == 422
     talk = models.Conversation.get_by_id(talk.id)
-    local = datetime.datetime(day.year, day.month, day.day, 14, 30, tzinfo=models.SCHOOL_TIMEZONE)
+    local = datetime.datetime(day.year, day.month, day.day, 14, 30, tzinfo=db.SCHOOL_TIMEZONE)
     assert talk.next_appointment_at == local.astimezone(datetime.timezone.utc).replace(tzinfo=None)
     follow_ups = models.FollowUp.select().where(models.FollowUp.conversation == talk, models.FollowUp.done_at.is_null())
     assert [f.due_on for f in follow_ups] == [day]  # the demo's appointment moved, not a second one

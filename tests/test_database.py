@@ -5,6 +5,7 @@ import peewee
 import pytest
 from playhouse.schema_diff import diff_models
 
+import db
 import models
 from databases import Connection, postgres_only, sqlite_only
 
@@ -37,7 +38,7 @@ def test_transactions_take_the_write_lock_at_begin(app):
 def test_postgresql_transactions_take_the_writer_lock_at_begin(app):
     """Writers take turns on PostgreSQL too: while a transaction is open, even one that has
     only read, another connection cannot take the writers' lock; after commit it can."""
-    lock = models.SerialWritesPostgresqlDatabase.WRITER_LOCK
+    lock = db.SerialWritesPostgresqlDatabase.WRITER_LOCK
     with Connection(app.config["DATABASE"]) as other:
         with models.db.atomic():
             models.User.select().count()  # a read only
@@ -48,13 +49,13 @@ def test_postgresql_transactions_take_the_writer_lock_at_begin(app):
 
 def test_database_url_picks_the_database(tmp_path):
     """A file path is SQLite, postgresql:// (or postgres://) a pooled PostgreSQL; anything else is refused."""
-    assert isinstance(models.open_database(str(tmp_path / "a.db")), models.QueuedWritesSqliteDatabase)
+    assert isinstance(db.open_database(str(tmp_path / "a.db")), db.QueuedWritesSqliteDatabase)
     for url in ("postgresql://herstel:geheim@127.0.0.1:5432/school", "postgres://herstel@db.example/school"):
-        database = models.open_database(url)
-        assert isinstance(database, models.SerialWritesPostgresqlDatabase) and not models.is_sqlite(database)
+        database = db.open_database(url)
+        assert isinstance(database, db.SerialWritesPostgresqlDatabase) and not db.is_sqlite(database)
         assert database.database.startswith("postgresql://")
     with pytest.raises(ValueError, match="postgresql://"):
-        models.open_database("mysql://herstel@127.0.0.1/school")
+        db.open_database("mysql://herstel@127.0.0.1/school")
 
 
 def test_migrations_build_exactly_the_schema_of_the_models(app):
@@ -121,7 +122,7 @@ def test_pupils_are_listed_in_dutch_name_order(app, factory):
 
 def test_a_prepared_query_binds_new_values_each_call(app, factory):
     first, second = factory.user(username="eerste"), factory.user(username="tweede")
-    by_name = models.Prepared(lambda name: models.User.select().where(models.User.username == name).limit(1))
+    by_name = db.Prepared(lambda name: models.User.select().where(models.User.username == name).limit(1))
     assert by_name.first("eerste").id == first.id
     assert by_name.first("tweede").id == second.id  # the SQL is reused, the value is not
     assert by_name.first("niemand") is None
@@ -129,7 +130,7 @@ def test_a_prepared_query_binds_new_values_each_call(app, factory):
 
 def test_a_prepared_query_takes_a_list_for_in_built_once_per_length(app, factory):
     users = [factory.user(username="lijst%d" % number) for number in range(3)]
-    by_ids = models.Prepared(lambda ids, name: models.User.select(models.User.username)
+    by_ids = db.Prepared(lambda ids, name: models.User.select(models.User.username)
                              .where(models.User.id.in_(ids) & (models.User.username != name))
                              .order_by(models.User.username).tuples())
     ids = [user.id for user in users]
@@ -142,7 +143,7 @@ def test_a_prepared_query_takes_a_list_for_in_built_once_per_length(app, factory
 
 
 def test_a_prepared_query_refuses_an_argument_that_never_reaches_its_sql(app):
-    ignoring = models.Prepared(lambda name: models.User.select().limit(1))
+    ignoring = db.Prepared(lambda name: models.User.select().limit(1))
     with pytest.raises(ValueError, match="parameter"):
         ignoring.first("eerste")
 

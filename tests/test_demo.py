@@ -1,9 +1,11 @@
 """The demo school: every role has something to see, and `make run` never wipes data."""
-from app import close_all_connections, create_app, demo_command
 import demo
 import models
+from app import create_app
+from cli import demo_command
 from conftest import demo_user
 from databases import drop_database, new_database
+from db import close_all_connections
 
 
 def test_demo_has_one_user_per_role_with_the_demo_password(app):

@@ -15,11 +15,12 @@ from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from reportlab.pdfgen import canvas
 
+import db
 import models
 from conftest import csrf_token, demo_case
 from databases import POSTGRES
 
-YESTERDAY = models.today() - datetime.timedelta(days=1)
+YESTERDAY = db.today() - datetime.timedelta(days=1)
 TYPED_MOMENT = YESTERDAY.isoformat() + "T21:14:05"
 SHOWN_MOMENT = format_date(YESTERDAY, "d MMMM yyyy", locale="nl") + " 21:14:05"
 
@@ -99,7 +100,7 @@ def test_a_real_png_is_stored_under_a_random_name_outside_static(app, mentor, on
     assert (item.platform, item.usernames, item.url) == (
         "Snapchat", "pestkop_1a", "https://www.snapchat.com/add/pestkop")
     assert item.captured_at == datetime.datetime.fromisoformat(TYPED_MOMENT).replace(
-        tzinfo=models.SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        tzinfo=db.SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc).replace(tzinfo=None)
     assert item.original_name == "Screenshot 2026-11-20.png" and item.content_type == "image/png"
     assert len(item.file_name) == len("0" * 32 + ".png") and "Screenshot" not in item.file_name
     folder = os.path.realpath(app.config["EVIDENCE_DIR"])
@@ -263,7 +264,7 @@ def test_a_file_that_cannot_be_written_is_a_message_and_no_row(app, mentor, onli
 
 def test_bad_input_on_every_field_keeps_what_was_typed_and_stores_no_file(app, mentor, online):
     files, rows = stored_files(app), models.Evidence.select().count()
-    future = (datetime.datetime.now(models.SCHOOL_TIMEZONE) + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    future = (datetime.datetime.now(db.SCHOOL_TIMEZONE) + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     response = post_evidence(mentor, online, (png_bytes(), "goed.png", "image/png"), captured_at=future,
                              platform=" ", url="javascript:alert(1)", usernames="u" * 501, description="  ")
     page = html.unescape(response.get_data(as_text=True))
@@ -404,7 +405,7 @@ def test_a_colleague_on_the_case_may_not_delete_what_another_added(app, login_as
 def test_evidence_of_a_closed_case_stays(app, login_as, mentor, online):
     item = models.Evidence.get(models.Evidence.file_name.is_null(False), models.Evidence.case == online)
     with models.db.atomic():
-        models.Case.update(status="closed", closed_at=models.utcnow()).where(models.Case.id == online.id).execute()
+        models.Case.update(status="closed", closed_at=db.utcnow()).where(models.Case.id == online.id).execute()
     for client in (mentor, login_as("coordinator")):
         assert "/verwijderen" not in client.get("/dossiers/%d" % online.id).get_data(as_text=True)
         assert delete_evidence(client, item).status_code == 403

@@ -16,7 +16,6 @@ import time
 import pytest
 
 import models
-
 from browser import ARTIFACTS, free_port, wait_until_serving
 from conftest import ROOT
 from databases import POSTGRES, Connection, copy_database, drop_database, sqlite_only

@@ -3,9 +3,10 @@ import datetime
 
 import pytest
 
-import followups
+import db
 import models
 from conftest import csrf_token, demo_case, demo_user
+from domain import followups
 
 
 def open_follow_ups(case):
@@ -45,7 +46,7 @@ def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinat
     assert followups.proposed_phase(case) == 3
     mentor = login_as("mentor")
     data = {"csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), "pupil": sem.id, "phase": 4,
-            "description": "Schorsing van één dag.", "decided_on": models.today().isoformat()}
+            "description": "Schorsing van één dag.", "decided_on": db.today().isoformat()}
     mentor.post("/dossiers/%d/maatregelen" % case.id, data=data)
     assert not models.Measure.select().where(models.Measure.phase == 4).exists()
     coordinator = login_as("coordinator")
@@ -58,15 +59,15 @@ def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinat
 def test_a_measure_needs_a_description_and_a_date_not_in_the_future(app_context):
     case, sem = demo_case("0002"), models.Pupil.get(models.Pupil.first_name == "Sem")
     with pytest.raises(followups.FollowUpError, match="Beschrijf"):
-        followups.decide_measure(case, sem, 3, " ", demo_user("mentor"), models.today())
+        followups.decide_measure(case, sem, 3, " ", demo_user("mentor"), db.today())
     with pytest.raises(followups.FollowUpError, match="toekomst"):
         followups.decide_measure(case, sem, 3, "Pauze apart", demo_user("mentor"),
-                                 models.today() + datetime.timedelta(days=1))
+                                 db.today() + datetime.timedelta(days=1))
 
 
 def test_due_follow_ups_show_in_the_mentors_list(login_as):
     follow_up = open_follow_ups(demo_case("0001"))[0]
-    follow_up.due_on = models.today()
+    follow_up.due_on = db.today()
     follow_up.save()
     html = login_as("mentor").get("/").get_data(as_text=True)
     assert "Vervolggesprek: Daan van den Berg" in html
@@ -79,7 +80,7 @@ def test_the_home_page_s_escalation_proposals_agree_with_each_case_and_cost_one_
     coordinator.get("/")
     before = queries_for(coordinator, "/")
     pupil = models.Pupil.get(models.Pupil.first_name == "Daan")
-    day = models.today() - datetime.timedelta(days=10)
+    day = db.today() - datetime.timedelta(days=10)
 
     def break_twice(case_id, last):
         for moment in (last - datetime.timedelta(days=3), last):

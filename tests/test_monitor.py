@@ -1,9 +1,10 @@
 """The yearly monitor: exact counts for a school year, a CSV without names, periods checked."""
 import datetime
 
+import db
 import models
-import monitor
 from conftest import demo_user
+from domain import monitor
 
 YEAR = 2010  # school year 2010-2011: far from the demo's data, so every count here is ours
 
@@ -79,7 +80,7 @@ def test_a_cell_that_a_spreadsheet_would_run_is_quoted():
 
 def test_the_coordinator_reads_the_monitor_and_downloads_the_csv(login_as):
     client = login_as("coordinator")
-    page = client.get("/monitor/?jaar=%d" % monitor.school_year_of(models.today()))
+    page = client.get("/monitor/?jaar=%d" % monitor.school_year_of(db.today()))
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Monitor sociale veiligheid" in html and 'class="chart"' in html
     csv_file = client.get("/monitor/export.csv")

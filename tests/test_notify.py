@@ -11,6 +11,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
+import db
 import models
 from browser import free_port
 from conftest import csrf_token, demo_case
@@ -118,7 +119,7 @@ def test_a_mail_server_that_is_down_does_not_lose_the_report(app, client):
     assert models.Report.select().where(models.Report.channel == "report_page").count() == 1
     outbox_settles(app)
     [waiting] = models.OutboxMail.select()  # kept for the next try
-    assert waiting.attempts == 1 and waiting.last_error and waiting.next_attempt_at > models.utcnow()
+    assert waiting.attempts == 1 and waiting.last_error and waiting.next_attempt_at > db.utcnow()
 
 
 def test_the_receipt_does_not_wait_for_a_slow_mail_server(mail_on, app, client):
@@ -149,7 +150,7 @@ def test_a_notice_the_mail_server_refused_is_sent_by_flask_notify(app, smtp_serv
     assert models.OutboxMail.get().attempts == 1
     with models.db.atomic():  # the server is back, and the retry is due
         models.SchoolSettings.update(smtp_port=controller.port).execute()
-        models.OutboxMail.update(next_attempt_at=models.utcnow()).execute()
+        models.OutboxMail.update(next_attempt_at=db.utcnow()).execute()
     result = app.test_cli_runner().invoke(args=["notify"])
     assert result.exit_code == 0, result.output
     assert "1 melding(en) uit de wachtrij verstuurd" in result.output
@@ -159,14 +160,14 @@ def test_a_notice_the_mail_server_refused_is_sent_by_flask_notify(app, smtp_serv
 
 def test_a_notice_is_not_sent_twice_by_two_deliveries(mail_on, app):
     """Two deliveries at once (two reports at the same moment): each notice is claimed by one of them."""
-    import notify
+    from domain import notify
     with app.app_context():
         with models.db.atomic():
             notify.queue(["coordinator@hetbaken.example"], "Test", "Een link")
         mail_on.hold.clear()
         first = notify.deliver_later(models.OutboxMail.get())
         end = time.monotonic() + 15
-        while models.OutboxMail.get().next_attempt_at <= models.utcnow() and time.monotonic() < end:
+        while models.OutboxMail.get().next_attempt_at <= db.utcnow() and time.monotonic() < end:
             threading.Event().wait(0.02)  # until the first delivery has claimed it
         assert notify.deliver() == (0, 0)
         mail_on.hold.set()
@@ -179,7 +180,7 @@ def due_step(case, days, owner="mentor"):
     step = models.CaseStep.select().where(models.CaseStep.case == case, models.CaseStep.status == "open").first()
     with models.db.atomic():
         models.CaseStep.update(status="done").where(models.CaseStep.case == case).execute()
-        models.CaseStep.update(status="open", owner=owner, due_on=models.today() + datetime.timedelta(days=days)) \
+        models.CaseStep.update(status="open", owner=owner, due_on=db.today() + datetime.timedelta(days=days)) \
             .where(models.CaseStep.id == step.id).execute()
 
 
@@ -225,7 +226,7 @@ def test_admin_switches_the_page_and_mail_on_in_settings(login_as, client):
 
 def fail_every_try(app, client):
     """A report whose notice the (absent) mail server refuses until delivery gives up on it."""
-    import notify
+    from domain import notify
     with models.db.atomic():
         models.SchoolSettings.update(mail_enabled=True, smtp_host="127.0.0.1", smtp_port=free_port(),
                                      smtp_starttls=False, public_reports_enabled=True).execute()
@@ -234,10 +235,10 @@ def fail_every_try(app, client):
     with app.app_context():
         for _ in range(notify.MAX_ATTEMPTS - 1):
             with models.db.atomic():
-                models.OutboxMail.update(next_attempt_at=models.utcnow()).execute()
+                models.OutboxMail.update(next_attempt_at=db.utcnow()).execute()
             assert notify.deliver() == (0, 1)
         with models.db.atomic():
-            models.OutboxMail.update(next_attempt_at=models.utcnow()).execute()
+            models.OutboxMail.update(next_attempt_at=db.utcnow()).execute()
         assert notify.deliver() == (0, 0), "after the last try the notice waits for a person"
     [mail] = models.OutboxMail.select()
     assert mail.attempts == notify.MAX_ATTEMPTS

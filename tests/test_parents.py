@@ -2,6 +2,7 @@
 import datetime
 import html
 
+import db
 import models
 from conftest import csrf_token, demo_case, demo_user
 
@@ -12,7 +13,7 @@ def pupil(first_name):
 
 def post_contact(client, case, **fields):
     """Post the parent contact form as the case page does (its fields carry the prefix 'parent-')."""
-    values = {"pupil": pupil("Noor").id, "channel": "home", "contacted_on": models.today().isoformat(),
+    values = {"pupil": pupil("Noor").id, "channel": "home", "contacted_on": db.today().isoformat(),
               "by_user": demo_user("mentor").id, "summary": "Thuis gesproken met vader en moeder van Noor.",
               "agreed": "Ouders bellen de mentor als Noor weer niet naar school wil."}
     values.update(fields)
@@ -35,7 +36,7 @@ def test_mentor_records_a_parent_contact_that_shows_on_the_case(login_as):
         models.ParentContact.id.desc()).first()
     assert models.ParentContact.select().where(models.ParentContact.case == case).count() == before + 1
     assert (contact.pupil.first_name, contact.channel, contact.contacted_on, contact.by_user.username) == (
-        "Noor", "home", models.today(), "mentor")
+        "Noor", "home", db.today(), "mentor")
     assert contact.agreed == "Ouders bellen de mentor als Noor weer niet naar school wil."
     page = html.unescape(client.get("/dossiers/%d" % case.id).get_data(as_text=True))
     assert "Thuis gesproken met vader en moeder van Noor." in page and "Het oudercontact is vastgelegd." in page
@@ -83,7 +84,7 @@ def test_bad_input_gets_dutch_messages_beside_the_fields_and_keeps_what_was_type
     client = login_as("mentor")
     case = demo_case("0001")
     before = models.ParentContact.select().count()
-    tomorrow = (models.today() + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (db.today() + datetime.timedelta(days=1)).isoformat()
     response = post_contact(client, case, pupil="", contacted_on=tomorrow, summary="   ",
                             agreed="Wat de ouders vroegen, bewaard na een fout.")
     page = html.unescape(response.get_data(as_text=True))

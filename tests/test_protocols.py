@@ -5,8 +5,8 @@ import pytest
 import yaml
 
 from app import create_app
-import protocols
-from protocols import ProtocolError, load_all, load_protocol
+from domain import protocols
+from domain.protocols import ProtocolError, load_all, load_protocol
 
 BUILT_IN = load_all()
 

@@ -1,12 +1,14 @@
 """The public report page (meldknop): report without an account, code and phrase, answers both ways."""
+import datetime
 import html
 import re
 
 import pytest
 
+import db
 import models
-import public_reports
 from conftest import csrf_token
+from domain import public
 
 CODE_RE = re.compile(r'data-receipt="code">([^<]+)<')
 PHRASE_RE = re.compile(r'data-receipt="phrase">([^<]+)<')
@@ -197,7 +199,7 @@ def test_guessing_from_many_addresses_is_stopped_by_the_overall_limit(switched_o
 def test_counters_expire(switched_on, client):
     with models.db.atomic():
         models.PublicThrottle.create(key="fail:all", count=10_000,
-                                     expires_at=models.utcnow() - models.datetime.timedelta(seconds=1))
+                                     expires_at=db.utcnow() - datetime.timedelta(seconds=1))
     code, phrase = receipt(send_report(client))
     assert open_status(client, code, phrase).status_code == 303
     assert models.PublicThrottle.get_or_none(models.PublicThrottle.key == "fail:all") is None
@@ -284,11 +286,11 @@ def test_posting_without_csrf_token_is_refused(switched_on, client):
 
 
 def test_codes_and_phrases_come_from_the_unambiguous_alphabet_and_word_list():
-    codes = {public_reports.new_receipt_code() for _ in range(200)}
+    codes = {public.new_receipt_code() for _ in range(200)}
     assert len(codes) == 200
-    assert all(set(code.replace("-", "")) <= set(public_reports.CODE_ALPHABET) for code in codes)
-    assert not set("01IO") & set(public_reports.CODE_ALPHABET)
-    assert all(word in public_reports.PHRASE_WORDS for word in public_reports.new_phrase().split())
+    assert all(set(code.replace("-", "")) <= set(public.CODE_ALPHABET) for code in codes)
+    assert not set("01IO") & set(public.CODE_ALPHABET)
+    assert all(word in public.PHRASE_WORDS for word in public.new_phrase().split())
 
 
 @pytest.mark.parametrize("choice,role", [("report", "coordinator"), ("complaint", "counsellor")])

@@ -6,8 +6,8 @@ import re
 import pytest
 
 import models
-import pupil_import
 from conftest import csrf_token
+from domain import pupil_import
 
 HEADER = "Leerlingnummer;Roepnaam;Tussenvoegsel;Achternaam;Klas;Mentor e-mail\r\n"
 TOKEN_RE = re.compile(r'name="token"[^>]*value="([^"]+)"')

@@ -5,9 +5,10 @@ import html
 
 import pytest
 
+import db
 import models
-import workflow
 from conftest import csrf_token, demo_case, demo_user
+from domain import cases
 from permissions import visible_cases
 
 
@@ -17,7 +18,7 @@ def pupil(first_name):
 
 def post_referral(client, case, **fields):
     values = {"target": "support_team", "pupil": "", "training": "", "detail": "",
-              "referred_on": models.today().isoformat(), "note": ""}
+              "referred_on": db.today().isoformat(), "note": ""}
     values.update(fields)
     data = {"referral-" + name: value for name, value in values.items()}
     data["referral-csrf_token"] = csrf_token(client, "/account/")
@@ -25,7 +26,7 @@ def post_referral(client, case, **fields):
 
 
 def close_referral(client, referral, **fields):
-    values = {"closed_on": models.today().isoformat(), "close_note": ""}
+    values = {"closed_on": db.today().isoformat(), "close_note": ""}
     values.update(fields)
     data = {"close-" + name: value for name, value in values.items()}
     data["close-csrf_token"] = csrf_token(client, "/account/")
@@ -79,7 +80,7 @@ def criminal_case(app, factory):
                         bully=factory.pupil(first_name="Bo"))
     with app.app_context(), models.db.atomic():
         models.Case.update(possibly_criminal=True).where(models.Case.id == case.id).execute()
-        workflow.sync_steps(models.Case.get_by_id(case.id))
+        cases.sync_steps(models.Case.get_by_id(case.id))
     return case
 
 
@@ -91,7 +92,7 @@ def test_the_police_needs_the_contact_and_may_complete_the_police_step(app, logi
     assert 'id="referral-detail-error">Vul de naam in van de contactpersoon bij de politie.' in html.unescape(
         refused.get_data(as_text=True))
     assert models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "police").status == "open"
-    day = models.today() - datetime.timedelta(days=1)
+    day = db.today() - datetime.timedelta(days=1)
     assert post_referral(client, case, target="police", detail="Wijkagent R. de Boer", referred_on=day.isoformat(),
                          complete_step="police").status_code == 302
     referral = newest_referral()
@@ -143,7 +144,7 @@ def test_closing_a_referral_records_when_by_whom_and_how(login_as):
     assert response.status_code == 302
     closed = models.Referral.get_by_id(referral.id)
     assert (closed.closed_on, closed.closed_by.username, closed.close_note) == (
-        models.today(), "support", "Training afgerond; Noor voelt zich sterker.")
+        db.today(), "support", "Training afgerond; Noor voelt zich sterker.")
     assert models.CaseEvent.select().where(models.CaseEvent.kind == "referral_closed").count() == 1
     again = close_referral(client, referral)
     assert again.status_code == 302
@@ -160,7 +161,7 @@ def test_a_referral_does_not_close_before_it_began_or_in_the_future(login_as):
     page = html.unescape(early.get_data(as_text=True))
     assert 'id="close-closed_on-error">Een doorverwijzing sluit niet af voordat ze begon.' in page
     assert "Blijft staan." in page
-    late = close_referral(client, referral, closed_on=(models.today() + datetime.timedelta(days=2)).isoformat())
+    late = close_referral(client, referral, closed_on=(db.today() + datetime.timedelta(days=2)).isoformat())
     assert late.status_code == 400 and "Een datum in de toekomst kan niet." in late.get_data(as_text=True)
     assert models.Referral.get_by_id(referral.id).is_open
 
@@ -168,7 +169,7 @@ def test_a_referral_does_not_close_before_it_began_or_in_the_future(login_as):
 def test_the_support_team_closes_its_own_referral_but_no_other_on_the_case(login_as):
     case = demo_case("0001")
     training = models.Referral.create(case=case, target="training", training="social_skills",
-                                      referred_on=models.today())
+                                      referred_on=db.today())
     client = login_as("support")
     assert client.get("/doorverwijzingen/%d/afsluiten" % training.id).status_code == 403
     assert close_referral(client, training, close_note="Klaar.").status_code == 403

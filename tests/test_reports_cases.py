@@ -1,6 +1,7 @@
 """Filing reports and opening cases through the forms, with the bad input the protocol meets."""
 import datetime
 
+import db
 import models
 from conftest import csrf_token, demo_case, demo_user
 
@@ -11,7 +12,7 @@ def pupil(first_name):
 
 def report_form(client, **fields):
     data = {"csrf_token": csrf_token(client, "/meldingen/nieuw"), "reporter_kind": "staff",
-            "channel": "conversation", "reported_on": models.today().isoformat(),
+            "channel": "conversation", "reported_on": db.today().isoformat(),
             "pupils": [pupil("Amira").id, pupil("Finn").id], "kinds": ["belongings"],
             "place": "Schoolplein", "description": "Finn pakt de tas van Amira af."}
     data.update(fields)
@@ -45,7 +46,7 @@ def test_report_without_pupils_is_refused_and_keeps_what_was_typed(login_as):
 
 
 def test_report_dated_in_the_future_is_refused(login_as):
-    tomorrow = (models.today() + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (db.today() + datetime.timedelta(days=1)).isoformat()
     response = report_form(login_as("staff"), reported_on=tomorrow)
     assert response.status_code == 400
     assert "Een datum in de toekomst kan niet." in response.get_data(as_text=True)

@@ -5,10 +5,10 @@ import os
 import time_machine
 
 import models
-import retention
+from cli import retention_command
 from conftest import csrf_token
 from databases import POSTGRES
-from retention import retention_command
+from domain import retention
 
 UTC = datetime.timezone.utc
 # Frozen at 15 March 2029; with 24 months the period ends at the start of 15 March 2027 school time,
@@ -266,7 +266,7 @@ def test_closed_complaints_are_anonymised_the_period_after_closing(app, factory)
 
 
 def test_closing_a_complaint_starts_its_retention_period(app, factory):
-    import complaints
+    from domain import complaints
     row = models.Complaint.create(received_on=datetime.date.today(), complainant_kind="parent",
                                   description="Klacht", status="received")
     complaints.change_status(row, "closed")

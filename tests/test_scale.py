@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+import db
 import models
 from conftest import demo_user
 
@@ -99,7 +100,7 @@ def test_case_page_asks_a_case_worker_s_rights_once_however_many_referrals(app, 
         with models.db.atomic():
             for _ in range(count):
                 models.Referral.create(case=case_id, pupil=victim, target="support_team",
-                                       referred_on=models.today(), by_user=mentor)
+                                       referred_on=db.today(), by_user=mentor)
 
     refer(1)
     client = login_as(username)

@@ -9,8 +9,8 @@ import segno
 import time_machine
 
 import models
-import second_factor
 from conftest import PASSWORD, AuthActions, csrf_token, demo_user
+from domain import second_factor
 from test_access import ROUTES
 
 MONDAY = datetime.datetime(2027, 1, 11, 9, 0)

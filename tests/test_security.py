@@ -30,7 +30,8 @@ def test_session_cookie_is_httponly_and_samesite(client):
 
 
 def test_session_cookie_is_secure_behind_https(tmp_path, monkeypatch, demo_database):
-    from app import close_all_connections, create_app
+    from app import create_app
+    from db import close_all_connections
     from databases import copy_database, drop_database
     monkeypatch.setenv("HERSTEL_HTTPS", "1")
     database = copy_database(demo_database, tmp_path)

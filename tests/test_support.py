@@ -6,18 +6,18 @@ import pytest
 from peewee import IntegrityError, SqliteDatabase
 from playhouse.migrations import Runner
 
-import app as herstel_app
+import db
 import models
-import support
 from conftest import csrf_token, demo_case, demo_user
 from databases import drop_database, new_database
+from domain import support
 
 NOTES = "Noor huilde even; thuis speelt ook van alles."
 REPORT_BACK = "Noor oefent wat ze zegt als ze wordt weggestuurd. Graag een vaste pauzeplek."
 
 
 def session_data(client, path, **fields):
-    data = {"csrf_token": csrf_token(client, path), "kind": "individual", "held_on": models.today().isoformat(),
+    data = {"csrf_token": csrf_token(client, path), "kind": "individual", "held_on": db.today().isoformat(),
             "referral": "", "participants": "Noor Hoekstra; Sanne Visser", "notes": NOTES, "report_back": REPORT_BACK}
     data.update(fields)
     return data
@@ -34,7 +34,7 @@ def field_error(html, field_id):
 
 def refer(case, target="support_team", pupil=None, closed_on=None, days_ago=2):
     return models.Referral.create(case=case, pupil=pupil, target=target, closed_on=closed_on,
-                                  referred_on=models.today() - datetime.timedelta(days=days_ago))
+                                  referred_on=db.today() - datetime.timedelta(days=days_ago))
 
 
 # Whom the support team sees ---------------------------------------------------------------------------
@@ -90,7 +90,7 @@ def test_a_staff_member_added_to_a_case_without_the_support_role_sees_nothing(lo
 
 def test_the_workspace_lists_open_referrals_before_finished_ones(login_as):
     physical = demo_case("0003")
-    refer(physical, pupil=models.Pupil.get(models.Pupil.first_name == "Bram"), closed_on=models.today(), days_ago=1)
+    refer(physical, pupil=models.Pupil.get(models.Pupil.first_name == "Bram"), closed_on=db.today(), days_ago=1)
     html = login_as("support").get("/ondersteuning/").get_data(as_text=True)
     assert html.index("Hoekstra, Noor") < html.index("Afgeronde begeleiding") < html.index("Linden, Bram van der")
     assert "2 sessies" in html
@@ -108,7 +108,7 @@ def test_finishing_a_referral_moves_it_down_and_cannot_happen_twice(login_as):
     path = "/ondersteuning/doorverwijzingen/%d/afronden" % referral.id
     response = client.post(path, data={"csrf_token": csrf_token(client, "/ondersteuning/")})
     assert response.status_code == 302
-    assert models.Referral.get_by_id(referral.id).closed_on == models.today()
+    assert models.Referral.get_by_id(referral.id).closed_on == db.today()
     assert models.CaseEvent.select().where(models.CaseEvent.kind == "referral_closed").count() == 1
     response = client.post(path, data={"csrf_token": csrf_token(client, "/ondersteuning/")}, follow_redirects=True)
     assert "Deze begeleiding is al afgerond." in response.get_data(as_text=True)
@@ -179,7 +179,7 @@ def test_a_report_back_written_later_shows_once_on_the_timeline(login_as):
 @pytest.mark.parametrize("fields,field,message", [
     ({"participants": "  "}, "participants", "Schrijf op wie erbij waren."),
     ({"held_on": ""}, "held_on", "Vul een datum in."),
-    ({"held_on": (models.today() + datetime.timedelta(days=1)).isoformat()}, "held_on",
+    ({"held_on": (db.today() + datetime.timedelta(days=1)).isoformat()}, "held_on",
      "Een datum in de toekomst kan niet."),
     ({"held_on": "2000-01-01"}, "held_on", "De sessie kan niet vóór de opening van het dossier liggen."),
     ({"held_on": "morgen"}, "held_on", None),
@@ -219,9 +219,9 @@ def test_the_domain_refuses_what_the_form_would(app_context):
     case = demo_case("0001")
     member = demo_user("support")
     other = refer(demo_case("0003"))
-    for kwargs in [dict(kind="therapy"), dict(held_on=models.today() + datetime.timedelta(days=1)),
+    for kwargs in [dict(kind="therapy"), dict(held_on=db.today() + datetime.timedelta(days=1)),
                    dict(participants=" "), dict(referral=other)]:
-        values = dict(kind="individual", held_on=models.today(), participants="Noor", referral=None)
+        values = dict(kind="individual", held_on=db.today(), participants="Noor", referral=None)
         values.update(kwargs)
         with pytest.raises(support.SupportError):
             support.record_session(case, member, **values)
@@ -231,23 +231,23 @@ def test_the_domain_refuses_what_the_form_would(app_context):
 def test_the_database_refuses_an_unknown_session_kind(app_context):
     with pytest.raises(IntegrityError):
         with models.db.atomic():
-            models.SupportSession.create(case=demo_case("0001"), kind="therapy", held_on=models.today())
+            models.SupportSession.create(case=demo_case("0001"), kind="therapy", held_on=db.today())
 
 
 def test_migration_0008_keeps_recorded_sessions(tmp_path):
     """A database from before 0008 keeps its sessions; an unknown kind becomes individual guidance."""
-    names = [migration.name for migration in Runner(SqliteDatabase(":memory:"), herstel_app.MIGRATIONS).status()]
+    names = [migration.name for migration in Runner(SqliteDatabase(":memory:"), db.MIGRATIONS).status()]
     before = names[names.index("0008_support_session_kinds") - 1]
     location = new_database(tmp_path)
-    database = models.open_database(location)
-    Runner(database, herstel_app.MIGRATIONS).up(before)
+    database = db.open_database(location)
+    Runner(database, db.MIGRATIONS).up(before)
     database.execute_sql('INSERT INTO "case" (reference, title, protocol_key, mentor_id, status, online, '
                          'possibly_criminal, opened_at, close_reason) '
                          "VALUES ('2020-0001', '', 'vo-nl', NULL, 'open', FALSE, FALSE, '2020-01-01 10:00:00', '')")
     for kind in ("training", "groepje"):
         database.execute_sql("INSERT INTO support_session (case_id, kind, held_on, participants, notes, report_back) "
                              "VALUES (1, %s, '2020-01-02', 'Noor', 'n', 'r')" % database.param, (kind,))
-    Runner(database, herstel_app.MIGRATIONS).up()
+    Runner(database, db.MIGRATIONS).up()
     rows = database.execute_sql("SELECT kind, participants, report_back, created_at FROM support_session "
                                 "ORDER BY id").fetchall()
     assert [row[:3] for row in rows] == [("training", "Noor", "r"), ("individual", "Noor", "r")]

@@ -8,10 +8,11 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
+import db
 import models
-import pupil_import
 import terminology
 from conftest import csrf_token, demo_case, demo_user
+from domain import pupil_import
 
 DUTCH_WORDS = re.compile(r"\bmentor(en)?\b|ondersteuningsteam|anti-pestcoördinator", re.IGNORECASE)
 FLEMISH_WORDS = re.compile(r"klascoach|zorgteam|zorgcoördinator", re.IGNORECASE)
@@ -63,8 +64,8 @@ def flemish_case(factory):
     case = factory.case(mentor=mentor, protocol="stappenplan-vl", victim=victim, bully=bully)
     with models.db.atomic():
         referral = models.Referral.create(case=case, pupil=victim, target="support_team",
-                                          referred_on=models.today(), by_user=mentor)
-        models.SupportSession.create(case=case, referral=referral, kind="individual", held_on=models.today(),
+                                          referred_on=db.today(), by_user=mentor)
+        models.SupportSession.create(case=case, referral=referral, kind="individual", held_on=db.today(),
                                      participants="Lien", notes="Rustig gesprek.", report_back="Gaat beter.",
                                      recorded_by=demo_user("support"))
     return case
@@ -86,7 +87,7 @@ def test_role_labels_follow_the_country(app):
     set_school("vl")
     with app.app_context():
         assert [str(label) for _, label in models.ROLES][1:4] == ["Klascoach", "Zorgcoördinator", "Zorgteam"]
-        assert str(models.label(models.CASE_EVENT_KINDS, "support_session")) == "Sessie van het zorgteam"
+        assert str(terminology.label(models.CASE_EVENT_KINDS, "support_session")) == "Sessie van het zorgteam"
 
 
 def test_the_settings_are_read_once_per_request_however_many_words_a_page_shows(login_as, monkeypatch,
@@ -194,7 +195,7 @@ def test_the_report_page_and_the_filed_report_name_the_zorgcoordinator(login_as,
     response = staff.post("/meldingen/nieuw", data={
         "csrf_token": csrf_token(staff, "/meldingen/nieuw"), "pupils": [str(noor.id)], "kinds": ["verbal"],
         "description": "Noor wordt uitgescholden op de speelplaats.", "reporter_kind": "staff",
-        "channel": "conversation", "reported_on": models.today().isoformat(), "place": "speelplaats"},
+        "channel": "conversation", "reported_on": db.today().isoformat(), "place": "speelplaats"},
         follow_redirects=True)
     assert "De zorgcoördinator neemt haar in behandeling." in visible_text(response)
 
@@ -221,12 +222,12 @@ def test_english_pdfs_stay_dutch_with_the_schools_word(login_as):
 
 
 def test_the_only_the_coordinator_decides_message_uses_the_flemish_word(app_context, factory):
-    import followups
+    from domain import followups
     set_school("vl")
     case = factory.case(mentor=demo_user("mentor"), bully=factory.pupil())
     with pytest.raises(followups.FollowUpError, match="beslist de zorgcoördinator"):
         followups.decide_measure(case, case.involvements[0].pupil, 4, "Schorsing", demo_user("mentor"),
-                                 models.today())
+                                 db.today())
 
 
 def test_a_flemish_import_file_may_name_the_klascoach_column(app_context):
@@ -243,7 +244,7 @@ def post_referral(client, case, target):
     pupil = case.involvements[0].pupil
     return client.post("/dossiers/%d/doorverwijzingen/nieuw" % case.id, data={
         "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), "referral-target": target,
-        "referral-pupil": str(pupil.id), "referral-referred_on": models.today().isoformat()})
+        "referral-pupil": str(pupil.id), "referral-referred_on": db.today().isoformat()})
 
 
 def test_only_a_flemish_school_refers_to_the_clb(login_as, flemish_case):

@@ -5,9 +5,9 @@ import pytest
 import time_machine
 
 import models
-import workflow
 from conftest import demo_user
-from workflow import WorkflowError
+from domain import cases
+from domain.cases import WorkflowError
 
 D = datetime.date
 
@@ -32,7 +32,7 @@ def report(pupils, on, kinds=("verbal",), **fields):
 def open_case(protocol, pupils, reports, **fields):
     victim, bully, follower = pupils[:3]
     with models.db.atomic():
-        case, warnings = workflow.open_case(protocol, demo_user("mentor"),
+        case, warnings = cases.open_case(protocol, demo_user("mentor"),
                                             {victim: "victim", bully: "bully", follower: "follower"},
                                             demo_user("coordinator"), reports=reports, **fields)
     return case, warnings
@@ -44,7 +44,7 @@ def steps(case):
 
 def complete(case, key, user="mentor"):
     with models.db.atomic():
-        workflow.complete_step(case, key, demo_user(user))
+        cases.complete_step(case, key, demo_user(user))
 
 
 OWNER_USERS = {"mentor": "mentor", "coordinator": "coordinator", "support": "support"}
@@ -56,13 +56,13 @@ def finish_and_close(case):
         if models.CaseStep.get_by_id(row.id).status == "open":
             complete(case, row.step_key, OWNER_USERS[row.owner])
     with models.db.atomic():
-        workflow.close_case(case, demo_user("coordinator"), "Afgerond volgens protocol.")
+        cases.close_case(case, demo_user("coordinator"), "Afgerond volgens protocol.")
     assert all(row.status in ("done", "not_applicable") for row in steps(case).values())
     assert models.Case.get_by_id(case.id).status == "closed"
 
 
 def state(case, key, on):
-    return workflow.step_state(steps(case)[key], on)
+    return cases.step_state(steps(case)[key], on)
 
 
 def test_vo_protocol_from_report_to_closure(app_context, pupils):
@@ -97,7 +97,7 @@ def test_vo_protocol_from_report_to_closure(app_context, pupils):
             complete(case, key)
         complete(case, "extra-help", user="support")
         with models.db.atomic():
-            workflow.close_case(case, demo_user("coordinator"), "Afspraken nagekomen.")
+            cases.close_case(case, demo_user("coordinator"), "Afspraken nagekomen.")
     case = models.Case.get_by_id(case.id)
     assert case.status == "closed"
     assert all(row.status in ("done", "not_applicable") for row in steps(case).values())
@@ -124,13 +124,13 @@ def test_flemish_steps_follow_the_chosen_approach(app_context, pupils):
         clock.move_to(datetime.datetime(2026, 11, 4, 9, 0))
         complete(case, "choose-approach", user="coordinator")
         with models.db.atomic():
-            workflow.set_approach(case, "non_confrontational", "group", demo_user("coordinator"))
+            cases.set_approach(case, "non_confrontational", "group", demo_user("coordinator"))
         rows = steps(case)
         assert rows["support-group"].status == "open" and rows["support-group"].due_on == D(2026, 11, 7)
         assert rows["confront-talk"].status == "not_applicable"
         # The support group does not work: the school switches to the confrontational approach.
         with models.db.atomic():
-            workflow.set_approach(case, "confrontational", "individual", demo_user("coordinator"))
+            cases.set_approach(case, "confrontational", "individual", demo_user("coordinator"))
         rows = steps(case)
         assert rows["confront-talk"].status == "open" and rows["confront-talk"].due_on == D(2026, 11, 6)
         assert rows["support-group"].status == "not_applicable"
@@ -173,9 +173,9 @@ def test_a_step_cannot_be_completed_twice(app_context, pupils):
 
 def test_a_case_needs_a_victim_and_a_known_protocol(app_context, pupils):
     with pytest.raises(WorkflowError, match="gepeste leerling"):
-        workflow.open_case("vo-nl", None, {pupils[0]: "bully"}, demo_user("coordinator"))
+        cases.open_case("vo-nl", None, {pupils[0]: "bully"}, demo_user("coordinator"))
     with pytest.raises(WorkflowError, match="Onbekend protocol"):
-        workflow.open_case("no-such", None, {pupils[0]: "victim"}, demo_user("coordinator"))
+        cases.open_case("no-such", None, {pupils[0]: "victim"}, demo_user("coordinator"))
     assert not models.Case.select().where(models.Case.reference.startswith("2026")).where(
         models.Case.mentor.is_null()).exists()
 
@@ -184,11 +184,11 @@ def test_closing_and_reopening_need_a_reason(app_context, pupils):
     case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
     coordinator = demo_user("coordinator")
     with pytest.raises(WorkflowError, match="reden"):
-        workflow.close_case(case, coordinator, "  ")
-    workflow.close_case(case, coordinator, "Geen pesten, een ruzie.")
+        cases.close_case(case, coordinator, "  ")
+    cases.close_case(case, coordinator, "Geen pesten, een ruzie.")
     with pytest.raises(WorkflowError, match="gesloten"):
-        workflow.complete_step(case, "signal", coordinator)
-    workflow.reopen_case(case, coordinator, "Het begint opnieuw.")
+        cases.complete_step(case, "signal", coordinator)
+    cases.reopen_case(case, coordinator, "Het begint opnieuw.")
     assert models.Case.get_by_id(case.id).status == "open"
 
 
@@ -203,10 +203,10 @@ def test_attaching_a_report_adds_the_pupils_it_names(app_context, pupils):
     case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
     later = report([pupils[3]], D(2026, 11, 4), kinds=("online",), platform="Instagram")
     with models.db.atomic():
-        workflow.attach_report(case, later, demo_user("coordinator"))
+        cases.attach_report(case, later, demo_user("coordinator"))
     roles = {i.pupil_id: i.role for i in models.Involvement.select().where(models.Involvement.case == case)}
     assert roles[pupils[3].id] == "bystander"
     case = models.Case.get_by_id(case.id)
     assert case.online and steps(case)["online-evidence"].status == "open"
     with pytest.raises(WorkflowError, match="al verwerkt"):
-        workflow.attach_report(case, later, demo_user("coordinator"))
+        cases.attach_report(case, later, demo_user("coordinator"))

@@ -5,11 +5,11 @@ import re
 from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-import access_requests
 import audit
-import pdf
+from db import local_date, utcnow
+from domain import access_requests, pdf
 from forms.access_requests import AccessRequestForm
-from models import Pupil, SchoolSettings, local_date, utcnow
+from models import Pupil, SchoolSettings
 from permissions import get_pupil_for_access_request_or_404, may_handle_access_requests, refuse
 
 bp = Blueprint("access_requests", __name__, url_prefix="/inzageverzoek")

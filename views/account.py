@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 import audit
-import second_factor
+from audit import client_address
+from db import db
+from domain import second_factor
 from forms.account import AppCodeForm, PasswordChangeForm
 from forms.common import ActionForm
-from models import RecoveryCode, SchoolSettings, User, UserSession, db
-from security import client_address, login_wait_seconds, record_login_failure
+from models import RecoveryCode, SchoolSettings, User, UserSession
+from security import login_wait_seconds, record_login_failure
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

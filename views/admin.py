@@ -2,12 +2,14 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from peewee import fn
 
 import audit
-import second_factor
+from db import db
+from domain import second_factor
 from forms.admin import UserForm
 from forms.common import ActionForm
-from models import User, UserRole, UserSession, db, fn
+from models import User, UserRole, UserSession
 from permissions import refuse, require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")

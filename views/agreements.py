@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-import agreements
 import audit
-import pdf
+from db import db
+from domain import agreements, pdf
 from forms.agreements import AgreementForm
 from forms.common import ActionForm
-from models import AgreementParty, Conversation, SchoolSettings, db
+from models import AgreementParty, Conversation, SchoolSettings
 from permissions import EDIT, get_agreement_or_404, get_case_or_404, may_case
 
 bp = Blueprint("agreements", __name__, url_prefix="/herstelovereenkomsten")

@@ -6,8 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+from db import local_date, utcnow
 from forms.audit_log import AuditFilterForm
-from models import Case, local_date, utcnow
+from models import Case
 from permissions import may_read_audit_log, refuse
 
 bp = Blueprint("audit_log", __name__, url_prefix="/logboek")

@@ -6,13 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 import audit
-import second_factor
+from audit import client_address
+from db import db, utcnow
+from domain import second_factor
 from forms.account import AppCodeForm, LanguageForm
 from forms.auth import LoginCodeForm, LoginForm
 from forms.common import ActionForm
-from models import SchoolSettings, User, UserSession, db, utcnow
+from models import SchoolSettings, User, UserSession
 from security import (
-    client_address, drop_pending_login, login_wait_seconds, pending_login, record_login_failure, record_login_success,
+    drop_pending_login, login_wait_seconds, pending_login, record_login_failure, record_login_success,
     start_pending_login,
 )
 

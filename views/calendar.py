@@ -4,8 +4,7 @@ import hashlib
 from flask import Blueprint, Response, abort, url_for
 
 import audit
-import ics
-import protocols
+from domain import calendar, protocols
 from models import User
 
 bp = Blueprint("calendar", __name__)
@@ -18,7 +17,7 @@ def feed(token):
                             User.is_active == True)  # noqa: E712
     if user is None:
         abort(404)
-    data = ics.user_calendar(user, protocols.step_title,
+    data = calendar.user_calendar(user, protocols.step_title,
                              lambda case: url_for("cases.detail", case_id=case.id, _external=True))
     audit.seen("calendar.feed", user, user=user)
     return Response(data, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=herstel.ics"})

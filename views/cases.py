@@ -2,20 +2,20 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from peewee import JOIN
 
 import audit
-import followups
-import protocols
-import workflow
-from forms.followups import FollowUpForm
+from db import Prepared, db, today
+from domain import cases, followups, protocols
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
+from forms.followups import FollowUpForm
 from models import (
-    JOIN, Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Measure, Involvement, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
-    Prepared, SupportSession, User, db, today,
+    Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Involvement, Measure, Pupil, Report, ReportPupil,
+    SchoolClass, SchoolSettings, SupportSession, User,
 )
 from permissions import (
-    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
-    may_see_cases, new_case_limits, refuse, visible_cases,
+    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from, may_see_cases,
+    new_case_limits, refuse, visible_cases,
 )
 from views import evidence, notes, parents, referrals
 from views.followups import measure_form
@@ -69,9 +69,9 @@ _VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
     .order_by(*Pupil.dutch_order()).tuples()))
 
 
-def _overview_rows(cases):
+def _overview_rows(page_cases):
     """For a page of cases: the next open step of each and the pupils by role, in two queries."""
-    ids = [case.id for case in cases]
+    ids = [case.id for case in page_cases]
     next_steps, pupils = {}, {}
     if ids:
         for step in CaseStep.next_open_of(ids):
@@ -80,7 +80,7 @@ def _overview_rows(cases):
             pupils.setdefault(case_id, []).append(
                 {"name": Pupil.sort_name_of(first_name, infix, last_name), "role": role})
     return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, [])}
-            for case in cases]
+            for case in page_cases]
 
 
 # The overview's filter dropdowns: names and ids only, read as plain rows.
@@ -100,11 +100,11 @@ def index():
     page = min(max(request.args.get("pagina", 1, type=int), 1), MAX_PAGE)
     query = _overview_query(filters)
     total = query.count()
-    cases = list(query.select(*_OVERVIEW_COLUMNS).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id))
+    page_cases = list(query.select(*_OVERVIEW_COLUMNS).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id))
                  .order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
-    audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(cases)), object_type="case")
+    audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(page_cases)), object_type="case")
     return render_template(
-        "cases/index.html", rows=_overview_rows(cases), page=page, total=total, filters=filters,
+        "cases/index.html", rows=_overview_rows(page_cases), page=page, total=total, filters=filters,
         pages=max(1, -(-total // PAGE_SIZE)), mentors=_MENTOR_OPTIONS.all(), classes=_CLASS_OPTIONS.all(),
         step_options=protocols.step_options(), today=today())
 
@@ -140,7 +140,7 @@ def detail(case_id):
     follow_up_rows = _FOLLOW_UPS.all(case.id)
     return render_template(
         "cases/detail.html", involvements=case.involved_pupils(), reports=_REPORTS.all(case.id),
-        repeats=workflow.repeat_warnings(case), follow_up_rows=follow_up_rows,
+        repeats=cases.repeat_warnings(case), follow_up_rows=follow_up_rows,
         follow_up_forms=_follow_up_forms(follow_up_rows), measures=_MEASURES.all(case.id),
         escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
@@ -171,9 +171,9 @@ def complete_step(case_id, step_key):
     if form.validate_on_submit():
         try:
             with db.atomic():
-                workflow.complete_step(case, step_key, current_user, note=form.note.data or "")
+                cases.complete_step(case, step_key, current_user, note=form.note.data or "")
                 audit.record("case.step_done", case, detail=step_key)
-        except workflow.WorkflowError as problem:
+        except cases.WorkflowError as problem:
             error = str(problem)
     else:
         error = " ".join(map(str, form.note.errors)) or _("Het formulier is ongeldig.")
@@ -192,7 +192,7 @@ def set_approach(case_id):
     form = ApproachForm()
     if form.validate_on_submit():
         with db.atomic():
-            workflow.set_approach(case, form.approach.data, form.approach_level.data, current_user)
+            cases.set_approach(case, form.approach.data, form.approach_level.data, current_user)
             audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
         flash(_("De aanpak is vastgelegd."), "success")
     else:
@@ -204,14 +204,14 @@ def set_approach(case_id):
 @login_required
 def close(case_id):
     """Close the case with a reason (coordinator)."""
-    return _close_or_reopen(case_id, workflow.close_case, _("Het dossier is gesloten."), action="case.close")
+    return _close_or_reopen(case_id, cases.close_case, _("Het dossier is gesloten."), action="case.close")
 
 
 @bp.route("/<int:case_id>/heropenen", methods=["POST"])
 @login_required
 def reopen(case_id):
     """Reopen a closed case with a reason (coordinator)."""
-    return _close_or_reopen(case_id, workflow.reopen_case, _("Het dossier is heropend."), action="case.reopen")
+    return _close_or_reopen(case_id, cases.reopen_case, _("Het dossier is heropend."), action="case.reopen")
 
 
 def _close_or_reopen(case_id, change, success, action):
@@ -224,7 +224,7 @@ def _close_or_reopen(case_id, change, success, action):
         with db.atomic():
             change(case, current_user, form.reason.data)
             audit.record(action, case)
-    except workflow.WorkflowError as error:
+    except cases.WorkflowError as error:
         flash(str(error), "error")
     else:
         flash(success, "success")
@@ -254,7 +254,7 @@ def new():
         else:
             roles = {form.pupils_by_id[pupil_id]: role for pupil_id, role in form.roles.items()}
             with db.atomic():
-                case, warnings = workflow.open_case(
+                case, warnings = cases.open_case(
                     form.protocol.data, User.get_by_id(form.mentor.data), roles, current_user,
                     reports=[report] if report else [], title=form.title.data)
             for warning in warnings:

@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import complaints
-import public_reports
+from db import db
+from domain import complaints, public
 from forms.complaints import AdviceForm, CommitteeForm, ComplaintForm, NoteForm, StatusForm
-from models import Complaint, db
+from models import Complaint
 from permissions import get_complaint_or_404, may_answer_thread, may_handle_complaints, refuse
-from views import public_thread
+from views.thread import thread_context
 
 bp = Blueprint("complaints", __name__, url_prefix="/klachten")
 
@@ -192,10 +192,10 @@ def detail_page(complaint, status=200, **forms):
         "note_form": NoteForm(prefix="note", formdata=None),
     }
     context.update(forms)
-    thread = public_reports.thread_for(complaint)
+    thread = public.thread_for(complaint)
     if thread is not None and may_answer_thread(current_user, thread):
         with db.atomic():
-            context.update(public_thread.thread_context(thread, forms.get("answer_form")))
+            context.update(thread_context(thread, forms.get("answer_form")))
     return render_template("complaints/detail.html", complaint=complaint,
                            notes=list(complaints.notes_of(complaint, current_user)), **context), \
         status, {"Vary": "HX-Request"}

@@ -1,7 +1,7 @@
 """The live conversation checklist: start a conversation from a step, tap through it, finish it.
 
 Every tap and note is its own small htmx request that returns just what changed; see
-checklists.py for how each save is made safe to retry.
+conversations.py for how each save is made safe to retry.
 """
 import datetime
 import hashlib
@@ -11,14 +11,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import checklists
-import protocols
+from db import SCHOOL_TIMEZONE, db
+from domain import conversations, protocols
 from forms.conversations import AppointmentForm, FinishForm, StartConversationForm
 from models import (
-    CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, SCHOOL_TIMEZONE, CaseStep, ChecklistEntry, ConversationAmendment,
-    ConversationLine, User, db, label,
+    CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, CaseStep, ChecklistEntry, ConversationAmendment, ConversationLine,
+    User,
 )
 from permissions import EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404, may_case
+from terminology import label
 
 bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
 
@@ -42,9 +43,9 @@ def new(case_id, step_key):
         participants += [(None, name, "other") for name in form.other_names()]
         try:
             with db.atomic():
-                conversation = checklists.start(case, step_key, form.template.data, current_user, participants)
+                conversation = conversations.start(case, step_key, form.template.data, current_user, participants)
                 audit.record("conversation.start", conversation)
-        except checklists.ChecklistError as error:
+        except conversations.ChecklistError as error:
             form.template.errors.append(str(error))
         else:
             return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
@@ -73,7 +74,7 @@ def _page_context(conversation):
     return {
         "conversation": conversation, "case": conversation.case, "phases": phases,
         "done": sum(entry.done for entry in entries), "total": len(entries), "lines": lines,
-        "line_kinds": CONVERSATION_LINE_KINDS, "new_keys": {kind: checklists.new_line_key() for kind in lines},
+        "line_kinds": CONVERSATION_LINE_KINDS, "new_keys": {kind: conversations.new_line_key() for kind in lines},
         "participants": list(conversation.participants), "amendments": amendments,
         "step_row": step, "step": protocol.step(conversation.step_key) if protocol else None,
         "appointment_form": AppointmentForm(moment=_local(conversation.next_appointment_at)),
@@ -109,7 +110,7 @@ def tick(conversation_id, entry_id):
     entry = get_entry_or_404(conversation_id, entry_id)
     conversation = entry.conversation
     with db.atomic():
-        checklists.set_done(entry, request.form.get("done") == "1", current_user)
+        conversations.set_done(entry, request.form.get("done") == "1", current_user)
         audit.record("conversation.tick", conversation, detail="punt %d: %s" % (entry.position, entry.done))
     done, total = conversation.progress()
     return render_template("conversations/_tick.html", entry=entry, conversation=conversation,
@@ -129,12 +130,12 @@ def note(conversation_id, entry_id):
         text, base_version = entry.note.rstrip() + "\n" + text, entry.note_version
     try:
         with db.atomic():
-            checklists.save_note(entry, text, base_version, current_user)
+            conversations.save_note(entry, text, base_version, current_user)
             audit.record("conversation.note", conversation, detail="punt %d" % entry.position)
-    except checklists.NoteConflict:
+    except conversations.NoteConflict:
         return render_template("conversations/_note_status.html", entry=entry, conversation=conversation,
                                conflict=True, mine=text), 409
-    except checklists.ChecklistError as error:
+    except conversations.ChecklistError as error:
         return render_template("conversations/_note_status.html", entry=entry, conversation=conversation,
                                error=str(error)), 422
     return render_template("conversations/_note_status.html", entry=entry, conversation=conversation, saved=True,
@@ -154,14 +155,14 @@ def add_line(conversation_id):
     key = "%s:%s" % ((request.form.get("client_key") or "")[:40], _short_hash(text))
     try:
         with db.atomic():
-            line, created = checklists.add_line(conversation, kind, text, key, current_user)
+            line, created = conversations.add_line(conversation, kind, text, key, current_user)
             if created:
                 audit.record("conversation.line", conversation, detail=kind)
-    except checklists.ChecklistError as error:
+    except conversations.ChecklistError as error:
         return render_template("conversations/_line_error.html", kind=kind, error=str(error)), 422, {
             "HX-Retarget": "#line-error-%s" % kind, "HX-Reswap": "innerHTML"}
     return render_template("conversations/_line.html", line=line, conversation=conversation, kind=kind,
-                           new_key=checklists.new_line_key(), oob=True)
+                           new_key=conversations.new_line_key(), oob=True)
 
 
 def _short_hash(text):
@@ -178,7 +179,7 @@ def remove_line(conversation_id, line_id):
         abort(404)
     line.conversation = conversation
     with db.atomic():
-        checklists.remove_line(line, current_user)
+        conversations.remove_line(line, current_user)
         audit.record("conversation.line_removed", conversation, detail=str(line.id))
     return render_template("conversations/_line.html", line=line, conversation=conversation, kind=line.kind)
 
@@ -194,9 +195,9 @@ def appointment(conversation_id):
         moment = form.moment.data.replace(tzinfo=SCHOOL_TIMEZONE).astimezone(datetime.timezone.utc)
         try:
             with db.atomic():
-                checklists.set_appointment(conversation, moment.replace(tzinfo=None), current_user)
+                conversations.set_appointment(conversation, moment.replace(tzinfo=None), current_user)
                 audit.record("conversation.appointment", conversation)
-        except checklists.ChecklistError as error:
+        except conversations.ChecklistError as error:
             form.moment.errors = [str(error)]
             status = 422
     else:
@@ -214,9 +215,9 @@ def finish(conversation_id):
     if form.validate_on_submit():
         try:
             with db.atomic():
-                checklists.finish(conversation, current_user, complete_step=form.complete_step.data)
+                conversations.finish(conversation, current_user, complete_step=form.complete_step.data)
                 audit.record("conversation.finish", conversation)
-        except checklists.ChecklistError as error:
+        except conversations.ChecklistError as error:
             flash(str(error), "error")
         else:
             flash(_("Het gesprek is afgerond."), "success")

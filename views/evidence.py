@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import evidence_files
-import pdf
+from db import db, school_time_to_utc
+from domain import evidence, pdf
 from forms.common import ActionForm
-from forms.evidence import EvidenceForm, school_time_to_utc
-from models import CaseEvent, Evidence, SchoolSettings, db
+from forms.evidence import EvidenceForm
+from models import CaseEvent, Evidence, SchoolSettings
 from permissions import (
     EDIT, get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404, may_case,
 )
@@ -64,7 +64,7 @@ def _save(case, form):
     """Store the checked file, then its row. Nothing half-saved: a file whose row does not make it
     into the database is removed again."""
     clean = form.clean_file
-    file_name = evidence_files.store(clean) if clean else None
+    file_name = evidence.store(clean) if clean else None
     try:
         with db.atomic():
             item = Evidence.create(
@@ -78,7 +78,7 @@ def _save(case, form):
                 item.id, ", %s, sha256 %s" % (item.content_type, item.sha256) if clean else ""))
     except BaseException:
         if file_name:
-            evidence_files.remove(file_name)
+            evidence.remove(file_name)
         raise
 
 
@@ -87,13 +87,13 @@ def _send(item, as_attachment, action):
     if not item.file_name:
         abort(404)
     try:
-        data = evidence_files.read(item.file_name)
+        data = evidence.read(item.file_name)
     except (OSError, ValueError):
         current_app.logger.error("evidence file of item %d is missing", item.id)
         abort(404)
     with db.atomic():
         audit.record(action, item, detail="dossier %s" % item.case.reference)
-    name = "bewijs-%s-%d%s" % (_safe_reference(item.case), item.id, evidence_files.EXTENSIONS[item.content_type])
+    name = "bewijs-%s-%d%s" % (_safe_reference(item.case), item.id, evidence.EXTENSIONS[item.content_type])
     response = send_file(io.BytesIO(data), mimetype=item.content_type, as_attachment=as_attachment,
                          download_name=name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -139,7 +139,7 @@ def delete(evidence_id):
         return back
     if deleted and item.file_name:
         try:
-            evidence_files.remove(item.file_name)
+            evidence.remove(item.file_name)
         except OSError as error:  # flask retention removes what is left over
             current_app.logger.error("evidence file of deleted item %d not removed: %s", item.id, error)
     flash(_("Het bewijs is verwijderd.") if deleted else _("Dit bewijs was al verwijderd."), "success")
@@ -156,7 +156,7 @@ def report(case_id):
     for item in items:
         if item.file_name and item.is_image:
             try:
-                images[item.id] = evidence_files.read(item.file_name)
+                images[item.id] = evidence.read(item.file_name)
             except OSError:
                 current_app.logger.error("evidence file of item %d is missing", item.id)
     data = pdf.evidence_pdf(case, items, SchoolSettings.current().school_name, printed_by=current_user.full_name,

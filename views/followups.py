@@ -4,10 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import followups
-import protocols
+from db import db
+from domain import followups, protocols
 from forms.followups import FollowUpForm, MeasureForm
-from models import FollowUp, Pupil, db
+from models import FollowUp, Pupil
 from permissions import EDIT, check_case, get_case_or_404
 from terminology import term
 

@@ -3,11 +3,9 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 import audit
-import followups
-import notify
-import support
-import workflow
-from models import Case, Complaint, Referral, Report, db, today
+from db import db, today
+from domain import cases, followups, notify, support
+from models import Case, Complaint, Referral, Report
 from permissions import (
     may_administer, may_handle_complaints, may_manage_reports, may_use_support_workspace, sees_every_case,
     visible_cases, visible_reports,
@@ -32,7 +30,7 @@ def index():
                   if may_handle_complaints(current_user) else [])
     referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))
                  if may_use_support_workspace(current_user) else [])
-    due = _group_due(workflow.due_steps(current_user) + followups.due_for(current_user))
+    due = _group_due(cases.due_steps(current_user) + followups.due_for(current_user))
     open_cases = list(open_cases)
     if open_cases or complaints or referrals:
         with db.atomic():

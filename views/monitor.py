@@ -3,7 +3,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 import audit
-import monitor
+from domain import monitor
 from forms.monitor import PeriodForm
 from permissions import may_view_monitor, refuse
 

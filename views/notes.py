@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
+from db import db, utcnow
 from forms.common import ActionForm
 from forms.notes import PersonalNoteForm
-from models import PersonalNote, db, utcnow
+from models import PersonalNote
 from permissions import get_case_or_404, get_personal_note_or_404, may_keep_notes, refuse
 
 bp = Blueprint("notes", __name__)

@@ -5,10 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import workflow
+from db import db
+from domain import cases
 from forms.parents import ParentContactForm
-from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole, db, label
+from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole
 from permissions import EDIT, get_open_case_or_404, may_case, may_complete_step
+from terminology import label
 
 bp = Blueprint("parents", __name__)
 
@@ -27,7 +29,7 @@ def _staff(user):
 
 def contact_form(case):
     """The form to record a parent contact on this case, offering the parent steps the user may complete."""
-    steps = [(row, step) for row, step in workflow.open_steps_recorded_with(case, "parent_contact")
+    steps = [(row, step) for row, step in cases.open_steps_recorded_with(case, "parent_contact")
              if may_complete_step(current_user, case, row.owner)]
     form = ParentContactForm(pupils=[involvement.pupil for involvement in case.involved_pupils()],
                              staff=_staff(current_user), steps=steps)
@@ -66,12 +68,12 @@ def new(case_id):
                     how = str(label(PARENT_CHANNELS, contact.channel)).lower()
                 CaseEvent.add(case, "parent_contact", "ouders van %s (%s)" % (pupil.display_name, how), current_user)
                 if form.complete_step.data:
-                    workflow.complete_step(case, form.complete_step.data, current_user,
+                    cases.complete_step(case, form.complete_step.data, current_user,
                                            note="oudercontact van %s" % contact.contacted_on.strftime("%d-%m-%Y"))
                 step_done = ", stap " + form.complete_step.data if form.complete_step.data else ""
                 audit.record("case.parent_contact", case,
                              detail="oudercontact %d, %s%s" % (contact.id, contact.channel, step_done))
-        except workflow.WorkflowError as error:
+        except cases.WorkflowError as error:
             form.complete_step.errors.append(str(error))
         else:
             flash(_("Het oudercontact is vastgelegd.") + (" " + _("De stap is afgerond.")

@@ -9,11 +9,11 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-import notify
-import public_reports
+from audit import client_address
+from db import db, utcnow
+from domain import notify, public
 from forms.public import PublicReportForm, ReplyForm, StatusForm
-from models import AuditEvent, PublicThread, SchoolSettings, db, utcnow
-from security import client_address
+from models import AuditEvent, PublicThread, SchoolSettings
 
 bp = Blueprint("public", __name__, url_prefix="/melden")
 
@@ -47,9 +47,9 @@ def report():
     if form.validate_on_submit():
         mail = None
         with db.atomic():
-            allowed = public_reports.take(public_reports.send_limits(client_address()))
+            allowed = public.take(public.send_limits(client_address()))
             if allowed:
-                thread, code, phrase = public_reports.file_report(form.values())
+                thread, code, phrase = public.file_report(form.values())
                 mail = notify.new_report(thread.report) if thread.report_id else notify.new_complaint(thread.complaint)
         if not allowed:
             return render_template("public/report.html", form=form, limited=True), 429
@@ -95,8 +95,8 @@ def status():
     problem = None
     if form.validate_on_submit():
         try:
-            thread = public_reports.open_thread(form.code.data, form.phrase.data, client_address())
-        except public_reports.PublicError as error:
+            thread = public.open_thread(form.code.data, form.phrase.data, client_address())
+        except public.PublicError as error:
             # One message whatever was wrong, so no one learns whether a code exists.
             problem = _("Te veel verkeerde pogingen. Probeer het over een uur opnieuw.") if error.locked else _(
                 "De code of de geheime zin klopt niet. Kijk goed of je alles goed hebt overgetypt.")
@@ -118,9 +118,9 @@ def reply():
         return _thread_page(thread, form, 400)
     mail = None
     with db.atomic():
-        allowed = public_reports.take(public_reports.send_limits(client_address(), "reply"))
+        allowed = public.take(public.send_limits(client_address(), "reply"))
         if allowed:
-            message = public_reports.add_reporter_message(thread, form.body.data)
+            message = public.add_reporter_message(thread, form.body.data)
             mail = notify.new_reporter_message(thread)
     if not allowed:
         form.body.errors.append(_("Je hebt net al veel berichten gestuurd. Probeer het over een uur opnieuw."))

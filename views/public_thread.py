@@ -8,10 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import public_reports
+from db import db
+from domain import public
 from forms.public import StaffAnswerForm
-from models import db
 from permissions import get_thread_or_404
+from views import complaints, reports
+from views.thread import thread_context
 
 bp = Blueprint("public_thread", __name__, url_prefix="/meldknop")
 
@@ -23,13 +25,6 @@ def record_page(thread):
     return url_for("complaints.detail", complaint_id=thread.complaint_id)
 
 
-def thread_context(thread, form=None):
-    """What partials/_thread.html needs; logs that staff read the thread."""
-    audit.record("thread.view", thread)
-    return {"thread": thread, "thread_messages": list(thread.messages_in_order()),
-            "answer_form": form or StaffAnswerForm(formdata=None, prefix="thread%d" % thread.id)}
-
-
 @bp.route("/<int:thread_id>/antwoord", methods=["POST"])
 @login_required
 def answer(thread_id):
@@ -39,7 +34,7 @@ def answer(thread_id):
     ok = form.validate_on_submit()
     if ok:
         with db.atomic():
-            public_reports.add_staff_message(thread, current_user, form.body.data, form.show_name.data)
+            public.add_staff_message(thread, current_user, form.body.data, form.show_name.data)
             audit.record("thread.answer", thread, detail="naam getoond" if form.show_name.data else "rol getoond")
         form = None
     if current_app.htmx:
@@ -47,7 +42,6 @@ def answer(thread_id):
             context = thread_context(thread, form)
         return render_template("partials/_thread.html", saved=ok, **context), 200 if ok else 422
     if not ok:  # the page again, with what was typed and the message beside the field
-        from views import complaints, reports  # they include this thread and import this module
         if thread.report_id:
             return reports.detail_page(thread.report, answer_form=form, status=400)
         return complaints.detail_page(thread.complaint, 400, answer_form=form)

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import pupil_import
+from db import db
+from domain import pupil_import
 from forms.pupil_import import ConfirmForm, UploadForm
-from models import db
 from permissions import require_admin
 
 bp = Blueprint("pupil_import", __name__, url_prefix="/beheer/import")

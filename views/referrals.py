@@ -8,18 +8,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import workflow
+from db import db
+from domain import cases
 from forms.referrals import CloseReferralForm, ReferralForm
-from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral, db, label
+from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral
 from permissions import EDIT, get_open_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step
-from terminology import term
+from terminology import label, term
 
 bp = Blueprint("referrals", __name__)
 
 
 def referral_form(case):
     """The form to refer on from this case, offering the police step when the user may complete it."""
-    steps = [(row, step) for row, step in workflow.open_steps_recorded_with(case, "police_referral")
+    steps = [(row, step) for row, step in cases.open_steps_recorded_with(case, "police_referral")
              if may_complete_step(current_user, case, row.owner)]
     return ReferralForm(pupils=[involvement.pupil for involvement in case.involved_pupils()], steps=steps)
 
@@ -59,10 +60,10 @@ def new(case_id):
                     referred_on=form.referred_on.data, by_user=current_user, note=form.note.data)
                 CaseEvent.add(case, "referral", _timeline_text(referral), current_user)
                 if form.complete_step.data:
-                    workflow.complete_step(case, form.complete_step.data, current_user,
+                    cases.complete_step(case, form.complete_step.data, current_user,
                                            note="politie: %s" % referral.detail)
                 audit.record("case.referral", case, detail="doorverwijzing %d naar %s" % (referral.id, referral.target))
-        except workflow.WorkflowError as error:
+        except cases.WorkflowError as error:
             form.complete_step.errors.append(str(error))
         else:
             message = _("De doorverwijzing is vastgelegd.")

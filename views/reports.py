@@ -2,16 +2,17 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from peewee import fn
 
 import audit
-import public_reports
-import workflow
+from db import db
+from domain import cases, public
 from forms.cases import ReasonForm
 from forms.reports import AttachReportForm, ReportForm
-from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass, db, fn
+from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass
 from permissions import get_report_or_404, may_answer_thread, may_manage_reports, refuse, visible_cases
 from terminology import term
-from views import public_thread
+from views.thread import thread_context
 
 bp = Blueprint("reports", __name__, url_prefix="/meldingen")
 
@@ -101,18 +102,18 @@ def detail(report_id):
 
 def detail_page(report, answer_form=None, status=200):
     """The report's page; an answer to the reporter that came back with errors keeps what was typed."""
-    thread = public_reports.thread_for(report)
-    thread_context = {}
+    thread = public.thread_for(report)
+    thread_part = {}
     if thread is not None and may_answer_thread(current_user, thread):
         with db.atomic():
-            thread_context = public_thread.thread_context(thread, answer_form)
+            thread_part = thread_context(thread, answer_form)
     pupils = list(Pupil.select().join(ReportPupil).where(ReportPupil.report == report).order_by(*Pupil.dutch_order()))
     open_cases = []
     if may_manage_reports(current_user) and report.status == "new":
         open_cases = list(visible_cases(current_user).where(Case.status == "open").order_by(Case.reference.desc()))
     return render_template("reports/detail.html", report=report, pupils=pupils, open_cases=open_cases,
                            close_form=ReasonForm(prefix="close"), attach_form=AttachReportForm(prefix="attach"),
-                           **thread_context), status
+                           **thread_part), status
 
 
 @bp.route("/<int:report_id>/sluiten", methods=["POST"])
@@ -124,9 +125,9 @@ def close(report_id):
     if form.validate_on_submit():
         try:
             with db.atomic():
-                workflow.close_report(report, current_user, form.reason.data)
+                cases.close_report(report, current_user, form.reason.data)
                 audit.record("report.close", report)
-        except workflow.WorkflowError as error:
+        except cases.WorkflowError as error:
             flash(str(error), "error")
         else:
             flash(_("De melding is afgesloten."), "success")
@@ -150,9 +151,9 @@ def attach(report_id):
         return redirect(url_for("reports.detail", report_id=report.id))
     try:
         with db.atomic():
-            workflow.attach_report(case, report, current_user)
+            cases.attach_report(case, report, current_user)
             audit.record("report.attach", report, detail="dossier %s" % case.reference)
-    except workflow.WorkflowError as error:
+    except cases.WorkflowError as error:
         flash(str(error), "error")
         return redirect(url_for("reports.detail", report_id=report.id))
     flash(_("De melding hoort nu bij dossier %(reference)s.", reference=case.reference), "success")

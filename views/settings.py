@@ -4,10 +4,10 @@ from flask_babel import gettext as _, ngettext
 from flask_login import login_required
 
 import audit
-import notify
-import protocols
+from db import db
+from domain import notify, protocols
 from forms.settings import SettingsForm
-from models import SchoolSettings, db
+from models import SchoolSettings
 from permissions import require_admin
 
 bp = Blueprint("settings", __name__, url_prefix="/instellingen")

@@ -4,10 +4,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-import support
+from db import db
+from domain import support
 from forms.common import ActionForm
 from forms.support import SupportSessionForm
-from models import db
 from permissions import (
     get_support_case_or_404, get_support_referral_or_404, get_support_session_or_404, may_use_support_workspace,
     refuse,

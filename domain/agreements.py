@@ -10,10 +10,12 @@ import hashlib
 import io
 import json
 
+from peewee import fn
 from PIL import Image
 
-import protocols
-from models import Agreement, AgreementParty, CaseEvent, ConversationLine, FollowUp, fn, local_date, utcnow
+from db import local_date, utcnow
+from domain import protocols
+from models import Agreement, AgreementParty, CaseEvent, ConversationLine, FollowUp
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 MIN_INK_PIXELS = 150

@@ -28,7 +28,7 @@ import zipfile
 from flask import current_app
 
 import audit
-import evidence_files
+from domain import evidence
 from models import (
     Agreement, AgreementParty, AuditEvent, Case, CaseStep, ChecklistEntry, Complaint, Conversation,
     ConversationLine, ConversationParticipant, Evidence, FollowUp, Involvement, Measure, ParentContact, Pupil,
@@ -264,13 +264,13 @@ def read_evidence(items):
     files, missing = [], []
     for number, item in enumerate(items, 1):
         try:
-            data = evidence_files.read(item.file_name)
+            data = evidence.read(item.file_name)
         except (OSError, ValueError):
             current_app.logger.error("evidence file of item %d is missing", item.id)
             missing.append(item)
             continue
         digest = hashlib.sha256(data).hexdigest()
-        name = "bewijs/bewijs-%02d%s" % (number, evidence_files.EXTENSIONS.get(item.content_type, ".bin"))
+        name = "bewijs/bewijs-%02d%s" % (number, evidence.EXTENSIONS.get(item.content_type, ".bin"))
         files.append(EvidenceFile(item=item, name=name, data=data, sha256=digest,
                                   matches=not item.sha256 or item.sha256 == digest))
     return files, missing

@@ -18,15 +18,15 @@ import calendar
 import dataclasses
 import datetime
 
-import click
-from flask.cli import with_appcontext
+from peewee import fn
 
-import evidence_files
 from audit import school_day_start
+from db import db, today, utcnow
+from domain import evidence
 from models import (
     Agreement, AuditEvent, Case, CaseEvent, CaseStep, Complaint, ComplaintNote, Conversation, Evidence, FollowUp,
     Involvement, Measure, ParentContact, PersonalNote, PublicThread, Pupil, Referral, Report, ReportPupil,
-    SchoolSettings, SupportSession, db, fn, today, utcnow,
+    SchoolSettings, SupportSession,
 )
 
 
@@ -157,13 +157,13 @@ def plan(on_day=None):
 
     case_cleanups = []
     for case in cases:
-        evidence = Evidence.select(Evidence.file_name).where(Evidence.case == case)
+        items = Evidence.select(Evidence.file_name).where(Evidence.case == case)
         case_cleanups.append(CaseCleanup(
             case=case, pupils=going("case", case.id),
             conversations=Conversation.select().where(Conversation.case == case).count(),
             agreements=Agreement.select().where(Agreement.case == case).count(),
-            evidence=evidence.count(),
-            evidence_files=[row.file_name for row in evidence if row.file_name],
+            evidence=items.count(),
+            evidence_files=[row.file_name for row in items if row.file_name],
             personal_notes=PersonalNote.select().where(PersonalNote.case == case).count()))
     report_cleanups = [ReportCleanup(report=report, pupils=going("report", report.id),
                                      threads=PublicThread.select().where(PublicThread.report == report).count())
@@ -276,13 +276,13 @@ def run(on_day=None):
     for cleanup in work.cases:
         for file_name in cleanup.evidence_files:
             try:
-                evidence_files.remove(file_name)
+                evidence.remove(file_name)
             except (OSError, ValueError):
                 leftovers.append(file_name)
     return work, leftovers
 
 
-def _counts(work):
+def counts(work):
     return "%d dossiers, %d meldingen zonder dossier en %d klachten" % (
         len(work.cases), len(work.reports), len(work.complaints))
 
@@ -290,7 +290,7 @@ def _counts(work):
 def orphan_files():
     """Evidence files no row points to any more (a crash between a commit and the file's removal)."""
     known = {row.file_name for row in Evidence.select(Evidence.file_name).where(Evidence.file_name.is_null(False))}
-    return evidence_files.orphans(known)
+    return evidence.orphans(known)
 
 
 def remove_orphan_files():
@@ -298,7 +298,7 @@ def remove_orphan_files():
     removed, leftovers = [], []
     for file_name in orphan_files():
         try:
-            evidence_files.remove(file_name)
+            evidence.remove(file_name)
         except (OSError, ValueError):
             leftovers.append(file_name)
         else:
@@ -308,29 +308,3 @@ def remove_orphan_files():
             AuditEvent.append(action="evidence.orphans_removed", username="cli", object_type="evidence",
                               detail="%d bestanden zonder bewijsregel verwijderd" % len(removed))
     return removed, leftovers
-
-
-@click.command("retention")
-@with_appcontext
-@click.option("--dry-run", is_flag=True, help="Only list what would be anonymised.")
-def retention_command(dry_run):
-    """Anonymise closed cases, loose reports and closed complaints older than the school's retention period."""
-    months = SchoolSettings.current().retention_months
-    if dry_run:
-        work = plan()
-        click.echo("Proefdraai (er verandert niets). Bewaartermijn: %d maanden na sluiten." % months)
-        for cleanup in work.cleanups():
-            click.echo("- " + describe(cleanup))
-        click.echo("%s zouden worden geanonimiseerd." % _counts(work))
-        click.echo("%d bewijsbestanden zonder bewijsregel zouden worden verwijderd." % len(orphan_files()))
-        return
-    work, leftovers = run()
-    orphans, orphans_left = remove_orphan_files()
-    leftovers += orphans_left
-    for cleanup in work.cleanups():
-        click.echo("- " + describe(cleanup, ids_only=True))
-    click.echo("%s geanonimiseerd (bewaartermijn %d maanden); vastgelegd in het logboek." % (_counts(work), months))
-    if orphans:
-        click.echo("%d bewijsbestanden zonder bewijsregel verwijderd." % len(orphans))
-    if leftovers:
-        raise click.ClickException("Deze bewijsbestanden konden niet worden verwijderd: %s" % ", ".join(leftovers))

@@ -7,10 +7,10 @@ function that writes expects to run inside the caller's transaction.
 import datetime
 
 import audit
-import protocols
-from models import (
-    Case, CaseEvent, CaseStep, Involvement, Prepared, Pupil, Report, ReportPupil, local_date, today, utcnow,
-)
+from db import Prepared, local_date, today, utcnow
+from domain import protocols
+from models import Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
+from permissions import sees_every_case, visible_cases
 
 
 class WorkflowError(Exception):
@@ -227,7 +227,6 @@ def due_steps(user, horizon_days=7):
     A mentor answers for mentor steps of their own cases, a coordinator for coordinator steps,
     a support team member for support steps of cases they may see.
     """
-    from permissions import sees_every_case, visible_cases
     owner_rules = []
     if user.has_role("mentor"):
         owner_rules.append((CaseStep.owner == "mentor") & (Case.mentor == user))

@@ -5,9 +5,8 @@ only the case reference, what is due, and a link back into Herstel.
 """
 import datetime
 
-import followups
-import workflow
-from models import utcnow
+from db import utcnow
+from domain import cases, followups
 
 
 def _escape(text):
@@ -26,7 +25,7 @@ def user_calendar(user, step_title, case_url, horizon_days=400):
     """The user's due steps and follow-ups as an ICS file (bytes)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herstel//Pestprotocol//NL", "CALSCALE:GREGORIAN",
              "X-WR-CALNAME:Herstel"]
-    for step in workflow.due_steps(user, horizon_days=horizon_days):
+    for step in cases.due_steps(user, horizon_days=horizon_days):
         lines += _event("step-%d" % step.id, step.due_on, "Herstel: %s (dossier %s)" % (
             step_title(step.case.protocol_key, step.step_key), step.case.reference), case_url(step.case))
     for follow_up in followups.due_for(user, horizon_days=horizon_days):

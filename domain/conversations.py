@@ -8,11 +8,11 @@ Functions that write expect to run inside the caller's transaction.
 import datetime
 import secrets
 
-import protocols
-import workflow
+from db import local_date, utcnow
+from domain import cases, protocols
 from models import (
     CaseEvent, CaseStep, ChecklistEntry, Conversation, ConversationAmendment, ConversationLine,
-    ConversationParticipant, FollowUp, local_date, utcnow,
+    ConversationParticipant, FollowUp,
 )
 
 NOTE_MAX_LENGTH = 20_000
@@ -155,5 +155,5 @@ def finish(conversation, user, complete_step=False):
     if complete_step:
         step = CaseStep.get_or_none(CaseStep.case == conversation.case, CaseStep.step_key == conversation.step_key)
         if step is not None and step.status == "open":
-            workflow.complete_step(conversation.case, conversation.step_key, user,
+            cases.complete_step(conversation.case, conversation.step_key, user,
                                    note="Gesprek: %s" % conversation.title)

@@ -3,9 +3,6 @@ import os
 import sqlite3
 import tempfile
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 
 
 class BackupError(Exception):
@@ -76,17 +73,3 @@ def make_backup(database_path, target_path, force=False):
         if os.path.exists(temporary):
             os.unlink(temporary)
     return os.path.getsize(target_path)
-
-
-@click.command("backup")
-@with_appcontext
-@click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--force", is_flag=True, help="Overwrite PATH when it exists.")
-def backup_command(path, force):
-    """Copy the database to PATH while the app runs (SQLite's online backup)."""
-    try:
-        size = make_backup(current_app.config["DATABASE"], path, force=force)
-    except BackupError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo("Reservekopie gemaakt: %s (%.1f MB, integriteit in orde)." % (
-        os.path.abspath(path), size / 1024 / 1024))

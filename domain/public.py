@@ -10,9 +10,8 @@ import secrets
 
 from flask import current_app
 
-from models import (
-    Complaint, normalise_code, PublicThread, PublicThrottle, Report, ReportKind, ThreadMessage, User, db, today, utcnow,
-)
+from db import db, today, utcnow
+from models import Complaint, PublicThread, PublicThrottle, Report, ReportKind, ThreadMessage, User, normalise_code
 
 # No 0/O, 1/I: a code is copied from paper.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -12,7 +12,8 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 import audit
-from models import RecoveryCode, SecurityNotice, User, db, utcnow
+from db import db, utcnow
+from models import RecoveryCode, SecurityNotice, User
 
 STEP_SECONDS = 30
 # A phone whose clock runs up to one step (30 s) early or late still gets in.

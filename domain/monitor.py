@@ -10,12 +10,15 @@ import io
 import statistics
 
 from flask_babel import gettext as _, lazy_gettext as _l
+from peewee import fn
 
-import protocols
+from db import day_of
+from domain import protocols
 from models import (
     APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
-    Pupil, Report, ReportKind, SchoolClass, day_of, fn, label,
+    Pupil, Report, ReportKind, SchoolClass,
 )
+from terminology import label
 
 MIN_GROUP = 2
 TOP = 8

@@ -14,7 +14,8 @@ from email.message import EmailMessage
 
 from flask import current_app, has_request_context, request
 
-from models import AuditEvent, Case, CaseStep, OutboxMail, SchoolSettings, User, db, today, utcnow
+from db import db, today, utcnow
+from models import AuditEvent, Case, CaseStep, OutboxMail, SchoolSettings, User
 
 SMTP_TIMEOUT = 10
 CLAIM_FOR = datetime.timedelta(minutes=5)  # far longer than one delivery with its SMTP timeouts

@@ -7,7 +7,10 @@ the caller's transaction.
 """
 import datetime
 
-from models import JOIN, Case, CaseEvent, FollowUp, Measure, Prepared, day_of, fn, today, utcnow
+from peewee import JOIN, fn
+
+from db import Prepared, day_of, today, utcnow
+from models import Case, CaseEvent, FollowUp, Measure
 from terminology import dutch_term
 
 

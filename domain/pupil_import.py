@@ -13,7 +13,8 @@ import re
 
 from flask_babel import gettext as _
 
-from models import Pupil, SchoolClass, User, UserRole, db
+from db import db
+from models import Pupil, SchoolClass, User, UserRole
 from terminology import term
 
 MAX_BYTES = 5 * 1024 * 1024

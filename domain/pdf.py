@@ -7,6 +7,7 @@ import threading
 from xml.sax.saxutils import escape
 
 from babel.dates import format_date, format_datetime
+from flask_babel import force_locale
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -16,9 +17,15 @@ from reportlab.platypus import (
     Image, KeepTogether, ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
-import agreements
-from models import SCHOOL_TIMEZONE, AgreementParty
-from terminology import dutch_term, region
+from db import SCHOOL_TIMEZONE
+from domain import access_requests, agreements, protocols
+from models import (
+    AGREEMENT_STATUSES, BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES,
+    CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS,
+    REFERRAL_TRAININGS, REPORT_CHANNELS, REPORT_STATUSES, REPORTER_KINDS, STEP_STATUSES, SUPPORT_SESSION_KINDS,
+    AgreementParty,
+)
+from terminology import dutch_term, label, region
 
 ROLE_NAMES = {"victim": "gepeste leerling", "bully": "leerling die pestte", "follower": "meeloper",
               "parent": "ouder"}  # and the mentor, in the school's word: role_name()
@@ -264,9 +271,6 @@ def _facts(rows, redact=None):
 
 def _dutch(options, value):
     """A stored choice in Dutch, whatever the exporter's own language."""
-    from flask_babel import force_locale
-
-    from models import label
     with force_locale("nl"):
         return str(label(options, value)) if value else ""
 
@@ -277,13 +281,6 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
     `request` holds for_whom, requester_name, requested_on, file_format, note and exporter (names in
     Dutch); every free text goes through the file's redactor.
     """
-    import access_requests
-    import protocols
-    from models import (
-        AGREEMENT_STATUSES, BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES,
-        CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS,
-        REFERRAL_TRAININGS, REPORT_CHANNELS, REPORT_STATUSES, REPORTER_KINDS, STEP_STATUSES, SUPPORT_SESSION_KINDS,
-    )
 
     redact = pupil_file.redact
     pupil = pupil_file.pupil

@@ -4,11 +4,13 @@ A session's notes stay with the support team (and the coordinator); the mentor r
 report back on the case. The case's timeline says that a session took place, never what was said.
 """
 from flask_babel import gettext as _
+from peewee import JOIN, fn
 
+from db import local_date, today
 from models import (
-    JOIN, SUPPORT_SESSION_KINDS, Case, CaseEvent, CaseMember, Pupil, Referral, SchoolClass, SupportSession, User,
-    fn, label, local_date, today,
+    SUPPORT_SESSION_KINDS, Case, CaseEvent, CaseMember, Pupil, Referral, SchoolClass, SupportSession, User,
 )
+from terminology import label
 
 
 class SupportError(Exception):

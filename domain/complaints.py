@@ -7,7 +7,9 @@ of its own, because the complainant may go on at any stage.
 """
 from flask_babel import gettext as _
 
-from models import COMPLAINT_STATUSES, Case, Complaint, ComplaintNote, Involvement, label, today, utcnow
+from db import today, utcnow
+from models import COMPLAINT_STATUSES, Case, Complaint, ComplaintNote, Involvement
+from terminology import label
 
 NEXT_STATUSES = {
     "received": ("investigating", "closed"),

@@ -17,7 +17,7 @@ import yaml
 
 import terminology
 
-PROTOCOL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "protocols")
+PROTOCOL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "protocols")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 OWNERS = ("mentor", "coordinator", "support", "counsellor")
 PARTICIPANTS = ("victim", "bully", "follower", "helper", "bystander", "parents", "staff", "support_group")

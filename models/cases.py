@@ -1,0 +1,509 @@
+"""A case and everything recorded in it: reports, pupils and their roles, protocol steps, the
+timeline, conversations and their checklists, agreements, follow-ups, measures, parents,
+referrals, support sessions, evidence and personal work notes."""
+from peewee import (
+    JOIN, BooleanField, CharField, Check, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField, Value,
+    fn,
+)
+
+from db import Prepared, utcnow
+from models.base import (
+    AGREEMENT_STATUSES, APPROACH_LEVELS, APPROACHES, BULLYING_KINDS, CASE_STATUSES, CONVERSATION_LINE_KINDS,
+    FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REPORT_CHANNELS,
+    REPORT_STATUSES, REPORTER_KINDS, STEP_STATUSES, SUPPORT_SESSION_KINDS, BaseModel, BytesField, check_in,
+)
+from models.school import Pupil, SchoolClass, User
+
+
+class Case(BaseModel):
+    """One bullying situation handled under one protocol."""
+
+    reference = CharField(max_length=16, unique=True)
+    title = CharField(max_length=200, default="")
+    protocol_key = CharField(max_length=64)
+    approach = CharField(max_length=24, null=True, choices=APPROACHES,
+                         constraints=[Check("approach IS NULL OR approach IN "
+                                            "('confrontational', 'non_confrontational')")])
+    approach_level = CharField(max_length=16, null=True, choices=APPROACH_LEVELS,
+                               constraints=[Check("approach_level IS NULL OR approach_level IN "
+                                                  "('individual', 'group', 'class')")])
+    mentor = ForeignKeyField(User, backref="mentored_cases", null=True, on_delete="SET NULL")
+    status = CharField(max_length=8, default="open", choices=CASE_STATUSES,
+                       constraints=[check_in("status", CASE_STATUSES)])
+    online = BooleanField(default=False)
+    possibly_criminal = BooleanField(default=False)
+    opened_at = DateTimeField(default=utcnow)
+    opened_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    closed_at = DateTimeField(null=True)
+    closed_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    close_reason = TextField(default="")
+    anonymised_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "opened_at"), False),)
+
+    @classmethod
+    def next_reference(cls, year):
+        """The next free reference of a year: '2026-0007'."""
+        prefix = "%d-" % year
+        last = (cls.select(fn.MAX(cls.reference)).where(cls.reference.startswith(prefix)).scalar())
+        number = int(last.split("-")[1]) + 1 if last else 1
+        return "%s%04d" % (prefix, number)
+
+    _involved_pupils = Prepared(lambda case_id: (
+        Involvement.select(Involvement, Pupil, SchoolClass)
+        .join(Pupil).join(SchoolClass, JOIN.LEFT_OUTER)
+        .where(Involvement.case == case_id)
+        .order_by(*Pupil.dutch_order())))
+
+    def involved_pupils(self):
+        """The pupils of this case with their roles, in Dutch name order."""
+        return self._involved_pupils.all(self.id)
+
+
+class Involvement(BaseModel):
+    """A pupil in a case, with their role."""
+
+    case = ForeignKeyField(Case, backref="involvements", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="involvements", on_delete="RESTRICT")
+    role = CharField(max_length=16, choices=INVOLVEMENT_ROLES,
+                     constraints=[check_in("role", INVOLVEMENT_ROLES)])
+    added_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "pupil"), True),)
+
+
+class CaseMember(BaseModel):
+    """A staff member added to a case beyond its mentor (a support team member, a teacher)."""
+
+    case = ForeignKeyField(Case, backref="members", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="case_memberships", on_delete="CASCADE")
+    added_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "user"), True),)
+
+
+class CaseStep(BaseModel):
+    """Where a case stands on one step of its protocol.
+
+    Owner and position are copied from the protocol so that "what is due, for whom" is one
+    query; domain.cases.sync_steps keeps them and the due date up to date.
+    """
+
+    case = ForeignKeyField(Case, backref="steps", on_delete="CASCADE")
+    step_key = CharField(max_length=64)
+    position = IntegerField(default=0)
+    owner = CharField(max_length=16, default="mentor", constraints=[
+        Check("owner IN ('mentor', 'coordinator', 'support', 'counsellor')")])
+    status = CharField(max_length=16, default="open", choices=STEP_STATUSES,
+                       constraints=[check_in("status", STEP_STATUSES)])
+    due_on = DateField(null=True)
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    note = TextField(default="")
+
+    class Meta:
+        indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False),
+                   (("owner", "status", "due_on"), False))
+
+    @classmethod
+    def next_open_of(cls, case_ids):
+        """For each of these cases, the open step with the earliest deadline (the overview's
+        column): objects with case_id, step_key and due_on only."""
+        return _NEXT_OPEN_STEPS.all(list(case_ids))
+
+
+def _next_open_steps(case_ids):
+    """The query of CaseStep.next_open_of: each case's open steps ranked by deadline, the first kept."""
+    ranked = (CaseStep.select(CaseStep.case, CaseStep.step_key, CaseStep.due_on, fn.ROW_NUMBER().over(
+                  partition_by=[CaseStep.case], order_by=[CaseStep.due_on, CaseStep.position]).alias("rank"))
+              .where(CaseStep.case.in_(case_ids), CaseStep.status == "open", CaseStep.due_on.is_null(False)))
+    return (CaseStep.select(ranked.c.case_id, ranked.c.step_key, ranked.c.due_on).from_(ranked)
+            .where(ranked.c.rank == 1).objects())
+
+
+_NEXT_OPEN_STEPS = Prepared(_next_open_steps)
+
+
+class CaseEvent(BaseModel):
+    """A line on the case's timeline: opened, step done, approach chosen, closed, reopened, ..."""
+
+    case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    kind = CharField(max_length=32)
+    text = TextField(default="")
+
+    class Meta:
+        indexes = ((("case", "at"), False),)
+
+    @classmethod
+    def add(cls, case, kind, text="", user=None, at=None):
+        return cls.create(case=case, kind=kind, text=text, user=user, at=at or utcnow())
+
+
+class Report(BaseModel):
+    """Someone tells the school that bullying (maybe) happens: a report or a neutral signal."""
+
+    reported_on = DateField()
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, backref="reports", null=True, on_delete="SET NULL")
+    reporter_kind = CharField(max_length=16, choices=REPORTER_KINDS,
+                              constraints=[check_in("reporter_kind", REPORTER_KINDS)])
+    reporter_name = CharField(max_length=200, default="")
+    channel = CharField(max_length=16, choices=REPORT_CHANNELS,
+                        constraints=[check_in("channel", REPORT_CHANNELS)])
+    is_signal = BooleanField(default=False)
+    place = CharField(max_length=200, default="")
+    platform = CharField(max_length=100, default="")
+    description = TextField()
+    share_reporter_name = BooleanField(default=False)
+    possibly_criminal = BooleanField(default=False)
+    status = CharField(max_length=8, default="new", choices=REPORT_STATUSES,
+                       constraints=[check_in("status", REPORT_STATUSES)])
+    case = ForeignKeyField(Case, backref="reports", null=True, on_delete="SET NULL")
+    handled_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    handled_at = DateTimeField(null=True)
+    close_reason = TextField(default="")
+    anonymised_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "created_at"), False),)
+
+    @property
+    def kinds(self):
+        return [row.kind for row in self.kind_rows]
+
+
+class ReportKind(BaseModel):
+    report = ForeignKeyField(Report, backref="kind_rows", on_delete="CASCADE")
+    kind = CharField(max_length=16, choices=BULLYING_KINDS, constraints=[check_in("kind", BULLYING_KINDS)])
+
+    class Meta:
+        indexes = ((("report", "kind"), True),)
+
+
+class ReportPupil(BaseModel):
+    """A pupil named in a report."""
+
+    report = ForeignKeyField(Report, backref="pupil_rows", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="report_rows", on_delete="RESTRICT")
+
+    class Meta:
+        indexes = ((("report", "pupil"), True),)
+
+
+class Conversation(BaseModel):
+    """One conversation held under a template; its checklist is a snapshot in ChecklistEntry."""
+
+    case = ForeignKeyField(Case, backref="conversations", on_delete="CASCADE")
+    step_key = CharField(max_length=64)
+    template_key = CharField(max_length=64)
+    title = CharField(max_length=200)
+    held_by = ForeignKeyField(User, backref="conversations", null=True, on_delete="SET NULL")
+    started_at = DateTimeField(default=utcnow)
+    ended_at = DateTimeField(null=True)
+    next_appointment_at = DateTimeField(null=True)
+
+    @property
+    def is_finished(self):
+        return self.ended_at is not None
+
+    _of_case = Prepared(lambda case_id: (
+        Conversation.select(Conversation, User,
+                            fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0).alias("done"),
+                            fn.COUNT(ChecklistEntry.id).alias("total"))
+        .join(User, JOIN.LEFT_OUTER, on=(Conversation.held_by == User.id))
+        .switch(Conversation).join(ChecklistEntry, JOIN.LEFT_OUTER)
+        .where(Conversation.case == case_id).group_by(Conversation.id, User.id)
+        .order_by(Conversation.started_at.desc())))
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's conversations, newest first, each with `done` and `total` items (one query)."""
+        return cls._of_case.all(case.id)
+
+    _progress = Prepared(lambda conversation_id: (
+        ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0), fn.COUNT(ChecklistEntry.id))
+        .where(ChecklistEntry.conversation == conversation_id)))
+
+    def progress(self):
+        """(done, total) of the checklist, in one query."""
+        done, total = self._progress.scalar(self.id)
+        return int(done), total
+
+
+class ConversationParticipant(BaseModel):
+    conversation = ForeignKeyField(Conversation, backref="participants", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, null=True, backref="+", on_delete="RESTRICT")
+    name = CharField(max_length=200, default="")
+    role = CharField(max_length=32)
+
+
+class ChecklistEntry(BaseModel):
+    """One item of a conversation's checklist, copied from the template when it started."""
+
+    conversation = ForeignKeyField(Conversation, backref="entries", on_delete="CASCADE")
+    position = IntegerField()
+    phase = CharField(max_length=200, default="")
+    text = TextField()
+    hint = TextField(default="")
+    done = BooleanField(default=False)
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    note = TextField(default="")
+    note_version = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("conversation", "position"), True),)
+
+    _with_case = Prepared(lambda conversation_id, entry_id: (
+        ChecklistEntry.select(ChecklistEntry, Conversation, Case).join(Conversation).join(Case)
+        .where(ChecklistEntry.id == entry_id, Conversation.id == conversation_id).limit(1)))
+    _store_done = Prepared(lambda entry_id, done, done_at, done_by, updated_at: (
+        ChecklistEntry.update({ChecklistEntry.done: Value(done), ChecklistEntry.done_at: done_at,
+                               ChecklistEntry.done_by: done_by, ChecklistEntry.updated_at: updated_at})
+        .where(ChecklistEntry.id == entry_id)))
+
+    @classmethod
+    def with_case(cls, conversation_id, entry_id):
+        """The item with its conversation and case in one query (a tap is hot), or None."""
+        return cls._with_case.first(conversation_id, entry_id)
+
+    def store_done(self):
+        """Write the item's done state (and who, when) alone, as a tap changes nothing else."""
+        self._store_done.execute(self.id, self.done, self.done_at, self.done_by_id, self.updated_at)
+
+
+class ConversationLine(BaseModel):
+    """A line the mentor adds during a conversation: a note, what the pupil wishes, an agreement.
+
+    client_key is written into the add form by the server, so a save that is retried after a
+    network failure finds its first copy instead of adding the line twice.
+    """
+
+    conversation = ForeignKeyField(Conversation, backref="lines", on_delete="CASCADE")
+    kind = CharField(max_length=16, choices=CONVERSATION_LINE_KINDS,
+                     constraints=[check_in("kind", CONVERSATION_LINE_KINDS)])
+    text = TextField()
+    client_key = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    removed_at = DateTimeField(null=True)
+
+
+class ConversationAmendment(BaseModel):
+    """A change to a finished conversation, shown with who made it and when."""
+
+    conversation = ForeignKeyField(Conversation, backref="amendments", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    description = TextField()
+
+
+class Agreement(BaseModel):
+    """A restoration agreement; a change to a locked one is a new version."""
+
+    case = ForeignKeyField(Case, backref="agreements", on_delete="CASCADE")
+    conversation = ForeignKeyField(Conversation, backref="agreements", null=True, on_delete="SET NULL")
+    version = IntegerField(default=1, constraints=[Check("version >= 1")])
+    status = CharField(max_length=8, default="draft", choices=AGREEMENT_STATUSES,
+                       constraints=[check_in("status", AGREEMENT_STATUSES)])
+    commitments = TextField(default="")  # one commitment per line
+    restorative_act = TextField(default="")
+    support_figures = TextField(default="")
+    coaching = TextField(default="")
+    period_start = DateField(null=True)
+    period_end = DateField(null=True)
+    evaluation_on = DateField(null=True)
+    content_sha256 = CharField(max_length=64, default="")
+    created_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    locked_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("case", "version"), True),)
+        constraints = [Check("period_end IS NULL OR period_start IS NULL OR period_end >= period_start")]
+
+
+class AgreementParty(BaseModel):
+    """Someone who signs an agreement: a pupil, the mentor, a parent; signed on screen or on paper."""
+
+    agreement = ForeignKeyField(Agreement, backref="parties", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, null=True, backref="+", on_delete="RESTRICT")
+    name = CharField(max_length=200)
+    role = CharField(max_length=32)
+    signature_png = BytesField(null=True)
+    signed_at = DateTimeField(null=True)
+    signed_on_paper = BooleanField(default=False)
+
+
+class FollowUp(BaseModel):
+    """A scheduled check that the agreements hold."""
+
+    case = ForeignKeyField(Case, backref="follow_ups", on_delete="CASCADE")
+    agreement = ForeignKeyField(Agreement, backref="follow_ups", null=True, on_delete="SET NULL")
+    conversation = ForeignKeyField(Conversation, backref="follow_ups", null=True, on_delete="SET NULL")
+    due_on = DateField()
+    with_whom = CharField(max_length=200, default="")
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    outcome = CharField(max_length=16, null=True, choices=FOLLOW_UP_OUTCOMES,
+                        constraints=[Check("outcome IS NULL OR outcome IN ('going_well', 'not_kept')")])
+    note = TextField(default="")
+
+    class Meta:
+        indexes = ((("done_at", "due_on"), False), (("outcome", "case"), False))
+
+
+class Measure(BaseModel):
+    """An escalation measure, phase 1 to 5."""
+
+    case = ForeignKeyField(Case, backref="measures", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="measures", on_delete="RESTRICT")
+    phase = IntegerField(constraints=[Check("phase BETWEEN 1 AND 5")])
+    description = TextField()
+    decided_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    decided_on = DateField()
+    informed = TextField(default="")
+
+
+class ParentContact(BaseModel):
+    """The school spoke with or informed a pupil's parents: how, when, by whom, what was agreed."""
+
+    case = ForeignKeyField(Case, backref="parent_contacts", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="+", on_delete="RESTRICT")
+    channel = CharField(max_length=16, choices=PARENT_CHANNELS, constraints=[check_in("channel", PARENT_CHANNELS)])
+    contacted_on = DateField()
+    by_user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    summary = TextField(default="")
+    agreed = TextField(default="")
+
+    _of_case = Prepared(lambda case_id: (
+        ParentContact.select(ParentContact, Pupil, User).join(Pupil).switch(ParentContact)
+        .join(User, JOIN.LEFT_OUTER, on=(ParentContact.by_user == User.id))
+        .where(ParentContact.case == case_id).order_by(ParentContact.contacted_on.desc(), ParentContact.id.desc())))
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's parent contacts, newest first, with the pupil and who made contact."""
+        return cls._of_case.all(case.id)
+
+
+class Referral(BaseModel):
+    """A pupil (or the case) sent on to the support team, the CLB, a training, external help or the police.
+
+    A referral to the support team is what puts a pupil on that team's list.
+    """
+
+    case = ForeignKeyField(Case, backref="referrals", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="referrals", null=True, on_delete="RESTRICT")
+    target = CharField(max_length=16, choices=REFERRAL_TARGETS, constraints=[check_in("target", REFERRAL_TARGETS)])
+    detail = CharField(max_length=200, default="")  # the training, the service, the police contact
+    referred_on = DateField()
+    by_user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    note = TextField(default="")
+    training = CharField(max_length=24, null=True, choices=REFERRAL_TRAININGS, constraints=[
+        Check("training IS NULL OR training IN ('social_skills', 'resilience', 'aggression_regulation', 'other')")])
+    closed_on = DateField(null=True)
+    closed_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    close_note = TextField(default="")
+
+    @property
+    def is_open(self):
+        return self.closed_on is None
+
+    _of_case = Prepared(lambda case_id: (
+        Referral.select(Referral, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(Referral.case == case_id)
+        .order_by(Referral.closed_on.is_null(False), Referral.referred_on.desc(), Referral.id.desc())))
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's referrals, open ones first, then newest first, with the pupil."""
+        return cls._of_case.all(case.id)
+
+
+class SupportSession(BaseModel):
+    """A support team session: individual guidance, a training, a support group meeting.
+
+    The notes are the support team's own; the mentor reads the report back on the case.
+    """
+
+    case = ForeignKeyField(Case, backref="support_sessions", on_delete="CASCADE")
+    referral = ForeignKeyField(Referral, backref="sessions", null=True, on_delete="SET NULL")
+    kind = CharField(max_length=32, choices=SUPPORT_SESSION_KINDS,
+                     constraints=[check_in("kind", SUPPORT_SESSION_KINDS)])
+    held_on = DateField()
+    participants = TextField(default="")
+    notes = TextField(default="")
+    report_back = TextField(default="")
+    recorded_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+    _of_case = Prepared(lambda case_id: (
+        SupportSession.select(SupportSession, User)
+        .join(User, JOIN.LEFT_OUTER, on=(SupportSession.recorded_by == User.id))
+        .where(SupportSession.case == case_id).order_by(SupportSession.held_on.desc(), SupportSession.id.desc())))
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's sessions, newest first, with who recorded them."""
+        return cls._of_case.all(case.id)
+
+
+class Evidence(BaseModel):
+    """Online evidence: when, where, who, what it shows, and an optional stored file."""
+
+    case = ForeignKeyField(Case, backref="evidence", on_delete="CASCADE")
+    captured_at = DateTimeField()
+    platform = CharField(max_length=100, default="")
+    url = CharField(max_length=2000, default="")
+    usernames = CharField(max_length=500, default="")
+    description = TextField(default="")
+    collected_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    file_name = CharField(max_length=64, null=True, unique=True)  # random name outside static/
+    original_name = CharField(max_length=255, default="")
+    content_type = CharField(max_length=64, default="")
+    size = IntegerField(default=0)
+    sha256 = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def is_image(self):
+        return self.content_type in ("image/png", "image/jpeg")
+
+    _of_case = Prepared(lambda case_id: (
+        Evidence.select(Evidence, User).join(User, JOIN.LEFT_OUTER, on=(Evidence.collected_by == User.id))
+        .where(Evidence.case == case_id).order_by(Evidence.captured_at, Evidence.id)))
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's evidence log in the order it happened, with who collected each item."""
+        return cls._of_case.all(case.id)
+
+
+class PersonalNote(BaseModel):
+    """A staff member's own work note on a case, readable by them alone.
+
+    Kept in a table of their own and never part of a case export or a parent's access request.
+    """
+
+    case = ForeignKeyField(Case, backref="personal_notes", on_delete="CASCADE")
+    author = ForeignKeyField(User, backref="personal_notes", on_delete="CASCADE")
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    _of = Prepared(lambda case_id, author_id: (
+        PersonalNote.select().where(PersonalNote.case == case_id, PersonalNote.author == author_id)
+        .order_by(PersonalNote.created_at.desc(), PersonalNote.id.desc())))
+
+    @classmethod
+    def of(cls, case, author):
+        """The author's own notes on a case, newest first: the only way notes are ever listed."""
+        return cls._of.all(case.id, author.id)
+
+
