@@ -3,6 +3,9 @@
 The SHA-256 covers everything the parties agree to, so the printed footer proves which
 text was signed. A locked (signed) agreement is never edited: a change is a new version.
 Functions that write expect to run inside the caller's transaction.
+
+Refusals speak the user's language; what is stored (timeline events, follow-up notes) is
+written in Dutch, the language of the case file, whoever happens to read them later.
 """
 import calendar
 import datetime
@@ -10,6 +13,7 @@ import hashlib
 import io
 import json
 
+from flask_babel import gettext as _
 from peewee import fn
 from PIL import Image
 
@@ -22,7 +26,7 @@ MIN_INK_PIXELS = 150
 
 
 class AgreementError(Exception):
-    """A change the agreement refuses; the message is for the user."""
+    """A change the agreement refuses; the message is for the user, in their language."""
 
 
 def content_hash(agreement, parties=None):
@@ -74,10 +78,11 @@ def seal(agreement):
 def add_parent(agreement, name):
     """A parent who is present signs too."""
     if agreement.status == "locked":
-        raise AgreementError("Deze overeenkomst is ondertekend en kan niet meer veranderen. Maak een nieuwe versie.")
+        raise AgreementError(_("Deze overeenkomst is ondertekend en kan niet meer veranderen. "
+                               "Maak een nieuwe versie."))
     name = name.strip()
     if not name or len(name) > 200:
-        raise AgreementError("Vul de naam van de ouder in (hoogstens 200 tekens).")
+        raise AgreementError(_("Vul de naam van de ouder in (hoogstens 200 tekens)."))
     AgreementParty.create(agreement=agreement, name=name, role="parent")
     return seal(agreement)
 
@@ -85,11 +90,11 @@ def add_parent(agreement, name):
 def update(agreement, **fields):
     """Change a draft; a signed agreement is locked."""
     if agreement.status == "locked":
-        raise AgreementError("Deze overeenkomst is ondertekend en kan niet meer veranderen. "
-                             "Maak een nieuwe versie.")
+        raise AgreementError(_("Deze overeenkomst is ondertekend en kan niet meer veranderen. "
+                               "Maak een nieuwe versie."))
     start, end = fields.get("period_start"), fields.get("period_end")
     if start and end and end < start:
-        raise AgreementError("De periode eindigt voordat ze begint.")
+        raise AgreementError(_("De periode eindigt voordat ze begint."))
     for name, value in fields.items():
         setattr(agreement, name, value)
     return seal(agreement)
@@ -99,7 +104,7 @@ def lock(agreement):
     """Lock the agreement once every party has signed (on screen or on paper)."""
     unsigned = [p for p in agreement.parties if not (p.signed_at or p.signed_on_paper)]
     if unsigned:
-        raise AgreementError("Nog niet iedereen heeft getekend.")
+        raise AgreementError(_("Nog niet iedereen heeft getekend."))
     agreement.status, agreement.locked_at = "locked", utcnow()
     CaseEvent.add(agreement.case, "agreement_signed", "Versie %d" % agreement.version, at=agreement.locked_at)
     return seal(agreement)
@@ -112,26 +117,26 @@ def signature_png(data):
     drops anything a file could carry besides the picture.
     """
     if len(data) > MAX_SIGNATURE_BYTES:
-        raise AgreementError("Deze handtekening is te groot.")
+        raise AgreementError(_("Deze handtekening is te groot."))
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise AgreementError("Dit is geen PNG-afbeelding van een handtekening.")
+        raise AgreementError(_("Dit is geen PNG-afbeelding van een handtekening."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             if image.format != "PNG":
-                raise AgreementError("Dit is geen PNG-afbeelding van een handtekening.")
+                raise AgreementError(_("Dit is geen PNG-afbeelding van een handtekening."))
             width, height = image.size
             if not (100 <= width <= 4000 and 40 <= height <= 2000):
-                raise AgreementError("Deze handtekening heeft een onmogelijke maat.")
+                raise AgreementError(_("Deze handtekening heeft een onmogelijke maat."))
             image = image.convert("RGBA")
             ink = sum(image.getchannel("A").histogram()[33:])  # pixels with some opacity
             if ink < MIN_INK_PIXELS:
-                raise AgreementError("Er staat nog geen handtekening in het vak.")
+                raise AgreementError(_("Er staat nog geen handtekening in het vak."))
             clean = io.BytesIO()
             image.save(clean, "PNG", optimize=True)
     except (OSError, SyntaxError, Image.DecompressionBombError) as error:
-        raise AgreementError("Dit is geen bruikbare PNG-afbeelding.") from error
+        raise AgreementError(_("Dit is geen bruikbare PNG-afbeelding.")) from error
     return clean.getvalue()
 
 
@@ -139,9 +144,9 @@ def sign(agreement, party, png=None, on_paper=False):
     """Record a party's signature (drawn, or on paper); the last one locks the agreement and
     schedules the follow-ups. Returns True when the agreement is now locked."""
     if agreement.status == "locked":
-        raise AgreementError("Deze overeenkomst is al ondertekend en vergrendeld.")
+        raise AgreementError(_("Deze overeenkomst is al ondertekend en vergrendeld."))
     if party.signed_at or party.signed_on_paper:
-        raise AgreementError("%s heeft al getekend." % party.name)
+        raise AgreementError(_("%(name)s heeft al getekend.", name=party.name))
     if on_paper:
         party.signed_on_paper, party.signed_at = True, utcnow()
     else:

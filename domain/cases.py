@@ -3,8 +3,13 @@
 The protocol's rules live in protocols/*.yaml; this module applies them to one case and
 keeps its CaseStep rows (status, owner, due date) in step with what has been done. Every
 function that writes expects to run inside the caller's transaction.
+
+Refusals and warnings speak the user's language; timeline events are stored, so they are
+written in Dutch, the language of the case file, whoever happens to read them later.
 """
 import datetime
+
+from flask_babel import gettext as _
 
 import audit
 from db import Prepared, local_date, today, utcnow
@@ -14,7 +19,7 @@ from permissions import sees_every_case, visible_cases
 
 
 class WorkflowError(Exception):
-    """Something the protocol does not allow; the message is for the user."""
+    """Something the protocol does not allow; the message is for the user, in their language."""
 
 
 def report_date(case):
@@ -77,10 +82,10 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
     """
     protocol = protocols.get(protocol_key)
     if protocol is None:
-        raise WorkflowError("Onbekend protocol.")
+        raise WorkflowError(_("Onbekend protocol."))
     roles = dict(roles)
     if "victim" not in roles.values():
-        raise WorkflowError("Een dossier heeft minstens één gepeste leerling.")
+        raise WorkflowError(_("Een dossier heeft minstens één gepeste leerling."))
     kinds = {kind for report in reports for kind in report.kinds}
     case = Case.create(
         reference=next_reference(), title=title, protocol_key=protocol_key, mentor=mentor,
@@ -111,14 +116,15 @@ def repeat_warnings(case):
 
     A pupil who bullied often has many earlier cases; only the four columns the sentence needs
     are read, as plain rows."""
-    return ["%s was eerder pester in dossier %s." % (Pupil.display_name_of(first, infix, last), reference)
+    return [_("%(name)s was eerder pester in dossier %(reference)s.",
+              name=Pupil.display_name_of(first, infix, last), reference=reference)
             for first, infix, last, reference in _EARLIER_BULLYING.all(case.id)]
 
 
 def attach_report(case, report, user, event=True):
     """Put a report under a case (a new one, or an open one it belongs to)."""
     if report.status != "new":
-        raise WorkflowError("Deze melding is al verwerkt.")
+        raise WorkflowError(_("Deze melding is al verwerkt."))
     report.case = case
     report.status = "in_case"
     report.handled_by = user
@@ -142,9 +148,9 @@ def attach_report(case, report, user, event=True):
 def close_report(report, user, reason):
     """Close a report without a case, with the reason why."""
     if report.status != "new":
-        raise WorkflowError("Deze melding is al verwerkt.")
+        raise WorkflowError(_("Deze melding is al verwerkt."))
     if not reason.strip():
-        raise WorkflowError("Geef een reden.")
+        raise WorkflowError(_("Geef een reden."))
     report.status = "closed"
     report.close_reason = reason.strip()
     report.handled_by = user
@@ -155,14 +161,14 @@ def close_report(report, user, reason):
 def complete_step(case, step_key, user, note="", at=None):
     """Mark a step done by this user (now, unless `at` says when); later steps get their dates."""
     if case.status != "open":
-        raise WorkflowError("Dit dossier is gesloten.")
+        raise WorkflowError(_("Dit dossier is gesloten."))
     row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
     if row is None:
-        raise WorkflowError("Deze stap hoort niet bij het protocol van dit dossier.")
+        raise WorkflowError(_("Deze stap hoort niet bij het protocol van dit dossier."))
     if row.status == "done":
-        raise WorkflowError("Deze stap is al afgerond.")
+        raise WorkflowError(_("Deze stap is al afgerond."))
     if row.status == "not_applicable":
-        raise WorkflowError("Deze stap is niet van toepassing op dit dossier.")
+        raise WorkflowError(_("Deze stap is niet van toepassing op dit dossier."))
     row.status, row.done_at, row.done_by, row.note = "done", at or utcnow(), user, note.strip()
     row.save()
     step = protocols.get(case.protocol_key).step(step_key)
@@ -192,9 +198,9 @@ def set_approach(case, approach, level, user):
 
 def close_case(case, user, reason):
     if case.status == "closed":
-        raise WorkflowError("Dit dossier is al gesloten.")
+        raise WorkflowError(_("Dit dossier is al gesloten."))
     if not reason.strip():
-        raise WorkflowError("Geef een reden om het dossier te sluiten.")
+        raise WorkflowError(_("Geef een reden om het dossier te sluiten."))
     case.status, case.closed_at, case.closed_by, case.close_reason = "closed", utcnow(), user, reason.strip()
     case.save()
     CaseEvent.add(case, "closed", reason.strip(), user)
@@ -202,9 +208,9 @@ def close_case(case, user, reason):
 
 def reopen_case(case, user, reason):
     if case.status == "open":
-        raise WorkflowError("Dit dossier is al open.")
+        raise WorkflowError(_("Dit dossier is al open."))
     if not reason.strip():
-        raise WorkflowError("Geef een reden om het dossier te heropenen.")
+        raise WorkflowError(_("Geef een reden om het dossier te heropenen."))
     case.status, case.closed_at, case.closed_by = "open", None, None
     case.save()
     CaseEvent.add(case, "reopened", reason.strip(), user)

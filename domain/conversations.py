@@ -4,9 +4,14 @@ Every change is written so that a save can be retried safely: a tick carries the
 mentor wants (not "toggle"), a note carries the version it was based on, an added line
 carries a key the server made. A change to a finished conversation is kept as an amendment.
 Functions that write expect to run inside the caller's transaction.
+
+Refusals speak the user's language; what is stored (amendments, timeline events, follow-up
+notes) is written in Dutch, the language of the case file, whoever happens to read it later.
 """
 import datetime
 import secrets
+
+from flask_babel import gettext as _
 
 from db import local_date, utcnow
 from domain import cases, protocols
@@ -20,7 +25,7 @@ LINE_MAX_LENGTH = 2_000
 
 
 class ChecklistError(Exception):
-    """A change the checklist refuses; the message is for the mentor."""
+    """A change the checklist refuses; the message is for the mentor, in their language."""
 
 
 class NoteConflict(Exception):
@@ -45,9 +50,9 @@ def start(case, step_key, template_key, user, participants):
     step = protocol.step(step_key) if protocol else None
     template = next((t for t in step.templates if t.key == template_key), None) if step else None
     if template is None:
-        raise ChecklistError("Dit gesprek hoort niet bij deze stap van het protocol.")
+        raise ChecklistError(_("Dit gesprek hoort niet bij deze stap van het protocol."))
     if case.status != "open":
-        raise ChecklistError("Dit dossier is gesloten.")
+        raise ChecklistError(_("Dit dossier is gesloten."))
     conversation = Conversation.create(case=case, step_key=step_key, template_key=template_key,
                                        title=template.title, held_by=user)
     position = 0
@@ -87,7 +92,7 @@ def save_note(entry, text, base_version, user):
     A retried save whose text is already stored is not a conflict: it simply succeeded.
     """
     if len(text) > NOTE_MAX_LENGTH:
-        raise ChecklistError("Deze notitie is te lang (hoogstens %d tekens)." % NOTE_MAX_LENGTH)
+        raise ChecklistError(_("Deze notitie is te lang (hoogstens %(max)d tekens).", max=NOTE_MAX_LENGTH))
     if text == entry.note:
         return entry
     if base_version != entry.note_version:
@@ -102,13 +107,13 @@ def add_line(conversation, kind, text, client_key, user):
     """Add a note, wish or agreement; a retry with the same key returns the line already stored."""
     text = text.strip()
     if not text:
-        raise ChecklistError("Schrijf eerst iets op.")
+        raise ChecklistError(_("Schrijf eerst iets op."))
     if len(text) > LINE_MAX_LENGTH:
-        raise ChecklistError("Dit is te lang (hoogstens %d tekens)." % LINE_MAX_LENGTH)
+        raise ChecklistError(_("Dit is te lang (hoogstens %(max)d tekens).", max=LINE_MAX_LENGTH))
     existing = ConversationLine.get_or_none(ConversationLine.client_key == client_key)
     if existing is not None:
         if existing.conversation_id != conversation.id:
-            raise ChecklistError("Ongeldig formulier; laad de pagina opnieuw.")
+            raise ChecklistError(_("Ongeldig formulier; laad de pagina opnieuw."))
         return existing, False
     line = ConversationLine.create(conversation=conversation, kind=kind, text=text, client_key=client_key,
                                    created_by=user)
@@ -128,9 +133,9 @@ def remove_line(line, user):
 def set_appointment(conversation, moment, user, now=None):
     """Set the next appointment (a UTC moment); it becomes the conversation's follow-up on the case."""
     if moment <= (now or utcnow()):
-        raise ChecklistError("Deze afspraak ligt in het verleden.")
+        raise ChecklistError(_("Deze afspraak ligt in het verleden."))
     if moment > (now or utcnow()) + datetime.timedelta(days=366):
-        raise ChecklistError("Deze afspraak ligt meer dan een jaar vooruit.")
+        raise ChecklistError(_("Deze afspraak ligt meer dan een jaar vooruit."))
     conversation.next_appointment_at = moment
     conversation.save()
     follow_up = FollowUp.get_or_none(FollowUp.conversation == conversation, FollowUp.done_at.is_null())
@@ -148,7 +153,7 @@ def set_appointment(conversation, moment, user, now=None):
 def finish(conversation, user, complete_step=False):
     """Record the end of the conversation; optionally mark its protocol step done."""
     if conversation.is_finished:
-        raise ChecklistError("Dit gesprek is al afgerond.")
+        raise ChecklistError(_("Dit gesprek is al afgerond."))
     conversation.ended_at = utcnow()
     conversation.save()
     CaseEvent.add(conversation.case, "conversation_finished", conversation.title, user)

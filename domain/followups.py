@@ -4,26 +4,31 @@ Seed 001: agreements not kept a first time give the pupil one more chance; a sec
 the next escalation phase is proposed to the coordinator. Phases 4 and 5 (suspension,
 removal) are decided by the coordinator alone. Functions that write expect to run inside
 the caller's transaction.
+
+Refusals speak the user's language; the timeline texts written here ("Gaat goed", "Voorstel:
+fase 3") are stored, so they are written in Dutch, the language of the case file, whoever
+happens to read them later.
 """
 import datetime
 
+from flask_babel import gettext as _
 from peewee import JOIN, fn
 
 from db import Prepared, day_of, today, utcnow
 from models import Case, CaseEvent, FollowUp, Measure
-from terminology import dutch_term
+from terminology import term
 
 
 class FollowUpError(Exception):
-    """Something the follow-up or measure refuses; the message is for the user."""
+    """Something the follow-up or measure refuses; the message is for the user, in their language."""
 
 
 def record(follow_up, user, outcome, with_whom="", note=""):
     """Record a follow-up; returns what it means: 'ok', 'one_more_chance' or 'escalate'."""
     if follow_up.done_at is not None:
-        raise FollowUpError("Dit vervolggesprek is al vastgelegd.")
+        raise FollowUpError(_("Dit vervolggesprek is al vastgelegd."))
     if outcome not in ("going_well", "not_kept"):
-        raise FollowUpError("Kies of het goed gaat of dat de afspraken niet zijn nagekomen.")
+        raise FollowUpError(_("Kies of het goed gaat of dat de afspraken niet zijn nagekomen."))
     follow_up.outcome, follow_up.done_at, follow_up.done_by = outcome, utcnow(), user
     follow_up.with_whom = (with_whom or follow_up.with_whom)[:200]
     follow_up.note = note[:5000]
@@ -85,13 +90,14 @@ def open_proposals():
 def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):
     """Record an escalation measure; phases 4 and 5 need the coordinator."""
     if phase not in range(1, 6):
-        raise FollowUpError("Kies een fase van 1 tot en met 5.")
+        raise FollowUpError(_("Kies een fase van 1 tot en met 5."))
     if phase >= 4 and not user.has_role("coordinator"):
-        raise FollowUpError("Over schorsing en verwijdering (fase 4 en 5) beslist de %s." % dutch_term("coordinator"))
+        raise FollowUpError(_("Over schorsing en verwijdering (fase 4 en 5) beslist de %(coordinator)s.",
+                               coordinator=term("coordinator")))
     if not description.strip():
-        raise FollowUpError("Beschrijf de maatregel.")
+        raise FollowUpError(_("Beschrijf de maatregel."))
     if decided_on > today():
-        raise FollowUpError("Een besluit kan niet in de toekomst liggen.")
+        raise FollowUpError(_("Een besluit kan niet in de toekomst liggen."))
     measure = Measure.create(case=case, pupil=pupil, phase=phase, description=description.strip(),
                              decided_by=user, decided_on=decided_on, informed=informed.strip())
     CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, description.strip()[:150]), user)
