@@ -1,12 +1,14 @@
 """Dutch by default, English when chosen, and no text left untranslated."""
+import ast
 import pathlib
 import subprocess
 import sys
 
 from babel.messages.pofile import read_po
 
+import db
 import models
-from conftest import ROOT, csrf_token
+from conftest import ROOT, csrf_token, demo_case, demo_user
 
 
 def english_catalog():
@@ -52,3 +54,132 @@ def test_an_unknown_language_is_refused(login_as):
     client = login_as("mentor")
     client.post("/taal", data={"language": "xx", "csrf_token": csrf_token(client, "/account/")})
     assert models.User.by_username("mentor").language == "nl"
+
+
+def speaks_english(username):
+    """The demo user chose English, as on the account page."""
+    with models.db.atomic():
+        models.User.update(language="en").where(models.User.username == username).execute()
+
+
+def test_an_english_mentor_reads_in_english_that_a_step_is_already_done(login_as):
+    speaks_english("mentor")
+    client = login_as("mentor")
+    case = demo_case("0001")
+    url = "/dossiers/%d/stappen/joint-talk" % case.id
+    headers = {"HX-Request": "true", "X-CSRFToken": csrf_token(client, "/dossiers/%d" % case.id)}
+    client.post(url, data={"note": "Goed gesprek"}, headers=headers)
+    again = client.post(url, data={"note": "Nog eens"}, headers=headers)
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "This step has already been completed." in html and "Deze stap is al afgerond." not in html
+
+
+def test_an_english_coordinator_reads_in_english_that_a_case_is_already_closed(login_as):
+    speaks_english("coordinator")
+    client = login_as("coordinator")
+    case = demo_case("0003")
+    token = csrf_token(client, "/dossiers/%d" % case.id)
+    client.post("/dossiers/%d/sluiten" % case.id, data={"csrf_token": token, "reason": "Opgelost."})
+    again = client.post("/dossiers/%d/sluiten" % case.id, data={"csrf_token": token, "reason": "Nog eens."},
+                        follow_redirects=True)
+    html = again.get_data(as_text=True)
+    assert "This case is already closed." in html and "Dit dossier is al gesloten." not in html
+
+
+def test_an_english_mentor_reads_in_english_that_a_party_already_signed(login_as):
+    speaks_english("mentor2")
+    client = login_as("mentor2")
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    party = agreement.parties.order_by(models.AgreementParty.id).first()
+    token = csrf_token(client, "/herstelovereenkomsten/%d/tekenen" % agreement.id)
+    url = "/herstelovereenkomsten/%d/partijen/%d" % (agreement.id, party.id)
+    client.post(url, data={"csrf_token": token, "on_paper": "1"})
+    again = client.post(url, data={"csrf_token": token, "on_paper": "1"}, follow_redirects=True)
+    html = again.get_data(as_text=True)
+    assert "%s has already signed." % party.name in html and "heeft al getekend" not in html
+
+
+def test_an_english_mentor_reads_who_decides_a_suspension_in_english_words(login_as):
+    """The refusal names the school's coordinator in the reader's language, not in Dutch."""
+    settings = models.SchoolSettings.current()
+    settings.region = "vl"
+    settings.save()
+    speaks_english("mentor")
+    client = login_as("mentor")
+    case = demo_case("0002")
+    sem = models.Pupil.get(models.Pupil.first_name == "Sem")
+    page = client.post("/dossiers/%d/maatregelen" % case.id, follow_redirects=True, data={
+        "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), "pupil": sem.id, "phase": 4,
+        "description": "Schorsing van één dag.", "decided_on": db.today().isoformat()}).get_data(as_text=True)
+    assert "Suspension and removal (phases 4 and 5) are decided by the care coordinator." in page
+    assert "zorgcoördinator" not in page
+
+
+def test_an_english_coordinator_reads_the_repeat_warning_in_english(login_as, factory):
+    daan = models.Pupil.get(models.Pupil.first_name == "Daan")  # the bully of the demo's case 0001
+    case = factory.case(mentor=demo_user("mentor"), victim=factory.pupil(), bully=daan)
+    speaks_english("coordinator")
+    html = login_as("coordinator").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "%s has bullied before, in case %s." % (daan.display_name, demo_case("0001").reference) in html
+    assert "eerder pester" not in html
+
+
+# Exceptions raised in domain/ with a message that is the same in every language, on purpose:
+# none of them reaches someone using the web pages. Every other message is wrapped in _().
+UNTRANSLATED_ON_PURPOSE = {
+    ("domain/backup.py", "BackupError"): "the backup command speaks Dutch to the operator at the command line",
+    ("domain/protocols.py", "ProtocolError"): "a protocol file's problem, for whoever edits the file; the app "
+                                              "refuses to start and says so in the log",
+    ("domain/notify.py", "MailError"): "raised in the delivery thread, outside any user's request: logged and "
+                                       "stored with the unsent mail",
+    ("domain/evidence.py", "ValueError"): "a programming error (a file name the app did not make), never shown",
+}
+
+
+def _why_untranslated(argument):
+    """Why an exception's argument is not a message in the user's language (None when it is,
+    or when it is no text at all, like a variable or a number)."""
+    if isinstance(argument, ast.Call) and getattr(argument.func, "id", None) == "_":
+        msgid = argument.args[0] if argument.args else None
+        if isinstance(msgid, ast.Constant) and isinstance(msgid.value, str):
+            return None
+        return "formatted before _(): no catalogue has that text; pass named placeholders to _()"
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return "a literal not wrapped in _()"
+    if isinstance(argument, ast.JoinedStr):
+        return "an f-string: wrap a literal with named placeholders in _()"
+    if isinstance(argument, ast.BinOp) and isinstance(argument.op, ast.Mod):
+        if _why_untranslated(argument.left) is None:
+            return "translated, then formatted with %: use named placeholders in _()"
+        return "a literal formatted with %, not wrapped in _()"
+    if (isinstance(argument, ast.Call) and isinstance(argument.func, ast.Attribute)
+            and argument.func.attr == "format"):
+        return "a literal formatted with .format(), not wrapped in _()"
+    return None
+
+
+def untranslated_raises():
+    """{(file, exception): ["line: why", ...]} for each `raise SomeError(text)` in domain/ whose
+    text would read the same in every language."""
+    found = {}
+    for path in sorted((ROOT / "domain").glob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            name = getattr(node.exc.func, "id", None) or getattr(node.exc.func, "attr", "?")
+            for argument in node.exc.args:
+                why = _why_untranslated(argument)
+                if why:
+                    found.setdefault((relative, name), []).append("%d: %s" % (node.lineno, why))
+    return found
+
+
+def test_domain_errors_are_raised_in_the_users_language():
+    found = untranslated_raises()
+    offenders = ["%s %s line %s" % (path, name, line) for (path, name), lines in sorted(found.items())
+                 if (path, name) not in UNTRANSLATED_ON_PURPOSE for line in lines]
+    assert not offenders, "wrap the message in _() with named placeholders: %s" % offenders
+    stale = sorted(set(UNTRANSLATED_ON_PURPOSE) - set(found))
+    assert not stale, "these raise no untranslated text any more; drop them from the list: %s" % stale
