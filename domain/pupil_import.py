@@ -42,7 +42,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read; the message says why, in Dutch."""
+    """The file as a whole cannot be read; the message says why, in the user's language."""
 
 
 @dataclasses.dataclass
