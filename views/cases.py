@@ -6,19 +6,14 @@ from peewee import JOIN
 
 import audit
 from db import Prepared, db, today
-from domain import cases, followups, protocols
+from domain import cases, protocols
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
-from forms.followups import FollowUpForm
-from models import (
-    Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Involvement, Measure, Pupil, Report, ReportPupil,
-    SchoolClass, SchoolSettings, SupportSession, User,
-)
+from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from, may_see_cases,
     new_case_limits, refuse, visible_cases,
 )
-from views import evidence, notes, parents, referrals
-from views.followups import measure_form
+from views import case_page
 
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
 
@@ -109,51 +104,11 @@ def index():
         step_options=protocols.step_options(), today=today())
 
 
-# The case page's queries run on every view of a case; their SQL is built once (see Prepared).
-_STEPS = Prepared(lambda case_id: (
-    CaseStep.select(CaseStep, User).join(User, JOIN.LEFT_OUTER, on=(CaseStep.done_by == User.id))
-    .where(CaseStep.case == case_id).order_by(CaseStep.position)))
-_EVENTS = Prepared(lambda case_id: (
-    CaseEvent.select(CaseEvent, User).join(User, JOIN.LEFT_OUTER, on=(CaseEvent.user == User.id))
-    .where(CaseEvent.case == case_id).order_by(CaseEvent.at.desc(), CaseEvent.id.desc())))
-_AGREEMENTS = Prepared(lambda case_id: (
-    Agreement.select().where(Agreement.case == case_id).order_by(Agreement.version.desc())))
-_REPORTS = Prepared(lambda case_id: Report.select().where(Report.case == case_id).order_by(Report.reported_on))
-_FOLLOW_UPS = Prepared(lambda case_id: FollowUp.select().where(FollowUp.case == case_id).order_by(FollowUp.due_on))
-_MEASURES = Prepared(lambda case_id: (
-    Measure.select(Measure, Pupil).join(Pupil).where(Measure.case == case_id).order_by(Measure.decided_on)))
-
-
-def _case_page_context(case):
-    return {"case": case, "protocol": protocols.get(case.protocol_key), "steps": _STEPS.all(case.id),
-            "events": _EVENTS.all(case.id), "today": today(), "step_form": CompleteStepForm(),
-            "conversations": Conversation.of_case(case), "agreements": _AGREEMENTS.all(case.id)}
-
-
 @bp.route("/<int:case_id>")
 @login_required
 def detail(case_id):
-    """One case: its pupils and their roles, the step tracker, and the timeline."""
-    case = get_case_or_404(case_id)
-    audit.seen("case.view", case)
-    context = _case_page_context(case)
-    follow_up_rows = _FOLLOW_UPS.all(case.id)
-    return render_template(
-        "cases/detail.html", involvements=case.involved_pupils(), reports=_REPORTS.all(case.id),
-        repeats=cases.repeat_warnings(case), follow_up_rows=follow_up_rows,
-        follow_up_forms=_follow_up_forms(follow_up_rows), measures=_MEASURES.all(case.id),
-        escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
-        approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
-        support_sessions=SupportSession.of_case(case),
-        reason_form=ReasonForm(), **parents.section(case), **referrals.section(case), **evidence.section(case),
-        **notes.section(case), **context)
-
-
-def _follow_up_forms(rows):
-    """A form for the next open follow-up (and any that are overdue); later ones are only listed."""
-    open_rows = [row for row in rows if row.done_at is None]
-    chosen = [row for row in open_rows if row.due_on < today()] or open_rows[:1]
-    return {row.id: FollowUpForm(prefix="f%d" % row.id, with_whom=row.with_whom) for row in chosen}
+    """One case: its pupils and their roles, the step tracker, the timeline and everything recorded in it."""
+    return case_page.render(get_case_or_404(case_id))
 
 
 @bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])
@@ -178,8 +133,8 @@ def complete_step(case_id, step_key):
     else:
         error = " ".join(map(str, form.note.errors)) or _("Het formulier is ongeldig.")
     if current_app.htmx:
-        return render_template("cases/_progress.html", error=error, oob=True, **_case_page_context(case)), \
-            409 if error else 200
+        return render_template("cases/_progress.html", oob=True,
+                               **case_page.progress_context(case, step=(step_key, form, error))), 409 if error else 200
     flash(error or _("Stap afgerond."), "error" if error else "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 

@@ -5,11 +5,12 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import followups, protocols
-from forms.followups import FollowUpForm, MeasureForm
+from domain import followups
+from forms.followups import FollowUpForm
 from models import FollowUp, Pupil
 from permissions import EDIT, check_case, get_case_or_404
 from terminology import term
+from views import case_page
 
 bp = Blueprint("followups", __name__)
 
@@ -19,12 +20,6 @@ OUTCOME_MESSAGES = {
     "escalate": lambda: _("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. De volgende fase is voorgesteld "
                           "aan de %(coordinator)s.", coordinator=term("coordinator")),
 }
-
-
-def measure_form(case):
-    protocol = protocols.get(case.protocol_key)
-    pupils = [involvement.pupil for involvement in case.involved_pupils() if involvement.role in ("bully", "follower")]
-    return MeasureForm(pupils=pupils, phases=protocol.escalation_phases if protocol else ())
 
 
 @bp.route("/vervolg/<int:follow_up_id>", methods=["POST"])
@@ -56,7 +51,7 @@ def record(follow_up_id):
 def measure(case_id):
     """Decide an escalation measure (phases 4 and 5 only by the coordinator)."""
     case = get_case_or_404(case_id, need=EDIT)
-    form = measure_form(case)
+    form = case_page.measure_form(case)
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
