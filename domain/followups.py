@@ -11,6 +11,7 @@ from peewee import JOIN, fn
 
 from db import day_of, today, utcnow
 from models import Case, CaseEvent, FollowUp, Measure
+from permissions import may_decide_phase
 from terminology import dutch_term
 
 
@@ -85,7 +86,7 @@ def decide_measure(case, pupil, phase, description, user, decided_on, informed="
     """Record an escalation measure; phases 4 and 5 need the coordinator."""
     if phase not in range(1, 6):
         raise FollowUpError("Kies een fase van 1 tot en met 5.")
-    if phase >= 4 and not user.has_role("coordinator"):
+    if not may_decide_phase(user, case, phase):
         raise FollowUpError("Over schorsing en verwijdering (fase 4 en 5) beslist de %s." % dutch_term("coordinator"))
     if not description.strip():
         raise FollowUpError("Beschrijf de maatregel.")

@@ -1,13 +1,17 @@
 """Recording a follow-up and deciding a measure."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from db import today
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import FOLLOW_UP_OUTCOMES
+from permissions import may_decide_phase
+from terminology import term
 
 
 class FollowUpForm(FlaskForm):
@@ -26,8 +30,13 @@ class MeasureForm(FlaskForm):
     informed = TrimmedStringField(_l("Wie is ingelicht"), validators=[Length(max=500)],
                                   description=_l("Bijvoorbeeld: ouders van Bram, teamleider."))
 
-    def __init__(self, *args, pupils=(), phases=(), **kwargs):
+    def __init__(self, *args, case=None, pupils=(), phases=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.case = case
         self.pupil.choices = [SelectChoice(p.id, p.display_name) for p in pupils]
         self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases] or [
             SelectChoice(n, str(n)) for n in range(1, 6)]
+
+    def validate_phase(self, field):
+        if field.data is not None and not may_decide_phase(current_user, self.case, field.data):
+            raise ValidationError(_("Over fase 4 en 5 beslist de %(coordinator)s.", coordinator=term("coordinator")))

@@ -4,11 +4,13 @@ A new route that is not in ROUTES fails test_every_route_is_in_the_table, so no 
 added without deciding who may reach it. Denied records answer 404 where their existence is
 a secret (cases) and 403 where it is not (admin pages).
 """
+import re
+
 import pytest
 from markupsafe import escape
 
 import models
-from conftest import csrf_token, demo_case, demo_user
+from conftest import ROOT, csrf_token, demo_case, demo_user
 
 ROLES = [None, "staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "admin"]
 LOGGED_IN = [role for role in ROLES if role]
@@ -421,3 +423,23 @@ def test_support_members_are_blind_to_cases_not_referred_to_them(login_as):
         assert client.get("/dossiers/%d" % case.id).status_code == 404
         assert client.get("/ondersteuning/dossiers/%d/sessies/nieuw" % case.id).status_code == 404
         assert case.reference not in workspace and case.reference not in home
+
+
+def test_templates_ask_the_permissions_module_not_the_users_roles():
+    """What a page shows is decided by permissions.py (or by a view asking it), never by a role in a template."""
+    asking = [str(path.relative_to(ROOT)) for path in (ROOT / "templates").rglob("*.html")
+              if re.search(r"has_role\(|['\"]\w+['\"] in \w+\.roles", path.read_text())]
+    assert not asking
+
+
+@pytest.mark.parametrize("role,heading,inbox", [
+    ("coordinator", "Open dossiers", True),
+    ("mentor", "Mijn open dossiers", False),
+    ("support", "Dossiers voor het ondersteuningsteam", False),
+    ("staff", None, False),
+])
+def test_the_home_page_shows_each_role_its_own_cases_and_the_coordinator_the_inbox(login_as, role, heading, inbox):
+    html = login_as(role).get("/").get_data(as_text=True)
+    headings = re.findall(r'<h2 id="cases-title">\s*(.*?)\s*</h2>', html)
+    assert headings == ([heading] if heading else [])
+    assert ("Naar het postvak" in html) == inbox
