@@ -5,7 +5,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from db import today
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
@@ -24,8 +24,8 @@ class FollowUpForm(FlaskForm):
 class MeasureForm(FlaskForm):
     pupil = SelectField(_l("Leerling"), coerce=int)
     phase = SelectField(_l("Fase"), coerce=int)
-    description = TrimmedTextAreaField(_l("Maatregel"), validators=[
-        InputRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
+    description = TrimmedTextAreaField(_l("Maatregel"), validators=[  # DataRequired: only spaces describes nothing
+        DataRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
     decided_on = DateField(_l("Besloten op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
     informed = TrimmedStringField(_l("Wie is ingelicht"), validators=[Length(max=500)],
                                   description=_l("Bijvoorbeeld: ouders van Bram, teamleider."))
@@ -36,6 +36,10 @@ class MeasureForm(FlaskForm):
         self.pupil.choices = [SelectChoice(p.id, p.display_name) for p in pupils]
         self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases] or [
             SelectChoice(n, str(n)) for n in range(1, 6)]
+
+    def validate_decided_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_("Een datum in de toekomst kan niet."))
 
     def validate_phase(self, field):
         if field.data is not None and not may_decide_phase(current_user, self.case, field.data):

@@ -109,7 +109,9 @@ def support_session_path():
 def support_referral_path():
     return lambda: "/ondersteuning/doorverwijzingen/%d/afronden" % models.Referral.get(
         models.Referral.target == "support_team").id
-CASE_0001_MANAGERS = dict(mentor=403, coordinator=302, support=403, counsellor=403)
+# Steering case 0001 is the coordinator's. The table posts a form without its fields: the case page
+# comes back with the questions beside them (400).
+CASE_0001_MANAGERS = dict(mentor=403, coordinator=400, support=403, counsellor=403)
 
 
 def public_page(path):
@@ -202,7 +204,7 @@ ROUTES = [
     ("cases.complete_step", "POST", case_step_path("0001", "no-such-step"),
      expect(404)),
     ("cases.set_approach", "POST", case_step_path("0001", None, "/aanpak"), expect(404, **CASE_0001_MANAGERS)),
-    ("cases.close", "POST", case_step_path("0001", None, "/sluiten"), expect(404, **dict(CASE_0001_MANAGERS, coordinator=302))),
+    ("cases.close", "POST", case_step_path("0001", None, "/sluiten"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.reopen", "POST", case_step_path("0001", None, "/heropenen"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.new", "GET", "/dossiers/nieuw", expect(403, coordinator=200, mentor=200, mentor2=200)),
     ("cases.new", "POST", "/dossiers/nieuw", expect(403, coordinator=400, mentor=400, mentor2=400)),
@@ -236,10 +238,10 @@ ROUTES = [
      expect(404, mentor2=303, coordinator=303)),
     ("followups.record", "POST", lambda: "/vervolg/%d" % models.FollowUp.get(
         models.FollowUp.done_at.is_null(), models.FollowUp.case == demo_case("0001")).id,
-     expect(404, mentor=302, coordinator=302, support=403, counsellor=403)),
+     expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
     ("followups.record", "POST", "/vervolg/999999", expect(404)),
     ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0001").id,
-     expect(404, mentor=302, coordinator=302, support=403, counsellor=403)),
+     expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
     ("support.index", "GET", "/ondersteuning/", expect(403, support=200)),
     ("support.new_session", "GET", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0001").id,
      expect(404, support=200, **CASE_0001_SUPPORT)),

@@ -30,14 +30,35 @@ def render(case, status=200, **bound):
 def page_context(case, step=None, follow_up=None, measure_form=None, approach_form=None, reason_form=None,
                  steer_error=None):
     """Everything the case page shows. A submitted form takes the place of its fresh one: `step` and
-    `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves."""
+    `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves.
+    A conflict that no field can show (`steer_error`, a step or follow-up's error) is said in its section."""
     contents = case.contents(current_user)
-    return {"case": case, **pupils_context(case, contents), **progress_context(case, contents, step),
-            **aftercare_context(case, contents, follow_up, measure_form),
+    summary = []
+    if step:
+        step_key, form, error = step
+        summary += error_summary(form, "case-steps", error, ids={"note": "note-" + step_key})
+    if follow_up:
+        _, form, error = follow_up
+        summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
+    for form, section in ((measure_form, "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
+        summary += error_summary(form, section) if form else []
+    summary += [("steer", steer_error)] if steer_error else []
+    return {"case": case, "error_summary": summary, **pupils_context(case, contents),
+            **progress_context(case, contents, step), **aftercare_context(case, contents, follow_up, measure_form),
             "support_sessions": contents["support_sessions"],
             **parents_context(case, contents), **referrals_context(case, contents),
             **evidence_context(case, contents), **notes_context(case, contents),
             **steer_context(case, approach_form, reason_form, steer_error)}
+
+
+def error_summary(form, section, error=None, ids=None):
+    """GOV.UK's error summary of a form that came back: (the id to link to, message) for each error.
+    A message links to its field (`ids` names those laid out by hand), or to the form's section when
+    no field can take it (the CSRF token, the form's own errors, a conflict)."""
+    ids = ids or {}
+    summary = [(ids.get(field.short_name, section if field.type == "CSRFTokenField" else field.id), message)
+               for field in form for message in field.errors]
+    return summary + [(section, message) for message in [*form.form_errors, error] if message]
 
 
 def pupils_context(case, contents):

@@ -114,7 +114,10 @@ def detail(case_id):
 @bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])
 @login_required
 def complete_step(case_id, step_key):
-    """Mark a step done; htmx gets the tracker and timeline back, a plain form the case page."""
+    """Mark a step done; htmx gets the tracker and timeline back, a plain form the case page.
+
+    A note that is refused stays in its step's field with the reason beside it; a step that can no
+    longer be done (done already, the case closed) is a conflict (409) said above the tracker."""
     case = get_case_or_404(case_id)
     step = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
     if step is None:
@@ -122,20 +125,25 @@ def complete_step(case_id, step_key):
     if not may_complete_step(current_user, case, step.owner):
         refuse(403, case)
     form = CompleteStepForm()
-    error = None
-    if form.validate_on_submit():
+    problem = None  # said above the tracker: a step that can no longer be done, or a form that expired
+    if not form.validate_on_submit():
+        problem = None if form.note.errors else _("Het formulier is ongeldig.")  # a note's error is beside it
+    else:
         try:
             with db.atomic():
                 cases.complete_step(case, step_key, current_user, note=form.note.data or "")
                 audit.record("case.step_done", case, detail=step_key)
-        except cases.WorkflowError as problem:
-            error = str(problem)
-    else:
-        error = " ".join(map(str, form.note.errors)) or _("Het formulier is ongeldig.")
-    if current_app.htmx:
+        except cases.WorkflowError as refused:
+            problem = str(refused)
+    if current_app.htmx:  # htmx swaps a 409 (base.html's htmx-config), not a 400
         return render_template("cases/_progress.html", oob=True,
-                               **case_page.progress_context(case, step=(step_key, form, error))), 409 if error else 200
-    flash(error or _("Stap afgerond."), "error" if error else "success")
+                               **case_page.progress_context(case, step=(step_key, form, problem))), \
+            409 if problem or form.errors else 200
+    if form.errors:
+        return case_page.render(case, 400, step=(step_key, form, None))
+    if problem:
+        return case_page.render(case, 409, step=(step_key, form, problem))
+    flash(_("Stap afgerond."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -145,13 +153,12 @@ def set_approach(case_id):
     """Choose the approach and its level (coordinator); the steps that depend on it follow."""
     case = get_case_or_404(case_id, need=MANAGE)
     form = ApproachForm()
-    if form.validate_on_submit():
-        with db.atomic():
-            cases.set_approach(case, form.approach.data, form.approach_level.data, current_user)
-            audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
-        flash(_("De aanpak is vastgelegd."), "success")
-    else:
-        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, approach_form=form)
+    with db.atomic():
+        cases.set_approach(case, form.approach.data, form.approach_level.data, current_user)
+        audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
+    flash(_("De aanpak is vastgelegd."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -170,19 +177,19 @@ def reopen(case_id):
 
 
 def _close_or_reopen(case_id, change, success, action):
+    """Close or reopen: a reason that is missing is asked for beside its field (400); a case someone
+    else closed or reopened meanwhile is a conflict (409), said on the page as it now stands."""
     case = get_case_or_404(case_id, need=MANAGE)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash(" ".join(map(str, form.reason.errors)) or _("Het formulier is ongeldig."), "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
+        return case_page.render(case, 400, reason_form=form)
     try:
         with db.atomic():
             change(case, current_user, form.reason.data)
             audit.record(action, case)
     except cases.WorkflowError as error:
-        flash(str(error), "error")
-    else:
-        flash(success, "success")
+        return case_page.render(case, 409, steer_error=str(error))
+    flash(success, "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
