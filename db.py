@@ -6,11 +6,12 @@ Everything above it (models, the domain, the views) reaches the database through
 import contextlib
 import datetime
 import fcntl
+import json
 import os
 import threading
 import zoneinfo
 
-from peewee import DatabaseProxy, SqliteDatabase, fn
+from peewee import DatabaseProxy, Select, SqliteDatabase, fn
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -257,10 +258,15 @@ class Prepared:
         """The result as the query would give it, with the reading set up once per statement."""
         query, sql, slots, reading = self._compile(args)
         cursor = db.execute_sql(sql, self._params(slots, args))
+        return self._read(query, cursor, reading.setdefault(None, {}))
+
+    @classmethod
+    def _read(cls, query, cursor, reading):
+        """The query's own reader over a cursor; what it sets up is kept in `reading` for the next time."""
         wrapper = query._get_cursor_wrapper(cursor)
         if not reading:
             wrapper.initialize()
-            reading.update((name, value) for name, value in vars(wrapper).items() if name not in self._PER_RESULT)
+            reading.update((name, value) for name, value in vars(wrapper).items() if name not in cls._PER_RESULT)
         else:
             vars(wrapper).update(reading)
         wrapper.initialized = True
@@ -278,6 +284,62 @@ class Prepared:
         """The first column of the first row as a tuple of that row's values, or None."""
         _, cursor = self.execute(*args)
         return cursor.fetchone()
+
+    def query(self, *args):
+        """The query itself, not yet run: to make it part of a larger statement (see `together`)."""
+        return self._build(*args)
+
+    def lists(self, *args):
+        """For a statement made by `together`: each of its queries' rows, by name, as a list of
+        what the query itself returns (model objects with their joins, tuples, ...)."""
+        statement, sql, slots, reading = self._compile(args)
+        row = db.execute_sql(sql, self._params(slots, args)).fetchone()
+        return {name: list(self._read(query, _JsonRows(query, value), reading.setdefault(name, {})))
+                for (name, query), value in zip(statement.queries.items(), row)}
+
+
+def together(**queries):
+    """One statement that reads the rows of several queries: each becomes a column of one SELECT
+    holding its rows as a JSON array (SQLite's json_group_array, PostgreSQL's json_agg).
+
+    A page that lists a dozen small things about one record reads them in one round trip instead
+    of a dozen. Run it as a Prepared statement and read it with Prepared.lists, which hands each
+    query's rows to that query's own reader, so they come back as the query alone would give them.
+    Each row carries its place in the query's ORDER BY, because an aggregate keeps no order.
+    """
+    statement = Select(columns=[_rows_as_json(query).alias(name) for name, query in queries.items()]).bind(db)
+    statement.queries = queries
+    return statement
+
+
+def _rows_as_json(query):
+    """A subquery giving the query's rows as one JSON array of arrays, each row's place last."""
+    rows = query.clone()
+    rows._returning = [node.alias("c%d" % number) for number, node in enumerate(query._returning)]
+    rows._returning.append(fn.ROW_NUMBER().over(order_by=query._order_by or ()).alias("place"))
+    rows._order_by = None
+    source = rows.alias("rows")
+    values = [getattr(source.c, "c%d" % number) for number in range(len(query._returning))] + [source.c.place]
+    if is_sqlite():
+        return Select([source], [fn.json_group_array(fn.json_array(*values))])
+    return Select([source], [fn.json_agg(fn.json_build_array(*values))])
+
+
+class _JsonRows:
+    """A cursor over one query's rows as `together` read them, for that query's own reader."""
+
+    def __init__(self, query, value):
+        rows = json.loads(value) if isinstance(value, str) else value or []  # PostgreSQL's driver decodes JSON
+        self._rows = iter(tuple(row[:-1]) for row in sorted(rows, key=lambda row: row[-1]))
+        # The names a database would give the columns; the reader needs them for what it selected by alias.
+        self.description = [(node._alias if node.is_alias() else "c%d" % number,)
+                            for number, node in enumerate(query._returning)]
+
+    def fetchone(self):
+        return next(self._rows, None)
+
+    def close(self):
+        pass
 
 
 

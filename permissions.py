@@ -61,6 +61,16 @@ def sees_every_case(user):
     return user.has_role("coordinator")
 
 
+def case_list_scope(user):
+    """Whose cases fill the user's lists (visible_cases): "school" for every case, "mentor" for their own
+    and their classes', "support" for those referred to the support team or where they were added."""
+    if sees_every_case(user):
+        return "school"
+    if user.has_role("mentor"):
+        return "mentor"
+    return "support" if user.has_role("support") else None
+
+
 def visible_cases(user):
     """A query of the cases in this user's lists (empty for a user without a case role).
 
@@ -149,6 +159,12 @@ def may_open_case_from(user, report):
 def may_complete_step(user, case, owner):
     """Case workers complete their steps; steps the coordinator owns need the coordinator."""
     return may_case(MANAGE if owner == "coordinator" else EDIT, case, user)
+
+
+def may_decide_phase(user, case, phase):
+    """Escalation measures: whoever works on the case decides phases 1 to 3; suspension and removal
+    (phases 4 and 5) only the coordinator."""
+    return may_case(EDIT, case, user) and (phase < 4 or user.has_role("coordinator"))
 
 
 def visible_reports(user):

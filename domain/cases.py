@@ -12,7 +12,7 @@ import datetime
 from flask_babel import gettext as _
 
 import audit
-from db import Prepared, local_date, today, utcnow
+from db import local_date, today, utcnow
 from domain import protocols
 from models import Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
 from permissions import sees_every_case, visible_cases
@@ -102,23 +102,13 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
     return case, repeat_warnings(case)
 
 
-_EARLIER_BULLYING = Prepared(lambda case_id: (
-    Involvement.select(Pupil.first_name, Pupil.infix, Pupil.last_name, Case.reference)
-    .join(Pupil).switch(Involvement).join(Case)
-    .where(Involvement.pupil.in_(Involvement.select(Involvement.pupil)
-                                 .where(Involvement.case == case_id, Involvement.role == "bully")),
-           Involvement.role == "bully", Involvement.case != case_id)
-    .order_by(Case.opened_at).tuples()))
-
-
-def repeat_warnings(case):
+def repeat_warnings(case, earlier=None):
     """Pupils who bully in this case and were named as bully in an earlier case.
 
-    A pupil who bullied often has many earlier cases; only the four columns the sentence needs
-    are read, as plain rows."""
+    `earlier` is case.earlier_bullying() when the caller has read it already (the case page)."""
     return [_("%(name)s was eerder pester in dossier %(reference)s.",
               name=Pupil.display_name_of(first, infix, last), reference=reference)
-            for first, infix, last, reference in _EARLIER_BULLYING.all(case.id)]
+            for first, infix, last, reference in (case.earlier_bullying() if earlier is None else earlier)]
 
 
 def attach_report(case, report, user, event=True):

@@ -14,8 +14,9 @@ import datetime
 from flask_babel import gettext as _
 from peewee import JOIN, fn
 
-from db import Prepared, day_of, today, utcnow
+from db import day_of, today, utcnow
 from models import Case, CaseEvent, FollowUp, Measure
+from permissions import may_decide_phase
 from terminology import term
 
 
@@ -54,20 +55,19 @@ def _phase_after(highest):
     return min((highest or 0) + 1, 5)
 
 
-_BROKEN = Prepared(lambda case_id: (
-    FollowUp.select().where(FollowUp.case == case_id, FollowUp.outcome == "not_kept").order_by(FollowUp.done_at)))
-_LAST_MEASURE = Prepared(lambda case_id: Measure.select(fn.MAX(Measure.decided_on)).where(Measure.case == case_id))
+def escalation_proposal(case, follow_ups=None, measures=None):
+    """The phase proposed to the coordinator, when agreements were broken again since the last measure.
 
-
-def escalation_proposal(case):
-    """The phase proposed to the coordinator, when agreements were broken again since the last measure."""
-    broken = _BROKEN.all(case.id)
+    `follow_ups` and `measures` are the case's when the caller has read them already (the case page)."""
+    follow_ups = FollowUp.of_case(case) if follow_ups is None else follow_ups
+    broken = sorted((row for row in follow_ups if row.outcome == "not_kept"), key=lambda row: row.done_at)
     if len(broken) < 2:
         return None
-    last_measure = _LAST_MEASURE.scalar(case.id)[0]  # SQLite gives an aggregate's date as text
-    if last_measure and day_of(last_measure) >= broken[-1].done_at.date():
+    measures = list(Measure.of_case(case)) if measures is None else measures
+    last_measure = max((measure.decided_on for measure in measures), default=None)
+    if last_measure and last_measure >= broken[-1].done_at.date():
         return None
-    return proposed_phase(case)
+    return _phase_after(max((measure.phase for measure in measures), default=None))
 
 
 def open_proposals():
@@ -91,7 +91,7 @@ def decide_measure(case, pupil, phase, description, user, decided_on, informed="
     """Record an escalation measure; phases 4 and 5 need the coordinator."""
     if phase not in range(1, 6):
         raise FollowUpError(_("Kies een fase van 1 tot en met 5."))
-    if phase >= 4 and not user.has_role("coordinator"):
+    if not may_decide_phase(user, case, phase):
         raise FollowUpError(_("Over schorsing en verwijdering (fase 4 en 5) beslist de %(coordinator)s.",
                                coordinator=term("coordinator")))
     if not description.strip():

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
@@ -79,8 +79,8 @@ class ApproachForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TrimmedTextAreaField(_l("Reden"), validators=[
-        InputRequired(_l("Geef een reden.")), Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
+    reason = TrimmedTextAreaField(_l("Reden"), validators=[  # DataRequired: only spaces is no reason either
+        DataRequired(_l("Geef een reden.")), Length(max=2000, message=_l("Hoogstens 2000 tekens."))])
 
 
 class CompleteStepForm(FlaskForm):

@@ -1,13 +1,17 @@
 """Recording a follow-up and deciding a measure."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from db import today
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import FOLLOW_UP_OUTCOMES
+from permissions import may_decide_phase
+from terminology import term
 
 
 class FollowUpForm(FlaskForm):
@@ -20,14 +24,24 @@ class FollowUpForm(FlaskForm):
 class MeasureForm(FlaskForm):
     pupil = SelectField(_l("Leerling"), coerce=int)
     phase = SelectField(_l("Fase"), coerce=int)
-    description = TrimmedTextAreaField(_l("Maatregel"), validators=[
-        InputRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
+    description = TrimmedTextAreaField(_l("Maatregel"), validators=[  # DataRequired: only spaces describes nothing
+        DataRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
     decided_on = DateField(_l("Besloten op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
     informed = TrimmedStringField(_l("Wie is ingelicht"), validators=[Length(max=500)],
                                   description=_l("Bijvoorbeeld: ouders van Bram, teamleider."))
 
-    def __init__(self, *args, pupils=(), phases=(), **kwargs):
+    def __init__(self, *args, case=None, pupils=(), phases=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.case = case
         self.pupil.choices = [SelectChoice(p.id, p.display_name) for p in pupils]
         self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases] or [
             SelectChoice(n, str(n)) for n in range(1, 6)]
+
+    def validate_decided_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_("Een datum in de toekomst kan niet."))
+
+    def validate_phase(self, field):
+        if field.data is not None and not may_decide_phase(current_user, self.case, field.data):
+            raise ValidationError(_("Over schorsing en verwijdering (fase 4 en 5) beslist de %(coordinator)s.",
+                                    coordinator=term("coordinator")))

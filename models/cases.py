@@ -6,7 +6,7 @@ from peewee import (
     fn,
 )
 
-from db import Prepared, utcnow
+from db import Prepared, together, utcnow
 from models.base import (
     AGREEMENT_STATUSES, APPROACH_LEVELS, APPROACHES, BULLYING_KINDS, CASE_STATUSES, CONVERSATION_LINE_KINDS,
     FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REPORT_CHANNELS,
@@ -50,15 +50,21 @@ class Case(BaseModel):
         number = int(last.split("-")[1]) + 1 if last else 1
         return "%s%04d" % (prefix, number)
 
-    _involved_pupils = Prepared(lambda case_id: (
-        Involvement.select(Involvement, Pupil, SchoolClass)
-        .join(Pupil).join(SchoolClass, JOIN.LEFT_OUTER)
-        .where(Involvement.case == case_id)
-        .order_by(*Pupil.dutch_order())))
+    _involved_pupils = Prepared(lambda case_id: Involvement.of_case(case_id))
+    _earlier_bullying = Prepared(lambda case_id: Involvement.earlier_bullying(case_id))
 
     def involved_pupils(self):
         """The pupils of this case with their roles, in Dutch name order."""
         return self._involved_pupils.all(self.id)
+
+    def earlier_bullying(self):
+        """Each other case in which a pupil who bullies in this one was named as a bully:
+        (first name, infix, last name, reference), oldest case first."""
+        return self._earlier_bullying.all(self.id)
+
+    def contents(self, reader):
+        """Everything the case page lists, read in one statement (see _CASE_CONTENTS), by name."""
+        return _CASE_CONTENTS.lists(self.id, reader.id)
 
 
 class Involvement(BaseModel):
@@ -72,6 +78,22 @@ class Involvement(BaseModel):
 
     class Meta:
         indexes = ((("case", "pupil"), True),)
+
+    @classmethod
+    def of_case(cls, case):
+        """The case's pupils with their roles and classes, in Dutch name order."""
+        return (cls.select(cls, Pupil, SchoolClass).join(Pupil).join(SchoolClass, JOIN.LEFT_OUTER)
+                .where(cls.case == case).order_by(*Pupil.dutch_order()))
+
+    @classmethod
+    def earlier_bullying(cls, case):
+        """Case.earlier_bullying's query. A pupil who bullied often has many earlier cases: only
+        the four columns a warning needs, as plain rows."""
+        bullies = cls.select(cls.pupil).where(cls.case == case, cls.role == "bully")
+        return (cls.select(Pupil.first_name, Pupil.infix, Pupil.last_name, Case.reference)
+                .join(Pupil).switch(cls).join(Case)
+                .where(cls.pupil.in_(bullies), cls.role == "bully", cls.case != case)
+                .order_by(Case.opened_at).tuples())
 
 
 class CaseMember(BaseModel):
@@ -109,6 +131,12 @@ class CaseStep(BaseModel):
                    (("owner", "status", "due_on"), False))
 
     @classmethod
+    def of_case(cls, case):
+        """The case's steps in the protocol's order, with the name of who did each."""
+        return (cls.select(cls, User.id, User.full_name).join(User, JOIN.LEFT_OUTER, on=(cls.done_by == User.id))
+                .where(cls.case == case).order_by(cls.position))
+
+    @classmethod
     def next_open_of(cls, case_ids):
         """For each of these cases, the open step with the earliest deadline (the overview's
         column): objects with case_id, step_key and due_on only."""
@@ -143,6 +171,12 @@ class CaseEvent(BaseModel):
     def add(cls, case, kind, text="", user=None, at=None):
         return cls.create(case=case, kind=kind, text=text, user=user, at=at or utcnow())
 
+    @classmethod
+    def timeline(cls, case):
+        """The case's timeline, newest first, with the name of who did each thing."""
+        return (cls.select(cls, User.id, User.full_name).join(User, JOIN.LEFT_OUTER, on=(cls.user == User.id))
+                .where(cls.case == case).order_by(cls.at.desc(), cls.id.desc()))
+
 
 class Report(BaseModel):
     """Someone tells the school that bullying (maybe) happens: a report or a neutral signal."""
@@ -175,6 +209,11 @@ class Report(BaseModel):
     @property
     def kinds(self):
         return [row.kind for row in self.kind_rows]
+
+    @classmethod
+    def of_case(cls, case):
+        """The reports under a case, in the order they came in."""
+        return cls.select().where(cls.case == case).order_by(cls.reported_on)
 
 
 class ReportKind(BaseModel):
@@ -211,19 +250,16 @@ class Conversation(BaseModel):
     def is_finished(self):
         return self.ended_at is not None
 
-    _of_case = Prepared(lambda case_id: (
-        Conversation.select(Conversation, User,
-                            fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0).alias("done"),
-                            fn.COUNT(ChecklistEntry.id).alias("total"))
-        .join(User, JOIN.LEFT_OUTER, on=(Conversation.held_by == User.id))
-        .switch(Conversation).join(ChecklistEntry, JOIN.LEFT_OUTER)
-        .where(Conversation.case == case_id).group_by(Conversation.id, User.id)
-        .order_by(Conversation.started_at.desc())))
-
     @classmethod
     def of_case(cls, case):
-        """The case's conversations, newest first, each with `done` and `total` items (one query)."""
-        return cls._of_case.all(case.id)
+        """The case's conversations, newest first, each with who held it and its `done` and `total` items."""
+        return (cls.select(cls, User.id, User.full_name,
+                           fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0).alias("done"),
+                           fn.COUNT(ChecklistEntry.id).alias("total"))
+                .join(User, JOIN.LEFT_OUTER, on=(cls.held_by == User.id))
+                .switch(cls).join(ChecklistEntry, JOIN.LEFT_OUTER)
+                .where(cls.case == case).group_by(cls.id, User.id)
+                .order_by(cls.started_at.desc()))
 
     _progress = Prepared(lambda conversation_id: (
         ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0), fn.COUNT(ChecklistEntry.id))
@@ -328,6 +364,11 @@ class Agreement(BaseModel):
         indexes = ((("case", "version"), True),)
         constraints = [Check("period_end IS NULL OR period_start IS NULL OR period_end >= period_start")]
 
+    @classmethod
+    def versions_of(cls, case):
+        """The case's agreements, newest version first."""
+        return cls.select().where(cls.case == case).order_by(cls.version.desc())
+
 
 class AgreementParty(BaseModel):
     """Someone who signs an agreement: a pupil, the mentor, a parent; signed on screen or on paper."""
@@ -358,6 +399,11 @@ class FollowUp(BaseModel):
     class Meta:
         indexes = ((("done_at", "due_on"), False), (("outcome", "case"), False))
 
+    @classmethod
+    def of_case(cls, case):
+        """The case's follow-ups, done and to come, by the day they are due."""
+        return cls.select().where(cls.case == case).order_by(cls.due_on)
+
 
 class Measure(BaseModel):
     """An escalation measure, phase 1 to 5."""
@@ -369,6 +415,11 @@ class Measure(BaseModel):
     decided_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     decided_on = DateField()
     informed = TextField(default="")
+
+    @classmethod
+    def of_case(cls, case):
+        """The measures taken in a case, in the order they were decided, with the pupil."""
+        return cls.select(cls, Pupil).join(Pupil).where(cls.case == case).order_by(cls.decided_on)
 
 
 class ParentContact(BaseModel):
@@ -382,15 +433,12 @@ class ParentContact(BaseModel):
     summary = TextField(default="")
     agreed = TextField(default="")
 
-    _of_case = Prepared(lambda case_id: (
-        ParentContact.select(ParentContact, Pupil, User).join(Pupil).switch(ParentContact)
-        .join(User, JOIN.LEFT_OUTER, on=(ParentContact.by_user == User.id))
-        .where(ParentContact.case == case_id).order_by(ParentContact.contacted_on.desc(), ParentContact.id.desc())))
-
     @classmethod
     def of_case(cls, case):
-        """The case's parent contacts, newest first, with the pupil and who made contact."""
-        return cls._of_case.all(case.id)
+        """The case's parent contacts, newest first, with the pupil and the name of who made contact."""
+        return (cls.select(cls, Pupil, User.id, User.full_name).join(Pupil).switch(cls)
+                .join(User, JOIN.LEFT_OUTER, on=(cls.by_user == User.id))
+                .where(cls.case == case).order_by(cls.contacted_on.desc(), cls.id.desc()))
 
 
 class Referral(BaseModel):
@@ -416,14 +464,11 @@ class Referral(BaseModel):
     def is_open(self):
         return self.closed_on is None
 
-    _of_case = Prepared(lambda case_id: (
-        Referral.select(Referral, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(Referral.case == case_id)
-        .order_by(Referral.closed_on.is_null(False), Referral.referred_on.desc(), Referral.id.desc())))
-
     @classmethod
     def of_case(cls, case):
         """The case's referrals, open ones first, then newest first, with the pupil."""
-        return cls._of_case.all(case.id)
+        return (cls.select(cls, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(cls.case == case)
+                .order_by(cls.closed_on.is_null(False), cls.referred_on.desc(), cls.id.desc()))
 
 
 class SupportSession(BaseModel):
@@ -443,15 +488,12 @@ class SupportSession(BaseModel):
     recorded_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
 
-    _of_case = Prepared(lambda case_id: (
-        SupportSession.select(SupportSession, User)
-        .join(User, JOIN.LEFT_OUTER, on=(SupportSession.recorded_by == User.id))
-        .where(SupportSession.case == case_id).order_by(SupportSession.held_on.desc(), SupportSession.id.desc())))
-
     @classmethod
     def of_case(cls, case):
-        """The case's sessions, newest first, with who recorded them."""
-        return cls._of_case.all(case.id)
+        """The case's sessions, newest first, with the name of who recorded them."""
+        return (cls.select(cls, User.id, User.full_name)
+                .join(User, JOIN.LEFT_OUTER, on=(cls.recorded_by == User.id))
+                .where(cls.case == case).order_by(cls.held_on.desc(), cls.id.desc()))
 
 
 class Evidence(BaseModel):
@@ -475,14 +517,12 @@ class Evidence(BaseModel):
     def is_image(self):
         return self.content_type in ("image/png", "image/jpeg")
 
-    _of_case = Prepared(lambda case_id: (
-        Evidence.select(Evidence, User).join(User, JOIN.LEFT_OUTER, on=(Evidence.collected_by == User.id))
-        .where(Evidence.case == case_id).order_by(Evidence.captured_at, Evidence.id)))
-
     @classmethod
     def of_case(cls, case):
-        """The case's evidence log in the order it happened, with who collected each item."""
-        return cls._of_case.all(case.id)
+        """The case's evidence log in the order it happened, with the name of who collected each item."""
+        return (cls.select(cls, User.id, User.full_name)
+                .join(User, JOIN.LEFT_OUTER, on=(cls.collected_by == User.id))
+                .where(cls.case == case).order_by(cls.captured_at, cls.id))
 
 
 class PersonalNote(BaseModel):
@@ -497,13 +537,19 @@ class PersonalNote(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
-    _of = Prepared(lambda case_id, author_id: (
-        PersonalNote.select().where(PersonalNote.case == case_id, PersonalNote.author == author_id)
-        .order_by(PersonalNote.created_at.desc(), PersonalNote.id.desc())))
-
     @classmethod
     def of(cls, case, author):
         """The author's own notes on a case, newest first: the only way notes are ever listed."""
-        return cls._of.all(case.id, author.id)
+        return (cls.select().where(cls.case == case, cls.author == author)
+                .order_by(cls.created_at.desc(), cls.id.desc()))
 
 
+# Every view of a case reads these; together they are one statement, its SQL built once.
+_CASE_CONTENTS = Prepared(lambda case_id, reader_id: together(
+    pupils=Involvement.of_case(case_id), earlier_bullying=Involvement.earlier_bullying(case_id),
+    steps=CaseStep.of_case(case_id), timeline=CaseEvent.timeline(case_id), talks=Conversation.of_case(case_id),
+    agreements=Agreement.versions_of(case_id), reports=Report.of_case(case_id),
+    follow_ups=FollowUp.of_case(case_id), measures=Measure.of_case(case_id),
+    support_sessions=SupportSession.of_case(case_id), parent_contacts=ParentContact.of_case(case_id),
+    referrals=Referral.of_case(case_id), evidence=Evidence.of_case(case_id),
+    own_notes=PersonalNote.of(case_id, reader_id)))

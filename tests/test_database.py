@@ -147,3 +147,29 @@ def test_a_prepared_query_refuses_an_argument_that_never_reaches_its_sql(app):
     with pytest.raises(ValueError, match="parameter"):
         ignoring.first("eerste")
 
+
+
+def _as_read(row):
+    """A row as a query handed it out (joined records and extra columns included), to compare two readings."""
+    if not isinstance(row, peewee.Model):
+        return row
+    extra = {name: value for name, value in vars(row).items() if not name.startswith("_")}
+    return type(row).__name__, row.__data__, extra, {name: _as_read(joined) for name, joined in row.__rel__.items()}
+
+
+def test_queries_read_together_give_what_each_gives_alone(app, factory):
+    """The case page reads its lists in one statement (db.together): each list must be what its own query
+    returns, the same rows in the same order, with the same types (days, times, booleans) and joined records."""
+    daan = models.Pupil.get(models.Pupil.first_name == "Daan")
+    factory.case(bully=daan, victim=factory.pupil())  # Daan bullied before: a list of earlier bullying
+    reader = models.User.by_username("mentor")
+    filled = set()
+    for case in models.Case.select():
+        together = case.contents(reader)
+        alone = {name: list(query) for name, query in
+                 models.cases._CASE_CONTENTS.query(case.id, reader.id).queries.items()}
+        assert together.keys() == alone.keys()
+        for name, rows in alone.items():
+            assert [_as_read(row) for row in together[name]] == [_as_read(row) for row in rows], name
+            filled |= {name} if rows else set()
+    assert filled == set(alone), "a list no demo case fills is not compared: %s" % (set(alone) - filled)

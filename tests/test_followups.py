@@ -36,8 +36,9 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
     assert followups.escalation_proposal(case) == 1
     home = login_as("coordinator").get("/").get_data(as_text=True)
     assert "Voorstellen tot escalatie" in home and case.reference in home
-    again = record(client, second, "going_well")
-    assert models.FollowUp.get_by_id(second.id).outcome == "not_kept" and again.status_code == 302
+    again = record(client, second, "going_well")  # the same follow-up again, as from a second tablet
+    assert models.FollowUp.get_by_id(second.id).outcome == "not_kept" and again.status_code == 409
+    assert "Dit vervolggesprek is al vastgelegd." in again.get_data(as_text=True)
 
 
 def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinator(login_as):

@@ -6,19 +6,14 @@ from peewee import JOIN
 
 import audit
 from db import Prepared, db, today
-from domain import cases, followups, protocols
+from domain import cases, protocols
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
-from forms.followups import FollowUpForm
-from models import (
-    Agreement, Case, CaseEvent, CaseStep, Conversation, FollowUp, Involvement, Measure, Pupil, Report, ReportPupil,
-    SchoolClass, SchoolSettings, SupportSession, User,
-)
+from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from, may_see_cases,
     new_case_limits, refuse, visible_cases,
 )
-from views import evidence, notes, parents, referrals
-from views.followups import measure_form
+from views import case_page
 
 bp = Blueprint("cases", __name__, url_prefix="/dossiers")
 
@@ -109,57 +104,20 @@ def index():
         step_options=protocols.step_options(), today=today())
 
 
-# The case page's queries run on every view of a case; their SQL is built once (see Prepared).
-_STEPS = Prepared(lambda case_id: (
-    CaseStep.select(CaseStep, User).join(User, JOIN.LEFT_OUTER, on=(CaseStep.done_by == User.id))
-    .where(CaseStep.case == case_id).order_by(CaseStep.position)))
-_EVENTS = Prepared(lambda case_id: (
-    CaseEvent.select(CaseEvent, User).join(User, JOIN.LEFT_OUTER, on=(CaseEvent.user == User.id))
-    .where(CaseEvent.case == case_id).order_by(CaseEvent.at.desc(), CaseEvent.id.desc())))
-_AGREEMENTS = Prepared(lambda case_id: (
-    Agreement.select().where(Agreement.case == case_id).order_by(Agreement.version.desc())))
-_REPORTS = Prepared(lambda case_id: Report.select().where(Report.case == case_id).order_by(Report.reported_on))
-_FOLLOW_UPS = Prepared(lambda case_id: FollowUp.select().where(FollowUp.case == case_id).order_by(FollowUp.due_on))
-_MEASURES = Prepared(lambda case_id: (
-    Measure.select(Measure, Pupil).join(Pupil).where(Measure.case == case_id).order_by(Measure.decided_on)))
-
-
-def _case_page_context(case):
-    return {"case": case, "protocol": protocols.get(case.protocol_key), "steps": _STEPS.all(case.id),
-            "events": _EVENTS.all(case.id), "today": today(), "step_form": CompleteStepForm(),
-            "conversations": Conversation.of_case(case), "agreements": _AGREEMENTS.all(case.id)}
-
-
 @bp.route("/<int:case_id>")
 @login_required
 def detail(case_id):
-    """One case: its pupils and their roles, the step tracker, and the timeline."""
-    case = get_case_or_404(case_id)
-    audit.seen("case.view", case)
-    context = _case_page_context(case)
-    follow_up_rows = _FOLLOW_UPS.all(case.id)
-    return render_template(
-        "cases/detail.html", involvements=case.involved_pupils(), reports=_REPORTS.all(case.id),
-        repeats=cases.repeat_warnings(case), follow_up_rows=follow_up_rows,
-        follow_up_forms=_follow_up_forms(follow_up_rows), measures=_MEASURES.all(case.id),
-        escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
-        approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
-        support_sessions=SupportSession.of_case(case),
-        reason_form=ReasonForm(), **parents.section(case), **referrals.section(case), **evidence.section(case),
-        **notes.section(case), **context)
-
-
-def _follow_up_forms(rows):
-    """A form for the next open follow-up (and any that are overdue); later ones are only listed."""
-    open_rows = [row for row in rows if row.done_at is None]
-    chosen = [row for row in open_rows if row.due_on < today()] or open_rows[:1]
-    return {row.id: FollowUpForm(prefix="f%d" % row.id, with_whom=row.with_whom) for row in chosen}
+    """One case: its pupils and their roles, the step tracker, the timeline and everything recorded in it."""
+    return case_page.render(get_case_or_404(case_id))
 
 
 @bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])
 @login_required
 def complete_step(case_id, step_key):
-    """Mark a step done; htmx gets the tracker and timeline back, a plain form the case page."""
+    """Mark a step done; htmx gets the tracker and timeline back, a plain form the case page.
+
+    A note that is refused stays in its step's field with the reason beside it; a step that can no
+    longer be done (done already, the case closed) is a conflict (409) said above the tracker."""
     case = get_case_or_404(case_id)
     step = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
     if step is None:
@@ -167,20 +125,25 @@ def complete_step(case_id, step_key):
     if not may_complete_step(current_user, case, step.owner):
         refuse(403, case)
     form = CompleteStepForm()
-    error = None
-    if form.validate_on_submit():
+    problem = None  # said above the tracker: a step that can no longer be done, or a form that expired
+    if not form.validate_on_submit():
+        problem = None if form.note.errors else _("Het formulier is ongeldig.")  # a note's error is beside it
+    else:
         try:
             with db.atomic():
                 cases.complete_step(case, step_key, current_user, note=form.note.data or "")
                 audit.record("case.step_done", case, detail=step_key)
-        except cases.WorkflowError as problem:
-            error = str(problem)
-    else:
-        error = " ".join(map(str, form.note.errors)) or _("Het formulier is ongeldig.")
-    if current_app.htmx:
-        return render_template("cases/_progress.html", error=error, oob=True, **_case_page_context(case)), \
-            409 if error else 200
-    flash(error or _("Stap afgerond."), "error" if error else "success")
+        except cases.WorkflowError as refused:
+            problem = str(refused)
+    if current_app.htmx:  # htmx swaps a 409 (base.html's htmx-config), not a 400
+        return render_template("cases/_progress.html", oob=True,
+                               **case_page.progress_context(case, step=(step_key, form, problem))), \
+            409 if problem or form.errors else 200
+    if form.errors:
+        return case_page.render(case, 400, step=(step_key, form, None))
+    if problem:
+        return case_page.render(case, 409, step=(step_key, form, problem))
+    flash(_("Stap afgerond."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -190,13 +153,12 @@ def set_approach(case_id):
     """Choose the approach and its level (coordinator); the steps that depend on it follow."""
     case = get_case_or_404(case_id, need=MANAGE)
     form = ApproachForm()
-    if form.validate_on_submit():
-        with db.atomic():
-            cases.set_approach(case, form.approach.data, form.approach_level.data, current_user)
-            audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
-        flash(_("De aanpak is vastgelegd."), "success")
-    else:
-        flash(" ".join(str(error) for errors in form.errors.values() for error in errors), "error")
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, approach_form=form)
+    with db.atomic():
+        cases.set_approach(case, form.approach.data, form.approach_level.data, current_user)
+        audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
+    flash(_("De aanpak is vastgelegd."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
@@ -215,19 +177,19 @@ def reopen(case_id):
 
 
 def _close_or_reopen(case_id, change, success, action):
+    """Close or reopen: a reason that is missing is asked for beside its field (400); a case someone
+    else closed or reopened meanwhile is a conflict (409), said on the page as it now stands."""
     case = get_case_or_404(case_id, need=MANAGE)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash(" ".join(map(str, form.reason.errors)) or _("Het formulier is ongeldig."), "error")
-        return redirect(url_for("cases.detail", case_id=case.id))
+        return case_page.render(case, 400, reason_form=form)
     try:
         with db.atomic():
             change(case, current_user, form.reason.data)
             audit.record(action, case)
     except cases.WorkflowError as error:
-        flash(str(error), "error")
-    else:
-        flash(success, "success")
+        return case_page.render(case, 409, steer_error=str(error))
+    flash(success, "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

@@ -15,9 +15,7 @@ from domain import evidence, pdf
 from forms.common import ActionForm
 from forms.evidence import EvidenceForm
 from models import CaseEvent, Evidence, SchoolSettings
-from permissions import (
-    EDIT, get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404, may_case,
-)
+from permissions import get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404
 
 bp = Blueprint("evidence", __name__)
 
@@ -26,12 +24,6 @@ bp = Blueprint("evidence", __name__)
 def exact_time(value):
     """A moment to the second, in the school's time zone: evidence needs the exact time."""
     return format_datetime(value, "d MMMM yyyy HH:mm:ss") if value else ""
-
-
-def section(case):
-    """What the case page shows of the evidence log; the form loads when it is opened."""
-    return {"evidence_items": list(Evidence.of_case(case)),
-            "evidence_editable": case.status == "open" and may_case(EDIT, case), "evidence_delete_form": ActionForm()}
 
 
 def _safe_reference(case):

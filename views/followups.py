@@ -5,11 +5,12 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import followups, protocols
-from forms.followups import FollowUpForm, MeasureForm
+from domain import followups
+from forms.followups import FollowUpForm
 from models import FollowUp, Pupil
 from permissions import EDIT, check_case, get_case_or_404
 from terminology import term
+from views import case_page
 
 bp = Blueprint("followups", __name__)
 
@@ -21,12 +22,6 @@ OUTCOME_MESSAGES = {
 }
 
 
-def measure_form(case):
-    protocol = protocols.get(case.protocol_key)
-    pupils = [involvement.pupil for involvement in case.involved_pupils() if involvement.role in ("bully", "follower")]
-    return MeasureForm(pupils=pupils, phases=protocol.escalation_phases if protocol else ())
-
-
 @bp.route("/vervolg/<int:follow_up_id>", methods=["POST"])
 @login_required
 def record(follow_up_id):
@@ -34,21 +29,18 @@ def record(follow_up_id):
     follow_up = FollowUp.get_or_none(FollowUp.id == follow_up_id)
     if follow_up is None:
         abort(404)
-    check_case(follow_up.case, EDIT)
+    case = check_case(follow_up.case, EDIT)
     form = FollowUpForm(prefix="f%d" % follow_up.id)
     if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-    else:
-        try:
-            with db.atomic():
-                meaning = followups.record(follow_up, current_user, form.outcome.data, form.with_whom.data,
-                                           form.note.data)
-                audit.record("follow_up.record", follow_up.case, detail=form.outcome.data)
-        except followups.FollowUpError as error:
-            flash(str(error), "error")
-        else:
-            flash(OUTCOME_MESSAGES[meaning](), "warning" if meaning != "ok" else "success")
-    return redirect(url_for("cases.detail", case_id=follow_up.case_id) + "#aftercare")
+        return case_page.render(case, 400, follow_up=(follow_up.id, form, None))
+    try:
+        with db.atomic():
+            meaning = followups.record(follow_up, current_user, form.outcome.data, form.with_whom.data, form.note.data)
+            audit.record("follow_up.record", case, detail=form.outcome.data)
+    except followups.FollowUpError as error:  # recorded meanwhile, on another tablet
+        return case_page.render(case, 409, follow_up=(follow_up.id, form, str(error)))
+    flash(OUTCOME_MESSAGES[meaning](), "warning" if meaning != "ok" else "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
 
 
 @bp.route("/dossiers/<int:case_id>/maatregelen", methods=["POST"])
@@ -56,18 +48,17 @@ def record(follow_up_id):
 def measure(case_id):
     """Decide an escalation measure (phases 4 and 5 only by the coordinator)."""
     case = get_case_or_404(case_id, need=EDIT)
-    form = measure_form(case)
-    if not form.validate_on_submit():
-        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
-    else:
+    form = case_page.measure_form(case)
+    if form.validate_on_submit():
         try:
             with db.atomic():
                 followups.decide_measure(case, Pupil.get_by_id(form.pupil.data), form.phase.data,
                                          form.description.data, current_user, form.decided_on.data,
                                          form.informed.data)
                 audit.record("case.measure", case, detail="fase %d" % form.phase.data)
-        except followups.FollowUpError as error:
-            flash(str(error), "error")
+        except followups.FollowUpError as error:  # what the form checks already, checked again where it is kept
+            form.form_errors.append(str(error))
         else:
             flash(_("De maatregel is vastgelegd."), "success")
-    return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
+            return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
+    return case_page.render(case, 400, measure_form=form)

@@ -7,8 +7,8 @@ from db import db, today
 from domain import cases, followups, notify, support
 from models import Case, Complaint, Referral, Report
 from permissions import (
-    may_administer, may_handle_complaints, may_manage_reports, may_use_support_workspace, sees_every_case,
-    visible_cases, visible_reports,
+    case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_use_support_workspace,
+    sees_every_case, visible_cases, visible_reports,
 )
 
 bp = Blueprint("home", __name__)
@@ -45,7 +45,7 @@ def index():
     unsent_mail = notify.given_up().count() if may_administer(current_user) else 0
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
-                           proposals=proposals, unsent_mail=unsent_mail)
+                           proposals=proposals, unsent_mail=unsent_mail, case_scope=case_list_scope(current_user))
 
 
 def _group_due(steps):

@@ -16,13 +16,6 @@ from permissions import get_case_or_404, get_personal_note_or_404, may_keep_note
 bp = Blueprint("notes", __name__)
 
 
-def section(case):
-    """The current user's own notes on the case, and the form to add one."""
-    if not may_keep_notes(current_user, case):
-        return {"my_notes": [], "note_form": None}
-    return {"my_notes": list(PersonalNote.of(case, current_user)), "note_form": PersonalNoteForm()}
-
-
 def _back_to(case):
     return redirect(url_for("cases.detail", case_id=case.id) + "#notes")
 

@@ -9,7 +9,7 @@ from db import db
 from domain import cases
 from forms.parents import ParentContactForm
 from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole
-from permissions import EDIT, get_open_case_or_404, may_case, may_complete_step
+from permissions import get_open_case_or_404, may_complete_step
 from terminology import label
 
 bp = Blueprint("parents", __name__)
@@ -36,15 +36,6 @@ def contact_form(case):
     if not form.is_submitted():
         form.by_user.data = current_user.id
     return form
-
-
-def section(case):
-    """What the case page shows of the parents: the contacts, and whether the user may add one.
-
-    The form itself loads when it is opened (see new()), so the case page does not build it.
-    """
-    return {"parent_contacts": list(ParentContact.of_case(case)),
-            "parents_editable": case.status == "open" and may_case(EDIT, case)}
 
 
 @bp.route("/dossiers/<int:case_id>/oudercontacten/nieuw", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from db import db
 from domain import cases
 from forms.referrals import CloseReferralForm, ReferralForm
 from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral
-from permissions import EDIT, get_open_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step
+from permissions import get_open_case_or_404, get_referral_to_close_or_404, may_complete_step
 from terminology import label, term
 
 bp = Blueprint("referrals", __name__)
@@ -23,12 +23,6 @@ def referral_form(case):
     steps = [(row, step) for row, step in cases.open_steps_recorded_with(case, "police_referral")
              if may_complete_step(current_user, case, row.owner)]
     return ReferralForm(pupils=[involvement.pupil for involvement in case.involved_pupils()], steps=steps)
-
-
-def section(case):
-    """What the case page shows of referrals: all of them, open ones first; the form loads when opened."""
-    return {"referrals": list(Referral.of_case(case)),
-            "referrals_editable": may_case(EDIT, case) and case.status == "open"}
 
 
 def _timeline_text(referral):

@@ -1,0 +1,132 @@
+"""The case page: what each of its sections shows, in one place.
+
+views/cases.py shows the page. A view whose form on the page comes back with an error shows the
+page again with that form bound (what was typed and the errors beside it), and the step
+tracker's htmx answer is its progress section. Everything the page lists comes from
+Case.contents, one statement; the pupils in it serve the pupil list and the measure form alike.
+"""
+from flask import render_template
+from flask_login import current_user
+
+import audit
+from db import today
+from domain import cases, followups, protocols
+from forms.cases import ApproachForm, CompleteStepForm, ReasonForm
+from forms.common import ActionForm
+from forms.followups import FollowUpForm, MeasureForm
+from forms.notes import PersonalNoteForm
+from permissions import EDIT, may_case, may_keep_notes
+
+# Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
+UNBOUND = {"formdata": None}
+
+
+def render(case, status=200, **bound):
+    """The case page, logged as read; `bound` holds a form that came back with an error (see page_context)."""
+    audit.seen("case.view", case)
+    return render_template("cases/detail.html", **page_context(case, **bound)), status
+
+
+def page_context(case, step=None, follow_up=None, measure_form=None, approach_form=None, reason_form=None,
+                 steer_error=None):
+    """Everything the case page shows. A submitted form takes the place of its fresh one: `step` and
+    `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves.
+    A conflict that no field can show (`steer_error`, a step or follow-up's error) is said in its section."""
+    contents = case.contents(current_user)
+    summary = []
+    if step:
+        step_key, form, error = step
+        summary += error_summary(form, "case-steps", error, ids={"note": "note-" + step_key})
+    if follow_up:
+        _, form, error = follow_up
+        summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
+    for form, section in ((measure_form, "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
+        summary += error_summary(form, section) if form else []
+    summary += [("steer", steer_error)] if steer_error else []
+    return {"case": case, "error_summary": summary, **pupils_context(case, contents),
+            **progress_context(case, contents, step), **aftercare_context(case, contents, follow_up, measure_form),
+            "support_sessions": contents["support_sessions"],
+            **parents_context(case, contents), **referrals_context(case, contents),
+            **evidence_context(case, contents), **notes_context(case, contents),
+            **steer_context(case, approach_form, reason_form, steer_error)}
+
+
+def error_summary(form, section, error=None, ids=None):
+    """GOV.UK's error summary of a form that came back: (the id to link to, message) for each error.
+    A message links to its field (`ids` names those laid out by hand), or to the form's section when
+    no field can take it (the CSRF token, the form's own errors, a conflict)."""
+    ids = ids or {}
+    summary = [(ids.get(field.short_name, section if field.type == "CSRFTokenField" else field.id), message)
+               for field in form for message in field.errors]
+    return summary + [(section, message) for message in [*form.form_errors, error] if message]
+
+
+def pupils_context(case, contents):
+    """The pupils and their roles, warnings about pupils who bullied before, and the reports."""
+    return {"involvements": contents["pupils"], "reports": contents["reports"],
+            "repeats": cases.repeat_warnings(case, earlier=contents["earlier_bullying"])}
+
+
+def progress_context(case, contents=None, step=None):
+    """The step tracker, the conversations, the agreements and the timeline (cases/_progress.html)."""
+    contents = case.contents(current_user) if contents is None else contents
+    step_key, step_form, step_error = step or (None, CompleteStepForm(**UNBOUND), None)
+    return {"case": case, "protocol": protocols.get(case.protocol_key), "today": today(),
+            "steps": contents["steps"], "events": contents["timeline"], "conversations": contents["talks"],
+            "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
+            "step_error": step_error}
+
+
+def aftercare_context(case, contents, follow_up=None, measure=None):
+    """The follow-ups with a form for the next (and any overdue), the measures, and the escalation proposal."""
+    rows = contents["follow_ups"]
+    open_rows = [row for row in rows if row.done_at is None]
+    chosen = [row for row in open_rows if row.due_on < today()] or open_rows[:1]
+    forms = {row.id: FollowUpForm(prefix="f%d" % row.id, with_whom=row.with_whom, **UNBOUND) for row in chosen}
+    follow_up_id, form, error = follow_up or (None, None, None)
+    if form is not None and follow_up_id in {row.id for row in open_rows}:
+        forms[follow_up_id] = form
+    return {"follow_up_rows": rows, "follow_up_forms": forms, "follow_up_error": error,
+            "measures": contents["measures"],
+            "escalation": followups.escalation_proposal(case, contents["follow_ups"], contents["measures"]),
+            "measure_form": measure or measure_form(case, contents["pupils"], **UNBOUND)}
+
+
+def measure_form(case, involvements=None, **kwargs):
+    """The form to decide a measure: for one of the case's bullies or followers, in a phase of its protocol."""
+    protocol = protocols.get(case.protocol_key)
+    involvements = case.involved_pupils() if involvements is None else involvements
+    return MeasureForm(case=case, pupils=[involvement.pupil for involvement in involvements
+                                          if involvement.role in ("bully", "follower")],
+                       phases=protocol.escalation_phases if protocol else (), **kwargs)
+
+
+def parents_context(case, contents):
+    """The contacts with parents, and whether the user may add one (its form loads when opened)."""
+    return {"parent_contacts": contents["parent_contacts"],
+            "parents_editable": case.status == "open" and may_case(EDIT, case)}
+
+
+def referrals_context(case, contents):
+    """Every referral, open ones first, and whether the user may add one (its form loads when opened)."""
+    return {"referrals": contents["referrals"], "referrals_editable": case.status == "open" and may_case(EDIT, case)}
+
+
+def evidence_context(case, contents):
+    """The evidence log, and whether the user may add to it (its form loads when opened)."""
+    return {"evidence_items": contents["evidence"], "evidence_editable": case.status == "open" and may_case(EDIT, case),
+            "evidence_delete_form": ActionForm(**UNBOUND)}
+
+
+def notes_context(case, contents):
+    """The user's own work notes on the case, and the form to add one."""
+    if not may_keep_notes(current_user, case):
+        return {"my_notes": [], "note_form": None}
+    return {"my_notes": contents["own_notes"], "note_form": PersonalNoteForm(**UNBOUND)}
+
+
+def steer_context(case, approach_form=None, reason_form=None, error=None):
+    """The coordinator's forms: the approach, and closing or reopening with a reason."""
+    return {"approach_form": approach_form or ApproachForm(approach=case.approach or "",
+                                                           approach_level=case.approach_level or "", **UNBOUND),
+            "reason_form": reason_form or ReasonForm(**UNBOUND), "steer_error": error}
