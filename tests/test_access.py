@@ -293,8 +293,9 @@ ROUTES = [
     ("evidence.delete", "POST", evidence_path("verwijderen"), expect(404, mentor=302, coordinator=302)),
     ("evidence.delete", "POST", "/bewijs/999999/verwijderen", expect(404)),
     ("evidence.report", "GET", case_step_path("0002", None, "/bewijs.pdf"), expect(404, mentor=200, coordinator=200)),
+    # The evidence log belongs to the whole case: the counsellor reads only what concerns the complaint's pupil.
     ("evidence.report", "GET", case_step_path("0001", None, "/bewijs.pdf"),
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
     # Personal work notes: everyone who works on the case keeps their own; only the author reads one.
     ("notes.new", "GET", case_step_path("0001", None, "/werkaantekeningen/nieuw"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),

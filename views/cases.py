@@ -14,8 +14,8 @@ from models import (
     SchoolClass, SchoolSettings, SupportSession, User,
 )
 from permissions import (
-    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from, may_see_cases,
-    new_case_limits, refuse, visible_cases,
+    MANAGE, case_reading_scope, get_case_or_404, get_report_or_404, may_complete_step, may_open_case,
+    may_open_case_from, may_see_cases, new_case_limits, readable, refuse, visible_cases,
 )
 from views import evidence, notes, parents, referrals
 from views.followups import measure_form
@@ -125,9 +125,20 @@ _MEASURES = Prepared(lambda case_id: (
 
 
 def _case_page_context(case):
+    """The step tracker, talks, agreements and timeline; for whoever reads only what concerns a
+    complaint's pupil, that pupil's talks and agreements, and the steps and timeline without their text."""
+    whole_case = case_reading_scope(current_user, case) is None
     return {"case": case, "protocol": protocols.get(case.protocol_key), "steps": _STEPS.all(case.id),
             "events": _EVENTS.all(case.id), "today": today(), "step_form": CompleteStepForm(),
-            "conversations": Conversation.of_case(case), "agreements": _AGREEMENTS.all(case.id)}
+            "conversations": readable(current_user, case, Conversation.of_case(case)),
+            "agreements": readable(current_user, case, _AGREEMENTS.all(case.id)), "whole_case": whole_case}
+
+
+def _scope_names(case):
+    """The names of the pupils whose records a counsellor reads (for the page's banner)."""
+    scope = case_reading_scope(current_user, case)
+    return ", ".join(involvement.pupil.display_name for involvement in case.involved_pupils()
+                     if involvement.pupil_id in (scope or ()))
 
 
 @bp.route("/<int:case_id>")
@@ -137,14 +148,17 @@ def detail(case_id):
     case = get_case_or_404(case_id)
     audit.seen("case.view", case)
     context = _case_page_context(case)
-    follow_up_rows = _FOLLOW_UPS.all(case.id)
+    whole_case = context["whole_case"]
+    follow_up_rows = readable(current_user, case, _FOLLOW_UPS.all(case.id))
     return render_template(
-        "cases/detail.html", involvements=case.involved_pupils(), reports=_REPORTS.all(case.id),
-        repeats=cases.repeat_warnings(case), follow_up_rows=follow_up_rows,
-        follow_up_forms=_follow_up_forms(follow_up_rows), measures=_MEASURES.all(case.id),
-        escalation=followups.escalation_proposal(case), measure_form=measure_form(case),
+        "cases/detail.html", involvements=case.involved_pupils(),
+        reports=readable(current_user, case, _REPORTS.all(case.id)),
+        repeats=cases.repeat_warnings(case) if whole_case else [], follow_up_rows=follow_up_rows,
+        follow_up_forms=_follow_up_forms(follow_up_rows), measures=readable(current_user, case, _MEASURES.all(case.id)),
+        escalation=followups.escalation_proposal(case) if whole_case else None, measure_form=measure_form(case),
         approach_form=ApproachForm(approach=case.approach or "", approach_level=case.approach_level or ""),
-        support_sessions=SupportSession.of_case(case),
+        support_sessions=readable(current_user, case, SupportSession.of_case(case)),
+        scope_names="" if whole_case else _scope_names(case),
         reason_form=ReasonForm(), **parents.section(case), **referrals.section(case), **evidence.section(case),
         **notes.section(case), **context)
 

@@ -16,7 +16,8 @@ from forms.common import ActionForm
 from forms.evidence import EvidenceForm
 from models import CaseEvent, Evidence, SchoolSettings
 from permissions import (
-    EDIT, get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404, may_case,
+    EDIT, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404, get_whole_case_or_404, may_case,
+    reads_whole_case,
 )
 
 bp = Blueprint("evidence", __name__)
@@ -29,8 +30,12 @@ def exact_time(value):
 
 
 def section(case):
-    """What the case page shows of the evidence log; the form loads when it is opened."""
-    return {"evidence_items": list(Evidence.of_case(case)),
+    """What the case page shows of the evidence log; the form loads when it is opened. The log belongs
+    to the whole case: whoever reads only what concerns a complaint's pupil learns how long it is."""
+    items = list(Evidence.of_case(case))
+    if not reads_whole_case(current_user, case):
+        return {"evidence_items": [], "evidence_hidden": len(items), "evidence_editable": False}
+    return {"evidence_items": items, "evidence_hidden": 0,
             "evidence_editable": case.status == "open" and may_case(EDIT, case), "evidence_delete_form": ActionForm()}
 
 
@@ -150,7 +155,7 @@ def delete(evidence_id):
 @login_required
 def report(case_id):
     """The evidence log as a PDF, to hand to the police."""
-    case = get_case_or_404(case_id)
+    case = get_whole_case_or_404(case_id)
     items = list(Evidence.of_case(case))
     images = {}
     for item in items:

@@ -8,7 +8,7 @@ from db import db
 from domain import followups, protocols
 from forms.followups import FollowUpForm, MeasureForm
 from models import FollowUp, Pupil
-from permissions import EDIT, check_case, get_case_or_404
+from permissions import EDIT, check_case_record, get_case_or_404
 from terminology import term
 
 bp = Blueprint("followups", __name__)
@@ -34,7 +34,7 @@ def record(follow_up_id):
     follow_up = FollowUp.get_or_none(FollowUp.id == follow_up_id)
     if follow_up is None:
         abort(404)
-    check_case(follow_up.case, EDIT)
+    check_case_record(follow_up, follow_up.case, EDIT)
     form = FollowUpForm(prefix="f%d" % follow_up.id)
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")

@@ -9,7 +9,7 @@ from db import db
 from domain import cases
 from forms.parents import ParentContactForm
 from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole
-from permissions import EDIT, get_open_case_or_404, may_case, may_complete_step
+from permissions import EDIT, get_open_case_or_404, may_case, may_complete_step, readable
 from terminology import label
 
 bp = Blueprint("parents", __name__)
@@ -43,7 +43,7 @@ def section(case):
 
     The form itself loads when it is opened (see new()), so the case page does not build it.
     """
-    return {"parent_contacts": list(ParentContact.of_case(case)),
+    return {"parent_contacts": readable(current_user, case, ParentContact.of_case(case)),
             "parents_editable": case.status == "open" and may_case(EDIT, case)}
 
 

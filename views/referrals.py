@@ -12,7 +12,9 @@ from db import db
 from domain import cases
 from forms.referrals import CloseReferralForm, ReferralForm
 from models import REFERRAL_TARGETS, REFERRAL_TRAININGS, CaseEvent, Pupil, Referral
-from permissions import EDIT, get_open_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step
+from permissions import (
+    EDIT, get_open_case_or_404, get_referral_to_close_or_404, may_case, may_complete_step, readable,
+)
 from terminology import label, term
 
 bp = Blueprint("referrals", __name__)
@@ -26,8 +28,8 @@ def referral_form(case):
 
 
 def section(case):
-    """What the case page shows of referrals: all of them, open ones first; the form loads when opened."""
-    return {"referrals": list(Referral.of_case(case)),
+    """What the case page shows of referrals: those the user reads, open ones first; the form loads when opened."""
+    return {"referrals": readable(current_user, case, Referral.of_case(case)),
             "referrals_editable": may_case(EDIT, case) and case.status == "open"}
 
 
