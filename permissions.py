@@ -302,9 +302,29 @@ def may_administer(user):
     return user.is_authenticated and user.is_admin
 
 
+def audit_log_scope(user):
+    """Which events of the audit log the user reads, or None when they read none of it.
+
+    Events on complaints (a complaint's intake, views, status, advice, notes, its public thread) are
+    the counsellor's: the counsellor reads those and no others, the coordinator all others. The
+    administrator keeps watch over who reads what and reads every event (their content stays out of
+    the log); so does a user with both the coordinator's and the counsellor's role.
+    """
+    if not user.is_authenticated:
+        return None
+    coordinator, counsellor = user.has_role("coordinator"), user.has_role("counsellor")
+    if user.is_admin or (coordinator and counsellor):
+        return audit.EVERY_EVENT
+    if coordinator:
+        return audit.NO_COMPLAINT_EVENTS
+    if counsellor:
+        return audit.COMPLAINT_EVENTS_ONLY
+    return None
+
+
 def may_read_audit_log(user):
-    """The coordinator and the administrator read the audit log."""
-    return user.is_authenticated and (user.is_admin or user.has_role("coordinator"))
+    """The coordinator and the administrator read the audit log, the counsellor its events on complaints."""
+    return audit_log_scope(user) is not None
 
 
 def may_handle_access_requests(user):

@@ -29,6 +29,7 @@ from flask import current_app
 
 import audit
 from domain import evidence
+from permissions import audit_log_scope
 from models import (
     Agreement, AgreementParty, AuditEvent, Case, CaseStep, ChecklistEntry, Complaint, Conversation,
     ConversationLine, ConversationParticipant, Evidence, FollowUp, Involvement, Measure, ParentContact, Pupil,
@@ -167,8 +168,9 @@ def _ids(query):
     return list({row for (row,) in query.tuples()})
 
 
-def gather(pupil):
-    """The pupil's file for an access request, with the redactor for every text in it."""
+def gather(pupil, exporter):
+    """The pupil's file for an access request, with the redactor for every text in it; of the audit
+    trail, the events the exporter reads in the log (permissions.audit_log_scope)."""
     involvements = list(Involvement.select(Involvement, Case).join(Case).where(Involvement.pupil == pupil)
                         .order_by(Case.opened_at, Case.id))
     case_ids = [row.case_id for row in involvements]
@@ -229,7 +231,7 @@ def gather(pupil):
         SupportSession.referral.in_([referral.id for referral in referrals if referral.pupil_id] or [0])
         | SupportSession.referral.is_null()).order_by(SupportSession.held_on, SupportSession.id))
 
-    trail = (audit.events(pupil_ids=[pupil.id])
+    trail = (audit.events(scope=audit_log_scope(exporter) or audit.NO_COMPLAINT_EVENTS, pupil_ids=[pupil.id])
              .where(AuditEvent.object_type.not_in(list(audit.PRIVATE_OBJECT_TYPES))).limit(MAX_AUDIT_ROWS + 1))
     trail = list(trail)
     users = {user.id: user.full_name for user in User.select(User.id, User.full_name).where(
