@@ -117,6 +117,8 @@ def others_records(app, factory):
             daan_agreement = models.Agreement.create(case=case, version=7, created_by=mentor,
                                                      commitments="Daan-afspraak-GEHEIM")
             models.AgreementParty.create(agreement=daan_agreement, pupil=daan, name=daan.display_name, role="bully")
+            models.FollowUp.create(case=case, agreement=daan_agreement, due_on=db.today(), done_at=db.utcnow(),
+                                   outcome="not_kept", note="Vervolg-Daan-GEHEIM")
             models.ParentContact.create(case=case, pupil=daan, channel="phone", contacted_on=db.today(),
                                         by_user=mentor, summary="Vader-van-Daan-GEHEIM")
             models.Measure.create(case=case, pupil=daan, phase=1, description="Strafwerk-Daan-GEHEIM",
@@ -143,9 +145,10 @@ def others_records(app, factory):
 
 SECRETS = ("Leidraad: gesprek met de leerling die pest", "Vader-van-Daan-GEHEIM", "Strafwerk-Daan-GEHEIM",
            "Training-Daan-GEHEIM", "Melding-over-Daan-GEHEIM", "Tijdlijn-Daan-GEHEIM", "Bewijs-GEHEIM",
-           "Daan en Tim zeggen toe Noor met rust te laten.", "was eerder pester", "versie 7")
+           "Daan en Tim zeggen toe Noor met rust te laten.", "was eerder pester", "versie 7", "Vervolg-Daan-GEHEIM")
 NOOR_S = ("Moeder geïnformeerd over de melding en de aanpak.", "Noor slaapt slecht en wil niet meer naar de pauze.",
-          "Leidraad: gesprek met de gepeste leerling", "versie 1", "Noor vertelde na de les", "Noor komt graag")
+          "Leidraad: gesprek met de gepeste leerling", "versie 1", "Noor vertelde na de les", "Noor komt graag",
+          "Noor speelt mee; het gaat goed.")
 
 
 def test_the_case_page_shows_the_counsellor_what_concerns_the_complaints_pupil_only(login_as, others_records):
