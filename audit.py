@@ -10,7 +10,7 @@ from flask_login import current_user
 from db import SCHOOL_TIMEZONE, db
 from models import (
     Agreement, AuditEvent, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure, ParentContact,
-    PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession,
+    PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession, ThreadMessage,
 )
 
 # Records that belong to a case, with the object types their events are written under: an event
@@ -23,6 +23,11 @@ CASE_PARTS = (
 )
 # Events on these never show their detail, should a caller ever put text in it: only their author reads them.
 PRIVATE_OBJECT_TYPES = frozenset({"complaintnote", "complaint_note", "personalnote", "personal_note"})
+# Events on complaints are the counsellor's: the complaint itself, its notes, the counsellor's own
+# reading of the log, and a complaint's public thread with its messages (complaint_events).
+COMPLAINT_OBJECT_TYPES = ("complaint", "complaint_note", "complaintnote", "complaint_log")
+# Which events of the log a reader sees (permissions.audit_log_scope decides it for a user).
+EVERY_EVENT, NO_COMPLAINT_EVENTS, COMPLAINT_EVENTS_ONLY = "all", "without complaints", "complaints only"
 CSV_COLUMNS = ("tijdstip", "gebruiker", "actie", "actiecode", "soort object", "object", "adres", "details")
 
 # What each kind of event means, for people (the viewer, its filter, the CSV); the key stays for machines.
@@ -205,9 +210,31 @@ def school_day_start(day):
     return start.astimezone(datetime.timezone.utc).replace(tzinfo=None)
 
 
-def events(user_id=None, pupil_ids=(), case_id=None, action=None, date_from=None, date_to=None):
-    """The audit events matching the filters, newest first; dates are school days, both included."""
-    query = AuditEvent.select()
+def complaint_events():
+    """The condition that picks the events on complaints (never NULL, so it can be negated)."""
+    complaint_threads = PublicThread.select(PublicThread.id).where(PublicThread.complaint.is_null(False))
+    return (AuditEvent.object_type.in_(COMPLAINT_OBJECT_TYPES)
+            | ((AuditEvent.object_type == "publicthread") & AuditEvent.object_id.is_null(False)
+               & AuditEvent.object_id.in_(complaint_threads))
+            | ((AuditEvent.object_type == "threadmessage") & AuditEvent.object_id.is_null(False)
+               & AuditEvent.object_id.in_(ThreadMessage.select(ThreadMessage.id)
+                                          .where(ThreadMessage.thread.in_(complaint_threads)))))
+
+
+def _in_scope(query, scope):
+    if scope == NO_COMPLAINT_EVENTS:
+        return query.where(~complaint_events())
+    if scope == COMPLAINT_EVENTS_ONLY:
+        return query.where(complaint_events())
+    if scope == EVERY_EVENT:
+        return query
+    raise ValueError("unknown scope of the audit log: %r" % (scope,))
+
+
+def events(*, scope, user_id=None, pupil_ids=(), case_id=None, action=None, date_from=None, date_to=None):
+    """The audit events a reader with this scope sees that match the filters, newest first; dates are
+    school days, both included. The scope is required, so no reader of the log forgets it."""
+    query = _in_scope(AuditEvent.select(), scope)
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)
     if pupil_ids:
@@ -223,9 +250,10 @@ def events(user_id=None, pupil_ids=(), case_id=None, action=None, date_from=None
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
-def actions():
-    """Every kind of event in the log, for the filter: (key, label) pairs in the order of their labels."""
-    keys = [row.action for row in AuditEvent.select(AuditEvent.action).distinct()]
+def actions(scope):
+    """Every kind of event in the log a reader with this scope sees, for the filter: (key, label) pairs
+    in the order of their labels."""
+    keys = [row.action for row in _in_scope(AuditEvent.select(AuditEvent.action), scope).distinct()]
     return sorted(((key, action_label(key)) for key in keys), key=lambda pair: pair[1].lower())
 
 

@@ -3,6 +3,24 @@
 Views load a record through a get_<thing>_or_404 helper that refuses with 404 when the user
 may not know the record exists, and 403 when they may see it but not do what they ask.
 Templates ask the same functions (registered as globals) to decide what to show.
+
+The counsellor's reading of a case. A complaint is linked to a case only through its pupil, who
+must be one of the case's pupils (domain.complaints.find_case); such a complaint lets every
+counsellor read that case, and of it only what concerns that pupil (case_reading_scope):
+  - the case's facts, every pupil in it with their role, and the protocol's steps with their
+    dates and who did them (not the notes written at a step, which speak of the other pupils'
+    talks), and the timeline's events without their text;
+  - the records about that pupil: the conversations they took part in, the agreements they are a
+    party to and the follow-ups of those, their parents' contacts, their referrals and the support
+    team's sessions under them (the report back; the team's notes stay the team's), measures on
+    them, and the reports that name them;
+  - not the records of the other pupils, nor what belongs to no pupil in particular: the evidence
+    log (screenshots show many children; the counsellor sees only how many items there are), the
+    repeat warnings about other cases, and the escalation proposal.
+A record outside that reading answers 404, as if it did not exist; the evidence log as a PDF
+answers 403. A complaint without a pupil, or whose pupil is not in the case, opens nothing (also
+one saved before this rule). Whoever reads the case for another role (the coordinator, its mentor,
+the support team) reads it whole. The counsellor never writes in a case.
 """
 from flask import abort, flash, g, has_request_context, redirect, url_for
 from flask_babel import gettext as _
@@ -12,8 +30,9 @@ from peewee import JOIN
 import audit
 from db import Prepared
 from models import (
-    Agreement, Case, CaseMember, ChecklistEntry, Complaint, Conversation, Evidence, Involvement, PersonalNote,
-    PublicThread, Pupil, Referral, Report, SchoolClass, SupportSession, User,
+    Agreement, AgreementParty, Case, CaseMember, ChecklistEntry, Complaint, Conversation, ConversationParticipant,
+    Evidence, FollowUp, Involvement, Measure, ParentContact, PersonalNote, PublicThread, Pupil, Referral, Report,
+    ReportPupil, SchoolClass, SupportSession, User,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -93,19 +112,38 @@ def visible_cases(user):
     return query.where(where)
 
 
+_NO_ACCESS = (frozenset(), frozenset())
+
+
 def case_abilities(user, case):
     """What the user may do with the case: a subset of {view, edit, manage}.
 
     For anyone but the coordinator the answer can take queries; a request keeps it.
     """
+    return _case_access(user, case)[0]
+
+
+def case_reading_scope(user, case):
+    """Whose records of the case the user reads: None for the whole case; otherwise the ids of the
+    pupils whose records they read (the counsellor's reading: see this module's docstring)."""
+    return _case_access(user, case)[1]
+
+
+def reads_whole_case(user, case):
+    """The user reads all of the case, not only what concerns a complaint's pupil."""
+    return case_reading_scope(user, case) is None
+
+
+def _case_access(user, case):
+    """(abilities, reading scope) of the user on the case."""
     if not user.is_authenticated:
-        return frozenset()
+        return _NO_ACCESS
     if user.has_role("coordinator"):
-        return frozenset({VIEW, EDIT, MANAGE})
-    return _remembered("abilities", (user.id, case.id, case.mentor_id), lambda: _case_abilities(user, case))
+        return frozenset({VIEW, EDIT, MANAGE}), None
+    return _remembered("access", (user.id, case.id, case.mentor_id), lambda: _worker_access(user, case))
 
 
-def _case_abilities(user, case):
+def _worker_access(user, case):
     abilities = set()
     if user.has_role("mentor") and (
             case.mentor_id == user.id
@@ -116,9 +154,88 @@ def _case_abilities(user, case):
         # it reads the case and records its own sessions and report back (may_record_support); the
         # protocol's steps, talks, agreements, measures, parents and evidence stay with mentor and coordinator.
         abilities.add(VIEW)
-    if user.has_role("counsellor") and Complaint.select().where(Complaint.case == case).exists():
-        abilities.add(VIEW)
-    return frozenset(abilities)
+    if abilities:
+        return frozenset(abilities), None
+    if user.has_role("counsellor"):
+        pupils = complaint_pupils_in_case(case)
+        if pupils:
+            return frozenset({VIEW}), pupils
+    return _NO_ACCESS
+
+
+def complaint_pupils_in_case(case):
+    """The ids of the case's pupils that complaints linked to the case are about; a complaint
+    without a pupil, or about a pupil who is not in the case, counts for nothing."""
+    return frozenset(pupil_id for (pupil_id,) in Complaint.select(Complaint.pupil).join(
+        Involvement, on=((Involvement.case == Complaint.case) & (Involvement.pupil == Complaint.pupil)))
+        .where(Complaint.case == case.id).tuples())
+
+
+def complaint_opens_case(complaint):
+    """The complaint's link lets the counsellor read its case: its pupil is one of the case's pupils."""
+    return (complaint.case_id is not None and complaint.pupil_id is not None
+            and Involvement.select().where(Involvement.case == complaint.case_id,
+                                           Involvement.pupil == complaint.pupil_id).exists())
+
+
+def _record_pupils(case):
+    """Who each talk, agreement, report and referral of the case is about, in four queries a request:
+    {(kind, id): pupil ids}."""
+    def read():
+        pupils = {}
+        for kind, query in (
+                ("talk", ConversationParticipant.select(ConversationParticipant.conversation,
+                                                        ConversationParticipant.pupil)
+                 .join(Conversation).where(Conversation.case == case.id)),
+                ("agreement", AgreementParty.select(AgreementParty.agreement, AgreementParty.pupil)
+                 .join(Agreement).where(Agreement.case == case.id)),
+                ("report", ReportPupil.select(ReportPupil.report, ReportPupil.pupil)
+                 .join(Report).where(Report.case == case.id)),
+                ("referral", Referral.select(Referral.id, Referral.pupil).where(Referral.case == case.id))):
+            for record_id, pupil_id in query.tuples():
+                if pupil_id is not None:
+                    pupils.setdefault((kind, record_id), set()).add(pupil_id)
+        return pupils
+    return _remembered("record pupils", (case.id,), read)
+
+
+def pupils_of(record, case):
+    """The ids of the pupils a record of the case is about; empty for what belongs to the whole case
+    (evidence, a personal work note, a timeline event)."""
+    about = _record_pupils(case)
+
+    def of(kind, record_id):
+        return frozenset(about.get((kind, record_id), ())) if record_id is not None else frozenset()
+
+    if isinstance(record, Conversation):
+        return of("talk", record.id)
+    if isinstance(record, ChecklistEntry):
+        return of("talk", record.conversation_id)
+    if isinstance(record, Agreement):
+        return of("agreement", record.id)
+    if isinstance(record, FollowUp):
+        return of("agreement", record.agreement_id) | of("talk", record.conversation_id)
+    if isinstance(record, Report):
+        return of("report", record.id)
+    if isinstance(record, SupportSession):
+        return of("referral", record.referral_id)
+    if isinstance(record, (ParentContact, Referral, Measure)):
+        return frozenset({record.pupil_id}) if record.pupil_id is not None else frozenset()
+    return frozenset()
+
+
+def may_read_record(user, record, case):
+    """The user may read this record of the case: they read the whole case, or it concerns a pupil
+    whose records they read."""
+    scope = case_reading_scope(user, case)
+    return scope is None or not scope.isdisjoint(pupils_of(record, case))
+
+
+def readable(user, case, records):
+    """Of these records of the case, those the user may read (all of them for whoever reads it whole)."""
+    if reads_whole_case(user, case):
+        return list(records)
+    return [record for record in records if may_read_record(user, record, case)]
 
 
 def may_case(need, case, user=None):
@@ -129,7 +246,8 @@ def may_case(need, case, user=None):
 def may_view_report(user, report):
     """Coordinators see every report; everyone the reports they filed; case workers those of their cases."""
     return (user.has_role("coordinator") or report.created_by_id == user.id
-            or (report.case_id is not None and may_case(VIEW, report.case, user)))
+            or (report.case_id is not None and may_case(VIEW, report.case, user)
+                and may_read_record(user, report, report.case)))
 
 
 def may_manage_reports(user):
@@ -213,9 +331,29 @@ def may_administer(user):
     return user.is_authenticated and user.is_admin
 
 
+def audit_log_scope(user):
+    """Which events of the audit log the user reads, or None when they read none of it.
+
+    Events on complaints (a complaint's intake, views, status, advice, notes, its public thread) are
+    the counsellor's: the counsellor reads those and no others, the coordinator all others. The
+    administrator keeps watch over who reads what and reads every event (their content stays out of
+    the log); so does a user with both the coordinator's and the counsellor's role.
+    """
+    if not user.is_authenticated:
+        return None
+    coordinator, counsellor = user.has_role("coordinator"), user.has_role("counsellor")
+    if user.is_admin or (coordinator and counsellor):
+        return audit.EVERY_EVENT
+    if coordinator:
+        return audit.NO_COMPLAINT_EVENTS
+    if counsellor:
+        return audit.COMPLAINT_EVENTS_ONLY
+    return None
+
+
 def may_read_audit_log(user):
-    """The coordinator and the administrator read the audit log."""
-    return user.is_authenticated and (user.is_admin or user.has_role("coordinator"))
+    """The coordinator and the administrator read the audit log, the counsellor its events on complaints."""
+    return audit_log_scope(user) is not None
 
 
 def may_handle_access_requests(user):
@@ -277,6 +415,25 @@ def check_case(case, need=VIEW):
     return case
 
 
+def check_case_record(record, case, need=VIEW):
+    """Refuse unless the current user may `need` this record of the case: 404 when they may not see
+    the case, or read only other pupils' records of it; else as check_case."""
+    if VIEW not in case_abilities(current_user, case):
+        refuse(404, case)
+    if not may_read_record(current_user, record, case):
+        refuse(404, record)
+    return check_case(case, need)
+
+
+def get_whole_case_or_404(case_id):
+    """Load a case for what covers all of it (the evidence log as a PDF): 403 for whoever reads only
+    what concerns a complaint's pupil."""
+    case = get_case_or_404(case_id)
+    if not reads_whole_case(current_user, case):
+        refuse(403, case)
+    return case
+
+
 def get_report_or_404(report_id):
     """Load a report the current user may see; else 404."""
     report = Report.get_or_none(Report.id == report_id)
@@ -310,7 +467,7 @@ def _with_case_or_404(model, record_id, *conditions):
 def get_conversation_or_404(conversation_id, need=VIEW):
     """Load a conversation with its case: whoever may `need` the case may `need` its talks."""
     conversation = _with_case_or_404(Conversation, conversation_id)
-    check_case(conversation.case, need)
+    check_case_record(conversation, conversation.case, need)
     return conversation
 
 
@@ -321,14 +478,14 @@ def get_entry_or_404(conversation_id, entry_id, need=EDIT):
         if Conversation.get_or_none(Conversation.id == conversation_id) is not None:
             get_conversation_or_404(conversation_id, need)  # refuse a case one may not see as such
         abort(404)
-    check_case(entry.conversation.case, need)
+    check_case_record(entry.conversation, entry.conversation.case, need)
     return entry
 
 
 def get_agreement_or_404(agreement_id, need=VIEW):
     """Load an agreement with its case: whoever may `need` the case may `need` its agreements."""
     agreement = _with_case_or_404(Agreement, agreement_id)
-    check_case(agreement.case, need)
+    check_case_record(agreement, agreement.case, need)
     return agreement
 
 
@@ -391,7 +548,7 @@ def may_close_referral(user, referral, case=None):
 def get_referral_to_close_or_404(referral_id):
     """Load a referral with its case for closing it (404 when the case is unseen, 403 when not theirs to close)."""
     referral = _with_case_or_404(Referral, referral_id)
-    check_case(referral.case)
+    check_case_record(referral, referral.case)
     if not may_close_referral(current_user, referral):
         refuse(403, referral)
     return referral
@@ -400,7 +557,7 @@ def get_referral_to_close_or_404(referral_id):
 def get_evidence_or_404(evidence_id, need=VIEW):
     """Load an evidence item with its case: only those who may see the case see its evidence."""
     evidence = _with_case_or_404(Evidence, evidence_id)
-    check_case(evidence.case, need)
+    check_case_record(evidence, evidence.case, need)
     return evidence
 
 
@@ -447,4 +604,5 @@ def template_globals():
             "may_record_support": may_record_support, "may_close_referral": may_close_referral,
             "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,
             "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
-            "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests}
+            "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests,
+            "reads_whole_case": reads_whole_case, "complaint_opens_case": complaint_opens_case}

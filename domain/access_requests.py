@@ -3,9 +3,15 @@
 What goes in: the reports that name the pupil or belong to their cases; each case the pupil is
 involved in (with the pupil's own role) and its steps; the conversations the pupil took part in;
 the agreements the pupil is a party to, with who signed when; follow-ups of those; parent
-contacts, referrals, measures and complaints about the pupil; the support team's report back
-(never its session notes: the mentor, too, reads only the report back); evidence descriptions;
-and who looked at or changed the pupil's file (the audit trail).
+contacts, referrals and measures about the pupil; the support team's report back (never its
+session notes: the mentor, too, reads only the report back); evidence descriptions; and who
+looked at or changed the pupil's file (the audit trail).
+
+An export shows its exporter nothing their role refuses on screen. The coordinator, who makes
+it, reads every case and report, so those parts go in whole. Complaints are the confidential
+counsellor's: they go in only for an exporter who is also the counsellor; otherwise the export
+says, whether or not there are any, that the counsellor handles that part and who that is. The
+audit trail holds the events the exporter reads in the log (none on complaints for the coordinator).
 
 What stays out: personal work notes (their author's alone), the counsellor's private notes,
 the reporter's name (reporters are protected), a complainant's name and contact, evidence
@@ -29,6 +35,7 @@ from flask import current_app
 
 import audit
 from domain import evidence
+from permissions import audit_log_scope, may_handle_complaints
 from models import (
     Agreement, AgreementParty, AuditEvent, Case, CaseStep, ChecklistEntry, Complaint, Conversation,
     ConversationLine, ConversationParticipant, Evidence, FollowUp, Involvement, Measure, ParentContact, Pupil,
@@ -144,7 +151,8 @@ class PupilFile:
     support_reports: list
     measures: list
     evidence: list
-    complaints: list
+    complaints: list  # None: left out, the counsellor handles them (counsellors names who that is)
+    counsellors: list
     audit_trail: list  # (event, user's full name)
     audit_trail_cut: bool
 
@@ -167,8 +175,9 @@ def _ids(query):
     return list({row for (row,) in query.tuples()})
 
 
-def gather(pupil):
-    """The pupil's file for an access request, with the redactor for every text in it."""
+def gather(pupil, exporter):
+    """The pupil's file for an access request, with the redactor for every text in it; of the audit
+    trail, the events the exporter reads in the log (permissions.audit_log_scope)."""
     involvements = list(Involvement.select(Involvement, Case).join(Case).where(Involvement.pupil == pupil)
                         .order_by(Case.opened_at, Case.id))
     case_ids = [row.case_id for row in involvements]
@@ -229,7 +238,7 @@ def gather(pupil):
         SupportSession.referral.in_([referral.id for referral in referrals if referral.pupil_id] or [0])
         | SupportSession.referral.is_null()).order_by(SupportSession.held_on, SupportSession.id))
 
-    trail = (audit.events(pupil_ids=[pupil.id])
+    trail = (audit.events(scope=audit_log_scope(exporter) or audit.NO_COMPLAINT_EVENTS, pupil_ids=[pupil.id])
              .where(AuditEvent.object_type.not_in(list(audit.PRIVATE_OBJECT_TYPES))).limit(MAX_AUDIT_ROWS + 1))
     trail = list(trail)
     users = {user.id: user.full_name for user in User.select(User.id, User.full_name).where(
@@ -245,7 +254,9 @@ def gather(pupil):
         measures=list(Measure.select().where(Measure.pupil == pupil).order_by(Measure.decided_on, Measure.id)),
         evidence=list(Evidence.select().where(Evidence.case.in_(case_ids or [0]))
                       .order_by(Evidence.captured_at, Evidence.id)),
-        complaints=list(Complaint.select().where(Complaint.pupil == pupil).order_by(Complaint.received_on)),
+        complaints=(list(Complaint.select().where(Complaint.pupil == pupil).order_by(Complaint.received_on))
+                    if may_handle_complaints(exporter) else None),
+        counsellors=[user.full_name for user in User.with_role("counsellor")],
         audit_trail=[(event, users.get(event.user_id, event.username or "systeem"))
                      for event in trail[:MAX_AUDIT_ROWS]],
         audit_trail_cut=len(trail) > MAX_AUDIT_ROWS,

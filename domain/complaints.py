@@ -29,18 +29,31 @@ def next_statuses(complaint):
     return NEXT_STATUSES.get(complaint.status, ())
 
 
-def find_case(reference, pupil=None):
-    """The case with this reference; with a pupil, only a case that pupil is in (a typo must
-    not open an unrelated child's case to the counsellor)."""
+def find_case(reference, pupil):
+    """The case with this reference that the complaint's pupil is in.
+
+    A complaint is linked to a case only through its pupil (the link lets the counsellor read what
+    concerns that pupil in the case: see permissions.py), so a typo opens no other child's case. A
+    wrong pair gets the same answer, from the same one query, whether the number exists or not: no
+    one learns which case numbers exist by typing them.
+    """
     reference = (reference or "").strip()
-    case = Case.get_or_none(Case.reference == reference)
+    if pupil is None:
+        raise ComplaintError(_("Kies eerst de leerling over wie de klacht gaat: een dossier wordt alleen via een "
+                               "leerling van dat dossier gekoppeld."))
+    case = (Case.select().join(Involvement)
+            .where(Case.reference == reference, Involvement.pupil == pupil).first())
     if case is None:
-        raise ComplaintError(_("Er is geen dossier met nummer %(reference)s.", reference=reference))
-    if pupil is not None and not Involvement.select().where(Involvement.case == case,
-                                                            Involvement.pupil == pupil).exists():
-        raise ComplaintError(_("%(name)s is niet betrokken bij dossier %(reference)s. Controleer het dossiernummer.",
-                               name=pupil.display_name, reference=reference))
+        raise ComplaintError(_("%(name)s is niet betrokken bij een dossier met nummer %(reference)s. Controleer het "
+                               "dossiernummer.", name=pupil.display_name, reference=reference))
     return case
+
+
+def check_link(pupil, case):
+    """Refuse a case that is not linked through a pupil of it (find_case finds only such a case)."""
+    if case is not None and (pupil is None or not Involvement.select().where(
+            Involvement.case == case, Involvement.pupil == pupil).exists()):
+        raise ComplaintError(_("Een dossier wordt alleen via een leerling van dat dossier gekoppeld."))
 
 
 def check_open(complaint):
@@ -62,6 +75,7 @@ def record(user, **fields):
     check_received_on(fields.get("received_on"))
     if not (fields.get("description") or "").strip():
         raise ComplaintError(_("Beschrijf waar de klacht over gaat."))
+    check_link(fields.get("pupil"), fields.get("case"))
     return Complaint.create(counsellor=user, status="received", **fields)
 
 
@@ -74,6 +88,8 @@ def update(complaint, **fields):
     if complaint.committee_referred_on and fields.get("received_on", complaint.received_on) > \
             complaint.committee_referred_on:
         raise ComplaintError(_("De klacht kan niet na de doorverwijzing naar de klachtencommissie zijn ontvangen."))
+    if "pupil" in fields or "case" in fields:
+        check_link(fields.get("pupil", complaint.pupil), fields.get("case", complaint.case))
     for name, value in fields.items():
         setattr(complaint, name, value)
     complaint.save()

@@ -292,6 +292,7 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
     story = [Image(io.BytesIO(logo_png), width=40 * mm, height=16 * mm, kind="proportional", hAlign="LEFT")] \
         if logo_png else []
     in_zip = request["file_format"] == "zip"
+    with_complaints = pupil_file.complaints is not None
     story += [
         Paragraph(escape(school_name), SMALL),
         Paragraph("Inzage in het dossier van %s" % escape(pupil.display_name), TITLE),
@@ -313,7 +314,9 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
             "elk dossier waarin de leerling betrokken is, met de rol van de leerling en de stappen;",
             "gesprekken waaraan de leerling meedeed: afgeronde punten, notities, afspraken en wensen;",
             "herstelovereenkomsten waarin de leerling partij is, met wie wanneer tekende;",
-            "vervolggesprekken, oudercontacten, doorverwijzingen, maatregelen en klachten over de leerling;",
+            "vervolggesprekken, oudercontacten, doorverwijzingen, maatregelen en klachten over de leerling;"
+            if with_complaints else "vervolggesprekken, oudercontacten, doorverwijzingen en maatregelen over de "
+                                    "leerling;",
             "de terugkoppeling van het ondersteuningsteam (niet de eigen sessienotities van het team: ook de "
             "mentor leest alleen de terugkoppeling);",
             "beschrijvingen van bewijs;",
@@ -326,8 +329,11 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
             "persoonlijke werknotities van medewerkers (geen onderdeel van het dossier);",
             "de eigen notities van de vertrouwenspersoon;",
             "de naam van wie een melding deed, en naam en contactgegevens van een klager (zij worden beschermd);",
-            "gebruikersnamen en webadressen bij bewijs, en gegevens over de begeleiding van andere leerlingen.",
-        )], bulletType="bullet", start="•"),
+            "gebruikersnamen en webadressen bij bewijs, en gegevens over de begeleiding van andere leerlingen%s"
+            % ("." if with_complaints else ";"),
+        ) + (() if with_complaints else (
+            "klachten over de leerling: die behandelt de vertrouwenspersoon (zie 'Klachten over de leerling').",))],
+            bulletType="bullet", start="•"),
         Paragraph("Namen van medewerkers staan er wel in: zij handelen namens de school.", BODY),
     ]
     if in_zip:
@@ -439,11 +445,19 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
         ("Vastgelegd", _moment(item.captured_at)), ("Platform", item.platform), ("Wat is te zien", item.description),
         ("Bestand", next(("meegestuurd als %s" % f.name for f in included_files if f.item.id == item.id),
                          "niet meegestuurd" if item.file_name else ""))])
-    section("Klachten over de leerling", pupil_file.complaints, "Geen klachten.", lambda item: [
-        ("Ontvangen op", dutch_date(item.received_on)), ("Van", _dutch(COMPLAINANT_KINDS, item.complainant_kind)),
-        ("Waarover", item.description), ("Status", _dutch(COMPLAINT_STATUSES, item.status)),
-        ("Advies", item.advice),
-        ("Naar de klachtencommissie", dutch_date(item.committee_referred_on) if item.committee_referred_on else "")])
+    if with_complaints:
+        section("Klachten over de leerling", pupil_file.complaints, "Geen klachten.", lambda item: [
+            ("Ontvangen op", dutch_date(item.received_on)), ("Van", _dutch(COMPLAINANT_KINDS, item.complainant_kind)),
+            ("Waarover", item.description), ("Status", _dutch(COMPLAINT_STATUSES, item.status)),
+            ("Advies", item.advice),
+            ("Naar de klachtencommissie",
+             dutch_date(item.committee_referred_on) if item.committee_referred_on else "")])
+    else:
+        # The same words whether or not there are complaints: the exporter learns nothing from them.
+        story += [Paragraph("Klachten over de leerling", HEADING), Paragraph(escape(
+            "Klachten over de leerling staan niet in dit overzicht: klachten behandelt de vertrouwenspersoon%s, "
+            "die ook dat deel van een inzageverzoek afhandelt. Vraag het bij de vertrouwenspersoon op."
+            % (" (%s)" % ", ".join(pupil_file.counsellors) if pupil_file.counsellors else "")), BODY)]
 
     story.append(Paragraph("Wie het dossier bekeek of wijzigde", HEADING))
     if pupil_file.audit_trail_cut:

@@ -36,8 +36,10 @@ class AuditFilterForm(FlaskForm):
     date_from = DateField(_l("Van"), validators=[Optional()], format="%Y-%m-%d")
     date_to = DateField(_l("Tot en met"), validators=[Optional()], format="%Y-%m-%d")
 
-    def __init__(self, *args, actions=(), **kwargs):
+    def __init__(self, *args, actions=(), with_case=True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not with_case:
+            del self.case
         self.user.choices = [SelectChoice("", _("Iedereen"))] + [
             SelectChoice(user.id, user.full_name) for user in
             User.select(User.id, User.full_name).order_by(fn.lower(User.full_name))]

@@ -29,7 +29,8 @@ class ComplaintForm(FlaskForm):
     pupil = IntegerField(_l("Over welke leerling"), validators=[Optional()])
     case_reference = TrimmedStringField(_l("Dossiernummer (optioneel)"), validators=[
         Length(max=16, message=_l("Een dossiernummer heeft hoogstens 16 tekens."))],
-        description=_l("Bijvoorbeeld 2026-0001. Je leest het gekoppelde dossier, zonder iets te kunnen wijzigen."))
+        description=_l("Bijvoorbeeld 2026-0001: een dossier waarin de gekozen leerling betrokken is. Je leest daarvan "
+                       "wat over die leerling gaat, zonder iets te kunnen wijzigen."))
     description = TrimmedTextAreaField(_l("Waar gaat de klacht over?"), validators=[
         InputRequired(_l("Beschrijf waar de klacht over gaat.")), LONG])
 
@@ -58,10 +59,9 @@ class ComplaintForm(FlaskForm):
                 raise ValidationError(_("Deze leerling bestaat niet (meer)."))
 
     def validate_case_reference(self, field):
-        if field.data and not field.errors:
-            pupil = self.chosen_pupil if not self.pupil.errors else None
+        if field.data and not field.errors and not self.pupil.errors:  # an unknown pupil has its own message
             try:
-                self.linked_case = complaints.find_case(field.data, pupil)
+                self.linked_case = complaints.find_case(field.data, self.chosen_pupil)
             except complaints.ComplaintError as problem:
                 raise ValidationError(str(problem)) from None
 

@@ -171,10 +171,11 @@ ROUTES = [
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", user_path("/beheer/gebruikers/%d/tweede-factor"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", "/beheer/gebruikers/999999/tweede-factor", expect(403, admin=404)),
-    # The audit log: the coordinator and the administrator.
-    ("audit_log.index", "GET", "/logboek/", expect(403, coordinator=200, admin=200)),
-    ("audit_log.index", "GET", "/logboek/?case=1999-9999", expect(403, coordinator=400, admin=400)),
-    ("audit_log.export", "GET", "/logboek/export.csv", expect(403, coordinator=200, admin=200)),
+    # The audit log: the coordinator and the administrator; the counsellor its events on complaints,
+    # without a case filter (which would tell which case numbers exist).
+    ("audit_log.index", "GET", "/logboek/", expect(403, coordinator=200, admin=200, counsellor=200)),
+    ("audit_log.index", "GET", "/logboek/?case=1999-9999", expect(403, coordinator=400, admin=400, counsellor=200)),
+    ("audit_log.export", "GET", "/logboek/export.csv", expect(403, coordinator=200, admin=200, counsellor=200)),
     # Access requests (AVG inzage): the coordinator alone; not the administrator, who reads no case content.
     ("access_requests.index", "GET", "/inzageverzoek/", expect(403, coordinator=200)),
     ("access_requests.index", "GET", "/inzageverzoek/?pupil=999999", expect(403, coordinator=200)),
@@ -297,8 +298,9 @@ ROUTES = [
     ("evidence.delete", "POST", evidence_path("verwijderen"), expect(404, mentor=302, coordinator=302)),
     ("evidence.delete", "POST", "/bewijs/999999/verwijderen", expect(404)),
     ("evidence.report", "GET", case_step_path("0002", None, "/bewijs.pdf"), expect(404, mentor=200, coordinator=200)),
+    # The evidence log belongs to the whole case: the counsellor reads only what concerns the complaint's pupil.
     ("evidence.report", "GET", case_step_path("0001", None, "/bewijs.pdf"),
-     expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
     # Personal work notes: everyone who works on the case keeps their own; only the author reads one.
     ("notes.new", "GET", case_step_path("0001", None, "/werkaantekeningen/nieuw"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),

@@ -195,11 +195,85 @@ def test_a_counsellor_s_note_shows_in_the_log_as_an_event_without_its_words(logi
         "csrf_token": csrf_token(counsellor, "/account/"), "note-body": "Vertrouwelijk-gesprek-met-moeder"})
     assert response.status_code in (200, 302)
     assert models.ComplaintNote.select().where(models.ComplaintNote.body == "Vertrouwelijk-gesprek-met-moeder").exists()
+    for reader in ("counsellor", "admin"):
+        client = login_as(reader)
+        page = events_of(client.get("/logboek/?action=complaint.note_add"))
+        export = client.get("/logboek/export.csv").get_data(as_text=True)
+        assert listed("complaint.note_add") in page
+        assert "Vertrouwelijk-gesprek-met-moeder" not in page and "Vertrouwelijk-gesprek-met-moeder" not in export
+
+
+# Events on complaints are the counsellor's ------------------------------------------------------
+
+def complaint_events_in_the_log(login_as):
+    """A day of the counsellor's work on complaints (through the app), and the public threads' events."""
+    counsellor = login_as("counsellor")
+    noor = involved(demo_case("0001"), "victim")
+    token = csrf_token(counsellor, "/klachten/nieuw")
+    response = counsellor.post("/klachten/nieuw", data={
+        "csrf_token": token, "received_on": db.today().isoformat(), "complainant_kind": "parent",
+        "pupil": str(noor.id), "case_reference": demo_case("0001").reference, "description": "Het gaat door."})
+    assert response.status_code == 302
+    complaint = models.Complaint.select().order_by(models.Complaint.id.desc()).first()
+    counsellor.get("/klachten/%d" % complaint.id)
+    counsellor.post("/klachten/%d/advies" % complaint.id, data={"csrf_token": token, "advice-advice": "x"})
+    thread = models.PublicThread.create(receipt_code="ABCD-EFGH-JKLM-NPQS", phrase_hash="x", complaint=complaint)
+    message = models.ThreadMessage.create(thread=thread, author_kind="reporter", body="x")
+    append("thread.answer", "publicthread", thread.id, user=demo_user("counsellor"))
+    append("public.reply", "threadmessage", message.id)
+    report = models.Report.get(models.Report.case == demo_case("0001"))
+    report_thread = models.PublicThread.create(receipt_code="ABCD-EFGH-JKLM-NPQT", phrase_hash="x", report=report)
+    report_message = models.ThreadMessage.create(thread=report_thread, author_kind="reporter", body="x")
+    append("thread.view", "publicthread", report_thread.id, user=demo_user("coordinator"))
+    append("report.reply.marker", "threadmessage", report_message.id)
+    append("access.denied", "publicthread", None, detail="zonder-object")
+    login_as("mentor").get("/dossiers/%d" % demo_case("0001").id)
+    counsellor.get("/logboek/?pupils=%d" % noor.id)
+    return complaint, noor
+
+
+COMPLAINT_ACTIONS = ("complaint.create", "complaint.view", "complaint.advice", "thread.answer", "public.reply")
+
+
+def test_the_coordinator_s_log_export_and_pupil_filter_show_no_event_on_a_complaint(login_as):
+    complaint, noor = complaint_events_in_the_log(login_as)
     coordinator = login_as("coordinator")
-    page = events_of(coordinator.get("/logboek/?action=complaint.note_add"))
+    views = [events_of(coordinator.get(path)) for path in (
+        "/logboek/", "/logboek/?pupils=%d" % noor.id, "/logboek/?case=%s" % demo_case("0001").reference,
+        "/logboek/?action=complaint.create")]
     export = coordinator.get("/logboek/export.csv").get_data(as_text=True)
-    assert listed("complaint.note_add") in page
-    assert "Vertrouwelijk-gesprek-met-moeder" not in page and "Vertrouwelijk-gesprek-met-moeder" not in export
+    everything, by_pupil, by_case, by_action = views
+    for action in COMPLAINT_ACTIONS:
+        assert listed(action) not in everything and listed(action) not in by_pupil and listed(action) not in by_case
+        assert ";%s;" % action not in export
+        assert 'value="%s"' % action not in everything  # not offered in the filter either
+    assert "complaint_log" not in everything and "complaint_log" not in export  # the counsellor's reading
+    assert "Geen gebeurtenissen gevonden." in by_action
+    # What is not about a complaint stays: the mentor's reading of the case, the report's thread.
+    for action in ("case.view", "thread.view", "report.reply.marker", "access.denied"):
+        assert listed(action) in everything and ";%s;" % action in export, action
+    assert listed("case.view") in by_pupil and listed("case.view") in by_case
+    assert "dat deel van het logboek leest de vertrouwenspersoon" in everything
+
+
+def test_the_counsellor_reads_the_events_on_complaints_and_the_administrator_all(login_as):
+    complaint, noor = complaint_events_in_the_log(login_as)
+    counsellor = login_as("counsellor")
+    response = counsellor.get("/logboek/")
+    page = events_of(response)
+    export = counsellor.get("/logboek/export.csv").get_data(as_text=True)
+    assert response.status_code == 200
+    for action in COMPLAINT_ACTIONS:
+        assert listed(action) in page and ";%s;" % action in export, action
+    for action in ("case.view", "thread.view", "report.reply.marker", "login.success"):
+        assert listed(action) not in page and ";%s;" % action not in export, action
+    assert "alleen wat er met klachten gebeurde" in page
+    # No case filter: it would tell which case numbers exist.
+    assert 'name="case"' not in page
+    assert counsellor.get("/logboek/?case=1999-9999").status_code == 200
+    admin = events_of(login_as("admin").get("/logboek/"))
+    for action in COMPLAINT_ACTIONS + ("case.view", "thread.view"):
+        assert listed(action) in admin, action
 
 
 # Every kind of event in words ---------------------------------------------------------------------

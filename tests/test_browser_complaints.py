@@ -65,7 +65,7 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     counsellor.get_by_label("Dossiernummer (optioneel)").fill(wrong)
     counsellor.get_by_role("button", name="Klacht vastleggen").click()
     expect(counsellor.locator("#case_reference-error")).to_have_text(
-        "Lotte van Dijk is niet betrokken bij dossier %s. Controleer het dossiernummer." % wrong)
+        "Lotte van Dijk is niet betrokken bij een dossier met nummer %s. Controleer het dossiernummer." % wrong)
     expect(counsellor.get_by_label("Naam van de klager")).to_have_value("meneer van Dijk")
     expect(counsellor.get_by_label("Waar gaat de klacht over?")).to_have_value(COMPLAINT)
     expect(counsellor.locator("#pupil-results-one").get_by_label(re.compile("Dijk, Lotte van"))).to_be_checked()
@@ -89,9 +89,11 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     expect(counsellor.locator(".page-head .badge")).to_have_text("In onderzoek")
     counsellor.screenshot(path=str(ARTIFACTS / "complaint-2-with-note.png"), full_page=True)
 
-    # The linked case, read-only.
+    # The linked case, read-only, and only what concerns Lotte.
     counsellor.get_by_role("link", name=re.compile(reference)).click()
-    expect(counsellor.get_by_text("Je leest dit dossier alleen; wijzigen kan niet.")).to_be_visible()
+    expect(counsellor.get_by_text(re.compile("Je leest dit dossier alleen, en alleen wat over Lotte van Dijk gaat"))
+           ).to_be_visible()
+    expect(counsellor.get_by_role("link", name=re.compile("Bewijs als PDF"))).to_have_count(0)
     expect(counsellor.get_by_role("link", name="Gesprek voeren")).to_have_count(0)
     expect(counsellor.get_by_role("button", name="Gedaan")).to_have_count(0)
     counsellor.screenshot(path=str(ARTIFACTS / "complaint-3-case-read-only.png"), full_page=True)

@@ -62,11 +62,14 @@ def test_counsellor_records_a_complaint_about_a_pupil_linked_to_a_case_by_its_re
 
 def test_a_reference_of_no_case_is_refused_next_to_the_field_keeping_what_was_typed(login_as):
     client = login_as("counsellor")
+    noor = models.Pupil.get(models.Pupil.first_name == "Noor")
     before = snapshot()
-    response = client.post("/klachten/nieuw", data=form_data(client, "/klachten/nieuw", case_reference="2099-9999"))
+    response = client.post("/klachten/nieuw", data=form_data(client, "/klachten/nieuw", pupil=str(noor.id),
+                                                             case_reference="2099-9999"))
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert field_error(html, "case_reference") == "Er is geen dossier met nummer 2099-9999."
+    assert field_error(html, "case_reference") == ("Noor Hoekstra is niet betrokken bij een dossier met nummer "
+                                                   "2099-9999. Controleer het dossiernummer.")
     assert 'value="2099-9999"' in html and "Er wordt niets gedaan aan het pesten van Sem." in html
     assert 'value="meneer Jansen"' in html
     assert snapshot() == before
@@ -80,7 +83,7 @@ def test_a_case_the_chosen_pupil_is_not_in_is_refused_so_a_typo_opens_no_other_c
                                                              case_reference=demo_case("0003").reference))
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "Noor Hoekstra is niet betrokken bij dossier %s" % demo_case("0003").reference in field_error(
+    assert "Noor Hoekstra is niet betrokken bij een dossier met nummer %s" % demo_case("0003").reference in field_error(
         html, "case_reference")
     assert 'id="pupil-one-%d" name="pupil" value="%d" checked' % (noor.id, noor.id) in html  # still chosen
     assert snapshot() == before
@@ -353,10 +356,17 @@ def test_the_counsellor_reads_the_linked_case_without_a_single_edit_control(logi
     assert write_controls(login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True))
 
 
+def noor_talk(app, case):
+    """A joint conversation under way with Noor, the pupil of the demo complaint."""
+    with app.app_context():
+        noor = models.Pupil.get(models.Pupil.first_name == "Noor")
+        return conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"),
+                                   [(noor, noor.display_name, "victim")])
+
+
 def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
     case = demo_case("0001")
-    with app.app_context():
-        talk = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+    talk = noor_talk(app, case)
     entry = talk.entries.first()
     agreement = models.Agreement.get(models.Agreement.case == case)
     follow_up = models.FollowUp.get(models.FollowUp.case == case, models.FollowUp.done_at.is_null())
@@ -402,9 +412,7 @@ def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
 
 
 def test_a_conversation_under_way_reads_as_a_report_for_the_counsellor(login_as, app):
-    case = demo_case("0001")
-    with app.app_context():
-        talk = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+    talk = noor_talk(app, demo_case("0001"))
     html = login_as("counsellor").get("/gesprekken/%d" % talk.id).get_data(as_text=True)
     assert write_controls(html) == set() and "nog bezig" in html
     assert write_controls(login_as("mentor").get("/gesprekken/%d" % talk.id).get_data(as_text=True))

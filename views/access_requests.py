@@ -51,7 +51,7 @@ def pupil(pupil_id):
         return render_template("access_requests/pupil.html", pupil=pupil, form=form, items=items), \
             400 if request.method == "POST" else 200
     files, missing = access_requests.read_evidence(form.chosen_evidence())
-    pupil_file = access_requests.gather(pupil)
+    pupil_file = access_requests.gather(pupil, current_user)
     settings = SchoolSettings.current()
     details = {"for_whom": form.for_whom.data, "requester_name": form.requester_name.data,
                "requested_on": form.requested_on.data, "file_format": form.file_format.data,

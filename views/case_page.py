@@ -4,6 +4,9 @@ views/cases.py shows the page. A view whose form on the page comes back with an 
 page again with that form bound (what was typed and the errors beside it), and the step
 tracker's htmx answer is its progress section. Everything the page lists comes from
 Case.contents, one statement; the pupils in it serve the pupil list and the measure form alike.
+
+Whoever reads only what concerns a complaint's pupil (the counsellor, see permissions.py) gets
+the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts.
 """
 from flask import render_template
 from flask_login import current_user
@@ -15,7 +18,7 @@ from forms.cases import ApproachForm, CompleteStepForm, ReasonForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from permissions import EDIT, may_case, may_keep_notes
+from permissions import EDIT, case_reading_scope, may_case, may_keep_notes, readable
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
 UNBOUND = {"formdata": None}
@@ -32,7 +35,7 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     """Everything the case page shows. A submitted form takes the place of its fresh one: `step` and
     `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves.
     A conflict that no field can show (`steer_error`, a step or follow-up's error) is said in its section."""
-    contents = case.contents(current_user)
+    contents = reading(case, case.contents(current_user))
     summary = []
     if step:
         step_key, form, error = step
@@ -43,12 +46,28 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     for form, section in ((measure_form, "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
         summary += error_summary(form, section) if form else []
     summary += [("steer", steer_error)] if steer_error else []
-    return {"case": case, "error_summary": summary, **pupils_context(case, contents),
+    return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
+            **pupils_context(case, contents),
             **progress_context(case, contents, step), **aftercare_context(case, contents, follow_up, measure_form),
             "support_sessions": contents["support_sessions"],
             **parents_context(case, contents), **referrals_context(case, contents),
             **evidence_context(case, contents), **notes_context(case, contents),
             **steer_context(case, approach_form, reason_form, steer_error)}
+
+
+def reading(case, contents):
+    """The page's lists as the user may read them: whole, or cut to a complaint's pupil's records."""
+    scope = case_reading_scope(current_user, case)
+    contents = dict(contents, whole_case=scope is None, scope_names="", evidence_hidden=0)
+    if scope is None:
+        return contents
+    for name in ("talks", "agreements", "reports", "follow_ups", "measures", "support_sessions", "parent_contacts",
+                 "referrals"):
+        contents[name] = readable(current_user, case, contents[name])
+    contents.update(earlier_bullying=[], evidence_hidden=len(contents["evidence"]), evidence=[],
+                    scope_names=", ".join(involvement.pupil.display_name for involvement in contents["pupils"]
+                                          if involvement.pupil_id in scope))
+    return contents
 
 
 def error_summary(form, section, error=None, ids=None):
@@ -69,9 +88,10 @@ def pupils_context(case, contents):
 
 def progress_context(case, contents=None, step=None):
     """The step tracker, the conversations, the agreements and the timeline (cases/_progress.html)."""
-    contents = case.contents(current_user) if contents is None else contents
+    contents = reading(case, case.contents(current_user)) if contents is None else contents
     step_key, step_form, step_error = step or (None, CompleteStepForm(**UNBOUND), None)
     return {"case": case, "protocol": protocols.get(case.protocol_key), "today": today(),
+            "whole_case": contents["whole_case"],
             "steps": contents["steps"], "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
             "step_error": step_error}
@@ -88,7 +108,8 @@ def aftercare_context(case, contents, follow_up=None, measure=None):
         forms[follow_up_id] = form
     return {"follow_up_rows": rows, "follow_up_forms": forms, "follow_up_error": error,
             "measures": contents["measures"],
-            "escalation": followups.escalation_proposal(case, contents["follow_ups"], contents["measures"]),
+            "escalation": followups.escalation_proposal(case, contents["follow_ups"], contents["measures"])
+            if contents["whole_case"] else None,
             "measure_form": measure or measure_form(case, contents["pupils"], **UNBOUND)}
 
 
@@ -114,7 +135,8 @@ def referrals_context(case, contents):
 
 def evidence_context(case, contents):
     """The evidence log, and whether the user may add to it (its form loads when opened)."""
-    return {"evidence_items": contents["evidence"], "evidence_editable": case.status == "open" and may_case(EDIT, case),
+    return {"evidence_items": contents["evidence"], "evidence_hidden": contents["evidence_hidden"],
+            "evidence_editable": contents["whole_case"] and case.status == "open" and may_case(EDIT, case),
             "evidence_delete_form": ActionForm(**UNBOUND)}
 
 

@@ -15,7 +15,9 @@ from domain import evidence, pdf
 from forms.common import ActionForm
 from forms.evidence import EvidenceForm
 from models import CaseEvent, Evidence, SchoolSettings
-from permissions import get_case_or_404, get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404
+from permissions import (
+    get_evidence_or_404, get_evidence_to_delete_or_404, get_open_case_or_404, get_whole_case_or_404,
+)
 
 bp = Blueprint("evidence", __name__)
 
@@ -142,7 +144,7 @@ def delete(evidence_id):
 @login_required
 def report(case_id):
     """The evidence log as a PDF, to hand to the police."""
-    case = get_case_or_404(case_id)
+    case = get_whole_case_or_404(case_id)
     items = list(Evidence.of_case(case))
     images = {}
     for item in items:

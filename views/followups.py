@@ -8,7 +8,7 @@ from db import db
 from domain import followups
 from forms.followups import FollowUpForm
 from models import FollowUp, Pupil
-from permissions import EDIT, check_case, get_case_or_404
+from permissions import EDIT, check_case_record, get_case_or_404
 from terminology import term
 from views import case_page
 
@@ -29,7 +29,7 @@ def record(follow_up_id):
     follow_up = FollowUp.get_or_none(FollowUp.id == follow_up_id)
     if follow_up is None:
         abort(404)
-    case = check_case(follow_up.case, EDIT)
+    case = check_case_record(follow_up, follow_up.case, EDIT)
     form = FollowUpForm(prefix="f%d" % follow_up.id)
     if not form.validate_on_submit():
         return case_page.render(case, 400, follow_up=(follow_up.id, form, None))
