@@ -100,7 +100,10 @@ class User(BaseModel):
         """True when the password matches the stored hash."""
         try:
             return base.password_hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        except VerificationError:
+            return False
+        except InvalidHashError:  # no usable hash: still take a check's time
+            self.burn_password_check(password)
             return False
 
     @staticmethod
