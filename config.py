@@ -33,6 +33,9 @@ def from_environment(instance_path):
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
+        # Behind HTTPS, browsers are told to come back only over HTTPS (HSTS), for two years.
+        "HTTPS": https,
+        "HSTS_SECONDS": 2 * 365 * 24 * 3600,
         "SESSION_COOKIE_NAME": "herstel_session",
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "REMEMBER_COOKIE_DURATION": datetime.timedelta(seconds=0),

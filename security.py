@@ -129,6 +129,8 @@ def set_security_headers(response):
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_app.config.get("HTTPS"):
+        response.headers["Strict-Transport-Security"] = "max-age=%d" % current_app.config["HSTS_SECONDS"]
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     if request.headers.get("HX-Request"):

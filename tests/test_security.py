@@ -37,8 +37,15 @@ def test_session_cookie_is_secure_behind_https(tmp_path, monkeypatch, demo_datab
     database = copy_database(demo_database, tmp_path)
     app = create_app(database.config())
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    for path in ("/login", "/health", "/static/css/herstel.css"):
+        assert app.test_client().get(path).headers["Strict-Transport-Security"] == "max-age=63072000", path
     close_all_connections()
     drop_database(database)
+
+
+def test_no_hsts_without_https(client):
+    """A server on plain HTTP (`make run`) makes no promise of HTTPS."""
+    assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
 def test_htmx_is_configured_without_history_cache(client):
