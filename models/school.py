@@ -135,6 +135,14 @@ class User(BaseModel):
     def has_role(self, *roles):
         return bool(self.roles.intersection(roles))
 
+    def forget_calendar_link(self):
+        """The secret calendar link stops working; the user makes a new one under Mijn account.
+        True when there was one. Call inside the transaction that ends the user's sessions."""
+        had_link = self.calendar_token_hash is not None
+        User.update(calendar_token_hash=None).where(User.id == self.id).execute()
+        self.calendar_token_hash = None
+        return had_link
+
     @property
     def has_second_factor(self):
         return self.totp_secret is not None

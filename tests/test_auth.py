@@ -194,6 +194,8 @@ def test_log_out_everywhere(app, client, auth):
     client.post("/account/sessies/beeindigen", data={"csrf_token": token})
     assert tablet.get("/").status_code == 302
     assert client.get("/").status_code == 302
+    [event] = audit_actions("logout.everywhere")
+    assert (event.object_type, event.object_id) == ("user", demo_user("mentor").id)
 
 
 def test_next_parameter_never_leaves_the_site(client, auth):

@@ -55,8 +55,11 @@ def change_password():
                 user.save()
                 UserSession.delete().where(UserSession.user == user,
                                            UserSession.id != current_user.session_id).execute()
+                had_calendar_link = user.forget_calendar_link()
                 audit.record("user.password_changed", user)
             flash(_("Je wachtwoord is gewijzigd. Je andere sessies zijn beëindigd."), "success")
+            if had_calendar_link:
+                flash(_calendar_link_stopped(), "info")
             return redirect(url_for("account.index"))
     return _page(400, form=form)
 
@@ -121,8 +124,12 @@ def calendar_link():
     with db.atomic():
         User.update(calendar_token_hash=hashlib.sha256(token.encode()).hexdigest()).where(
             User.id == current_user.id).execute()
-        audit.record("calendar.renew", current_user)
+        audit.record("calendar.renew", current_user._get_current_object())
     return _page(calendar_url=url_for("calendar.feed", token=token, _external=True))
+
+
+def _calendar_link_stopped():
+    return _("Je agenda-link werkt niet meer. Maak onder Mijn account → Agenda een nieuwe en zet die in je agenda-app.")
 
 
 @bp.route("/sessies/beeindigen", methods=["POST"])
@@ -131,10 +138,14 @@ def end_sessions():
     """Log out everywhere: end every session of this user, this one included."""
     form = ActionForm()
     if form.validate_on_submit():
+        user = User.get_by_id(current_user.id)
         with db.atomic():
-            UserSession.end_all(current_user)
-            audit.record("logout.everywhere", current_user, detail=client_address())
+            UserSession.end_all(user)
+            had_calendar_link = user.forget_calendar_link()  # a calendar app that kept the link is logged in too
+            audit.record("logout.everywhere", user, user=user, detail=client_address())
         logout_user()
         flash(_("Je bent op alle apparaten uitgelogd."), "info")
+        if had_calendar_link:
+            flash(_calendar_link_stopped(), "info")
         return redirect(url_for("auth.login"))
     return redirect(url_for("account.index"))

@@ -192,7 +192,7 @@ def logout():
     if form.validate_on_submit():
         with db.atomic():
             UserSession.delete().where(UserSession.id == current_user.session_id).execute()
-            audit.record("logout", current_user)
+            audit.record("logout", current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("Je bent uitgelogd."), "info")
