@@ -90,6 +90,7 @@ ACTION_LABELS = {
     "mfa.enrol": _l("Tweede factor ingesteld"),
     "mfa.recovery_used": _l("Herstelcode gebruikt"),
     "mfa.reset": _l("Tweede factor gewist door beheerder"),
+    "mfa.setup_refused": _l("Instellen tweede factor geweigerd (verkeerd wachtwoord of code)"),
     "monitor.export": _l("Monitor geëxporteerd"),
     "monitor.view": _l("Monitor bekeken"),
     "personal_note.create": _l("Werkaantekening geschreven"),

@@ -100,6 +100,27 @@ def drop_pending_login():
     session.pop(PENDING_KEY, None)
 
 
+# Setting up or replacing the second factor in a logged-in session needs the password (or a code)
+# first: a session left open on a tablet must not be enough to put someone else's phone on the account.
+IDENTITY_KEY = "identity_confirmed"
+
+
+def remember_identity_confirmed(user):
+    """This session just showed it is `user` (password or code); it may set up the second factor."""
+    session[IDENTITY_KEY] = {"session": user.session_id, "at": time.time()}
+
+
+def identity_confirmed(user):
+    """Whether this session showed it is `user` within the minutes allowed for setting up the app."""
+    state = session.get(IDENTITY_KEY)
+    return (isinstance(state, dict) and state.get("session") == user.session_id
+            and time.time() - float(state.get("at", 0)) <= current_app.config["LOGIN_ENROLMENT_MINUTES"] * 60)
+
+
+def forget_identity_confirmed():
+    session.pop(IDENTITY_KEY, None)
+
+
 def load_user_from_session(token):
     """Find the user of a live server-side session, or None when it ended or expired."""
     row = UserSession.find_with_user(token)

@@ -86,6 +86,24 @@ def pending_secret(user):
     return user.totp_pending_secret
 
 
+def new_pending_secret(user):
+    """Replace the secret to enrol with a fresh one (once the user has shown it is them): a secret
+    shown before, to whoever sat at the screen, never becomes the factor."""
+    with db.atomic():
+        User.update(totp_pending_secret=new_secret()).where(User.id == user.id).execute()
+    user.totp_pending_secret = User.get_by_id(user.id).totp_pending_secret
+    return user.totp_pending_secret
+
+
+def proves_identity(user, typed):
+    """Whether `typed` is the user's password or, when they have a second factor, a fresh code from
+    it: "ok", "reused" (a code already used) or "wrong"."""
+    digits = re.sub(r"\s", "", typed or "")
+    if user.has_second_factor and TOTP_RE.fullmatch(digits):
+        return accept_code(user, digits)  # passwords have at least 12 characters: six digits are a code
+    return "ok" if user.check_password(typed) else "wrong"
+
+
 def enrolment(user):
     """What the enrolment page shows: the QR code and the secret to type over."""
     secret = pending_secret(user)
