@@ -79,17 +79,24 @@ class PendingLogin:
 def start_pending_login(user, next_url):
     """Remember that this browser passed the password step of `user` (and nothing more)."""
     session.clear()
-    session[PENDING_KEY] = {"user": user.id, "started": time.time(), "next": next_url or ""}
+    session[PENDING_KEY] = {"user": user.id, "started": time.time(), "next": next_url or "",
+                            "password": _password_stamp(user)}
+
+
+def _password_stamp(user):
+    """Which password the login began with: a change or reset since ends the login halfway too."""
+    return user.password_changed_at.isoformat() if user.password_changed_at else ""
 
 
 def pending_login():
-    """This browser's login halfway, or None: also when the user was deactivated meanwhile, or
-    their second factor was reset and their role does not require one (the password again, then)."""
+    """This browser's login halfway, or None: also when the user was deactivated meanwhile, their
+    password changed (or was reset) since, or their second factor was reset and their role does
+    not require one (the password again, then)."""
     state = session.get(PENDING_KEY)
     if not isinstance(state, dict):
         return None
     user = User.get_or_none(User.id == state.get("user"))
-    if (user is None or not user.is_active
+    if (user is None or not user.is_active or state.get("password") != _password_stamp(user)
             or not (user.has_second_factor or SchoolSettings.current().requires_second_factor(user))):
         session.pop(PENDING_KEY, None)
         return None

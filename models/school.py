@@ -87,6 +87,12 @@ class User(BaseModel):
     totp_last_step = IntegerField(null=True)  # the newest 30-second step a code was accepted for
     totp_enabled_at = DateTimeField(null=True)
     calendar_token_hash = CharField(max_length=64, null=True, unique=True)
+    # When an administrator last set this user's password or switched their second factor off,
+    # until the user proves a second factor of their own (a code, a recovery code, or setting one
+    # up). Meanwhile their confidential notes stay sealed: whoever knows a password an
+    # administrator chose is not yet known to be the user.
+    admin_password_reset_at = DateTimeField(null=True)
+    admin_factor_reset_at = DateTimeField(null=True)
 
     class Meta:
         constraints = [Check("length(username) > 0")]
@@ -134,6 +140,12 @@ class User(BaseModel):
 
     def has_role(self, *roles):
         return bool(self.roles.intersection(roles))
+
+    @property
+    def notes_sealed_since(self):
+        """Since when an administrator's reset keeps this user's confidential notes sealed, or None."""
+        resets = [moment for moment in (self.admin_password_reset_at, self.admin_factor_reset_at) if moment]
+        return min(resets) if resets else None
 
     def forget_calendar_link(self):
         """The secret calendar link stops working; the user makes a new one under Mijn account.

@@ -33,6 +33,7 @@ def _page(status=200, form=None, disable_form=None, **context):
         "account/index.html", form=form or PasswordChangeForm(), disable_form=disable_form or AppCodeForm(),
         sessions=list(_sessions()), action_form=ActionForm(), user=user,
         recovery_codes_left=RecoveryCode.unused_of(user).count() if user.has_second_factor else 0,
+        history=list(audit.account_history(user)), action_label=audit.action_label,
         second_factor_required=SchoolSettings.current().requires_second_factor(current_user), **context), status
 
 
