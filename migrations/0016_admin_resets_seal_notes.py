@@ -8,7 +8,7 @@ PostgreSQL swaps the CHECK in place.
 """
 import datetime
 
-from peewee import *
+from peewee import CharField, Check, DateTimeField, ForeignKeyField, Model, SqliteDatabase
 
 KINDS = ("mfa_enrolled", "mfa_reset", "mfa_disabled", "recovery_used", "password_reset", "reset_both")
 OLD_KINDS = KINDS[:4]
