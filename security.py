@@ -4,6 +4,7 @@ import time
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from db import db, utcnow
 from models import LoginThrottle, SchoolSettings, User, UserSession
@@ -112,15 +113,15 @@ def drop_pending_login():
 IDENTITY_KEY = "identity_confirmed"
 
 
-def remember_identity_confirmed(user):
-    """This session just showed it is `user` (password or code); it may set up the second factor."""
-    session[IDENTITY_KEY] = {"session": user.session_id, "at": time.time()}
+def remember_identity_confirmed():
+    """This session just showed it is its user (password or code); it may set up the second factor."""
+    session[IDENTITY_KEY] = {"session": current_user.session_id, "at": time.time()}
 
 
-def identity_confirmed(user):
-    """Whether this session showed it is `user` within the minutes allowed for setting up the app."""
+def identity_confirmed():
+    """Whether this session showed it is its user within the minutes allowed for setting up the app."""
     state = session.get(IDENTITY_KEY)
-    return (isinstance(state, dict) and state.get("session") == user.session_id
+    return (isinstance(state, dict) and state.get("session") == current_user.session_id
             and time.time() - float(state.get("at", 0)) <= current_app.config["LOGIN_ENROLMENT_MINUTES"] * 60)
 
 

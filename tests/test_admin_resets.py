@@ -175,6 +175,14 @@ def test_an_administrator_changes_their_own_password_under_my_account_only(login
     assert demo_user("admin").check_password(PASSWORD)
 
 
+def test_an_administrator_switches_their_own_second_factor_off_under_my_account_only(login_as, clock):
+    give_second_factor("admin")
+    admin = login_as("admin")
+    response = reset_second_factor(admin, "admin")
+    assert "Je eigen tweede factor zet je uit of opnieuw in onder Mijn account." in follow(admin, response)
+    assert demo_user("admin").has_second_factor and not audit_actions("mfa.reset")
+
+
 def test_a_new_user_gets_a_password_without_a_reset(login_as):
     admin = login_as("admin")
     admin.post("/beheer/gebruikers/nieuw", data={

@@ -79,7 +79,6 @@ def _identity_page(user, form=None, status=200, expired=False):
 def confirm_identity():
     """Show it is you (password, or a code from the current app) before setting up the second factor."""
     user = User.get_by_id(current_user.id)
-    user.session_id = current_user.session_id
     form = IdentityForm(has_second_factor=user.has_second_factor)
     if form.validate_on_submit():
         address = client_address()
@@ -89,7 +88,7 @@ def confirm_identity():
             result = second_factor.proves_identity(user, form.secret.data)
             if result == "ok":
                 second_factor.new_pending_secret(user)
-                remember_identity_confirmed(user)
+                remember_identity_confirmed()
                 return redirect(url_for("account.second_factor_setup"))
             # Counted as at login: a borrowed session must not guess its way to a factor of its own.
             with db.atomic():
@@ -108,8 +107,7 @@ def second_factor_setup():
     """Turn the second factor on (or set it up anew: a new phone, fresh recovery codes), once the
     session has shown it is the user."""
     user = User.get_by_id(current_user.id)
-    user.session_id = current_user.session_id
-    if not identity_confirmed(user):
+    if not identity_confirmed():
         posted = request.method == "POST"
         return _identity_page(user, status=400 if posted else 200, expired=posted)
     form = AppCodeForm()

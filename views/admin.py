@@ -104,7 +104,10 @@ def reset_second_factor(user_id):
     user = get_user_or_404(user_id)
     form = ActionForm()
     if form.validate_on_submit():
-        if user.has_second_factor:
+        if user.id == current_user.id:
+            # Here no one asks for a code; under Mijn account it is asked.
+            flash(_("Je eigen tweede factor zet je uit of opnieuw in onder Mijn account."), "error")
+        elif user.has_second_factor:
             second_factor.reset(user, current_user)
             flash(_("De tweede factor van %(name)s staat uit. Bij het inloggen krijgt hij of zij daar een melding "
                     "van.", name=user.full_name), "success")
