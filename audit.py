@@ -7,7 +7,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from db import SCHOOL_TIMEZONE, db
+from db import SCHOOL_TIMEZONE, db, utcnow
 from models import (
     Agreement, AuditEvent, Complaint, Conversation, Evidence, FollowUp, Involvement, Measure, ParentContact,
     PersonalNote, PublicThread, Referral, Report, ReportPupil, SupportSession, ThreadMessage,
@@ -95,6 +95,7 @@ ACTION_LABELS = {
     "mfa.enrol": _l("Tweede factor ingesteld"),
     "mfa.recovery_used": _l("Herstelcode gebruikt"),
     "mfa.reset": _l("Tweede factor gewist door beheerder"),
+    "mfa.setup_refused": _l("Instellen tweede factor geweigerd (verkeerd wachtwoord of code)"),
     "monitor.export": _l("Monitor geëxporteerd"),
     "monitor.view": _l("Monitor bekeken"),
     "personal_note.create": _l("Werkaantekening geschreven"),
@@ -124,9 +125,28 @@ ACTION_LABELS = {
     "user.activate": _l("Account geactiveerd"),
     "user.create": _l("Account aangemaakt"),
     "user.deactivate": _l("Account gedeactiveerd"),
+    "user.notes_unsealed": _l("Vertrouwelijke notities weer open (eigen tweede factor na een reset)"),
     "user.password_changed": _l("Wachtwoord gewijzigd"),
+    "user.password_reset": _l("Wachtwoord opnieuw ingesteld door beheerder"),
+    "user.reset_both": _l("Wachtwoord én tweede factor opnieuw ingesteld door beheerder"),
     "user.save": _l("Account bewaard"),
 }
+
+
+# What happened to someone's login, for their own account page: resets by an administrator stand
+# beside what the user did, so a reset (or a second factor set up) they did not ask for shows.
+ACCOUNT_SECURITY_ACTIONS = (
+    "user.password_reset", "user.reset_both", "user.password_changed", "user.notes_unsealed", "mfa.reset",
+    "mfa.enrol", "mfa.disable", "mfa.recovery_used", "logout.everywhere",
+)
+
+
+def account_history(user, days=90, limit=20):
+    """What happened to the user's login in the last `days` days, newest first (from the append-only log)."""
+    since = utcnow() - datetime.timedelta(days=days)
+    return (AuditEvent.select().where(AuditEvent.object_type == "user", AuditEvent.object_id == user.id,
+                                      AuditEvent.action.in_(ACCOUNT_SECURITY_ACTIONS), AuditEvent.at >= since)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
 
 
 def action_label(action):

@@ -24,6 +24,14 @@ def evidence_dir(database, instance_path):
     return os.path.join(os.path.dirname(os.path.abspath(database)), "evidence")
 
 
+DEFAULT_TRUSTED_HOSTS = "localhost,127.0.0.1"
+
+
+def trusted_hosts(text):
+    """The host names Herstel answers to, from a list separated by commas or spaces."""
+    return [name.strip().lower() for name in text.replace(",", " ").split() if name.strip()]
+
+
 def from_environment(instance_path):
     """The app's configuration, read from the environment."""
     https = os.environ.get("HERSTEL_HTTPS", "0") == "1"
@@ -33,6 +41,9 @@ def from_environment(instance_path):
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
+        # Behind HTTPS, browsers are told to come back only over HTTPS (HSTS), for two years.
+        "HTTPS": https,
+        "HSTS_SECONDS": 2 * 365 * 24 * 3600,
         "SESSION_COOKIE_NAME": "herstel_session",
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "REMEMBER_COOKIE_DURATION": datetime.timedelta(seconds=0),
@@ -54,6 +65,9 @@ def from_environment(instance_path):
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),
         "TRUST_PROXY": os.environ.get("HERSTEL_TRUST_PROXY", "0") == "1",
+        # Any other Host header (or X-Forwarded-Host behind a trusted proxy) gets 400, so no link
+        # the app builds can point elsewhere. The default serves `make run`, the tests and the bench.
+        "TRUSTED_HOSTS": trusted_hosts(os.environ.get("HERSTEL_TRUSTED_HOSTS", DEFAULT_TRUSTED_HOSTS)),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "PROTOCOL_DIR": os.environ.get("HERSTEL_PROTOCOL_DIR", os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "protocols")),

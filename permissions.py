@@ -302,6 +302,13 @@ def may_view_complaint(user, complaint):
     return may_handle_complaints(user)
 
 
+def may_read_complaint_notes(user):
+    """The counsellor's own notes, unless an administrator's reset of their password or second factor
+    is still unanswered: an administrator who chose the password could be the one logged in, so the
+    notes wait until the counsellor proves a second factor of their own (domain/second_factor.py)."""
+    return may_handle_complaints(user) and user.notes_sealed_since is None
+
+
 def may_use_support_workspace(user):
     return user.is_authenticated and user.has_role("support")
 
@@ -604,5 +611,6 @@ def template_globals():
             "may_record_support": may_record_support, "may_close_referral": may_close_referral,
             "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,
             "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
+            "may_read_complaint_notes": may_read_complaint_notes,
             "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests,
             "reads_whole_case": reads_whole_case, "complaint_opens_case": complaint_opens_case}

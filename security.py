@@ -4,6 +4,7 @@ import time
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from db import db, utcnow
 from models import LoginThrottle, SchoolSettings, User, UserSession
@@ -79,17 +80,24 @@ class PendingLogin:
 def start_pending_login(user, next_url):
     """Remember that this browser passed the password step of `user` (and nothing more)."""
     session.clear()
-    session[PENDING_KEY] = {"user": user.id, "started": time.time(), "next": next_url or ""}
+    session[PENDING_KEY] = {"user": user.id, "started": time.time(), "next": next_url or "",
+                            "password": _password_stamp(user)}
+
+
+def _password_stamp(user):
+    """Which password the login began with: a change or reset since ends the login halfway too."""
+    return user.password_changed_at.isoformat() if user.password_changed_at else ""
 
 
 def pending_login():
-    """This browser's login halfway, or None: also when the user was deactivated meanwhile, or
-    their second factor was reset and their role does not require one (the password again, then)."""
+    """This browser's login halfway, or None: also when the user was deactivated meanwhile, their
+    password changed (or was reset) since, or their second factor was reset and their role does
+    not require one (the password again, then)."""
     state = session.get(PENDING_KEY)
     if not isinstance(state, dict):
         return None
     user = User.get_or_none(User.id == state.get("user"))
-    if (user is None or not user.is_active
+    if (user is None or not user.is_active or state.get("password") != _password_stamp(user)
             or not (user.has_second_factor or SchoolSettings.current().requires_second_factor(user))):
         session.pop(PENDING_KEY, None)
         return None
@@ -98,6 +106,27 @@ def pending_login():
 
 def drop_pending_login():
     session.pop(PENDING_KEY, None)
+
+
+# Setting up or replacing the second factor in a logged-in session needs the password (or a code)
+# first: a session left open on a tablet must not be enough to put someone else's phone on the account.
+IDENTITY_KEY = "identity_confirmed"
+
+
+def remember_identity_confirmed():
+    """This session just showed it is its user (password or code); it may set up the second factor."""
+    session[IDENTITY_KEY] = {"session": current_user.session_id, "at": time.time()}
+
+
+def identity_confirmed():
+    """Whether this session showed it is its user within the minutes allowed for setting up the app."""
+    state = session.get(IDENTITY_KEY)
+    return (isinstance(state, dict) and state.get("session") == current_user.session_id
+            and time.time() - float(state.get("at", 0)) <= current_app.config["LOGIN_ENROLMENT_MINUTES"] * 60)
+
+
+def forget_identity_confirmed():
+    session.pop(IDENTITY_KEY, None)
 
 
 def load_user_from_session(token):
@@ -129,6 +158,8 @@ def set_security_headers(response):
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_app.config.get("HTTPS"):
+        response.headers["Strict-Transport-Security"] = "max-age=%d" % current_app.config["HSTS_SECONDS"]
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
     if request.headers.get("HX-Request"):

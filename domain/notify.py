@@ -1,4 +1,5 @@
-"""E-mail notifications (off by default): that there is something, and a link; never pupil data.
+"""E-mail notifications (off by default): that there is something, and a link (only to the address
+set under Instellingen); never pupil data.
 
 The coordinator hears of a new report from the public page, the counsellor of a new complaint
 (through the outbox: queued with the report, sent after the response), and each case
@@ -12,7 +13,7 @@ import ssl
 import threading
 from email.message import EmailMessage
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from db import db, today, utcnow
 from models import AuditEvent, Case, CaseStep, OutboxMail, SchoolSettings, User
@@ -28,11 +29,23 @@ class MailError(Exception):
 
 
 def app_link(path):
-    """An absolute link into Herstel: the address set in settings, else the one of this request."""
+    """An absolute link into Herstel from the address set in settings, or None when none is set.
+
+    Never from the request: its Host header is whatever the sender typed, and an anonymous report
+    must not put a link of its choosing in the coordinator's mail.
+    """
     settings = SchoolSettings.current()
-    base = settings.app_url.rstrip("/") if settings.app_url else (
-        request.host_url.rstrip("/") if has_request_context() else "")
-    return base + path
+    return settings.app_url.rstrip("/") + path if settings.app_url else None
+
+
+def where_to_look(sentence, path, place):
+    """The mail's pointer into Herstel: the sentence with the link, or, without a configured
+    address, where to look (and why the mail has no link)."""
+    link = app_link(path)
+    if link:
+        return "%s: %s\n" % (sentence, link)
+    return ("%s, onder %s.\n\nDeze e-mail heeft geen link: onder Instellingen is geen adres van Herstel "
+            "ingevuld.\n" % (sentence, place))
 
 
 def mail_is_on(settings=None):
@@ -159,14 +172,14 @@ def new_report(report):
     """Queue a notice to the coordinators that a report came in through the public page."""
     return queue(_emails_of("coordinator"), "Herstel: nieuwe melding via de meldknop",
                  "Er is een nieuwe melding binnengekomen via de meldknop.\n\n"
-                 "Lees haar in Herstel: %s\n" % app_link("/meldingen/%d" % report.id))
+                 + where_to_look("Lees haar in Herstel", "/meldingen/%d" % report.id, "Meldingen"))
 
 
 def new_complaint(complaint):
     """Queue a notice to the counsellors that a complaint came in through the public page."""
     return queue(_emails_of("counsellor"), "Herstel: nieuwe klacht via de meldknop",
                  "Er is een nieuwe klacht binnengekomen via de meldknop.\n\n"
-                 "Lees haar in Herstel: %s\n" % app_link("/klachten/%d" % complaint.id))
+                 + where_to_look("Lees haar in Herstel", "/klachten/%d" % complaint.id, "Klachten"))
 
 
 def new_reporter_message(thread):
@@ -174,7 +187,7 @@ def new_reporter_message(thread):
     path = "/meldingen/%d" % thread.report_id if thread.report_id else "/klachten/%d" % thread.complaint_id
     return queue(_emails_of(thread.answering_role), "Herstel: nieuw bericht van een melder",
                  "Iemand die via de meldknop meldde, heeft een nieuw bericht gestuurd.\n\n"
-                 "Lees het in Herstel: %s\n" % app_link(path))
+                 + where_to_look("Lees het in Herstel", path, "Meldingen" if thread.report_id else "Klachten"))
 
 
 def _step_owners(step):
@@ -220,9 +233,9 @@ def send_digests(on=None):
         if entry["overdue"]:
             lines.append("In %d dossier(s) is een stap sinds vandaag te laat: %s." % (
                 len(entry["overdue"]), ", ".join(sorted(entry["overdue"]))))
-        lines += ["", "Bekijk wat er voor je klaarstaat in Herstel: %s" % app_link("/")]
+        lines += ["", where_to_look("Bekijk wat er voor je klaarstaat in Herstel", "/", "Startpagina")]
         try:
-            send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines) + "\n")
+            send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines))
         except MailError:
             failed += 1
             continue

@@ -1,5 +1,11 @@
 """The second factor at login: TOTP codes from an authenticator app, one-time recovery codes,
-and the notices that tell a user at their next login what happened to them."""
+an administrator's resets (of the factor or the password) and the seal they put on the user's
+confidential notes, and the notices that tell a user at their next login what happened to them.
+
+The seal: an administrator who sets a user's password knows it, so until the user proves a second
+factor of their own (a code, a recovery code, or setting one up) a login with that password is not
+known to be theirs, and the counsellor's complaint notes stay closed (permissions.may_read_complaint_notes).
+"""
 import hashlib
 import hmac
 import re
@@ -13,7 +19,7 @@ from flask_babel import gettext as _
 
 import audit
 from db import db, utcnow
-from models import RecoveryCode, SecurityNotice, User
+from models import RecoveryCode, SecurityNotice, User, UserSession
 
 STEP_SECONDS = 30
 # A phone whose clock runs up to one step (30 s) early or late still gets in.
@@ -72,7 +78,20 @@ def accept_code(user, code):
         accepted = User.update(totp_last_step=step).where(
             User.id == user.id, User.totp_secret == user.totp_secret,
             User.totp_last_step.is_null() | (User.totp_last_step < step)).execute()
+        if accepted:
+            _unseal(user)
     return "ok" if accepted else "reused"
+
+
+def _unseal(user):
+    """The user proved a second factor of their own: notes an administrator's reset sealed open again.
+    Call inside the transaction of the proof."""
+    opened = User.update(admin_password_reset_at=None, admin_factor_reset_at=None).where(
+        User.id == user.id,
+        User.admin_password_reset_at.is_null(False) | User.admin_factor_reset_at.is_null(False)).execute()
+    user.admin_password_reset_at = user.admin_factor_reset_at = None
+    if opened:
+        audit.record("user.notes_unsealed", user, user=user)
 
 
 def pending_secret(user):
@@ -84,6 +103,24 @@ def pending_secret(user):
                 User.id == user.id, User.totp_pending_secret.is_null()).execute()
         user.totp_pending_secret = User.get_by_id(user.id).totp_pending_secret
     return user.totp_pending_secret
+
+
+def new_pending_secret(user):
+    """Replace the secret to enrol with a fresh one (once the user has shown it is them): a secret
+    shown before, to whoever sat at the screen, never becomes the factor."""
+    with db.atomic():
+        User.update(totp_pending_secret=new_secret()).where(User.id == user.id).execute()
+    user.totp_pending_secret = User.get_by_id(user.id).totp_pending_secret
+    return user.totp_pending_secret
+
+
+def proves_identity(user, typed):
+    """Whether `typed` is the user's password or, when they have a second factor, a fresh code from
+    it: "ok", "reused" (a code already used) or "wrong"."""
+    digits = re.sub(r"\s", "", typed or "")
+    if user.has_second_factor and TOTP_RE.fullmatch(digits):
+        return accept_code(user, digits)  # passwords have at least 12 characters: six digits are a code
+    return "ok" if user.check_password(typed) else "wrong"
 
 
 def enrolment(user):
@@ -133,6 +170,7 @@ def enrol(user, code):
         RecoveryCode.insert_many([{"user": user.id, "code_hash": _hash_recovery_code(c)} for c in codes]).execute()
         SecurityNotice.create(user=user, kind="mfa_enrolled")
         audit.record("mfa.enrol", user, user=user)
+        _unseal(user)
     user.totp_secret, user.totp_pending_secret, user.totp_last_step = secret, None, step
     return codes
 
@@ -148,6 +186,7 @@ def use_recovery_code(user, code):
         left = RecoveryCode.unused_of(user).count()
         SecurityNotice.create(user=user, kind="recovery_used")
         audit.record("mfa.recovery_used", user, user=user, detail="nog %d herstelcodes over" % left)
+        _unseal(user)
     return left
 
 
@@ -159,11 +198,40 @@ def _switch_off(user):
 
 
 def reset(user, admin):
-    """An administrator turns a user's second factor off (a lost phone); the user is told."""
+    """An administrator turns a user's second factor off (a lost phone); the user is told, and their
+    notes stay sealed until they set up a new one."""
     with db.atomic():
         _switch_off(user)
+        user.admin_factor_reset_at = utcnow()
+        User.update(admin_factor_reset_at=user.admin_factor_reset_at).where(User.id == user.id).execute()
         SecurityNotice.create(user=user, kind="mfa_reset", actor=admin.full_name[:200])
         audit.record("mfa.reset", user, user=admin, detail="tweede factor van %s uitgezet" % user.username)
+        _both_reset(user, admin)
+
+
+def reset_password(user, admin, password):
+    """An administrator sets a new password for `user` (a forgotten one). Every session and the
+    calendar link of the user end, they are told at their next login who did it and when, and their
+    notes stay sealed until they prove a second factor of their own. Call inside a transaction."""
+    user.set_password(password)
+    user.admin_password_reset_at = user.password_changed_at
+    User.update(password_hash=user.password_hash, password_changed_at=user.password_changed_at,
+                admin_password_reset_at=user.admin_password_reset_at).where(User.id == user.id).execute()
+    UserSession.end_all(user)
+    user.forget_calendar_link()
+    SecurityNotice.create(user=user, kind="password_reset", actor=admin.full_name[:200])
+    audit.record("user.password_reset", user, user=admin, detail="wachtwoord van %s opnieuw ingesteld; %s" % (
+        user.username, "tweede factor aan" if user.has_second_factor else "zonder tweede factor"))
+    _both_reset(user, admin)
+
+
+def _both_reset(user, admin):
+    """Password and second factor both reset by administrators, unanswered by the user: whoever did it
+    could log in as the user. Said to the user at their next login, and in the log under its own name."""
+    if user.admin_password_reset_at and user.admin_factor_reset_at:
+        SecurityNotice.create(user=user, kind="reset_both", actor=admin.full_name[:200])
+        audit.record("user.reset_both", user, user=admin,
+                     detail="wachtwoord en tweede factor van %s opnieuw ingesteld" % user.username)
 
 
 def disable(user):
@@ -180,6 +248,14 @@ def notice_text(notice):
     if notice.kind == "mfa_reset":
         return _("Op %(when)s heeft beheerder %(name)s je tweede factor uitgezet. Was dat niet op jouw "
                  "verzoek? Meld het meteen bij de beheerder.", when=when, name=notice.actor)
+    if notice.kind == "password_reset":
+        return _("Op %(when)s heeft beheerder %(name)s je wachtwoord opnieuw ingesteld. Was dat niet op jouw "
+                 "verzoek? Meld het meteen bij de schoolleiding.", when=when, name=notice.actor)
+    if notice.kind == "reset_both":
+        return _("Op %(when)s had beheerder %(name)s zowel je wachtwoord als je tweede factor opnieuw ingesteld: "
+                 "daarmee kon die als jou inloggen. Kijk onder Mijn account wat er sindsdien met je account "
+                 "gebeurde. Was dit niet op jouw verzoek? Meld het meteen bij de schoolleiding.",
+                 when=when, name=notice.actor)
     if notice.kind == "mfa_enrolled":
         return _("Op %(when)s is voor je account een tweede factor ingesteld. Was jij dat niet? Meld het "
                  "meteen bij de beheerder.", when=when)

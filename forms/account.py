@@ -32,6 +32,21 @@ class LanguageForm(FlaskForm):
     language = SelectField(_l("Taal"), choices=select_choices(LANGUAGES))
 
 
+class IdentityForm(FlaskForm):
+    """Before the second factor is set up or replaced in a logged-in session: show it is you."""
+
+    secret = PasswordField(_l("Je wachtwoord"), validators=[
+        DataRequired(_l("Vul je wachtwoord in.")), Length(max=256, message=_l("Te lang."))],
+        render_kw={"autocomplete": "current-password"})
+
+    def __init__(self, *args, has_second_factor=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_second_factor:
+            self.secret.label.text = _l("Je wachtwoord, of de code uit je app")
+            self.secret.validators = [DataRequired(_l("Vul je wachtwoord of de code uit je app in.")),
+                                      Length(max=256, message=_l("Te lang."))]
+
+
 class AppCodeForm(FlaskForm):
     """One code from the authenticator app: to confirm enrolling, or to turn the second factor off."""
 

@@ -108,6 +108,8 @@ SECURITY_NOTICE_KINDS = choices(
     ("mfa_reset", _l("Tweede factor uitgezet door een beheerder")),
     ("mfa_disabled", _l("Tweede factor uitgezet")),
     ("recovery_used", _l("Herstelcode gebruikt")),
+    ("password_reset", _l("Wachtwoord opnieuw ingesteld door een beheerder")),
+    ("reset_both", _l("Wachtwoord én tweede factor opnieuw ingesteld door een beheerder")),
 )
 THREAD_AUTHORS = choices(("reporter", _l("Melder")), ("staff", _l("School")))
 

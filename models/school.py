@@ -87,6 +87,12 @@ class User(BaseModel):
     totp_last_step = IntegerField(null=True)  # the newest 30-second step a code was accepted for
     totp_enabled_at = DateTimeField(null=True)
     calendar_token_hash = CharField(max_length=64, null=True, unique=True)
+    # When an administrator last set this user's password or switched their second factor off,
+    # until the user proves a second factor of their own (a code, a recovery code, or setting one
+    # up). Meanwhile their confidential notes stay sealed: whoever knows a password an
+    # administrator chose is not yet known to be the user.
+    admin_password_reset_at = DateTimeField(null=True)
+    admin_factor_reset_at = DateTimeField(null=True)
 
     class Meta:
         constraints = [Check("length(username) > 0")]
@@ -100,7 +106,10 @@ class User(BaseModel):
         """True when the password matches the stored hash."""
         try:
             return base.password_hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        except VerificationError:
+            return False
+        except InvalidHashError:  # no usable hash: still take a check's time
+            self.burn_password_check(password)
             return False
 
     @staticmethod
@@ -131,6 +140,20 @@ class User(BaseModel):
 
     def has_role(self, *roles):
         return bool(self.roles.intersection(roles))
+
+    @property
+    def notes_sealed_since(self):
+        """Since when an administrator's reset keeps this user's confidential notes sealed, or None."""
+        resets = [moment for moment in (self.admin_password_reset_at, self.admin_factor_reset_at) if moment]
+        return min(resets) if resets else None
+
+    def forget_calendar_link(self):
+        """The secret calendar link stops working; the user makes a new one under Mijn account.
+        True when there was one. Call inside the transaction that ends the user's sessions."""
+        had_link = self.calendar_token_hash is not None
+        User.update(calendar_token_hash=None).where(User.id == self.id).execute()
+        self.calendar_token_hash = None
+        return had_link
 
     @property
     def has_second_factor(self):

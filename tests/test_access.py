@@ -155,6 +155,7 @@ ROUTES = [
     ("account.calendar_link", "POST", "/account/agenda", expect(200)),
     ("account.second_factor_setup", "GET", "/account/tweede-factor", expect(200)),
     ("account.second_factor_setup", "POST", "/account/tweede-factor", expect(400)),
+    ("account.confirm_identity", "POST", "/account/tweede-factor/bevestigen", expect(400)),
     # Nobody in the demo has a second factor: "it is already off".
     ("account.disable_second_factor", "POST", "/account/tweede-factor/uitzetten", expect(302)),
     ("calendar.feed", "GET", "/agenda/not-a-valid-token.ics", expect(404, anonymous=404)),

@@ -1,10 +1,21 @@
 """Logging in: passwords, throttling, sessions that end on the server."""
 import datetime
 
+import pytest
 import time_machine
 
 import models
 from conftest import PASSWORD, AuthActions, csrf_token, demo_user
+from test_attack import CountingHasher
+
+
+class ArgonChecks(CountingHasher):
+    """Counts only the checks that take argon2's time: those against a real hash."""
+
+    def verify(self, stored, password):
+        if stored.startswith("$argon2"):
+            self.checks += 1
+        return self.hasher.verify(stored, password)
 
 
 def audit_actions(action):
@@ -48,6 +59,28 @@ def test_empty_fields_are_named(client):
 def test_deactivated_user_cannot_log_in(client, auth, factory):
     factory.user("gone", active=False)
     assert auth.login("gone").status_code == 401
+
+
+@pytest.mark.parametrize("username,password", [
+    ("nobody", PASSWORD), ("gone", PASSWORD), ("mentor", "wrong-password"), ("mentor", PASSWORD)],
+    ids=["unknown", "deactivated", "wrong password", "right password"])
+def test_every_login_costs_one_password_check_so_timing_tells_no_account_apart(
+        client, auth, factory, monkeypatch, username, password):
+    """An unknown name, a deactivated account and a wrong password answer as slowly as a right one."""
+    factory.user("gone", active=False)
+    hasher = ArgonChecks(models.base.password_hasher)
+    monkeypatch.setattr(models.base, "password_hasher", hasher)
+    auth.login(username, password)
+    assert hasher.checks == 1
+
+
+def test_an_account_without_a_usable_hash_costs_a_check_too(client, auth, factory, monkeypatch):
+    user = factory.user("broken")
+    models.User.update(password_hash="").where(models.User.id == user.id).execute()
+    hasher = ArgonChecks(models.base.password_hasher)
+    monkeypatch.setattr(models.base, "password_hasher", hasher)
+    assert auth.login("broken", PASSWORD).status_code == 401
+    assert hasher.checks == 1
 
 
 def test_five_failures_lock_the_account_with_an_increasing_delay(client, auth):
@@ -161,6 +194,8 @@ def test_log_out_everywhere(app, client, auth):
     client.post("/account/sessies/beeindigen", data={"csrf_token": token})
     assert tablet.get("/").status_code == 302
     assert client.get("/").status_code == 302
+    [event] = audit_actions("logout.everywhere")
+    assert (event.object_type, event.object_id) == ("user", demo_user("mentor").id)
 
 
 def test_next_parameter_never_leaves_the_site(client, auth):

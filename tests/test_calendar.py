@@ -2,7 +2,7 @@
 import re
 
 import models
-from conftest import csrf_token, demo_case
+from conftest import PASSWORD, csrf_token, demo_case
 
 
 def new_link(client):
@@ -33,3 +33,31 @@ def test_a_deactivated_users_link_stops_working(app, login_as):
     link = new_link(login_as("mentor"))
     models.User.update(is_active=False).where(models.User.username == "mentor").execute()
     assert app.test_client().get(link).status_code == 404
+
+
+def test_logging_out_everywhere_stops_the_link_until_the_user_makes_a_new_one(app, login_as):
+    client = login_as("mentor")
+    link = new_link(client)
+    response = client.post("/account/sessies/beeindigen", data={"csrf_token": csrf_token(client, "/account/")})
+    assert "Je agenda-link werkt niet meer" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert app.test_client().get(link).status_code == 404
+    renewed = new_link(login_as("mentor"))
+    assert app.test_client().get(renewed).status_code == 200
+
+
+def test_a_password_change_stops_the_link(app, login_as):
+    client = login_as("mentor")
+    link = new_link(client)
+    assert "Je hebt een werkende agenda-link." in client.get("/account/").get_data(as_text=True)
+    response = client.post("/account/wachtwoord", data={
+        "csrf_token": csrf_token(client, "/account/"), "current_password": PASSWORD,
+        "new_password": "a-new-long-password", "confirm": "a-new-long-password"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Je agenda-link werkt niet meer" in page and "Je hebt geen werkende agenda-link." in page
+    assert app.test_client().get(link).status_code == 404
+
+
+def test_logging_out_everywhere_without_a_link_says_nothing_of_one(login_as):
+    client = login_as("mentor")
+    response = client.post("/account/sessies/beeindigen", data={"csrf_token": csrf_token(client, "/account/")})
+    assert "agenda-link" not in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -72,7 +72,39 @@ def mail_on(app, smtp_server):
                                      smtp_starttls=False, mail_sender="herstel@hetbaken.example",
                                      app_url="https://herstel.hetbaken.example",
                                      public_reports_enabled=True).execute()
-    return inbox
+    yield inbox
+    # A delivery thread writes once more after the mail arrived: it finishes before the database goes.
+    outbox_settles(app)
+
+
+@pytest.fixture
+def mail_without_address(mail_on):
+    """Mail on, but no address of Herstel under Instellingen (the default)."""
+    with models.db.atomic():
+        models.SchoolSettings.update(app_url="").execute()
+    return mail_on
+
+
+def test_without_an_address_mail_carries_no_link_and_says_where_to_look(mail_without_address, client, login_as):
+    send_report(client)
+    [body] = mail_without_address.wait_for("coordinator@hetbaken.example")
+    assert "http" not in body and "localhost" not in body
+    assert "Lees haar in Herstel, onder Meldingen." in body and "geen adres van Herstel" in body
+    settings_page = login_as("admin").get("/instellingen/").get_data(as_text=True)
+    assert "Zonder adres hebben e-mails geen link" in settings_page
+
+
+def test_a_forged_host_never_becomes_a_link_in_mail(mail_without_address, app, client):
+    """Even with the host check switched off, the Host header an anonymous sender typed stays out of mail."""
+    app.config["TRUSTED_HOSTS"] = None
+    data = {"csrf_token": csrf_token(client, "/melden"), "choice": "report", "who": "pupil",
+            "what": "Ze lachen me elke dag uit.", "whom": "Bij mij", "place": "Kantine", "platform": "",
+            "since": "Sinds de herfstvakantie", "more": "", "name": "", "school_class": "", "website": ""}
+    client.set_cookie("herstel_session", client.get_cookie("herstel_session").value, domain="evil.example")
+    response = client.post("/melden", data=data, headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    [body] = mail_without_address.wait_for("coordinator@hetbaken.example")
+    assert "evil.example" not in body
 
 
 def test_coordinator_hears_of_a_new_report_without_its_content(mail_on, client):

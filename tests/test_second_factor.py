@@ -60,6 +60,12 @@ def post_code(client, code, path="/login/code"):
     return client.post(path, data={"code": code, "csrf_token": any_csrf_token(client)})
 
 
+def show_it_is_me(client, typed=PASSWORD):
+    """The step before setting up the second factor on the account page: the password (or a code)."""
+    return client.post("/account/tweede-factor/bevestigen", data={
+        "secret": typed, "csrf_token": csrf_token(client, "/account/")})
+
+
 def text(response):
     return response.get_data(as_text=True)
 
@@ -74,6 +80,7 @@ def follow(client, response):
 
 def test_enrolment_shows_a_qr_code_and_the_secret_and_stores_only_a_confirmed_factor(client, auth, clock):
     auth.login("mentor")
+    assert show_it_is_me(client).headers["Location"] == "/account/tweede-factor"
     page = client.get("/account/tweede-factor")
     html = text(page)
     assert page.status_code == 200
@@ -111,6 +118,7 @@ def test_enrolment_shows_a_qr_code_and_the_secret_and_stores_only_a_confirmed_fa
 ])
 def test_bad_input_while_enrolling_is_named_and_kept(client, auth, typed, message):
     auth.login("mentor")
+    show_it_is_me(client)
     client.get("/account/tweede-factor")
     response = post_code(client, typed, "/account/tweede-factor")
     html = text(response)
@@ -122,10 +130,69 @@ def test_bad_input_while_enrolling_is_named_and_kept(client, auth, typed, messag
 
 def test_an_unconfirmed_enrolment_does_not_change_how_one_logs_in(app, client, auth):
     auth.login("mentor")
+    show_it_is_me(client)
     client.get("/account/tweede-factor")
     auth.logout()
     response = AuthActions(client).login("mentor")
     assert response.headers["Location"] == "/"  # the password alone, as before
+
+
+# Setting it up or replacing it needs the password or a code --------------------------------
+
+def test_a_borrowed_session_cannot_replace_the_second_factor(client, auth, clock):
+    """Someone at a tablet left logged in: no QR code, and a code for the secret in waiting is refused."""
+    old_secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    post_code(client, code_for(old_secret, now()))
+    page = client.get("/account/tweede-factor")
+    assert page.status_code == 200 and "Laat eerst zien dat jij het bent." in text(page)
+    assert "enrol__qr" not in text(page) and not SECRET_RE.search(text(page))
+    waiting = second_factor.pending_secret(demo_user("mentor"))  # as if it had been seen on a screen
+    clock.shift(STEP)
+    refused = post_code(client, code_for(waiting, now()), "/account/tweede-factor")
+    assert refused.status_code == 400 and "Laat eerst zien dat jij het bent." in text(refused)
+    assert demo_user("mentor").totp_secret == old_secret
+    assert len(models.RecoveryCode.select().where(models.RecoveryCode.user == demo_user("mentor"))) == 10
+
+
+def test_a_wrong_password_is_refused_counted_and_logged(client, auth, clock):
+    auth.login("mentor")
+    response = show_it_is_me(client, "not-my-password")
+    assert response.status_code == 400 and "Dit is niet je wachtwoord." in text(response)
+    assert models.LoginThrottle.get(models.LoginThrottle.key == "account:mentor").failures == 1
+    assert [e.username for e in audit_actions("mfa.setup_refused")] == ["mentor"]
+    assert "enrol__qr" not in text(client.get("/account/tweede-factor"))
+    empty = show_it_is_me(client, "")
+    assert empty.status_code == 400 and "Vul je wachtwoord in." in text(empty)
+
+
+def test_the_password_or_a_current_code_opens_a_fresh_secret_to_replace_the_factor(client, auth, clock):
+    old_secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    post_code(client, code_for(old_secret, now()))
+    seen_before = second_factor.pending_secret(demo_user("mentor"))
+    clock.shift(STEP)
+    assert show_it_is_me(client, code_for(old_secret, now())).headers["Location"] == "/account/tweede-factor"
+    new_secret = SECRET_RE.search(text(client.get("/account/tweede-factor"))).group(1).replace(" ", "")
+    assert new_secret != seen_before  # a secret shown before the proof never becomes the factor
+    reused = show_it_is_me(client, code_for(old_secret, now()))
+    assert reused.status_code == 400 and "Deze code is al gebruikt." in text(reused)
+    done = post_code(client, code_for(new_secret, now()), "/account/tweede-factor")
+    assert done.status_code == 200 and len(RECOVERY_RE.findall(text(done))) == 10
+    assert demo_user("mentor").totp_secret == new_secret
+    assert "enrol__qr" not in text(client.get("/account/tweede-factor"))  # one proof, one enrolment
+
+
+def test_the_proof_lasts_fifteen_minutes(client, auth, clock):
+    auth.login("mentor")
+    show_it_is_me(client)
+    secret = SECRET_RE.search(text(client.get("/account/tweede-factor"))).group(1).replace(" ", "")
+    clock.shift(datetime.timedelta(minutes=16))
+    late = post_code(client, code_for(secret, now()), "/account/tweede-factor")
+    assert late.status_code == 400 and "je bevestiging is verlopen" in text(late)
+    assert demo_user("mentor").totp_secret is None
 
 
 # Logging in with a code ------------------------------------------------------------------

@@ -37,8 +37,15 @@ def test_session_cookie_is_secure_behind_https(tmp_path, monkeypatch, demo_datab
     database = copy_database(demo_database, tmp_path)
     app = create_app(database.config())
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    for path in ("/login", "/health", "/static/css/herstel.css"):
+        assert app.test_client().get(path).headers["Strict-Transport-Security"] == "max-age=63072000", path
     close_all_connections()
     drop_database(database)
+
+
+def test_no_hsts_without_https(client):
+    """A server on plain HTTP (`make run`) makes no promise of HTTPS."""
+    assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
 def test_htmx_is_configured_without_history_cache(client):
@@ -127,3 +134,52 @@ def test_htmx_error_gets_a_fragment_not_a_page(login_as):
     response = login_as("mentor").get("/dossiers/999999", headers={"HX-Request": "true"})
     assert response.status_code == 404
     assert "<html" not in response.get_data(as_text=True)
+
+
+# The Host header ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path", [("GET", "/login"), ("POST", "/melden"), ("POST", "/login"),
+                                         ("GET", "/dossiers/"), ("GET", "/static/css/herstel.css")])
+def test_a_host_the_server_does_not_answer_to_gets_a_clean_400(client, method, path):
+    response = client.open(path, method=method, headers={"Host": "evil.example"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Herstel is niet bereikbaar via dit adres." in body
+    assert "evil.example" not in body  # nothing built on the host it came with
+    assert response.headers["Content-Security-Policy"]
+
+
+def test_the_default_hosts_serve_make_run_and_the_tests():
+    import config
+    assert config.trusted_hosts(config.DEFAULT_TRUSTED_HOSTS) == ["localhost", "127.0.0.1"]
+
+
+def test_trusted_hosts_come_from_the_environment(tmp_path, monkeypatch, demo_database):
+    from app import create_app
+    from db import close_all_connections
+    from databases import copy_database, drop_database
+    monkeypatch.setenv("HERSTEL_TRUSTED_HOSTS", "Herstel.School.example, 10.0.0.5")
+    database = copy_database(demo_database, tmp_path)
+    app = create_app(database.config())
+    assert app.config["TRUSTED_HOSTS"] == ["herstel.school.example", "10.0.0.5"]
+    client = app.test_client()
+    assert client.get("/login", headers={"Host": "herstel.school.example"}).status_code == 200
+    assert client.get("/login", headers={"Host": "10.0.0.5:8000"}).status_code == 200
+    assert client.get("/login", headers={"Host": "localhost"}).status_code == 400
+    close_all_connections()
+    drop_database(database)
+
+
+def test_behind_a_proxy_the_forwarded_host_must_be_trusted(tmp_path, demo_database):
+    from app import create_app
+    from db import close_all_connections
+    from databases import copy_database, drop_database
+    database = copy_database(demo_database, tmp_path)
+    app = create_app(dict(database.config(), TRUST_PROXY=True, TRUSTED_HOSTS=["herstel.school.example"]))
+    client = app.test_client()
+    proxied = {"Host": "127.0.0.1:8000", "X-Forwarded-Proto": "https"}
+    assert client.get("/login", headers=dict(proxied, **{"X-Forwarded-Host": "herstel.school.example"})) \
+        .status_code == 200
+    assert client.get("/login", headers=dict(proxied, **{"X-Forwarded-Host": "evil.example"})).status_code == 400
+    close_all_connections()
+    drop_database(database)

@@ -2,7 +2,7 @@
 import hashlib
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -10,10 +10,13 @@ import audit
 from audit import client_address
 from db import db
 from domain import second_factor
-from forms.account import AppCodeForm, PasswordChangeForm
+from forms.account import AppCodeForm, IdentityForm, PasswordChangeForm
 from forms.common import ActionForm
 from models import RecoveryCode, SchoolSettings, User, UserSession
-from security import login_wait_seconds, record_login_failure
+from security import (
+    forget_identity_confirmed, identity_confirmed, login_wait_seconds, record_login_failure,
+    remember_identity_confirmed,
+)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -30,6 +33,7 @@ def _page(status=200, form=None, disable_form=None, **context):
         "account/index.html", form=form or PasswordChangeForm(), disable_form=disable_form or AppCodeForm(),
         sessions=list(_sessions()), action_form=ActionForm(), user=user,
         recovery_codes_left=RecoveryCode.unused_of(user).count() if user.has_second_factor else 0,
+        history=list(audit.account_history(user)), action_label=audit.action_label,
         second_factor_required=SchoolSettings.current().requires_second_factor(current_user), **context), status
 
 
@@ -55,21 +59,62 @@ def change_password():
                 user.save()
                 UserSession.delete().where(UserSession.user == user,
                                            UserSession.id != current_user.session_id).execute()
+                had_calendar_link = user.forget_calendar_link()
                 audit.record("user.password_changed", user)
             flash(_("Je wachtwoord is gewijzigd. Je andere sessies zijn beëindigd."), "success")
+            if had_calendar_link:
+                flash(_calendar_link_stopped(), "info")
             return redirect(url_for("account.index"))
     return _page(400, form=form)
+
+
+def _identity_page(user, form=None, status=200, expired=False):
+    """The step before setting up the second factor: the password, or a code from the current app."""
+    return render_template("account/confirm_identity.html", user=user, expired=expired,
+                           form=form or IdentityForm(has_second_factor=user.has_second_factor, formdata=None)), status
+
+
+@bp.route("/tweede-factor/bevestigen", methods=["POST"])
+@login_required
+def confirm_identity():
+    """Show it is you (password, or a code from the current app) before setting up the second factor."""
+    user = User.get_by_id(current_user.id)
+    form = IdentityForm(has_second_factor=user.has_second_factor)
+    if form.validate_on_submit():
+        address = client_address()
+        if login_wait_seconds(user.username, address):
+            form.secret.errors.append(_("Te veel mislukte pogingen. Probeer het later opnieuw."))
+        else:
+            result = second_factor.proves_identity(user, form.secret.data)
+            if result == "ok":
+                second_factor.new_pending_secret(user)
+                remember_identity_confirmed()
+                return redirect(url_for("account.second_factor_setup"))
+            # Counted as at login: a borrowed session must not guess its way to a factor of its own.
+            with db.atomic():
+                record_login_failure(user.username, address)
+                audit.record("mfa.setup_refused", user, user=user)
+            form.secret.errors.append(
+                _("Deze code is al gebruikt. Wacht op de volgende code in je app.") if result == "reused" else
+                _("Dit is niet je wachtwoord, en ook geen geldige code uit je app.") if user.has_second_factor else
+                _("Dit is niet je wachtwoord."))
+    return _identity_page(user, form, 400)
 
 
 @bp.route("/tweede-factor", methods=["GET", "POST"])
 @login_required
 def second_factor_setup():
-    """Turn the second factor on (or set it up anew: a new phone, fresh recovery codes)."""
+    """Turn the second factor on (or set it up anew: a new phone, fresh recovery codes), once the
+    session has shown it is the user."""
     user = User.get_by_id(current_user.id)
+    if not identity_confirmed():
+        posted = request.method == "POST"
+        return _identity_page(user, status=400 if posted else 200, expired=posted)
     form = AppCodeForm()
     if form.validate_on_submit():
         codes = second_factor.enrol(user, form.value)
         if codes is not None:
+            forget_identity_confirmed()
             return render_template("account/recovery_codes.html", codes=codes,
                                    continue_url=url_for("account.index"))
         form.code.errors.append(_("Deze code klopt niet. Scan de QR-code opnieuw of typ de sleutel over, "
@@ -121,8 +166,12 @@ def calendar_link():
     with db.atomic():
         User.update(calendar_token_hash=hashlib.sha256(token.encode()).hexdigest()).where(
             User.id == current_user.id).execute()
-        audit.record("calendar.renew", current_user)
+        audit.record("calendar.renew", current_user._get_current_object())
     return _page(calendar_url=url_for("calendar.feed", token=token, _external=True))
+
+
+def _calendar_link_stopped():
+    return _("Je agenda-link werkt niet meer. Maak onder Mijn account → Agenda een nieuwe en zet die in je agenda-app.")
 
 
 @bp.route("/sessies/beeindigen", methods=["POST"])
@@ -131,10 +180,14 @@ def end_sessions():
     """Log out everywhere: end every session of this user, this one included."""
     form = ActionForm()
     if form.validate_on_submit():
+        user = User.get_by_id(current_user.id)
         with db.atomic():
-            UserSession.end_all(current_user)
-            audit.record("logout.everywhere", current_user, detail=client_address())
+            UserSession.end_all(user)
+            had_calendar_link = user.forget_calendar_link()  # a calendar app that kept the link is logged in too
+            audit.record("logout.everywhere", user, user=user, detail=client_address())
         logout_user()
         flash(_("Je bent op alle apparaten uitgelogd."), "info")
+        if had_calendar_link:
+            flash(_calendar_link_stopped(), "info")
         return redirect(url_for("auth.login"))
     return redirect(url_for("account.index"))

@@ -30,20 +30,22 @@ def get_user_or_404(user_id):
 
 
 def _save_user(form, user):
-    """Copy the form into the user and save it with its roles, in one transaction."""
+    """Copy the form into the user and save it with its roles, in one transaction. A password for
+    an existing user is a reset (second_factor.reset_password): logged, told, their notes sealed."""
+    new_user = user.id is None
     user.username = form.username.data
     user.full_name = form.full_name.data
     user.email = (form.email.data or "").strip().lower() or None
     user.is_admin = form.is_admin.data
     user.language = form.language.data
-    if form.password.data:
+    if new_user:
         user.set_password(form.password.data)
     with db.atomic():
         user.save()
         user.set_roles(form.roles.data)
-        if form.password.data:
-            UserSession.end_all(user)
         audit.record("user.save", user, detail="rollen: %s" % ", ".join(sorted(form.roles.data)))
+        if form.password.data and not new_user:
+            second_factor.reset_password(user, current_user._get_current_object(), form.password.data)
 
 
 @bp.route("/gebruikers")
@@ -79,9 +81,18 @@ def edit_user(user_id):
     if form.validate_on_submit():
         if user.id == current_user.id and not form.is_admin.data:
             form.is_admin.errors.append(_("Je kunt je eigen beheerdersrecht niet afnemen."))
+        elif user.id == current_user.id and form.password.data:
+            # Here no one asks for the current password; under Mijn account it is asked.
+            form.password.errors.append(_("Je eigen wachtwoord wijzig je onder Mijn account."))
         else:
             _save_user(form, user)
             flash(_("Gebruiker %(name)s is bijgewerkt.", name=user.full_name), "success")
+            if form.password.data:
+                flash(_("Het wachtwoord van %(name)s is opnieuw ingesteld. Hij of zij is overal uitgelogd en "
+                        "hoort bij het inloggen dat jij dit deed.", name=user.full_name), "info")
+                if user.has_role("counsellor"):
+                    flash(_("De vertrouwelijke notities van %(name)s blijven dicht tot hij of zij een eigen "
+                            "tweede factor gebruikt of instelt.", name=user.full_name), "info")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm()), \
         400 if form.is_submitted() else 200
@@ -93,7 +104,10 @@ def reset_second_factor(user_id):
     user = get_user_or_404(user_id)
     form = ActionForm()
     if form.validate_on_submit():
-        if user.has_second_factor:
+        if user.id == current_user.id:
+            # Here no one asks for a code; under Mijn account it is asked.
+            flash(_("Je eigen tweede factor zet je uit of opnieuw in onder Mijn account."), "error")
+        elif user.has_second_factor:
             second_factor.reset(user, current_user)
             flash(_("De tweede factor van %(name)s staat uit. Bij het inloggen krijgt hij of zij daar een melding "
                     "van.", name=user.full_name), "success")

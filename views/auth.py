@@ -51,7 +51,7 @@ def login():
                 audit.record("login.throttled", user, detail="gebruikersnaam: %s" % username[:64],
                              object_type="user")
             status = 429
-        elif user is not None and user.is_active and user.check_password(form.password.data):
+        elif _password_matches(user, form.password.data) and user.is_active:
             next_url = _safe_next(request.args.get("next"))
             if user.has_second_factor or SchoolSettings.current().requires_second_factor(user):
                 # The account's failure counter stays until the second step passes: knowing the
@@ -63,8 +63,6 @@ def login():
             _finish_login(user, utcnow())
             return redirect(next_url or url_for("home.index"))
         else:
-            if user is None:
-                User.burn_password_check(form.password.data)
             with db.atomic():
                 record_login_failure(username, address)
                 audit.record("login.failure", user, detail="gebruikersnaam: %s" % username[:64],
@@ -75,6 +73,15 @@ def login():
         status = 400
     return render_template("auth/login.html", form=form, language_form=LanguageForm(
         language=session.get("language", "nl"))), status
+
+
+def _password_matches(user, password):
+    """One argon2 check whoever is named: an unknown or deactivated account answers as slowly as a
+    wrong password, so the time of the answer does not tell which accounts exist or are active."""
+    if user is None:
+        User.burn_password_check(password)
+        return False
+    return user.check_password(password)
 
 
 def _finish_login(user, started_at, how=""):
@@ -185,7 +192,7 @@ def logout():
     if form.validate_on_submit():
         with db.atomic():
             UserSession.delete().where(UserSession.id == current_user.session_id).execute()
-            audit.record("logout", current_user)
+            audit.record("logout", current_user._get_current_object())
         logout_user()
         session.clear()
         flash(_("Je bent uitgelogd."), "info")

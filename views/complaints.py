@@ -12,7 +12,9 @@ from db import db
 from domain import complaints, public
 from forms.complaints import AdviceForm, CommitteeForm, ComplaintForm, NoteForm, StatusForm
 from models import Complaint
-from permissions import get_complaint_or_404, may_answer_thread, may_handle_complaints, refuse
+from permissions import (
+    get_complaint_or_404, may_answer_thread, may_handle_complaints, may_read_complaint_notes, refuse,
+)
 from views.thread import thread_context
 
 bp = Blueprint("complaints", __name__, url_prefix="/klachten")
@@ -153,19 +155,23 @@ def add_note(complaint_id):
     complaint = get_complaint_or_404(complaint_id)
     form = NoteForm(prefix="note")
     if form.validate_on_submit():
-        try:
-            with db.atomic():
-                note = complaints.add_note(complaint, current_user, form.body.data)
-                # The note's id and its complaint, never its words.
-                audit.record("complaint.note_add", note, object_type="complaint_note",
-                             detail="klacht %d" % complaint.id)
-        except complaints.ComplaintError as problem:
-            form.body.errors.append(str(problem))
+        if not may_read_complaint_notes(current_user):
+            form.body.errors.append(_("Je notities zijn verzegeld; deze notitie is niet opgeslagen. Log in met je "
+                                      "eigen tweede factor (of stel er een in onder Mijn account) en sla haar dan op."))
         else:
-            if current_app.htmx:
-                return _notes_fragment(complaint, NoteForm(prefix="note", formdata=None), saved=True)
-            flash(_("De notitie is opgeslagen."), "success")
-            return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#notes")
+            try:
+                with db.atomic():
+                    note = complaints.add_note(complaint, current_user, form.body.data)
+                    # The note's id and its complaint, never its words.
+                    audit.record("complaint.note_add", note, object_type="complaint_note",
+                                 detail="klacht %d" % complaint.id)
+            except complaints.ComplaintError as problem:
+                form.body.errors.append(str(problem))
+            else:
+                if current_app.htmx:
+                    return _notes_fragment(complaint, NoteForm(prefix="note", formdata=None), saved=True)
+                flash(_("De notitie is opgeslagen."), "success")
+                return redirect(url_for("complaints.detail", complaint_id=complaint.id) + "#notes")
     if current_app.htmx:
         return _notes_fragment(complaint, form, status=422)
     return detail_page(complaint, 400, note_form=form)
@@ -175,9 +181,14 @@ def _linked(complaint):
     return "dossier %s" % complaint.case.reference if complaint.case_id else ""
 
 
+def _own_notes(complaint):
+    """The counsellor's notes on the complaint; none while an administrator's reset keeps them sealed."""
+    return list(complaints.notes_of(complaint, current_user)) if may_read_complaint_notes(current_user) else []
+
+
 def _notes_fragment(complaint, form, status=200, saved=False):
     body = render_template("complaints/_notes.html", complaint=complaint,
-                           notes=list(complaints.notes_of(complaint, current_user)), note_form=form, saved=saved)
+                           notes=_own_notes(complaint), note_form=form, saved=saved)
     return body, status, {"Vary": "HX-Request"}
 
 
@@ -196,6 +207,5 @@ def detail_page(complaint, status=200, **forms):
     if thread is not None and may_answer_thread(current_user, thread):
         with db.atomic():
             context.update(thread_context(thread, forms.get("answer_form")))
-    return render_template("complaints/detail.html", complaint=complaint,
-                           notes=list(complaints.notes_of(complaint, current_user)), **context), \
+    return render_template("complaints/detail.html", complaint=complaint, notes=_own_notes(complaint), **context), \
         status, {"Vary": "HX-Request"}

@@ -1,8 +1,9 @@
 """Error pages in the user's language; htmx requests get a short fragment instead of a page."""
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
 from peewee import InternalError, OperationalError
+from werkzeug.exceptions import SecurityError
 
 bp = Blueprint("errors", __name__)
 
@@ -34,6 +35,17 @@ def csrf_error(error):
                                        "het nog eens."))
     headers = {"X-CSRFToken": generate_csrf()} if current_app.htmx else {}
     return body, status, headers
+
+
+@bp.app_errorhandler(SecurityError)
+def unknown_host(error):
+    """A Host this server does not answer to (TRUSTED_HOSTS): 400 with a page that builds no URL,
+    since every URL would carry that host. The server log names the host, for the administrator."""
+    current_app.logger.warning("Verzoek geweigerd: onbekende host %r (zie HERSTEL_TRUSTED_HOSTS)",
+                               request.headers.get("Host", "")[:200])
+    return render_template("errors/unknown_host.html", message=_(
+        "Herstel is niet bereikbaar via dit adres. Gebruik het adres dat je school je gaf. Ben je de "
+        "beheerder? Zet de naam van de server in HERSTEL_TRUSTED_HOSTS.")), 400
 
 
 @bp.app_errorhandler(400)
