@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "agreement.view": _l("Herstelovereenkomst bekeken"),
     "audit.export": _l("Logboek geëxporteerd"),
     "audit.view": _l("Logboek bekeken"),
+    "backup.restore": _l("Reservekopie teruggezet"),
     "calendar.feed": _l("Agenda opgehaald"),
     "calendar.renew": _l("Agendalink vernieuwd"),
     "case.approach": _l("Aanpak gekozen"),
