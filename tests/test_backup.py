@@ -1,18 +1,20 @@
 """`flask backup TARGET`: one archive with the database snapshot and every evidence file it names, a
 manifest, encrypted for the school's public key; refused without a key unless --unencrypted."""
 import hashlib
+import datetime
 import json
 import os
 import sqlite3
 import threading
 
 import pytest
+from flask_babel import format_datetime
 
 import models
 from backups import KeyPair, make_backup, members, needs_pg_dump
 from cli import backup_key_command
 from databases import POSTGRES, postgres_only, sqlite_only
-from db import migration_names
+from db import migration_names, utcnow
 from domain import archive, backup, evidence
 
 pytestmark = needs_pg_dump
@@ -214,3 +216,34 @@ def test_backup_key_writes_a_protected_secret_key_and_shows_the_public_one(app, 
         archive.identities(str(path), "wrong passphrase")
     again = runner.invoke(backup_key_command, [str(path), "--no-passphrase"])
     assert again.exit_code != 0 and "nooit overschreven" in again.output
+
+
+def test_the_settings_page_shows_the_last_backup_and_the_home_page_warns_without_one(app, login_as, backups, key):
+    admin, coordinator = login_as("admin"), login_as("coordinator")
+    never = "Deze server heeft nog nooit een reservekopie gemaakt."
+    assert never in admin.get("/instellingen/").get_data(as_text=True)
+    assert never in admin.get("/").get_data(as_text=True)
+    assert "reservekopie" not in coordinator.get("/").get_data(as_text=True)  # for the administrator only
+
+    assert make_backup(app, backups / "herstel.age", key).exit_code == 0
+    last = backup.last_backup(app.config["BACKUP_RECORD"])
+    with app.test_request_context():
+        moment = format_datetime(last.made_at, "d MMMM yyyy HH:mm")
+    page = admin.get("/instellingen/").get_data(as_text=True)
+    assert "Laatste reservekopie: %s, %d kB." % (moment, round(os.path.getsize(backups / "herstel.age") / 1024)) in page
+    assert never not in page and "niet versleuteld" not in page
+    assert "reservekopie" not in admin.get("/").get_data(as_text=True)
+
+    made_at = utcnow() - datetime.timedelta(days=2, minutes=1)
+    with open(app.config["BACKUP_RECORD"], "w") as handle:
+        json.dump({"made_at": made_at.isoformat() + "+00:00", "size": last.size, "encrypted": True}, handle)
+    assert "Er is al meer dan twee dagen geen reservekopie gemaakt." in admin.get("/").get_data(as_text=True)
+    with open(app.config["BACKUP_RECORD"], "w") as handle:
+        json.dump({"made_at": (made_at + datetime.timedelta(minutes=2)).isoformat() + "+00:00", "size": last.size,
+                   "encrypted": True}, handle)
+    assert "reservekopie" not in admin.get("/").get_data(as_text=True)
+
+
+def test_the_settings_page_says_when_the_last_backup_was_not_encrypted(app, login_as, backups):
+    assert make_backup(app, backups / "herstel.tar.gz", None, "--unencrypted").exit_code == 0
+    assert "niet versleuteld" in login_as("admin").get("/instellingen/").get_data(as_text=True)

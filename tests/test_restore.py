@@ -19,7 +19,7 @@ from backups import KeyPair, empty_instance, fingerprint, make_backup, members, 
 import databases
 from databases import POSTGRES, Connection, drop_database, new_database
 from db import InUse, close_all_connections, migration_names, utcnow
-from domain import archive, evidence
+from domain import archive, backup, evidence
 
 pytestmark = needs_pg_dump
 
@@ -342,6 +342,8 @@ def test_a_restore_keeps_the_data_aside_applies_newer_migrations_and_can_be_undo
             models.SchoolClass.create(name="Before", year_level=1)
         stored = evidence.store(evidence.CleanFile(b"\x89PNG before", "image/png"))
     close_all_connections()
+    assert make_backup(current_app, backups / "current.age", key).exit_code == 0
+    recorded = backup.last_backup(current_app.config["BACKUP_RECORD"])
     before = fingerprint(current)
     result = restore(current_app, backups / "older.age", key)
     assert result.exit_code == 0, result.output
@@ -350,6 +352,8 @@ def test_a_restore_keeps_the_data_aside_applies_newer_migrations_and_can_be_undo
         assert [name for (name,) in connection.execute("SELECT name FROM schema_migration ORDER BY name")] \
             == migration_names()
         assert connection.execute("SELECT count(*) FROM school_class")[0][0] == 0
+    # The record of this server's backups is about this server: the restore leaves it as it was.
+    assert backup.last_backup(current_app.config["BACKUP_RECORD"]) == recorded
     aside = [line.strip() for line in result.output.splitlines() if ".before-restore-" in line]
     assert len(aside) == 2 and all(re.search(r"\.before-restore-\d{8}-\d{6}(\.dump)?$", path) for path in aside)
     evidence_aside = next(path for path in aside if "evidence.before-restore-" in path and not path.endswith(".dump"))

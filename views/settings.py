@@ -1,11 +1,11 @@
 """The school's settings: name, country and default protocol (administrators)."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext as _, ngettext
 from flask_login import login_required
 
 import audit
 from db import db
-from domain import notify, protocols
+from domain import backup, notify, protocols
 from forms.settings import SettingsForm
 from models import SchoolSettings
 from permissions import require_admin
@@ -46,9 +46,18 @@ def edit():
                     settings.default_protocol, settings.mfa_required_roles or "niemand", settings.retention_months)))
         flash(_("De instellingen zijn opgeslagen."), "success")
         return redirect(url_for("settings.edit"))
+    last_backup = backup.last_backup(current_app.config["BACKUP_RECORD"])
     return render_template("settings/edit.html", form=form, given_up=list(notify.given_up()),
-                           max_mail_attempts=notify.MAX_ATTEMPTS), \
+                           max_mail_attempts=notify.MAX_ATTEMPTS, last_backup=last_backup,
+                           backup_size=file_size(last_backup.size) if last_backup else ""), \
         400 if form.is_submitted() else 200
+
+
+def file_size(size):
+    """A file's size for people, in the reader's number format: 840 kB, 12,5 MB."""
+    if size < 1024 * 1024:
+        return "%s kB" % format_decimal(max(1, round(size / 1024)))
+    return "%s MB" % format_decimal(round(size / 1024 / 1024, 1))
 
 
 @bp.route("/e-mail", methods=["POST"])
