@@ -1,6 +1,7 @@
 """Herstel's commands: `flask --app app <command>` (migrate, demo, create-admin, notify, backup, backup-key,
-restore, retention)."""
+restore, export, import, retention)."""
 import datetime
+import os
 
 import click
 from flask import current_app
@@ -9,14 +10,14 @@ from flask.cli import with_appcontext
 import demo
 import models
 from db import SCHOOL_TIMEZONE, InUse, db, migrate_database, migration_status
-from domain import archive, backup, notify, public, restore, retention
+from domain import archive, backup, export, notify, public, restore, retention
 from forms.admin import password_problem
 
 
 def register(app):
     """Add every command to the app's `flask` command line."""
     for command in (create_admin, demo_command, migrate_command, notify_command, backup_command, backup_key_command,
-                    restore_command, retention_command):
+                    restore_command, export_command, import_command, retention_command):
         app.cli.add_command(command)
 
 
@@ -158,6 +159,41 @@ def restore_command(archive_path, key_file):
         for path in done.aside:
             click.echo("  " + path)
     click.echo("Start de server weer.")
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite PATH when it exists.")
+def export_command(path, force):
+    """Everything in open formats in one ZIP: JSON per table, CSV lists, evidence files, signed agreements."""
+    try:
+        done = export.save_export(path, force=force)
+    except export.ExportError as error:
+        raise click.ClickException(str(error)) from error
+    with db.atomic():
+        models.AuditEvent.append(action="school.export", username="cli", object_type="school", detail=(
+            "%d rijen, %d bewijsbestanden, %d overeenkomsten" % (done.rows, done.evidence_files, done.agreements)))
+    click.echo("Export geschreven: %s (%d tabellen, %d rijen, %d bewijsbestanden, %d ondertekende overeenkomsten)."
+               % (os.path.abspath(path), done.tables, done.rows, done.evidence_files, done.agreements))
+    click.echo("Hij is niet versleuteld: bewaar hem als de gegevens zelf. README.md erin beschrijft de inhoud.")
+    if done.missing_evidence:
+        click.echo("Let op: de bestanden van bewijsregel(s) %s ontbraken al." % ", ".join(map(str, done.missing_evidence)))
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def import_command(path):
+    """Read an export (flask export) into this empty installation; the server must be stopped."""
+    try:
+        done = export.import_export(path, current_app.config, current_app.extensions["herstel.running"])
+    except (export.ExportError, InUse) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Ingelezen: de export van %s, %d rijen en %d bewijsbestanden; alles is gecontroleerd." % (
+        done.made_at, done.rows, done.evidence_files))
+    click.echo("Wachtwoorden zijn meegekomen, tweede factoren en agendalinks niet: wie die had, stelt ze opnieuw in. "
+               "Start de server.")
 
 
 @click.command("retention")

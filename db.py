@@ -129,6 +129,18 @@ class SerialWritesPostgresqlDatabase(PooledPostgresqlDatabase):
         yield
 
 
+@contextlib.contextmanager
+def read_snapshot():
+    """One consistent view of the whole database for a long read (an export), without taking the writers'
+    turn: a plain read transaction (SQLite's WAL keeps it apart from the writers; on PostgreSQL a
+    repeatable-read one), begun and ended by hand because the engines' begin() joins the writers' queue."""
+    db.execute_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if not is_sqlite() else "BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        db.execute_sql("ROLLBACK")
+
+
 def is_sqlite(database=None):
     """True when the (given or current) database is SQLite; its file-level extras apply only then."""
     return isinstance(database if database is not None else db.obj, SqliteDatabase)

@@ -13,6 +13,7 @@ import pytest
 import models
 from app import create_app
 from cli import backup_command, restore_command
+import databases
 from databases import POSTGRES, Connection, new_database
 from db import close_all_connections
 from domain import archive
@@ -56,6 +57,13 @@ def empty_instance(directory):
     os.makedirs(directory, exist_ok=True)
     database = new_database(directory)
     return create_app(database.config()), database
+
+
+def app_database(app):
+    """The database of an app under test, as databases.py names one (with its evidence folder)."""
+    database = databases.TestDatabase(app.config["DATABASE"])
+    database.evidence = pathlib.Path(app.config["EVIDENCE_DIR"])
+    return database
 
 
 def members(plain):

@@ -131,6 +131,8 @@ UNTRANSLATED_ON_PURPOSE = {
     ("domain/archive.py", "ArchiveError"): "backup and restore speak Dutch to the operator at the command line",
     ("domain/backup.py", "ArchiveError"): "backup and restore speak Dutch to the operator at the command line",
     ("domain/restore.py", "ArchiveError"): "backup and restore speak Dutch to the operator at the command line",
+    ("domain/export.py", "ExportError"): "flask export and flask import speak Dutch to the operator at the command "
+                                         "line; the administrator's download raises none of them",
     ("domain/protocols.py", "ProtocolError"): "a protocol file's problem, for whoever edits the file; the app "
                                               "refuses to start and says so in the log",
     ("domain/notify.py", "MailError"): "raised in the delivery thread, outside any user's request: logged and "

@@ -15,8 +15,7 @@ import pytest
 
 import models
 from app import create_app
-from backups import KeyPair, empty_instance, fingerprint, make_backup, members, needs_pg_dump, restore, table_rows
-import databases
+from backups import KeyPair, app_database, empty_instance, fingerprint, make_backup, members, needs_pg_dump, restore, table_rows
 from databases import POSTGRES, Connection, drop_database, new_database
 from db import InUse, close_all_connections, migration_names, utcnow
 from domain import archive, backup, evidence
@@ -43,12 +42,6 @@ def instance(tmp_path):
     yield app, database
     close_all_connections()
     drop_database(database)
-
-
-def app_database(app):
-    database = databases.TestDatabase(app.config["DATABASE"])
-    database.evidence = pathlib.Path(app.config["EVIDENCE_DIR"])
-    return database
 
 
 # The drill -----------------------------------------------------------------------------------------------
