@@ -99,14 +99,14 @@ def backup_command(path, force, unencrypted):
     except archive.ArchiveError as error:
         raise click.ClickException(str(error)) from error
     click.echo("Reservekopie gemaakt: %s (%s, database en %d bewijsbestanden, %s)." % (
-        made.path, megabytes(made.size), made.evidence_files,
+        made.path, human_size(made.size), made.evidence_files,
         "versleuteld" if made.encrypted else "ONVERSLEUTELD: bewaar het als de gegevens zelf"))
     if made.missing_evidence:
         click.echo("Let op: de bestanden van bewijsregel(s) %s stonden al niet meer in %s; de rest is bewaard." % (
             ", ".join(map(str, made.missing_evidence)), current_app.config["EVIDENCE_DIR"]))
 
 
-def megabytes(size):
+def human_size(size):
     return "%.1f MB" % (size / 1024 / 1024) if size >= 100 * 1024 else "%d kB" % max(1, round(size / 1024))
 
 

@@ -326,7 +326,8 @@ class RunningLock:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             # A failed conversion drops the shared lock this process had; take it back.
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
             raise InUse("Herstel draait nog: de server, of een andere opdracht (zoals backup of notify uit "
                         "cron), heeft de database open. Stop de server (bijvoorbeeld: systemctl stop "
                         "herstel), wacht tot andere opdrachten klaar zijn en probeer het opnieuw.") from None

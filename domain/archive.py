@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import urllib.parse
@@ -229,8 +230,16 @@ def run_tool(command, environment, what):
     result = subprocess.run(command, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, check=False)
     if result.returncode != 0:
-        complaint = result.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise ArchiveError("%s is mislukt (%s): %s" % (what, os.path.basename(command[0]), " / ".join(complaint)))
+        raise ArchiveError("%s is mislukt (%s): %s" % (what, os.path.basename(command[0]),
+                                                       " / ".join(_complaint(result.stderr))))
+
+
+def _complaint(stderr):
+    """The tool's error lines, without the lines in which PostgreSQL quotes the data it choked on (a row of
+    a COPY, a key's value): a pupil's name must not end up in a cron mail."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    kept = [line for line in lines if not re.search(r"\b(DETAIL|CONTEXT|LINE \d+|HINT):", line)]
+    return [line[:300] for line in kept[-3:]] or ["(geen melding)"]
 
 
 def fsync_directory(path):

@@ -8,8 +8,10 @@ folder beside the data, which is removed afterwards, whatever the outcome.
 """
 import dataclasses
 import datetime
+import gzip
 import json
 import os
+import pathlib
 import shutil
 import sqlite3
 import subprocess
@@ -78,17 +80,26 @@ def _unpack(plain, files):
                 if not member.isreg() or not archive.member_allowed(member.name) or member.name in found:
                     raise ArchiveError("Het archief bevat %r, en dat hoort niet in een reservekopie van Herstel. "
                                        "%s" % (member.name[:100], NOTHING_CHANGED))
-                target = os.path.join(files, member.name)
-                os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-                reader = archive.HashingReader(tar.extractfile(member))
-                with open(target, "wb") as handle:
-                    os.fchmod(handle.fileno(), 0o600)
-                    while chunk := reader.read(archive.CHUNK):
-                        handle.write(chunk)
-                found[member.name] = (reader.sha256.hexdigest(), reader.size)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+                found[member.name] = _unpack_member(tar, member, os.path.join(files, member.name))
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise ArchiveError(DAMAGED % error) from None
     return found
+
+
+def _unpack_member(tar, member, target):
+    reader = archive.HashingReader(tar.extractfile(member))
+    try:
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        with open(target, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            while chunk := reader.read(archive.CHUNK):
+                handle.write(chunk)
+    except OSError as error:
+        if isinstance(error, gzip.BadGzipFile):
+            raise
+        raise ArchiveError("Het archief kon niet worden uitgepakt in %s: %s (is de schijf vol?). %s" % (
+            os.path.dirname(os.path.dirname(target)), error.strerror or error, NOTHING_CHANGED)) from None
+    return reader.sha256.hexdigest(), reader.size
 
 
 def _checked(found, files):
@@ -129,7 +140,7 @@ def check_sqlite(files, manifest):
     file it names is in the archive (or listed as missing when the backup was made)."""
     path = os.path.join(files, archive.SQLITE_MEMBER)
     try:
-        connection = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        connection = sqlite3.connect(pathlib.Path(path).as_uri() + "?mode=ro", uri=True)
         try:
             status = connection.execute("PRAGMA integrity_check").fetchone()[0]
             schema = [name for (name,) in connection.execute("SELECT name FROM schema_migration ORDER BY name")]
