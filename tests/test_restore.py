@@ -1,5 +1,6 @@
 """`flask restore ARCHIVE`, and the drill: a backup taken while writers and uploads run comes back whole in
 an empty instance; a damaged, cut-off or wrongly keyed archive is refused and changes nothing."""
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -8,6 +9,7 @@ import os
 import pathlib
 import re
 import secrets
+import sqlite3
 import tarfile
 import threading
 
@@ -263,6 +265,55 @@ def test_a_damaged_archive_is_refused_and_changes_nothing(app, backups, key, ins
     assert fingerprint(restored) == before
 
 
+def repack(contents):
+    """A plain archive of {name: bytes}, with the manifest's hashes and sizes made to fit the contents."""
+    manifest = json.loads(contents["manifest.json"])
+    for entry in manifest["files"]:
+        entry["sha256"] = hashlib.sha256(contents[entry["name"]]).hexdigest()
+        entry["size"] = len(contents[entry["name"]])
+    contents = dict(contents, **{"manifest.json": json.dumps(manifest).encode()})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def index_page(folder, data):
+    """Where the root page of the pupils' number index ends (its cells fill it from the end)."""
+    path = folder / "probe.db"
+    path.write_bytes(bytes(data))
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'pupil_student_number'").fetchone()[0]
+    return root * page_size
+
+
+def test_a_database_that_fails_its_own_check_is_refused_even_when_the_hashes_fit(app, backups, instance):
+    """The manifest's hashes only say the archive is as it was written; the database itself is checked too
+    (SQLite's integrity_check; pg_restore reading the whole dump)."""
+    assert make_backup(app, backups / "herstel.tar.gz", None, "--unencrypted").exit_code == 0
+    contents = members((backups / "herstel.tar.gz").read_bytes())
+    name = "database/herstel.dump" if POSTGRES else "database/herstel.db"
+    data = bytearray(contents[name])
+    if POSTGRES:
+        spoilt = range(len(data) // 3, len(data) * 2 // 3, 97)  # garbage through the middle third
+    else:  # the end of the pupils' number index: only the integrity check reads it
+        page = index_page(backups, data)
+        spoilt = range(page - 200, page, 7)
+    for offset in spoilt:
+        data[offset] ^= 0x5A
+    contents[name] = bytes(data)
+    (backups / "spoilt.tar.gz").write_bytes(repack(contents))
+    restored_app, restored = instance
+    before = fingerprint(restored)
+    result = restore(restored_app, backups / "spoilt.tar.gz")
+    assert result.exit_code != 0 and "beschadigd" in result.output and "Er is niets veranderd" in result.output
+    assert fingerprint(restored) == before
+
+
 def test_an_archive_with_the_wrong_key_is_refused_and_changes_nothing(app, backups, key, instance, tmp_path):
     assert make_backup(app, backups / "herstel.age", key).exit_code == 0
     other = KeyPair(tmp_path / "backups")
@@ -283,13 +334,7 @@ def test_a_backup_from_a_newer_herstel_is_refused(app, backups, instance):
     manifest = json.loads(contents["manifest.json"])
     manifest["schema"].append("9999_from_the_future")
     contents["manifest.json"] = json.dumps(manifest).encode()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in contents.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    (backups / "newer.tar.gz").write_bytes(buffer.getvalue())
+    (backups / "newer.tar.gz").write_bytes(repack(contents))
     restored_app, restored = instance
     before = fingerprint(restored)
     result = restore(restored_app, backups / "newer.tar.gz")
