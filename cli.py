@@ -114,7 +114,7 @@ def human_size(size):
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--no-passphrase", is_flag=True, help="Leave the key file unprotected (keep it somewhere locked).")
 def backup_key_command(path, no_passphrase):
-    """Make the key pair of the backups: the secret key into PATH (keep it off this server), the public key on screen."""
+    """Make the backups' key pair: the secret key into PATH (keep it off this server), the public key on screen."""
     passphrase = ""
     if not no_passphrase:
         passphrase = click.prompt("Wachtwoordzin voor het sleutelbestand", hide_input=True,
@@ -126,7 +126,8 @@ def backup_key_command(path, no_passphrase):
         public = archive.new_key(path, passphrase)
     except archive.ArchiveError as error:
         raise click.ClickException(str(error)) from error
-    click.echo("Geheime sleutel geschreven naar %s%s." % (path, ", beschermd met de wachtwoordzin" if passphrase else ""))
+    click.echo("Geheime sleutel geschreven naar %s%s." % (
+        path, ", beschermd met de wachtwoordzin" if passphrase else ""))
     click.echo("Zet dit in de omgeving van de dienst (niet in de database):")
     click.echo("  HERSTEL_BACKUP_RECIPIENT=%s" % public)
     click.echo("Bewaar het sleutelbestand (en de wachtwoordzin) buiten deze server, op twee plekken. Zonder die "
@@ -178,7 +179,8 @@ def export_command(path, force):
                % (os.path.abspath(path), done.tables, done.rows, done.evidence_files, done.agreements))
     click.echo("Hij is niet versleuteld: bewaar hem als de gegevens zelf. README.md erin beschrijft de inhoud.")
     if done.missing_evidence:
-        click.echo("Let op: de bestanden van bewijsregel(s) %s ontbraken al." % ", ".join(map(str, done.missing_evidence)))
+        click.echo("Let op: de bestanden van bewijsregel(s) %s ontbraken al." % ", ".join(
+            map(str, done.missing_evidence)))
 
 
 @click.command("import")

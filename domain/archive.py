@@ -116,8 +116,9 @@ def new_key(path, passphrase=""):
     passphrase when one is given; return the public key that goes into HERSTEL_BACKUP_RECIPIENT."""
     identity = x25519.Identity.generate()
     public = str(identity.to_public())
-    text = ("# Herstel: geheime sleutel van de reservekopieën, gemaakt %s\n# publieke sleutel: %s\n%s\n"
-            % (datetime.date.today().isoformat(), public, identity)).encode("utf-8")
+    # ASCII only: age and rage read this file too (comments are lines that start with #).
+    text = ("# Herstel: secret key of the backups, made %s\n# public key: %s\n%s\n"
+            % (datetime.date.today().isoformat(), public, identity)).encode("ascii")
     if passphrase:
         text = age_passphrase.encrypt(text, passphrase)
     try:

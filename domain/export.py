@@ -46,7 +46,8 @@ LEFT_OUT = {
     PersonalNote: "werkaantekeningen zijn alleen van wie ze schreef",
     ComplaintNote: "de notities van de vertrouwenspersoon zijn alleen van haar of hem",
     UserSession: "lopende inlogsessies", RecoveryCode: "herstelcodes van de tweede factor",
-    SecurityNotice: "meldingen over inloggen voor de volgende keer", LoginThrottle: "tellers van mislukte inlogpogingen",
+    SecurityNotice: "meldingen over inloggen voor de volgende keer",
+    LoginThrottle: "tellers van mislukte inlogpogingen",
     PublicThrottle: "tellers van de meldknop", OutboxMail: "nog niet verstuurde e-mail",
 }
 LEFT_OUT_COLUMNS = {User: ("totp_secret", "totp_pending_secret", "totp_last_step", "totp_enabled_at",
@@ -157,7 +158,7 @@ def _write_table(entry, model):
     count = 0
     query = model.select(*fields).order_by(model._meta.primary_key).tuples()
     for values in query.iterator():
-        row = {field.column_name: _json_value(value) for field, value in zip(fields, values)}
+        row = {field.column_name: _json_value(value) for field, value in zip(fields, values, strict=True)}
         entry.write(("\n  " if not count else ",\n  ") + json.dumps(row, ensure_ascii=False))
         count += 1
     entry.write("\n ]\n}\n")
@@ -242,7 +243,8 @@ def _lists():
     involved = {}
     for row in Involvement.select().order_by(Involvement.id):
         pupil = pupils[row.pupil_id]
-        involved.setdefault(row.case_id, []).append("%s (%s)" % (pupil.display_name, label(INVOLVEMENT_ROLES, row.role)))
+        involved.setdefault(row.case_id, []).append(
+            "%s (%s)" % (pupil.display_name, label(INVOLVEMENT_ROLES, row.role)))
     yield "dossiers", _csv(
         ["dossier", "titel", "protocol", "status", "geopend op", "gesloten op", "mentor", "betrokkenen"],
         ([case.reference, case.title, case.protocol_key, label(CASE_STATUSES, case.status), _day(case.opened_at),

@@ -17,10 +17,12 @@ import pytest
 
 import models
 from app import create_app
-from backups import KeyPair, app_database, empty_instance, fingerprint, make_backup, members, needs_pg_dump, restore, table_rows
+from backups import (
+    KeyPair, app_database, empty_instance, fingerprint, make_backup, members, needs_pg_dump, restore, table_rows,
+)
 from databases import POSTGRES, Connection, drop_database, new_database
 from db import InUse, close_all_connections, migration_names, utcnow
-from domain import archive, backup, evidence
+from domain import backup, evidence
 
 pytestmark = needs_pg_dump
 
@@ -287,7 +289,8 @@ def index_page(folder, data):
     path.write_bytes(bytes(data))
     with contextlib.closing(sqlite3.connect(path)) as connection:
         page_size = connection.execute("PRAGMA page_size").fetchone()[0]
-        root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'pupil_student_number'").fetchone()[0]
+        root = connection.execute("SELECT rootpage FROM sqlite_master "
+                                  "WHERE name = 'pupil_student_number'").fetchone()[0]
     return root * page_size
 
 
