@@ -261,3 +261,11 @@ def test_a_failing_postgresql_tool_does_not_quote_the_data_it_choked_on():
     message = str(refused.value)
     assert "duplicate key value" in message
     assert "Noor" not in message and "Hoekstra" not in message and "20240007" not in message
+
+
+def test_an_archive_for_two_keys_opens_with_either(app, backups, tmp_path):
+    """The school's key and the school board's, both in HERSTEL_BACKUP_RECIPIENT."""
+    school, board = KeyPair(tmp_path), KeyPair(backups)
+    app.config["BACKUP_RECIPIENTS"] = "%s, %s" % (school.public, board.public)
+    assert make_backup(app, backups / "herstel.age").exit_code == 0
+    assert members(school.decrypt(backups / "herstel.age")) == members(board.decrypt(backups / "herstel.age"))
