@@ -54,6 +54,8 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     if not app.config["EVIDENCE_DIR"]:
         app.config["EVIDENCE_DIR"] = config.evidence_dir(app.config["DATABASE"], app.instance_path)
+    for key, path in config.beside_the_data(app.config["DATABASE"], app.config["EVIDENCE_DIR"]).items():
+        app.config.setdefault(key, path)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 

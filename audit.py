@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "agreement.view": _l("Herstelovereenkomst bekeken"),
     "audit.export": _l("Logboek geëxporteerd"),
     "audit.view": _l("Logboek bekeken"),
+    "backup.restore": _l("Reservekopie teruggezet"),
     "calendar.feed": _l("Agenda opgehaald"),
     "calendar.renew": _l("Agendalink vernieuwd"),
     "case.approach": _l("Aanpak gekozen"),
@@ -115,6 +116,8 @@ ACTION_LABELS = {
     "report.view": _l("Melding bekeken"),
     "retention.anonymise": _l("Geanonimiseerd (bewaartermijn)"),
     "retention.run": _l("Bewaartermijn toegepast"),
+    "school.export": _l("Alle gegevens geëxporteerd"),
+    "school.import": _l("Export ingelezen"),
     "settings.save": _l("Instellingen bewaard"),
     "support.list": _l("Lijst van begeleidingen bekeken"),
     "support_session.create": _l("Begeleidingssessie vastgelegd"),
@@ -282,7 +285,7 @@ def shown_detail(event):
     return "" if event.object_type in PRIVATE_OBJECT_TYPES else event.detail
 
 
-def _spreadsheet_safe(value):
+def spreadsheet_safe(value):
     """A cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -295,7 +298,7 @@ def export_csv(rows):
     writer.writerow(CSV_COLUMNS)
     for event in rows:
         moment = event.at.replace(tzinfo=datetime.timezone.utc).astimezone(SCHOOL_TIMEZONE)
-        writer.writerow([_spreadsheet_safe(value) for value in (
+        writer.writerow([spreadsheet_safe(value) for value in (
             moment.strftime("%Y-%m-%d %H:%M:%S"), event.username, action_label(event.action), event.action,
             event.object_type,
             event.object_id if event.object_id is not None else "", event.address, shown_detail(event))])

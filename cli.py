@@ -1,4 +1,6 @@
-"""Herstel's commands: `flask --app app <command>` (migrate, demo, create-admin, notify, backup, retention)."""
+"""Herstel's commands: `flask --app app <command>` (migrate, demo, create-admin, notify, backup, backup-key,
+restore, export, import, retention)."""
+import datetime
 import os
 
 import click
@@ -7,14 +9,15 @@ from flask.cli import with_appcontext
 
 import demo
 import models
-from db import db, migrate_database, migration_status
-from domain import backup, notify, public, retention
+from db import SCHOOL_TIMEZONE, InUse, db, migrate_database, migration_status
+from domain import archive, backup, export, notify, public, restore, retention
 from forms.admin import password_problem
 
 
 def register(app):
     """Add every command to the app's `flask` command line."""
-    for command in (create_admin, demo_command, migrate_command, notify_command, backup_command, retention_command):
+    for command in (create_admin, demo_command, migrate_command, notify_command, backup_command, backup_key_command,
+                    restore_command, export_command, import_command, retention_command):
         app.cli.add_command(command)
 
 
@@ -84,14 +87,115 @@ def demo_command(reset):
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite PATH when it exists.")
-def backup_command(path, force):
-    """Copy the database to PATH while the app runs (SQLite's online backup)."""
+@click.option("--unencrypted", is_flag=True,
+              help="Write the archive without encryption, on purpose: anyone who reads it reads the pupils' data.")
+def backup_command(path, force, unencrypted):
+    """One archive with the database and every evidence file, encrypted for HERSTEL_BACKUP_RECIPIENT."""
     try:
-        size = backup.make_backup(current_app.config["DATABASE"], path, force=force)
-    except backup.BackupError as error:
+        keys = [] if unencrypted else archive.recipients(current_app.config["BACKUP_RECIPIENTS"])
+        if not keys and not unencrypted:
+            raise archive.ArchiveError(archive.NO_KEY)
+        made = backup.make_backup(current_app.config, path, keys, force=force)
+    except archive.ArchiveError as error:
         raise click.ClickException(str(error)) from error
-    click.echo("Reservekopie gemaakt: %s (%.1f MB, integriteit in orde)." % (
-        os.path.abspath(path), size / 1024 / 1024))
+    click.echo("Reservekopie gemaakt: %s (%s, database en %d bewijsbestanden, %s)." % (
+        made.path, human_size(made.size), made.evidence_files,
+        "versleuteld" if made.encrypted else "ONVERSLEUTELD: bewaar het als de gegevens zelf"))
+    if made.missing_evidence:
+        click.echo("Let op: de bestanden van bewijsregel(s) %s stonden al niet meer in %s; de rest is bewaard." % (
+            ", ".join(map(str, made.missing_evidence)), current_app.config["EVIDENCE_DIR"]))
+
+
+def human_size(size):
+    return "%.1f MB" % (size / 1024 / 1024) if size >= 100 * 1024 else "%d kB" % max(1, round(size / 1024))
+
+
+@click.command("backup-key")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--no-passphrase", is_flag=True, help="Leave the key file unprotected (keep it somewhere locked).")
+def backup_key_command(path, no_passphrase):
+    """Make the backups' key pair: the secret key into PATH (keep it off this server), the public key on screen."""
+    passphrase = ""
+    if not no_passphrase:
+        passphrase = click.prompt("Wachtwoordzin voor het sleutelbestand", hide_input=True,
+                                  confirmation_prompt="Herhaal de wachtwoordzin")
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise click.ClickException("Kies een wachtwoordzin van minstens %d tekens (of --no-passphrase)."
+                                       % MIN_PASSPHRASE)
+    try:
+        public = archive.new_key(path, passphrase)
+    except archive.ArchiveError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Geheime sleutel geschreven naar %s%s." % (
+        path, ", beschermd met de wachtwoordzin" if passphrase else ""))
+    click.echo("Zet dit in de omgeving van de dienst (niet in de database):")
+    click.echo("  HERSTEL_BACKUP_RECIPIENT=%s" % public)
+    click.echo("Bewaar het sleutelbestand (en de wachtwoordzin) buiten deze server, op twee plekken. Zonder die "
+               "sleutel kan niemand de reservekopieën openen, ook wij niet.")
+
+
+MIN_PASSPHRASE = 12
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("archive_path", metavar="ARCHIVE", type=click.Path(dir_okay=False))
+@click.option("--key-file", help="The secret key made by backup-key (default: HERSTEL_BACKUP_IDENTITY).")
+def restore_command(archive_path, key_file):
+    """Check a backup completely, keep the current data aside, put the backup in place (server stopped)."""
+    try:
+        done = restore.restore(
+            current_app.config, archive_path, current_app.extensions["herstel.running"],
+            key_file=key_file or current_app.config["BACKUP_IDENTITY_FILE"] or None,
+            ask_passphrase=lambda: click.prompt("Wachtwoordzin van het sleutelbestand", hide_input=True))
+    except (archive.ArchiveError, InUse) as error:
+        raise click.ClickException(str(error)) from error
+    made_at = datetime.datetime.fromisoformat(done.made_at).astimezone(SCHOOL_TIMEZONE)
+    click.echo("Teruggezet: de reservekopie van %s, met %d bewijsbestanden; alles is gecontroleerd." % (
+        made_at.strftime("%d-%m-%Y %H:%M:%S"), done.evidence_files))
+    if done.migrations_applied:
+        click.echo("Bijgewerkt met de migraties %s." % ", ".join(done.migrations_applied))
+    if done.aside:
+        click.echo("Wat er stond, staat opzij (zo maak je het ongedaan: server stoppen, terugzetten):")
+        for path in done.aside:
+            click.echo("  " + path)
+    click.echo("Start de server weer.")
+
+
+@click.command("export")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite PATH when it exists.")
+def export_command(path, force):
+    """Everything in open formats in one ZIP: JSON per table, CSV lists, evidence files, signed agreements."""
+    try:
+        done = export.save_export(path, force=force)
+    except export.ExportError as error:
+        raise click.ClickException(str(error)) from error
+    with db.atomic():
+        models.AuditEvent.append(action="school.export", username="cli", object_type="school", detail=(
+            "%d rijen, %d bewijsbestanden, %d overeenkomsten" % (done.rows, done.evidence_files, done.agreements)))
+    click.echo("Export geschreven: %s (%d tabellen, %d rijen, %d bewijsbestanden, %d ondertekende overeenkomsten)."
+               % (os.path.abspath(path), done.tables, done.rows, done.evidence_files, done.agreements))
+    click.echo("Hij is niet versleuteld: bewaar hem als de gegevens zelf. README.md erin beschrijft de inhoud.")
+    if done.missing_evidence:
+        click.echo("Let op: de bestanden van bewijsregel(s) %s ontbraken al." % ", ".join(
+            map(str, done.missing_evidence)))
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def import_command(path):
+    """Read an export (flask export) into this empty installation; the server must be stopped."""
+    try:
+        done = export.import_export(path, current_app.config, current_app.extensions["herstel.running"])
+    except (export.ExportError, InUse) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("Ingelezen: de export van %s, %d rijen en %d bewijsbestanden; alles is gecontroleerd." % (
+        done.made_at, done.rows, done.evidence_files))
+    click.echo("Wachtwoorden zijn meegekomen, tweede factoren en agendalinks niet: wie die had, stelt ze opnieuw in. "
+               "Start de server.")
 
 
 @click.command("retention")

@@ -2,6 +2,7 @@
 import datetime
 import os
 import secrets
+import subprocess
 
 
 def _secret_key(instance_path):
@@ -30,6 +31,18 @@ DEFAULT_TRUSTED_HOSTS = "localhost,127.0.0.1"
 def trusted_hosts(text):
     """The host names Herstel answers to, from a list separated by commas or spaces."""
     return [name.strip().lower() for name in text.replace(",", " ").split() if name.strip()]
+
+
+def beside_the_data(database, evidence_dir):
+    """Files that belong to one school's data but are no part of it: the lock every process that has the
+    app open holds (so `flask restore` can tell that the server runs) and the record of the last backup.
+
+    They sit beside the SQLite file, named after it, or beside the evidence folder, named after it, when
+    the database is on a PostgreSQL server. Neither is in the database, nor in the folder a restore
+    replaces: they describe this server, not the school's records.
+    """
+    base = evidence_dir.rstrip(os.sep) if "://" in database else os.path.abspath(database)
+    return {"RUNNING_LOCK": base + ".running", "BACKUP_RECORD": base + ".last-backup.json"}
 
 
 def from_environment(instance_path):
@@ -69,6 +82,20 @@ def from_environment(instance_path):
         # the app builds can point elsewhere. The default serves `make run`, the tests and the bench.
         "TRUSTED_HOSTS": trusted_hosts(os.environ.get("HERSTEL_TRUSTED_HOSTS", DEFAULT_TRUSTED_HOSTS)),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Backups are encrypted for these age public keys (age1..., several separated by commas or
+        # spaces); the secret key that opens them is kept away from this server.
+        "BACKUP_RECIPIENTS": os.environ.get("HERSTEL_BACKUP_RECIPIENT", ""),
+        "BACKUP_IDENTITY_FILE": os.environ.get("HERSTEL_BACKUP_IDENTITY", ""),  # for `flask restore` only
         "PROTOCOL_DIR": os.environ.get("HERSTEL_PROTOCOL_DIR", os.path.join(
             os.path.dirname(os.path.abspath(__file__)), "protocols")),
     }
+
+
+def herstel_version():
+    """This code's version for a backup's manifest: the git commit it was installed from, or "onbekend"."""
+    try:
+        result = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=os.path.dirname(os.path.abspath(
+            __file__)), capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "onbekend"
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "onbekend"

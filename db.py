@@ -12,7 +12,7 @@ import threading
 import zoneinfo
 
 from peewee import DatabaseProxy, Select, SqliteDatabase, fn
-from playhouse.migrations import Runner
+from playhouse.migrations import Migration, Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
@@ -128,6 +128,18 @@ class SerialWritesPostgresqlDatabase(PooledPostgresqlDatabase):
     def lone_write(self):
         """One statement that commits by itself: PostgreSQL needs no turn for an append."""
         yield
+
+
+@contextlib.contextmanager
+def read_snapshot():
+    """One consistent view of the whole database for a long read (an export), without taking the writers'
+    turn: a plain read transaction (SQLite's WAL keeps it apart from the writers; on PostgreSQL a
+    repeatable-read one), begun and ended by hand because the engines' begin() joins the writers' queue."""
+    db.execute_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if not is_sqlite() else "BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        db.execute_sql("ROLLBACK")
 
 
 def is_sqlite(database=None):
@@ -343,8 +355,54 @@ class _JsonRows:
 
 
 
+class InUse(Exception):
+    """Another process has the app open (the server, a command), or a restore is under way; the message
+    (Dutch, for the operator) says which and what to do."""
+
+
+class RunningLock:
+    """A shared lock that every process holds while it has the app open: each server worker (forked from
+    the master that made the app, so they share its lock), each `flask` command while it runs.
+
+    `flask restore` and `flask import` replace what the others read and write, so they need it alone
+    (`alone()`); a second process holding it, however idle, means the server runs. The kernel drops the
+    lock when its process ends, also when it is killed, so no stale lock file ever blocks a restore.
+    While a restore holds it alone, a server that starts refuses to open the database it is replacing.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._file = open(path, "a")  # noqa: SIM115 - held for the life of the app
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise InUse("Er wordt een reservekopie teruggezet of een export ingelezen (%s is bezet). Start "
+                        "Herstel opnieuw zodra dat klaar is." % path) from None
+
+    @contextlib.contextmanager
+    def alone(self):
+        """Hold the lock exclusively for the block, or raise InUse while another process holds it."""
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # A failed conversion drops the shared lock this process had; take it back.
+            with contextlib.suppress(BlockingIOError):
+                fcntl.flock(self._file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            raise InUse("Herstel draait nog: de server, of een andere opdracht (zoals backup of notify uit "
+                        "cron), heeft de database open. Stop de server (bijvoorbeeld: systemctl stop "
+                        "herstel), wacht tot andere opdrachten klaar zijn en probeer het opnieuw.") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+
+
 def init_app(app):
     """Open the app's database, bring its schema up to date, and give each request a connection."""
+    # First the lock: no migration may run on a database that a restore is replacing.
+    app.extensions["herstel.running"] = RunningLock(app.config["RUNNING_LOCK"])
     db.initialize(open_database(app.config["DATABASE"]))
     if app.config.get("MIGRATE_ON_START", True):
         migrate_database()
@@ -363,6 +421,11 @@ def migrate_database():
     applied = Runner(db.obj, MIGRATIONS).up()
     db.execute_sql("ANALYZE")
     return applied
+
+
+def migration_names():
+    """The names of every migration this code has, in order: the schema versions it knows."""
+    return [migration.name for migration in Migration.load_directory(MIGRATIONS)]
 
 
 def migration_status():

@@ -6,7 +6,9 @@ image is decoded and encoded again with Pillow, so only its pixels are kept: wha
 hidden after or inside it (a script, an archive, camera metadata) is gone. A PDF is read and
 written again with pypdf, page by page, leaving out scripts, forms, attachments and actions.
 """
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import io
 import os
@@ -153,13 +155,45 @@ def store(clean):
     return file_name
 
 
+def _backup_lock():
+    """The lock file beside the evidence folder (`evidence.backup-lock`), outside what a backup copies."""
+    path = os.path.normpath(directory()) + ".backup-lock"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return open(path, "a")
+
+
+@contextlib.contextmanager
+def removals_held():
+    """While a backup takes its snapshot and copies the files that snapshot names, no file leaves the
+    folder: a row deleted after the snapshot would otherwise take away a file the snapshot still names.
+
+    Removals that come meanwhile leave their file behind (`remove` returns False); no row names it any
+    more, so nobody is served it, and `flask retention` clears it with the other orphans.
+    """
+    with _backup_lock() as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # waits for removals under way, which take a moment
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
 def remove(file_name):
     """Delete a stored file (after a failed save, or after its row's deletion committed); a file that is
-    already gone is fine."""
-    try:
-        os.unlink(path_of(file_name))
-    except FileNotFoundError:
-        pass
+    already gone is fine. Returns False when a backup is copying files and the file was left for later."""
+    path = path_of(file_name)
+    with _backup_lock() as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return True
 
 
 def read(file_name):

@@ -298,11 +298,10 @@ def remove_orphan_files():
     removed, leftovers = [], []
     for file_name in orphan_files():
         try:
-            evidence.remove(file_name)
+            if evidence.remove(file_name):  # else a backup is copying files: the next run takes it
+                removed.append(file_name)
         except (OSError, ValueError):
             leftovers.append(file_name)
-        else:
-            removed.append(file_name)
     if removed:
         with db.atomic():
             AuditEvent.append(action="evidence.orphans_removed", username="cli", object_type="evidence",

@@ -169,6 +169,8 @@ ROUTES = [
     ("settings.edit", "POST", "/instellingen/", expect(403, admin=400)),
     # Without its "actie" the form is refused; the retry itself is tested in test_notify.
     ("settings.failed_mail", "POST", "/instellingen/e-mail", expect(403, admin=400)),
+    # The export of everything: the administrator only (its content is tested in test_export).
+    ("settings.export_all", "POST", "/instellingen/export", expect(403, admin=200)),
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", user_path("/beheer/gebruikers/%d/tweede-factor"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", "/beheer/gebruikers/999999/tweede-factor", expect(403, admin=404)),

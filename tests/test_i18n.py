@@ -128,7 +128,11 @@ def test_an_english_coordinator_reads_the_repeat_warning_in_english(login_as, fa
 # Exceptions raised in domain/ with a message that is the same in every language, on purpose:
 # none of them reaches someone using the web pages. Every other message is wrapped in _().
 UNTRANSLATED_ON_PURPOSE = {
-    ("domain/backup.py", "BackupError"): "the backup command speaks Dutch to the operator at the command line",
+    ("domain/archive.py", "ArchiveError"): "backup and restore speak Dutch to the operator at the command line",
+    ("domain/backup.py", "ArchiveError"): "backup and restore speak Dutch to the operator at the command line",
+    ("domain/restore.py", "ArchiveError"): "backup and restore speak Dutch to the operator at the command line",
+    ("domain/export.py", "ExportError"): "flask export and flask import speak Dutch to the operator at the command "
+                                         "line; the administrator's download raises none of them",
     ("domain/protocols.py", "ProtocolError"): "a protocol file's problem, for whoever edits the file; the app "
                                               "refuses to start and says so in the log",
     ("domain/notify.py", "MailError"): "raised in the delivery thread, outside any user's request: logged and "

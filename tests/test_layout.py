@@ -1,7 +1,6 @@
 """The floor plan of DESIGN.md holds: a short top level, no file over 800 lines, and imports that
 run one way (views -> forms -> domain -> permissions/audit -> models -> db), lazy ones included."""
 import ast
-import pathlib
 
 from conftest import ROOT
 

@@ -1,10 +1,10 @@
 """Each user's home page: what their roles give them to do."""
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 
 import audit
-from db import db, today
-from domain import cases, followups, notify, support
+from db import db, today, utcnow
+from domain import backup, cases, followups, notify, support
 from models import Case, Complaint, Referral, Report
 from permissions import (
     case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_use_support_workspace,
@@ -45,7 +45,20 @@ def index():
     unsent_mail = notify.given_up().count() if may_administer(current_user) else 0
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
-                           proposals=proposals, unsent_mail=unsent_mail, case_scope=case_list_scope(current_user))
+                           proposals=proposals, unsent_mail=unsent_mail,
+                           case_scope=case_list_scope(current_user),
+                           backup_missing=may_administer(current_user) and _backup_missing())
+
+
+BACKUP_WARNING_DAYS = 2
+
+
+def _backup_missing():
+    """"never" when this server never made a backup, "late" when the last is older than two days, else None."""
+    last = backup.last_backup(current_app.config["BACKUP_RECORD"])
+    if last is None:
+        return "never"
+    return "late" if last.older_than(utcnow(), BACKUP_WARNING_DAYS) else None
 
 
 def _group_due(steps):

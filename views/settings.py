@@ -1,11 +1,13 @@
 """The school's settings: name, country and default protocol (administrators)."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
+import tempfile
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal, gettext as _, ngettext
 from flask_login import login_required
 
 import audit
 from db import db
-from domain import notify, protocols
+from domain import backup, export, notify, protocols
 from forms.settings import SettingsForm
 from models import SchoolSettings
 from permissions import require_admin
@@ -46,9 +48,35 @@ def edit():
                     settings.default_protocol, settings.mfa_required_roles or "niemand", settings.retention_months)))
         flash(_("De instellingen zijn opgeslagen."), "success")
         return redirect(url_for("settings.edit"))
+    last_backup = backup.last_backup(current_app.config["BACKUP_RECORD"])
     return render_template("settings/edit.html", form=form, given_up=list(notify.given_up()),
-                           max_mail_attempts=notify.MAX_ATTEMPTS), \
+                           max_mail_attempts=notify.MAX_ATTEMPTS, last_backup=last_backup,
+                           backup_size=file_size(last_backup.size) if last_backup else ""), \
         400 if form.is_submitted() else 200
+
+
+@bp.route("/export", methods=["POST"])
+def export_all():
+    """Download everything the school keeps in Herstel in open formats, as one ZIP (logged)."""
+    handle = tempfile.TemporaryFile(dir=current_app.instance_path)  # gone from the disk once sent
+    try:
+        done = export.write_export(handle)
+    except BaseException:
+        handle.close()
+        raise
+    with db.atomic():
+        audit.record("school.export", object_type="school", detail="%d rijen, %d bewijsbestanden, %d overeenkomsten" % (
+            done.rows, done.evidence_files, done.agreements))
+    handle.seek(0)
+    return send_file(handle, mimetype="application/zip", as_attachment=True, download_name=export.export_name(),
+                     max_age=0)
+
+
+def file_size(size):
+    """A file's size for people, in the reader's number format: 840 kB, 12,5 MB."""
+    if size < 1024 * 1024:
+        return "%s kB" % format_decimal(max(1, round(size / 1024)))
+    return "%s MB" % format_decimal(round(size / 1024 / 1024, 1))
 
 
 @bp.route("/e-mail", methods=["POST"])
