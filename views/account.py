@@ -13,7 +13,7 @@ from domain import second_factor
 from forms.account import AppCodeForm, PasswordChangeForm
 from forms.common import ActionForm
 from models import RecoveryCode, SchoolSettings, User, UserSession
-from security import login_wait_seconds, record_login_failure
+from security import release_login_attempt, reserve_login_attempt
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -92,18 +92,18 @@ def disable_second_factor():
         flash(_("Voor jouw rol is een tweede factor verplicht; je kunt hem niet uitzetten."), "error")
         return redirect(url_for("account.index"))
     if form.validate_on_submit():
-        address = client_address()
-        if login_wait_seconds(user.username, address):
+        # Codes count as at login: a borrowed session must not guess its way to switching it off.
+        attempt = reserve_login_attempt(user.username, client_address())
+        if attempt.wait:
             form.code.errors.append(_("Te veel mislukte pogingen. Probeer het later opnieuw."))
         else:
             result = second_factor.accept_code(user, form.value)
             if result == "ok":
+                release_login_attempt(attempt)
                 second_factor.disable(user)
                 flash(_("Je tweede factor staat uit. Je logt voortaan in met alleen je wachtwoord."), "success")
                 return redirect(url_for("account.index"))
-            # Wrong codes count as at login: a borrowed session must not guess its way to switching it off.
             with db.atomic():
-                record_login_failure(user.username, address)
                 audit.record("mfa.disable_refused", user)
             form.code.errors.append(_("Deze code is al gebruikt. Wacht op de volgende code in je app.")
                                     if result == "reused" else _("Deze code klopt niet."))
