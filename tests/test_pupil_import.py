@@ -191,14 +191,16 @@ class CountingStream(io.BytesIO):
         return data
 
 
-@pytest.mark.parametrize("role, status", [(None, 302), ("mentor", 403), ("coordinator", 403)])
-def test_only_an_administrators_upload_is_read_at_all(login_as, role, status):
+@pytest.mark.parametrize("role, htmx, status", [
+    (None, False, 302), (None, True, 401), ("mentor", False, 403), ("coordinator", True, 403)])
+def test_only_an_administrators_upload_is_read_at_all(login_as, role, htmx, status):
     """A large upload of anyone else is refused before a byte of it is read (it could be 32 MB)."""
     body = (b"--grens\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n"
             + HEADER.encode() + b"900090;Veel;;Regels;1A;\r\n" * (20 * 1024 * 1024 // 26) + b"\r\n--grens--\r\n")
     stream = CountingStream(body)
     response = login_as(role).post("/beheer/import/", input_stream=stream, content_length=len(body),
-                                   content_type="multipart/form-data; boundary=grens")
+                                   content_type="multipart/form-data; boundary=grens",
+                                   headers={"HX-Request": "true"} if htmx else {})
     assert response.status_code == status
     assert stream.read_bytes == 0
     assert pupil("900090") is None

@@ -30,7 +30,7 @@ def only_admins(endpoint, values):
     function (the CSRF check among them reads the body), so that no one else's request is read
     at all; only then may an administrator's upload be larger than the app's usual limit."""
     if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())
+        abort(current_app.make_response(current_app.login_manager.unauthorized()))
     require_admin()
     if endpoint == "pupil_import.upload" and request.method == "POST":
         request.max_content_length = UPLOAD_REQUEST_LIMIT
