@@ -13,6 +13,7 @@ would let anyone lock everyone out.
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import math
 import secrets
 
@@ -67,7 +68,14 @@ def new_phrase():
 
 def address_key(address):
     """The address as the counters know it: keyed by a salt that changes daily, so yesterday's
-    counters cannot be linked to anyone."""
+    counters cannot be linked to anyone. An IPv6 address counts by its /64, the block one
+    connection is given: otherwise a guesser would take a fresh address for every try."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        parsed = None
+    if parsed is not None and parsed.version == 6 and parsed.ipv4_mapped is None:
+        address = str(ipaddress.ip_network("%s/64" % parsed, strict=False))
     salt = "%s|%s" % (current_app.config["SECRET_KEY"], today().isoformat())
     return hmac.new(salt.encode(), (address or "").encode(), hashlib.sha256).hexdigest()[:32]
 

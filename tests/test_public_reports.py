@@ -220,6 +220,14 @@ def test_a_whole_school_behind_one_address_survives_someone_trying_codes_there(s
     assert open_status(app.test_client(), code, phrase, address="10.7.7.7").status_code == 303
 
 
+def test_an_ipv6_guesser_counts_by_its_connections_block_not_by_each_address(switched_on, app, client):
+    code, phrase = receipt(send_report(client))
+    for number in range(5):
+        open_status(app.test_client(), code, "fout", address="2001:db8:5:7::%x" % (number + 1))
+    assert open_status(app.test_client(), code, phrase, address="2001:db8:5:7::ffff").status_code == 429
+    assert open_status(app.test_client(), code, phrase, address="2001:db8:5:8::1").status_code == 303
+
+
 def test_wrong_tries_from_everywhere_lock_no_one_out(switched_on, app, client, monkeypatch):
     app.config["PUBLIC_FAILURES_PER_HOUR"] = 20  # the overall cap there was
     monkeypatch.setattr(models.User, "burn_password_check", staticmethod(lambda phrase: None))
