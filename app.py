@@ -40,7 +40,7 @@ class RecordIdConverter(IntegerConverter):
     """`<int:...>` in our routes: a number beyond the database's largest integer matches no
     route (404), where it would otherwise overflow in the query (500)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2 ** 63 - 1, signed=False):  # noqa: A002
+    def __init__(self, url_map, fixed_digits=0, min=None, max=db.MAX_ID, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -172,6 +172,10 @@ def open_database(url_or_path):
 
 
 
+# The largest whole number the database holds (SQLite's integer, PostgreSQL's bigint): an id
+# beyond it cannot be any row's, and SQLite cannot even compare it in a query.
+MAX_ID = 2 ** 63 - 1
+
 SCHOOL_TIMEZONE = zoneinfo.ZoneInfo("Europe/Amsterdam")  # also right for Flanders
 
 

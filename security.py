@@ -173,16 +173,6 @@ def _throttle_keys(username, address):
             ("address:" + address, current_app.config["LOGIN_MAX_FAILURES_ADDRESS"])]
 
 
-def login_wait_seconds(username, address):
-    """Seconds before this account or address may try again; 0 when a try is allowed now."""
-    keys = [key for key, _ in _throttle_keys(username, address)]
-    now = utcnow()
-    waits = [int((row.locked_until - now).total_seconds()) + 1
-             for row in LoginThrottle.select().where(LoginThrottle.key.in_(keys))
-             if row.locked_until and row.locked_until > now]
-    return max(waits, default=0)
-
-
 def lock_duration(failures, allowed):
     """After `allowed` failures each further one doubles the wait: 1, 2, 4, 8, then 15 minutes."""
     if failures < allowed:
@@ -190,19 +180,60 @@ def lock_duration(failures, allowed):
     return datetime.timedelta(minutes=min(2 ** (failures - allowed), 15))
 
 
-def record_login_failure(username, address):
-    """Count a failed login for the account and for the address."""
+class LoginAttempt:
+    """One try at a password or a code, counted before it is checked (see reserve_login_attempt)."""
+
+    def __init__(self, username, address, wait=0, locks=None):
+        self.username, self.address = username, address
+        self.wait = wait  # seconds to wait; nothing was counted and nothing may be checked
+        self.locks = locks or {}  # key -> the lock this attempt's own count set
+
+    @property
+    def wait_minutes(self):
+        return max(1, (self.wait + 59) // 60)
+
+
+def reserve_login_attempt(username, address):
+    """Count a try as a failure for the account and the address before its password or code is
+    checked, in the transaction that reads the counters: BEGIN IMMEDIATE on SQLite, the writers'
+    advisory lock on PostgreSQL. Tries sent in parallel each see the ones before them, so no more
+    checks run than the throttle allows. A right answer gives the count back (release_login_attempt).
+    Returns the LoginAttempt, whose `wait` is non-zero (and nothing counted) while locked out."""
+    keys = _throttle_keys(username, address)
     now = utcnow()
     with db.atomic():
-        for key, allowed in _throttle_keys(username, address):
-            row, _ = LoginThrottle.get_or_create(key=key)
+        rows = {row.key: row for row in LoginThrottle.select().where(LoginThrottle.key.in_([k for k, _ in keys]))}
+        waits = [int((row.locked_until - now).total_seconds()) + 1
+                 for row in rows.values() if row.locked_until and row.locked_until > now]
+        if waits:
+            return LoginAttempt(username, address, wait=max(waits))
+        locks = {}
+        for key, allowed in keys:
+            row = rows.get(key)
             # A quiet hour forgives earlier mistakes, so no one stays locked out for good.
-            failures = 1 if now - row.updated_at > datetime.timedelta(hours=1) and row.failures else row.failures + 1
+            failures = 1 if row is None or now - row.updated_at > datetime.timedelta(hours=1) else row.failures + 1
             duration = lock_duration(failures, allowed)
-            LoginThrottle.update(
-                failures=failures, updated_at=now,
-                locked_until=now + duration if duration else None,
-            ).where(LoginThrottle.id == row.id).execute()
+            locks[key] = now + duration if duration else None
+            values = {"failures": failures, "updated_at": now, "locked_until": locks[key]}
+            if row is None:
+                LoginThrottle.insert(key=key, **values).execute()
+            else:
+                LoginThrottle.update(**values).where(LoginThrottle.id == row.id).execute()
+    return LoginAttempt(username, address, locks=locks)
+
+
+def release_login_attempt(attempt):
+    """The password or code was right: take back what reserve_login_attempt counted, and the lock
+    its count set (while that lock held, no other try could be counted, so it is this try's own)."""
+    with db.atomic():
+        for row in LoginThrottle.select().where(LoginThrottle.key.in_(list(attempt.locks))):
+            own_lock = attempt.locks[row.key] is not None and row.locked_until == attempt.locks[row.key]
+            failures, locked_until = max(row.failures - 1, 0), None if own_lock else row.locked_until
+            if failures == 0 and locked_until is None:
+                LoginThrottle.delete().where(LoginThrottle.id == row.id).execute()
+            else:
+                LoginThrottle.update(failures=failures, locked_until=locked_until).where(
+                    LoginThrottle.id == row.id).execute()
 
 
 def record_login_success(username):

@@ -17,6 +17,7 @@ import secrets
 import time
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
@@ -50,8 +51,15 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 PDF_MAGIC = b"%PDF-"
 MAX_SIDE = 20_000          # a long scrolled screenshot of a chat is tall, but not this tall
-MAX_PIXELS = 60_000_000
+# Decoding costs memory and time by the pixel, whatever the file's size: a 7 KB PNG can claim
+# 60 million pixels. The limit is read from the header, before anything is decoded. 40 million
+# holds a phone's photo (12 to 24 million, or 48 in its "high resolution" mode at a reduced
+# size) and a scrolled screenshot 1,440 pixels wide and 20,000 tall (29 million); decoding one
+# at the limit takes about 160 MB and a second or two.
+MAX_PIXELS = 40_000_000
 MAX_PDF_PAGES = 200
+# What the evidence PDF prints an image in: 174 x 120 mm at 300 dpi. More pixels do not show on paper.
+PRINT_BOX = (2055, 1417)
 
 
 def clean_upload(data, max_bytes):
@@ -76,20 +84,26 @@ def _clean_image(data):
                 raise UploadRefused(unreadable)
             width, height = probe.size
             if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
-                raise UploadRefused(_("Deze afbeelding is te groot (te veel beeldpunten)."))
+                raise UploadRefused(_(
+                    "Deze afbeelding is te groot: %(width)d × %(height)d beeldpunten. Het kan tot %(millions)d "
+                    "miljoen beeldpunten en %(side)s per zijde. Verklein de foto of maak een schermafdruk.",
+                    width=width, height=height, millions=MAX_PIXELS // 1_000_000,
+                    side=format_decimal(MAX_SIDE)))
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format
             image.load()
-            upright = ImageOps.exif_transpose(image)
-        transparent = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
-        pixels = upright.convert("RGBA" if transparent and kind == "PNG" else "RGB")
-        pixels.info = {}  # no text chunks, colour profiles or camera data: only the pixels go on
-        clean = io.BytesIO()
-        if kind == "PNG":
-            pixels.save(clean, "PNG")
-        else:
-            pixels.save(clean, "JPEG", quality=92)
+            # Turned and converted in place where it can be: at the limit each copy is another 120 MB.
+            ImageOps.exif_transpose(image, in_place=True)
+            transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            mode = "RGBA" if transparent and kind == "PNG" else "RGB"
+            pixels = image if image.mode == mode and "transparency" not in image.info else image.convert(mode)
+            pixels.info = {}  # no text chunks, colour profiles or camera data: only the pixels go on
+            clean = io.BytesIO()
+            if kind == "PNG":
+                pixels.save(clean, "PNG")
+            else:
+                pixels.save(clean, "JPEG", quality=92)
     except UploadRefused:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
@@ -111,10 +125,13 @@ def _clean_pdf(data):
             raise UploadRefused(_("Deze PDF heeft te veel pagina's (hoogstens %(pages)d).", pages=MAX_PDF_PAGES))
         writer = PdfWriter()
         for page in pages:
-            copied = writer.add_page(page)
-            if "/AA" in copied:
-                del copied["/AA"]  # actions that run when a page opens or closes
-        writer.remove_annotations(subtypes=None)  # links, form fields, attachments, media
+            # Taken off the page before it is copied, so that what they point to is never copied
+            # either (removed afterwards, it stayed behind in the file as an unreferenced object):
+            # actions that run when a page opens or closes, and links, form fields, attachments, media.
+            for key in ("/AA", "/Annots"):
+                if key in page:
+                    del page[key]
+            writer.add_page(page)
         clean = io.BytesIO()
         writer.write(clean)
         if len(PdfReader(io.BytesIO(clean.getvalue())).pages) != len(pages):
@@ -124,6 +141,30 @@ def _clean_pdf(data):
     except Exception as error:  # noqa: BLE001 - pypdf raises many kinds of error on malformed files
         raise UploadRefused(unreadable) from error
     return CleanFile(clean.getvalue(), "application/pdf")
+
+
+def print_copy(data, budget):
+    """A stored image as small as the evidence PDF prints it (JPEG bytes within PRINT_BOX), and the
+    pixels decoded to make it; (None, 0) when that would take more than `budget` pixels.
+
+    A JPEG is decoded straight at a fraction of its size (1/2, 1/4, 1/8) where that still fills the
+    box; a PNG must be decoded whole.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            scale = min(PRINT_BOX[0] / image.width, PRINT_BOX[1] / image.height, 1)
+            image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+            decoded = image.width * image.height
+            if decoded > budget:
+                return None, 0
+            image.thumbnail(PRINT_BOX)
+            if image.mode != "RGB":  # transparency printed on white paper
+                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
+            printed = io.BytesIO()
+            image.convert("RGB").save(printed, "JPEG", quality=90)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None, 0
+    return printed.getvalue(), decoded
 
 
 def directory():

@@ -18,7 +18,7 @@ from reportlab.platypus import (
 )
 
 from db import SCHOOL_TIMEZONE
-from domain import access_requests, agreements, protocols
+from domain import access_requests, agreements, evidence, protocols
 from models import (
     AGREEMENT_STATUSES, BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES,
     CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS,
@@ -195,12 +195,21 @@ def _moment(value, pattern="d MMMM yyyy HH:mm"):
                            locale="nl") if value else "-"
 
 
+# Pixels decoded for the screenshots of one evidence PDF, so that printing stays within seconds
+# (the server gives a request 30): about four images at the upload limit, or some fifty phone
+# screenshots. Images past it are left out with a line saying so; the files themselves are
+# handed over beside the PDF, as PDF files already are.
+EVIDENCE_PRINT_PIXELS = 150_000_000
+
+
 def evidence_pdf(case, items, school_name, printed_by, images=None):
     """The case's evidence log as an A4 PDF for the police: each item's facts, file hash and image.
 
-    `images` maps an item's id to the bytes of its (already checked and re-encoded) image.
+    `images` maps an item's id to the bytes of its (already checked and re-encoded) image; each is
+    printed at the size it takes on paper, within EVIDENCE_PRINT_PIXELS for the whole PDF.
     """
     images = images or {}
+    budget = EVIDENCE_PRINT_PIXELS
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
                                  bottomMargin=20 * mm, title="Bewijs online pesten %s" % case.reference,
@@ -240,10 +249,14 @@ def evidence_pdf(case, items, school_name, printed_by, images=None):
                   style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
                                     ("VALIGN", (0, 0), (-1, -1), "TOP")])),
         ]
-        if item.id in images:
+        printed, decoded = evidence.print_copy(images[item.id], budget) if item.id in images else (None, 0)
+        budget -= decoded
+        if printed:
             block += [Spacer(1, 3 * mm),
-                      Image(io.BytesIO(images[item.id]), width=174 * mm, height=120 * mm, kind="proportional",
-                            hAlign="LEFT")]
+                      Image(io.BytesIO(printed), width=174 * mm, height=120 * mm, kind="proportional", hAlign="LEFT")]
+        elif item.id in images:
+            block.append(Paragraph("De afbeelding staat niet in dit overzicht (met de afbeeldingen hiervoor zou het "
+                                   "te groot worden); het bestand hoort als aparte bijlage bij dit overzicht.", SMALL))
         elif item.file_name and item.is_image:
             block.append(Paragraph("Het bestand ontbreekt op de server; meld dit aan de beheerder.", SMALL))
         elif item.file_name:

@@ -7,12 +7,11 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from db import MAX_ID
 from forms.common import TrimmedStringField
 from forms.reports import PupilsField
 from models import Case, Pupil, User
 
-
-MAX_ID = 2 ** 63 - 1  # SQLite's largest integer
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 

@@ -7,7 +7,7 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
+from forms.common import TrimmedStringField, TrimmedTextAreaField, row_id, select_choices
 from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
 from terminology import lazy_term, term
 
@@ -38,10 +38,10 @@ class OpenCaseForm(FlaskForm):
             if not name.startswith(ROLE_FIELD_PREFIX):
                 continue
             values = {value for value in request.form.getlist(name) if value}
-            try:
-                pupil_id = int(name[len(ROLE_FIELD_PREFIX):])
-            except ValueError:
+            suffix = name[len(ROLE_FIELD_PREFIX):]
+            if not suffix.isdigit():
                 continue
+            pupil_id = row_id(suffix)  # 0 when no pupil can have it: the check below says it does not exist
             if len(values) > 1:
                 self.roles_errors.append(_("Een leerling kan maar één rol hebben in een dossier."))
             elif values:

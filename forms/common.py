@@ -1,7 +1,10 @@
-"""Forms shared by several areas."""
+"""Forms shared by several areas, and reading ids from a request."""
+from flask import abort, request
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+
+from db import MAX_ID
 
 
 class ActionForm(FlaskForm):
@@ -26,6 +29,46 @@ class TrimmedTextAreaField(TextAreaField):
 
     def process_formdata(self, valuelist):
         self.data = valuelist[0].strip() if valuelist else ""
+
+
+def row_id(value):
+    """A posted or queried id as a number some row could have; anything else (text, 0, a negative
+    number, 2**63 and up, which SQLite cannot even compare) becomes 0, which no row has, so the
+    form's own check answers that the record does not exist instead of the query failing."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 0 < number <= MAX_ID else 0
+
+
+class IdField(IntegerField):
+    """A record's id in a form: text is an error of the field, a number no row can have is 0 (see row_id)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = row_id(self.data)
+
+
+def query_id(name):
+    """An id from the query string: None when it is absent or empty, 400 when no row can have it."""
+    value = request.args.get(name, "")
+    if value == "":
+        return None
+    number = row_id(value)
+    if not number:
+        abort(400)
+    return number
+
+
+def query_ids(name):
+    """Every id a query-string parameter names (a picker's chosen pupils; empty values, like the
+    picker's "none", are left out); 400 when one is no possible id."""
+    ids = [row_id(value) for value in request.args.getlist(name) if value != ""]
+    if not all(ids):
+        abort(400)
+    return ids
 
 
 def optional_int(value):

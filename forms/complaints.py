@@ -2,13 +2,13 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from db import today
 from domain import complaints
-from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
+from forms.common import IdField, TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import COMPLAINANT_KINDS, COMPLAINT_STATUSES, Pupil
 from terminology import label
 
@@ -26,7 +26,7 @@ class ComplaintForm(FlaskForm):
     complainant_contact = TrimmedStringField(_l("Hoe bereikbaar"), validators=[
         Length(max=200, message=_l("Hoogstens 200 tekens."))],
         description=_l("Telefoonnummer of e-mailadres."))
-    pupil = IntegerField(_l("Over welke leerling"), validators=[Optional()])
+    pupil = IdField(_l("Over welke leerling"), validators=[Optional()])
     case_reference = TrimmedStringField(_l("Dossiernummer (optioneel)"), validators=[
         Length(max=16, message=_l("Een dossiernummer heeft hoogstens 16 tekens."))],
         description=_l("Bijvoorbeeld 2026-0001: een dossier waarin de gekozen leerling betrokken is. Je leest daarvan "

@@ -2,12 +2,12 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from db import today
 from forms.admin import CheckboxListField
-from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
+from forms.common import IdField, TrimmedStringField, TrimmedTextAreaField, row_id, select_choices
 from models import BULLYING_KINDS, REPORT_CHANNELS, REPORTER_KINDS, Pupil
 
 
@@ -25,7 +25,7 @@ class ReportForm(FlaskForm):
     channel = SelectField(_l("Hoe kwam de melding binnen?"), choices=select_choices(REPORT_CHANNELS))
     reported_on = DateField(_l("Datum van de melding"), default=today, validators=[
         InputRequired(_l("Vul een datum in."))], format="%Y-%m-%d")
-    pupils = PupilsField(_l("Leerlingen"), coerce=int)
+    pupils = PupilsField(_l("Leerlingen"), coerce=row_id)
     kinds = CheckboxListField(_l("Soort pesten"), choices=select_choices(BULLYING_KINDS))
     place = TrimmedStringField(_l("Waar gebeurde het?"), validators=[
         Length(max=200, message=_l("Hoogstens 200 tekens."))])
@@ -66,4 +66,4 @@ class CloseReportForm(FlaskForm):
 
 
 class AttachReportForm(FlaskForm):
-    case_id = IntegerField(_l("Dossier"), validators=[InputRequired(_l("Kies een dossier."))])
+    case_id = IdField(_l("Dossier"), validators=[InputRequired(_l("Kies een dossier."))])

@@ -24,7 +24,8 @@ from models.cases import (
     ParentContact, PersonalNote, Referral, Report, ReportKind, ReportPupil, SupportSession,
 )
 from models.complaints import (
-    Complaint, ComplaintNote, PublicThread, PublicThrottle, ThreadMessage, normalise_code, normalise_phrase,
+    Complaint, ComplaintNote, PublicAccess, PublicThread, PublicThrottle, ThreadMessage, normalise_code,
+    normalise_phrase,
 )
 
 MODELS = [
@@ -33,5 +34,5 @@ MODELS = [
     ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
     AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote,
     PersonalNote,
-    AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail,
+    AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail, PublicAccess,
 ]

@@ -90,6 +90,17 @@ class PublicThread(BaseModel):
                 .where(ThreadMessage.thread == self).order_by(ThreadMessage.created_at, ThreadMessage.id))
 
 
+class PublicAccess(BaseModel):
+    """A browser that opened a public thread with its code and phrase. The browser's session holds
+    a random token and this row only its SHA-256, so "Sluiten" (which deletes the row) ends that
+    browser's access on the server: a copy of its cookie opens nothing afterwards."""
+
+    thread = ForeignKeyField(PublicThread, backref="accesses", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow, index=True)
+
+
 def normalise_phrase(phrase):
     """A secret phrase as typed, with case and spacing that do not matter."""
     return " ".join((phrase or "").lower().replace("-", " ").split())
@@ -119,7 +130,7 @@ class ThreadMessage(BaseModel):
 
 
 class PublicThrottle(BaseModel):
-    """A counter of the public page (per hashed address, per code, overall) that expires."""
+    """A counter of the public page (per hashed address, per code, per both, overall) that expires."""
 
     key = CharField(max_length=100, unique=True)
     count = IntegerField(default=0)

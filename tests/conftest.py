@@ -8,6 +8,7 @@ import itertools
 import os
 import pathlib
 import re
+import threading
 
 import pytest
 
@@ -157,6 +158,65 @@ class Factory:
 @pytest.fixture
 def factory(app):
     return Factory()
+
+
+class HeldChecks:
+    """A gate for the expensive check (a password, a code, a phrase) of requests sent in parallel:
+    each check waits until every request has either reached its check or been answered, and the
+    checks are counted.
+
+    Without it a check could finish, and its failure be counted, before a slower thread read the
+    counters, and a race in the throttle would pass the test by luck. With it, every request the
+    throttle let through is held at its check at once, and `calls` is how many it let through.
+    """
+
+    def __init__(self, requests):
+        self.requests = requests
+        self.calls = self.answered = 0
+        self._condition = threading.Condition()
+
+    def wrap(self, check):
+        def held(*args, **kwargs):
+            with self._condition:
+                self.calls += 1
+                self._condition.notify_all()
+                if not self._condition.wait_for(lambda: self.calls + self.answered >= self.requests, timeout=60):
+                    raise AssertionError("the parallel requests never all arrived")
+            return check(*args, **kwargs)
+        return held
+
+    def answer(self, send):
+        """Send one request; count it as answered when it comes back."""
+        try:
+            return send()
+        finally:
+            with self._condition:
+                self.answered += 1
+                self._condition.notify_all()
+
+
+def in_parallel(tasks):
+    """Run each task in a thread of its own, all started together; their results in order. An
+    exception in any thread fails the caller."""
+    results, errors = [None] * len(tasks), []
+    start = threading.Barrier(len(tasks))
+
+    def run(number, task):
+        try:
+            start.wait(timeout=60)
+            results[number] = task()
+        except BaseException as error:  # noqa: BLE001 - handed to the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(number, task)) for number, task in enumerate(tasks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a request never came back"
+    if errors:
+        raise errors[0]
+    return results
 
 
 def demo_user(username):

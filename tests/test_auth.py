@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 import models
-from conftest import PASSWORD, AuthActions, csrf_token, demo_user
+from conftest import PASSWORD, AuthActions, HeldChecks, csrf_token, demo_user, in_parallel
 from test_attack import CountingHasher
 
 
@@ -106,6 +106,29 @@ def test_throttle_counts_in_the_database_so_every_worker_shares_it(client, auth,
     assert other_worker.login("mentor", PASSWORD).status_code == 429
     row = models.LoginThrottle.get(models.LoginThrottle.key == "account:mentor")
     assert row.failures == 5 and row.locked_until is not None
+
+
+def test_wrong_passwords_sent_in_parallel_get_no_more_checks_than_the_throttle_allows(app, monkeypatch):
+    limit = app.config["LOGIN_MAX_FAILURES_ACCOUNT"]
+    tries = 12
+    clients = [app.test_client() for _ in range(tries)]
+    tokens = [csrf_token(client) for client in clients]
+    gate = HeldChecks(tries)
+    monkeypatch.setattr(models.User, "check_password", gate.wrap(models.User.check_password))
+    statuses = in_parallel([lambda client=client, token=token: gate.answer(lambda: client.post("/login", data={
+        "username": "mentor", "password": "wrong-password", "csrf_token": token}).status_code)
+        for client, token in zip(clients, tokens)])
+    assert gate.calls == limit
+    assert sorted(statuses) == [401] * limit + [429] * (tries - limit)
+    assert models.LoginThrottle.get(models.LoginThrottle.key == "account:mentor").failures == limit
+
+
+def test_a_right_password_is_not_counted_against_the_account_or_the_address(client, auth):
+    auth.login("mentor", "wrong-password", address="10.1.2.3")
+    auth.login("mentor", PASSWORD, address="10.1.2.3")
+    auth.logout()
+    assert not models.LoginThrottle.select().where(models.LoginThrottle.key == "account:mentor").exists()
+    assert models.LoginThrottle.get(models.LoginThrottle.key == "address:10.1.2.3").failures == 1
 
 
 def test_many_accounts_from_one_address_lock_the_address(client, auth, app):

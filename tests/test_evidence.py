@@ -5,14 +5,18 @@ import hashlib
 import html
 import io
 import os
+import struct
 import zipfile
+import zlib
 
 import pytest
 from babel.dates import format_date
-from PIL import Image
+from PIL import Image, ImageFile
 from pypdf import PdfReader, PdfWriter
 from pypdf.actions import JavaScript
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject, DictionaryObject, IndirectObject, NameObject, RectangleObject, TextStringObject,
+)
 from reportlab.pdfgen import canvas
 
 import db
@@ -158,6 +162,38 @@ def test_a_request_beyond_the_server_limit_gets_a_page_not_a_500(app, mentor, on
     assert models.Evidence.select().count() == rows and stored_files(app) == files
 
 
+def bomb_png(width, height):
+    """A real PNG of width x height black-and-white pixels, all white: a few KB for any size."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
+def test_a_decompression_bomb_is_refused_from_its_header_before_any_pixel_is_decoded(app, mentor, online,
+                                                                                       monkeypatch):
+    bomb = bomb_png(7745, 7745)  # 60 million pixels in a file of a few KB
+    assert len(bomb) < 20_000
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size))
+    files, rows = stored_files(app), models.Evidence.select().count()
+    response = post_evidence(mentor, online, (bomb, "bom.png", "image/png"), usernames="bewaard_na_fout")
+    assert_refused(app, response, "Deze afbeelding is te groot: 7745 × 7745 beeldpunten. Het kan tot 40 miljoen "
+                   "beeldpunten en 20.000 per zijde.", files, rows)
+    assert 'value="bewaard_na_fout"' in response.get_data(as_text=True)
+    assert decoded == []
+
+
+def test_a_long_scrolled_screenshot_within_the_limit_is_kept(app, mentor, online):
+    response = post_evidence(mentor, online, (bomb_png(1440, 20_000), "lang.png", "image/png"))
+    assert response.status_code == 302
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as image:
+        assert image.size == (1440, 20_000)
+
+
 def test_a_polyglot_png_keeps_only_the_re_encoded_clean_image(app, mentor, online):
     from PIL import PngImagePlugin
     info = PngImagePlugin.PngInfo()
@@ -217,6 +253,53 @@ def test_a_pdf_is_written_anew_without_scripts_or_what_follows_it(app, mentor, o
     assert len(reader.pages) == 1 and "jij hoort er niet bij" in reader.pages[0].extract_text()
     assert "/AA" not in reader.pages[0] and "/OpenAction" not in reader.trailer["/Root"]
     assert "/Names" not in reader.trailer["/Root"]
+
+
+def javascript_action(writer, script):
+    return writer._add_object(DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                                                NameObject("/JS"): TextStringObject(script)}))
+
+
+def objects_of(data):
+    """Every object in a PDF file, by number, and the numbers reachable from its trailer."""
+    reader = PdfReader(io.BytesIO(data))
+    numbers = {number for table in reader.xref.values() for number in table} | set(reader.xref_objStm)
+    objects = {number: reader.get_object(number) for number in numbers if number}
+    reachable, todo = set(), [reader.trailer]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in reachable:
+                continue
+            reachable.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return objects, reachable
+
+
+def test_a_cleaned_pdf_keeps_no_object_its_pages_do_not_use(app, mentor, online):
+    """Actions and annotations held as objects of their own: leaving the page behind is not enough."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
+    writer.pages[0][NameObject("/AA")] = DictionaryObject({
+        NameObject("/O"): javascript_action(writer, "app.alert('pagina open');")})
+    link = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+        NameObject("/Rect"): RectangleObject([0, 0, 100, 100]),
+        NameObject("/A"): javascript_action(writer, "app.alert('link');")}))
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([link])
+    upload = io.BytesIO()
+    writer.write(upload)
+    assert sum(1 for value in objects_of(upload.getvalue())[0].values()
+               if isinstance(value, dict) and "/JS" in value) == 2
+    assert post_evidence(mentor, online, (upload.getvalue(), "chat.pdf", "application/pdf")).status_code == 302
+    data = stored_bytes(app, newest_evidence())
+    objects, reachable = objects_of(data)
+    assert set(objects) <= reachable
+    assert not [value for value in objects.values() if isinstance(value, dict) and ("/JS" in value or "/A" in value)]
+    assert "jij hoort er niet bij" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
 def test_a_fake_or_locked_pdf_is_refused(app, mentor, online):
@@ -342,6 +425,24 @@ def test_the_evidence_pdf_for_the_police_reads_back_with_every_item(mentor, onli
     assert sum(len(page.images) for page in reader.pages) == 2  # the demo screenshot and this one
     event = models.AuditEvent.get(models.AuditEvent.action == "evidence.print")
     assert (event.username, event.object_id, event.detail) == ("mentor", online.id, "3 stukken bewijs")
+
+
+def test_the_evidence_pdf_prints_images_at_paper_size_and_leaves_out_what_is_past_its_budget(mentor, online,
+                                                                                              monkeypatch):
+    from domain import evidence, pdf
+    for _ in range(2):  # 9 million pixels each; black and white, so a small file
+        assert post_evidence(mentor, online, (bomb_png(3600, 2500), "groot.png", "image/png")).status_code == 302
+    monkeypatch.setattr(pdf, "EVIDENCE_PRINT_PIXELS", 12_000_000, raising=False)  # the demo screenshot and one
+    response = mentor.get("/dossiers/%d/bewijs.pdf" % online.id)
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.data))
+    printed = [image.image.size for page in reader.pages for image in page.images]
+    assert len(printed) == 2
+    assert all(width <= evidence.PRINT_BOX[0] and height <= evidence.PRINT_BOX[1] for width, height in printed)
+    assert (2040, 1417) in printed  # 3600 x 2500 fills the box's height at 300 dpi
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert text.count("De afbeelding staat niet in dit overzicht") == 1
+    assert text.count("hoort als aparte bijlage bij dit overzicht") == 1
 
 
 def test_the_evidence_pdf_of_a_case_without_evidence_says_so(login_as):

@@ -4,10 +4,11 @@ import html
 import re
 
 import pytest
+import time_machine
 
 import db
 import models
-from conftest import csrf_token
+from conftest import HeldChecks, csrf_token, in_parallel
 from domain import public
 
 CODE_RE = re.compile(r'data-receipt="code">([^<]+)<')
@@ -168,32 +169,125 @@ def test_wrong_code_and_wrong_phrase_get_the_same_refusal(switched_on, client):
     assert "Je gesprek met de school" not in client.get("/melden/status").get_data(as_text=True)
 
 
-def test_guessing_a_code_is_stopped_even_with_the_right_phrase(switched_on, client):
-    """Five wrong phrases lock the code; after that even the right phrase is refused (for an hour)."""
+def text(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_a_guesser_with_a_known_code_waits_and_the_owner_elsewhere_reads_at_once(switched_on, app, client):
+    """Five wrong phrases from one address: there even the right phrase waits, a minute, then two;
+    the owner on another connection is not held up."""
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        code, phrase = receipt(send_report(client))
+        guesser, owner = app.test_client(), app.test_client()
+        for number in range(5):
+            assert open_status(guesser, code, "fout %d" % number, address="10.9.9.9").status_code == 400
+        locked = open_status(guesser, code, phrase, address="10.9.9.9")
+        assert locked.status_code == 429
+        assert "Te veel verkeerde pogingen met deze code. Probeer het over 1 minuut opnieuw." in text(locked)
+        assert 'value="%s"' % code in text(locked) and 'value="%s"' % phrase in text(locked)  # what was typed stays
+        assert open_status(owner, code, phrase, address="10.1.1.1").status_code == 303
+        clock.shift(datetime.timedelta(seconds=61))
+        assert open_status(guesser, code, "fout 6", address="10.9.9.9").status_code == 400
+        assert "over 2 minuten" in text(open_status(guesser, code, phrase, address="10.9.9.9"))
+        clock.shift(datetime.timedelta(seconds=121))
+        assert open_status(guesser, code, phrase, address="10.9.9.9").status_code == 303
+
+
+def test_a_guesser_with_many_addresses_makes_the_code_wait_until_the_owner_gets_in(switched_on, app, client):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        code, phrase = receipt(send_report(client))
+        for number in range(20):
+            assert open_status(app.test_client(), code, "fout", address="10.6.%d.1" % number).status_code == 400
+        owner = app.test_client()
+        assert open_status(owner, code, phrase, address="10.5.5.5").status_code == 429
+        clock.shift(datetime.timedelta(seconds=61))
+        assert open_status(owner, code, phrase, address="10.5.5.5").status_code == 303
+    keys = [row.key for row in models.PublicThrottle.select()]
+    assert not any(key.startswith("fail:c:") for key in keys), "the right phrase clears the code's counter"
+    assert not any("10.6." in key or "10.5." in key for key in keys), "addresses are stored only as hashes"
+
+
+def test_a_whole_school_behind_one_address_survives_someone_trying_codes_there(switched_on, app, client,
+                                                                               monkeypatch):
+    code, phrase = receipt(send_report(client))
+    checks = []
+    monkeypatch.setattr(models.User, "burn_password_check", staticmethod(checks.append))
+    trier = app.test_client()
+    for number in range(40):
+        assert open_status(trier, "AAAA-BBBB-CCCC-%04d" % (2000 + number), "kat boom zon fiets",
+                           address="10.7.7.7").status_code == 400
+    assert len(checks) == 30, "past 30 wrong tries from one address a code that does not exist costs no check"
+    assert open_status(app.test_client(), code, phrase, address="10.7.7.7").status_code == 303
+
+
+def test_an_ipv6_guesser_counts_by_its_connections_block_not_by_each_address(switched_on, app, client):
     code, phrase = receipt(send_report(client))
     for number in range(5):
-        assert open_status(client, code, "fout %d" % number, address="10.9.9.%d" % number).status_code == 400
-    locked = open_status(client, code, phrase, address="10.9.9.200")
-    assert locked.status_code == 400 and "Te veel verkeerde pogingen" in locked.get_data(as_text=True)
+        open_status(app.test_client(), code, "fout", address="2001:db8:5:7::%x" % (number + 1))
+    assert open_status(app.test_client(), code, phrase, address="2001:db8:5:7::ffff").status_code == 429
+    assert open_status(app.test_client(), code, phrase, address="2001:db8:5:8::1").status_code == 303
 
 
-def test_guessing_codes_from_one_address_is_stopped(switched_on, client):
+def test_wrong_tries_from_everywhere_lock_no_one_out(switched_on, app, client, monkeypatch):
+    app.config["PUBLIC_FAILURES_PER_HOUR"] = 20  # the overall cap there was
+    monkeypatch.setattr(models.User, "burn_password_check", staticmethod(lambda phrase: None))
     code, phrase = receipt(send_report(client))
-    for number in range(10):
-        open_status(client, "AAAA-BBBB-CCCC-%04d" % (2000 + number), "kat boom zon fiets", address="10.7.7.7")
-    blocked = open_status(client, code, phrase, address="10.7.7.7")
-    assert "Te veel verkeerde pogingen" in blocked.get_data(as_text=True)
-    assert open_status(client, code, phrase, address="10.7.7.8").status_code == 303
+    for number in range(25):
+        open_status(app.test_client(), "AAAA-BBBB-CCCC-%04d" % (3000 + number), "x", address="10.6.%d.1" % number)
+    assert open_status(app.test_client(), code, phrase, address="10.5.5.5").status_code == 303
 
 
-def test_guessing_from_many_addresses_is_stopped_by_the_overall_limit(switched_on, app, client):
-    app.config["PUBLIC_FAILURES_PER_HOUR"] = 20
+def test_wrong_phrases_sent_in_parallel_get_no_more_checks_than_the_throttle_allows(switched_on, app, client,
+                                                                                     monkeypatch):
     code, phrase = receipt(send_report(client))
-    for number in range(20):
-        open_status(client, "AAAA-BBBB-CCCC-%04d" % (3000 + number), "x", address="10.6.%d.1" % number)
-    assert "Te veel verkeerde pogingen" in open_status(client, code, phrase, address="10.5.5.5").get_data(as_text=True)
-    keys = [row.key for row in models.PublicThrottle.select()]
-    assert not any("10.6." in key or "10.5." in key for key in keys), "addresses are stored only as hashes"
+    tries = 12
+    guessers = [app.test_client() for _ in range(tries)]
+    tokens = [csrf_token(guesser, "/melden/status") for guesser in guessers]
+    gate = HeldChecks(tries)
+    monkeypatch.setattr(models.PublicThread, "check_phrase", gate.wrap(models.PublicThread.check_phrase))
+    statuses = in_parallel([lambda guesser=guesser, token=token: gate.answer(lambda: guesser.post(
+        "/melden/status", data={"csrf_token": token, "code": code, "phrase": "fout"},
+        environ_base={"REMOTE_ADDR": "10.8.8.8"}).status_code) for guesser, token in zip(guessers, tokens)])
+    assert gate.calls == 5
+    assert sorted(statuses) == [400] * 5 + [429] * (tries - 5)
+
+
+def test_closing_the_thread_ends_its_access_on_the_server_even_for_a_copy_of_the_cookie(switched_on, app,
+                                                                                         client):
+    code, phrase = receipt(send_report(client))
+    assert open_status(client, code, phrase).status_code == 303
+    assert "Je gesprek met de school" in text(client.get("/melden/status"))
+    copied = client.get_cookie("herstel_session").value
+    token = csrf_token(client, "/melden/status")
+    assert client.post("/melden/status/sluiten", data={"csrf_token": token}).status_code == 303
+    replay = app.test_client()
+    replay.set_cookie("herstel_session", copied)
+    page = text(replay.get("/melden/status"))
+    assert "Je gesprek met de school" not in page and "Je geheime zin" in page
+    replay.post("/melden/status/bericht", data={"csrf_token": token, "body": "Met een oude cookie"})
+    assert not models.ThreadMessage.select().where(models.ThreadMessage.body == "Met een oude cookie").exists()
+    assert not models.PublicAccess.select().exists()
+
+
+def test_half_an_hour_idle_ends_the_threads_access(switched_on, client):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        code, phrase = receipt(send_report(client))
+        open_status(client, code, phrase)
+        clock.shift(datetime.timedelta(minutes=29))
+        assert "Je gesprek met de school" in text(client.get("/melden/status"))
+        clock.shift(datetime.timedelta(minutes=31))
+        assert "Je geheime zin" in text(client.get("/melden/status"))
+    assert not models.PublicAccess.select().exists()
+
+
+def test_a_flood_of_reports_does_not_stop_a_reporter_replying(switched_on, app, client):
+    code, phrase = receipt(send_report(client))
+    app.config["PUBLIC_SENDS_PER_HOUR"] = 1  # the report above used it up
+    assert send_report(app.test_client(), address="10.4.4.4").status_code == 429
+    assert open_status(client, code, phrase).status_code == 303
+    token = csrf_token(client, "/melden/status")
+    assert client.post("/melden/status/bericht", data={"csrf_token": token, "body": "Nog steeds"}).status_code == 303
+    assert models.ThreadMessage.select().where(models.ThreadMessage.body == "Nog steeds").exists()
 
 
 def test_counters_expire(switched_on, client):

@@ -175,6 +175,37 @@ def test_a_ten_megabyte_file_gets_a_message_not_an_error_page(login_as):
     assert "groter dan 5 MB" in response.get_data(as_text=True)
 
 
+class CountingStream(io.BytesIO):
+    """A request body that remembers how much of it the server read."""
+
+    read_bytes = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+    def readline(self, size=-1):
+        data = super().readline(size)
+        self.read_bytes += len(data)
+        return data
+
+
+@pytest.mark.parametrize("role, htmx, status", [
+    (None, False, 302), (None, True, 401), ("mentor", False, 403), ("coordinator", True, 403)])
+def test_only_an_administrators_upload_is_read_at_all(login_as, role, htmx, status):
+    """A large upload of anyone else is refused before a byte of it is read (it could be 32 MB)."""
+    body = (b"--grens\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n"
+            + HEADER.encode() + b"900090;Veel;;Regels;1A;\r\n" * (20 * 1024 * 1024 // 26) + b"\r\n--grens--\r\n")
+    stream = CountingStream(body)
+    response = login_as(role).post("/beheer/import/", input_stream=stream, content_length=len(body),
+                                   content_type="multipart/form-data; boundary=grens",
+                                   headers={"HX-Request": "true"} if htmx else {})
+    assert response.status_code == status
+    assert stream.read_bytes == 0
+    assert pupil("900090") is None
+
+
 def test_more_rows_than_a_school_has_are_refused():
     content = HEADER + "".join("%d;A;;B;1A;\r\n" % (100000 + n) for n in range(pupil_import.MAX_ROWS + 1))
     with pytest.raises(pupil_import.ImportFileError, match="meer dan 10000 leerlingen"):

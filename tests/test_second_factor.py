@@ -9,7 +9,7 @@ import segno
 import time_machine
 
 import models
-from conftest import PASSWORD, AuthActions, csrf_token, demo_user
+from conftest import PASSWORD, AuthActions, HeldChecks, csrf_token, demo_user, in_parallel
 from domain import second_factor
 from test_access import ROUTES
 
@@ -389,6 +389,24 @@ def test_wrong_codes_and_wrong_passwords_count_together(client, auth, clock):
     auth.login("mentor")
     assert post_code(client, code_for(secret, now())).headers["Location"] == "/"
     assert not models.LoginThrottle.select().where(models.LoginThrottle.key == "account:mentor").exists()
+
+
+def test_wrong_codes_sent_in_parallel_get_no_more_checks_than_the_throttle_allows(app, clock, monkeypatch):
+    secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    limit, tries = app.config["LOGIN_MAX_FAILURES_ACCOUNT"], 12
+    clients = [app.test_client() for _ in range(tries)]
+    for client in clients:  # each past the password, with the code still due
+        assert AuthActions(client).login("mentor").headers["Location"] == "/login/code"
+    tokens = [any_csrf_token(client) for client in clients]
+    valid = {code_for(secret, now() + drift * STEP) for drift in (-1, 0, 1)}
+    wrong = next(code for code in ("%06d" % n for n in range(0, 1_000_000, 111_111)) if code not in valid)
+    gate = HeldChecks(tries)
+    monkeypatch.setattr(second_factor, "accept_code", gate.wrap(second_factor.accept_code))
+    statuses = in_parallel([lambda client=client, token=token: gate.answer(lambda: client.post("/login/code", data={
+        "code": wrong, "csrf_token": token}).status_code) for client, token in zip(clients, tokens)])
+    assert gate.calls == limit
+    assert sorted(statuses) == [401] * limit + [429] * (tries - limit)
 
 
 # Required per role -----------------------------------------------------------------------

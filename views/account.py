@@ -14,8 +14,8 @@ from forms.account import AppCodeForm, IdentityForm, PasswordChangeForm
 from forms.common import ActionForm
 from models import RecoveryCode, SchoolSettings, User, UserSession
 from security import (
-    forget_identity_confirmed, identity_confirmed, login_wait_seconds, record_login_failure,
-    remember_identity_confirmed,
+    forget_identity_confirmed, identity_confirmed, release_login_attempt, remember_identity_confirmed,
+    reserve_login_attempt,
 )
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -81,18 +81,19 @@ def confirm_identity():
     user = User.get_by_id(current_user.id)
     form = IdentityForm(has_second_factor=user.has_second_factor)
     if form.validate_on_submit():
-        address = client_address()
-        if login_wait_seconds(user.username, address):
+        # Counted as at login, before the check: a borrowed session must not guess its way to a
+        # factor of its own.
+        attempt = reserve_login_attempt(user.username, client_address())
+        if attempt.wait:
             form.secret.errors.append(_("Te veel mislukte pogingen. Probeer het later opnieuw."))
         else:
             result = second_factor.proves_identity(user, form.secret.data)
             if result == "ok":
+                release_login_attempt(attempt)
                 second_factor.new_pending_secret(user)
                 remember_identity_confirmed()
                 return redirect(url_for("account.second_factor_setup"))
-            # Counted as at login: a borrowed session must not guess its way to a factor of its own.
             with db.atomic():
-                record_login_failure(user.username, address)
                 audit.record("mfa.setup_refused", user, user=user)
             form.secret.errors.append(
                 _("Deze code is al gebruikt. Wacht op de volgende code in je app.") if result == "reused" else
@@ -137,18 +138,18 @@ def disable_second_factor():
         flash(_("Voor jouw rol is een tweede factor verplicht; je kunt hem niet uitzetten."), "error")
         return redirect(url_for("account.index"))
     if form.validate_on_submit():
-        address = client_address()
-        if login_wait_seconds(user.username, address):
+        # Codes count as at login: a borrowed session must not guess its way to switching it off.
+        attempt = reserve_login_attempt(user.username, client_address())
+        if attempt.wait:
             form.code.errors.append(_("Te veel mislukte pogingen. Probeer het later opnieuw."))
         else:
             result = second_factor.accept_code(user, form.value)
             if result == "ok":
+                release_login_attempt(attempt)
                 second_factor.disable(user)
                 flash(_("Je tweede factor staat uit. Je logt voortaan in met alleen je wachtwoord."), "success")
                 return redirect(url_for("account.index"))
-            # Wrong codes count as at login: a borrowed session must not guess its way to switching it off.
             with db.atomic():
-                record_login_failure(user.username, address)
                 audit.record("mfa.disable_refused", user)
             form.code.errors.append(_("Deze code is al gebruikt. Wacht op de volgende code in je app.")
                                     if result == "reused" else _("Deze code klopt niet."))

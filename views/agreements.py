@@ -12,7 +12,7 @@ import audit
 from db import db
 from domain import agreements, pdf
 from forms.agreements import AgreementForm
-from forms.common import ActionForm
+from forms.common import ActionForm, row_id
 from models import AgreementParty, Conversation, SchoolSettings
 from permissions import EDIT, get_agreement_or_404, get_case_or_404, may_case
 
@@ -29,7 +29,7 @@ def new(case_id):
         abort(400)
     conversation = None
     if request.form.get("gesprek"):
-        conversation = Conversation.get_or_none(Conversation.id == request.form.get("gesprek", type=int),
+        conversation = Conversation.get_or_none(Conversation.id == row_id(request.form["gesprek"]),
                                                 Conversation.case == case)
         if conversation is None:
             abort(404)

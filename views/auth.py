@@ -14,7 +14,7 @@ from forms.auth import LoginCodeForm, LoginForm
 from forms.common import ActionForm
 from models import SchoolSettings, User, UserSession
 from security import (
-    drop_pending_login, login_wait_seconds, pending_login, record_login_failure, record_login_success,
+    drop_pending_login, pending_login, record_login_success, release_login_attempt, reserve_login_attempt,
     start_pending_login,
 )
 
@@ -40,18 +40,18 @@ def login():
     status = 200
     if form.validate_on_submit():
         username = form.username.data
-        address = client_address()
-        wait = login_wait_seconds(username, address)
+        attempt = reserve_login_attempt(username, client_address())  # counted as a failure until it proves right
         user = User.by_username(username)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
+        if attempt.wait:
             form.password.errors.append(_(
-                "Te veel mislukte pogingen. Probeer het over %(minutes)d minuten opnieuw.", minutes=minutes))
+                "Te veel mislukte pogingen. Probeer het over %(minutes)d minuten opnieuw.",
+                minutes=attempt.wait_minutes))
             with db.atomic():
                 audit.record("login.throttled", user, detail="gebruikersnaam: %s" % username[:64],
                              object_type="user")
             status = 429
         elif _password_matches(user, form.password.data) and user.is_active:
+            release_login_attempt(attempt)
             next_url = _safe_next(request.args.get("next"))
             if user.has_second_factor or SchoolSettings.current().requires_second_factor(user):
                 # The account's failure counter stays until the second step passes: knowing the
@@ -64,7 +64,6 @@ def login():
             return redirect(next_url or url_for("home.index"))
         else:
             with db.atomic():
-                record_login_failure(username, address)
                 audit.record("login.failure", user, detail="gebruikersnaam: %s" % username[:64],
                              object_type="user")
             form.password.errors.append(_("Gebruikersnaam of wachtwoord klopt niet."))
@@ -123,18 +122,18 @@ def second_step():
     form = LoginCodeForm()
     status = 200
     if form.validate_on_submit():
-        address = client_address()
-        wait = login_wait_seconds(user.username, address)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
+        attempt = reserve_login_attempt(user.username, client_address())
+        if attempt.wait:
             form.code.errors.append(_(
-                "Te veel mislukte pogingen. Probeer het over %(minutes)d minuten opnieuw.", minutes=minutes))
+                "Te veel mislukte pogingen. Probeer het over %(minutes)d minuten opnieuw.",
+                minutes=attempt.wait_minutes))
             with db.atomic():
                 audit.record("login.throttled", user, user=user, detail="tweede stap")
             status = 429
         elif form.kind == "recovery":
             left = second_factor.use_recovery_code(user, form.value)
             if left is not None:
+                release_login_attempt(attempt)
                 _finish_login(user, pending.started_at, how="met een herstelcode")
                 flash(_("Je bent ingelogd met een herstelcode. Je hebt er nog %(n)d over; maak op Mijn account "
                         "nieuwe aan door je tweede factor opnieuw in te stellen.", n=left), "warning")
@@ -144,6 +143,7 @@ def second_step():
         else:
             result = second_factor.accept_code(user, form.value)
             if result == "ok":
+                release_login_attempt(attempt)
                 _finish_login(user, pending.started_at, how="met tweede factor")
                 return redirect(pending.next_url or url_for("home.index"))
             form.code.errors.append(_("Deze code is al gebruikt. Wacht op de volgende code in je app.")
@@ -153,7 +153,6 @@ def second_step():
             status = 401
         if status == 401:
             with db.atomic():
-                record_login_failure(user.username, address)
                 audit.record("login.code_failure", user, user=user,
                              detail="herstelcode" if form.kind == "recovery" else "code uit de app")
     elif form.is_submitted():

@@ -8,6 +8,7 @@ import audit
 from db import Prepared, db, today
 from domain import cases, protocols
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
+from forms.common import query_id
 from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from, may_see_cases,
@@ -26,8 +27,8 @@ def _filters():
     args = request.args
     return {
         "status": args.get("status", "open") if args.get("status") in ("open", "closed", "all") else "open",
-        "mentor": args.get("mentor", type=int),
-        "klas": args.get("klas", type=int),
+        "mentor": query_id("mentor"),
+        "klas": query_id("klas"),
         "stap": (args.get("stap") or "")[:64],
         "te_laat": args.get("te_laat") == "1",
     }
@@ -199,7 +200,8 @@ def new():
     """Open a case, usually from a report: protocol, mentor, and each pupil's role."""
     if not may_open_case(current_user):
         refuse(403, object_type="case")
-    report = get_report_or_404(request.args.get("melding", type=int)) if request.args.get("melding") else None
+    report_id = query_id("melding")
+    report = get_report_or_404(report_id) if report_id else None
     if report is not None and not may_open_case_from(current_user, report):
         refuse(403, report)
     mentors, classes_of = new_case_limits(current_user)

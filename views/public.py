@@ -2,11 +2,11 @@
 
 Only when the school switched it on. What is sent here is kept without the sender's address;
 the counters that limit abuse key on a hash of it that changes daily and expire within the hour.
+A browser that opened its thread holds a token whose access the server keeps and ends.
 """
-import datetime
-
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from audit import client_address
@@ -18,7 +18,6 @@ from models import AuditEvent, PublicThread, SchoolSettings
 bp = Blueprint("public", __name__, url_prefix="/melden")
 
 SESSION_KEY = "meldknop"
-SESSION_IDLE = datetime.timedelta(minutes=30)
 
 
 @bp.before_request
@@ -61,21 +60,14 @@ def report():
 
 
 def _open_thread():
-    """The thread this browser opened with code and phrase in the last half hour, or None."""
+    """The thread this browser opened with code and phrase, while the server still grants that
+    access (not closed, not idle for half an hour), or None."""
     opened = session.get(SESSION_KEY)
-    if not opened:
-        return None
-    try:
-        at = datetime.datetime.fromisoformat(opened["at"])
-        thread_id = int(opened["thread"])
-    except (KeyError, TypeError, ValueError):
+    token = opened.get("token") if isinstance(opened, dict) else None
+    thread = public.thread_of_access(token) if isinstance(token, str) else None
+    if thread is None:
         session.pop(SESSION_KEY, None)
-        return None
-    if utcnow() - at > SESSION_IDLE:
-        session.pop(SESSION_KEY, None)
-        return None
-    session[SESSION_KEY] = {"thread": thread_id, "at": utcnow().isoformat()}
-    return PublicThread.get_or_none(PublicThread.id == thread_id)
+    return thread
 
 
 def _thread_page(thread, reply_form, status=200):
@@ -93,17 +85,23 @@ def status():
         return _thread_page(thread, ReplyForm())
     form = StatusForm()
     problem = None
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             thread = public.open_thread(form.code.data, form.phrase.data, client_address())
         except public.PublicError as error:
             # One message whatever was wrong, so no one learns whether a code exists.
-            problem = _("Te veel verkeerde pogingen. Probeer het over een uur opnieuw.") if error.locked else _(
-                "De code of de geheime zin klopt niet. Kijk goed of je alles goed hebt overgetypt.")
+            problem = _("De code of de geheime zin klopt niet. Kijk goed of je alles goed hebt overgetypt.")
+            if error.locked:
+                problem = ngettext("Te veel verkeerde pogingen met deze code. Probeer het over %(num)d minuut "
+                                   "opnieuw.", "Te veel verkeerde pogingen met deze code. Probeer het over "
+                                   "%(num)d minuten opnieuw.", error.wait_minutes)
+                status = 429
         else:
-            session[SESSION_KEY] = {"thread": thread.id, "at": utcnow().isoformat()}
+            with db.atomic():
+                session[SESSION_KEY] = {"token": public.grant_access(thread)}
             return redirect(url_for("public.status"), 303)
-    return render_template("public/status.html", form=form, problem=problem), 400 if form.is_submitted() else 200
+    return render_template("public/status.html", form=form, problem=problem), status
 
 
 @bp.route("/status/bericht", methods=["POST"])
@@ -118,7 +116,7 @@ def reply():
         return _thread_page(thread, form, 400)
     mail = None
     with db.atomic():
-        allowed = public.take(public.send_limits(client_address(), "reply"))
+        allowed = public.take(public.send_limits(client_address(), thread))
         if allowed:
             message = public.add_reporter_message(thread, form.body.data)
             mail = notify.new_reporter_message(thread)
@@ -133,7 +131,12 @@ def reply():
 
 @bp.route("/status/sluiten", methods=["POST"])
 def leave():
-    """Close the conversation on this device (a shared computer)."""
-    session.pop(SESSION_KEY, None)
+    """Close the conversation on this device (a shared computer): the server forgets this browser's
+    access, so not even a copy of its cookie opens the thread again."""
+    opened = session.pop(SESSION_KEY, None)
+    token = opened.get("token") if isinstance(opened, dict) else None
+    if isinstance(token, str):
+        with db.atomic():
+            public.end_access(token)
     flash(_("Je gesprek is gesloten op dit apparaat. Met je code en geheime zin kun je altijd terugkomen."), "success")
     return redirect(url_for("public.status"), 303)

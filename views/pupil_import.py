@@ -4,9 +4,9 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 import audit
 from db import db
@@ -25,17 +25,15 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 @bp.url_value_preprocessor
-def allow_large_upload(endpoint, values):
-    """Runs before every before_request function, so before the CSRF check reads the body."""
+def only_admins(endpoint, values):
+    """Importing pupils is for administrators only. Checked here, before every before_request
+    function (the CSRF check among them reads the body), so that no one else's request is read
+    at all; only then may an administrator's upload be larger than the app's usual limit."""
+    if not current_user.is_authenticated:
+        abort(current_app.make_response(current_app.login_manager.unauthorized()))
+    require_admin()
     if endpoint == "pupil_import.upload" and request.method == "POST":
         request.max_content_length = UPLOAD_REQUEST_LIMIT
-
-
-@bp.before_request
-@login_required
-def only_admins():
-    """Importing pupils is for administrators only."""
-    require_admin()
 
 
 def _pending_dir():

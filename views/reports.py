@@ -1,5 +1,5 @@
 """Reports: every staff member files them; the coordinator turns them into cases or closes them."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import fn
@@ -8,6 +8,7 @@ import audit
 from db import db
 from domain import cases, public
 from forms.cases import ReasonForm
+from forms.common import query_ids, row_id
 from forms.reports import AttachReportForm, ReportForm
 from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass
 from permissions import get_report_or_404, may_answer_thread, may_manage_reports, refuse, visible_cases
@@ -73,12 +74,15 @@ def pupil_picker():
 
 
 def _chosen_from_request(mode):
+    """The pupils already chosen in the picker (and their roles); 400 for an id no pupil can have."""
     if mode == "check":
-        return [int(v) for v in request.args.getlist("pupils") if v.isdigit()], {}
+        return query_ids("pupils"), {}
     if mode == "one":
-        return [int(v) for v in request.args.getlist("pupil") if v.isdigit()][:1], {}
-    roles = {int(name[5:]): value for name, value in request.args.items()
+        return query_ids("pupil")[:1], {}
+    roles = {row_id(name[5:]): value for name, value in request.args.items()
              if name.startswith("role_") and name[5:].isdigit() and value}
+    if 0 in roles:
+        abort(400)
     return list(roles), roles
 
 
