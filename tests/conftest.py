@@ -4,6 +4,7 @@ The database is a SQLite file, or one on the PostgreSQL server HERSTEL_TEST_DATA
 (see databases.py).
 """
 import datetime
+import hashlib
 import itertools
 import os
 import pathlib
@@ -105,23 +106,26 @@ def auth(client):
     return AuthActions(client)
 
 
-@pytest.fixture
-def login_as(app):
-    """A test client with a live server-side session for a username (None: anonymous).
+def logged_in_client(app, username):
+    """A test client of app with a live server-side session for a username (None: anonymous).
 
     It opens the session directly instead of through the login form, which has tests of
     its own, so that tests walking many routes do not pay for a password hash each time.
     """
-    def make(username):
-        client = app.test_client()
-        if username:
-            user = models.User.by_username(username)
-            token = models.UserSession.start(user)
-            with client.session_transaction() as session:
-                session["_user_id"] = token
-                session["_fresh"] = True
-        return client
-    return make
+    client = app.test_client()
+    if username:
+        user = models.User.by_username(username)
+        token = models.UserSession.start(user)
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login_as(app):
+    """logged_in_client on the test's app: login_as("mentor")."""
+    return lambda username: logged_in_client(app, username)
 
 
 class Factory:
@@ -161,6 +165,24 @@ class Factory:
 @pytest.fixture
 def factory(app):
     return Factory()
+
+
+# What using the app leaves behind without changing a record: the audit log only grows,
+# sessions and login counters come and go.
+TRACES_OF_USE = {"audit_event", "user_session", "login_throttle"}
+
+
+def fingerprints():
+    """A hash per table of every record a user can change (the tables of TRACES_OF_USE left out)."""
+    tables = {}
+    for model in models.MODELS:
+        if model._meta.table_name in TRACES_OF_USE:
+            continue
+        digest = hashlib.sha256()
+        for row in model.select().order_by(model._meta.primary_key).tuples():
+            digest.update(repr(row).encode())
+        tables[model._meta.table_name] = digest.hexdigest()
+    return tables
 
 
 def demo_user(username):
