@@ -72,7 +72,11 @@ def mail_on(app, smtp_server):
                                      smtp_starttls=False, mail_sender="herstel@hetbaken.example",
                                      app_url="https://herstel.hetbaken.example",
                                      public_reports_enabled=True).execute()
-    return inbox
+    yield inbox
+    # A test may end once its mail has arrived, while the delivery thread still deletes the sent
+    # notice; closing the app's connections under that thread's commit crashed the test process
+    # (SQLite, on a busy machine).
+    outbox_settles(app)
 
 
 def test_coordinator_hears_of_a_new_report_without_its_content(mail_on, client):
