@@ -199,7 +199,7 @@ def utc(*args):
 
 
 from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)
-from hang_report import pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
+from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 
 @pytest.hookimpl(hookwrapper=True)
