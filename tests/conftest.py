@@ -10,11 +10,37 @@ import os
 import pathlib
 import re
 
+import flask
+import jinja2
 import pytest
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
-from app import create_app
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept in memory for every app one test process builds.
+
+    A fresh app compiles each template it renders anew, which cost a fresh app's first pages
+    more than building the app itself; a server compiles them once. Jinja finds a template's
+    code by its name and checks it against the template's source, so an edited template
+    compiles again.
+    """
+
+    def __init__(self):
+        self._code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+# Every app the tests build is configured alike, so the compiled code of one fits all.
+flask.Flask.jinja_options = dict(flask.Flask.jinja_options, bytecode_cache=CompiledTemplates())
+
+from app import create_app  # noqa: E402
 from db import close_all_connections, migrate_database  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
