@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+# The tests run in parallel, one worker per core this machine gives us. DIST decides which
+# worker takes which test; see the README for the times it was chosen by.
+WORKERS ?= $(shell nproc)
+DIST ?= worksteal
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +51,11 @@ chromium:
 
 ## test: install what the tests need (Chromium included) and run them all once
 test: install-dev chromium
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+## test-fast: every test but the browser tests (no Chromium needed)
+test-fast: install-dev
+	$(PYTEST) -m "not browser"
 
 ## postgresql: Debian's PostgreSQL server for test-postgres (installed when missing and we are root)
 postgresql:
@@ -59,7 +68,7 @@ postgresql:
 
 ## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
 test-postgres: install-dev chromium postgresql
-	tests/with-postgres $(BIN)/python -m pytest
+	tests/with-postgres $(PYTEST)
 
 clean:
 	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo

@@ -11,13 +11,16 @@ import urllib.request
 import pytest
 
 CHROMIUM = os.environ.get("HERSTEL_CHROMIUM", "/usr/bin/chromium")
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Screenshots of the browser tests, kept after the run for people to look at (not in git).
-ARTIFACTS = pathlib.Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 TABLET_PORTRAIT = {"width": 820, "height": 1180}
+# "-gw0" in the names of files a parallel test worker writes for the whole run (pytest-xdist).
+WORKER_SUFFIX = "-" + os.environ["PYTEST_XDIST_WORKER"] if "PYTEST_XDIST_WORKER" in os.environ else ""
 
 
 def free_port():
@@ -26,18 +29,37 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_until_serving(url, process, timeout=20):
+def start_production_server(env, log, **options):
+    """Gunicorn as `make run` starts it, on a free port on loopback; returns it and its base URL.
+
+    The server gets its socket already bound (fd://), not a port number to bind: servers that
+    parallel test workers start side by side could otherwise each be told the same free port,
+    and one worker's test would talk to the other's server.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        process = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
+            cwd=ROOT, env=dict(env, HERSTEL_BIND="fd://%d" % sock.fileno()), stdout=log, stderr=subprocess.STDOUT,
+            pass_fds=(sock.fileno(),), **options)
+        # Closed here, the socket lives on in the server alone: once the server is killed, a
+        # client is refused at once instead of waiting in a queue nobody reads.
+        return process, "http://127.0.0.1:%d" % sock.getsockname()[1]
+
+
+def wait_until_serving(url, process, log, timeout=20):
+    """Wait until the server answers url with 200; fail pointing at its log if it stops or stays silent."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the server stopped; see test-artifacts/live-server.log")
+            raise RuntimeError("the server stopped; see %s" % log.name)
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("the server did not answer within %d seconds" % timeout)
+    raise RuntimeError("the server did not answer within %d seconds; see %s" % (timeout, log.name))
 
 
 class LiveServer(str):
@@ -51,19 +73,16 @@ def live_server(demo_database, tmp_path_factory):
     """Gunicorn as `make run` starts it, on a copy of the demo database and a free port."""
     from databases import copy_database, drop_database
     database = copy_database(demo_database, tmp_path_factory.mktemp("live"))
-    port = free_port()
     env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_EVIDENCE_DIR=str(database.evidence),
-               HERSTEL_BIND="127.0.0.1:%d" % port, HERSTEL_WORKERS="2")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    # The server's output goes to a file: an unread pipe fills up and then blocks the server.
-    server_log = open(ARTIFACTS / "live-server.log", "w")
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
-        cwd=root, env=env, stdout=server_log, stderr=subprocess.STDOUT)
-    base_url = LiveServer("http://127.0.0.1:%d" % port)
+               HERSTEL_WORKERS="2")
+    # The server's output goes to a file (an unread pipe fills up and then blocks the server),
+    # one per test worker when they run in parallel.
+    server_log = open(ARTIFACTS / ("live-server%s.log" % WORKER_SUFFIX), "w")
+    process, url = start_production_server(env, server_log)
+    base_url = LiveServer(url)
     base_url.database = database
     try:
-        wait_until_serving(base_url + "/health", process)
+        wait_until_serving(base_url + "/health", process, server_log)
         yield base_url
     finally:
         process.terminate()

@@ -4,18 +4,45 @@ The database is a SQLite file, or one on the PostgreSQL server HERSTEL_TEST_DATA
 (see databases.py).
 """
 import datetime
+import hashlib
 import itertools
 import os
 import pathlib
 import re
 import threading
 
+import flask
+import jinja2
 import pytest
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
-from app import create_app
-from db import close_all_connections  # noqa: E402
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, kept in memory for every app one test process builds.
+
+    A fresh app compiles each template it renders anew, which cost a fresh app's first pages
+    more than building the app itself; a server compiles them once. Jinja finds a template's
+    code by its name and checks it against the template's source, so an edited template
+    compiles again.
+    """
+
+    def __init__(self):
+        self._code = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+# Every app the tests build is configured alike, so the compiled code of one fits all.
+flask.Flask.jinja_options = dict(flask.Flask.jinja_options, bytecode_cache=CompiledTemplates())
+
+from app import create_app  # noqa: E402
+from db import close_all_connections, migrate_database  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
 from databases import copy_database, drop_database, new_database  # noqa: E402
@@ -44,7 +71,11 @@ def demo_database(tmp_path_factory):
     app = create_app(database.config())
     with app.app_context():
         demo.load()
+        # The planner's statistics of the demo school, which each app on a copy used to gather
+        # again at its start; the copies inherit them with the rows.
+        migrate_database()
     close_all_connections()
+    database.migrated = True
     yield database
     drop_database(database)
 
@@ -102,23 +133,26 @@ def auth(client):
     return AuthActions(client)
 
 
-@pytest.fixture
-def login_as(app):
-    """A test client with a live server-side session for a username (None: anonymous).
+def logged_in_client(app, username):
+    """A test client of app with a live server-side session for a username (None: anonymous).
 
     It opens the session directly instead of through the login form, which has tests of
     its own, so that tests walking many routes do not pay for a password hash each time.
     """
-    def make(username):
-        client = app.test_client()
-        if username:
-            user = models.User.by_username(username)
-            token = models.UserSession.start(user)
-            with client.session_transaction() as session:
-                session["_user_id"] = token
-                session["_fresh"] = True
-        return client
-    return make
+    client = app.test_client()
+    if username:
+        user = models.User.by_username(username)
+        token = models.UserSession.start(user)
+        with client.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login_as(app):
+    """logged_in_client on the test's app: login_as("mentor")."""
+    return lambda username: logged_in_client(app, username)
 
 
 class Factory:
@@ -219,6 +253,24 @@ def in_parallel(tasks):
     return results
 
 
+# What using the app leaves behind without changing a record: the audit log only grows,
+# sessions and login counters come and go.
+TRACES_OF_USE = {"audit_event", "user_session", "login_throttle"}
+
+
+def fingerprints():
+    """A hash per table of every record a user can change (the tables of TRACES_OF_USE left out)."""
+    tables = {}
+    for model in models.MODELS:
+        if model._meta.table_name in TRACES_OF_USE:
+            continue
+        digest = hashlib.sha256()
+        for row in model.select().order_by(model._meta.primary_key).tuples():
+            digest.update(repr(row).encode())
+        tables[model._meta.table_name] = digest.hexdigest()
+    return tables
+
+
 def demo_user(username):
     return models.User.by_username(username)
 
@@ -233,7 +285,7 @@ def utc(*args):
 
 
 from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)
-from hang_report import pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
+from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 
 @pytest.hookimpl(hookwrapper=True)

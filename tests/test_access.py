@@ -3,14 +3,21 @@
 A new route that is not in ROUTES fails test_every_route_is_in_the_table, so no page can be
 added without deciding who may reach it. Denied records answer 404 where their existence is
 a secret (cases) and 403 where it is not (admin pages).
+
+A row that only reads (a GET) runs on an app its role shares with the role's other reading
+rows; every other row gets a fresh app on its own copy of the demo school. Each reading row
+checks that it left every record as it found it (its audit line and login session aside).
 """
+import collections
 import re
 
 import pytest
 from markupsafe import escape
 
 import models
-from conftest import ROOT, csrf_token, demo_case, demo_user
+from app import create_app
+from conftest import ROOT, csrf_token, demo_case, demo_user, fingerprints, logged_in_client
+from databases import copy_database, drop_database
 
 ROLES = [None, "staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "admin"]
 LOGGED_IN = [role for role in ROLES if role]
@@ -114,12 +121,21 @@ def support_referral_path():
 CASE_0001_MANAGERS = dict(mentor=403, coordinator=400, support=403, counsellor=403)
 
 
+def page_that_writes(path):
+    """A page whose GET writes what another row may see: its rows get apps of their own."""
+    def same_path():
+        return path
+    same_path.changes_the_school = True
+    return same_path
+
+
 def public_page(path):
     """The public report page, switched on by the school first (it is off in the demo)."""
     def switch_on():
         with models.db.atomic():
             models.SchoolSettings.update(public_reports_enabled=True).execute()
         return path
+    switch_on.changes_the_school = True  # its GET rows need an app of their own
     return switch_on
 
 
@@ -153,7 +169,8 @@ ROUTES = [
     ("account.change_password", "POST", "/account/wachtwoord", expect(400)),
     ("account.end_sessions", "POST", "/account/sessies/beeindigen", expect(302)),
     ("account.calendar_link", "POST", "/account/agenda", expect(200)),
-    ("account.second_factor_setup", "GET", "/account/tweede-factor", expect(200)),
+    # The page keeps the secret it shows until the phone's app confirms it.
+    ("account.second_factor_setup", "GET", page_that_writes("/account/tweede-factor"), expect(200)),
     ("account.second_factor_setup", "POST", "/account/tweede-factor", expect(400)),
     ("account.confirm_identity", "POST", "/account/tweede-factor/bevestigen", expect(400)),
     # Nobody in the demo has a second factor: "it is already off".
@@ -359,20 +376,90 @@ def test_every_route_is_in_the_table(app):
     assert not missing, "routes without a row in the access matrix: %s" % ", ".join(missing)
 
 
+def only_reads(method, path):
+    """A row whose request and path change nothing another row could see: a GET whose path does
+    not set the school up first."""
+    return method == "GET" and not getattr(path, "changes_the_school", False)
+
+
+SharedSchool = collections.namedtuple("SharedSchool", "app engine database fingerprints")
+
+
+class ReadingSchools:
+    """One app per role, each on its own copy of the demo school, for the role's reading rows.
+
+    Building an app and copying the database for each of the table's thousand rows took most
+    of the suite's time; the rows that only read can share both.
+    """
+
+    def __init__(self, demo_database, new_directory):
+        self._demo_database = demo_database
+        self._new_directory = new_directory
+        self._schools = {}  # by role
+
+    def app_of(self, role):
+        """The role's app, its database the one the models use."""
+        if role not in self._schools:
+            database = copy_database(self._demo_database, self._new_directory())
+            app = create_app(database.config())
+            self._schools[role] = SharedSchool(app, models.db.obj, database, fingerprints())
+        school = self._schools[role]
+        # The models reach the database through one proxy, which the last app built (a fresh
+        # one for a writing row, perhaps) pointed at its own.
+        models.db.initialize(school.engine)
+        return school.app
+
+    def assert_unchanged(self, role, row):
+        """Fail a row that changed what the role's next rows would see, and let them start anew."""
+        before = self._schools[role].fingerprints
+        changed = sorted(table for table, digest in fingerprints().items() if digest != before[table])
+        if changed:
+            self.close(role)
+        assert not changed, "%s changed %s: a row that changes the school needs an app of its own" % (
+            row, ", ".join(changed))
+
+    def close(self, role):
+        school = self._schools.pop(role)
+        school.engine.close_all()
+        drop_database(school.database)
+
+    def close_all(self):
+        for role in list(self._schools):
+            self.close(role)
+
+
+@pytest.fixture(scope="module")
+def reading_schools(demo_database, tmp_path_factory):
+    schools = ReadingSchools(demo_database, lambda: tmp_path_factory.mktemp("reading"))
+    yield schools
+    schools.close_all()
+
+
+@pytest.fixture
+def row_app(request, reading_schools, role, method, path):
+    """The app a row of the table runs on: its role's shared app when it only reads, else a fresh one."""
+    if only_reads(method, path):
+        return reading_schools.app_of(role)
+    return request.getfixturevalue("app")
+
+
 @pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonymous")
 @pytest.mark.parametrize("endpoint,method,path,expected", ROUTES,
                          ids=["%s %s %d" % (r[1], r[0], i) for i, r in enumerate(ROUTES)])
-def test_access_matrix(login_as, role, endpoint, method, path, expected):
-    client = login_as(role)
+def test_access_matrix(row_app, reading_schools, role, endpoint, method, path, expected):
+    client = logged_in_client(row_app, role)
     url = path() if callable(path) else path
     if method == "GET":
         response = client.get(url)
     else:
         token = csrf_token(client, "/account/" if role else "/login")
         response = client.post(url, data={"csrf_token": token})
-    assert response.status_code == expected[role], "%s %s as %s" % (method, url, role or "anonymous")
+    row = "%s %s as %s" % (method, url, role or "anonymous")
+    assert response.status_code == expected[role], row
     if response.status_code == 302 and role is None and endpoint not in ("auth.language", "auth.login"):
         assert response.headers["Location"].startswith("/login")
+    if only_reads(method, path):
+        reading_schools.assert_unchanged(role, row)
 
 
 def test_refusals_are_in_the_audit_log(login_as):

@@ -9,15 +9,13 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 import models
-from browser import ARTIFACTS, free_port, wait_until_serving
-from conftest import ROOT
+from browser import ARTIFACTS, start_production_server, wait_until_serving
 from databases import POSTGRES, Connection, copy_database, drop_database, sqlite_only
 from test_concurrency import Tablet
 
@@ -28,17 +26,13 @@ UNWRITABLE_MESSAGE = "Opslaan lukt op dit moment niet"
 @contextlib.contextmanager
 def production_server(database, log_name, workers=1, **environment):
     """Gunicorn as `make run` starts it, in its own process group so a kill takes the workers too."""
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_BIND="127.0.0.1:%d" % port,
+    env = dict(os.environ, DATABASE_URL=str(database),
                HERSTEL_EVIDENCE_DIR=str(getattr(database, "evidence", None) or ""),
                HERSTEL_WORKERS=str(workers), HERSTEL_THREADS="4", **environment)
     log = open(ARTIFACTS / log_name, "a")
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-c", "gunicorn.conf.py", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = "http://127.0.0.1:%d" % port
+    process, base = start_production_server(env, log, start_new_session=True)
     try:
-        wait_until_serving(base + "/health", process)
+        wait_until_serving(base + "/health", process, log)
         yield base, process
     finally:
         if process.poll() is None:

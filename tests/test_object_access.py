@@ -11,9 +11,8 @@ from werkzeug.routing import IntegerConverter
 
 import models
 import permissions
-from conftest import csrf_token
+from conftest import csrf_token, fingerprints
 from test_access import LOGGED_IN
-from test_fuzz import fingerprint
 
 # An id in a route, by the name of its argument: the model it names (found in models.MODELS by
 # name) unless listed here. Arguments that are not record ids are resolved separately.
@@ -99,14 +98,14 @@ def test_no_role_reaches_a_record_of_a_case_it_may_not_see(app, login_as, role):
     for rule, url in attempts:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             with app.app_context():
-                before = fingerprint() if method == "POST" else None
+                before = fingerprints() if method == "POST" else None
             response = (client.get(url) if method == "GET"
                         else client.post(url, data={"csrf_token": token, "done": "1", "text": "x"}))
             assert response.status_code in (403, 404), "%s %s answered %d for %s" % (
                 method, url, response.status_code, role)
             if method == "POST":
                 with app.app_context():
-                    assert fingerprint() == before, "%s %s changed a record for %s" % (method, url, role)
+                    assert fingerprints() == before, "%s %s changed a record for %s" % (method, url, role)
             tried += 1
     assert tried > 10 or role == "coordinator"
 
@@ -157,14 +156,14 @@ def test_support_member_changes_nothing_of_the_protocol_on_a_case_referred_to_th
             if method == "GET" and rule.endpoint in SUPPORT_READS:
                 continue
             with app.app_context():
-                before = fingerprint()
+                before = fingerprints()
             response = (client.get(url) if method == "GET"
                         else client.post(url, data={"csrf_token": token, "done": "1", "text": "x"}))
             expected = 404 if rule.endpoint.startswith("complaints.") else 403  # complaints are the counsellor's secret
             assert response.status_code == expected, "%s %s answered %d for support" % (
                 method, url, response.status_code)
             with app.app_context():
-                assert fingerprint() == before, "%s %s changed a record for support" % (method, url)
+                assert fingerprints() == before, "%s %s changed a record for support" % (method, url)
             refused.add(rule.endpoint)
     for endpoint in ("cases.complete_step", "followups.measure", "followups.record", "parents.new",
                      "referrals.new", "evidence.new", "cases.close", "conversations.new", "agreements.new"):
