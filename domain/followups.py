@@ -266,7 +266,7 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     CaseEvent.add(case, "follow_up", who + text + (": " + note if note and meaning in ("ok", "not_held") else ""),
                   user)
     if meaning == "escalate":
-        for pupil, phase in escalation_proposal(case):
+        for pupil, phase in pupil_proposals(case):
             if follow_up.pupil_id in (None, pupil.id):
                 CaseEvent.add(case, "escalation_proposed", "Voorstel: fase %d voor %s" % (phase, pupil.display_name),
                               user)
@@ -297,7 +297,7 @@ def _meaning(follow_up):
     concerned = breakers if follow_up.pupil_id is None else breakers & {follow_up.pupil_id}
     if not concerned:
         return "not_kept"  # the bullied pupil says the agreements were not kept: noted, no phase for them
-    proposed = {pupil.id for pupil, _phase in escalation_proposal(follow_up.case)}
+    proposed = {pupil.id for pupil, _phase in pupil_proposals(follow_up.case)}
     if proposed & concerned:
         return "escalate"
     broken = FollowUp.select().where(FollowUp.case == follow_up.case, FollowUp.outcome == "not_kept",
@@ -318,6 +318,12 @@ def _phase_after(highest):
 
 
 def escalation_proposal(case, follow_ups=None, measures=None, involvements=None):
+    """The highest phase proposed for any pupil of the case (see pupil_proposals), or None: where the
+    case as a whole stands."""
+    return max((phase for _pupil, phase in pupil_proposals(case, follow_ups, measures, involvements)), default=None)
+
+
+def pupil_proposals(case, follow_ups=None, measures=None, involvements=None):
     """Each bully or follower who broke the agreements again since their last measure, with the phase
     proposed for them: [(pupil, phase)], in the case's order of pupils.
 
@@ -344,8 +350,18 @@ def escalation_proposal(case, follow_ups=None, measures=None, involvements=None)
 
 
 def open_proposals():
+    """(case, phase) for each open case with a proposal: escalation_proposal for the whole school, from
+    open_pupil_proposals' one query."""
+    highest = {}
+    for case, _pupil, phase in open_pupil_proposals():
+        if case.id not in highest or phase > highest[case.id][1]:
+            highest[case.id] = (case, phase)
+    return list(highest.values())
+
+
+def open_pupil_proposals():
     """(case, pupil, phase) for each bully or follower of an open case who broke the agreements again
-    since their last measure: what escalation_proposal says of each case, for the whole school in one
+    since their last measure: what pupil_proposals says of each case, for the whole school in one
     query (the coordinator's home page asks on every visit)."""
     concerns = (FollowUp.pupil == Involvement.pupil) | FollowUp.pupil.is_null()
     held_on = fn.COALESCE(FollowUp.held_on, fn.DATE(FollowUp.done_at))

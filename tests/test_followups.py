@@ -75,7 +75,7 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase_counted_pe
     assert response.status_code == 302
     page = page_of(client, case)
     assert "nog één kans" in page and "Voorstel aan de anti-pestcoördinator" not in page
-    assert followups.escalation_proposal(case) == []  # once for Daan and once for Tim: twice for no one
+    assert followups.pupil_proposals(case) == []  # once for Daan and once for Tim: twice for no one
 
     daan = make_due_today(to_come(case, "Daan")[0])
     response = record(client, daan, "not_kept", "Daan stuurde Noor weer weg.")
@@ -83,7 +83,7 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase_counted_pe
     assert "opnieuw niet nagekomen" in flashed
     assert "Daan van den Berg kwam de afspraken opnieuw niet na. Voorstel aan de anti-pestcoördinator: fase 1." \
         in flashed
-    assert [(proposed.first_name, phase) for proposed, phase in followups.escalation_proposal(case)] == [("Daan", 1)]
+    assert [(proposed.first_name, phase) for proposed, phase in followups.pupil_proposals(case)] == [("Daan", 1)]
     home = login_as("coordinator").get("/").get_data(as_text=True)
     assert "Voorstellen tot escalatie" in home
     assert "Daan van den Berg kwam de afspraken opnieuw niet na: voorstel fase 1" in home
@@ -98,7 +98,7 @@ def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_f
     for talk in to_come(case, "Noor")[:2]:
         with models.db.atomic():
             assert followups.record(make_due_today(talk), demo_user("mentor"), "not_kept", db.today()) == "not_kept"
-    assert followups.escalation_proposal(case) == []
+    assert followups.pupil_proposals(case) == []
 
 
 def test_a_follow_up_is_recorded_on_or_after_its_day_on_the_day_the_user_enters(login_as):
@@ -246,12 +246,15 @@ def test_the_home_page_s_escalation_proposals_agree_with_each_case_and_cost_one_
         broken(each_once, noor, day, times=2)  # the bullied pupil's word: no phase for her
         # From before follow-ups were per pupil: two talks with the pupils together, for each who committed.
         broken(together, None, day)
-    proposals = {(case.id, who.first_name): phase for case, who, phase in followups.open_proposals()}
+    proposals = {(case.id, who.first_name): phase for case, who, phase in followups.open_pupil_proposals()}
     assert proposals == {(fresh, "Daan"): 1, (fresh, "Tim"): 1, (measured, "Daan"): 3, (earlier, "Daan"): 5,
                          (together, "Daan"): 1, (together, "Tim"): 1}
+    by_case = {case.id: phase for case, phase in followups.open_proposals()}
+    assert by_case == {fresh: 1, measured: 3, earlier: 5, together: 1}  # where each case stands: its highest
     for case_id in (fresh, measured, answered, earlier, each_once, together):
         case = models.Case.get_by_id(case_id)
-        assert {(case_id, who.first_name): phase for who, phase in followups.escalation_proposal(case)} == {
+        assert {(case_id, who.first_name): phase for who, phase in followups.pupil_proposals(case)} == {
             key: phase for key, phase in proposals.items() if key[0] == case_id}
+        assert followups.escalation_proposal(case) == by_case.get(case_id)
         assert coordinator.get("/dossiers/%d" % case_id).status_code == 200  # a measured case's page too
     assert queries_for(coordinator, "/") == before  # however many cases are proposed

@@ -112,8 +112,8 @@ def aftercare_context(case, contents, follow_up=None, measure=None):
     return {"follow_up_groups": groups, "follow_up_forms": forms, "follow_up_error": error,
             "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
             "measures": contents["measures"],
-            "escalations": followups.escalation_proposal(case, contents["follow_ups"], contents["measures"],
-                                                         contents["pupils"]) if contents["whole_case"] else [],
+            "escalations": followups.pupil_proposals(case, contents["follow_ups"], contents["measures"],
+                                                     contents["pupils"]) if contents["whole_case"] else [],
             "measure_form": measure or measure_form(case, contents["pupils"], **UNBOUND)}
 
 
