@@ -238,6 +238,8 @@ def by_pupil(involvements, follow_ups, on):
 def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     """Record a follow-up talk; returns what it means: 'ok', 'not_held', 'not_kept' (said by a pupil
     who did not commit), 'one_more_chance' or 'escalate'."""
+    if follow_up.case.status != "open":
+        raise FollowUpError(_("Dit dossier is gesloten."))
     if follow_up.cancelled_at is not None:
         raise FollowUpError(_("Dit vervolggesprek is geannuleerd: een nieuwe herstelovereenkomst verving het."))
     if follow_up.done_at is not None:

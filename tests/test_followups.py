@@ -127,6 +127,19 @@ def test_a_follow_up_is_recorded_on_or_after_its_day_on_the_day_the_user_enters(
     assert held.held_on == db.today() - DAY and held.done_by == demo_user("mentor")
 
 
+def test_a_cancelled_follow_up_or_one_of_a_closed_case_is_not_recorded(app_context):
+    case = demo_case("0001")
+    tim = to_come(case, "Tim")[0]
+    models.FollowUp.update(cancelled_at=db.utcnow()).where(models.FollowUp.id == tim.id).execute()
+    with pytest.raises(followups.FollowUpError, match="geannuleerd"):
+        followups.record(models.FollowUp.get_by_id(tim.id), demo_user("mentor"), "going_well", db.today())
+    noor = make_due_today(to_come(case, "Noor")[0])
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    with pytest.raises(followups.FollowUpError, match="gesloten"):
+        followups.record(models.FollowUp.get_by_id(noor.id), demo_user("mentor"), "going_well", db.today())
+    assert models.FollowUp.get_by_id(noor.id).done_at is None
+
+
 def test_a_follow_up_with_the_form_filled_on_the_case_page_defaults_to_today(login_as):
     client, case = login_as("mentor"), demo_case("0001")
     tim = to_come(case, "Tim")[0]
