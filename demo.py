@@ -8,7 +8,7 @@ import io
 from PIL import Image, ImageDraw
 
 from db import db, migrate_database
-from domain import agreements, cases, conversations, evidence
+from domain import agreements, cases, conversations, evidence, followups
 from domain.evidence import clean_upload
 from models import (
     MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
@@ -171,30 +171,52 @@ def _drawn_signature(seed):
 
 
 def _signed_agreement(case, mentor, pupils):
-    """2B's case: an agreement signed nine days ago; two follow-ups done, the next one coming."""
+    """2B's case: an agreement signed a week ago; each pupil's talks, the week's talk with Tim due today."""
     agreement = agreements.draft(case, mentor)
     agreements.update(agreement, commitments="Van nu af aan laten Daan en Tim Noor in de pauze meedoen.\n"
                       "Daan en Tim zeggen niets meer over Noor achter haar rug.",
                       restorative_act="Daan en Tim nodigen Noor uit bij het voetbal in de pauze.",
                       support_figures="Meneer Bakker (mentor); Emma Vermeulen (klasgenoot)",
-                      period_start=_days_ago(9), period_end=_days_ago(-51), evaluation_on=_days_ago(-21))
+                      period_start=_days_ago(7), period_end=_days_ago(-35), evaluation_on=_days_ago(-21))
     for number, party in enumerate(agreement.parties.order_by(AgreementParty.id)):
         if party.role == "mentor":
             party.signed_on_paper = True
         else:
             party.signature_png = _drawn_signature(number + 2)
-        party.signed_at = _moment(9, 15)
+        party.signed_at = _moment(7, 9)
         party.save()
     agreements.lock(agreement)
-    Agreement.update(locked_at=_moment(9, 15)).where(Agreement.id == agreement.id).execute()
-    CaseEvent.update(at=_moment(9, 15)).where(CaseEvent.case == case, CaseEvent.kind == "agreement_signed").execute()
+    Agreement.update(locked_at=_moment(7, 9)).where(Agreement.id == agreement.id).execute()
     agreement = Agreement.get_by_id(agreement.id)
-    agreements.schedule_follow_ups(agreement)
-    for follow_up, note in zip(FollowUp.select().where(FollowUp.agreement == agreement).order_by(FollowUp.due_on),
-                               ["Noor speelt mee; het gaat goed.", "Rustig in de pauzes; Daan groet Noor weer."]):
-        follow_up.outcome, follow_up.note, follow_up.done_by = "going_well", note, mentor
-        follow_up.done_at = datetime.datetime.combine(follow_up.due_on, datetime.time(11))
-        follow_up.save()
+    followups.plan_for_agreement(agreement, mentor)
+    CaseEvent.update(at=_moment(7, 9)).where(CaseEvent.case == case, CaseEvent.kind.in_(
+        ["agreement_signed", "follow_ups_planned"])).execute()
+    # Each pupil their own talks: Noor and Daan spoken twice (this morning the second time: Daan broke
+    # the agreements, one more chance), Tim's talk of this week still to be held today.
+    talks = {"Noor": [("going_well", "Noor speelt mee; het gaat goed."),
+                      ("going_well", "Rustig in de pauzes; Noor zit weer bij Emma.")],
+             "Daan": [("going_well", "Daan groet Noor weer."),
+                      ("not_kept", "Daan stuurde Noor weg bij het voetbal; hij krijgt nog één kans.")],
+             "Tim": [("going_well", "Tim doet mee met uitnodigen.")]}
+    for name, outcomes in talks.items():
+        for follow_up, (outcome, note) in zip(_series_of(case, pupils[name]), outcomes):
+            _held(follow_up, outcome, note, mentor)
+    followups.settle_step(case)
+
+
+def _series_of(case, pupil):
+    """A pupil's follow-ups in a case, in the order they are due."""
+    return list(FollowUp.select().where(FollowUp.case == case, FollowUp.pupil == pupil,
+                                        FollowUp.cancelled_at.is_null()).order_by(FollowUp.due_on))
+
+
+def _held(follow_up, outcome, note, user):
+    """A follow-up talk held on its day, as the mentor recorded it that morning."""
+    follow_up.outcome, follow_up.note, follow_up.done_by, follow_up.held_on = outcome, note, user, follow_up.due_on
+    follow_up.done_at = datetime.datetime.combine(follow_up.due_on, datetime.time(11))
+    follow_up.save()
+    CaseEvent.add(follow_up.case, "follow_up", "%s: %s" % (follow_up.pupil.display_name, note), user,
+                  at=follow_up.done_at)
 
 
 def _chat_screenshot():
@@ -374,18 +396,33 @@ def load():
             ("joint-talk", 8, "mentor2", "Afspraken gemaakt; vervolggesprek over twee dagen."),
             ("extra-help", 8, "coordinator", "Niet nodig: geen extra hulp gevraagd."),
         ])
+        # No agreement signed yet: the protocol planned each pupil's talks when the joint talk was done.
+        CaseEvent.update(at=_moment(8, 14)).where(CaseEvent.case == physical,
+                                                  CaseEvent.kind == "follow_ups_planned").execute()
+        for name, notes in [("Isa", ["Geen gedoe meer bij de kluisjes.", "Isa voelt zich veiliger."]),
+                            ("Bram", ["Bram houdt zich aan de afspraak.", "Bram groet Isa weer."]),
+                            ("Finn", ["Finn blijft uit de buurt van de kluisjes van Isa.", "Gaat goed."])]:
+            for follow_up, note in zip(_series_of(physical, pupils[name]), notes):
+                _held(follow_up, "going_well", note, mentor2)
+        followups.settle_step(physical)
         _talks(physical, users["mentor2"], pupils)
 
-        # 4. Closed case from last school year.
-        closed = _case("%d-0014" % (year - 1), "Uitschelden in de gymles", "vo-nl", mentor2, coordinator, 300,
+        # 4. A closed case of two school years ago: followed up for two years, every talk held.
+        closed = _case("%d-0014" % (year - 2), "Uitschelden in de gymles", "vo-nl", mentor2, coordinator, 790,
                        [(pupils["Mees"], "victim"), (pupils["Sophie"], "bully")])
-        _report(coordinator, [pupils["Mees"]], ["verbal"], 301, "Mees wordt in de gymles uitgescholden.",
+        _report(coordinator, [pupils["Mees"]], ["verbal"], 791, "Mees wordt in de gymles uitgescholden.",
                 case=closed, reporter_kind="staff", channel="conversation", place="Gymzaal")
         _walk(closed, users, [(key, days, "mentor2", "") for key, days in [
-            ("signal", 300), ("victim-talk", 296), ("bully-talk", 290), ("extra-help", 290),
-            ("joint-talk", 285), ("inform-parents", 285), ("follow-up", 283)]])
-        closed.status, closed.closed_at, closed.closed_by = "closed", _moment(200), coordinator
-        closed.close_reason = "Afspraken ruim drie maanden nagekomen; beide leerlingen tevreden."
+            ("signal", 790), ("victim-talk", 786), ("bully-talk", 780), ("extra-help", 780),
+            ("joint-talk", 775), ("inform-parents", 775)]])
+        CaseEvent.update(at=_moment(775, 14)).where(CaseEvent.case == closed,
+                                                    CaseEvent.kind == "follow_ups_planned").execute()
+        for pupil in (pupils["Mees"], pupils["Sophie"]):
+            for follow_up in _series_of(closed, pupil):
+                _held(follow_up, "going_well", "Gaat goed.", mentor2)
+        followups.settle_step(closed)  # every talk held: the step is done
+        closed.status, closed.closed_at, closed.closed_by = "closed", _moment(30), coordinator
+        closed.close_reason = "Afspraken twee jaar nagekomen; beide leerlingen tevreden."
         closed.save()
         CaseEvent.add(closed, "closed", closed.close_reason, coordinator, at=closed.closed_at)
 

@@ -213,7 +213,9 @@ def pupils_of(record, case):
         return of("talk", record.conversation_id)
     if isinstance(record, Agreement):
         return of("agreement", record.id)
-    if isinstance(record, FollowUp):
+    if isinstance(record, FollowUp):  # a talk with one pupil; before they were per pupil, with those of its source
+        if record.pupil_id is not None:
+            return frozenset({record.pupil_id})
         return of("agreement", record.agreement_id) | of("talk", record.conversation_id)
     if isinstance(record, Report):
         return of("report", record.id)

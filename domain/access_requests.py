@@ -224,10 +224,14 @@ def gather(pupil, exporter):
                      .order_by(ConversationLine.created_at, ConversationLine.id))
         talks.append((conversation, participants, entries, lines))
 
+    # The pupil's own follow-up talks; one held with several pupils together (before talks were per
+    # pupil) when the pupil was in its agreement or conversation.
     follow_ups = list(FollowUp.select().where(
-        FollowUp.case.in_(case_ids or [0]),
-        FollowUp.agreement.in_(agreement_ids or [0]) | FollowUp.conversation.in_(conversation_ids or [0])
-        | (FollowUp.agreement.is_null() & FollowUp.conversation.is_null())).order_by(FollowUp.due_on, FollowUp.id))
+        FollowUp.case.in_(case_ids or [0]), FollowUp.cancelled_at.is_null(),
+        (FollowUp.pupil == pupil) | (FollowUp.pupil.is_null() & (
+            FollowUp.agreement.in_(agreement_ids or [0]) | FollowUp.conversation.in_(conversation_ids or [0])
+            | (FollowUp.agreement.is_null() & FollowUp.conversation.is_null()))))
+        .order_by(FollowUp.due_on, FollowUp.id))
     referrals = list(Referral.select().where(
         Referral.case.in_(case_ids or [0]), (Referral.pupil == pupil) | Referral.pupil.is_null())
         .order_by(Referral.referred_on, Referral.id))

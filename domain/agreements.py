@@ -7,7 +7,6 @@ Functions that write expect to run inside the caller's transaction.
 Refusals speak the user's language; what is stored (timeline events, follow-up notes) is
 written in Dutch, the language of the case file, whoever happens to read them later.
 """
-import calendar
 import datetime
 import hashlib
 import io
@@ -17,12 +16,13 @@ from flask_babel import gettext as _
 from peewee import fn
 from PIL import Image
 
-from db import local_date, utcnow
-from domain import protocols
-from models import Agreement, AgreementParty, CaseEvent, ConversationLine, FollowUp
+from db import today, utcnow
+from domain import followups
+from models import Agreement, AgreementParty, CaseEvent, ConversationLine
 
 MAX_SIGNATURE_BYTES = 512 * 1024
 MIN_INK_PIXELS = 150
+PERIOD = datetime.timedelta(weeks=6)  # a new draft's period, from today: long enough to show it holds
 
 
 class AgreementError(Exception):
@@ -48,16 +48,24 @@ def commitment_lines(agreement):
 
 
 def draft(case, user, conversation=None):
-    """A new draft: the pupils who commit, the victim and the mentor as parties; the
-    agreements made in the conversation as commitments. A later draft is the next version."""
+    """A new draft: the pupils who commit, the victim and the mentor as parties; the agreements
+    made in the conversation as commitments; a period of six weeks from today. A later draft is
+    the next version, and closes an earlier draft (two texts cannot both be signed)."""
     version = (Agreement.select(fn.MAX(Agreement.version)).where(Agreement.case == case).scalar() or 0) + 1
     commitments = []
     if conversation is not None:
         commitments = [line.text for line in ConversationLine.select().where(
             ConversationLine.conversation == conversation, ConversationLine.kind == "agreement",
             ConversationLine.removed_at.is_null()).order_by(ConversationLine.created_at, ConversationLine.id)]
+    drafts = list(Agreement.select().where(Agreement.case == case, Agreement.status == "draft",
+                                           Agreement.superseded_at.is_null()).order_by(Agreement.version))
+    if drafts:
+        Agreement.update(superseded_at=utcnow()).where(Agreement.id.in_([row.id for row in drafts])).execute()
+        CaseEvent.add(case, "agreement_superseded", "Concept %s gesloten: versie %d is opgesteld" % (
+            ", ".join("versie %d" % row.version for row in drafts), version), user)
     agreement = Agreement.create(case=case, conversation=conversation, version=version, created_by=user,
-                                 commitments="\n".join(commitments))
+                                 commitments="\n".join(commitments), period_start=today(),
+                                 period_end=today() + PERIOD)
     order = {role: n for n, role in enumerate(("bully", "follower", "victim"))}
     involvements = sorted((i for i in case.involved_pupils() if i.role in order), key=lambda i: order[i.role])
     for involvement in involvements:
@@ -75,11 +83,21 @@ def seal(agreement):
     return agreement
 
 
-def add_parent(agreement, name):
-    """A parent who is present signs too."""
+def _refuse_change(agreement):
+    """A text that is signed, being signed, or replaced by a later version does not change."""
     if agreement.status == "locked":
         raise AgreementError(_("Deze overeenkomst is ondertekend en kan niet meer veranderen. "
                                "Maak een nieuwe versie."))
+    if agreement.superseded_at is not None:
+        raise AgreementError(_("Dit concept is gesloten: er is een nieuwere versie."))
+    if AgreementParty.select().where(AgreementParty.agreement == agreement,
+                                     AgreementParty.signed_at.is_null(False)).exists():
+        raise AgreementError(_("Er is al voor deze tekst getekend; een andere tekst is een nieuwe versie."))
+
+
+def add_parent(agreement, name):
+    """A parent who is present signs too."""
+    _refuse_change(agreement)
     name = name.strip()
     if not name or len(name) > 200:
         raise AgreementError(_("Vul de naam van de ouder in (hoogstens 200 tekens)."))
@@ -89,15 +107,41 @@ def add_parent(agreement, name):
 
 def update(agreement, **fields):
     """Change a draft; a signed agreement is locked."""
-    if agreement.status == "locked":
-        raise AgreementError(_("Deze overeenkomst is ondertekend en kan niet meer veranderen. "
-                               "Maak een nieuwe versie."))
+    _refuse_change(agreement)
     start, end = fields.get("period_start"), fields.get("period_end")
     if start and end and end < start:
         raise AgreementError(_("De periode eindigt voordat ze begint."))
     for name, value in fields.items():
         setattr(agreement, name, value)
     return seal(agreement)
+
+
+def problems_before_signing(commitments, period_start, period_end, evaluation_on):
+    """What keeps a text from being signed, by field: {field name: message}. An agreement needs a
+    commitment, the period in which it must be realised, and the day of the evaluation talk (seed 000
+    points 8 and 10), which is then planned as a follow-up and so cannot lie in the past."""
+    problems = {}
+    if not [line for line in (commitments or "").splitlines() if line.strip()]:
+        problems["commitments"] = _("Schrijf minstens één afspraak op.")
+    if period_start is None:
+        problems["period_start"] = _("Vul in vanaf wanneer de afspraken gelden.")
+    if period_end is None:
+        problems["period_end"] = _("Vul in tot en met wanneer de afspraken gelden.")
+    elif period_start is not None and period_end < period_start:
+        problems["period_end"] = _("De periode eindigt voordat ze begint.")
+    if evaluation_on is None:
+        problems["evaluation_on"] = _("Vul de dag van het evaluatiegesprek in.")
+    elif evaluation_on < today():
+        problems["evaluation_on"] = _("Het evaluatiegesprek kan niet in het verleden liggen.")
+    elif period_start is not None and evaluation_on < period_start:
+        problems["evaluation_on"] = _("Het evaluatiegesprek ligt vóór het begin van de periode.")
+    return problems
+
+
+def problems_of(agreement):
+    """problems_before_signing for the agreement as it is stored."""
+    return problems_before_signing(agreement.commitments, agreement.period_start, agreement.period_end,
+                                   agreement.evaluation_on)
 
 
 def lock(agreement):
@@ -140,11 +184,16 @@ def signature_png(data):
     return clean.getvalue()
 
 
-def sign(agreement, party, png=None, on_paper=False):
-    """Record a party's signature (drawn, or on paper); the last one locks the agreement and
-    schedules the follow-ups. Returns True when the agreement is now locked."""
+def sign(agreement, party, png=None, on_paper=False, user=None):
+    """Record a party's signature (drawn, or on paper); the last one locks the agreement, plans
+    each pupil's follow-ups and supersedes the earlier versions. Returns True when it is now locked."""
     if agreement.status == "locked":
         raise AgreementError(_("Deze overeenkomst is al ondertekend en vergrendeld."))
+    if agreement.superseded_at is not None:
+        raise AgreementError(_("Dit concept is gesloten: er is een nieuwere versie."))
+    problems = problems_of(agreement)
+    if problems:
+        raise AgreementError(" ".join(problems.values()))
     if party.signed_at or party.signed_on_paper:
         raise AgreementError(_("%(name)s heeft al getekend.", name=party.name))
     if on_paper:
@@ -155,38 +204,5 @@ def sign(agreement, party, png=None, on_paper=False):
     if AgreementParty.select().where(AgreementParty.agreement == agreement, AgreementParty.signed_at.is_null()).exists():
         return False
     lock(agreement)
-    schedule_follow_ups(agreement)
+    followups.plan_for_agreement(agreement, user)
     return True
-
-
-def add_months(day, months):
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def follow_up_dates(schedule, start):
-    """The dates of the protocol's follow-up schedule, counted from `start`."""
-    dates = []
-    for rule in schedule:
-        if rule.days or rule.weeks:
-            dates.append(start + datetime.timedelta(days=rule.days + 7 * rule.weeks))
-        elif rule.months:
-            dates.append(add_months(start, rule.months))
-        else:
-            # Every n months after the last fixed follow-up, up to the limit.
-            month = (max(dates, default=start) - start).days // 30 + rule.every_months
-            while month <= rule.until_months:
-                dates.append(add_months(start, month))
-                month += rule.every_months
-    return sorted(set(dates))
-
-
-def schedule_follow_ups(agreement):
-    """Plan the protocol's follow-ups from the day the agreement was signed."""
-    protocol = protocols.get(agreement.case.protocol_key)
-    start = local_date(agreement.locked_at)
-    parties = ", ".join(p.name for p in agreement.parties if p.role in ("victim", "bully", "follower"))
-    for day in follow_up_dates(protocol.follow_up_schedule if protocol else (), start):
-        FollowUp.create(case=agreement.case, agreement=agreement, due_on=day, with_whom=parties[:200],
-                        note="Volgt uit herstelovereenkomst versie %d" % agreement.version)

@@ -28,8 +28,13 @@ def user_calendar(user, step_title, case_url, horizon_days=400):
     for step in cases.due_steps(user, horizon_days=horizon_days):
         lines += _event("step-%d" % step.id, step.due_on, "Herstel: %s (dossier %s)" % (
             step_title(step.case.protocol_key, step.step_key), step.case.reference), case_url(step.case))
+    talks = {}  # one event a day per case, however many pupils have a talk that day
     for follow_up in followups.due_for(user, horizon_days=horizon_days):
-        lines += _event("follow-up-%d" % follow_up.id, follow_up.due_on,
-                        "Herstel: vervolggesprek (dossier %s)" % follow_up.case.reference, case_url(follow_up.case))
+        talks.setdefault((follow_up.due_on, follow_up.case.reference), []).append(follow_up)
+    for (day, reference), rows in talks.items():
+        lines += _event("follow-up-%d-%s" % (rows[0].case_id, day.strftime("%Y%m%d")), day,
+                        "Herstel: %s (dossier %s)" % (
+                            "vervolggesprek" if len(rows) == 1 else "%d vervolggesprekken" % len(rows), reference),
+                        case_url(rows[0].case))
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 import audit
 from db import local_date, today, utcnow
-from domain import protocols
+from domain import followups, protocols
 from models import Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
 from permissions import sees_every_case, visible_cases
 
@@ -68,6 +68,10 @@ def sync_steps(case, protocol=None):
         row.owner = step.owner
         row.position = position
         row.save()
+    if protocol.follow_up_step:
+        due = dates.get(protocol.follow_up_step)
+        step = protocol.step(protocol.follow_up_step)
+        followups.settle_step(case, anchor=due - datetime.timedelta(days=step.deadline.days) if due else None)
     return protocol
 
 
@@ -159,6 +163,8 @@ def complete_step(case, step_key, user, note="", at=None):
         raise WorkflowError(_("Deze stap is al afgerond."))
     if row.status == "not_applicable":
         raise WorkflowError(_("Deze stap is niet van toepassing op dit dossier."))
+    if followups.series_under_way(case, step_key):
+        raise WorkflowError(_("Deze stap rondt zichzelf af wanneer het laatste vervolggesprek is vastgelegd."))
     row.status, row.done_at, row.done_by, row.note = "done", at or utcnow(), user, note.strip()
     row.save()
     step = protocols.get(case.protocol_key).step(step_key)
@@ -187,13 +193,17 @@ def set_approach(case, approach, level, user):
 
 
 def close_case(case, user, reason):
+    """Close the case with a reason; follow-ups still to come stay planned (reopening brings them
+    back) and the timeline says how many there were."""
     if case.status == "closed":
         raise WorkflowError(_("Dit dossier is al gesloten."))
     if not reason.strip():
         raise WorkflowError(_("Geef een reden om het dossier te sluiten."))
     case.status, case.closed_at, case.closed_by, case.close_reason = "closed", utcnow(), user, reason.strip()
     case.save()
-    CaseEvent.add(case, "closed", reason.strip(), user)
+    to_come = followups.to_come(case).count()
+    CaseEvent.add(case, "closed", reason.strip() + (
+        " (%d vervolggesprek(ken) stonden nog open)" % to_come if to_come else ""), user)
 
 
 def reopen_case(case, user, reason):
@@ -237,7 +247,8 @@ def due_steps(user, horizon_days=7):
         rule = rule | other
     query = (CaseStep.select(CaseStep, Case).join(Case)
              .where(Case.status == "open", CaseStep.status == "open", CaseStep.due_on.is_null(False),
-                    CaseStep.due_on <= today() + datetime.timedelta(days=horizon_days), rule)
+                    CaseStep.due_on <= today() + datetime.timedelta(days=horizon_days), rule,
+                    ~followups.steps_under_way())  # its follow-ups are listed themselves
              .order_by(CaseStep.due_on, Case.reference, CaseStep.position))
     if not sees_every_case(user):  # a filter on every case would only mislead SQLite's planner
         query = query.where(Case.id.in_(visible_cases(user).select(Case.id)))

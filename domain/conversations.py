@@ -14,7 +14,7 @@ import secrets
 from flask_babel import gettext as _
 
 from db import local_date, utcnow
-from domain import cases, protocols
+from domain import cases, followups, protocols
 from models import (
     CaseEvent, CaseStep, ChecklistEntry, Conversation, ConversationAmendment, ConversationLine,
     ConversationParticipant, FollowUp,
@@ -138,14 +138,18 @@ def set_appointment(conversation, moment, user, now=None):
         raise ChecklistError(_("Deze afspraak ligt meer dan een jaar vooruit."))
     conversation.next_appointment_at = moment
     conversation.save()
-    follow_up = FollowUp.get_or_none(FollowUp.conversation == conversation, FollowUp.done_at.is_null())
-    with_whom = ", ".join(p.name for p in conversation.participants)[:200]
-    if follow_up is None:
-        FollowUp.create(case=conversation.case, conversation=conversation, due_on=local_date(moment),
-                        with_whom=with_whom, note="Vervolgafspraak uit: %s" % conversation.title)
-    else:
-        follow_up.due_on = local_date(moment)
-        follow_up.save()
+    to_come = FollowUp.select().where(FollowUp.conversation == conversation, FollowUp.done_at.is_null(),
+                                      FollowUp.cancelled_at.is_null())
+    if to_come.exists():
+        FollowUp.update(due_on=local_date(moment)).where(FollowUp.id.in_(to_come.select(FollowUp.id))).execute()
+    else:  # a talk with each pupil who took part (each their own outcome), or with whoever was there
+        participants = list(conversation.participants.order_by(ConversationParticipant.id))
+        pupils = [participant.pupil_id for participant in participants if participant.pupil_id]
+        with_whom = "" if pupils else ", ".join(participant.name for participant in participants)[:200]
+        for pupil_id in pupils or [None]:
+            FollowUp.create(case=conversation.case, conversation=conversation, pupil=pupil_id,
+                            due_on=local_date(moment), with_whom=with_whom,
+                            note="Vervolgafspraak uit: %s" % conversation.title)
     CaseEvent.add(conversation.case, "appointment", conversation.title, user)
     _amend(conversation, user, "Vervolgafspraak gezet")
 
@@ -159,6 +163,7 @@ def finish(conversation, user, complete_step=False):
     CaseEvent.add(conversation.case, "conversation_finished", conversation.title, user)
     if complete_step:
         step = CaseStep.get_or_none(CaseStep.case == conversation.case, CaseStep.step_key == conversation.step_key)
-        if step is not None and step.status == "open":
+        if step is not None and step.status == "open" and not followups.series_under_way(
+                conversation.case, conversation.step_key):  # that step completes itself
             cases.complete_step(conversation.case, conversation.step_key, user,
                                    note="Gesprek: %s" % conversation.title)

@@ -1,52 +1,316 @@
-"""After the agreement: follow-ups that check it holds, and escalation when it does not.
+"""After the agreement: follow-up talks with each pupil, and escalation when agreements are broken.
 
-Seed 001: agreements not kept a first time give the pupil one more chance; a second time,
-the next escalation phase is proposed to the coordinator. Phases 4 and 5 (suspension,
-removal) are decided by the coordinator alone. Functions that write expect to run inside
-the caller's transaction.
+Seed 001 step 5: the mentor checks that the agreements hold with short talks with the bullied pupil
+and with the bully (and followers) after two days, a week and a month, then less often for two
+years. Each pupil has their own series (the protocol file's schedule): the pupils of the signed
+agreement, or without one the pupils of the roles the protocol names, planned when its follow-up
+step comes due. That step is then done when every series is, and until then shows the next date.
+
+Broken once, the pupil gets one more chance; broken again, the next escalation phase is proposed:
+counted per pupil who committed (a bully or follower). A talk held with several pupils together,
+from before follow-ups were per pupil, counts for each of them. Phases 4 and 5 (suspension,
+removal) are decided by the coordinator alone. Functions that write expect to run inside the
+caller's transaction.
 
 Refusals speak the user's language; the timeline texts written here ("Gaat goed", "Voorstel:
 fase 3") are stored, so they are written in Dutch, the language of the case file, whoever
 happens to read them later.
 """
+import calendar
+import dataclasses
 import datetime
+import functools
+import operator
 
+from babel.dates import format_date
 from flask_babel import gettext as _
-from peewee import JOIN, fn
+from peewee import JOIN, Value, fn
 
-from db import day_of, today, utcnow
-from models import Case, CaseEvent, FollowUp, Measure
+from db import day_of, local_date, today, utcnow
+from domain import protocols
+from i18n import long_date
+from models import Agreement, AgreementParty, Case, CaseEvent, CaseStep, FollowUp, Involvement, Measure, Pupil
 from permissions import may_decide_phase
 from terminology import term
+
+OUTCOMES = ("going_well", "not_kept", "not_held")
+AGREEMENT_PUPIL_ROLES = ("victim", "bully", "follower")  # the pupils of an agreement who get a series
+BREAKING_ROLES = ("bully", "follower")  # whose broken agreements count towards the next phase
+ROLE_ORDER = {role: number for number, role in enumerate(("victim", "bully", "follower", "helper", "bystander"))}
 
 
 class FollowUpError(Exception):
     """Something the follow-up or measure refuses; the message is for the user, in their language."""
 
 
-def record(follow_up, user, outcome, with_whom="", note=""):
-    """Record a follow-up; returns what it means: 'ok', 'one_more_chance' or 'escalate'."""
+def dutch_day(day):
+    """A day as the case file (in Dutch) writes it."""
+    return format_date(day, "d MMMM yyyy", locale="nl")
+
+
+# The schedule
+
+def add_months(day, months):
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def series_dates(schedule, start):
+    """The dates of the protocol's follow-up schedule, counted from `start`."""
+    dates = []
+    for rule in schedule:
+        if rule.days or rule.weeks:
+            dates.append(start + datetime.timedelta(days=rule.days + 7 * rule.weeks))
+        elif rule.months:
+            dates.append(add_months(start, rule.months))
+        else:
+            # Every n months after the last fixed follow-up, up to the limit.
+            month = (max(dates, default=start) - start).days // 30 + rule.every_months
+            while month <= rule.until_months:
+                dates.append(add_months(start, month))
+                month += rule.every_months
+    return sorted(set(dates))
+
+
+def _plan(case, pupils, start, schedule, agreement=None, evaluation_on=None):
+    """Each pupil their own series from `start`, and the evaluation talk on its day (one of the
+    series when it falls on the same day). Returns the rows made."""
+    rows = []
+    dates = series_dates(schedule, start)
+    for pupil in pupils:
+        days = set(dates) | ({evaluation_on} if evaluation_on else set())
+        for day in sorted(days):
+            rows.append(FollowUp.create(case=case, pupil=pupil, agreement=agreement, due_on=day,
+                                        evaluation=day == evaluation_on))
+    return rows
+
+
+def _cancel(rows, user, text):
+    """Cancel open follow-ups (they stay on record), said on the timeline."""
+    ids = [row.id for row in rows]
+    if ids:
+        FollowUp.update(cancelled_at=utcnow()).where(FollowUp.id.in_(ids)).execute()
+        CaseEvent.add(rows[0].case_id, "follow_ups_cancelled", text % len(ids), user)
+    return len(ids)
+
+
+def _series(case):
+    """The case's follow-ups that the protocol's follow-up step stands for: not cancelled, not a
+    conversation's appointment."""
+    return FollowUp.select().where(FollowUp.case == case, FollowUp.conversation.is_null(),
+                                   FollowUp.cancelled_at.is_null())
+
+
+def plan_for_agreement(agreement, user=None):
+    """On signing: the agreement's pupils get their series from the day it was signed, and its
+    evaluation talk; earlier versions are superseded and the follow-ups they (or the protocol)
+    planned and that are still open are cancelled."""
+    case = agreement.case
+    protocol = protocols.get(case.protocol_key)
+    older = list(Agreement.select().where(Agreement.case == case, Agreement.id != agreement.id,
+                                          Agreement.superseded_at.is_null()).order_by(Agreement.version))
+    if older:
+        Agreement.update(superseded_at=utcnow()).where(Agreement.id.in_([row.id for row in older])).execute()
+        CaseEvent.add(case, "agreement_superseded", "%s vervangen door versie %d" % (
+            ", ".join("versie %d%s" % (row.version, " (concept)" if row.status == "draft" else "")
+                      for row in older), agreement.version), user)
+    replaced = [row for row in _series(case).where(FollowUp.done_at.is_null(),
+                                                   (FollowUp.agreement != agreement) | FollowUp.agreement.is_null())]
+    _cancel(replaced, user, "%%d open vervolggesprek(ken) vervangen door die van herstelovereenkomst versie %d"
+            % agreement.version)
+    pupils = [party.pupil for party in agreement.parties.order_by(AgreementParty.id)
+              if party.pupil_id is not None and party.role in AGREEMENT_PUPIL_ROLES]
+    start = local_date(agreement.locked_at) if agreement.locked_at else today()
+    rows = _plan(case, pupils, start, protocol.follow_up_schedule if protocol else (), agreement,
+                 agreement.evaluation_on)
+    if rows:
+        CaseEvent.add(case, "follow_ups_planned", "Herstelovereenkomst versie %d: %s" % (
+            agreement.version, _series_summary(pupils, rows)), user)
+    settle_step(case, user)
+    return rows
+
+
+def _series_summary(pupils, rows):
+    """For the timeline: for whom, until when, and the evaluation talk."""
+    names = ", ".join(pupil.display_name for pupil in pupils)
+    last = max(row.due_on for row in rows)
+    evaluation = next((row.due_on for row in rows if row.evaluation), None)
+    return "voor %s, tot %s%s" % (names, dutch_day(last),
+                                  "; evaluatiegesprek op %s" % dutch_day(evaluation) if evaluation else "")
+
+
+def settle_step(case, user=None, anchor=None):
+    """The protocol's follow-up step as its series stands: under way (open, due on the next talk)
+    while a talk is still to come, done when every talk is recorded.
+
+    Without a series yet and with the step come due (`anchor`, the day it counts from), the pupils
+    of the roles the protocol names get theirs from that day: a case without an agreement is
+    followed up all the same."""
+    protocol = protocols.get(case.protocol_key)
+    if protocol is None or not protocol.follow_up_step:
+        return None
+    row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == protocol.follow_up_step)
+    if row is None or row.status == "not_applicable":
+        return row
+    series = list(_series(case))
+    if not series and anchor is not None and row.status == "open" and case.status == "open":
+        involvements = [involvement for involvement in case.involved_pupils()
+                        if involvement.role in protocol.follow_up_with]
+        involvements.sort(key=lambda involvement: protocol.follow_up_with.index(involvement.role))
+        pupils = [involvement.pupil for involvement in involvements]
+        series = _plan(case, pupils, anchor, protocol.follow_up_schedule)
+        if series:
+            CaseEvent.add(case, "follow_ups_planned", "Volgens het protocol: %s" % _series_summary(pupils, series),
+                          user)
+    if not series:
+        return row
+    to_come = [follow_up for follow_up in series if follow_up.done_at is None]
+    if to_come:
+        row.status, row.done_at, row.done_by = "open", None, None
+        row.due_on = min(follow_up.due_on for follow_up in to_come)
+    else:
+        row.due_on = max(follow_up.due_on for follow_up in series)
+        if row.status != "done":
+            last = max(series, key=lambda follow_up: follow_up.done_at)
+            row.status, row.done_at, row.done_by = "done", last.done_at, last.done_by_id
+            step = protocol.step(row.step_key)
+            CaseEvent.add(case, "step_done", "%s: elk vervolggesprek is vastgelegd" % step.title, user)
+    row.save()
+    return row
+
+
+def series_under_way(case, step_key):
+    """The step is the protocol's follow-up step and a talk of its series is still to come: it
+    completes itself, and the follow-ups stand for it in every list."""
+    protocol = protocols.get(case.protocol_key)
+    return bool(protocol and protocol.follow_up_step == step_key
+                and _series(case).where(FollowUp.done_at.is_null()).exists())
+
+
+def steps_under_way():
+    """SQL for a CaseStep (joined to its Case) that is its protocol's follow-up step with a talk of
+    its series still to come: lists of what is due show those talks instead."""
+    pairs = sorted({(protocol.key, protocol.follow_up_step) for protocol in protocols.registry().values()
+                    if protocol.follow_up_step})
+    if not pairs:
+        return Value(False)
+    is_series_step = functools.reduce(operator.or_, [(Case.protocol_key == key) & (CaseStep.step_key == step)
+                                                     for key, step in pairs])
+    talk_to_come = fn.EXISTS(FollowUp.select(FollowUp.id).where(
+        FollowUp.case == CaseStep.case, FollowUp.conversation.is_null(), FollowUp.done_at.is_null(),
+        FollowUp.cancelled_at.is_null()))
+    return is_series_step & talk_to_come
+
+
+@dataclasses.dataclass
+class PupilSeries:
+    """One pupil's follow-up talks as the case page shows them (pupil None: talks held with several
+    pupils together, before follow-ups were per pupil)."""
+
+    pupil: object
+    role: str
+    held: list = dataclasses.field(default_factory=list)
+    due: list = dataclasses.field(default_factory=list)  # to be held: their day has come
+    planned: list = dataclasses.field(default_factory=list)  # their day is still to come
+
+
+def by_pupil(involvements, follow_ups, on):
+    """The case's follow-ups (not cancelled) per pupil: victim first, then bullies and followers, each
+    in name order; talks with several pupils together last."""
+    involvements = sorted(involvements, key=lambda involvement: ROLE_ORDER.get(involvement.role, len(ROLE_ORDER)))
+    order = {involvement.pupil_id: number for number, involvement in enumerate(involvements)}
+    roles = {involvement.pupil_id: involvement.role for involvement in involvements}
+    series = {}
+    for row in follow_ups:
+        if row.cancelled_at is not None:
+            continue
+        group = series.get(row.pupil_id)
+        if group is None:
+            group = series[row.pupil_id] = PupilSeries(row.pupil if row.pupil_id else None, roles.get(row.pupil_id))
+        (group.held if row.done_at else group.due if row.due_on <= on else group.planned).append(row)
+    return sorted(series.values(), key=lambda group: (group.pupil is None, order.get(
+        group.pupil.id if group.pupil else None, len(order))))
+
+
+# Recording a talk
+
+def record(follow_up, user, outcome, held_on, with_whom="", note=""):
+    """Record a follow-up talk; returns what it means: 'ok', 'not_held', 'not_kept' (said by a pupil
+    who did not commit), 'one_more_chance' or 'escalate'."""
+    if follow_up.case.status != "open":
+        raise FollowUpError(_("Dit dossier is gesloten."))
+    if follow_up.cancelled_at is not None:
+        raise FollowUpError(_("Dit vervolggesprek is geannuleerd: een nieuwe herstelovereenkomst verving het."))
     if follow_up.done_at is not None:
         raise FollowUpError(_("Dit vervolggesprek is al vastgelegd."))
-    if outcome not in ("going_well", "not_kept"):
-        raise FollowUpError(_("Kies of het goed gaat of dat de afspraken niet zijn nagekomen."))
-    follow_up.outcome, follow_up.done_at, follow_up.done_by = outcome, utcnow(), user
+    if outcome not in OUTCOMES:
+        raise FollowUpError(_("Kies of het goed gaat, of de afspraken niet zijn nagekomen, of dat het gesprek "
+                              "niet is gehouden."))
+    problem = held_on_problem(held_on, follow_up.due_on)
+    if problem:
+        raise FollowUpError(problem)
+    note = (note or "").strip()
+    if outcome == "not_held" and not note:
+        raise FollowUpError(_("Schrijf op waarom het gesprek niet is gehouden."))
+    follow_up.outcome, follow_up.held_on, follow_up.done_at, follow_up.done_by = outcome, held_on, utcnow(), user
     follow_up.with_whom = (with_whom or follow_up.with_whom)[:200]
     follow_up.note = note[:5000]
     follow_up.save()
-    if outcome == "going_well":
-        CaseEvent.add(follow_up.case, "follow_up", "Gaat goed" + (": " + note if note else ""), user)
-        return "ok"
-    broken = FollowUp.select().where(FollowUp.case == follow_up.case, FollowUp.outcome == "not_kept").count()
-    if broken == 1:
-        CaseEvent.add(follow_up.case, "follow_up", "Afspraken niet nagekomen: nog één kans", user)
-        return "one_more_chance"
-    CaseEvent.add(follow_up.case, "escalation_proposed", "Voorstel: fase %d" % proposed_phase(follow_up.case), user)
-    return "escalate"
+    case = follow_up.case
+    who = follow_up.pupil.display_name + ": " if follow_up.pupil_id else ""
+    meaning = _meaning(follow_up)
+    text = {
+        "ok": "Gaat goed", "not_held": "Niet gehouden", "not_kept": "Afspraken niet nagekomen",
+        "one_more_chance": "Afspraken niet nagekomen: nog één kans",
+        "escalate": "Afspraken opnieuw niet nagekomen",
+    }[meaning]
+    CaseEvent.add(case, "follow_up", who + text + (": " + note if note and meaning in ("ok", "not_held") else ""),
+                  user)
+    if meaning == "escalate":
+        for pupil, phase in pupil_proposals(case):
+            if follow_up.pupil_id in (None, pupil.id):
+                CaseEvent.add(case, "escalation_proposed", "Voorstel: fase %d voor %s" % (phase, pupil.display_name),
+                              user)
+    settle_step(case, user)
+    return meaning
 
+
+def held_on_problem(held_on, due_on):
+    """Why a talk cannot have been held on that day, or None: not before its planned day, not in the future."""
+    if held_on is None:
+        return _("Vul de datum van het gesprek in.")
+    if held_on > today():
+        return _("Een gesprek dat nog moet komen kan niet worden vastgelegd.")
+    if held_on < due_on:
+        return _("Dit vervolggesprek staat gepland op %(date)s: leg het vast op of na die dag.",
+                 date=long_date(due_on))
+    return None
+
+
+def _meaning(follow_up):
+    """What a recorded talk means for the pupil it was with."""
+    if follow_up.outcome == "going_well":
+        return "ok"
+    if follow_up.outcome == "not_held":
+        return "not_held"
+    breakers = {involvement.pupil_id for involvement in Involvement.select(Involvement.pupil).where(
+        Involvement.case == follow_up.case, Involvement.role.in_(BREAKING_ROLES))}
+    concerned = breakers if follow_up.pupil_id is None else breakers & {follow_up.pupil_id}
+    if not concerned:
+        return "not_kept"  # the bullied pupil says the agreements were not kept: noted, no phase for them
+    proposed = {pupil.id for pupil, _phase in pupil_proposals(follow_up.case)}
+    if proposed & concerned:
+        return "escalate"
+    broken = FollowUp.select().where(FollowUp.case == follow_up.case, FollowUp.outcome == "not_kept",
+                                     (FollowUp.pupil.in_(list(concerned))) | FollowUp.pupil.is_null()).count()
+    return "one_more_chance" if broken == 1 else "not_kept"
+
+
+# Escalation
 
 def proposed_phase(case):
-    """The escalation phase to propose: one past the highest taken so far."""
+    """The escalation phase to propose: one past the highest taken so far in the case."""
     return _phase_after(Measure.select(fn.MAX(Measure.phase)).where(Measure.case == case).scalar())
 
 
@@ -55,36 +319,74 @@ def _phase_after(highest):
     return min((highest or 0) + 1, 5)
 
 
-def escalation_proposal(case, follow_ups=None, measures=None):
-    """The phase proposed to the coordinator, when agreements were broken again since the last measure.
+def escalation_proposal(case, follow_ups=None, measures=None, involvements=None):
+    """The highest phase proposed for any pupil of the case (see pupil_proposals), or None: where the
+    case as a whole stands."""
+    return max((phase for _pupil, phase in pupil_proposals(case, follow_ups, measures, involvements)), default=None)
 
-    `follow_ups` and `measures` are the case's when the caller has read them already (the case page)."""
+
+def pupil_proposals(case, follow_ups=None, measures=None, involvements=None):
+    """Each bully or follower who broke the agreements again since their last measure, with the phase
+    proposed for them: [(pupil, phase)], in the case's order of pupils.
+
+    `follow_ups`, `measures` and `involvements` are the case's when the caller has read them already
+    (the case page)."""
     follow_ups = FollowUp.of_case(case) if follow_ups is None else follow_ups
-    broken = sorted((row for row in follow_ups if row.outcome == "not_kept"), key=lambda row: row.done_at)
-    if len(broken) < 2:
-        return None
     measures = list(Measure.of_case(case)) if measures is None else measures
-    last_measure = max((measure.decided_on for measure in measures), default=None)
-    if last_measure and last_measure >= broken[-1].done_at.date():
-        return None
-    return _phase_after(max((measure.phase for measure in measures), default=None))
+    involvements = case.involved_pupils() if involvements is None else involvements
+    proposals = []
+    for involvement in involvements:
+        if involvement.role not in BREAKING_ROLES:
+            continue
+        pupil_id = involvement.pupil_id
+        broken = [row.held_on or day_of(row.done_at) for row in follow_ups
+                  if row.outcome == "not_kept" and row.pupil_id in (None, pupil_id)]
+        if len(broken) < 2:
+            continue
+        own = [measure for measure in measures if measure.pupil_id == pupil_id]
+        last_measure = max((measure.decided_on for measure in own), default=None)
+        if last_measure and last_measure >= max(broken):
+            continue
+        proposals.append((involvement.pupil, _phase_after(max((measure.phase for measure in own), default=None))))
+    return proposals
 
 
 def open_proposals():
-    """Open cases whose agreements were broken again since their last measure, with the proposed
-    phase: what escalation_proposal says of each case, for the whole school in one query (the
-    coordinator's home page asks on every visit)."""
-    broken = (FollowUp.select(FollowUp.case, fn.MAX(FollowUp.done_at).alias("last_broken"))
-              .where(FollowUp.outcome == "not_kept").group_by(FollowUp.case).having(fn.COUNT(FollowUp.id) >= 2))
-    measures = (Measure.select(Measure.case, fn.MAX(Measure.decided_on).alias("last_measure"),
+    """(case, phase) for each open case with a proposal: escalation_proposal for the whole school, from
+    open_pupil_proposals' one query."""
+    highest = {}
+    for case, _pupil, phase in open_pupil_proposals():
+        if case.id not in highest or phase > highest[case.id][1]:
+            highest[case.id] = (case, phase)
+    return list(highest.values())
+
+
+def open_pupil_proposals():
+    """(case, pupil, phase) for each bully or follower of an open case who broke the agreements again
+    since their last measure: what pupil_proposals says of each case, for the whole school in one
+    query (the coordinator's home page asks on every visit)."""
+    concerns = (FollowUp.pupil == Involvement.pupil) | FollowUp.pupil.is_null()
+    held_on = fn.COALESCE(FollowUp.held_on, fn.DATE(FollowUp.done_at))
+    broken = (FollowUp.select(Involvement.case, Involvement.pupil, fn.MAX(held_on).alias("last_broken"))
+              .join(Involvement, on=((FollowUp.case == Involvement.case) & concerns))
+              .where(FollowUp.outcome == "not_kept", Involvement.role.in_(BREAKING_ROLES))
+              .group_by(Involvement.case, Involvement.pupil).having(fn.COUNT(FollowUp.id) >= 2))
+    measures = (Measure.select(Measure.case, Measure.pupil, fn.MAX(Measure.decided_on).alias("last_measure"),
                                fn.MAX(Measure.phase).alias("highest_phase"))
-                .group_by(Measure.case))
-    rows = (Case.select(Case, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
-            .join(broken, on=(broken.c.case_id == Case.id))
-            .join(measures, JOIN.LEFT_OUTER, on=(measures.c.case_id == Case.id))
-            .where(Case.status == "open").order_by(Case.reference).objects())
-    return [(case, _phase_after(case.highest_phase)) for case in rows
-            if not case.last_measure or day_of(case.last_measure) < day_of(case.last_broken)]
+                .group_by(Measure.case, Measure.pupil))
+    rows = (Case.select(Case, Pupil, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
+            .join_from(Case, broken, on=(broken.c.case_id == Case.id), attr="broken")
+            .join_from(Case, Pupil, on=(Pupil.id == broken.c.pupil_id), attr="proposed_pupil")
+            .join_from(Case, measures, JOIN.LEFT_OUTER, attr="measured", on=(
+                (measures.c.case_id == Case.id) & (measures.c.pupil_id == broken.c.pupil_id)))
+            .where(Case.status == "open").order_by(Case.reference, *Pupil.dutch_order()))
+    proposals = []
+    for case in rows:
+        last_broken, measured = case.broken.last_broken, case.measured
+        last_measure = measured.last_measure if measured is not None else None
+        if not last_measure or day_of(last_measure) < day_of(last_broken):
+            proposals.append((case, case.proposed_pupil, _phase_after(measured.highest_phase if measured else None)))
+    return proposals
 
 
 def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):
@@ -104,9 +406,23 @@ def decide_measure(case, pupil, phase, description, user, decided_on, informed="
     return measure
 
 
+# Lists of what is due
+
+def open_follow_ups():
+    """Follow-ups still to be held in open cases: not recorded, not cancelled."""
+    return (FollowUp.select(FollowUp, Case, Pupil).join(Case).switch(FollowUp).join(Pupil, JOIN.LEFT_OUTER)
+            .where(Case.status == "open", FollowUp.done_at.is_null(), FollowUp.cancelled_at.is_null()))
+
+
+def to_come(case):
+    """The case's follow-ups still to be held (not recorded, not cancelled), by date, with their pupil."""
+    return (FollowUp.select(FollowUp, Pupil).join(Pupil, JOIN.LEFT_OUTER)
+            .where(FollowUp.case == case, FollowUp.done_at.is_null(), FollowUp.cancelled_at.is_null())
+            .order_by(FollowUp.due_on, FollowUp.id))
+
+
 def due_for(user, horizon_days=7):
     """Open follow-ups of the user's own cases (as mentor) due within the horizon, earliest first."""
-    return list(FollowUp.select(FollowUp, Case).join(Case)
-                .where(Case.mentor == user, Case.status == "open", FollowUp.done_at.is_null(),
-                       FollowUp.due_on <= today() + datetime.timedelta(days=horizon_days))
-                .order_by(FollowUp.due_on))
+    return list(open_follow_ups().where(Case.mentor == user,
+                                        FollowUp.due_on <= today() + datetime.timedelta(days=horizon_days))
+                .order_by(FollowUp.due_on, Case.reference, FollowUp.id))

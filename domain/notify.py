@@ -3,8 +3,8 @@ set under Instellingen); never pupil data.
 
 The coordinator hears of a new report from the public page, the counsellor of a new complaint
 (through the outbox: queued with the report, sent after the response), and each case
-worker once a day of their steps that are due tomorrow or became overdue
-(`flask --app app notify`, for cron).
+worker once a day of their steps that are due tomorrow or became overdue, and each mentor of
+the follow-up talks of their cases likewise (`flask --app app notify`, for cron).
 """
 import datetime
 import os
@@ -16,7 +16,8 @@ from email.message import EmailMessage
 from flask import current_app
 
 from db import db, today, utcnow
-from models import AuditEvent, Case, CaseStep, OutboxMail, SchoolSettings, User
+from domain import followups
+from models import AuditEvent, Case, CaseStep, FollowUp, OutboxMail, SchoolSettings, User
 
 SMTP_TIMEOUT = 10
 CLAIM_FOR = datetime.timedelta(minutes=5)  # far longer than one delivery with its SMTP timeouts
@@ -198,19 +199,32 @@ def _step_owners(step):
 
 
 def digests(on=None):
-    """Per user, the case references with steps due tomorrow and those that became overdue
-    today (due yesterday): {user: {"tomorrow": [...], "overdue": [...]}}."""
+    """Per user, the case references with steps due tomorrow and those that became overdue today
+    (due yesterday), and the same of the follow-up talks of the cases they are mentor of:
+    {user: {"tomorrow": [...], "overdue": [...], "talks_tomorrow": [...], "talks_overdue": [...]}}.
+    A follow-up step under way is its talks, so it is told as those."""
     on = on or today()
     tomorrow, yesterday = on + datetime.timedelta(days=1), on - datetime.timedelta(days=1)
     steps = (CaseStep.select(CaseStep, Case).join(Case)
-             .where(CaseStep.status == "open", Case.status == "open", CaseStep.due_on.in_([tomorrow, yesterday])))
+             .where(CaseStep.status == "open", Case.status == "open", CaseStep.due_on.in_([tomorrow, yesterday]),
+                    ~followups.steps_under_way()))
     result = {}
+
+    def entry_of(user):
+        return result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set(),
+                                           "talks_tomorrow": set(), "talks_overdue": set()})
+
     for step in steps:
         for user in _step_owners(step):
-            if not user.email:
-                continue
-            entry = result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set()})
-            entry["tomorrow" if step.due_on == tomorrow else "overdue"].add(step.case.reference)
+            if user.email:
+                entry_of(user)["tomorrow" if step.due_on == tomorrow else "overdue"].add(step.case.reference)
+    talks = followups.open_follow_ups().where(FollowUp.due_on.in_([tomorrow, yesterday]), Case.mentor.is_null(False))
+    mentors = {user.id: user for user in User.select().where(
+        User.id.in_({talk.case.mentor_id for talk in talks} or {0}), User.is_active == True)}  # noqa: E712
+    for talk in talks:
+        mentor = mentors.get(talk.case.mentor_id)
+        if mentor is not None and mentor.email:
+            entry_of(mentor)["talks_tomorrow" if talk.due_on == tomorrow else "talks_overdue"].add(talk.case.reference)
     return list(result.values())
 
 
@@ -233,6 +247,12 @@ def send_digests(on=None):
         if entry["overdue"]:
             lines.append("In %d dossier(s) is een stap sinds vandaag te laat: %s." % (
                 len(entry["overdue"]), ", ".join(sorted(entry["overdue"]))))
+        if entry["talks_tomorrow"]:
+            lines.append("Morgen staat in %d dossier(s) een vervolggesprek gepland: %s." % (
+                len(entry["talks_tomorrow"]), ", ".join(sorted(entry["talks_tomorrow"]))))
+        if entry["talks_overdue"]:
+            lines.append("In %d dossier(s) is een vervolggesprek sinds vandaag te laat: %s." % (
+                len(entry["talks_overdue"]), ", ".join(sorted(entry["talks_overdue"]))))
         lines += ["", where_to_look("Bekijk wat er voor je klaarstaat in Herstel", "/", "Startpagina")]
         try:
             send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines))

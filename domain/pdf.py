@@ -438,7 +438,7 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
 
     section("Vervolggesprekken", pupil_file.follow_ups, "Geen vervolggesprekken.", lambda item: [
         ("Gepland op", dutch_date(item.due_on)), ("Met", item.with_whom),
-        ("Gehouden", _moment(item.done_at) if item.done_at else "nog niet"),
+        ("Gehouden", dutch_date(item.held_on or item.done_at) if item.done_at else "nog niet"),
         ("Uitkomst", _dutch(FOLLOW_UP_OUTCOMES, item.outcome)), ("Notitie", item.note)])
     section("Contact met ouders", pupil_file.parent_contacts, "Geen oudercontacten vastgelegd.", lambda item: [
         ("Datum", dutch_date(item.contacted_on)), ("Hoe", _dutch(PARENT_CHANNELS, item.channel)),

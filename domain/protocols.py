@@ -103,6 +103,10 @@ class EscalationPhase:
     decided_by: str
 
 
+# Who can have their own series of follow-up talks (seed 001 step 5: the victim, the bully, followers).
+FOLLOW_UP_ROLES = ("victim", "bully", "follower", "helper")
+
+
 @dataclasses.dataclass(frozen=True)
 class Protocol:
     key: str
@@ -112,6 +116,20 @@ class Protocol:
     follow_up_schedule: tuple
     escalation_phases: tuple
     steps: tuple
+    follow_up_step: str = ""  # the step the follow-up series stands for: done when every pupil's series is
+    follow_up_with: tuple = ()  # without a signed agreement, the roles whose pupils get a series
+
+    def follow_up_span(self):
+        """How long the schedule follows a pupil: (number, "days" | "weeks" | "months"), or None."""
+        days = [rule.days + 7 * rule.weeks for rule in self.follow_up_schedule if rule.days or rule.weeks]
+        months = [rule.until_months or rule.months for rule in self.follow_up_schedule
+                  if rule.months or rule.until_months]
+        if months:
+            return max(months), "months"
+        if days:
+            longest = max(days)
+            return (longest // 7, "weeks") if longest % 7 == 0 else (longest, "days")
+        return None
 
     def step(self, key):
         return next((step for step in self.steps if step.key == key), None)
@@ -193,7 +211,7 @@ class _Reader:
 
     def protocol(self, data):
         data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps"),
-                            ("follow_up_schedule", "escalation_phases"))
+                            ("follow_up_schedule", "follow_up_step", "follow_up_with", "escalation_phases"))
         key = self.key(data["key"], "key")
         expected = os.path.splitext(os.path.basename(self.path))[0]
         if key != expected:
@@ -217,7 +235,23 @@ class _Reader:
                                     for number, phase in enumerate(
                                         self.sequence(data.get("escalation_phases", []), "escalation_phases"), 1)),
             steps=tuple(steps),
+            **self.follow_up_series(data, [step.key for step in steps]),
         )
+
+    def follow_up_series(self, data, step_keys):
+        """The step the follow-up series stands for and whose pupils get one, checked against the file."""
+        if "follow_up_step" not in data:
+            if "follow_up_with" in data:
+                self.fail("follow_up_with", "hoort bij follow_up_step: noem ook de stap van de vervolggesprekken")
+            return {}
+        step = self.key(data["follow_up_step"], "follow_up_step")
+        if step not in step_keys:
+            self.fail("follow_up_step", "%r is geen stap van dit protocol" % step)
+        if not data.get("follow_up_schedule"):
+            self.fail("follow_up_step", "zonder follow_up_schedule zijn er geen vervolggesprekken te plannen")
+        roles = self.sequence(data.get("follow_up_with", []), "follow_up_with", allow_empty=False)
+        return {"follow_up_step": step,
+                "follow_up_with": tuple(self.choice(role, "follow_up_with", FOLLOW_UP_ROLES) for role in roles)}
 
     def step(self, raw, where, earlier_keys):
         raw = self.mapping(raw, where, ("key", "title", "owner", "deadline", "description"),

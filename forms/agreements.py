@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.validators import Length, Optional, ValidationError
 
+from domain.agreements import problems_before_signing
 from forms.common import TrimmedTextAreaField
 
 LONG = Length(max=5000, message=_l("Hoogstens 5000 tekens."))
@@ -21,8 +22,20 @@ class AgreementForm(FlaskForm):
                                     description=_l("Welke begeleiding is aangeboden, en door wie."))
     period_start = DateField(_l("De afspraken gelden vanaf"), validators=[Optional()])
     period_end = DateField(_l("tot en met"), validators=[Optional()])
-    evaluation_on = DateField(_l("Evaluatiegesprek op"), validators=[Optional()])
+    evaluation_on = DateField(_l("Evaluatiegesprek op"), validators=[Optional()],
+                              description=_l("Kort na het gesprek: hoe staan de afspraken ervoor? Het wordt "
+                                             "een vervolggesprek met elke leerling."))
 
     def validate_period_end(self, field):
         if field.data and self.period_start.data and field.data < self.period_start.data:
             raise ValidationError(_("De periode eindigt voordat ze begint."))
+
+    def ready_to_sign(self):
+        """Whether the text as typed can go to signing; what keeps it from that is put beside its field."""
+        problems = problems_before_signing(self.commitments.data, self.period_start.data, self.period_end.data,
+                                           self.evaluation_on.data)
+        for name, message in problems.items():
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors = list(field.errors) + [message]
+        return not problems

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from db import today
+from domain.followups import held_on_problem
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import FOLLOW_UP_OUTCOMES
 from permissions import may_decide_phase
@@ -15,10 +16,27 @@ from terminology import term
 
 
 class FollowUpForm(FlaskForm):
+    """One follow-up talk with one pupil: how it went, on which day, and (when it was not held) why not."""
+
     outcome = RadioField(_l("Hoe gaat het?"), choices=select_choices(FOLLOW_UP_OUTCOMES),
                          validators=[InputRequired(_l("Kies of het goed gaat of niet."))])
-    with_whom = TrimmedStringField(_l("Met wie gesproken"), validators=[Length(max=200)])
+    held_on = DateField(_l("Datum van het gesprek"), default=today,
+                        validators=[InputRequired(_l("Vul de datum van het gesprek in."))])
+    with_whom = TrimmedStringField(_l("Ook bij het gesprek"), validators=[Length(max=200)])
     note = TrimmedTextAreaField(_l("Notitie"), validators=[Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
+
+    def __init__(self, *args, due_on=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.due_on = due_on
+
+    def validate_held_on(self, field):
+        problem = held_on_problem(field.data, self.due_on) if self.due_on else None
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_note(self, field):
+        if self.outcome.data == "not_held" and not field.data:
+            raise ValidationError(_("Schrijf op waarom het gesprek niet is gehouden."))
 
 
 class MeasureForm(FlaskForm):

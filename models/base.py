@@ -63,7 +63,8 @@ APPROACHES = choices(("confrontational", _l("Confronterend")), ("non_confrontati
 APPROACH_LEVELS = choices(("individual", _l("Individueel")), ("group", _l("Groep")), ("class", _l("Klas")))
 STEP_STATUSES = choices(("open", _l("Open")), ("done", _l("Gedaan")), ("not_applicable", _l("Niet van toepassing")))
 AGREEMENT_STATUSES = choices(("draft", _l("Concept")), ("locked", _l("Ondertekend")))
-FOLLOW_UP_OUTCOMES = choices(("going_well", _l("Gaat goed")), ("not_kept", _l("Afspraken niet nagekomen")))
+FOLLOW_UP_OUTCOMES = choices(("going_well", _l("Gaat goed")), ("not_kept", _l("Afspraken niet nagekomen")),
+                             ("not_held", _l("Niet gehouden")))
 PARENT_CHANNELS = choices(
     ("school", _l("Gesprek op school")), ("home", _l("Gesprek thuis")), ("phone", _l("Telefoon")),
     ("message", _l("Bericht")),
@@ -95,7 +96,10 @@ CASE_EVENT_KINDS = choices(
     ("closed", _l("Dossier gesloten")), ("reopened", _l("Dossier heropend")),
     ("conversation_started", _l("Gesprek begonnen")), ("conversation_finished", _l("Gesprek afgerond")),
     ("appointment", _l("Vervolgafspraak gemaakt")), ("follow_up", _l("Vervolggesprek")),
-    ("escalation_proposed", _l("Escalatie voorgesteld")), ("agreement_signed", _l("Herstelovereenkomst ondertekend")), ("measure", _l("Maatregel genomen")),
+    ("escalation_proposed", _l("Escalatie voorgesteld")), ("agreement_signed", _l("Herstelovereenkomst ondertekend")),
+    ("agreement_superseded", _l("Herstelovereenkomst vervangen")),
+    ("follow_ups_planned", _l("Vervolggesprekken gepland")),
+    ("follow_ups_cancelled", _l("Vervolggesprekken geannuleerd")), ("measure", _l("Maatregel genomen")),
     ("support_session", _l("Sessie van het %(support)s", support=lazy_term("support"))),
     ("support_report", _l("Terugkoppeling van het %(support)s", support=lazy_term("support"))),
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),

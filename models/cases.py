@@ -359,6 +359,8 @@ class Agreement(BaseModel):
     created_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
     locked_at = DateTimeField(null=True)
+    # A later version replaced this one: a draft can no longer be signed, a signed one no longer holds.
+    superseded_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("case", "version"), True),)
@@ -368,6 +370,11 @@ class Agreement(BaseModel):
     def versions_of(cls, case):
         """The case's agreements, newest version first."""
         return cls.select().where(cls.case == case).order_by(cls.version.desc())
+
+    @property
+    def is_open_draft(self):
+        """A draft that can still be changed and signed: no later version replaced it."""
+        return self.status == "draft" and self.superseded_at is None
 
 
 class AgreementParty(BaseModel):
@@ -383,26 +390,45 @@ class AgreementParty(BaseModel):
 
 
 class FollowUp(BaseModel):
-    """A scheduled check that the agreements hold."""
+    """A follow-up talk with one pupil, to check that the agreements hold (seed 001 step 5).
+
+    Each pupil has their own series: planned from the signed agreement, or, without one, from the
+    protocol when its follow-up step comes due; a conversation's appointment adds one. A row without
+    a pupil is from before follow-ups were per pupil, one talk with several pupils together.
+    """
 
     case = ForeignKeyField(Case, backref="follow_ups", on_delete="CASCADE")
+    pupil = ForeignKeyField(Pupil, backref="+", null=True, on_delete="RESTRICT")
     agreement = ForeignKeyField(Agreement, backref="follow_ups", null=True, on_delete="SET NULL")
     conversation = ForeignKeyField(Conversation, backref="follow_ups", null=True, on_delete="SET NULL")
     due_on = DateField()
+    evaluation = BooleanField(default=False)  # the agreement's evaluation talk (seed 000 point 10)
     with_whom = CharField(max_length=200, default="")
-    done_at = DateTimeField(null=True)
+    held_on = DateField(null=True)  # the day of the talk, as the user says; never before due_on
+    done_at = DateTimeField(null=True)  # when it was recorded
     done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
-    outcome = CharField(max_length=16, null=True, choices=FOLLOW_UP_OUTCOMES,
-                        constraints=[Check("outcome IS NULL OR outcome IN ('going_well', 'not_kept')")])
-    note = TextField(default="")
+    outcome = CharField(max_length=16, null=True, choices=FOLLOW_UP_OUTCOMES, constraints=[
+        Check("outcome IS NULL OR outcome IN ('going_well', 'not_kept', 'not_held')")])
+    note = TextField(default="")  # what was said; for a talk not held, why not
+    cancelled_at = DateTimeField(null=True)  # a new agreement replaced the series this belonged to
 
     class Meta:
         indexes = ((("done_at", "due_on"), False), (("outcome", "case"), False))
 
+    @property
+    def is_open(self):
+        return self.done_at is None and self.cancelled_at is None
+
+    @property
+    def in_series(self):
+        """Part of the series the protocol's follow-up step stands for (not a conversation's appointment)."""
+        return self.conversation_id is None and self.cancelled_at is None
+
     @classmethod
     def of_case(cls, case):
-        """The case's follow-ups, done and to come, by the day they are due."""
-        return cls.select().where(cls.case == case).order_by(cls.due_on)
+        """The case's follow-ups, done, to come and cancelled, by the day they are due, with the pupil."""
+        return (cls.select(cls, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(cls.case == case)
+                .order_by(cls.due_on, cls.id))
 
 
 class Measure(BaseModel):

@@ -257,8 +257,9 @@ ROUTES = [
     ("agreements.sign", "POST", lambda: "/herstelovereenkomsten/%d/partijen/%d" % (
         models.Agreement.get(models.Agreement.status == "draft").id, models.AgreementParty.select().first().id),
      expect(404, mentor2=303, coordinator=303)),
-    ("followups.record", "POST", lambda: "/vervolg/%d" % models.FollowUp.get(
-        models.FollowUp.done_at.is_null(), models.FollowUp.case == demo_case("0001")).id,
+    ("followups.record", "POST", lambda: "/vervolg/%d" % models.FollowUp.get(  # Noor's: the counsellor reads it
+        models.FollowUp.done_at.is_null(), models.FollowUp.case == demo_case("0001"),
+        models.FollowUp.pupil == models.Pupil.get(models.Pupil.first_name == "Noor")).id,
      expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
     ("followups.record", "POST", "/vervolg/999999", expect(404)),
     ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0001").id,

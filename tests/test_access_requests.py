@@ -90,6 +90,12 @@ def test_export_for_a_parent_redacts_other_pupils_and_leaves_out_private_notes(l
     assert "Karin" not in event.detail and "Gevraagd" not in event.detail  # who asked and the note stay out
 
 
+def test_the_export_holds_the_pupil_s_own_follow_up_talks_not_the_other_pupils(login_as):
+    text = flat(pdf_text(ask(login_as("coordinator"), noor()).data))
+    assert "Noor speelt mee; het gaat goed." in text and "Rustig in de pauzes" in text  # Noor's talks
+    assert "hij krijgt nog één kans" not in text and "doet mee met uitnodigen" not in text  # Daan's, Tim's
+
+
 def test_the_export_shows_who_looked_at_the_pupil_s_file(login_as):
     pupil = noor()
     login_as("mentor").get("/dossiers/%d" % demo_case("0001").id)

@@ -184,7 +184,7 @@ def test_a_real_signature_is_re_encoded():
     assert clean.startswith(b"\x89PNG") and Image.open(io.BytesIO(clean)).size == (600, 200)
 
 
-def test_the_last_signature_locks_the_agreement_and_schedules_the_follow_ups(draft):
+def test_the_last_signature_locks_the_agreement_and_plans_each_pupil_s_follow_ups(draft):
     import time_machine
     parties = list(draft.parties.order_by(models.AgreementParty.id))
     with time_machine.travel(datetime.datetime(2026, 11, 23, 13, 0), tick=False):
@@ -197,13 +197,163 @@ def test_the_last_signature_locks_the_agreement_and_schedules_the_follow_ups(dra
     assert draft.status == "locked" and draft.content_sha256 == agreements.content_hash(draft)
     assert models.CaseEvent.select().where(models.CaseEvent.case == draft.case,
                                            models.CaseEvent.kind == "agreement_signed").count() == 1
-    due = [f.due_on for f in models.FollowUp.select().where(models.FollowUp.agreement == draft)
-           .order_by(models.FollowUp.due_on)]
     D = datetime.date
-    assert due[:4] == [D(2026, 11, 25), D(2026, 11, 30), D(2026, 12, 23), D(2027, 3, 23)]
-    assert due[-1] == D(2028, 9, 23) and len(due) == 10  # every 3 months up to two years
+    talks = {}
+    for follow_up in (models.FollowUp.select().where(models.FollowUp.agreement == draft)
+                      .order_by(models.FollowUp.due_on)):
+        talks.setdefault(follow_up.pupil.first_name, []).append((follow_up.due_on, follow_up.evaluation))
+    assert sorted(talks) == ["Bram", "Finn", "Isa"]  # each pupil in the agreement; not the mentor
+    for days in talks.values():
+        assert days[:5] == [(D(2026, 11, 25), False), (D(2026, 11, 30), False), (D(2026, 12, 7), True),
+                            (D(2026, 12, 23), False), (D(2027, 3, 23), False)]  # the evaluation day among them
+        assert days[-1] == (D(2028, 9, 23), False) and len(days) == 11  # every 3 months up to two years
     with pytest.raises(agreements.AgreementError, match="vergrendeld"):
         agreements.sign(draft, parties[0], on_paper=True)
+
+
+def sign_all(agreement):
+    for party in agreement.parties.order_by(models.AgreementParty.id):
+        agreements.sign(agreement, party, on_paper=True)
+    return models.Agreement.get_by_id(agreement.id)
+
+
+def open_follow_ups(case):
+    return models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null(),
+                                          models.FollowUp.cancelled_at.is_null())
+
+
+def test_a_new_version_supersedes_the_old_one_and_cancels_its_open_follow_ups(app_context):
+    case = demo_case("0001")  # version 1 signed nine days ago: each pupil's talks planned
+    first = models.Agreement.get(models.Agreement.case == case)
+    old_open = open_follow_ups(case).count()
+    held = models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null(False)).count()
+    assert old_open > 20 and held == 5
+    with models.db.atomic():
+        second = agreements.draft(case, demo_user("mentor"))
+        agreements.update(second, commitments="Van nu af aan laat Daan Noor meedoen.",
+                          evaluation_on=datetime.date.today() + datetime.timedelta(days=14))
+        second = sign_all(second)
+    first = models.Agreement.get_by_id(first.id)
+    assert first.superseded_at is not None and second.superseded_at is None
+    planned = models.FollowUp.select().where(models.FollowUp.agreement == second).count()
+    assert open_follow_ups(case).count() == planned == 3 * 11  # only version 2's: none of version 1 stays open
+    cancelled = models.FollowUp.select().where(models.FollowUp.agreement == first,
+                                               models.FollowUp.cancelled_at.is_null(False)).count()
+    assert cancelled == old_open
+    assert models.FollowUp.select().where(models.FollowUp.case == case,
+                                          models.FollowUp.done_at.is_null(False)).count() == held  # kept
+    events = {event.kind: event.text for event in models.CaseEvent.select().where(models.CaseEvent.case == case)}
+    assert events["follow_ups_cancelled"] == ("%d open vervolggesprek(ken) vervangen door die van "
+                                              "herstelovereenkomst versie 2" % old_open)
+    assert events["agreement_superseded"] == "versie 1 vervangen door versie 2"
+
+
+def test_a_new_draft_closes_the_earlier_draft_which_can_no_longer_be_signed(login_as):
+    from conftest import csrf_token
+    case = demo_case("0003")
+    first = models.Agreement.get(models.Agreement.case == case, models.Agreement.status == "draft")
+    client = login_as("mentor2")
+    token = csrf_token(client, "/dossiers/%d" % case.id)
+    client.post("/herstelovereenkomsten/nieuw/%d" % case.id, data={"csrf_token": token})
+    first = models.Agreement.get_by_id(first.id)
+    assert first.superseded_at is not None and first.status == "draft"
+    assert "Concept versie 1 gesloten: versie 2 is opgesteld" in [
+        event.text for event in models.CaseEvent.select().where(models.CaseEvent.kind == "agreement_superseded")]
+    page = client.get("/herstelovereenkomsten/%d" % first.id).get_data(as_text=True)
+    assert "concept gesloten" in page and "Laten tekenen" not in page
+    refused = client.get("/herstelovereenkomsten/%d/tekenen" % first.id)
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/herstelovereenkomsten/%d" % first.id)
+    party = first.parties.first()
+    with pytest.raises(agreements.AgreementError, match="nieuwere versie"):
+        agreements.sign(first, party, on_paper=True)
+    with pytest.raises(agreements.AgreementError, match="nieuwere versie"):
+        agreements.update(first, commitments="Anders")
+
+
+@pytest.mark.parametrize("change,field,message", [
+    ({"commitments": " \n  "}, "commitments", "Schrijf minstens één afspraak op."),
+    ({"period_start": None}, "period_start", "Vul in vanaf wanneer de afspraken gelden."),
+    ({"period_end": None}, "period_end", "Vul in tot en met wanneer de afspraken gelden."),
+    ({"evaluation_on": None}, "evaluation_on", "Vul de dag van het evaluatiegesprek in."),
+    ({"evaluation_on": datetime.date.today() - datetime.timedelta(days=1)}, "evaluation_on",
+     "Het evaluatiegesprek kan niet in het verleden liggen."),
+])
+def test_an_agreement_needs_a_commitment_a_period_and_the_evaluation_day_to_be_signed(app_context, change, field,
+                                                                                      message):
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    with models.db.atomic():
+        agreements.update(agreement, **{"evaluation_on": datetime.date.today() + datetime.timedelta(days=7), **change})
+    assert agreements.problems_of(agreement) == {field: message}
+    with pytest.raises(agreements.AgreementError, match=message):
+        agreements.sign(agreement, agreement.parties.first(), on_paper=True)
+    assert not models.AgreementParty.select().where(models.AgreementParty.agreement == agreement,
+                                                    models.AgreementParty.signed_at.is_null(False)).exists()
+
+
+def test_a_new_draft_runs_six_weeks_from_today(app_context):
+    agreement = agreements.draft(demo_case("0001"), demo_user("mentor"))
+    today = datetime.date.today()
+    assert (agreement.period_start, agreement.period_end, agreement.evaluation_on) == (
+        today, today + datetime.timedelta(weeks=6), None)
+
+
+def test_a_text_does_not_change_once_someone_signed_it(app_context):
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    agreements.sign(agreement, agreement.parties.first(), on_paper=True)
+    with pytest.raises(agreements.AgreementError, match="al voor deze tekst getekend"):
+        agreements.update(agreement, commitments="Iets anders")
+    with pytest.raises(agreements.AgreementError, match="al voor deze tekst getekend"):
+        agreements.add_parent(agreement, "Moeder van Isa")
+
+
+def test_laten_tekenen_saves_what_was_typed_first_or_refuses_with_it_kept(login_as):
+    from conftest import csrf_token
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    client = login_as("mentor2")
+    url = "/herstelovereenkomsten/%d" % agreement.id
+    token = csrf_token(client, url)
+    typed = {"csrf_token": token, "action": "sign", "commitments": "Van nu af aan laat Bram het etui van Isa liggen.",
+             "restorative_act": "Bram koopt een nieuw etui.", "support_figures": "Sophie",
+             "period_start": datetime.date.today().isoformat(), "period_end": "", "evaluation_on": ""}
+    refused = client.post(url, data=typed)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert 'id="period_end-error">Vul in tot en met wanneer de afspraken gelden.<' in html
+    assert 'id="evaluation_on-error">Vul de dag van het evaluatiegesprek in.<' in html
+    assert '<a href="#evaluation_on">Vul de dag van het evaluatiegesprek in.</a>' in html  # the summary
+    assert "Van nu af aan laat Bram het etui van Isa liggen.</textarea>" in html  # kept
+    assert "Bram koopt" not in models.Agreement.get_by_id(agreement.id).restorative_act  # and nothing half saved
+
+    evaluation = datetime.date.today() + datetime.timedelta(days=10)
+    typed.update(period_end=(datetime.date.today() + datetime.timedelta(weeks=6)).isoformat(),
+                 evaluation_on=evaluation.isoformat())
+    saved = client.post(url, data=typed)
+    assert saved.status_code == 302 and saved.headers["Location"] == url + "/tekenen"
+    stored = models.Agreement.get_by_id(agreement.id)
+    assert (stored.commitments, stored.restorative_act, stored.evaluation_on) == (
+        "Van nu af aan laat Bram het etui van Isa liggen.", "Bram koopt een nieuw etui.", evaluation)
+    assert stored.content_sha256 == agreements.content_hash(stored)
+
+
+def test_each_signer_reads_the_whole_text_above_the_pad(login_as):
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    html = login_as("mentor2").get("/herstelovereenkomsten/%d/tekenen" % agreement.id).get_data(as_text=True)
+    text = html[html.index('class="sign__text"'):html.index("data-signature-pad")]
+    for line in agreements.commitment_lines(agreement):
+        assert "<li>%s</li>" % line in text
+    assert agreement.restorative_act in text and agreement.support_figures in text
+    assert "Evaluatiegesprek op" in text and "tot en met" in text
+    for party in agreement.parties:
+        assert party.name in text
+
+
+def test_an_incomplete_text_does_not_reach_the_signing_screen(login_as):
+    agreement = models.Agreement.get(models.Agreement.status == "draft")
+    models.Agreement.update(commitments="").where(models.Agreement.id == agreement.id).execute()
+    client = login_as("mentor2")
+    response = client.get("/herstelovereenkomsten/%d/tekenen" % agreement.id)
+    assert response.status_code == 302 and response.headers["Location"] == "/herstelovereenkomsten/%d" % agreement.id
+    assert "Schrijf minstens één afspraak op." in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def test_signing_over_http_with_a_drawn_png(login_as):

@@ -1,4 +1,7 @@
-"""Signing the restoration agreement on the tablet, then downloading the PDF, in Chromium at 820x1180."""
+"""The restoration agreement on the tablet (Chromium at 820x1180): typed, sent to signing with
+"Laten tekenen" before any "Opslaan", read by each signer above the pad, signed, and every word
+typed found back in the PDF."""
+import datetime
 import io
 import re
 
@@ -10,6 +13,14 @@ from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
+
+TYPED = {
+    "Wat we afspreken (één afspraak per regel)": "Van nu af aan laat Bram de kluisjes van Isa met rust.\n"
+                                                "Finn haalt een volwassene als hij ziet dat Isa wordt geduwd.",
+    "Hersteldaad": "Bram schildert samen met zijn vader een nieuw naambordje voor het kluisje.",
+    "Steunfiguren": "Mevrouw El Amrani en Sophie Brouwer als maatje in de pauze.",
+    "Coaching (optioneel)": "Zes weken weerbaarheidstraining bij het ondersteuningsteam.",
+}
 
 
 def draw(page, wave):
@@ -23,13 +34,36 @@ def draw(page, wave):
     page.mouse.up()
 
 
-def test_three_pupils_draw_their_signature_and_the_pdf_downloads(browser, live_server, tmp_path):
+def words(text):
+    return re.findall(r"\w+", text)
+
+
+def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is_in_the_pdf(
+        browser, live_server, tmp_path):
     context = browser.new_context(viewport=TABLET_PORTRAIT)
     page = context.new_page()
     log_in(page, live_server, "mentor2", PASSWORD)
     page.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
     page.locator("#case-agreements").get_by_role("link", name=re.compile("versie 1")).click()
-    page.get_by_role("link", name="Laten tekenen").click()
+    agreement_url = page.url
+
+    for label, text in TYPED.items():
+        page.get_by_label(label, exact=True).fill(text)
+    evaluation = datetime.date.today() + datetime.timedelta(days=10)
+    page.get_by_label("Evaluatiegesprek op").fill(evaluation.isoformat())
+    expect(page.locator("html")).to_have_attribute("data-unsent", "")
+
+    # Leaving with the text unsent: the browser asks first; staying keeps every word.
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name=re.compile("Dossier")).first.click()
+    expect(page.get_by_label("Hersteldaad", exact=True)).to_have_value(TYPED["Hersteldaad"])
+    assert dialogs == ["beforeunload"] and page.url == agreement_url
+
+    # "Laten tekenen" before any "Opslaan": what was typed is saved and goes to signing, unasked.
+    page.get_by_role("button", name="Laten tekenen").click()
+    expect(page).to_have_url(re.compile(r"/tekenen$"))
+    assert dialogs == ["beforeunload"]
 
     # An empty pad is not sent.
     page.get_by_role("button", name="Handtekening opslaan").click()
@@ -37,6 +71,12 @@ def test_three_pupils_draw_their_signature_and_the_pdf_downloads(browser, live_s
 
     for name, wave in [("Bram van der Linden", 20), ("Finn Meijer", 35), ("Isa Vos", 50)]:
         expect(page.locator(".sign__who")).to_have_text(name)
+        text = page.locator(".sign__text")
+        expect(text).to_be_visible()
+        shown = text.inner_text()
+        for typed in TYPED.values():
+            assert all(word in shown for word in words(typed)), "%s reads the whole text before signing" % name
+        assert text.bounding_box()["y"] < page.locator("[data-signature-pad]").bounding_box()["y"]  # above the pad
         draw(page, wave)
         if name == "Isa Vos":
             page.screenshot(path=str(ARTIFACTS / "agreement-signing.png"), full_page=True)
@@ -51,7 +91,9 @@ def test_three_pupils_draw_their_signature_and_the_pdf_downloads(browser, live_s
     path = tmp_path / "agreement.pdf"
     download_info.value.save_as(path)
     reader = PdfReader(io.BytesIO(path.read_bytes()))
-    text = "\n".join(p.extract_text() for p in reader.pages)
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    missing = [word for typed in TYPED.values() for word in words(typed) if word not in text]
+    assert not missing, "typed, signed, and not in the PDF: %s" % missing
     assert "Bram van der Linden" in text and "getekend op papier" in text and "CONCEPT" not in text
     assert sum(len(p.images) for p in reader.pages) == 3
     context.close()

@@ -93,6 +93,31 @@ def test_closing_without_a_reason_asks_for_one_beside_the_field(login_as):
     assert models.Case.get_by_id(case.id).status == "open"
 
 
+def test_closing_with_follow_ups_to_come_names_them_and_the_protocol_s_own_period(login_as):
+    client, case = login_as("coordinator"), demo_case("0001")
+    to_come = models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null(),
+                                             models.FollowUp.cancelled_at.is_null()).count()
+    html = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    steer = html[html.index('id="steer"'):]
+    assert "Er staan nog %d vervolggesprekken open (Daan van den Berg, Noor Hoekstra, Tim Kok)" % to_come in steer
+    assert "Het protocol volgt de leerlingen 2 jaar." in steer  # seed 001 step 5
+    assert "Bijvoorbeeld: afspraken 2 jaar nagekomen." in steer and "drie maanden" not in steer
+    online = client.get("/dossiers/%d" % demo_case("0002").id).get_data(as_text=True)
+    assert "Bijvoorbeeld: afspraken 3 maanden nagekomen." in online  # the online protocol's own schedule
+    assert "vervolggesprekken open" not in online  # none planned there
+    response = post_from_case_page(client, case, "/dossiers/%d/sluiten" % case.id, {"reason": "Verhuisd."})
+    assert response.status_code == 302
+    closed = models.CaseEvent.get(models.CaseEvent.case == case, models.CaseEvent.kind == "closed")
+    assert closed.text == "Verhuisd. (%d vervolggesprek(ken) stonden nog open)" % to_come
+
+
+def test_the_counsellor_reads_the_complaint_pupil_s_own_follow_up_talks_only(login_as):
+    html = login_as("counsellor").get("/dossiers/%d" % demo_case("0001").id).get_data(as_text=True)
+    aftercare = html[html.index('id="aftercare"'):]
+    assert "Noor speelt mee" in aftercare and "Rustig in de pauzes" in aftercare
+    assert "Daan groet Noor weer" not in aftercare and "Tim doet mee" not in aftercare
+
+
 def test_closing_a_case_someone_closed_meanwhile_is_a_conflict_said_on_the_page(login_as):
     client, case = login_as("coordinator"), demo_case("0001")
     token = csrf_token(client, "/dossiers/%d" % case.id)

@@ -150,7 +150,9 @@ def test_finishing_marks_the_step_and_later_changes_are_amendments(mentor2, talk
     assert response.status_code == 302
     talk = models.Conversation.get_by_id(talk.id)
     assert talk.is_finished
-    assert models.CaseStep.get(models.CaseStep.case == talk.case, models.CaseStep.step_key == "follow-up").status == "done"
+    # A follow-up conversation does not end the follow-up step: that is done when every pupil's talks are.
+    step = models.CaseStep.get(models.CaseStep.case == talk.case, models.CaseStep.step_key == "follow-up")
+    assert step.status == "open"
     report = client.get("/gesprekken/%d" % talk.id, headers={}).get_data(as_text=True)
     assert "Aanvullen" in report and "Gesprek afronden" not in report
     post(client, "/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 7).id), done="1")
@@ -159,6 +161,15 @@ def test_finishing_marks_the_step_and_later_changes_are_amendments(mentor2, talk
     assert "Aanvullingen na afronding" in client.get("/gesprekken/%d" % talk.id, headers={}).get_data(as_text=True)
     again = client.post("/gesprekken/%d/afronden" % talk.id, data={"csrf_token": client.headers["X-CSRFToken"]})
     assert again.status_code == 302 and models.ConversationAmendment.select().count() == 1
+
+
+def test_finishing_a_conversation_at_an_open_step_marks_that_step_done(app_context):
+    from domain import conversations
+    case = demo_case("0001")  # the joint talk is still to be held
+    with models.db.atomic():
+        joint = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+        conversations.finish(joint, demo_user("mentor"), complete_step=True)
+    assert models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "joint-talk").status == "done"
 
 
 def test_an_item_of_another_conversation_is_not_found(mentor2, talk):

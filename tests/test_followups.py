@@ -1,49 +1,208 @@
-"""After the agreement: follow-ups, one more chance, escalation proposed, measures by phase."""
+"""After the agreement: each pupil's follow-up talks, one more chance, escalation proposed per pupil,
+measures by phase; the follow-up step completes itself, and every list agrees with it."""
 import datetime
+import re
 
 import pytest
 
 import db
 import models
 from conftest import csrf_token, demo_case, demo_user
-from domain import followups
+from domain import followups, monitor, protocols
+from i18n import long_date
+
+DAY = datetime.timedelta(days=1)
 
 
-def open_follow_ups(case):
-    return list(models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null())
+def pupil(first_name):
+    return models.Pupil.get(models.Pupil.first_name == first_name)
+
+
+def series_of(case, first_name):
+    """A pupil's follow-ups in the case, not cancelled, in the order they are due."""
+    return list(models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.pupil == pupil(first_name),
+                                               models.FollowUp.cancelled_at.is_null())
                 .order_by(models.FollowUp.due_on))
 
 
-def record(client, follow_up, outcome, note=""):
+def to_come(case, first_name):
+    return [row for row in series_of(case, first_name) if row.done_at is None]
+
+
+def record(client, follow_up, outcome, note="", held_on=None, with_whom=""):
     prefix = "f%d-" % follow_up.id
     return client.post("/vervolg/%d" % follow_up.id, data={
         prefix + "csrf_token": csrf_token(client, "/dossiers/%d" % follow_up.case_id),
-        prefix + "outcome": outcome, prefix + "note": note, prefix + "with_whom": "Daan en Noor"})
+        prefix + "outcome": outcome, prefix + "note": note, prefix + "with_whom": with_whom,
+        prefix + "held_on": (held_on or db.today()).isoformat()})
 
 
-def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
-    client = login_as("mentor")
-    case = demo_case("0001")
-    first, second = open_follow_ups(case)[:2]
-    response = record(client, first, "not_kept", "Daan scheldt weer in de pauze.")
+def make_due_today(follow_up, days_ago=0):
+    models.FollowUp.update(due_on=db.today() - days_ago * DAY).where(models.FollowUp.id == follow_up.id).execute()
+    return models.FollowUp.get_by_id(follow_up.id)
+
+
+def make_late(app, case, follow_up, days=2):
+    """The talk came due `days` ago and was not held; the step follows it (as recording anything would)."""
+    follow_up = make_due_today(follow_up, days_ago=days)
+    with app.app_context():
+        followups.settle_step(case)
+    return follow_up
+
+
+def page_of(client, case):
+    return client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+
+
+def test_each_pupil_of_the_signed_agreement_has_their_own_series_with_the_evaluation_talk(app_context):
+    case = demo_case("0001")  # Noor (victim), Daan (bully), Tim (follower) signed; Emma helps
+    agreement = models.Agreement.get(models.Agreement.case == case, models.Agreement.status == "locked")
+    signed_on = db.local_date(agreement.locked_at)
+    expected = sorted(set(followups.series_dates(protocols.get("vo-nl").follow_up_schedule, signed_on))
+                      | {agreement.evaluation_on})
+    for name in ("Noor", "Daan", "Tim"):
+        rows = series_of(case, name)
+        assert [row.due_on for row in rows] == expected
+        assert [row.due_on for row in rows if row.evaluation] == [agreement.evaluation_on]
+        assert rows[-1].due_on >= followups.add_months(signed_on, 22)  # every three months, up to two years
+    assert series_of(case, "Emma") == []
+
+
+def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase_counted_per_pupil(login_as):
+    client, case = login_as("mentor"), demo_case("0001")  # Daan broke the agreements once already
+    tim = to_come(case, "Tim")[0]  # due today
+    response = record(client, tim, "not_kept", "Tim lachte weer mee.")
     assert response.status_code == 302
-    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    page = page_of(client, case)
     assert "nog één kans" in page and "Voorstel aan de anti-pestcoördinator" not in page
-    assert models.FollowUp.get_by_id(first.id).with_whom == "Daan en Noor"
-    record(client, second, "not_kept")
-    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
-    assert "Voorstel aan de anti-pestcoördinator: fase 1." in page
-    assert followups.escalation_proposal(case) == 1
+    assert followups.pupil_proposals(case) == []  # once for Daan and once for Tim: twice for no one
+
+    daan = make_due_today(to_come(case, "Daan")[0])
+    response = record(client, daan, "not_kept", "Daan stuurde Noor weer weg.")
+    flashed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "opnieuw niet nagekomen" in flashed
+    assert "Daan van den Berg kwam de afspraken opnieuw niet na. Voorstel aan de anti-pestcoördinator: fase 1." \
+        in flashed
+    assert [(proposed.first_name, phase) for proposed, phase in followups.pupil_proposals(case)] == [("Daan", 1)]
     home = login_as("coordinator").get("/").get_data(as_text=True)
-    assert "Voorstellen tot escalatie" in home and case.reference in home
-    again = record(client, second, "going_well")  # the same follow-up again, as from a second tablet
-    assert models.FollowUp.get_by_id(second.id).outcome == "not_kept" and again.status_code == 409
+    assert "Voorstellen tot escalatie" in home
+    assert "Daan van den Berg kwam de afspraken opnieuw niet na: voorstel fase 1" in home
+    assert "Tim Kok kwam" not in home
+    again = record(client, daan, "going_well")  # the same talk again, as from a second tablet
+    assert models.FollowUp.get_by_id(daan.id).outcome == "not_kept" and again.status_code == 409
     assert "Dit vervolggesprek is al vastgelegd." in again.get_data(as_text=True)
+
+
+def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_for_them(app_context):
+    case = demo_case("0001")
+    for talk in to_come(case, "Noor")[:2]:
+        with models.db.atomic():
+            assert followups.record(make_due_today(talk), demo_user("mentor"), "not_kept", db.today()) == "not_kept"
+    assert followups.pupil_proposals(case) == []
+
+
+def test_a_follow_up_is_recorded_on_or_after_its_day_on_the_day_the_user_enters(login_as):
+    client, case = login_as("mentor"), demo_case("0001")
+    tim = make_late(client.application, case, to_come(case, "Tim")[0])  # due two days ago
+    before = tim.due_on - DAY
+    response = record(client, tim, "going_well", "Gaat prima.", held_on=before)
+    html = response.get_data(as_text=True)
+    with client.application.test_request_context():
+        message = "Dit vervolggesprek staat gepland op %s: leg het vast op of na die dag." % long_date(tim.due_on)
+    assert response.status_code == 400
+    assert 'id="f%d-held_on-error">%s<' % (tim.id, message) in html  # beside the field
+    assert '<a href="#f%d-held_on">%s</a>' % (tim.id, message) in html  # and in the summary at the top
+    assert 'value="%s"' % before.isoformat() in html and "Gaat prima.</textarea>" in html  # what was typed stays
+    future = record(client, tim, "going_well", held_on=db.today() + DAY)
+    assert future.status_code == 400 and "Een gesprek dat nog moet komen kan niet worden vastgelegd." in \
+        future.get_data(as_text=True)
+
+    later = to_come(case, "Daan")[0]  # its day is still to come: no form for it, and the server refuses it
+    assert later.due_on > db.today() and 'action="/vervolg/%d"' % later.id not in page_of(client, case)
+    assert record(client, later, "going_well").status_code == 400
+    assert models.FollowUp.get_by_id(later.id).done_at is None
+
+    assert record(client, tim, "going_well", held_on=db.today() - DAY).status_code == 302
+    held = models.FollowUp.get_by_id(tim.id)
+    assert held.held_on == db.today() - DAY and held.done_by == demo_user("mentor")
+
+
+def test_a_cancelled_follow_up_or_one_of_a_closed_case_is_not_recorded(app_context):
+    case = demo_case("0001")
+    tim = to_come(case, "Tim")[0]
+    models.FollowUp.update(cancelled_at=db.utcnow()).where(models.FollowUp.id == tim.id).execute()
+    with pytest.raises(followups.FollowUpError, match="geannuleerd"):
+        followups.record(models.FollowUp.get_by_id(tim.id), demo_user("mentor"), "going_well", db.today())
+    noor = make_due_today(to_come(case, "Noor")[0])
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    with pytest.raises(followups.FollowUpError, match="gesloten"):
+        followups.record(models.FollowUp.get_by_id(noor.id), demo_user("mentor"), "going_well", db.today())
+    assert models.FollowUp.get_by_id(noor.id).done_at is None
+
+
+def test_a_follow_up_with_the_form_filled_on_the_case_page_defaults_to_today(login_as):
+    client, case = login_as("mentor"), demo_case("0001")
+    tim = to_come(case, "Tim")[0]
+    html = page_of(client, case)
+    assert re.search(r'id="f%d-held_on"[^>]*value="%s"' % (tim.id, db.today().isoformat()), html)
+
+
+def test_a_talk_not_held_says_why(login_as):
+    client, case = login_as("mentor"), demo_case("0001")
+    tim = to_come(case, "Tim")[0]
+    response = record(client, tim, "not_held")
+    assert response.status_code == 400
+    assert 'id="f%d-note-error">Schrijf op waarom het gesprek niet is gehouden.<' % tim.id in \
+        response.get_data(as_text=True)
+    assert record(client, tim, "not_held", "Tim was op schoolreis.").status_code == 302
+    held = models.FollowUp.get_by_id(tim.id)
+    assert (held.outcome, held.note) == ("not_held", "Tim was op schoolreis.")
+    assert "Niet gehouden" in page_of(client, case)
+
+
+def test_the_case_page_shows_each_pupil_with_their_own_talks(login_as):
+    client, case = login_as("mentor"), demo_case("0001")
+    html = page_of(client, case)
+    section = html[html.index('id="aftercare"'):html.index("</section>", html.index('id="aftercare"'))]
+    names = [match for match in re.findall(r'class="followups__who"[^>]*>([^<]+)<', section)]
+    assert [name.strip() for name in names] == ["Noor Hoekstra", "Daan van den Berg", "Tim Kok"]
+    assert section.count("2 gesprekken gehouden") == 2 and "1 gesprek gehouden" in section
+    assert "Afspraken niet nagekomen" in section and "evaluatiegesprek" in section
+
+
+def test_the_follow_up_step_shows_its_next_talk_and_every_list_agrees(login_as):
+    client, case = login_as("mentor"), demo_case("0001")
+    assert to_come(case, "Tim")[0].due_on == db.today()  # the demo's: due today, not late
+    assert case.reference not in client.get("/dossiers/?te_laat=1").get_data(as_text=True)
+    tim = make_late(client.application, case, to_come(case, "Tim")[0])  # the earliest talk to come, two days late
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "follow-up")
+    assert step.status == "open" and step.due_on == tim.due_on
+    with client.application.test_request_context():
+        late = long_date(tim.due_on)
+    assert "loopt; te laat: vervolggesprek van %s" % late in page_of(client, case)
+    home = client.get("/").get_data(as_text=True)
+    assert "Vervolggesprek: Tim Kok" in home
+    assert '<span class="rows__main">Vervolggesprekken</span>' not in home  # the step is its talks, listed once
+    overview = client.get("/dossiers/?te_laat=1").get_data(as_text=True)
+    assert case.reference in overview and "Vervolggesprekken:" in overview
+    start, end = db.today() - datetime.timedelta(days=30), db.today() + DAY
+    with client.application.test_request_context():
+        before = monitor.figures(start, end)["steps_on_time"]
+
+    assert record(client, tim, "going_well").status_code == 302
+    step = models.CaseStep.get_by_id(step.id)
+    assert step.status == "open" and step.due_on > db.today()  # under way, the next talk still to come
+    with client.application.test_request_context():
+        assert monitor.figures(start, end)["steps_on_time"] == (before[0], before[1] - 1)
+        next_talk = long_date(step.due_on)
+    assert "loopt; volgend vervolggesprek %s" % next_talk in page_of(client, case)
+    assert "Vervolggesprek: Tim Kok" not in client.get("/").get_data(as_text=True)
+    assert case.reference not in client.get("/dossiers/?te_laat=1").get_data(as_text=True)
 
 
 def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinator(login_as):
     case = demo_case("0002")  # the demo's online case: phases 1 and 2 already taken
-    sem = models.Pupil.get(models.Pupil.first_name == "Sem")
+    sem = pupil("Sem")
     assert followups.proposed_phase(case) == 3
     mentor = login_as("mentor")
     data = {"csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), "pupil": sem.id, "phase": 4,
@@ -58,7 +217,7 @@ def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinat
 
 
 def test_a_measure_needs_a_description_and_a_date_not_in_the_future(app_context):
-    case, sem = demo_case("0002"), models.Pupil.get(models.Pupil.first_name == "Sem")
+    case, sem = demo_case("0002"), pupil("Sem")
     with pytest.raises(followups.FollowUpError, match="Beschrijf"):
         followups.decide_measure(case, sem, 3, " ", demo_user("mentor"), db.today())
     with pytest.raises(followups.FollowUpError, match="toekomst"):
@@ -66,41 +225,49 @@ def test_a_measure_needs_a_description_and_a_date_not_in_the_future(app_context)
                                  db.today() + datetime.timedelta(days=1))
 
 
-def test_due_follow_ups_show_in_the_mentors_list(login_as):
-    follow_up = open_follow_ups(demo_case("0001"))[0]
-    follow_up.due_on = db.today()
-    follow_up.save()
-    html = login_as("mentor").get("/").get_data(as_text=True)
-    assert "Vervolggesprek: Daan van den Berg" in html
-
-
 def test_the_home_page_s_escalation_proposals_agree_with_each_case_and_cost_one_query(login_as):
-    """open_proposals answers for the whole school what escalation_proposal says per case."""
+    """open_proposals answers for the whole school what escalation_proposal says per case, per pupil."""
     from test_scale import add_cases, queries_for
     coordinator = login_as("coordinator")
     coordinator.get("/")
     before = queries_for(coordinator, "/")
-    pupil = models.Pupil.get(models.Pupil.first_name == "Daan")
+    daan, tim, noor = pupil("Daan"), pupil("Tim"), pupil("Noor")
     day = db.today() - datetime.timedelta(days=10)
 
-    def break_twice(case_id, last):
-        for moment in (last - datetime.timedelta(days=3), last):
-            models.FollowUp.create(case=case_id, due_on=moment, outcome="not_kept",
+    def broken(case_id, who, last, times=2):
+        for moment in [last - datetime.timedelta(days=3 * n) for n in range(times)]:
+            models.FollowUp.create(case=case_id, pupil=who, due_on=moment, held_on=moment, outcome="not_kept",
                                    done_at=datetime.datetime.combine(moment, datetime.time(10)))
 
     with models.db.atomic():
-        fresh, measured, answered, earlier = add_cases(4, 0)
+        fresh, measured, answered, earlier, each_once, together = add_cases(6, 0)
+        for case_id in (fresh, measured, answered, earlier, each_once, together):
+            models.Involvement.create(case=case_id, pupil=tim, role="follower")
         for case_id in (fresh, measured, answered, earlier):
-            break_twice(case_id, day)
-        models.Measure.create(case=measured, pupil=pupil, phase=2, description="Apart in de pauze",
+            broken(case_id, daan, day)
+        broken(fresh, tim, day)  # Tim too, in the same case: a proposal of his own
+        models.Measure.create(case=measured, pupil=daan, phase=2, description="Apart in de pauze",
                               decided_on=day - datetime.timedelta(days=7))  # before the last broken agreement
-        models.Measure.create(case=answered, pupil=pupil, phase=1, description="Gesprek met ouders",
+        models.Measure.create(case=measured, pupil=tim, phase=4, description="Geschorst",
+                              decided_on=day)  # Tim's measure is not Daan's
+        models.Measure.create(case=answered, pupil=daan, phase=1, description="Gesprek met ouders",
                               decided_on=day)  # the measure answered it
-        models.Measure.create(case=earlier, pupil=pupil, phase=5, description="Verwijderd",
+        models.Measure.create(case=earlier, pupil=daan, phase=5, description="Verwijderd",
                               decided_on=day - datetime.timedelta(days=30))
-    proposals = {case.id: phase for case, phase in followups.open_proposals()}
-    assert proposals == {fresh: 1, measured: 3, earlier: 5}
-    for case_id in (fresh, measured, answered, earlier):
-        assert followups.escalation_proposal(models.Case.get_by_id(case_id)) == proposals.get(case_id)
+        broken(each_once, daan, day, times=1)
+        broken(each_once, tim, day, times=1)  # once each: one more chance for both
+        broken(each_once, noor, day, times=2)  # the bullied pupil's word: no phase for her
+        # From before follow-ups were per pupil: two talks with the pupils together, for each who committed.
+        broken(together, None, day)
+    proposals = {(case.id, who.first_name): phase for case, who, phase in followups.open_pupil_proposals()}
+    assert proposals == {(fresh, "Daan"): 1, (fresh, "Tim"): 1, (measured, "Daan"): 3, (earlier, "Daan"): 5,
+                         (together, "Daan"): 1, (together, "Tim"): 1}
+    by_case = {case.id: phase for case, phase in followups.open_proposals()}
+    assert by_case == {fresh: 1, measured: 3, earlier: 5, together: 1}  # where each case stands: its highest
+    for case_id in (fresh, measured, answered, earlier, each_once, together):
+        case = models.Case.get_by_id(case_id)
+        assert {(case_id, who.first_name): phase for who, phase in followups.pupil_proposals(case)} == {
+            key: phase for key, phase in proposals.items() if key[0] == case_id}
+        assert followups.escalation_proposal(case) == by_case.get(case_id)
         assert coordinator.get("/dossiers/%d" % case_id).status_code == 200  # a measured case's page too
     assert queries_for(coordinator, "/") == before  # however many cases are proposed

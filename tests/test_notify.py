@@ -15,6 +15,7 @@ import db
 import models
 from browser import free_port
 from conftest import csrf_token, demo_case
+from domain import followups
 from test_public_reports import send_report
 
 
@@ -230,6 +231,25 @@ def test_daily_digest_tells_the_mentor_of_steps_due_tomorrow_and_newly_overdue(m
     assert not mail_on.to("mentor2@hetbaken.example")
     again = app.test_cli_runner().invoke(args=["notify"])
     assert again.exit_code == 0 and len(mail_on.to("mentor@hetbaken.example")) == 1, "one digest a day"
+
+
+def test_daily_digest_tells_the_mentor_of_follow_up_talks_by_case_number_only(mail_on, app):
+    case = demo_case("0001")
+    with models.db.atomic():  # no step due but the follow-up step, under way: its talks come tomorrow
+        models.CaseStep.update(status="done").where(models.CaseStep.step_key != "follow-up").execute()
+        models.FollowUp.update(due_on=db.today() + datetime.timedelta(days=1)).where(
+            models.FollowUp.case == case, models.FollowUp.done_at.is_null(),
+            models.FollowUp.due_on <= db.today()).execute()
+        with app.app_context():
+            followups.settle_step(case)
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "follow-up")
+    assert step.status == "open" and step.due_on == db.today() + datetime.timedelta(days=1)
+    result = app.test_cli_runner().invoke(args=["notify"])
+    assert result.exit_code == 0, result.output
+    [body] = mail_on.to("mentor@hetbaken.example")
+    assert "Morgen staat in 1 dossier(s) een vervolggesprek gepland: %s." % case.reference in body
+    assert "een stap" not in body  # the follow-up step is its talks: told once, as talks
+    assert not any(pupil.first_name in body or pupil.last_name in body for pupil in models.Pupil.select())
 
 
 def test_digest_sends_nothing_while_mail_is_off(app, smtp_server):

@@ -26,6 +26,8 @@ def test_vo_protocol_has_its_conversation_guides_and_schedule():
     assert len(no_blame.phases) == 5
     assert [rule.days or rule.weeks or rule.months for rule in vo.follow_up_schedule[:3]] == [2, 1, 1]
     assert vo.follow_up_schedule[3].every_months == 3 and vo.follow_up_schedule[3].until_months == 24
+    assert vo.follow_up_step == "follow-up" and vo.follow_up_with == ("victim", "bully", "follower")
+    assert vo.follow_up_span() == (24, "months")  # seed 001 step 5: two years
     assert [phase.decided_by for phase in vo.escalation_phases] == ["mentor"] * 3 + ["coordinator"] * 2
     assert vo.step("police").condition == (("criminal", True),)
 
@@ -93,6 +95,11 @@ def test_a_valid_copy_loads(tmp_path):
     (lambda d: d["steps"][2].update(key=d["steps"][1]["key"]), "deze sleutel komt al eerder voor"),
     (lambda d: d["steps"][1].update(condition={"weather": "rain"}), "onbekende sleutel: weather"),
     (lambda d: d.update(follow_up_schedule=[{"days": 2, "weeks": 1}]), "follow_up_schedule 1"),
+    (lambda d: d.update(follow_up_step="follow-up"), "follow_up_step: 'follow-up' is geen stap"),
+    (lambda d: d.update(follow_up_with=["victim", "parents"]), "follow_up_with: 'parents' is geen geldige keuze"),
+    (lambda d: d.update(follow_up_with=[]), "follow_up_with: de lijst mag niet leeg zijn"),
+    (lambda d: d.pop("follow_up_step"), "follow_up_with: hoort bij follow_up_step"),
+    (lambda d: d.pop("follow_up_schedule"), "follow_up_step: zonder follow_up_schedule"),
     (lambda d: d.update(key="other"), "moet gelijk zijn aan de bestandsnaam"),
     (lambda d: d["steps"][0].update(description="De {leraar} belt."), "stap 1 (signal): description: {leraar} is geen rol"),
 ])

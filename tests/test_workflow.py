@@ -6,7 +6,7 @@ import time_machine
 
 import models
 from conftest import demo_user
-from domain import cases
+from domain import cases, followups, protocols
 from domain.cases import WorkflowError
 
 D = datetime.date
@@ -50,15 +50,57 @@ def complete(case, key, user="mentor"):
 OWNER_USERS = {"mentor": "mentor", "coordinator": "coordinator", "support": "support"}
 
 
-def finish_and_close(case):
-    """Do every remaining step in protocol order, by its owner, then close the case."""
+def talks_to_come(case):
+    return list(models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null(),
+                                               models.FollowUp.cancelled_at.is_null())
+                .order_by(models.FollowUp.due_on, models.FollowUp.pupil))
+
+
+def hold(talk, outcome="going_well", note="", on=None):
+    with models.db.atomic():
+        return followups.record(talk, demo_user("mentor"), outcome, on or talk.due_on, note=note)
+
+
+def hold_every_talk(case, clock):
+    """Walk the clock to each follow-up's day and record it as going well; returns the days walked."""
+    days = []
+    while talks_to_come(case):
+        talk = talks_to_come(case)[0]
+        clock.move_to(datetime.datetime.combine(talk.due_on, datetime.time(11)))
+        days.append(talk.due_on)
+        with pytest.raises(WorkflowError, match="rondt zichzelf af"):
+            complete(case, talk_step(case))
+        hold(talk)
+    return sorted(set(days))
+
+
+def talk_step(case):
+    return protocols.get(case.protocol_key).follow_up_step
+
+
+def finish_and_close(case, clock):
+    """Do every remaining step in protocol order, by its owner (the follow-up step by holding each
+    pupil's talks on their days), then close the case."""
     for row in sorted(steps(case).values(), key=lambda row: row.position):
-        if models.CaseStep.get_by_id(row.id).status == "open":
+        if models.CaseStep.get_by_id(row.id).status != "open":
+            continue
+        if followups.series_under_way(case, row.step_key):
+            hold_every_talk(case, clock)
+            assert models.CaseStep.get_by_id(row.id).status == "done"
+        else:
             complete(case, row.step_key, OWNER_USERS[row.owner])
     with models.db.atomic():
         cases.close_case(case, demo_user("coordinator"), "Afgerond volgens protocol.")
     assert all(row.status in ("done", "not_applicable") for row in steps(case).values())
     assert models.Case.get_by_id(case.id).status == "closed"
+
+
+def series(case):
+    """Each pupil's follow-up days: {first name: [days]}."""
+    result = {}
+    for talk in models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.cancelled_at.is_null()):
+        result.setdefault(talk.pupil.first_name, []).append(talk.due_on)
+    return {name: sorted(days) for name, days in result.items()}
 
 
 def state(case, key, on):
@@ -91,18 +133,43 @@ def test_vo_protocol_from_report_to_closure(app_context, pupils):
         assert rows["inform-parents"].due_on == D(2026, 11, 25)
 
         clock.move_to(datetime.datetime(2026, 11, 24, 10, 0))
+        assert models.FollowUp.select().where(models.FollowUp.case == case).count() == 0
         complete(case, "joint-talk")
-        assert steps(case)["follow-up"].due_on == D(2026, 11, 26)
-        for key in ("inform-parents", "follow-up"):
-            complete(case, key)
-        complete(case, "extra-help", user="support")
+        # Without an agreement, the protocol's pupils (victim, bully, follower) get their own series:
+        # 2 days, a week, a month, then every three months up to two years (seed 001 step 5).
+        expected = [D(2026, 11, 26), D(2026, 12, 1), D(2026, 12, 24), D(2027, 3, 24), D(2027, 6, 24),
+                    D(2027, 9, 24), D(2027, 12, 24), D(2028, 3, 24), D(2028, 6, 24), D(2028, 9, 24)]
+        assert series(case) == {"Anna": expected, "Bas": expected, "Cor": expected}
+        assert steps(case)["follow-up"].due_on == D(2026, 11, 26) and state(case, "follow-up", D(2026, 11, 24)) == "due"
+        for key in ("inform-parents", "extra-help"):
+            complete(case, key, user="support" if key == "extra-help" else "mentor")
+        with pytest.raises(WorkflowError, match="rondt zichzelf af"):
+            complete(case, "follow-up")
+
+        # Not before its day; then each pupil's own outcome, and the step follows the next talk.
+        anna, bas, cor = (talk for talk in talks_to_come(case)[:3])
+        with pytest.raises(followups.FollowUpError, match="staat gepland op 26 november 2026"):
+            hold(anna, on=D(2026, 11, 24))
+        clock.move_to(datetime.datetime(2026, 11, 26, 9, 0))
+        assert hold(anna) == "ok"
+        assert hold(bas, "not_kept", "Scheldt weer in de pauze") == "one_more_chance"
+        assert steps(case)["follow-up"].due_on == D(2026, 11, 26)  # Cor's talk of today is still to come
+        assert hold(cor, "not_held", "Cor was ziek") == "not_held"
+        assert steps(case)["follow-up"].due_on == D(2026, 12, 1) and steps(case)["follow-up"].status == "open"
+        clock.move_to(datetime.datetime(2026, 12, 2, 9, 0))
+        assert state(case, "follow-up", D(2026, 12, 2)) == "overdue"  # the week's talks are a day late
+        days = hold_every_talk(case, clock)
+        assert days[0] == D(2026, 12, 1) and days[-1] == D(2028, 9, 24)
+        step = steps(case)["follow-up"]
+        assert step.status == "done" and step.done_at.date() == D(2028, 9, 24) and step.due_on == D(2028, 9, 24)
         with models.db.atomic():
-            cases.close_case(case, demo_user("coordinator"), "Afspraken nagekomen.")
+            cases.close_case(case, demo_user("coordinator"), "Afspraken twee jaar nagekomen.")
     case = models.Case.get_by_id(case.id)
     assert case.status == "closed"
     assert all(row.status in ("done", "not_applicable") for row in steps(case).values())
     kinds = [e.kind for e in models.CaseEvent.select().where(models.CaseEvent.case == case).order_by(models.CaseEvent.id)]
     assert kinds[0] == "opened" and kinds[-1] == "closed" and kinds.count("step_done") == 7
+    assert kinds.count("follow_up") == 30 and kinds.count("follow_ups_planned") == 1
 
 
 def test_criminal_report_brings_in_the_police_step(app_context, pupils):
@@ -134,17 +201,20 @@ def test_flemish_steps_follow_the_chosen_approach(app_context, pupils):
         rows = steps(case)
         assert rows["confront-talk"].status == "open" and rows["confront-talk"].due_on == D(2026, 11, 6)
         assert rows["support-group"].status == "not_applicable"
-        assert rows["follow-up"].due_on == D(2026, 12, 4)
+        # Opvolging (step 5) came due 30 days after the choice: its talks run from the choice on.
+        assert series(case) == {name: [D(2026, 11, 11), D(2026, 11, 25), D(2027, 1, 4)]
+                                for name in ("Anna", "Bas", "Cor")}
+        assert rows["follow-up"].due_on == D(2026, 11, 11)
         clock.move_to(datetime.datetime(2026, 11, 6, 9, 0))
         complete(case, "confront-talk", user="coordinator")
         rows = steps(case)
         assert rows["restorative-act"].due_on == D(2026, 11, 13)
         assert rows["inform-bully-parents"].due_on == D(2026, 11, 8)
-        finish_and_close(case)
+        finish_and_close(case, clock)
 
 
 def test_online_protocol_walks_to_the_agreement(app_context, pupils):
-    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
         case, _ = open_case("online-pesten", pupils, [report(pupils[:2], D(2026, 11, 1), kinds=("online",),
                                                             platform="Snapchat")])
         assert case.online
@@ -157,7 +227,9 @@ def test_online_protocol_walks_to_the_agreement(app_context, pupils):
         assert steps(case)["agreement"].due_on == D(2026, 11, 9)
         complete(case, "agreement")
         assert steps(case)["evaluation"].due_on == D(2026, 11, 9)
-        finish_and_close(case)
+        assert series(case) == {name: [D(2026, 11, 9), D(2026, 11, 30), D(2027, 2, 2)]
+                                for name in ("Anna", "Bas", "Cor")}
+        finish_and_close(case, clock)
 
 
 def test_a_step_cannot_be_completed_twice(app_context, pupils):

@@ -15,6 +15,7 @@ from forms.agreements import AgreementForm
 from forms.common import ActionForm, row_id
 from models import AgreementParty, Conversation, SchoolSettings
 from permissions import EDIT, get_agreement_or_404, get_case_or_404, may_case
+from views import case_page
 
 bp = Blueprint("agreements", __name__, url_prefix="/herstelovereenkomsten")
 
@@ -41,31 +42,55 @@ def new(case_id):
     return redirect(url_for("agreements.edit", agreement_id=agreement.id))
 
 
+FIELDS = ("commitments", "restorative_act", "support_figures", "coaching", "period_start", "period_end",
+          "evaluation_on")
+
+
+def _editable(agreement, parties):
+    """A draft that no later version replaced and that no one signed yet, for whoever may work on the case."""
+    return (agreement.is_open_draft and may_case("edit", agreement.case)
+            and not any(party.signed_at for party in parties))
+
+
 @bp.route("/<int:agreement_id>", methods=["GET", "POST"])
 @login_required
 def edit(agreement_id):
-    """Read the agreement; a draft can be edited by whoever may work on the case."""
+    """Read the agreement; a draft can be edited by whoever may work on the case. "Laten tekenen"
+    saves what was typed first and goes to signing, or says beside each field what keeps the text
+    from being signed (and keeps it all)."""
     agreement = get_agreement_or_404(agreement_id)
-    editable = agreement.status == "draft" and may_case("edit", agreement.case)
+    parties = list(agreement.parties.order_by(AgreementParty.id))
+    editable = _editable(agreement, parties)
     form = AgreementForm(obj=agreement)
+    to_signing = request.form.get("action") == "sign"
     if request.method == "POST":
         if not editable:
             get_agreement_or_404(agreement_id, need=EDIT)
-            flash(_("Deze overeenkomst is ondertekend; maak een nieuwe versie om iets te veranderen."), "error")
+            flash(_("Deze overeenkomst kan niet meer veranderen; maak een nieuwe versie om iets te veranderen."),
+                  "error")
             return redirect(url_for("agreements.edit", agreement_id=agreement.id))
-        if form.validate_on_submit():
-            with db.atomic():
-                agreements.update(agreement, **{name: getattr(form, name).data for name in (
-                    "commitments", "restorative_act", "support_figures", "coaching", "period_start", "period_end",
-                    "evaluation_on")})
-                audit.record("agreement.save", agreement)
-            flash(_("De herstelovereenkomst is opgeslagen."), "success")
-            return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+        valid = form.validate_on_submit()
+        if valid and (not to_signing or form.ready_to_sign()):
+            try:
+                with db.atomic():
+                    agreements.update(agreement, **{name: getattr(form, name).data for name in FIELDS})
+                    audit.record("agreement.save", agreement)
+            except agreements.AgreementError as error:  # signed or replaced meanwhile, on another tablet
+                form.form_errors.append(str(error))
+            else:
+                if to_signing:
+                    return redirect(url_for("agreements.signing", agreement_id=agreement.id))
+                flash(_("De herstelovereenkomst is opgeslagen."), "success")
+                return redirect(url_for("agreements.edit", agreement_id=agreement.id))
+        elif valid is False and to_signing:
+            form.ready_to_sign()  # everything that keeps it from signing, at once
     else:
         audit.seen("agreement.view", agreement)
-    parties = list(agreement.parties.order_by(AgreementParty.id))
+    summary = case_page.error_summary(form, "agreement-form", ids={"csrf_token": "agreement-form"})
     return render_template("agreements/edit.html", agreement=agreement, form=form, parties=parties,
-                           editable=editable), 400 if form.errors else 200
+                           editable=editable, error_summary=summary,
+                           signing_under_way=agreement.is_open_draft and not editable
+                           and may_case("edit", agreement.case)), 400 if summary else 200
 
 
 @bp.route("/<int:agreement_id>/ouders", methods=["POST"])
@@ -88,10 +113,18 @@ def add_parent(agreement_id):
 @bp.route("/<int:agreement_id>/tekenen")
 @login_required
 def signing(agreement_id):
-    """The signing screen on the tablet: each party in turn, with their name and role."""
+    """The signing screen on the tablet: each party in turn, with their name and role, and above the
+    pad the whole text they sign. A text that cannot be signed goes back to the agreement, saying why."""
     agreement = get_agreement_or_404(agreement_id, need=EDIT)
     parties = list(agreement.parties.order_by(AgreementParty.id))
     waiting = [p for p in parties if not (p.signed_at or p.signed_on_paper)]
+    if agreement.status == "draft":
+        problems = agreements.problems_of(agreement)
+        if agreement.superseded_at is not None:
+            problems = {"version": _("Dit concept is gesloten: er is een nieuwere versie.")}
+        if problems:
+            flash(_("Nog niet klaar om te tekenen:") + " " + " ".join(problems.values()), "error")
+            return redirect(url_for("agreements.edit", agreement_id=agreement.id))
     return render_template("agreements/sign.html", agreement=agreement, parties=parties,
                            party=waiting[0] if waiting else None)
 
@@ -118,7 +151,7 @@ def sign(agreement_id, party_id):
             png = b""
     try:
         with db.atomic():
-            locked = agreements.sign(agreement, party, png=png, on_paper=on_paper)
+            locked = agreements.sign(agreement, party, png=png, on_paper=on_paper, user=current_user)
             # The party's id, not their name: the log outlives the retention period of the case.
             audit.record("agreement.sign", agreement, detail="partij %d (%s)%s" % (
                 party.id, party.role, " op papier" if on_paper else ""))

@@ -9,6 +9,7 @@ Whoever reads only what concerns a complaint's pupil (the counsellor, see permis
 the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts.
 """
 from flask import render_template
+from flask_babel import ngettext
 from flask_login import current_user
 
 import audit
@@ -52,7 +53,7 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
             "support_sessions": contents["support_sessions"],
             **parents_context(case, contents), **referrals_context(case, contents),
             **evidence_context(case, contents), **notes_context(case, contents),
-            **steer_context(case, approach_form, reason_form, steer_error)}
+            **steer_context(case, approach_form, reason_form, steer_error, contents)}
 
 
 def reading(case, contents):
@@ -90,26 +91,29 @@ def progress_context(case, contents=None, step=None):
     """The step tracker, the conversations, the agreements and the timeline (cases/_progress.html)."""
     contents = reading(case, case.contents(current_user)) if contents is None else contents
     step_key, step_form, step_error = step or (None, CompleteStepForm(**UNBOUND), None)
-    return {"case": case, "protocol": protocols.get(case.protocol_key), "today": today(),
+    protocol = protocols.get(case.protocol_key)
+    return {"case": case, "protocol": protocol, "today": today(),
             "whole_case": contents["whole_case"],
             "steps": contents["steps"], "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
-            "step_error": step_error}
+            "step_error": step_error, "follow_up_step": protocol.follow_up_step if protocol else "",
+            # The follow-up step completes itself while a talk of its series is still to come.
+            "series_under_way": any(row.in_series and row.done_at is None for row in contents["follow_ups"])}
 
 
 def aftercare_context(case, contents, follow_up=None, measure=None):
-    """The follow-ups with a form for the next (and any overdue), the measures, and the escalation proposal."""
-    rows = contents["follow_ups"]
-    open_rows = [row for row in rows if row.done_at is None]
-    chosen = [row for row in open_rows if row.due_on < today()] or open_rows[:1]
-    forms = {row.id: FollowUpForm(prefix="f%d" % row.id, with_whom=row.with_whom, **UNBOUND) for row in chosen}
-    follow_up_id, form, error = follow_up or (None, None, None)
-    if form is not None and follow_up_id in {row.id for row in open_rows}:
-        forms[follow_up_id] = form
-    return {"follow_up_rows": rows, "follow_up_forms": forms, "follow_up_error": error,
+    """Each pupil's follow-up talks (held, with how they went; a form for each that is due; those
+    still planned), the measures, and the escalation proposals."""
+    groups = followups.by_pupil(contents["pupils"], contents["follow_ups"], today())
+    follow_up_id, bound, error = follow_up or (None, None, None)
+    forms = {row.id: bound if row.id == follow_up_id and bound is not None else
+             FollowUpForm(prefix="f%d" % row.id, due_on=row.due_on, with_whom=row.with_whom, **UNBOUND)
+             for group in groups for row in group.due}
+    return {"follow_up_groups": groups, "follow_up_forms": forms, "follow_up_error": error,
+            "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
             "measures": contents["measures"],
-            "escalation": followups.escalation_proposal(case, contents["follow_ups"], contents["measures"])
-            if contents["whole_case"] else None,
+            "escalations": followups.pupil_proposals(case, contents["follow_ups"], contents["measures"],
+                                                     contents["pupils"]) if contents["whole_case"] else [],
             "measure_form": measure or measure_form(case, contents["pupils"], **UNBOUND)}
 
 
@@ -147,8 +151,28 @@ def notes_context(case, contents):
     return {"my_notes": contents["own_notes"], "note_form": PersonalNoteForm(**UNBOUND)}
 
 
-def steer_context(case, approach_form=None, reason_form=None, error=None):
-    """The coordinator's forms: the approach, and closing or reopening with a reason."""
+def steer_context(case, approach_form=None, reason_form=None, error=None, contents=None):
+    """The coordinator's forms: the approach, and closing or reopening with a reason; closing says
+    which follow-ups are still to come, and how long the protocol follows the pupils."""
+    to_come = [row for row in (contents or {}).get("follow_ups", ()) if row.is_open]
+    protocol = protocols.get(case.protocol_key)
     return {"approach_form": approach_form or ApproachForm(approach=case.approach or "",
                                                            approach_level=case.approach_level or "", **UNBOUND),
-            "reason_form": reason_form or ReasonForm(**UNBOUND), "steer_error": error}
+            "reason_form": reason_form or ReasonForm(**UNBOUND), "steer_error": error,
+            "follow_ups_to_come": to_come,
+            "pupils_to_follow": sorted({row.pupil.display_name for row in to_come if row.pupil_id}),
+            "follow_up_period": period_text(protocol.follow_up_span()) if protocol else None}
+
+
+def period_text(span):
+    """How long the protocol follows a pupil, in words: "2 jaar", "3 maanden", "6 weken"."""
+    if span is None:
+        return None
+    number, unit = span
+    if unit == "months" and number % 12 == 0:
+        return ngettext("%(num)d jaar", "%(num)d jaar", number // 12)
+    if unit == "months":
+        return ngettext("%(num)d maand", "%(num)d maanden", number)
+    if unit == "weeks":
+        return ngettext("%(num)d week", "%(num)d weken", number)
+    return ngettext("%(num)d dag", "%(num)d dagen", number)

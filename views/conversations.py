@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 import audit
 from db import SCHOOL_TIMEZONE, db
-from domain import conversations, protocols
+from domain import conversations, followups, protocols
 from forms.conversations import AppointmentForm, FinishForm, StartConversationForm
 from models import (
     CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, CaseStep, ChecklistEntry, ConversationAmendment, ConversationLine,
@@ -71,6 +71,8 @@ def _page_context(conversation):
                       .order_by(ConversationAmendment.at))
     step = CaseStep.get_or_none(CaseStep.case == conversation.case_id, CaseStep.step_key == conversation.step_key)
     protocol = protocols.get(conversation.case.protocol_key)
+    completes_itself = bool(step and step.status == "open"
+                            and followups.series_under_way(conversation.case, conversation.step_key))
     return {
         "conversation": conversation, "case": conversation.case, "phases": phases,
         "done": sum(entry.done for entry in entries), "total": len(entries), "lines": lines,
@@ -78,7 +80,9 @@ def _page_context(conversation):
         "participants": list(conversation.participants), "amendments": amendments,
         "step_row": step, "step": protocol.step(conversation.step_key) if protocol else None,
         "appointment_form": AppointmentForm(moment=_local(conversation.next_appointment_at)),
-        "finish_form": FinishForm(complete_step=bool(step and step.status == "open")),
+        "finish_form": FinishForm(complete_step=bool(step and step.status == "open" and not completes_itself)),
+        # The follow-up step is done when every pupil's talks are recorded, not by one conversation.
+        "step_completes_itself": completes_itself,
     }
 
 

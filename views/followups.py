@@ -16,6 +16,8 @@ bp = Blueprint("followups", __name__)
 
 OUTCOME_MESSAGES = {
     "ok": lambda: _("Vervolggesprek vastgelegd: het gaat goed."),
+    "not_held": lambda: _("Vastgelegd: het vervolggesprek is niet gehouden."),
+    "not_kept": lambda: _("Vastgelegd: de afspraken zijn niet nagekomen."),
     "one_more_chance": lambda: _("Vastgelegd: de afspraken zijn niet nagekomen. De leerling krijgt nog één kans."),
     "escalate": lambda: _("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. De volgende fase is voorgesteld "
                           "aan de %(coordinator)s.", coordinator=term("coordinator")),
@@ -25,21 +27,23 @@ OUTCOME_MESSAGES = {
 @bp.route("/vervolg/<int:follow_up_id>", methods=["POST"])
 @login_required
 def record(follow_up_id):
-    """Record how a follow-up went: going well, or agreements not kept."""
+    """Record how a follow-up talk with a pupil went (going well, agreements not kept, or not held
+    and why), on the day it was held: never before the day it was planned for."""
     follow_up = FollowUp.get_or_none(FollowUp.id == follow_up_id)
     if follow_up is None:
         abort(404)
     case = check_case_record(follow_up, follow_up.case, EDIT)
-    form = FollowUpForm(prefix="f%d" % follow_up.id)
+    form = FollowUpForm(prefix="f%d" % follow_up.id, due_on=follow_up.due_on)
     if not form.validate_on_submit():
         return case_page.render(case, 400, follow_up=(follow_up.id, form, None))
     try:
         with db.atomic():
-            meaning = followups.record(follow_up, current_user, form.outcome.data, form.with_whom.data, form.note.data)
+            meaning = followups.record(follow_up, current_user, form.outcome.data, form.held_on.data,
+                                       form.with_whom.data, form.note.data)
             audit.record("follow_up.record", case, detail=form.outcome.data)
     except followups.FollowUpError as error:  # recorded meanwhile, on another tablet
         return case_page.render(case, 409, follow_up=(follow_up.id, form, str(error)))
-    flash(OUTCOME_MESSAGES[meaning](), "warning" if meaning != "ok" else "success")
+    flash(OUTCOME_MESSAGES[meaning](), "success" if meaning == "ok" else "warning")
     return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
 
 

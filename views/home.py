@@ -25,7 +25,7 @@ def index():
     new_reports = (Report.select().where(Report.status == "new").count()
                    if may_manage_reports(current_user) else 0)
     # Proposals to escalate gather over all cases: for whoever keeps the whole school in view.
-    proposals = followups.open_proposals() if sees_every_case(current_user) else []
+    proposals = followups.open_pupil_proposals() if sees_every_case(current_user) else []
     complaints = (list(Complaint.open_first().where(Complaint.status != "closed").limit(10))
                   if may_handle_complaints(current_user) else [])
     referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))

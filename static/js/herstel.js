@@ -155,8 +155,55 @@
     }
   }, true);
 
+  // Typed text in a form that was not sent yet (a note, an agreement, a reason): leaving the page
+  // would lose it. Fields that save themselves (a checklist note) and searches are not counted; a
+  // form that came back with errors holds text the server did not keep, so it counts at once.
+  var TYPED = "textarea, input:not([type]), input[type=text], input[type=email], input[type=tel], " +
+    "input[type=url], input[type=number], input[type=date], input[type=time], input[type=datetime-local]";
+
+  function savesItself(field) {
+    return field.hasAttribute("hx-post") || field.hasAttribute("data-hx-post");
+  }
+
+  function holdsUnsentText(form) {
+    if ((form.getAttribute("method") || "get").toLowerCase() !== "post" || form.herstelSent) { return false; }
+    if (form.herstelCameBack) { return true; }
+    var fields = form.querySelectorAll(TYPED);
+    for (var i = 0; i < fields.length; i++) {
+      if (!savesItself(fields[i]) && fields[i].value !== fields[i].defaultValue) { return true; }
+    }
+    return false;
+  }
+
+  function unsentForms() {
+    return Array.prototype.filter.call(document.forms, holdsUnsentText);
+  }
+
+  // A form sent the ordinary way leaves the page on purpose; one htmx sends stays and is judged
+  // by what it shows after the answer.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!event.defaultPrevented && form.tagName === "FORM") { form.herstelSent = true; }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form").forEach(function (form) {
+      if (form.querySelector("[aria-invalid=true]")) { form.herstelCameBack = true; }
+    });
+  });
+
+  // What the leave-the-page guard would answer, where tests (and styles) can see it.
+  document.addEventListener("input", function () {
+    document.documentElement.toggleAttribute("data-unsent", unsentForms().length > 0);
+  });
+
   // Leaving the page with changes that are not saved yet: ask first.
   window.addEventListener("beforeunload", function (event) {
-    if (unsaved.size > 0) { event.preventDefault(); event.returnValue = ""; }
+    if (unsaved.size > 0 || unsentForms().length > 0) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // The browser's own page cache brings a page back as it was left, its forms marked as sent.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { Array.prototype.forEach.call(document.forms, function (form) { form.herstelSent = false; }); }
   });
 })();
