@@ -8,13 +8,13 @@ import io
 from PIL import Image, ImageDraw
 
 from db import db, migrate_database
-from domain import agreements, cases, conversations, evidence
+from domain import agreements, cases, conversations, escalation, evidence
 from domain.evidence import clean_upload
 from models import (
     MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
     Complaint, ComplaintNote, Conversation, ConversationLine, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings,
-    SupportSession, User,
+    MeasureDecider, ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass,
+    SchoolSettings, SupportSession, User,
 )
 from terminology import label
 
@@ -27,6 +27,8 @@ DEMO_USERS = [
     ("mentor2", "Fatima El Amrani", ["mentor"], False),
     ("support", "Sanne Visser", ["support"], False),
     ("counsellor", "Peter Hendriks", ["counsellor"], False),
+    ("teamleader", "Hanneke Bos", ["teamleader"], False),
+    ("management", "Robert Verhoeven", ["management"], False),
     ("staff", "Kees Mulder", ["staff"], False),
     ("admin", "Ingrid Smit", [], True),
 ]
@@ -257,13 +259,61 @@ def _around_cases(users, pupils, exclusion, online, physical):
         PersonalNote.create(case=case, author=author, body=body)
 
 
+def _measure(case, pupil, phase, text, days_ago, deciders, waiting=()):
+    """A measure decided `days_ago` by [(user, role)], maybe still waiting for other roles."""
+    measure = Measure.create(case=case, pupil=pupil, phase=phase, description=text, decided_by=deciders[0][0],
+                             decided_on=_days_ago(days_ago), informed="Ouders van %s" % pupil.first_name,
+                             deciding_roles=" ".join([role for _, role in deciders] + list(waiting)),
+                             waiting_for=" ".join(waiting))
+    for user, role in deciders:
+        MeasureDecider.create(measure=measure, role=role, user=user, decided_at=_moment(days_ago, 12))
+    CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, text), deciders[0][0], at=_moment(days_ago, 12))
+    return measure
+
+
 def _escalation(case, users, pupils):
-    """The online case: agreements broken twice; phase 1 and phase 2 taken."""
-    for days_ago, phase, text in [(4, 1, "Schrijfopdracht over wat de foto met Lotte deed."),
-                                  (2, 2, "Tweede gesprek met de ouders van Sem; afspraken voor thuis over de telefoon.")]:
-        Measure.create(case=case, pupil=pupils["Sem"], phase=phase, description=text, decided_by=users["mentor"],
-                       decided_on=_days_ago(days_ago), informed="Ouders van Sem")
-        CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, text), users["mentor"], at=_moment(days_ago, 12))
+    """The online case: phase 1 (the mentor's) and phase 2 (the coordinator's) taken."""
+    _measure(case, pupils["Sem"], 1, "Schrijfopdracht over wat de foto met Lotte deed.", 4,
+             [(users["mentor"], "mentor")])
+    _measure(case, pupils["Sem"], 2, "Tweede gesprek met de ouders van Sem; afspraken voor thuis over de telefoon.",
+             2, [(users["coordinator"], "coordinator")])
+    escalation.sync(case)
+
+
+def _threats(users, pupils):
+    """2B's long case: months of follow-ups, three phases taken, and the agreements broken again, so that
+    phase 4 (suspension) waits for the team leader and management."""
+    mentor, coordinator = users["mentor"], users["coordinator"]
+    luuk, yara = pupils["Luuk"], pupils["Yara"]
+    year = datetime.date.today().year
+    case = _case("%d-0004" % year, "Dreigen bij de fietsenstalling", "vo-nl", mentor, coordinator, 150,
+                 [(luuk, "victim"), (yara, "bully")], severity="serious")
+    _report(mentor, [luuk, yara], ["verbal", "physical"], 151,
+            "Luuk wordt na school bij de fietsenstalling opgewacht en bedreigd; zijn fietsband is lekgestoken.",
+            case=case, reporter_kind="parent", channel="phone", place="Fietsenstalling")
+    _walk(case, users, [
+        ("signal", 150, "mentor", ""), ("victim-talk", 146, "mentor", ""),
+        ("inform-parents", 145, "mentor", "Ernstig: ouders van Luuk en van Yara dezelfde week gesproken."),
+        ("bully-talk", 140, "mentor", ""), ("extra-help", 136, "coordinator", "Luuk: weerbaarheidstraining."),
+        ("joint-talk", 134, "mentor", "Afspraken getekend."),
+        ("follow-up", 132, "mentor", "Vervolggesprekken gepland tot twee jaar na de afspraken."),
+    ])
+    for days_ago, outcome, note in [(132, "going_well", ""), (127, "not_kept", "Yara wachtte Luuk weer op."),
+                                    (120, "not_kept", "Opnieuw opgewacht."), (90, "not_kept", "Dreigend bericht."),
+                                    (60, "going_well", ""), (40, "not_kept", "Luuks fiets beschadigd."),
+                                    (10, "not_kept", "Yara dreigde Luuk na de gymles.")]:
+        FollowUp.create(case=case, due_on=_days_ago(days_ago), with_whom="Luuk en Yara", outcome=outcome, note=note,
+                        done_by=mentor, done_at=_moment(days_ago, 11))
+        CaseEvent.add(case, "follow_up", note or "Gaat goed", mentor, at=_moment(days_ago, 11))
+    FollowUp.create(case=case, due_on=_days_ago(-20), with_whom="Luuk en Yara")
+    _measure(case, yara, 1, "Schrijfopdracht over wat het dreigen met Luuk doet.", 119, [(mentor, "mentor")])
+    _measure(case, yara, 2, "Tweede gesprek met de ouders van Yara; afspraken voor thuis en op school.", 88,
+             [(coordinator, "coordinator")])
+    _measure(case, yara, 3, "Twee weken de pauzes in het lokaal van de teamleider; Luuk fietst later weg.", 38,
+             [(coordinator, "coordinator"), (users["teamleader"], "teamleader")])
+    CaseEvent.add(case, "escalation_proposed", "Voorstel: fase 4", mentor, at=_moment(10, 11))
+    escalation.sync(case)
+    return case
 
 
 def _support_sessions(case, referral, member):
@@ -391,6 +441,7 @@ def load():
 
         _signed_agreement(exclusion, mentor, pupils)
         _escalation(online, users, pupils)
+        _threats(users, pupils)
         _around_cases(users, pupils, exclusion, online, physical)
 
         # A neutral signal by a teacher, waiting in the coordinator's inbox.

@@ -1,9 +1,9 @@
 """After the agreement: follow-ups that check it holds, and escalation when it does not.
 
 Seed 001: agreements not kept a first time give the pupil one more chance; a second time,
-the next escalation phase is proposed to the coordinator. Phases 4 and 5 (suspension,
-removal) are decided by the coordinator alone. Functions that write expect to run inside
-the caller's transaction.
+the next escalation phase is proposed to those the protocol names to decide it (see
+domain/escalation.py, which also records the measures). Functions that write expect to run
+inside the caller's transaction.
 
 Refusals speak the user's language; the timeline texts written here ("Gaat goed", "Voorstel:
 fase 3") are stored, so they are written in Dutch, the language of the case file, whoever
@@ -16,8 +16,6 @@ from peewee import JOIN, fn
 
 from db import day_of, today, utcnow
 from models import Case, CaseEvent, FollowUp, Measure
-from permissions import may_decide_phase
-from terminology import term
 
 
 class FollowUpError(Exception):
@@ -85,23 +83,6 @@ def open_proposals():
             .where(Case.status == "open").order_by(Case.reference).objects())
     return [(case, _phase_after(case.highest_phase)) for case in rows
             if not case.last_measure or day_of(case.last_measure) < day_of(case.last_broken)]
-
-
-def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):
-    """Record an escalation measure; phases 4 and 5 need the coordinator."""
-    if phase not in range(1, 6):
-        raise FollowUpError(_("Kies een fase van 1 tot en met 5."))
-    if not may_decide_phase(user, case, phase):
-        raise FollowUpError(_("Over schorsing en verwijdering (fase 4 en 5) beslist de %(coordinator)s.",
-                               coordinator=term("coordinator")))
-    if not description.strip():
-        raise FollowUpError(_("Beschrijf de maatregel."))
-    if decided_on > today():
-        raise FollowUpError(_("Een besluit kan niet in de toekomst liggen."))
-    measure = Measure.create(case=case, pupil=pupil, phase=phase, description=description.strip(),
-                             decided_by=user, decided_on=decided_on, informed=informed.strip())
-    CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, description.strip()[:150]), user)
-    return measure
 
 
 def due_for(user, horizon_days=7):

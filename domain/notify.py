@@ -3,8 +3,8 @@ set under Instellingen); never pupil data.
 
 The coordinator hears of a new report from the public page, the counsellor of a new complaint
 (through the outbox: queued with the report, sent after the response), and each case
-worker once a day of their steps that are due tomorrow or became overdue
-(`flask --app app notify`, for cron).
+worker once a day of their steps that are due tomorrow or became overdue, and of the
+escalations that wait for their decision (`flask --app app notify`, for cron).
 """
 import datetime
 import os
@@ -16,7 +16,9 @@ from email.message import EmailMessage
 from flask import current_app
 
 from db import db, today, utcnow
-from models import AuditEvent, Case, CaseStep, OutboxMail, SchoolSettings, User
+from domain import escalation, followups
+from models import AuditEvent, Case, CaseStep, Measure, OutboxMail, SchoolSettings, User
+from permissions import may_complete_step
 
 SMTP_TIMEOUT = 10
 CLAIM_FOR = datetime.timedelta(minutes=5)  # far longer than one delivery with its SMTP timeouts
@@ -191,26 +193,46 @@ def new_reporter_message(thread):
 
 
 def _step_owners(step):
-    """Who is told about a step: the case's mentor for a mentor's step, else everyone with the role."""
+    """Who is told about a step: the case's mentor for a mentor's step, else everyone with the role who
+    may complete it (the support team: its members who work on the case)."""
     if step.owner == "mentor":
         return [step.case.mentor] if step.case.mentor_id and step.case.mentor.is_active else []
-    return list(User.with_role(step.owner))
+    return [user for user in User.with_role(step.owner) if may_complete_step(user, step.case, step.owner)]
+
+
+def _awaiting_decisions():
+    """(case, deciding roles) for each escalation that waits for a decision: an open proposal (the
+    protocol's deciders of its phase), and a measure that waits for a second deciding role."""
+    for case, number in followups.open_proposals():
+        phase = escalation.phase_of(case, number)
+        if phase:
+            yield case, phase.decided_by
+    for measure in (Measure.select(Measure, Case).join(Case)
+                    .where(Measure.waiting_for != "", Case.status == "open")):
+        yield measure.case, measure.waiting_roles
 
 
 def digests(on=None):
-    """Per user, the case references with steps due tomorrow and those that became overdue
-    today (due yesterday): {user: {"tomorrow": [...], "overdue": [...]}}."""
+    """Per user, the case references with steps due tomorrow, those that became overdue today (due
+    yesterday), and those where an escalation waits for their decision, as long as it waits:
+    {user: {"tomorrow": [...], "overdue": [...], "decide": [...]}}."""
     on = on or today()
     tomorrow, yesterday = on + datetime.timedelta(days=1), on - datetime.timedelta(days=1)
     steps = (CaseStep.select(CaseStep, Case).join(Case)
              .where(CaseStep.status == "open", Case.status == "open", CaseStep.due_on.in_([tomorrow, yesterday])))
     result = {}
+
+    def entry_of(user):
+        return result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set(), "decide": set()})
+
     for step in steps:
         for user in _step_owners(step):
-            if not user.email:
-                continue
-            entry = result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set()})
-            entry["tomorrow" if step.due_on == tomorrow else "overdue"].add(step.case.reference)
+            if user.email:
+                entry_of(user)["tomorrow" if step.due_on == tomorrow else "overdue"].add(step.case.reference)
+    for case, roles in _awaiting_decisions():
+        for user in escalation.deciders_on(case, roles):
+            if user.email:
+                entry_of(user)["decide"].add(case.reference)
     return list(result.values())
 
 
@@ -233,6 +255,9 @@ def send_digests(on=None):
         if entry["overdue"]:
             lines.append("In %d dossier(s) is een stap sinds vandaag te laat: %s." % (
                 len(entry["overdue"]), ", ".join(sorted(entry["overdue"]))))
+        if entry["decide"]:
+            lines.append("In %d dossier(s) wacht een besluit over een maatregel op jou: %s." % (
+                len(entry["decide"]), ", ".join(sorted(entry["decide"]))))
         lines += ["", where_to_look("Bekijk wat er voor je klaarstaat in Herstel", "/", "Startpagina")]
         try:
             send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines))

@@ -28,42 +28,17 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase(login_as):
     response = record(client, first, "not_kept", "Daan scheldt weer in de pauze.")
     assert response.status_code == 302
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
-    assert "nog één kans" in page and "Voorstel aan de anti-pestcoördinator" not in page
+    assert "nog één kans" in page and "Voorstel: fase" not in page
     assert models.FollowUp.get_by_id(first.id).with_whom == "Daan en Noor"
     record(client, second, "not_kept")
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
-    assert "Voorstel aan de anti-pestcoördinator: fase 1." in page
+    assert "Voorstel: fase 1, Lichte corrigerende maatregel" in page  # the phase the mentor decides
     assert followups.escalation_proposal(case) == 1
     home = login_as("coordinator").get("/").get_data(as_text=True)
     assert "Voorstellen tot escalatie" in home and case.reference in home
     again = record(client, second, "going_well")  # the same follow-up again, as from a second tablet
     assert models.FollowUp.get_by_id(second.id).outcome == "not_kept" and again.status_code == 409
     assert "Dit vervolggesprek is al vastgelegd." in again.get_data(as_text=True)
-
-
-def test_a_measure_answers_the_proposal_and_phases_4_and_5_are_for_the_coordinator(login_as):
-    case = demo_case("0002")  # the demo's online case: phases 1 and 2 already taken
-    sem = models.Pupil.get(models.Pupil.first_name == "Sem")
-    assert followups.proposed_phase(case) == 3
-    mentor = login_as("mentor")
-    data = {"csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), "pupil": sem.id, "phase": 4,
-            "description": "Schorsing van één dag.", "decided_on": db.today().isoformat()}
-    mentor.post("/dossiers/%d/maatregelen" % case.id, data=data)
-    assert not models.Measure.select().where(models.Measure.phase == 4).exists()
-    coordinator = login_as("coordinator")
-    data["csrf_token"] = csrf_token(coordinator, "/dossiers/%d" % case.id)
-    coordinator.post("/dossiers/%d/maatregelen" % case.id, data=data)
-    measure = models.Measure.get(models.Measure.phase == 4)
-    assert measure.decided_by == demo_user("coordinator") and measure.pupil == sem
-
-
-def test_a_measure_needs_a_description_and_a_date_not_in_the_future(app_context):
-    case, sem = demo_case("0002"), models.Pupil.get(models.Pupil.first_name == "Sem")
-    with pytest.raises(followups.FollowUpError, match="Beschrijf"):
-        followups.decide_measure(case, sem, 3, " ", demo_user("mentor"), db.today())
-    with pytest.raises(followups.FollowUpError, match="toekomst"):
-        followups.decide_measure(case, sem, 3, "Pauze apart", demo_user("mentor"),
-                                 db.today() + datetime.timedelta(days=1))
 
 
 def test_due_follow_ups_show_in_the_mentors_list(login_as):
@@ -98,7 +73,8 @@ def test_the_home_page_s_escalation_proposals_agree_with_each_case_and_cost_one_
                               decided_on=day)  # the measure answered it
         models.Measure.create(case=earlier, pupil=pupil, phase=5, description="Verwijderd",
                               decided_on=day - datetime.timedelta(days=30))
-    proposals = {case.id: phase for case, phase in followups.open_proposals()}
+    added = (fresh, measured, answered, earlier)  # beside the demo's case at phase 4
+    proposals = {case.id: phase for case, phase in followups.open_proposals() if case.id in added}
     assert proposals == {fresh: 1, measured: 3, earlier: 5}
     for case_id in (fresh, measured, answered, earlier):
         assert followups.escalation_proposal(models.Case.get_by_id(case_id)) == proposals.get(case_id)

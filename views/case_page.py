@@ -8,17 +8,17 @@ Case.contents, one statement; the pupils in it serve the pupil list and the meas
 Whoever reads only what concerns a complaint's pupil (the counsellor, see permissions.py) gets
 the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts.
 """
-from flask import render_template
+from flask import render_template, request
 from flask_login import current_user
 
 import audit
 from db import today
-from domain import cases, followups, protocols
-from forms.cases import ApproachForm, CompleteStepForm, ReasonForm
+from domain import cases, escalation, protocols
+from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from permissions import EDIT, case_reading_scope, may_case, may_keep_notes, readable
+from permissions import EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, readable
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
 UNBOUND = {"formdata": None}
@@ -31,10 +31,11 @@ def render(case, status=200, **bound):
 
 
 def page_context(case, step=None, follow_up=None, measure_form=None, approach_form=None, reason_form=None,
-                 steer_error=None):
+                 steer_error=None, measure_error=None, severity_form=None):
     """Everything the case page shows. A submitted form takes the place of its fresh one: `step` and
     `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves.
-    A conflict that no field can show (`steer_error`, a step or follow-up's error) is said in its section."""
+    A conflict that no field can show (`steer_error`, `measure_error`, a step or follow-up's error) is
+    said in its section."""
     contents = reading(case, case.contents(current_user))
     summary = []
     if step:
@@ -45,10 +46,15 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
         summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
     for form, section in ((measure_form, "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
         summary += error_summary(form, section) if form else []
+    if severity_form:
+        summary += error_summary(severity_form, "severity", ids={"severity": severity_form.severity.id + "-0"})
     summary += [("steer", steer_error)] if steer_error else []
+    summary += [("aftercare", measure_error)] if measure_error else []
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
             **pupils_context(case, contents),
-            **progress_context(case, contents, step), **aftercare_context(case, contents, follow_up, measure_form),
+            **progress_context(case, contents, step),
+            **aftercare_context(case, contents, follow_up, measure_form, measure_error),
+            **severity_context(case, severity_form),
             "support_sessions": contents["support_sessions"],
             **parents_context(case, contents), **referrals_context(case, contents),
             **evidence_context(case, contents), **notes_context(case, contents),
@@ -97,8 +103,10 @@ def progress_context(case, contents=None, step=None):
             "step_error": step_error}
 
 
-def aftercare_context(case, contents, follow_up=None, measure=None):
-    """The follow-ups with a form for the next (and any overdue), the measures, and the escalation proposal."""
+def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None):
+    """The follow-ups with a form for the next (and any overdue), the measures with who decided each (and
+    whom one still waits for), and the escalation proposal: the pupil, the phase by its title and
+    description, and who decides it. `?fase=N` (the proposal's button) opens the measure form at phase N."""
     rows = contents["follow_ups"]
     open_rows = [row for row in rows if row.done_at is None]
     chosen = [row for row in open_rows if row.due_on < today()] or open_rows[:1]
@@ -106,20 +114,47 @@ def aftercare_context(case, contents, follow_up=None, measure=None):
     follow_up_id, form, error = follow_up or (None, None, None)
     if form is not None and follow_up_id in {row.id for row in open_rows}:
         forms[follow_up_id] = form
+    deciders = {}
+    for row in contents["measure_deciders"]:
+        deciders.setdefault(row.measure_id, []).append(row)
+    proposal = (escalation.proposal(case, contents["follow_ups"], contents["measures"], contents["pupils"])
+                if contents["whole_case"] else None)
+    if measure is None:
+        asked = request.args.get("fase", type=int)
+        measure = measure_form(case, contents["pupils"], **UNBOUND)
+        if asked in measure.phases:
+            measure.phase.data = asked
+        elif proposal and proposal.phase.phase in measure.phases:
+            measure.phase.data = proposal.phase.phase
     return {"follow_up_rows": rows, "follow_up_forms": forms, "follow_up_error": error,
-            "measures": contents["measures"],
-            "escalation": followups.escalation_proposal(case, contents["follow_ups"], contents["measures"])
-            if contents["whole_case"] else None,
-            "measure_form": measure or measure_form(case, contents["pupils"], **UNBOUND)}
+            "measures": contents["measures"], "measure_deciders": deciders, "escalation": proposal,
+            "measure_form": measure, "measure_error": measure_error, "agree_form": ActionForm(**UNBOUND),
+            "measure_form_open": bool(measure.errors) or "fase" in request.args,
+            "measure_waits_for_me": case.status == "open" and any(
+                row.waiting_for and may_decide_phase(current_user, case, row.waiting_roles)
+                for row in contents["measures"]),
+            "phase_titles": {phase.phase: phase.title for phase in _protocol_phases(case)}}
+
+
+def _protocol_phases(case):
+    protocol = protocols.get(case.protocol_key)
+    return protocol.escalation_phases if protocol else ()
 
 
 def measure_form(case, involvements=None, **kwargs):
-    """The form to decide a measure: for one of the case's bullies or followers, in a phase of its protocol."""
-    protocol = protocols.get(case.protocol_key)
+    """The form to decide a measure: for one of the case's bullies or followers, in a phase of its protocol
+    that the user decides."""
     involvements = case.involved_pupils() if involvements is None else involvements
     return MeasureForm(case=case, pupils=[involvement.pupil for involvement in involvements
-                                          if involvement.role in ("bully", "follower")],
-                       phases=protocol.escalation_phases if protocol else (), **kwargs)
+                                          if involvement.role in escalation.CONCERNED_ROLES],
+                       phases=escalation.phases_for(current_user, case), protocol_phases=_protocol_phases(case),
+                       **kwargs)
+
+
+def severity_context(case, form=None):
+    """How serious the bullying is (it sets when the parents hear of it), and the form to change it."""
+    return {"severity_form": form or SeverityForm(severity=case.severity, **UNBOUND),
+            "severity_editable": case.status == "open" and may_case(EDIT, case)}
 
 
 def parents_context(case, contents):

@@ -1,0 +1,193 @@
+"""Escalation: who the protocol names to decide each phase, the proposal they get, the measures they record.
+
+A protocol file gives each of its five phases a title, a description and who decides it
+(`decided_by`: one role, or several that decide together, as seed 001's team leader "in overleg
+met de directie"). permissions.may_decide_phase checks a user against those roles; this module
+passes them in. A measure of a phase with two deciding roles is recorded by one and waits for
+the other, who agrees to it: the measure then names both, each with who decided and when.
+
+The case keeps the phase it stands at and that phase's deciding roles (sync), so that the team
+leader and management find the cases they decide in one query (permissions.visible_cases).
+
+Refusals speak the user's language; timeline texts are stored, so they are written in Dutch, the
+language of the case file, whoever reads them later.
+"""
+import dataclasses
+
+from flask_babel import gettext as _
+from peewee import fn
+
+from db import today
+from domain import followups, protocols
+from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, Pupil, User
+from permissions import deciding_roles, may_decide_phase, sees_every_case
+from terminology import dutch_term, term
+
+# Whom a measure is about, in this order: the proposal names them (follow-ups are kept per case).
+CONCERNED_ROLES = ("bully", "follower")
+
+
+class MeasureError(Exception):
+    """Something the measure refuses; the message is for the user, in their language."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Proposal:
+    """The next phase proposed for a case whose agreements were broken again since its last measure."""
+
+    case: object
+    phase: object  # protocols.EscalationPhase: its number, title, description and decided_by
+    pupils: tuple  # the names of the pupils it concerns
+
+    @property
+    def deciders(self):
+        return self.phase.decided_by
+
+
+def phase_of(case, number):
+    """The case's protocol's escalation phase with this number, or None."""
+    protocol = protocols.get(case.protocol_key)
+    return protocol.phase(number) if protocol and number else None
+
+
+def phases_for(user, case):
+    """The phases of the case's protocol this user may decide on this case."""
+    protocol = protocols.get(case.protocol_key)
+    return [phase for phase in (protocol.escalation_phases if protocol else ())
+            if may_decide_phase(user, case, phase.decided_by)]
+
+
+def concerned(involvements):
+    """The names of the pupils a measure would concern: the bullies, else the followers."""
+    for role in CONCERNED_ROLES:
+        names = tuple(involvement.pupil.display_name for involvement in involvements if involvement.role == role)
+        if names:
+            return names
+    return ()
+
+
+def proposal(case, follow_ups=None, measures=None, involvements=None):
+    """The case's escalation proposal, or None. The lists are the case's when the caller has them (the
+    case page reads them in one statement)."""
+    phase = phase_of(case, followups.escalation_proposal(case, follow_ups, measures))
+    if phase is None:
+        return None
+    return Proposal(case, phase, concerned(case.involved_pupils() if involvements is None else involvements))
+
+
+def _names_by_case(case_ids):
+    """For each case, the names of the pupils its measures would concern (one query, however many cases;
+    run also for none, so a page costs the same whether there are proposals or not)."""
+    rows = (Involvement.select(Involvement.case, Involvement.role, Pupil.first_name, Pupil.infix, Pupil.last_name)
+            .join(Pupil).where(Involvement.case.in_(list(case_ids)), Involvement.role.in_(CONCERNED_ROLES))
+            .order_by(*Pupil.dutch_order()).tuples())
+    by_case = {}
+    for case_id, role, first, infix, last in rows:
+        by_case.setdefault(case_id, {}).setdefault(role, []).append(Pupil.display_name_of(first, infix, last))
+    return {case_id: tuple(next((roles[role] for role in CONCERNED_ROLES if role in roles), ()))
+            for case_id, roles in by_case.items()}
+
+
+def proposals_for(user):
+    """The open proposals on the user's home page: those whose phase they decide, and for the coordinator
+    (who steers every case) all of them, with who decides each."""
+    candidates = []
+    for case, number in followups.open_proposals():
+        phase = phase_of(case, number)
+        if phase and (sees_every_case(user) or may_decide_phase(user, case, phase.decided_by)):
+            candidates.append((case, phase))
+    names = _names_by_case(case.id for case, _ in candidates)
+    return [Proposal(case, phase, names.get(case.id, ())) for case, phase in candidates]
+
+
+def awaiting_for(user):
+    """Measures recorded by one deciding role that wait for one of this user's: [(measure, its phase)]."""
+    waiting = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
+               .where(Measure.waiting_for != "", Case.status == "open").order_by(Measure.decided_on, Measure.id))
+    return [(measure, phase_of(measure.case, measure.phase)) for measure in waiting
+            if may_decide_phase(user, measure.case, measure.waiting_roles)]
+
+
+def deciders_on(case, roles):
+    """The active users who decide for one of these roles on the case (a digest's readers): the case's
+    mentor for the mentor, everyone with the role who may decide here for the others."""
+    users = {}
+    for role in roles:
+        if role == "mentor":
+            candidates = [case.mentor] if case.mentor_id and case.mentor.is_active else []
+        else:
+            candidates = User.with_role(role)
+        for user in candidates:
+            if user.id not in users and may_decide_phase(user, case, (role,)):
+                users[user.id] = user
+    return list(users.values())
+
+
+def sync(case):
+    """Keep the case's escalation phase (the highest proposed or taken) and its deciding roles."""
+    highest = Measure.select(fn.MAX(Measure.phase)).where(Measure.case == case).scalar()
+    proposed = followups.escalation_proposal(case)
+    number = max((n for n in (highest, proposed) if n), default=None)
+    phase = phase_of(case, number)
+    case.escalation_phase = number
+    case.escalation_deciders = " ".join(phase.decided_by) if phase else ""
+    Case.update(escalation_phase=case.escalation_phase, escalation_deciders=case.escalation_deciders).where(
+        Case.id == case.id).execute()
+
+
+def deciders_text(roles, dutch=False):
+    """The deciding roles in words: "teamleider en directie"."""
+    words = [(dutch_term if dutch else term)(role) for role in roles]
+    if len(words) < 2:
+        return "".join(words)
+    if dutch:
+        return "%s en %s" % (", ".join(words[:-1]), words[-1])
+    return _("%(some)s en %(last)s", some=", ".join(words[:-1]), last=words[-1])
+
+
+def decide_measure(case, pupil, number, description, user, decided_on, informed=""):
+    """Record a measure of a phase the user decides. With a second deciding role it waits for that one."""
+    if case.status != "open":
+        raise MeasureError(_("Dit dossier is gesloten."))
+    phase = phase_of(case, number)
+    if phase is None:
+        raise MeasureError(_("Kies een fase uit het protocol van dit dossier."))
+    roles = deciding_roles(user, case, phase.decided_by)
+    if not roles:
+        raise MeasureError(_("Over fase %(phase)d beslist: %(deciders)s.", phase=number,
+                             deciders=deciders_text(phase.decided_by)))
+    if not description.strip():
+        raise MeasureError(_("Beschrijf de maatregel."))
+    if decided_on > today():
+        raise MeasureError(_("Een besluit kan niet in de toekomst liggen."))
+    if not Involvement.select().where(Involvement.case == case, Involvement.pupil == pupil).exists():
+        raise MeasureError(_("Deze leerling hoort niet bij dit dossier."))
+    waiting = [role for role in phase.decided_by if role not in roles]
+    measure = Measure.create(case=case, pupil=pupil, phase=number, description=description.strip(),
+                             decided_by=user, decided_on=decided_on, informed=informed.strip(),
+                             deciding_roles=" ".join(phase.decided_by), waiting_for=" ".join(waiting))
+    for role in roles:
+        MeasureDecider.create(measure=measure, role=role, user=user)
+    text = "Fase %d (%s): %s" % (number, phase.title, description.strip()[:150])
+    if waiting:
+        text += "; wacht op %s" % deciders_text(waiting, dutch=True)
+    CaseEvent.add(case, "measure", text, user)
+    sync(case)
+    return measure
+
+
+def agree(measure, case, user):
+    """A deciding role the measure waits for agrees to it; returns the roles still waited for."""
+    if case.status != "open":
+        raise MeasureError(_("Dit dossier is gesloten."))
+    roles = deciding_roles(user, case, measure.waiting_roles)
+    if not roles:
+        raise MeasureError(_("Deze maatregel wacht niet op jouw besluit."))
+    for role in roles:
+        MeasureDecider.create(measure=measure, role=role, user=user)
+    waiting = [role for role in measure.waiting_roles if role not in roles]
+    measure.waiting_for = " ".join(waiting)
+    measure.save(only=[Measure.waiting_for])
+    CaseEvent.add(case, "measure_agreed", "Fase %d: %s stemt in" % (measure.phase, deciders_text(roles, dutch=True)),
+                  user)
+    return waiting
