@@ -212,3 +212,20 @@ def test_the_deciders_digest_names_the_cases_that_wait_for_them_and_no_pupil(app
     assert by_user["management"]["decide"] == {case.reference}
     assert case.reference not in by_user.get("mentor", {}).get("decide", set())
     assert case.reference not in by_user.get("coordinator", {}).get("decide", set())
+
+
+def test_the_administrator_gives_the_new_roles_in_the_school_s_words(login_as):
+    settings = models.SchoolSettings.current()
+    settings.region = "vl"
+    settings.save()
+    admin = login_as("admin")
+    form = admin.get("/beheer/gebruikers/nieuw").get_data(as_text=True)
+    assert "Graadcoördinator</label>" in form and "Directie</label>" in form
+    response = admin.post("/beheer/gebruikers/nieuw", data={
+        "csrf_token": csrf_token(admin, "/beheer/gebruikers/nieuw"), "username": "gcoord", "full_name": "Lien Peeters",
+        "email": "lien@school.example", "language": "nl", "roles": ["teamleader", "management"],
+        "password": "a-long-enough-password"})
+    assert response.status_code == 302
+    assert models.User.by_username("gcoord").roles == {"teamleader", "management"}
+    assert "Graadcoördinator, Directie" in admin.get("/beheer/gebruikers").get_data(as_text=True) or \
+        "Directie, Graadcoördinator" in admin.get("/beheer/gebruikers").get_data(as_text=True)
