@@ -162,6 +162,12 @@ def decide_measure(case, pupil, number, description, user, decided_on, informed=
         raise MeasureError(_("Een besluit kan niet in de toekomst liggen."))
     if not Involvement.select().where(Involvement.case == case, Involvement.pupil == pupil).exists():
         raise MeasureError(_("Deze leerling hoort niet bij dit dossier."))
+    proposed = phase_of(case, followups.escalation_proposal(case))
+    if proposed and number < proposed.phase:
+        # A lighter measure would answer the proposal and take it from those who decide it.
+        raise MeasureError(_("Er ligt een voorstel voor fase %(phase)d (%(title)s); een maatregel van een lagere "
+                             "fase beantwoordt het niet. Daarover beslist: %(deciders)s.", phase=proposed.phase,
+                             title=proposed.title, deciders=deciders_text(proposed.decided_by)))
     waiting = [role for role in phase.decided_by if role not in roles]
     measure = Measure.create(case=case, pupil=pupil, phase=number, description=description.strip(),
                              decided_by=user, decided_on=decided_on, informed=informed.strip(),

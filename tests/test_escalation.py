@@ -229,3 +229,11 @@ def test_the_administrator_gives_the_new_roles_in_the_school_s_words(login_as):
     assert models.User.by_username("gcoord").roles == {"teamleader", "management"}
     assert "Graadcoördinator, Directie" in admin.get("/beheer/gebruikers").get_data(as_text=True) or \
         "Directie, Graadcoördinator" in admin.get("/beheer/gebruikers").get_data(as_text=True)
+
+
+def test_a_lighter_measure_does_not_take_the_proposal_from_those_who_decide_it(app_context):
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with pytest.raises(escalation.MeasureError, match="Er ligt een voorstel voor fase 4 \\(Schorsing\\)"):
+        escalation.decide_measure(case, yara, 1, "Strafwerk", demo_user("mentor"), db.today())
+    assert escalation.proposal(fresh(case)).phase.phase == 4
+    assert permissions.may_case("view", fresh(case), demo_user("management"))
