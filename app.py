@@ -19,7 +19,7 @@ import permissions
 import security
 import terminology
 import views
-from domain import cases, protocols
+from domain import cases, escalation, protocols
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -93,6 +93,7 @@ def _install_template_helpers(app):
         "bullying_kinds": models.BULLYING_KINDS, "complainant_kinds": models.COMPLAINANT_KINDS,
         "support_session_kinds": models.SUPPORT_SESSION_KINDS, "parent_channels": models.PARENT_CHANNELS,
         "referral_targets": models.REFERRAL_TARGETS, "referral_trainings": models.REFERRAL_TRAININGS,
+        "severities": models.SEVERITIES,
     }, get_locale=get_locale, **terminology.template_globals())
     app.jinja_env.filters.update(date=i18n.long_date,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
@@ -100,7 +101,7 @@ def _install_template_helpers(app):
     app.jinja_env.globals.update(
         step_state=cases.step_state,
         event_label=lambda kind: terminology.label(models.CASE_EVENT_KINDS, kind),
-        protocol_step_title=protocols.step_title)
+        protocol_step_title=protocols.step_title, deciders_text=escalation.deciders_text)
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}
     # Only pages that show the school's name read the settings; htmx fragments do not.

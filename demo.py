@@ -8,13 +8,13 @@ import io
 from PIL import Image, ImageDraw
 
 from db import db, migrate_database
-from domain import agreements, cases, conversations, evidence, followups
+from domain import agreements, cases, conversations, escalation, evidence, followups
 from domain.evidence import clean_upload
 from models import (
     MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
     Complaint, ComplaintNote, Conversation, ConversationLine, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings,
-    SupportSession, User,
+    MeasureDecider, ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass,
+    SchoolSettings, SupportSession, User,
 )
 from terminology import label
 
@@ -27,6 +27,8 @@ DEMO_USERS = [
     ("mentor2", "Fatima El Amrani", ["mentor"], False),
     ("support", "Sanne Visser", ["support"], False),
     ("counsellor", "Peter Hendriks", ["counsellor"], False),
+    ("teamleader", "Hanneke Bos", ["teamleader"], False),
+    ("management", "Robert Verhoeven", ["management"], False),
     ("staff", "Kees Mulder", ["staff"], False),
     ("admin", "Ingrid Smit", [], True),
 ]
@@ -178,19 +180,7 @@ def _signed_agreement(case, mentor, pupils):
                       restorative_act="Daan en Tim nodigen Noor uit bij het voetbal in de pauze.",
                       support_figures="Meneer Bakker (mentor); Emma Vermeulen (klasgenoot)",
                       period_start=_days_ago(7), period_end=_days_ago(-35), evaluation_on=_days_ago(-21))
-    for number, party in enumerate(agreement.parties.order_by(AgreementParty.id)):
-        if party.role == "mentor":
-            party.signed_on_paper = True
-        else:
-            party.signature_png = _drawn_signature(number + 2)
-        party.signed_at = _moment(7, 9)
-        party.save()
-    agreements.lock(agreement)
-    Agreement.update(locked_at=_moment(7, 9)).where(Agreement.id == agreement.id).execute()
-    agreement = Agreement.get_by_id(agreement.id)
-    followups.plan_for_agreement(agreement, mentor)
-    CaseEvent.update(at=_moment(7, 9)).where(CaseEvent.case == case, CaseEvent.kind.in_(
-        ["agreement_signed", "follow_ups_planned"])).execute()
+    _sign(agreement, mentor, 7)
     # Each pupil their own talks: Noor and Daan spoken twice (this morning the second time: Daan broke
     # the agreements, one more chance), Tim's talk of this week still to be held today.
     talks = {"Noor": [("going_well", "Noor speelt mee; het gaat goed."),
@@ -202,6 +192,25 @@ def _signed_agreement(case, mentor, pupils):
         for follow_up, (outcome, note) in zip(_series_of(case, pupils[name]), outcomes):
             _held(follow_up, outcome, note, mentor)
     followups.settle_step(case)
+
+
+def _sign(agreement, mentor, days_ago):
+    """Every party signs `days_ago` (the mentor on paper); the agreement is locked and each pupil's
+    follow-ups are planned from that day, as signing on the tablet does."""
+    for number, party in enumerate(agreement.parties.order_by(AgreementParty.id)):
+        if party.role == "mentor":
+            party.signed_on_paper = True
+        else:
+            party.signature_png = _drawn_signature(number + 2)
+        party.signed_at = _moment(days_ago, 9)
+        party.save()
+    agreements.lock(agreement)
+    Agreement.update(locked_at=_moment(days_ago, 9)).where(Agreement.id == agreement.id).execute()
+    agreement = Agreement.get_by_id(agreement.id)
+    followups.plan_for_agreement(agreement, mentor)
+    CaseEvent.update(at=_moment(days_ago, 9)).where(CaseEvent.case == agreement.case, CaseEvent.kind.in_(
+        ["agreement_signed", "follow_ups_planned"])).execute()
+    return agreement
 
 
 def _series_of(case, pupil):
@@ -279,13 +288,90 @@ def _around_cases(users, pupils, exclusion, online, physical):
         PersonalNote.create(case=case, author=author, body=body)
 
 
+def _measure(case, pupil, phase, text, days_ago, deciders, waiting=()):
+    """A measure decided `days_ago` by [(user, role)], maybe still waiting for other roles."""
+    measure = Measure.create(case=case, pupil=pupil, phase=phase, description=text, decided_by=deciders[0][0],
+                             decided_on=_days_ago(days_ago), informed="Ouders van %s" % pupil.first_name,
+                             deciding_roles=" ".join([role for _, role in deciders] + list(waiting)),
+                             waiting_for=" ".join(waiting))
+    for user, role in deciders:
+        MeasureDecider.create(measure=measure, role=role, user=user, decided_at=_moment(days_ago, 12))
+    title = escalation.phase_of(case, phase).title
+    CaseEvent.add(case, "measure", "Fase %d (%s): %s" % (phase, title, text), deciders[0][0], at=_moment(days_ago, 12))
+    return measure
+
+
 def _escalation(case, users, pupils):
-    """The online case: agreements broken twice; phase 1 and phase 2 taken."""
-    for days_ago, phase, text in [(4, 1, "Schrijfopdracht over wat de foto met Lotte deed."),
-                                  (2, 2, "Tweede gesprek met de ouders van Sem; afspraken voor thuis over de telefoon.")]:
-        Measure.create(case=case, pupil=pupils["Sem"], phase=phase, description=text, decided_by=users["mentor"],
-                       decided_on=_days_ago(days_ago), informed="Ouders van Sem")
-        CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, text), users["mentor"], at=_moment(days_ago, 12))
+    """The online case: phase 1 (the mentor's) and phase 2 (the coordinator's) taken."""
+    _measure(case, pupils["Sem"], 1, "Schrijfopdracht over wat de foto met Lotte deed.", 4,
+             [(users["mentor"], "mentor")])
+    _measure(case, pupils["Sem"], 2, "Tweede gesprek met de ouders van Sem; afspraken voor thuis over de telefoon.",
+             2, [(users["coordinator"], "coordinator")])
+    escalation.sync(case)
+
+
+def _threats(users, pupils):
+    """2B's case of months: an agreement signed seven months ago and each pupil's follow-up talks since.
+    Yara broke the agreements again and again: phases 1 to 3 were taken (phase 3 by the coordinator with
+    the team leader), and her latest talk proposes phase 4 (suspension), which waits for the team leader
+    and management."""
+    mentor, coordinator, teamleader = users["mentor"], users["coordinator"], users["teamleader"]
+    luuk, yara = pupils["Luuk"], pupils["Yara"]
+    year = datetime.date.today().year
+    signed = 220  # days ago: the seventh month's talk lies in the past week
+    case = _case("%d-0004" % year, "Dreigen bij de fietsenstalling", "vo-nl", mentor, coordinator, signed + 16,
+                 [(luuk, "victim"), (yara, "bully")], severity="serious")
+    CaseEvent.add(case, "severity", cases.SEVERITY_WORDS["serious"], coordinator, at=case.opened_at)
+    _report(mentor, [luuk, yara], ["verbal", "physical"], signed + 17,
+            "Luuk wordt na school bij de fietsenstalling opgewacht en bedreigd; zijn fietsband is lekgestoken.",
+            case=case, reporter_kind="parent", channel="phone", place="Fietsenstalling")
+    _walk(case, users, [
+        ("signal", signed + 16, "mentor", ""), ("victim-talk", signed + 13, "mentor", ""),
+        ("inform-parents", signed + 12, "mentor", "Ernstig: ouders van Luuk en van Yara dezelfde week gesproken."),
+        ("bully-talk", signed + 8, "mentor", ""),
+        ("extra-help", signed + 4, "coordinator", "Luuk: weerbaarheidstraining."),
+    ])
+    agreement = agreements.draft(case, mentor)
+    agreements.update(agreement, commitments="Yara blijft na school bij de fietsenstalling weg tot Luuk vertrokken "
+                      "is.\nYara stuurt Luuk geen berichten meer, ook niet via anderen.",
+                      restorative_act="Yara betaalt met haar ouders een nieuwe fietsband voor Luuk.",
+                      support_figures="Meneer Bakker (mentor); de conciërge houdt de stalling in het oog",
+                      period_start=_days_ago(signed), period_end=_days_ago(signed - 42),
+                      evaluation_on=_days_ago(signed - 42))
+    _sign(agreement, mentor, signed)
+    _walk(case, users, [("joint-talk", signed, "mentor", "Afspraken getekend.")])
+    # Luuk's word is noted; only the pupil who committed (Yara) moves towards the next phase.
+    for follow_up, (outcome, note) in zip(_past(_series_of(case, luuk)), [
+            ("going_well", "Het is rustiger bij de stalling."), ("not_kept", "Yara stond weer bij de stalling."),
+            ("not_kept", "Luuk fietst nu om, uit angst."), ("going_well", "Luuk voelt zich gesteund."),
+            ("not_kept", "Zijn fiets is beschadigd."), ("not_kept", "Yara dreigde hem na de gymles.")]):
+        _held(follow_up, outcome, note, mentor)
+    measures = {1: ("Schrijfopdracht over wat het dreigen met Luuk doet.", [(mentor, "mentor")]),
+                2: ("Tweede gesprek met de ouders van Yara; afspraken voor thuis en op school.",
+                    [(coordinator, "coordinator")]),
+                3: ("Twee weken de pauzes in het lokaal van de teamleider; Luuk fietst eerder weg.",
+                    [(coordinator, "coordinator"), (teamleader, "teamleader")])}
+    for follow_up, (outcome, note) in zip(_past(_series_of(case, yara)), [
+            ("going_well", "Yara houdt zich aan de afspraken."),
+            ("not_kept", "Yara wachtte Luuk weer op; ze krijgt nog één kans."),
+            ("not_kept", "Opnieuw opgewacht bij de stalling."),
+            ("not_kept", "Dreigend bericht aan Luuk via een vriendin."),
+            ("not_kept", "Luuks fiets beschadigd."), ("not_kept", "Yara dreigde Luuk na de gymles.")]):
+        _held(follow_up, outcome, note, mentor)
+        for proposed, number in followups.pupil_proposals(case):  # broken again: the next phase for her
+            CaseEvent.add(case, "escalation_proposed", followups.proposal_text(case, proposed, number), mentor,
+                          at=follow_up.done_at)
+            if number in measures:  # decided two days after the talk
+                text, deciders = measures[number]
+                _measure(case, proposed, number, text, (datetime.date.today() - follow_up.due_on).days - 2, deciders)
+    followups.settle_step(case)
+    escalation.sync(case)
+    return case
+
+
+def _past(follow_ups):
+    """The follow-ups whose day has passed (held in the demo; those to come stay planned)."""
+    return [follow_up for follow_up in follow_ups if follow_up.due_on < datetime.date.today()]
 
 
 def _support_sessions(case, referral, member):
@@ -428,6 +514,7 @@ def load():
 
         _signed_agreement(exclusion, mentor, pupils)
         _escalation(online, users, pupils)
+        _threats(users, pupils)
         _around_cases(users, pupils, exclusion, online, physical)
 
         # A neutral signal by a teacher, waiting in the coordinator's inbox.

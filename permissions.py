@@ -30,12 +30,16 @@ from peewee import JOIN
 import audit
 from db import Prepared
 from models import (
-    Agreement, AgreementParty, Case, CaseMember, ChecklistEntry, Complaint, Conversation, ConversationParticipant,
+    Agreement, AgreementParty, Case, CaseMember, CaseStep, ChecklistEntry, Complaint, Conversation,
+    ConversationParticipant,
     Evidence, FollowUp, Involvement, Measure, ParentContact, PersonalNote, PublicThread, Pupil, Referral, Report,
     ReportPupil, SchoolClass, SupportSession, User,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
+# Roles that see a case only because the protocol gives them its escalation phase to decide.
+ESCALATION_ROLES = ("teamleader", "management")
+MANAGEMENT_FROM_PHASE = 4  # management sees every case at suspension or removal (seed 001's phases 4 and 5)
 
 
 def _mentor_case_ids(user):
@@ -75,6 +79,25 @@ def _is_support_case(user, case):
         or CaseMember.select().where(CaseMember.case == case, CaseMember.user == user).exists()))
 
 
+def _escalation_cases(user):
+    """Conditions on Case for the cases a team leader or management member sees: those whose escalation
+    phase (proposed or taken) the protocol gives to one of their roles (Case.escalation_deciders, kept
+    by domain.escalation.sync), and for management every case at phase 4 or 5. No role word is part of
+    another, so a substring names one role."""
+    conditions = [Case.escalation_deciders.contains(role) for role in ESCALATION_ROLES if user.has_role(role)]
+    if user.has_role("management"):
+        conditions.append(Case.escalation_phase >= MANAGEMENT_FROM_PHASE)
+    return conditions
+
+
+def _decides_escalation_of(user, case):
+    """The case is at an escalation phase one of the user's roles decides (or at 4-5, for management);
+    read from the case's own row, without a query."""
+    deciders = case.escalation_deciders.split()
+    return (any(role in deciders and user.has_role(role) for role in ESCALATION_ROLES)
+            or (user.has_role("management") and (case.escalation_phase or 0) >= MANAGEMENT_FROM_PHASE))
+
+
 def sees_every_case(user):
     """The coordinator's lists hold every case of the school."""
     return user.has_role("coordinator")
@@ -82,12 +105,15 @@ def sees_every_case(user):
 
 def case_list_scope(user):
     """Whose cases fill the user's lists (visible_cases): "school" for every case, "mentor" for their own
-    and their classes', "support" for those referred to the support team or where they were added."""
+    and their classes', "support" for those referred to the support team or where they were added,
+    "escalation" for those whose escalation phase the team leader or management decides."""
     if sees_every_case(user):
         return "school"
     if user.has_role("mentor"):
         return "mentor"
-    return "support" if user.has_role("support") else None
+    if user.has_role("support"):
+        return "support"
+    return "escalation" if user.has_role(*ESCALATION_ROLES) else None
 
 
 def visible_cases(user):
@@ -104,6 +130,7 @@ def visible_cases(user):
         conditions += [Case.mentor == user, Case.id.in_(_mentor_case_ids(user))]
     if user.has_role("support"):
         conditions.append(Case.id.in_(_support_case_ids(user)))
+    conditions += _escalation_cases(user)
     if not conditions:
         return query.where(Case.id.is_null())  # matches nothing
     where = conditions[0]
@@ -153,6 +180,10 @@ def _worker_access(user, case):
         # The support team helps on a case (seed 001's "ondersteunt waar nodig", seed 004's support group):
         # it reads the case and records its own sessions and report back (may_record_support); the
         # protocol's steps, talks, agreements, measures, parents and evidence stay with mentor and coordinator.
+        abilities.add(VIEW)
+    if _decides_escalation_of(user, case):
+        # The team leader and management read the case whose phase they decide, and change nothing in it
+        # but the measures of the phases the protocol gives them (may_decide_phase).
         abilities.add(VIEW)
     if abilities:
         return frozenset(abilities), None
@@ -277,14 +308,61 @@ def may_open_case_from(user, report):
 
 
 def may_complete_step(user, case, owner):
-    """Case workers complete their steps; steps the coordinator owns need the coordinator."""
-    return may_case(MANAGE if owner == "coordinator" else EDIT, case, user)
+    """Who completes a step of a case (and notes it, and holds its talks) is the step's owner in the
+    protocol file, copied onto CaseStep.owner, plus the coordinator: a mentor's step the case's mentor
+    and the mentors of its pupils' classes; a support team's step its members on a case referred to
+    the team or where they were added; a coordinator's step the coordinator alone."""
+    if user.has_role("coordinator"):
+        return may_case(MANAGE, case, user)
+    if owner == "mentor":
+        return user.has_role("mentor") and may_case(EDIT, case, user)
+    if owner == "support":
+        return may_record_support(user, case)
+    return False
 
 
-def may_decide_phase(user, case, phase):
-    """Escalation measures: whoever works on the case decides phases 1 to 3; suspension and removal
-    (phases 4 and 5) only the coordinator."""
-    return may_case(EDIT, case, user) and (phase < 4 or user.has_role("coordinator"))
+def may_hold_talk(user, case, owner):
+    """Hold a talk at a step (start it, tap through it, plan the next appointment, finish it): whoever
+    works on the case, and a step's owner at their own step (the support team's support group)."""
+    return may_case(EDIT, case, user) or may_complete_step(user, case, owner)
+
+
+def _talk_owner(case, step_key):
+    """The owner of the step a talk is held at (one query, kept for the request)."""
+    return _remembered("step owner", (case.id, step_key), lambda: CaseStep.select(CaseStep.owner).where(
+        CaseStep.case == case.id, CaseStep.step_key == step_key).scalar())
+
+
+def may_work_on_talk(user, conversation, case):
+    """Change a talk of the case: whoever works on the case, or the owner of the talk's step."""
+    return may_case(EDIT, case, user) or (
+        may_case(VIEW, case, user) and may_complete_step(user, case, _talk_owner(case, conversation.step_key)))
+
+
+def deciding_roles(user, case, deciders):
+    """Of the roles the protocol names to decide a phase (`deciders`, its decided_by), those this user
+    decides for on this case: the case's mentor (or its pupils' class mentor) for the mentor, the
+    coordinator, and the team leader and management on a case they see."""
+    roles = []
+    for role in deciders:
+        if not user.has_role(role):
+            continue
+        if role == "mentor":
+            allowed = may_case(EDIT, case, user)
+        elif role == "coordinator":
+            allowed = may_case(MANAGE, case, user)
+        else:
+            allowed = role in ESCALATION_ROLES and may_case(VIEW, case, user)
+        if allowed:
+            roles.append(role)
+    return tuple(roles)
+
+
+def may_decide_phase(user, case, deciders):
+    """Decide a phase (or a measure's part still waiting): who decides is the phase's `decided_by` in the
+    protocol file, passed in as `deciders` (one or more roles that decide together); a user who decides
+    for one of them on this case (deciding_roles) may record it, and the others follow."""
+    return bool(deciding_roles(user, case, deciders))
 
 
 def visible_reports(user):
@@ -383,7 +461,7 @@ def get_pupil_for_access_request_or_404(pupil_id):
 
 def may_see_cases(user):
     """Whether the user has case lists at all (for menus); the counsellor has none."""
-    return user.has_role("coordinator", "mentor", "support")
+    return user.has_role("coordinator", "mentor", "support", *ESCALATION_ROLES)
 
 
 def refuse(status, obj=None, object_type=None):
@@ -473,10 +551,19 @@ def _with_case_or_404(model, record_id, *conditions):
     return record
 
 
+def check_talk(conversation, case, need=VIEW):
+    """Refuse unless the current user may `need` this talk: reading it as a record of the case (404 when
+    unseen), changing it as may_work_on_talk says (403)."""
+    check_case_record(conversation, case)
+    if need != VIEW and not may_work_on_talk(current_user, conversation, case):
+        refuse(403, case)
+    return case
+
+
 def get_conversation_or_404(conversation_id, need=VIEW):
-    """Load a conversation with its case: whoever may `need` the case may `need` its talks."""
+    """Load a conversation with its case: whoever works on the case, or owns the talk's step, changes it."""
     conversation = _with_case_or_404(Conversation, conversation_id)
-    check_case_record(conversation, conversation.case, need)
+    check_talk(conversation, conversation.case, need)
     return conversation
 
 
@@ -487,7 +574,7 @@ def get_entry_or_404(conversation_id, entry_id, need=EDIT):
         if Conversation.get_or_none(Conversation.id == conversation_id) is not None:
             get_conversation_or_404(conversation_id, need)  # refuse a case one may not see as such
         abort(404)
-    check_case_record(entry.conversation, entry.conversation.case, need)
+    check_talk(entry.conversation, entry.conversation.case, need)
     return entry
 
 
@@ -608,7 +695,9 @@ def template_globals():
     return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
             "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
             "may_open_case_from": may_open_case_from,
-            "may_complete_step": may_complete_step, "may_view_monitor": may_view_monitor,
+            "may_complete_step": may_complete_step, "may_hold_talk": may_hold_talk,
+            "may_work_on_talk": may_work_on_talk, "may_decide_phase": may_decide_phase,
+            "may_view_monitor": may_view_monitor,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
             "may_record_support": may_record_support, "may_close_referral": may_close_referral,
             "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,

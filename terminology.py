@@ -38,6 +38,11 @@ WORDS = {
                     "vl": (N_("zorgcoördinator"), N_("zorgcoördinatoren"))},
     "support": {"nl": (N_("ondersteuningsteam"), N_("ondersteuningsteams")),
                 "vl": (N_("zorgteam"), N_("zorgteams"))},
+    # The team leader of a department (seed 001: teamleider or afdelingsleider), who decides suspension
+    # with management; a Flemish school's graadcoördinator leads a grade's team.
+    "teamleader": {"nl": (N_("teamleider"), N_("teamleiders")),
+                   "vl": (N_("graadcoördinator"), N_("graadcoördinatoren"))},
+    "management": {"nl": (N_("directie"), N_("directies")), "vl": (N_("directie"), N_("directies"))},
 }
 
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 import audit
 from db import local_date, today, utcnow
 from domain import followups, protocols
-from models import Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
+from models import SEVERITIES, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
 from permissions import sees_every_case, visible_cases
 
 
@@ -33,16 +33,19 @@ def due_dates(protocol, case, done_on, start):
     """For each step key: None when it does not apply, else its due date (None while waiting).
 
     done_on maps step keys to the local date they were done; a step "after X" counts from
-    the day X was done, and from X's own anchor when X does not apply to this case.
+    the day X was done, and from X's own anchor when X does not apply to this case. A step whose
+    deadline has its own rule for serious bullying (seed 001: parents hear after the first step
+    instead of the third) follows the case's severity.
     """
     facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
     applies = {step.key: step.applies_to(**facts) for step in protocol.steps}
     anchors = {"report": start}
     result = {}
     for step in protocol.steps:
-        after = step.deadline.after
+        deadline = step.deadline.for_severity(case.severity)
+        after = deadline.after
         base = anchors[after] if after == "report" else anchors.get(after)
-        due = base + datetime.timedelta(days=step.deadline.days) if base else None
+        due = base + datetime.timedelta(days=deadline.days) if base else None
         if applies[step.key]:
             result[step.key] = due
             anchors[step.key] = done_on.get(step.key)
@@ -71,7 +74,8 @@ def sync_steps(case, protocol=None):
     if protocol.follow_up_step:
         due = dates.get(protocol.follow_up_step)
         step = protocol.step(protocol.follow_up_step)
-        followups.settle_step(case, anchor=due - datetime.timedelta(days=step.deadline.days) if due else None)
+        days = step.deadline.for_severity(case.severity).days
+        followups.settle_step(case, anchor=due - datetime.timedelta(days=days) if due else None)
     return protocol
 
 
@@ -79,7 +83,8 @@ def next_reference():
     return Case.next_reference(today().year)
 
 
-def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", approach=None, approach_level=None):
+def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", approach=None, approach_level=None,
+              severity="normal"):
     """Open a case for pupils with roles ({pupil: role}) from reports; return the case and warnings.
 
     Warnings name pupils who are named as a bully again after an earlier case: a repeat.
@@ -90,10 +95,12 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
     roles = dict(roles)
     if "victim" not in roles.values():
         raise WorkflowError(_("Een dossier heeft minstens één gepeste leerling."))
+    if severity not in dict(SEVERITIES):
+        raise WorkflowError(_("Kies hoe ernstig het pesten is."))
     kinds = {kind for report in reports for kind in report.kinds}
     case = Case.create(
         reference=next_reference(), title=title, protocol_key=protocol_key, mentor=mentor,
-        opened_by=opened_by, approach=approach, approach_level=approach_level,
+        opened_by=opened_by, approach=approach, approach_level=approach_level, severity=severity,
         online="online" in kinds or any(report.platform for report in reports),
         possibly_criminal=any(report.possibly_criminal for report in reports))
     for pupil, role in roles.items():
@@ -101,6 +108,8 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
     for report in reports:
         attach_report(case, report, opened_by, event=False)
     CaseEvent.add(case, "opened", protocol.name, opened_by)
+    if severity == "serious":
+        CaseEvent.add(case, "severity", SEVERITY_WORDS[severity], opened_by)
     sync_steps(case, protocol)
     audit.record("case.create", case)
     return case, repeat_warnings(case)
@@ -182,6 +191,25 @@ def open_steps_recorded_with(case, record):
     rows = (CaseStep.select().where(CaseStep.case == case, CaseStep.status == "open", CaseStep.step_key.in_(keys))
             .order_by(CaseStep.position))
     return [(row, protocol.step(row.step_key)) for row in rows]
+
+
+# The timeline's words for a severity; stored, so in Dutch (see the module's docstring).
+SEVERITY_WORDS = {"normal": "niet ernstig", "serious": "ernstig"}
+
+
+def set_severity(case, severity, user):
+    """Say how serious the bullying is; the steps whose deadline follows it (the parents') get their dates."""
+    if case.status != "open":
+        raise WorkflowError(_("Dit dossier is gesloten."))
+    if severity not in dict(SEVERITIES):
+        raise WorkflowError(_("Kies hoe ernstig het pesten is."))
+    if severity == case.severity:
+        return False
+    case.severity = severity
+    case.save(only=[Case.severity])
+    CaseEvent.add(case, "severity", SEVERITY_WORDS[severity], user)
+    sync_steps(case)
+    return True
 
 
 def set_approach(case, approach, level, user):

@@ -6,11 +6,13 @@ years. Each pupil has their own series (the protocol file's schedule): the pupil
 agreement, or without one the pupils of the roles the protocol names, planned when its follow-up
 step comes due. That step is then done when every series is, and until then shows the next date.
 
-Broken once, the pupil gets one more chance; broken again, the next escalation phase is proposed:
-counted per pupil who committed (a bully or follower). A talk held with several pupils together,
-from before follow-ups were per pupil, counts for each of them. Phases 4 and 5 (suspension,
-removal) are decided by the coordinator alone. Functions that write expect to run inside the
-caller's transaction.
+Broken once, the pupil gets one more chance; broken again, the next escalation phase is proposed
+to those the protocol names to decide it: counted per pupil who committed (a bully or follower).
+A talk held with several pupils together, from before follow-ups were per pupil, counts for each
+of them. The case keeps the phase it stands at and the roles it waits for (sync_escalation, run
+here whenever a talk is recorded, and by domain/escalation.py, which presents the proposals and
+records the measures, as escalation.sync). Functions that write expect to run inside the caller's
+transaction.
 
 Refusals speak the user's language; the timeline texts written here ("Gaat goed", "Voorstel:
 fase 3") are stored, so they are written in Dutch, the language of the case file, whoever
@@ -30,8 +32,7 @@ from db import day_of, local_date, today, utcnow
 from domain import protocols
 from i18n import long_date
 from models import Agreement, AgreementParty, Case, CaseEvent, CaseStep, FollowUp, Involvement, Measure, Pupil
-from permissions import may_decide_phase
-from terminology import term
+from terminology import dutch_term
 
 OUTCOMES = ("going_well", "not_kept", "not_held")
 AGREEMENT_PUPIL_ROLES = ("victim", "bully", "follower")  # the pupils of an agreement who get a series
@@ -268,12 +269,21 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     CaseEvent.add(case, "follow_up", who + text + (": " + note if note and meaning in ("ok", "not_held") else ""),
                   user)
     if meaning == "escalate":
-        for pupil, phase in pupil_proposals(case):
+        for pupil, number in pupil_proposals(case):
             if follow_up.pupil_id in (None, pupil.id):
-                CaseEvent.add(case, "escalation_proposed", "Voorstel: fase %d voor %s" % (phase, pupil.display_name),
-                              user)
+                CaseEvent.add(case, "escalation_proposed", proposal_text(case, pupil, number), user)
     settle_step(case, user)
+    sync_escalation(case)  # a proposal shows the case to those who decide its phase
     return meaning
+
+
+def proposal_text(case, pupil, number):
+    """The timeline's line for a proposed phase: its number and title, for whom, and who decides it."""
+    phase = phase_of(case, number)
+    if phase is None:
+        return "Voorstel: fase %d voor %s" % (number, pupil.display_name)
+    return "Voorstel: fase %d (%s) voor %s; beslist: %s" % (
+        number, phase.title, pupil.display_name, dutch_roles(phase.decided_by))
 
 
 def held_on_problem(held_on, due_on):
@@ -389,21 +399,34 @@ def open_pupil_proposals():
     return proposals
 
 
-def decide_measure(case, pupil, phase, description, user, decided_on, informed=""):
-    """Record an escalation measure; phases 4 and 5 need the coordinator."""
-    if phase not in range(1, 6):
-        raise FollowUpError(_("Kies een fase van 1 tot en met 5."))
-    if not may_decide_phase(user, case, phase):
-        raise FollowUpError(_("Over schorsing en verwijdering (fase 4 en 5) beslist de %(coordinator)s.",
-                               coordinator=term("coordinator")))
-    if not description.strip():
-        raise FollowUpError(_("Beschrijf de maatregel."))
-    if decided_on > today():
-        raise FollowUpError(_("Een besluit kan niet in de toekomst liggen."))
-    measure = Measure.create(case=case, pupil=pupil, phase=phase, description=description.strip(),
-                             decided_by=user, decided_on=decided_on, informed=informed.strip())
-    CaseEvent.add(case, "measure", "Fase %d: %s" % (phase, description.strip()[:150]), user)
-    return measure
+def phase_of(case, number):
+    """The case's protocol's escalation phase with this number (title, description, decided_by), or None."""
+    protocol = protocols.get(case.protocol_key)
+    return protocol.phase(number) if protocol and number else None
+
+
+def dutch_roles(roles):
+    """Roles as the case file (in Dutch) names them: "teamleider en directie"."""
+    words = [dutch_term(role) for role in roles]
+    return "%s en %s" % (", ".join(words[:-1]), words[-1]) if len(words) > 1 else "".join(words)
+
+
+def sync_escalation(case):
+    """Keep the case's escalation phase (the highest taken, or proposed for any pupil) and the roles that
+    decide on it: that phase's, then those of each pupil's open proposal and of each measure that still
+    waits for a role, so that everyone the case waits for finds it in one query (permissions.visible_cases).
+    Run wherever a talk or a measure is recorded (escalation.sync is this)."""
+    measures = list(Measure.select(Measure.phase, Measure.waiting_for).where(Measure.case == case))
+    proposed = [number for _pupil, number in pupil_proposals(case)]
+    number = max([measure.phase for measure in measures] + proposed, default=None)
+    roles = []
+    for deciders in ([getattr(phase_of(case, n), "decided_by", ()) for n in [number] + proposed]
+                     + [measure.waiting_roles for measure in measures]):
+        roles += [role for role in deciders if role not in roles]
+    case.escalation_phase = number
+    case.escalation_deciders = " ".join(roles)
+    Case.update(escalation_phase=case.escalation_phase, escalation_deciders=case.escalation_deciders).where(
+        Case.id == case.id).execute()
 
 
 # Lists of what is due

@@ -3,8 +3,9 @@ set under Instellingen); never pupil data.
 
 The coordinator hears of a new report from the public page, the counsellor of a new complaint
 (through the outbox: queued with the report, sent after the response), and each case
-worker once a day of their steps that are due tomorrow or became overdue, and each mentor of
-the follow-up talks of their cases likewise (`flask --app app notify`, for cron).
+worker once a day of their steps that are due tomorrow or became overdue, each mentor of the
+follow-up talks of their cases likewise, and each who decides an escalation of the cases where
+it waits for their decision (`flask --app app notify`, for cron).
 """
 import datetime
 import os
@@ -16,8 +17,9 @@ from email.message import EmailMessage
 from flask import current_app
 
 from db import db, today, utcnow
-from domain import followups
-from models import AuditEvent, Case, CaseStep, FollowUp, OutboxMail, SchoolSettings, User
+from domain import escalation, followups
+from models import AuditEvent, Case, CaseStep, FollowUp, Measure, OutboxMail, SchoolSettings, User
+from permissions import may_complete_step
 
 SMTP_TIMEOUT = 10
 CLAIM_FOR = datetime.timedelta(minutes=5)  # far longer than one delivery with its SMTP timeouts
@@ -192,17 +194,32 @@ def new_reporter_message(thread):
 
 
 def _step_owners(step):
-    """Who is told about a step: the case's mentor for a mentor's step, else everyone with the role."""
+    """Who is told about a step: the case's mentor for a mentor's step, else everyone with the role who
+    may complete it (the support team: its members who work on the case)."""
     if step.owner == "mentor":
         return [step.case.mentor] if step.case.mentor_id and step.case.mentor.is_active else []
-    return list(User.with_role(step.owner))
+    return [user for user in User.with_role(step.owner) if may_complete_step(user, step.case, step.owner)]
+
+
+def _awaiting_decisions():
+    """(case, deciding roles) for each escalation that waits for a decision: each pupil's open proposal
+    (the protocol's deciders of the phase proposed for them), and a measure that waits for a second
+    deciding role."""
+    for case, _pupil, number in followups.open_pupil_proposals():
+        phase = escalation.phase_of(case, number)
+        if phase:
+            yield case, phase.decided_by
+    for measure in (Measure.select(Measure, Case).join(Case)
+                    .where(Measure.waiting_for != "", Case.status == "open")):
+        yield measure.case, measure.waiting_roles
 
 
 def digests(on=None):
     """Per user, the case references with steps due tomorrow and those that became overdue today
-    (due yesterday), and the same of the follow-up talks of the cases they are mentor of:
-    {user: {"tomorrow": [...], "overdue": [...], "talks_tomorrow": [...], "talks_overdue": [...]}}.
-    A follow-up step under way is its talks, so it is told as those."""
+    (due yesterday), the same of the follow-up talks of the cases they are mentor of, and those where
+    an escalation waits for their decision, as long as it waits:
+    {user: {"tomorrow": [...], "overdue": [...], "talks_tomorrow": [...], "talks_overdue": [...],
+    "decide": [...]}}. A follow-up step under way is its talks, so it is told as those."""
     on = on or today()
     tomorrow, yesterday = on + datetime.timedelta(days=1), on - datetime.timedelta(days=1)
     steps = (CaseStep.select(CaseStep, Case).join(Case)
@@ -212,7 +229,7 @@ def digests(on=None):
 
     def entry_of(user):
         return result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set(),
-                                           "talks_tomorrow": set(), "talks_overdue": set()})
+                                           "talks_tomorrow": set(), "talks_overdue": set(), "decide": set()})
 
     for step in steps:
         for user in _step_owners(step):
@@ -225,6 +242,10 @@ def digests(on=None):
         mentor = mentors.get(talk.case.mentor_id)
         if mentor is not None and mentor.email:
             entry_of(mentor)["talks_tomorrow" if talk.due_on == tomorrow else "talks_overdue"].add(talk.case.reference)
+    for case, roles in _awaiting_decisions():
+        for user in escalation.deciders_on(case, roles):
+            if user.email:
+                entry_of(user)["decide"].add(case.reference)
     return list(result.values())
 
 
@@ -253,6 +274,9 @@ def send_digests(on=None):
         if entry["talks_overdue"]:
             lines.append("In %d dossier(s) is een vervolggesprek sinds vandaag te laat: %s." % (
                 len(entry["talks_overdue"]), ", ".join(sorted(entry["talks_overdue"]))))
+        if entry["decide"]:
+            lines.append("In %d dossier(s) wacht een besluit over een maatregel op jou: %s." % (
+                len(entry["decide"]), ", ".join(sorted(entry["decide"]))))
         lines += ["", where_to_look("Bekijk wat er voor je klaarstaat in Herstel", "/", "Startpagina")]
         try:
             send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines))

@@ -19,7 +19,11 @@ import terminology
 
 PROTOCOL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "protocols")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-OWNERS = ("mentor", "coordinator", "support", "counsellor")
+# Who may own a step. The counsellor owns none: the counsellor reads a case, and never writes in one.
+OWNERS = ("mentor", "coordinator", "support")
+# Who may decide an escalation phase (`decided_by`, one role or a list of roles that decide together).
+DECIDERS = ("mentor", "coordinator", "teamleader", "management")
+PHASES = 5  # a protocol's escalation runs through five phases (seed 001), as a measure's phase does
 PARTICIPANTS = ("victim", "bully", "follower", "helper", "bystander", "parents", "staff", "support_group")
 CONDITIONS = {
     "approach": ("confrontational", "non_confrontational"),
@@ -66,6 +70,11 @@ class Template:
 class Deadline:
     days: int
     after: str  # "report" or the key of an earlier step
+    if_serious: "Deadline" = None  # the rule for a case whose bullying is serious, when it differs
+
+    def for_severity(self, severity):
+        """The rule that holds for a case of this severity ("normal" or "serious")."""
+        return self.if_serious if severity == "serious" and self.if_serious else self
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +109,7 @@ class EscalationPhase:
     phase: int
     title: str
     description: str
-    decided_by: str
+    decided_by: tuple  # the roles that decide it, together: ("teamleader", "management")
 
 
 # Who can have their own series of follow-up talks (seed 001 step 5: the victim, the bully, followers).
@@ -133,6 +142,10 @@ class Protocol:
 
     def step(self, key):
         return next((step for step in self.steps if step.key == key), None)
+
+    def phase(self, number):
+        """The escalation phase with this number, or None."""
+        return next((phase for phase in self.escalation_phases if phase.phase == number), None)
 
     def template(self, key):
         return next((template for step in self.steps for template in step.templates
@@ -210,8 +223,8 @@ class _Reader:
         return value
 
     def protocol(self, data):
-        data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps"),
-                            ("follow_up_schedule", "follow_up_step", "follow_up_with", "escalation_phases"))
+        data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps", "escalation_phases"),
+                            ("follow_up_schedule", "follow_up_step", "follow_up_with"))
         key = self.key(data["key"], "key")
         expected = os.path.splitext(os.path.basename(self.path))[0]
         if key != expected:
@@ -231,9 +244,7 @@ class _Reader:
             follow_up_schedule=tuple(self.follow_up(rule, "follow_up_schedule %d" % number)
                                      for number, rule in enumerate(
                                          self.sequence(data.get("follow_up_schedule", []), "follow_up_schedule"), 1)),
-            escalation_phases=tuple(self.escalation(phase, "escalation_phases %d" % number)
-                                    for number, phase in enumerate(
-                                        self.sequence(data.get("escalation_phases", []), "escalation_phases"), 1)),
+            escalation_phases=self.escalation_phases(data["escalation_phases"]),
             steps=tuple(steps),
             **self.follow_up_series(data, [step.key for step in steps]),
         )
@@ -252,6 +263,19 @@ class _Reader:
         roles = self.sequence(data.get("follow_up_with", []), "follow_up_with", allow_empty=False)
         return {"follow_up_step": step,
                 "follow_up_with": tuple(self.choice(role, "follow_up_with", FOLLOW_UP_ROLES) for role in roles)}
+    def escalation_phases(self, raw):
+        """Phases 1 to 5, in order, each with its title, description and who decides it."""
+        raw = self.sequence(raw, "escalation_phases")
+        if len(raw) != PHASES:
+            self.fail("escalation_phases", "hier horen precies %d fasen, genummerd 1 tot en met %d (nu %d)"
+                      % (PHASES, PHASES, len(raw)))
+        phases = tuple(self.escalation(phase, "escalation_phases %d" % number)
+                       for number, phase in enumerate(raw, 1))
+        for number, phase in enumerate(phases, 1):
+            if phase.phase != number:
+                self.fail("escalation_phases %d: phase" % number, "hier hoort fase %d (de fasen lopen op van 1 tot "
+                          "en met %d)" % (number, PHASES))
+        return phases
 
     def step(self, raw, where, earlier_keys):
         raw = self.mapping(raw, where, ("key", "title", "owner", "deadline", "description"),
@@ -260,11 +284,7 @@ class _Reader:
         where = "%s (%s)" % (where, key)
         if key in earlier_keys:
             self.fail(where, "deze sleutel komt al eerder voor")
-        deadline = self.mapping(raw["deadline"], where + ": deadline", ("days", "after"))
-        after = deadline["after"]
-        if after != "report" and after not in earlier_keys:
-            self.fail(where + ": deadline.after",
-                      "%r is geen eerdere stap (gebruik 'report' of de sleutel van een stap erboven)" % after)
+        deadline = self.deadline(raw["deadline"], where + ": deadline", earlier_keys)
         condition = ()
         if raw.get("condition") is not None:
             rule = self.mapping(raw["condition"], where + ": condition", (), tuple(CONDITIONS))
@@ -275,7 +295,7 @@ class _Reader:
         return Step(
             key=key, title=self.text(raw["title"], where + ": title", max_length=200),
             owner=self.choice(raw["owner"], where + ": owner", OWNERS),
-            deadline=Deadline(days=self.number(deadline["days"], where + ": deadline.days"), after=after),
+            deadline=deadline,
             description=self.text(raw["description"], where + ": description"),
             condition=condition,
             recorded_with=self.choice(raw["recorded_with"], where + ": recorded_with", RECORDS)
@@ -286,6 +306,18 @@ class _Reader:
                             for n, template in enumerate(self.sequence(raw.get("templates", []),
                                                                        where + ": templates"), 1)),
         )
+
+    def deadline(self, raw, where, earlier_keys, serious=False):
+        """A deadline: `days` after `after` (the report or an earlier step), and optionally `if_serious`,
+        the rule when the case's bullying is serious (seed 001: parents hear sooner)."""
+        raw = self.mapping(raw, where, ("days", "after"), () if serious else ("if_serious",))
+        after = raw["after"]
+        if after != "report" and after not in earlier_keys:
+            self.fail(where + ".after",
+                      "%r is geen eerdere stap (gebruik 'report' of de sleutel van een stap erboven)" % after)
+        return Deadline(days=self.number(raw["days"], where + ".days"), after=after,
+                        if_serious=self.deadline(raw["if_serious"], where + ".if_serious", earlier_keys, serious=True)
+                        if "if_serious" in raw else None)
 
     def template(self, raw, where):
         raw = self.mapping(raw, where, ("key", "title", "phases"), ("purpose", "participants"))
@@ -328,8 +360,17 @@ class _Reader:
             phase=self.number(raw["phase"], where + ": phase", minimum=1),
             title=self.text(raw["title"], where + ": title", max_length=200),
             description=self.text(raw["description"], where + ": description"),
-            decided_by=self.choice(raw["decided_by"], where + ": decided_by", ("mentor", "coordinator")),
+            decided_by=self.deciders(raw["decided_by"], where + ": decided_by"),
         )
+
+    def deciders(self, value, where):
+        """One role, or a list of roles that decide the phase together (the team leader with management)."""
+        roles = [value] if isinstance(value, str) else self.sequence(value, where, allow_empty=False)
+        for role in roles:
+            self.choice(role, where, DECIDERS)
+        if len(set(roles)) != len(roles):
+            self.fail(where, "een rol staat er twee keer in")
+        return tuple(roles)
 
 
 def load_protocol(path, region="nl"):

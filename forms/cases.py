@@ -3,16 +3,23 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from forms.common import TrimmedStringField, TrimmedTextAreaField, row_id, select_choices
-from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, Pupil, SchoolClass
+from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, SEVERITIES, Pupil, SchoolClass
 from terminology import lazy_term, term
 
 ROLE_FIELD_PREFIX = "role_"
 NOT_CHOSEN = SelectChoice("", _l("Nog niet gekozen"))
+SEVERITY_HELP = _l("Bij ernstig pesten horen de ouders het binnen een week na de melding, anders binnen een week na "
+                   "het gesprek met de pester (het protocol zegt welke stap).")
+
+
+def severity_field():
+    return RadioField(_l("Hoe ernstig is het pesten?"), choices=select_choices(SEVERITIES), default="normal",
+                      description=SEVERITY_HELP)  # a form sent without it keeps the default; another value is refused
 
 
 class OpenCaseForm(FlaskForm):
@@ -22,6 +29,7 @@ class OpenCaseForm(FlaskForm):
                         description=_l("Bijvoorbeeld: buitensluiten in de pauze. Geen namen."))
     protocol = SelectField(_l("Protocol"))
     mentor = SelectField(lazy_term("mentor", capital=True), coerce=int)
+    severity = severity_field()
 
     def __init__(self, *args, protocols=(), mentors=(), restrict_to_mentor=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,6 +84,11 @@ class ApproachForm(FlaskForm):
     def validate_approach_level(self, field):
         if field.data and not self.approach.data:
             raise ValidationError(_("Kies eerst de aanpak."))
+
+
+class SeverityForm(FlaskForm):
+    """How serious the bullying is: it can change as more becomes known."""
+    severity = severity_field()
 
 
 class ReasonForm(FlaskForm):

@@ -8,11 +8,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from db import today
+from domain.escalation import deciders_text
 from domain.followups import held_on_problem
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
 from models import FOLLOW_UP_OUTCOMES
 from permissions import may_decide_phase
-from terminology import term
 
 
 class FollowUpForm(FlaskForm):
@@ -39,27 +39,41 @@ class FollowUpForm(FlaskForm):
             raise ValidationError(_("Schrijf op waarom het gesprek niet is gehouden."))
 
 
+class PhaseField(SelectField):
+    """The phase select: a phase the user may not decide is refused by MeasureForm.validate_phase, which
+    says who decides it, instead of WTForms' general 'not a valid choice'."""
+
+    def pre_validate(self, form):
+        pass
+
+
 class MeasureForm(FlaskForm):
     pupil = SelectField(_l("Leerling"), coerce=int)
-    phase = SelectField(_l("Fase"), coerce=int)
+    phase = PhaseField(_l("Fase"), coerce=int)
     description = TrimmedTextAreaField(_l("Maatregel"), validators=[  # DataRequired: only spaces describes nothing
         DataRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
     decided_on = DateField(_l("Besloten op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
     informed = TrimmedStringField(_l("Wie is ingelicht"), validators=[Length(max=500)],
                                   description=_l("Bijvoorbeeld: ouders van Bram, teamleider."))
 
-    def __init__(self, *args, case=None, pupils=(), phases=(), **kwargs):
+    def __init__(self, *args, case=None, pupils=(), phases=(), protocol_phases=(), **kwargs):
+        """`phases` are the protocol's phases this user may decide on the case (domain.escalation.phases_for),
+        `protocol_phases` all of them (to say who decides another)."""
         super().__init__(*args, **kwargs)
         self.case = case
+        self.phases = {phase.phase: phase for phase in phases}
+        self.protocol_phases = {phase.phase: phase for phase in protocol_phases}
         self.pupil.choices = [SelectChoice(p.id, p.display_name) for p in pupils]
-        self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases] or [
-            SelectChoice(n, str(n)) for n in range(1, 6)]
+        self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases]
 
     def validate_decided_on(self, field):
         if field.data and field.data > today():
             raise ValidationError(_("Een datum in de toekomst kan niet."))
 
     def validate_phase(self, field):
-        if field.data is not None and not may_decide_phase(current_user, self.case, field.data):
-            raise ValidationError(_("Over schorsing en verwijdering (fase 4 en 5) beslist de %(coordinator)s.",
-                                    coordinator=term("coordinator")))
+        phase = self.phases.get(field.data) or self.protocol_phases.get(field.data)
+        if phase is None:
+            raise ValidationError(_("Kies een fase uit het protocol van dit dossier."))
+        if not may_decide_phase(current_user, self.case, phase.decided_by):
+            raise ValidationError(_("Over fase %(phase)d (%(title)s) beslist: %(deciders)s.", phase=phase.phase,
+                                    title=phase.title, deciders=deciders_text(phase.decided_by)))

@@ -11,8 +11,8 @@ from models.base import (
     AGREEMENT_STATUSES, APPROACHES, APPROACH_LEVELS, BULLYING_KINDS, CASE_EVENT_KINDS, CASE_STATUSES,
     COMPLAINANT_KINDS, COMPLAINT_STATUSES, CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES,
     LANGUAGES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REGIONS, REPORTER_KINDS, REPORT_CHANNELS,
-    REPORT_STATUSES, ROLES, SECURITY_NOTICE_KINDS, STEP_STATUSES, SUPPORT_SESSION_KINDS, THREAD_AUTHORS, BaseModel,
-    BytesField, check_in, choices,
+    REPORT_STATUSES, ROLES, SECURITY_NOTICE_KINDS, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS, THREAD_AUTHORS,
+    BaseModel, BytesField, check_in, choices,
 )
 from models.school import (
     AuditEvent, LoginThrottle, OutboxMail, Pupil, RecoveryCode, SchoolClass, SchoolSettings, SecurityNotice, User,
@@ -21,7 +21,7 @@ from models.school import (
 from models.cases import (
     Agreement, AgreementParty, Case, CaseEvent, CaseMember, CaseStep, ChecklistEntry, Conversation,
     ConversationAmendment, ConversationLine, ConversationParticipant, Evidence, FollowUp, Involvement, Measure,
-    ParentContact, PersonalNote, Referral, Report, ReportKind, ReportPupil, SupportSession,
+    MeasureDecider, ParentContact, PersonalNote, Referral, Report, ReportKind, ReportPupil, SupportSession,
 )
 from models.complaints import (
     Complaint, ComplaintNote, PublicAccess, PublicThread, PublicThrottle, ThreadMessage, normalise_code,
@@ -32,7 +32,7 @@ MODELS = [
     SchoolSettings, User, UserRole, UserSession, LoginThrottle, RecoveryCode, SecurityNotice, SchoolClass, Pupil, Case,
     Involvement, CaseMember, CaseStep, CaseEvent, Report, ReportKind, ReportPupil, Conversation,
     ConversationParticipant, ChecklistEntry, ConversationLine, ConversationAmendment, Agreement,
-    AgreementParty, FollowUp, Measure, ParentContact, Referral, SupportSession, Evidence, Complaint, ComplaintNote,
-    PersonalNote,
+    AgreementParty, FollowUp, Measure, MeasureDecider, ParentContact, Referral, SupportSession, Evidence, Complaint,
+    ComplaintNote, PersonalNote,
     AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail, PublicAccess,
 ]

@@ -32,6 +32,8 @@ ROLES = choices(
     ("coordinator", lazy_term("coordinator", capital=True)),
     ("support", lazy_term("support", capital=True)),
     ("counsellor", _l("Vertrouwenspersoon")),
+    ("teamleader", lazy_term("teamleader", capital=True)),  # Teamleider, or a Flemish school's Graadcoördinator
+    ("management", lazy_term("management", capital=True)),  # Directie
 )
 LANGUAGES = choices(("nl", "Nederlands"), ("en", "English"))
 INVOLVEMENT_ROLES = choices(
@@ -59,6 +61,8 @@ BULLYING_KINDS = choices(
 )
 REPORT_STATUSES = choices(("new", _l("Nieuw")), ("in_case", _l("In behandeling")), ("closed", _l("Afgesloten")))
 CASE_STATUSES = choices(("open", _l("Open")), ("closed", _l("Gesloten")))
+# Seed 001, step 6: how serious the bullying is decides when the parents hear of it.
+SEVERITIES = choices(("normal", _l("Niet ernstig")), ("serious", _l("Ernstig")))
 APPROACHES = choices(("confrontational", _l("Confronterend")), ("non_confrontational", _l("Niet-confronterend")))
 APPROACH_LEVELS = choices(("individual", _l("Individueel")), ("group", _l("Groep")), ("class", _l("Klas")))
 STEP_STATUSES = choices(("open", _l("Open")), ("done", _l("Gedaan")), ("not_applicable", _l("Niet van toepassing")))
@@ -105,6 +109,7 @@ CASE_EVENT_KINDS = choices(
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
     ("evidence_deleted", _l("Bewijs verwijderd")),
+    ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
 )
 
 SECURITY_NOTICE_KINDS = choices(

@@ -10,7 +10,8 @@ from db import Prepared, together, utcnow
 from models.base import (
     AGREEMENT_STATUSES, APPROACH_LEVELS, APPROACHES, BULLYING_KINDS, CASE_STATUSES, CONVERSATION_LINE_KINDS,
     FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REPORT_CHANNELS,
-    REPORT_STATUSES, REPORTER_KINDS, STEP_STATUSES, SUPPORT_SESSION_KINDS, BaseModel, BytesField, check_in,
+    REPORT_STATUSES, REPORTER_KINDS, ROLES, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS, BaseModel, BytesField,
+    check_in,
 )
 from models.school import Pupil, SchoolClass, User
 
@@ -32,6 +33,13 @@ class Case(BaseModel):
                        constraints=[check_in("status", CASE_STATUSES)])
     online = BooleanField(default=False)
     possibly_criminal = BooleanField(default=False)
+    severity = CharField(max_length=8, default="normal", choices=SEVERITIES,
+                         constraints=[check_in("severity", SEVERITIES)])
+    # The escalation phase the case stands at (the highest proposed or taken) and the roles the protocol
+    # names to decide it, copied by domain.escalation.sync: who may see the case for it is one query.
+    escalation_phase = IntegerField(null=True, constraints=[
+        Check("escalation_phase IS NULL OR escalation_phase BETWEEN 1 AND 5")])
+    escalation_deciders = CharField(max_length=100, default="")  # roles, space-separated
     opened_at = DateTimeField(default=utcnow)
     opened_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     closed_at = DateTimeField(null=True)
@@ -432,7 +440,12 @@ class FollowUp(BaseModel):
 
 
 class Measure(BaseModel):
-    """An escalation measure, phase 1 to 5."""
+    """An escalation measure, phase 1 to 5.
+
+    The protocol names who decides each phase; those roles are copied here (`deciding_roles`) when the
+    measure is recorded, and each role's decision is a MeasureDecider row. A measure of a phase that
+    two roles decide together (the team leader and management) waits for the second until it has it.
+    """
 
     case = ForeignKeyField(Case, backref="measures", on_delete="CASCADE")
     pupil = ForeignKeyField(Pupil, backref="measures", on_delete="RESTRICT")
@@ -441,11 +454,40 @@ class Measure(BaseModel):
     decided_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     decided_on = DateField()
     informed = TextField(default="")
+    deciding_roles = CharField(max_length=100, default="")  # space-separated; empty before roles were kept
+    waiting_for = CharField(max_length=100, default="")  # the deciding roles that have not decided yet
+
+    @property
+    def roles_to_decide(self):
+        return tuple(self.deciding_roles.split())
+
+    @property
+    def waiting_roles(self):
+        return tuple(self.waiting_for.split())
 
     @classmethod
     def of_case(cls, case):
         """The measures taken in a case, in the order they were decided, with the pupil."""
-        return cls.select(cls, Pupil).join(Pupil).where(cls.case == case).order_by(cls.decided_on)
+        return cls.select(cls, Pupil).join(Pupil).where(cls.case == case).order_by(cls.decided_on, cls.id)
+
+
+class MeasureDecider(BaseModel):
+    """One role's decision on a measure: who decided for it, and when."""
+
+    measure = ForeignKeyField(Measure, backref="deciders", on_delete="CASCADE")
+    role = CharField(max_length=16, choices=ROLES, constraints=[check_in("role", ROLES)])
+    user = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("measure", "role"), True),)
+
+    @classmethod
+    def of_case(cls, case):
+        """Every role's decision on the case's measures, with the name of who decided."""
+        return (cls.select(cls, User.id, User.full_name).join(Measure).switch(cls)
+                .join(User, JOIN.LEFT_OUTER, on=(cls.user == User.id))
+                .where(Measure.case == case).order_by(cls.decided_at, cls.id))
 
 
 class ParentContact(BaseModel):
@@ -576,6 +618,7 @@ _CASE_CONTENTS = Prepared(lambda case_id, reader_id: together(
     steps=CaseStep.of_case(case_id), timeline=CaseEvent.timeline(case_id), talks=Conversation.of_case(case_id),
     agreements=Agreement.versions_of(case_id), reports=Report.of_case(case_id),
     follow_ups=FollowUp.of_case(case_id), measures=Measure.of_case(case_id),
+    measure_deciders=MeasureDecider.of_case(case_id),
     support_sessions=SupportSession.of_case(case_id), parent_contacts=ParentContact.of_case(case_id),
     referrals=Referral.of_case(case_id), evidence=Evidence.of_case(case_id),
     own_notes=PersonalNote.of(case_id, reader_id)))

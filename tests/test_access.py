@@ -19,9 +19,13 @@ from app import create_app
 from conftest import ROOT, csrf_token, demo_case, demo_user, fingerprints, logged_in_client
 from databases import copy_database, drop_database
 
-ROLES = [None, "staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "admin"]
+ROLES = [None, "staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "teamleader", "management",
+         "admin"]
 LOGGED_IN = [role for role in ROLES if role]
-CASE_ROLES = ["mentor", "mentor2", "coordinator", "support", "counsellor"]
+CASE_ROLES = ["mentor", "mentor2", "coordinator", "support", "counsellor", "teamleader", "management"]
+# Case 0004 (2B, the mentor's) waits at phase 4 for the team leader and management, who read it and decide
+# its measures; the coordinator and the mentor decide earlier phases of its protocol.
+CASE_0004_READERS = dict(mentor=200, coordinator=200, teamleader=200, management=200)
 
 
 def expect(default, anonymous=302, **overrides):
@@ -129,6 +133,20 @@ def page_that_writes(path):
     return same_path
 
 
+def waiting_measure_path():
+    """A suspension on case 0004 recorded by the team leader, waiting for management to agree."""
+    def path():
+        from db import today
+        yara = models.Pupil.get(models.Pupil.first_name == "Yara")
+        with models.db.atomic():
+            measure = models.Measure.create(case=demo_case("0004"), pupil=yara, phase=4, description="Schorsing.",
+                                            decided_by=demo_user("teamleader"), decided_on=today(),
+                                            deciding_roles="teamleader management", waiting_for="management")
+            models.MeasureDecider.create(measure=measure, role="teamleader", user=demo_user("teamleader"))
+        return "/maatregelen/%d/akkoord" % measure.id
+    return path
+
+
 def public_page(path):
     """The public report page, switched on by the school first (it is off in the demo)."""
     def switch_on():
@@ -217,6 +235,8 @@ ROUTES = [
     ("cases.detail", "GET", case_path("0002"), expect(404, mentor=200, coordinator=200)),
     # 3C case of mentor2.
     ("cases.detail", "GET", case_path("0003"), expect(404, mentor2=200, coordinator=200)),
+    # 2B threats case at phase 4: the team leader and management read the case whose phase they decide.
+    ("cases.detail", "GET", case_path("0004"), expect(404, **CASE_0004_READERS)),
     ("cases.detail", "GET", "/dossiers/999999", expect(404)),
     ("cases.complete_step", "POST", case_step_path("0001", "joint-talk"), expect(404, **CASE_0001_EDITORS)),
     # A coordinator's step: only the coordinator may mark it done.
@@ -224,6 +244,18 @@ ROUTES = [
      expect(404, mentor=403, coordinator=302)),
     ("cases.complete_step", "POST", case_step_path("0001", "no-such-step"),
      expect(404)),
+    # The support team's own step: its member and the coordinator complete it, not the mentor.
+    ("cases.complete_step", "POST", case_step_path("0001", "extra-help"),
+     expect(404, mentor=403, coordinator=302, support=302, counsellor=403)),
+    # Only the mentor and the coordinator complete a step of case 0004 (this one completes itself while
+    # follow-up talks are to come: a conflict, 409); its deciders only read it.
+    ("cases.complete_step", "POST", case_step_path("0004", "follow-up"),
+     expect(404, mentor=409, coordinator=409, teamleader=403, management=403)),
+    # Whoever works on the case says how serious it is (a form without an answer keeps "niet ernstig").
+    ("cases.set_severity", "POST", case_step_path("0001", None, "/ernst"),
+     expect(404, mentor=302, coordinator=302, support=403, counsellor=403)),
+    ("cases.set_severity", "POST", case_step_path("0004", None, "/ernst"),
+     expect(404, mentor=302, coordinator=302, teamleader=403, management=403)),
     ("cases.set_approach", "POST", case_step_path("0001", None, "/aanpak"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.close", "POST", case_step_path("0001", None, "/sluiten"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.reopen", "POST", case_step_path("0001", None, "/heropenen"), expect(404, **CASE_0001_MANAGERS)),
@@ -264,6 +296,13 @@ ROUTES = [
     ("followups.record", "POST", "/vervolg/999999", expect(404)),
     ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0001").id,
      expect(404, mentor=400, coordinator=400, support=403, counsellor=403)),
+    # Each who decides a phase of case 0004's protocol records a measure (an empty form: 400).
+    ("followups.measure", "POST", lambda: "/dossiers/%d/maatregelen" % demo_case("0004").id,
+     expect(404, mentor=400, coordinator=400, teamleader=400, management=400)),
+    # A measure waits for management's agreement: management gives it; the others who read the case may not.
+    ("followups.agree", "POST", waiting_measure_path(),
+     expect(404, mentor=403, coordinator=403, teamleader=403, management=302)),
+    ("followups.agree", "POST", "/maatregelen/999999/akkoord", expect(404)),
     ("support.index", "GET", "/ondersteuning/", expect(403, support=200)),
     ("support.new_session", "GET", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0001").id,
      expect(404, support=200, **CASE_0001_SUPPORT)),
@@ -531,6 +570,8 @@ def test_templates_ask_the_permissions_module_not_the_users_roles():
     ("coordinator", "Open dossiers", True),
     ("mentor", "Mijn open dossiers", False),
     ("support", "Dossiers voor het ondersteuningsteam", False),
+    ("teamleader", "Dossiers waarin jij over een maatregel beslist", False),
+    ("management", "Dossiers waarin jij over een maatregel beslist", False),
     ("staff", None, False),
 ])
 def test_the_home_page_shows_each_role_its_own_cases_and_the_coordinator_the_inbox(login_as, role, heading, inbox):

@@ -179,17 +179,17 @@ def test_a_follow_up_without_an_outcome_keeps_who_was_there_and_the_note(login_a
     ({"decided_on": (db.today() + datetime.timedelta(days=3)).isoformat()}, "decided_on",
      "Een datum in de toekomst kan niet."),
     ({"description": "  "}, "description", "Beschrijf de maatregel."),
-    ({"phase": 4}, "phase", "Over schorsing en verwijdering (fase 4 en 5) beslist de anti-pestcoördinator."),
+    ({"phase": 4}, "phase", "Over fase 4 (Schorsing) beslist: teamleider en directie."),
 ])
 def test_a_refused_measure_comes_back_open_with_what_was_typed(login_as, change, field, message):
     client, case = login_as("mentor"), demo_case("0002")  # the online case, Sem in phase 2
     sem = models.Pupil.get(models.Pupil.first_name == "Sem")
-    data = {"pupil": sem.id, "phase": 3, "description": "Een week in de pauze apart van Lotte.",
+    data = {"pupil": sem.id, "phase": 1, "description": "Een week in de pauze apart van Lotte.",
             "decided_on": db.today().isoformat(), "informed": "Ouders van Sem", **change}
     response = post_from_case_page(client, case, "/dossiers/%d/maatregelen" % case.id, dict(data))
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert error_beside(html, field, message)
-    assert '<details class="measure" open>' in html and 'value="Ouders van Sem"' in html
+    assert '<details class="measure" id="measure" open>' in html and 'value="Ouders van Sem"' in html
     assert data["description"].strip() in html and 'value="%s"' % data["decided_on"] in html
     assert models.Measure.select().where(models.Measure.case == case).count() == 2

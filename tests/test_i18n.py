@@ -101,7 +101,7 @@ def test_an_english_mentor_reads_in_english_that_a_party_already_signed(login_as
 
 
 def test_an_english_mentor_reads_who_decides_a_suspension_in_english_words(login_as):
-    """The refusal names the school's coordinator in the reader's language, not in Dutch."""
+    """The refusal names who decides, in the school's words and the reader's language, not in Dutch."""
     settings = models.SchoolSettings.current()
     settings.region = "vl"
     settings.save()
@@ -112,8 +112,8 @@ def test_an_english_mentor_reads_who_decides_a_suspension_in_english_words(login
     page = client.post("/dossiers/%d/maatregelen" % case.id, follow_redirects=True, data={
         "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), "pupil": sem.id, "phase": 4,
         "description": "Schorsing van één dag.", "decided_on": db.today().isoformat()}).get_data(as_text=True)
-    assert "Suspension and removal (phases 4 and 5) are decided by the care coordinator." in page
-    assert "zorgcoördinator" not in page
+    assert "Phase 4 (Schorsing) is decided by: grade coordinator and management." in page
+    assert "beslist: graadcoördinator" not in page
 
 
 def test_an_english_coordinator_reads_the_repeat_warning_in_english(login_as, factory):

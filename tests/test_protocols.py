@@ -28,8 +28,35 @@ def test_vo_protocol_has_its_conversation_guides_and_schedule():
     assert vo.follow_up_schedule[3].every_months == 3 and vo.follow_up_schedule[3].until_months == 24
     assert vo.follow_up_step == "follow-up" and vo.follow_up_with == ("victim", "bully", "follower")
     assert vo.follow_up_span() == (24, "months")  # seed 001 step 5: two years
-    assert [phase.decided_by for phase in vo.escalation_phases] == ["mentor"] * 3 + ["coordinator"] * 2
+    assert [phase.decided_by for phase in vo.escalation_phases] == [
+        ("mentor",), ("coordinator",), ("coordinator", "teamleader"), ("teamleader", "management"),
+        ("teamleader", "management")]  # seed 001: the team leader decides suspension with management
     assert vo.step("police").condition == (("criminal", True),)
+
+
+@pytest.mark.parametrize("key", sorted(BUILT_IN))
+def test_every_protocol_writes_out_its_five_phases_and_who_decides_each(key):
+    """No phase is a bare number: each has its title and description, and a decider from the role table."""
+    phases = BUILT_IN[key].escalation_phases
+    assert [phase.phase for phase in phases] == [1, 2, 3, 4, 5]
+    for phase in phases:
+        assert not phase.title.isdigit() and len(phase.description) > 60 and phase.description != phase.title
+        assert phase.decided_by and set(phase.decided_by) <= set(protocols.DECIDERS)
+    assert "management" in phases[4].decided_by  # removal is never decided without management
+
+
+def test_the_flemish_phases_climb_the_confrontational_approach_and_name_the_graadcoordinator():
+    vl = load_all(region="vl")["stappenplan-vl"]
+    assert [phase.title for phase in vl.escalation_phases][3:] == ["Tijdelijke uitsluiting", "Definitieve uitsluiting"]
+    assert "overschakelen" in vl.phase(1).description or "schakelt" in vl.phase(1).description
+    assert "graadcoördinator" in vl.phase(4).description and vl.phase(5).decided_by == ("management",)
+
+
+def test_the_parents_step_comes_after_the_first_step_when_the_bullying_is_serious():
+    deadline = BUILT_IN["vo-nl"].step("inform-parents").deadline
+    assert (deadline.days, deadline.after) == (7, "bully-talk")
+    assert deadline.for_severity("normal") is deadline
+    assert (deadline.for_severity("serious").days, deadline.for_severity("serious").after) == (7, "signal")
 
 
 def test_flemish_protocol_has_both_approaches():
@@ -102,6 +129,19 @@ def test_a_valid_copy_loads(tmp_path):
     (lambda d: d.pop("follow_up_schedule"), "follow_up_step: zonder follow_up_schedule"),
     (lambda d: d.update(key="other"), "moet gelijk zijn aan de bestandsnaam"),
     (lambda d: d["steps"][0].update(description="De {leraar} belt."), "stap 1 (signal): description: {leraar} is geen rol"),
+    (lambda d: d["steps"][1].update(owner="counsellor"), "stap 2 (support-victim): owner: 'counsellor'"),
+    (lambda d: d["escalation_phases"][3].update(decided_by=["teamleader", "headmaster"]),
+     "escalation_phases 4: decided_by: 'headmaster' is geen geldige keuze"),
+    (lambda d: d["escalation_phases"][0].update(decided_by="support"),
+     "escalation_phases 1: decided_by: 'support' is geen geldige keuze"),
+    (lambda d: d["escalation_phases"][2].update(decided_by=[]), "escalation_phases 3: decided_by: de lijst mag niet leeg"),
+    (lambda d: d["escalation_phases"][2].update(decided_by=["mentor", "mentor"]), "een rol staat er twee keer in"),
+    (lambda d: d["escalation_phases"].pop(), "escalation_phases: hier horen precies 5 fasen"),
+    (lambda d: d.pop("escalation_phases"), "ontbreekt: escalation_phases"),
+    (lambda d: d["escalation_phases"][1].update(phase=3), "escalation_phases 2: phase: hier hoort fase 2"),
+    (lambda d: d["escalation_phases"][1].update(title=""), "escalation_phases 2: title: mag niet leeg zijn"),
+    (lambda d: d["steps"][4]["deadline"].update(if_serious={"days": 1, "after": "nowhere"}),
+     "stap 5 (inform-parents): deadline.if_serious.after: 'nowhere' is geen eerdere stap"),
 ])
 def test_malformed_protocol_is_refused_with_file_and_place(tmp_path, breakage, message):
     data = valid()
@@ -115,6 +155,16 @@ def test_malformed_protocol_is_refused_with_file_and_place(tmp_path, breakage, m
 def test_broken_yaml_is_refused(tmp_path):
     with pytest.raises(ProtocolError, match="broken.yaml: geen geldige YAML"):
         load_protocol(write(tmp_path, "key: [unclosed\n"))
+
+
+def test_app_refuses_to_start_with_a_phase_decided_by_an_unknown_role(tmp_path):
+    folder = tmp_path / "protocols"
+    shutil.copytree(protocols.PROTOCOL_DIR, folder)
+    data = valid()
+    data["escalation_phases"][3]["decided_by"] = ["teamleader", "rector"]
+    write(folder, data)
+    with pytest.raises(ProtocolError, match=r"broken.yaml: escalation_phases 4: decided_by: 'rector'"):
+        create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.db"), "PROTOCOL_DIR": str(folder)})
 
 
 def test_app_refuses_to_start_with_a_malformed_protocol(tmp_path):

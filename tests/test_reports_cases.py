@@ -5,6 +5,8 @@ import db
 import models
 from conftest import csrf_token, demo_case, demo_user
 
+DEMO_CASES = 5  # the cases of the demo school: none was added
+
 
 def pupil(first_name):
     return models.Pupil.get(models.Pupil.first_name == first_name)
@@ -118,7 +120,7 @@ def test_a_pupil_cannot_be_bully_and_victim_in_one_case(login_as):
         "mentor": demo_user("mentor2").id, "role_%d" % amira: ["victim", "bully"]})
     assert response.status_code == 400
     assert "Een leerling kan maar één rol hebben" in response.get_data(as_text=True)
-    assert models.Case.select().count() == 4
+    assert models.Case.select().count() == DEMO_CASES
 
 
 def test_a_case_needs_a_victim(login_as):
@@ -139,7 +141,7 @@ def test_mentor_opens_a_case_only_for_pupils_of_their_own_class(login_as):
 def test_mentor_cannot_make_another_mentor_responsible(login_as):
     response = open_case_form(login_as("mentor2"), mentor=demo_user("mentor").id)
     assert response.status_code == 400
-    assert models.Case.select().count() == 4
+    assert models.Case.select().count() == DEMO_CASES
 
 
 def test_unknown_protocol_is_refused_in_dutch(login_as):
@@ -147,7 +149,7 @@ def test_unknown_protocol_is_refused_in_dutch(login_as):
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Ongeldige keuze." in html
-    assert models.Case.select().count() == 4
+    assert models.Case.select().count() == DEMO_CASES
 
 
 def test_completing_a_step_twice_gets_a_message(login_as):

@@ -221,13 +221,13 @@ def test_english_pdfs_stay_dutch_with_the_schools_word(login_as):
     assert "klascoach" in text and "class coach" not in text
 
 
-def test_the_only_the_coordinator_decides_message_uses_the_flemish_word(app_context, factory):
-    from domain import followups
+def test_who_decides_a_phase_is_said_in_the_flemish_words(app_context, factory):
+    from domain import escalation
     set_school("vl")
     case = factory.case(mentor=demo_user("mentor"), bully=factory.pupil())
-    with pytest.raises(followups.FollowUpError, match="beslist de zorgcoördinator"):
-        followups.decide_measure(case, case.involvements[0].pupil, 4, "Schorsing", demo_user("mentor"),
-                                 db.today())
+    with pytest.raises(escalation.MeasureError, match="beslist: graadcoördinator en directie"):
+        escalation.decide_measure(case, case.involvements[0].pupil, 4, "Schorsing", demo_user("mentor"),
+                                  db.today())
 
 
 def test_a_flemish_import_file_may_name_the_klascoach_column(app_context):

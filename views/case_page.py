@@ -8,18 +8,18 @@ Case.contents, one statement; the pupils in it serve the pupil list and the meas
 Whoever reads only what concerns a complaint's pupil (the counsellor, see permissions.py) gets
 the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts.
 """
-from flask import render_template
+from flask import render_template, request
 from flask_babel import ngettext
 from flask_login import current_user
 
 import audit
 from db import today
-from domain import cases, followups, protocols
-from forms.cases import ApproachForm, CompleteStepForm, ReasonForm
+from domain import cases, escalation, followups, protocols
+from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from permissions import EDIT, case_reading_scope, may_case, may_keep_notes, readable
+from permissions import EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, readable
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
 UNBOUND = {"formdata": None}
@@ -32,10 +32,11 @@ def render(case, status=200, **bound):
 
 
 def page_context(case, step=None, follow_up=None, measure_form=None, approach_form=None, reason_form=None,
-                 steer_error=None):
+                 steer_error=None, measure_error=None, severity_form=None):
     """Everything the case page shows. A submitted form takes the place of its fresh one: `step` and
     `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves.
-    A conflict that no field can show (`steer_error`, a step or follow-up's error) is said in its section."""
+    A conflict that no field can show (`steer_error`, `measure_error`, a step or follow-up's error) is
+    said in its section."""
     contents = reading(case, case.contents(current_user))
     summary = []
     if step:
@@ -46,10 +47,15 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
         summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
     for form, section in ((measure_form, "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
         summary += error_summary(form, section) if form else []
+    if severity_form:
+        summary += error_summary(severity_form, "severity", ids={"severity": severity_form.severity.id + "-0"})
     summary += [("steer", steer_error)] if steer_error else []
+    summary += [("aftercare", measure_error)] if measure_error else []
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
             **pupils_context(case, contents),
-            **progress_context(case, contents, step), **aftercare_context(case, contents, follow_up, measure_form),
+            **progress_context(case, contents, step),
+            **aftercare_context(case, contents, follow_up, measure_form, measure_error),
+            **severity_context(case, severity_form),
             "support_sessions": contents["support_sessions"],
             **parents_context(case, contents), **referrals_context(case, contents),
             **evidence_context(case, contents), **notes_context(case, contents),
@@ -101,29 +107,64 @@ def progress_context(case, contents=None, step=None):
             "series_under_way": any(row.in_series and row.done_at is None for row in contents["follow_ups"])}
 
 
-def aftercare_context(case, contents, follow_up=None, measure=None):
+def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None):
     """Each pupil's follow-up talks (held, with how they went; a form for each that is due; those
-    still planned), the measures, and the escalation proposals."""
+    still planned), the measures with who decided each (and whom one still waits for), and the
+    escalation proposals, one for each pupil whose agreements broke again: the pupil, the phase by
+    its title and description, and who decides it. `?fase=N&leerling=ID` (a proposal's button) opens
+    the measure form at phase N for that pupil."""
     groups = followups.by_pupil(contents["pupils"], contents["follow_ups"], today())
     follow_up_id, bound, error = follow_up or (None, None, None)
     forms = {row.id: bound if row.id == follow_up_id and bound is not None else
              FollowUpForm(prefix="f%d" % row.id, due_on=row.due_on, with_whom=row.with_whom, **UNBOUND)
              for group in groups for row in group.due}
+    deciders = {}
+    for row in contents["measure_deciders"]:
+        deciders.setdefault(row.measure_id, []).append(row)
+    proposals = (escalation.proposals(case, contents["follow_ups"], contents["measures"], contents["pupils"])
+                 if contents["whole_case"] else [])
+    if measure is None:
+        measure = measure_form(case, contents["pupils"], **UNBOUND)
+        asked_phase, asked_pupil = request.args.get("fase", type=int), request.args.get("leerling", type=int)
+        mine = [proposal for proposal in proposals if proposal.phase.phase in measure.phases]
+        if asked_phase in measure.phases:
+            measure.phase.data = asked_phase
+        elif mine:
+            measure.phase.data = mine[0].phase.phase
+        if asked_pupil in {choice.value for choice in measure.pupil.choices}:
+            measure.pupil.data = asked_pupil
+        elif mine:
+            measure.pupil.data = mine[0].pupil.id
     return {"follow_up_groups": groups, "follow_up_forms": forms, "follow_up_error": error,
             "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
-            "measures": contents["measures"],
-            "escalations": followups.pupil_proposals(case, contents["follow_ups"], contents["measures"],
-                                                     contents["pupils"]) if contents["whole_case"] else [],
-            "measure_form": measure or measure_form(case, contents["pupils"], **UNBOUND)}
+            "measures": contents["measures"], "measure_deciders": deciders, "escalations": proposals,
+            "measure_form": measure, "measure_error": measure_error, "agree_form": ActionForm(**UNBOUND),
+            "measure_form_open": bool(measure.errors) or "fase" in request.args,
+            "measure_waits_for_me": case.status == "open" and any(
+                row.waiting_for and may_decide_phase(current_user, case, row.waiting_roles)
+                for row in contents["measures"]),
+            "phase_titles": {phase.phase: phase.title for phase in _protocol_phases(case)}}
+
+
+def _protocol_phases(case):
+    protocol = protocols.get(case.protocol_key)
+    return protocol.escalation_phases if protocol else ()
 
 
 def measure_form(case, involvements=None, **kwargs):
-    """The form to decide a measure: for one of the case's bullies or followers, in a phase of its protocol."""
-    protocol = protocols.get(case.protocol_key)
+    """The form to decide a measure: for one of the case's bullies or followers, in a phase of its protocol
+    that the user decides."""
     involvements = case.involved_pupils() if involvements is None else involvements
     return MeasureForm(case=case, pupils=[involvement.pupil for involvement in involvements
-                                          if involvement.role in ("bully", "follower")],
-                       phases=protocol.escalation_phases if protocol else (), **kwargs)
+                                          if involvement.role in escalation.CONCERNED_ROLES],
+                       phases=escalation.phases_for(current_user, case), protocol_phases=_protocol_phases(case),
+                       **kwargs)
+
+
+def severity_context(case, form=None):
+    """How serious the bullying is (it sets when the parents hear of it), and the form to change it."""
+    return {"severity_form": form or SeverityForm(severity=case.severity, **UNBOUND),
+            "severity_editable": case.status == "open" and may_case(EDIT, case)}
 
 
 def parents_context(case, contents):

@@ -7,12 +7,12 @@ from peewee import JOIN
 import audit
 from db import Prepared, db, today
 from domain import cases, protocols
-from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm
+from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
 from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
-    MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from, may_see_cases,
-    new_case_limits, refuse, visible_cases,
+    EDIT, MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
+    may_see_cases, new_case_limits, refuse, visible_cases,
 )
 from views import case_page
 
@@ -163,6 +163,28 @@ def set_approach(case_id):
     return redirect(url_for("cases.detail", case_id=case.id))
 
 
+@bp.route("/<int:case_id>/ernst", methods=["POST"])
+@login_required
+def set_severity(case_id):
+    """Change how serious the bullying is (whoever works on the case); it is logged, and the parents' step
+    takes the deadline that goes with it."""
+    case = get_case_or_404(case_id, need=EDIT)
+    form = SeverityForm()
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, severity_form=form)
+    try:
+        with db.atomic():
+            changed = cases.set_severity(case, form.severity.data, current_user)
+            if changed:
+                audit.record("case.severity", case, detail=form.severity.data)
+    except cases.WorkflowError as error:
+        form.severity.errors = [str(error)]
+        return case_page.render(case, 409, severity_form=form)
+    if changed:
+        flash(_("De ernst is vastgelegd; de termijnen van het protocol volgen haar."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#severity")
+
+
 @bp.route("/<int:case_id>/sluiten", methods=["POST"])
 @login_required
 def close(case_id):
@@ -220,7 +242,7 @@ def new():
             with db.atomic():
                 case, warnings = cases.open_case(
                     form.protocol.data, User.get_by_id(form.mentor.data), roles, current_user,
-                    reports=[report] if report else [], title=form.title.data)
+                    reports=[report] if report else [], title=form.title.data, severity=form.severity.data)
             for warning in warnings:
                 flash(warning, "warning")
             flash(_("Dossier %(reference)s is geopend.", reference=case.reference), "success")

@@ -18,7 +18,10 @@ from models import (
     CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, CaseStep, ChecklistEntry, ConversationAmendment, ConversationLine,
     User,
 )
-from permissions import EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404, may_case
+from permissions import (
+    EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404, may_complete_step, may_hold_talk,
+    may_work_on_talk, refuse,
+)
 from terminology import label
 
 bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
@@ -28,7 +31,10 @@ bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
 @login_required
 def new(case_id, step_key):
     """Choose the conversation guide of a step and who takes part, then open the checklist."""
-    case = get_case_or_404(case_id, need=EDIT)
+    case = get_case_or_404(case_id)
+    row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
+    if not may_hold_talk(current_user, case, row.owner if row else None):
+        refuse(403, case)
     protocol = protocols.get(case.protocol_key)
     step = protocol.step(step_key) if protocol else None
     if step is None or not step.templates:
@@ -73,6 +79,9 @@ def _page_context(conversation):
     protocol = protocols.get(conversation.case.protocol_key)
     completes_itself = bool(step and step.status == "open"
                             and followups.series_under_way(conversation.case, conversation.step_key))
+    # Only whoever may complete the talk's step (its owner, or the coordinator) completes it by finishing.
+    completes_step = bool(step and step.status == "open" and not completes_itself
+                          and may_complete_step(current_user, conversation.case, step.owner))
     return {
         "conversation": conversation, "case": conversation.case, "phases": phases,
         "done": sum(entry.done for entry in entries), "total": len(entries), "lines": lines,
@@ -80,7 +89,8 @@ def _page_context(conversation):
         "participants": list(conversation.participants), "amendments": amendments,
         "step_row": step, "step": protocol.step(conversation.step_key) if protocol else None,
         "appointment_form": AppointmentForm(moment=_local(conversation.next_appointment_at)),
-        "finish_form": FinishForm(complete_step=bool(step and step.status == "open" and not completes_itself)),
+        "finish_form": FinishForm(complete_step=completes_step), "completes_step": completes_step,
+        "may_work": may_work_on_talk(current_user, conversation, conversation.case),
         # The follow-up step is done when every pupil's talks are recorded, not by one conversation.
         "step_completes_itself": completes_itself,
     }
@@ -102,7 +112,7 @@ def checklist(conversation_id):
     context = _page_context(conversation)
     amend = request.args.get("aanvullen") == "1"
     # Whoever may only read the case (the counsellor) reads a conversation under way as a report too.
-    if (conversation.is_finished and not amend) or not may_case(EDIT, conversation.case):
+    if (conversation.is_finished and not amend) or not context["may_work"]:
         return render_template("conversations/report.html", **context)
     return render_template("conversations/checklist.html", amend=amend, **context)
 
@@ -219,7 +229,12 @@ def finish(conversation_id):
     if form.validate_on_submit():
         try:
             with db.atomic():
-                conversations.finish(conversation, current_user, complete_step=form.complete_step.data)
+                step = CaseStep.get_or_none(CaseStep.case == conversation.case_id,
+                                            CaseStep.step_key == conversation.step_key)
+                # Only whoever may complete the talk's step completes it by finishing the talk.
+                owner_completes = step is not None and may_complete_step(current_user, conversation.case, step.owner)
+                conversations.finish(conversation, current_user,
+                                     complete_step=form.complete_step.data and owner_completes)
                 audit.record("conversation.finish", conversation)
         except conversations.ChecklistError as error:
             flash(str(error), "error")

@@ -5,11 +5,11 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import followups
+from domain import escalation, followups
+from forms.common import ActionForm
 from forms.followups import FollowUpForm
-from models import FollowUp, Pupil
-from permissions import EDIT, check_case_record, get_case_or_404
-from terminology import term
+from models import FollowUp, Measure, Pupil
+from permissions import EDIT, check_case_record, get_case_or_404, may_decide_phase, refuse
 from views import case_page
 
 bp = Blueprint("followups", __name__)
@@ -19,8 +19,7 @@ OUTCOME_MESSAGES = {
     "not_held": lambda: _("Vastgelegd: het vervolggesprek is niet gehouden."),
     "not_kept": lambda: _("Vastgelegd: de afspraken zijn niet nagekomen."),
     "one_more_chance": lambda: _("Vastgelegd: de afspraken zijn niet nagekomen. De leerling krijgt nog één kans."),
-    "escalate": lambda: _("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. De volgende fase is voorgesteld "
-                          "aan de %(coordinator)s.", coordinator=term("coordinator")),
+    "escalate": lambda: _("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. De volgende fase is voorgesteld."),
 }
 
 
@@ -43,26 +42,63 @@ def record(follow_up_id):
             audit.record("follow_up.record", case, detail=form.outcome.data)
     except followups.FollowUpError as error:  # recorded meanwhile, on another tablet
         return case_page.render(case, 409, follow_up=(follow_up.id, form, str(error)))
-    flash(OUTCOME_MESSAGES[meaning](), "success" if meaning == "ok" else "warning")
+    proposed = [proposal for proposal in escalation.proposals(case)
+                if follow_up.pupil_id in (None, proposal.pupil.id)] if meaning == "escalate" else []
+    for proposal in proposed:  # each pupil this talk proposes a phase for, by name
+        flash(_("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. Voorgesteld voor %(name)s: fase %(phase)d, "
+                "%(title)s. Daarover beslist: %(deciders)s.", name=proposal.pupil.display_name,
+                phase=proposal.phase.phase, title=proposal.phase.title,
+                deciders=escalation.deciders_text(proposal.deciders)), "warning")
+    if not proposed:
+        flash(OUTCOME_MESSAGES[meaning](), "success" if meaning == "ok" else "warning")
     return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
 
 
 @bp.route("/dossiers/<int:case_id>/maatregelen", methods=["POST"])
 @login_required
 def measure(case_id):
-    """Decide an escalation measure (phases 4 and 5 only by the coordinator)."""
-    case = get_case_or_404(case_id, need=EDIT)
+    """Record an escalation measure of a phase the protocol gives the user to decide."""
+    case = get_case_or_404(case_id)
+    if not escalation.phases_for(current_user, case):
+        refuse(403, case)
     form = case_page.measure_form(case)
     if form.validate_on_submit():
         try:
             with db.atomic():
-                followups.decide_measure(case, Pupil.get_by_id(form.pupil.data), form.phase.data,
-                                         form.description.data, current_user, form.decided_on.data,
-                                         form.informed.data)
+                measure = escalation.decide_measure(case, Pupil.get_by_id(form.pupil.data), form.phase.data,
+                                                    form.description.data, current_user, form.decided_on.data,
+                                                    form.informed.data)
                 audit.record("case.measure", case, detail="fase %d" % form.phase.data)
-        except followups.FollowUpError as error:  # what the form checks already, checked again where it is kept
+        except escalation.MeasureError as error:  # what the form checks already, checked again where it is kept
             form.form_errors.append(str(error))
         else:
-            flash(_("De maatregel is vastgelegd."), "success")
+            if measure.waiting_roles:
+                flash(_("De maatregel is vastgelegd. Hij wacht nog op het besluit van: %(deciders)s.",
+                        deciders=escalation.deciders_text(measure.waiting_roles)), "success")
+            else:
+                flash(_("De maatregel is vastgelegd."), "success")
             return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
     return case_page.render(case, 400, measure_form=form)
+
+
+@bp.route("/maatregelen/<int:measure_id>/akkoord", methods=["POST"])
+@login_required
+def agree(measure_id):
+    """Agree to a measure that waits for a role the user decides for (management after the team leader)."""
+    measure = Measure.get_or_none(Measure.id == measure_id)
+    if measure is None:
+        abort(404)
+    case = check_case_record(measure, measure.case)
+    if not may_decide_phase(current_user, case, measure.waiting_roles):
+        refuse(403, measure)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, measure_error=_("Het formulier is ongeldig."))
+    try:
+        with db.atomic():
+            escalation.agree(measure, case, current_user)
+            audit.record("case.measure_agreed", case, detail="fase %d" % measure.phase)
+    except escalation.MeasureError as error:  # agreed meanwhile, on another device, or the case closed
+        return case_page.render(case, 409, measure_error=str(error))
+    flash(_("Je besluit over de maatregel is vastgelegd."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")

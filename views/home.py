@@ -4,11 +4,11 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db, today, utcnow
-from domain import backup, cases, followups, notify, support
+from domain import backup, cases, escalation, followups, notify, support
 from models import Case, Complaint, Referral, Report
 from permissions import (
-    case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_use_support_workspace,
-    sees_every_case, visible_cases, visible_reports,
+    case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_see_cases,
+    may_use_support_workspace, visible_cases, visible_reports,
 )
 
 bp = Blueprint("home", __name__)
@@ -24,8 +24,10 @@ def index():
                   .order_by(Report.created_at.desc()).limit(10))
     new_reports = (Report.select().where(Report.status == "new").count()
                    if may_manage_reports(current_user) else 0)
-    # Proposals to escalate gather over all cases: for whoever keeps the whole school in view.
-    proposals = followups.open_pupil_proposals() if sees_every_case(current_user) else []
+    # Proposals to escalate reach those the protocol names to decide them (and the coordinator, who
+    # steers every case); a measure two roles decide waits on the second one's page.
+    proposals = escalation.proposals_for(current_user) if may_see_cases(current_user) else []
+    awaiting = escalation.awaiting_for(current_user) if may_see_cases(current_user) else []
     complaints = (list(Complaint.open_first().where(Complaint.status != "closed").limit(10))
                   if may_handle_complaints(current_user) else [])
     referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))
@@ -45,7 +47,7 @@ def index():
     unsent_mail = notify.given_up().count() if may_administer(current_user) else 0
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
-                           proposals=proposals, unsent_mail=unsent_mail,
+                           proposals=proposals, awaiting=awaiting, unsent_mail=unsent_mail,
                            case_scope=case_list_scope(current_user),
                            backup_missing=may_administer(current_user) and _backup_missing())
 

@@ -1,0 +1,178 @@
+"""Escalation: who the protocol names to decide each phase, the proposal they get, the measures they record.
+
+A protocol file gives each of its five phases a title, a description and who decides it
+(`decided_by`: one role, or several that decide together, as seed 001's team leader "in overleg
+met de directie"). permissions.may_decide_phase checks a user against those roles; this module
+passes them in. A measure of a phase with two deciding roles is recorded by one and waits for
+the other, who agrees to it: the measure then names both, each with who decided and when.
+
+Proposals are counted per pupil (domain.followups.pupil_proposals: broken once, one more chance;
+broken again, the next phase after that pupil's own last measure); each names its pupil. The case
+keeps the phase it stands at and the roles it waits for (sync, run wherever a follow-up talk or a
+measure is recorded), so that the team leader and management find the cases they decide in one
+query (permissions.visible_cases).
+
+Refusals speak the user's language; timeline texts are stored, so they are written in Dutch, the
+language of the case file, whoever reads them later.
+"""
+import dataclasses
+
+from flask_babel import gettext as _
+
+from db import today
+from domain import followups, protocols
+from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, Pupil, User
+from permissions import deciding_roles, may_decide_phase, sees_every_case
+from terminology import term
+
+# Whom a measure is about: the pupils who committed to the agreements, whose broken agreements propose a phase.
+CONCERNED_ROLES = followups.BREAKING_ROLES
+
+
+class MeasureError(Exception):
+    """Something the measure refuses; the message is for the user, in their language."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Proposal:
+    """The next phase proposed for one pupil (a bully or follower) who broke the agreements again since
+    their own last measure: counted per pupil (domain.followups.pupil_proposals)."""
+
+    case: object
+    pupil: object  # models.Pupil: whose series broke
+    phase: object  # protocols.EscalationPhase: its number, title, description and decided_by
+
+    @property
+    def deciders(self):
+        return self.phase.decided_by
+
+
+# The case's protocol's phase with a number, and keeping the case's phase: the follow-ups' module has them,
+# as recording a talk keeps the case's phase too.
+phase_of = followups.phase_of
+sync = followups.sync_escalation
+
+
+def phases_for(user, case):
+    """The phases of the case's protocol this user may decide on this case."""
+    protocol = protocols.get(case.protocol_key)
+    return [phase for phase in (protocol.escalation_phases if protocol else ())
+            if may_decide_phase(user, case, phase.decided_by)]
+
+
+def proposals(case, follow_ups=None, measures=None, involvements=None):
+    """The case's escalation proposals, one for each pupil who broke the agreements again, in the case's
+    order of pupils. The lists are the case's when the caller has them (the case page reads them in one
+    statement)."""
+    result = []
+    for pupil, number in followups.pupil_proposals(case, follow_ups, measures, involvements):
+        phase = phase_of(case, number)
+        if phase is not None:
+            result.append(Proposal(case, pupil, phase))
+    return result
+
+
+def proposal_for(case, pupil):
+    """The proposal for this pupil of the case, or None."""
+    return next((proposal for proposal in proposals(case) if proposal.pupil.id == pupil.id), None)
+
+
+def proposals_for(user):
+    """The open proposals on the user's home page: those whose phase they decide, and for the coordinator
+    (who steers every case) all of them, each naming its pupil and who decides. One query for the school
+    (followups.open_pupil_proposals), however many proposals there are."""
+    result = []
+    for case, pupil, number in followups.open_pupil_proposals():
+        phase = phase_of(case, number)
+        if phase and (sees_every_case(user) or may_decide_phase(user, case, phase.decided_by)):
+            result.append(Proposal(case, pupil, phase))
+    return result
+
+
+def awaiting_for(user):
+    """Measures recorded by one deciding role that wait for one of this user's: [(measure, its phase)]."""
+    waiting = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
+               .where(Measure.waiting_for != "", Case.status == "open").order_by(Measure.decided_on, Measure.id))
+    return [(measure, phase_of(measure.case, measure.phase)) for measure in waiting
+            if may_decide_phase(user, measure.case, measure.waiting_roles)]
+
+
+def deciders_on(case, roles):
+    """The active users who decide for one of these roles on the case (a digest's readers): the case's
+    mentor for the mentor, everyone with the role who may decide here for the others."""
+    users = {}
+    for role in roles:
+        if role == "mentor":
+            candidates = [case.mentor] if case.mentor_id and case.mentor.is_active else []
+        else:
+            candidates = User.with_role(role)
+        for user in candidates:
+            if user.id not in users and may_decide_phase(user, case, (role,)):
+                users[user.id] = user
+    return list(users.values())
+
+
+def deciders_text(roles, dutch=False):
+    """The deciding roles in words: "teamleider en directie"."""
+    if dutch:
+        return followups.dutch_roles(roles)
+    words = [term(role) for role in roles]
+    if len(words) < 2:
+        return "".join(words)
+    return _("%(some)s en %(last)s", some=", ".join(words[:-1]), last=words[-1])
+
+
+def decide_measure(case, pupil, number, description, user, decided_on, informed=""):
+    """Record a measure of a phase the user decides. With a second deciding role it waits for that one."""
+    if case.status != "open":
+        raise MeasureError(_("Dit dossier is gesloten."))
+    phase = phase_of(case, number)
+    if phase is None:
+        raise MeasureError(_("Kies een fase uit het protocol van dit dossier."))
+    roles = deciding_roles(user, case, phase.decided_by)
+    if not roles:
+        raise MeasureError(_("Over fase %(phase)d beslist: %(deciders)s.", phase=number,
+                             deciders=deciders_text(phase.decided_by)))
+    if not description.strip():
+        raise MeasureError(_("Beschrijf de maatregel."))
+    if decided_on > today():
+        raise MeasureError(_("Een besluit kan niet in de toekomst liggen."))
+    if not Involvement.select().where(Involvement.case == case, Involvement.pupil == pupil).exists():
+        raise MeasureError(_("Deze leerling hoort niet bij dit dossier."))
+    proposal = proposal_for(case, pupil)
+    proposed = proposal.phase if proposal else None
+    if proposed and number < proposed.phase:
+        # A lighter measure would answer the pupil's proposal and take it from those who decide it.
+        raise MeasureError(_("Er ligt een voorstel voor fase %(phase)d (%(title)s); een maatregel van een lagere "
+                             "fase beantwoordt het niet. Daarover beslist: %(deciders)s.", phase=proposed.phase,
+                             title=proposed.title, deciders=deciders_text(proposed.decided_by)))
+    waiting = [role for role in phase.decided_by if role not in roles]
+    measure = Measure.create(case=case, pupil=pupil, phase=number, description=description.strip(),
+                             decided_by=user, decided_on=decided_on, informed=informed.strip(),
+                             deciding_roles=" ".join(phase.decided_by), waiting_for=" ".join(waiting))
+    for role in roles:
+        MeasureDecider.create(measure=measure, role=role, user=user)
+    text = "Fase %d (%s): %s" % (number, phase.title, description.strip()[:150])
+    if waiting:
+        text += "; wacht op %s" % deciders_text(waiting, dutch=True)
+    CaseEvent.add(case, "measure", text, user)
+    sync(case)
+    return measure
+
+
+def agree(measure, case, user):
+    """A deciding role the measure waits for agrees to it; returns the roles still waited for."""
+    if case.status != "open":
+        raise MeasureError(_("Dit dossier is gesloten."))
+    roles = deciding_roles(user, case, measure.waiting_roles)
+    if not roles:
+        raise MeasureError(_("Deze maatregel wacht niet op jouw besluit."))
+    for role in roles:
+        MeasureDecider.create(measure=measure, role=role, user=user)
+    waiting = [role for role in measure.waiting_roles if role not in roles]
+    measure.waiting_for = " ".join(waiting)
+    measure.save(only=[Measure.waiting_for])
+    CaseEvent.add(case, "measure_agreed", "Fase %d: %s stemt in" % (measure.phase, deciders_text(roles, dutch=True)),
+                  user)
+    sync(case)  # the roles it waited for no longer wait
+    return waiting

@@ -1,0 +1,272 @@
+"""Escalation decided by the people the protocol names: each phase's `decided_by` is the rule.
+
+The three protocols are walked on a frozen clock through their five phases: agreements broken again,
+the proposal (the pupil, the phase by its title and description, who decides) reaching the deciders,
+the first decider recording the measure and a second deciding role agreeing to it, both named.
+"""
+import datetime
+
+import pytest
+import time_machine
+
+import db
+import models
+import permissions
+from conftest import csrf_token, demo_case, demo_user
+from domain import escalation, followups, notify, protocols
+
+PROTOCOLS = ["vo-nl", "stappenplan-vl", "online-pesten"]
+# Who holds each role in the demo school; "mentor" is the mentor of the walked case's class.
+ROLE_USERS = {"mentor": "mentor", "coordinator": "coordinator", "teamleader": "teamleader",
+              "management": "management", "support": "support", "counsellor": "counsellor", "staff": "staff"}
+
+
+@pytest.fixture
+def pupils(app_context, factory):
+    school_class = factory.school_class(mentor=demo_user("mentor"))
+    return [factory.pupil(school_class, name) for name in ("Anna", "Bas", "Cor")]
+
+
+def open_case(protocol, pupils, **fields):
+    from domain import cases
+    victim, bully, follower = pupils
+    with models.db.atomic():
+        case, _ = cases.open_case(protocol, demo_user("mentor"), {victim: "victim", bully: "bully",
+                                                                  follower: "follower"},
+                                  demo_user("coordinator"), **fields)
+    return case
+
+
+def break_agreements(case, pupil, times=2):
+    """The pupil's follow-up talks recorded as not kept, today, as the follow-up page records them."""
+    with models.db.atomic():
+        for _ in range(times):
+            talk = models.FollowUp.create(case=case, pupil=pupil, due_on=db.today())
+            followups.record(talk, demo_user("mentor"), "not_kept", db.today())
+    return models.Case.get_by_id(case.id)
+
+
+def fresh(case):
+    """The case as a new request reads it (permissions keep answers for a request only)."""
+    return models.Case.get_by_id(case.id)
+
+
+@pytest.mark.parametrize("protocol_key", PROTOCOLS)
+def test_each_phase_is_decided_by_the_roles_its_protocol_names_and_records_them_all(pupils, protocol_key):
+    protocol = protocols.get(protocol_key)
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        case = open_case(protocol_key, pupils)
+        bas = pupils[1]
+        for number in range(1, 6):
+            case = break_agreements(case, bas, times=2 if number == 1 else 1)
+            phase = protocol.phase(number)
+            assert [(p.pupil.id, p.phase) for p in escalation.proposals(case)] == [(bas.id, phase)]
+            assert case.escalation_phase == number and case.escalation_deciders.split() == list(phase.decided_by)
+            for role, username in ROLE_USERS.items():
+                user = demo_user(username)
+                decides = role in phase.decided_by
+                assert permissions.may_decide_phase(user, case, phase.decided_by) == decides, (number, role)
+                assert (case in [p.case for p in escalation.proposals_for(user)]) == (
+                    decides or role == "coordinator"), (number, role)  # the coordinator steers every case
+                if role in permissions.ESCALATION_ROLES:  # they read the case whose phase they decide
+                    reads = decides or (role == "management" and number >= 4)
+                    assert permissions.may_case("view", case, user) == reads, (number, role)
+                    assert (case.id in [c.id for c in permissions.visible_cases(user)]) == reads
+            outsider = next(demo_user(u) for r, u in ROLE_USERS.items() if r not in phase.decided_by)
+            with pytest.raises(escalation.MeasureError, match="Over fase %d beslist" % number):
+                escalation.decide_measure(case, bas, number, "Maatregel", outsider, db.today())
+            first, *others = phase.decided_by
+            with models.db.atomic():
+                measure = escalation.decide_measure(case, bas, number, "Maatregel van fase %d" % number,
+                                                    demo_user(ROLE_USERS[first]), db.today())
+            assert measure.waiting_roles == tuple(others)
+            assert escalation.proposals(fresh(case)) == []  # the measure answers the proposal
+            for role in others:
+                waiter = demo_user(ROLE_USERS[role])
+                assert [m.id for m, _ in escalation.awaiting_for(waiter)] == [measure.id]
+                with pytest.raises(escalation.MeasureError, match="wacht niet op jouw besluit"):
+                    escalation.agree(measure, fresh(case), demo_user(ROLE_USERS[first]))
+                with models.db.atomic():
+                    escalation.agree(models.Measure.get_by_id(measure.id), fresh(case), waiter)
+                assert escalation.awaiting_for(waiter) == []
+            deciders = models.MeasureDecider.select().where(models.MeasureDecider.measure == measure)
+            assert {(row.role, row.user.username) for row in deciders} == {
+                (role, ROLE_USERS[role]) for role in phase.decided_by}
+            assert models.Measure.get_by_id(measure.id).waiting_for == ""
+            clock.shift(datetime.timedelta(days=7))
+    assert [m.phase for m in models.Measure.select().where(models.Measure.case == case)] == [1, 2, 3, 4, 5]
+
+
+def test_a_case_s_mentor_decides_the_mentor_s_phase_and_another_mentor_does_not(pupils):
+    case = break_agreements(open_case("vo-nl", pupils), pupils[1])
+    assert escalation.proposals(case)[0].phase.decided_by == ("mentor",)
+    assert permissions.may_decide_phase(demo_user("mentor"), case, ("mentor",))
+    assert not permissions.may_decide_phase(demo_user("mentor2"), case, ("mentor",))
+
+
+def test_management_reads_every_case_at_phase_4_or_5_and_the_team_leader_only_those_they_decide(pupils):
+    case = open_case("vo-nl", pupils)
+    with models.db.atomic():  # a phase the file gives to neither of them
+        models.Case.update(escalation_phase=4, escalation_deciders="coordinator").where(
+            models.Case.id == case.id).execute()
+    case = fresh(case)
+    assert permissions.may_case("view", case, demo_user("management"))
+    assert not permissions.may_case("edit", case, demo_user("management"))
+    assert not permissions.may_case("view", case, demo_user("teamleader"))
+    with models.db.atomic():
+        models.Case.update(escalation_phase=3).where(models.Case.id == case.id).execute()
+    assert not permissions.may_case("view", fresh(case), demo_user("management"))
+
+
+def test_the_proposal_on_the_case_page_names_the_pupil_the_phase_and_who_decides(login_as):
+    case = demo_case("0004")  # the demo's case at phase 4
+    yara = models.Pupil.get(models.Pupil.first_name == "Yara")
+    page = login_as("teamleader").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Voorstel: fase 4, Schorsing</strong> · voor Yara Öztürk" in page
+    assert "Yara Öztürk kwam de afspraken opnieuw niet na." in page
+    assert "eerst één dag, bij herhaling langer" in page  # the phase's description
+    assert "Wie beslist: teamleider en directie" in page
+    button = 'href="/dossiers/%d?fase=4&amp;leerling=%d#measure">Maatregel vastleggen</a>' % (case.id, yara.id)
+    assert button in page
+    assert "Voorstel: fase 4 (Schorsing) voor Yara Öztürk; beslist: teamleider en directie" in page  # the timeline
+    mentor_page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Voorstel: fase 4, Schorsing" in mentor_page
+    assert "?fase=4&amp;" not in mentor_page  # the mentor does not decide suspension
+    opened = login_as("teamleader").get("/dossiers/%d?fase=4&leerling=%d" % (case.id, yara.id)).get_data(as_text=True)
+    assert '<details class="measure" id="measure" open>' in opened
+    assert '<option selected value="4">4. Schorsing</option>' in opened
+    assert '<option selected value="%d">Yara Öztürk</option>' % yara.id in opened
+
+
+@pytest.mark.parametrize("username,decides", [("teamleader", True), ("management", True), ("coordinator", False),
+                                              ("mentor", False), ("support", False)])
+def test_the_proposal_reaches_the_deciders_home_pages(login_as, username, decides):
+    case = demo_case("0004")
+    home = login_as(username).get("/").get_data(as_text=True)
+    shown = "Voorstel: fase 4, Schorsing" in home
+    assert shown == (decides or username == "coordinator")  # the coordinator sees every proposal
+    assert ("?fase=4&amp;leerling=" in home) == decides
+    if shown:
+        assert "Yara Öztürk" in home and "Wie beslist: teamleider en directie" in home and case.reference in home
+
+
+def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(login_as):
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    data = {"pupil": yara.id, "phase": 4, "description": "Eén dag schorsing en een training agressieregulatie.",
+            "decided_on": db.today().isoformat(), "informed": "Ouders van Yara"}
+    coordinator = login_as("coordinator")
+    refused = coordinator.post("/dossiers/%d/maatregelen" % case.id,
+                               data=dict(data, csrf_token=csrf_token(coordinator, "/dossiers/%d" % case.id)))
+    assert refused.status_code == 400 and "Over fase 4 (Schorsing) beslist: teamleider en directie." in \
+        refused.get_data(as_text=True)
+    teamleader = login_as("teamleader")
+    response = teamleader.post("/dossiers/%d/maatregelen" % case.id,
+                               data=dict(data, csrf_token=csrf_token(teamleader, "/dossiers/%d" % case.id)))
+    assert response.status_code == 302
+    measure = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
+    assert measure.waiting_roles == ("management",)
+    management = login_as("management")
+    home = management.get("/").get_data(as_text=True)
+    assert "Maatregel van fase 4, Schorsing, wacht op jouw besluit" in home
+    page = management.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "wacht op directie" in page and "Instemmen met deze maatregel" in page
+    assert "Instemmen met deze maatregel" not in teamleader.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    agreed = management.post("/maatregelen/%d/akkoord" % measure.id,
+                             data={"csrf_token": csrf_token(management, "/dossiers/%d" % case.id)})
+    assert agreed.status_code == 302
+    again = management.post("/maatregelen/%d/akkoord" % measure.id,
+                            data={"csrf_token": csrf_token(management, "/dossiers/%d" % case.id)})
+    assert again.status_code == 403  # nothing waits for management any more
+    page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Besloten door: Hanneke Bos (teamleider," in page and "Robert Verhoeven (directie," in page
+    events = [e.kind for e in models.CaseEvent.select().where(models.CaseEvent.case == case)]
+    assert "measure_agreed" in events
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "case.measure_agreed",
+                                            models.AuditEvent.username == "management").exists()
+
+
+def test_a_follow_up_that_proposes_a_phase_shows_the_case_to_its_deciders(login_as):
+    """Recording Sem's agreements broken again through the page keeps the case's phase, so the team leader
+    finds a case at phase 3 (decided with the coordinator) without anyone sharing it."""
+    case = demo_case("0002")  # online: Sem's phases 1 and 2 taken
+    sem = models.Pupil.get(models.Pupil.first_name == "Sem")
+    follow_ups = []
+    with models.db.atomic():
+        for days in (3, 2):
+            follow_ups.append(models.FollowUp.create(case=case, pupil=sem,
+                                                     due_on=db.today() - datetime.timedelta(days=days)))
+    assert login_as("teamleader").get("/dossiers/%d" % case.id).status_code == 404
+    mentor = login_as("mentor")
+    for follow_up in follow_ups:
+        prefix = "f%d-" % follow_up.id
+        response = mentor.post("/vervolg/%d" % follow_up.id, data={
+            prefix + "csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), prefix + "outcome": "not_kept",
+            prefix + "held_on": db.today().isoformat()})
+        assert response.status_code == 302
+    flashed = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Voorgesteld voor Sem Jansen: fase 3, Sanctie volgens het schoolreglement" in flashed
+    assert "Daarover beslist: anti-pestcoördinator en teamleider." in flashed
+    assert login_as("teamleader").get("/dossiers/%d" % case.id).status_code == 200
+    assert login_as("management").get("/dossiers/%d" % case.id).status_code == 404
+
+
+def test_the_deciders_digest_names_the_cases_that_wait_for_them_and_no_pupil(app_context):
+    case = demo_case("0004")
+    by_user = {entry["user"].username: entry for entry in notify.digests()}
+    assert by_user["teamleader"]["decide"] == {case.reference}
+    assert by_user["management"]["decide"] == {case.reference}
+    assert case.reference not in by_user.get("mentor", {}).get("decide", set())
+    assert case.reference not in by_user.get("coordinator", {}).get("decide", set())
+
+
+def test_the_administrator_gives_the_new_roles_in_the_school_s_words(login_as):
+    settings = models.SchoolSettings.current()
+    settings.region = "vl"
+    settings.save()
+    admin = login_as("admin")
+    form = admin.get("/beheer/gebruikers/nieuw").get_data(as_text=True)
+    assert "Graadcoördinator</label>" in form and "Directie</label>" in form
+    response = admin.post("/beheer/gebruikers/nieuw", data={
+        "csrf_token": csrf_token(admin, "/beheer/gebruikers/nieuw"), "username": "gcoord", "full_name": "Lien Peeters",
+        "email": "lien@school.example", "language": "nl", "roles": ["teamleader", "management"],
+        "password": "a-long-enough-password"})
+    assert response.status_code == 302
+    assert models.User.by_username("gcoord").roles == {"teamleader", "management"}
+    assert "Graadcoördinator, Directie" in admin.get("/beheer/gebruikers").get_data(as_text=True) or \
+        "Directie, Graadcoördinator" in admin.get("/beheer/gebruikers").get_data(as_text=True)
+
+
+def test_a_lighter_measure_does_not_take_the_proposal_from_those_who_decide_it(app_context):
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with pytest.raises(escalation.MeasureError, match="Er ligt een voorstel voor fase 4 \\(Schorsing\\)"):
+        escalation.decide_measure(case, yara, 1, "Strafwerk", demo_user("mentor"), db.today())
+    assert escalation.proposal_for(fresh(case), yara).phase.phase == 4
+    assert permissions.may_case("view", fresh(case), demo_user("management"))
+
+
+def test_each_pupil_has_their_own_proposal_and_the_case_waits_for_each_one_s_deciders(pupils):
+    """Counted per pupil: the bully at phase 4 and the follower at phase 1 are two proposals, each with its
+    own deciders; the case shows itself to all of them, and a lighter measure is refused only for the pupil
+    whose proposal it would take."""
+    _victim, bas, cor = pupils
+    case = open_case("vo-nl", pupils)
+    with models.db.atomic():
+        for number in (1, 2, 3):
+            models.Measure.create(case=case, pupil=bas, phase=number, description="Eerder", decided_on=db.today()
+                                  - datetime.timedelta(days=30))
+    case = break_agreements(break_agreements(case, bas), cor)
+    assert [(p.pupil.id, p.phase.phase) for p in escalation.proposals(case)] == [(bas.id, 4), (cor.id, 1)]
+    assert case.escalation_phase == 4
+    assert case.escalation_deciders.split() == ["teamleader", "management", "mentor"]
+    timeline = [e.text for e in models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                                models.CaseEvent.kind == "escalation_proposed")]
+    assert "Voorstel: fase 4 (Schorsing) voor %s; beslist: teamleider en directie" % bas.display_name in timeline
+    assert "Voorstel: fase 1 (Lichte corrigerende maatregel) voor %s; beslist: mentor" % cor.display_name in timeline
+    with pytest.raises(escalation.MeasureError, match="Er ligt een voorstel voor fase 4"):
+        escalation.decide_measure(case, bas, 1, "Strafwerk", demo_user("mentor"), db.today())
+    with models.db.atomic():  # Cor's own proposal is phase 1: the mentor answers it
+        escalation.decide_measure(case, cor, 1, "Strafwerk", demo_user("mentor"), db.today())
+    assert [p.pupil.id for p in escalation.proposals(fresh(case))] == [bas.id]
+    homes = {name: [p.pupil.id for p in escalation.proposals_for(demo_user(name)) if p.case.id == case.id]
+             for name in ("teamleader", "mentor", "coordinator")}
+    assert homes == {"teamleader": [bas.id], "mentor": [], "coordinator": [bas.id]}
