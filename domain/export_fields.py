@@ -60,6 +60,7 @@ FIELDS = {
     "author_role": "rol van de medewerker die antwoordde",
     "body": "de tekst",
     "by_user_id": "de medewerker die het vastlegde",
+    "cancelled_at": "wanneer vervallen, omdat een nieuwe versie van de overeenkomst de reeks verving (leeg: niet)",
     "captured_at": "wanneer het bewijs is vastgelegd (tot op de seconde)",
     "case_id": "het dossier",
     "channel": "hoe het contact of de melding ging",
@@ -102,6 +103,7 @@ FIELDS = {
     "escalation_deciders": ("de rollen waarop het dossier wacht: wie over die fase, over het voorstel van een "
                             "leerling of over een wachtende maatregel beslist (met spaties ertussen)"),
     "escalation_phase": "de escalatiefase van het dossier: de hoogste voorgestelde of genomen (leeg: geen)",
+    "evaluation": "het evaluatiegesprek van de herstelovereenkomst (ja/nee)",
     "evaluation_on": "datum van het evaluatiegesprek",
     "experts_consulted": "geraadpleegde deskundigen",
     "file_name": "naam van het bestand in evidence/",
@@ -174,6 +176,7 @@ FIELDS = {
     "retention_months": "bewaartermijn in maanden na het sluiten",
     "role": "rol",
     "school_class_id": "de klas",
+    "superseded_at": "wanneer vervangen door een nieuwere versie (leeg: niet)",
     "school_name": "naam van de school",
     "severity": "hoe ernstig het pesten is (normal of serious); bepaalt wanneer de ouders het horen",
     "sha256": "SHA-256 van het bestand",
