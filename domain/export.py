@@ -24,18 +24,19 @@ import os
 import zipfile
 
 from flask_babel import force_locale
-from peewee import AutoField, BlobField, BooleanField, DateField, DateTimeField, ForeignKeyField, IntegerField
-from peewee import sort_models
+from peewee import (
+    AutoField, BlobField, BooleanField, DateField, DateTimeField, ForeignKeyField, IntegerField, sort_models,
+)
 
 import audit
 import config
 from db import db, is_sqlite, local_date, migrate_database, migration_names, read_snapshot
 from domain import evidence, export_fields, pdf
 from models import (
-    BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES, INVOLVEMENT_ROLES, MODELS, REPORT_CHANNELS,
-    REPORT_STATUSES, REPORTER_KINDS, ROLES, Agreement, AuditEvent, Case, Complaint, ComplaintNote, Evidence,
-    Involvement, LoginThrottle, OutboxMail, PersonalNote, PublicThrottle, Pupil, RecoveryCode, Report, ReportKind,
-    SchoolClass, SchoolSettings, SecurityNotice, User, UserRole, UserSession,
+    BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES, INVOLVEMENT_ROLES, MODELS,
+    REPORT_CHANNELS, REPORT_STATUSES, REPORTER_KINDS, ROLES, Agreement, AuditEvent, Case, Complaint, ComplaintNote,
+    Evidence, Involvement, LoginThrottle, OutboxMail, PersonalNote, PublicAccess, PublicThrottle, Pupil,
+    RecoveryCode, Report, ReportKind, SchoolClass, SchoolSettings, SecurityNotice, User, UserRole, UserSession,
 )
 from terminology import label
 
@@ -48,7 +49,8 @@ LEFT_OUT = {
     UserSession: "lopende inlogsessies", RecoveryCode: "herstelcodes van de tweede factor",
     SecurityNotice: "meldingen over inloggen voor de volgende keer",
     LoginThrottle: "tellers van mislukte inlogpogingen",
-    PublicThrottle: "tellers van de meldknop", OutboxMail: "nog niet verstuurde e-mail",
+    PublicThrottle: "tellers van de meldknop", PublicAccess: "open toegang van een browser tot een meldknopgesprek",
+    OutboxMail: "nog niet verstuurde e-mail",
 }
 LEFT_OUT_COLUMNS = {User: ("totp_secret", "totp_pending_secret", "totp_last_step", "totp_enabled_at",
                            "calendar_token_hash")}

@@ -369,7 +369,9 @@ def test_every_write_on_the_linked_case_refuses_the_counsellor(login_as, app):
     talk = noor_talk(app, case)
     entry = talk.entries.first()
     agreement = models.Agreement.get(models.Agreement.case == case)
-    follow_up = models.FollowUp.get(models.FollowUp.case == case, models.FollowUp.done_at.is_null())
+    noor = models.Pupil.get(models.Pupil.first_name == "Noor")
+    follow_up = models.FollowUp.get(models.FollowUp.case == case, models.FollowUp.done_at.is_null(),
+                                    models.FollowUp.pupil == noor)  # the complaint's pupil: a record of hers
     referral = models.Referral.get(models.Referral.case == case)
     session = models.SupportSession.get(models.SupportSession.case == case)
     client = login_as("counsellor")
