@@ -235,6 +235,17 @@ from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for
 from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 
+def pytest_collection_modifyitems(config, items):
+    """In a parallel run (--dist loadgroup), the tests on the live server run on one worker: one
+    server and one Chromium for the run, and as the largest group they are handed out first,
+    never left for the end."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("live_server"))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
