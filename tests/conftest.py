@@ -92,6 +92,7 @@ def app(tmp_path, demo_database):
     # Uploaded pupil lists wait for their confirmation in the instance folder; tests count
     # them there, and tests running beside them (in parallel, or the live server) add theirs.
     app.instance_path = str(tmp_path / "instance")
+    os.makedirs(app.instance_path, exist_ok=True)
     yield app
     close_all_connections()
     drop_database(database)
