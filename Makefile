@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
-# The tests run in parallel, one worker per core this machine gives us. DIST decides which
-# worker takes which test; see the README for the times it was chosen by.
+# The tests run in parallel, one worker per core this machine gives us (WORKERS=0: in this
+# process, one after the other). With loadgroup the tests on the live server (the browser and
+# concurrency tests) stay on one worker, handed out first, and the rest go one by one to
+# whichever worker is free; load and worksteal took as long here, with a server and a
+# Chromium per worker.
 WORKERS ?= $(shell nproc)
-DIST ?= worksteal
+DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
 .PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor

@@ -103,6 +103,7 @@ ACTION_LABELS = {
     "monitor.view": _l("Monitor bekeken"),
     "personal_note.create": _l("Werkaantekening geschreven"),
     "personal_note.delete": _l("Werkaantekening verwijderd"),
+    "personal_note.export": _l("Eigen aantekeningen gedownload"),
     "personal_note.update": _l("Werkaantekening gewijzigd"),
     "personal_note.view": _l("Werkaantekening bekeken"),
     "public.complaint": _l("Klacht via de meldknop"),

@@ -30,7 +30,7 @@ from peewee import (
 
 import audit
 import config
-from db import db, is_sqlite, local_date, migrate_database, migration_names, read_snapshot
+from db import db, is_sqlite, local_date, migrate_database, migration_names, read_snapshot, utcnow
 from domain import evidence, export_fields, pdf
 from models import (
     BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES, INVOLVEMENT_ROLES, MODELS,
@@ -476,3 +476,22 @@ def export_name(now=None):
     """The export's file name: herstel-export-2026-12-03.zip."""
     return "herstel-export-%s.zip" % (now or datetime.date.today()).isoformat()
 
+
+
+def own_notes(user, complaint_notes):
+    """A user's own notes, which the school's export leaves out, as one JSON document for their author
+    alone: their work notes on cases and, with `complaint_notes` (the counsellor, notes not sealed),
+    their notes on complaints. Each note says what it belongs to by case number or complaint number."""
+    work_notes = (PersonalNote.select(PersonalNote, Case).join(Case).where(PersonalNote.author == user)
+                  .order_by(Case.reference, PersonalNote.created_at, PersonalNote.id))
+    document = {
+        "format": "herstel-eigen-aantekeningen", "author": user.full_name, "made_at": _json_value(utcnow()),
+        "work_notes": [{"case": note.case.reference, "created_at": _json_value(note.created_at),
+                        "updated_at": _json_value(note.updated_at), "text": note.body} for note in work_notes],
+    }
+    if complaint_notes:
+        notes = (ComplaintNote.select().where(ComplaintNote.author == user)
+                 .order_by(ComplaintNote.complaint, ComplaintNote.created_at, ComplaintNote.id))
+        document["complaint_notes"] = [{"complaint": note.complaint_id, "created_at": _json_value(note.created_at),
+                                        "text": note.body} for note in notes]
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

@@ -60,8 +60,12 @@ def compiled_translations():
     for po_path in pathlib.Path(ROOT, "translations").glob("*/LC_MESSAGES/messages.po"):
         with open(po_path, "rb") as po_file:
             catalog = read_po(po_file)
-        with open(po_path.with_suffix(".mo"), "wb") as mo_file:
+        # Parallel test workers compile at the same time: each writes its own file and puts it
+        # in place whole, so no worker's app reads a catalog another worker is still writing.
+        partial = po_path.with_suffix(".mo.%d" % os.getpid())
+        with open(partial, "wb") as mo_file:
             write_mo(mo_file, catalog)
+        os.replace(partial, po_path.with_suffix(".mo"))
 
 
 @pytest.fixture(scope="session")
@@ -82,9 +86,13 @@ def demo_database(tmp_path_factory):
 
 @pytest.fixture
 def app(tmp_path, demo_database):
-    """A fresh app on its own copy of the demo database."""
+    """A fresh app on its own copy of the demo database, with an instance folder of its own."""
     database = copy_database(demo_database, tmp_path)
     app = create_app(database.config())
+    # Uploaded pupil lists wait for their confirmation in the instance folder; tests count
+    # them there, and tests running beside them (in parallel, or the live server) add theirs.
+    app.instance_path = str(tmp_path / "instance")
+    os.makedirs(app.instance_path, exist_ok=True)
     yield app
     close_all_connections()
     drop_database(database)
@@ -286,6 +294,17 @@ def utc(*args):
 
 from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)
 from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
+
+
+def pytest_collection_modifyitems(config, items):
+    """In a parallel run (--dist loadgroup), the tests on the live server run on one worker: one
+    server and one Chromium for the run, and as the largest group they are handed out first,
+    never left for the end."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("live_server"))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -187,6 +187,7 @@ ROUTES = [
     ("account.change_password", "POST", "/account/wachtwoord", expect(400)),
     ("account.end_sessions", "POST", "/account/sessies/beeindigen", expect(302)),
     ("account.calendar_link", "POST", "/account/agenda", expect(200)),
+    ("account.own_notes", "POST", "/account/aantekeningen", expect(200)),
     # The page keeps the secret it shows until the phone's app confirms it.
     ("account.second_factor_setup", "GET", page_that_writes("/account/tweede-factor"), expect(200)),
     ("account.second_factor_setup", "POST", "/account/tweede-factor", expect(400)),

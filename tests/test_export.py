@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+import db
 import models
 from app import create_app
 from backups import app_database, empty_instance, fingerprint
@@ -205,3 +206,42 @@ def test_the_administrator_downloads_the_export_and_it_is_logged(app, login_as):
     coordinator = login_as("coordinator")
     refused = coordinator.post("/instellingen/export", data={"csrf_token": csrf_token(coordinator, "/account/")})
     assert refused.status_code == 403
+
+
+def download_own_notes(client):
+    response = client.post("/account/aantekeningen", data={"csrf_token": csrf_token(client, "/account/")})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return json.loads(response.get_data())
+
+
+def test_an_author_downloads_their_own_work_notes_and_no_one_elses(login_as, app):
+    with app.app_context():
+        mentor, coordinator = (models.User.by_username(name) for name in ("mentor", "coordinator"))
+        own = {note.body for note in models.PersonalNote.select().where(models.PersonalNote.author == mentor)}
+        others = {note.body for note in models.PersonalNote.select().where(models.PersonalNote.author != mentor)}
+    assert own and others  # the demo school has notes of more than one author
+    document = download_own_notes(login_as("mentor"))
+    assert {note["text"] for note in document["work_notes"]} == own
+    assert all(note["case"] for note in document["work_notes"])
+    assert "complaint_notes" not in document  # the mentor has none to have
+    with app.app_context():
+        logged = models.AuditEvent.get(models.AuditEvent.action == "personal_note.export")
+        assert logged.user_id == mentor.id and coordinator.id != mentor.id
+
+
+def test_the_counsellor_downloads_their_complaint_notes_unless_they_are_sealed(login_as, app):
+    with app.app_context():
+        counsellor = models.User.by_username("counsellor")
+        notes = {note.body for note in models.ComplaintNote.select().where(models.ComplaintNote.author == counsellor)}
+    assert notes
+    assert {note["text"] for note in download_own_notes(login_as("counsellor"))["complaint_notes"]} == notes
+    with app.app_context():  # an administrator reset the password: the notes wait for the counsellor's factor
+        models.User.update(admin_password_reset_at=db.utcnow()).where(models.User.id == counsellor.id).execute()
+    assert "complaint_notes" not in download_own_notes(login_as("counsellor"))
+
+
+def test_downloading_own_notes_needs_the_form_token(login_as):
+    client = login_as("mentor")
+    client.get("/account/")
+    assert client.post("/account/aantekeningen").status_code == 400

@@ -2,17 +2,18 @@
 import hashlib
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 import audit
 from audit import client_address
 from db import db
-from domain import second_factor
+from domain import export, second_factor
 from forms.account import AppCodeForm, IdentityForm, PasswordChangeForm
 from forms.common import ActionForm
 from models import RecoveryCode, SchoolSettings, User, UserSession
+from permissions import may_read_complaint_notes
 from security import (
     forget_identity_confirmed, identity_confirmed, release_login_attempt, remember_identity_confirmed,
     reserve_login_attempt,
@@ -154,6 +155,23 @@ def disable_second_factor():
             form.code.errors.append(_("Deze code is al gebruikt. Wacht op de volgende code in je app.")
                                     if result == "reused" else _("Deze code klopt niet."))
     return _page(400, disable_form=form)
+
+
+@bp.route("/aantekeningen", methods=["POST"])
+@login_required
+def own_notes():
+    """Download one's own work notes (and, for the counsellor, complaint notes): the school's export
+    leaves them out, because they are their author's alone."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _page(400)
+    user = User.get_by_id(current_user.id)
+    with_complaint_notes = may_read_complaint_notes(user)
+    data = export.own_notes(user, complaint_notes=with_complaint_notes)
+    with db.atomic():
+        audit.record("personal_note.export", user, detail="met klachtnotities" if with_complaint_notes else "")
+    return Response(data, mimetype="application/json", headers={
+        "Content-Disposition": "attachment; filename=herstel-mijn-aantekeningen.json"})
 
 
 @bp.route("/agenda", methods=["POST"])
