@@ -5,7 +5,7 @@ import time_machine
 
 import db
 import models
-from conftest import PASSWORD, AuthActions, csrf_token
+from conftest import PASSWORD, AuthActions, csrf_token, demo_user
 
 ATTEMPTS = 1000
 
@@ -48,10 +48,21 @@ def test_a_thousand_guesses_from_many_addresses_get_at_most_twenty_checks_an_hou
 
 
 def test_a_cookie_replayed_after_a_password_change_is_refused(app, client):
+    with app.app_context():  # an item the mentor may tick, still open
+        item = (models.ChecklistEntry.select().join(models.Conversation).join(models.Case)
+                .where(models.Case.mentor == demo_user("mentor2"), models.ChecklistEntry.done == False)  # noqa: E712
+                .first())
+        talk = item.conversation
     tablet = app.test_client()
-    AuthActions(tablet).login("mentor")
+    AuthActions(tablet).login("mentor2")
+    stolen_token = csrf_token(tablet, "/gesprekken/%d" % talk.id)  # valid for the session stolen next
     stolen_cookie = tablet.get_cookie("herstel_session").value
-    AuthActions(client).login("mentor")
+    tap = "/gesprekken/%d/punten/%d" % (talk.id, item.id)
+    before = app.test_client()
+    before.set_cookie("herstel_session", stolen_cookie)
+    untick = before.post(tap, headers={"HX-Request": "true"}, data={"done": "0", "csrf_token": stolen_token})
+    assert untick.status_code == 200  # the stolen pair works until the password is changed
+    AuthActions(client).login("mentor2")
     response = client.post("/account/wachtwoord", data={
         "csrf_token": csrf_token(client, "/account/"), "current_password": PASSWORD,
         "new_password": "a-new-long-password", "confirm": "a-new-long-password"})
@@ -60,5 +71,7 @@ def test_a_cookie_replayed_after_a_password_change_is_refused(app, client):
     replay.set_cookie("herstel_session", stolen_cookie)
     refused = replay.get("/dossiers/")
     assert refused.status_code == 302 and refused.headers["Location"].startswith("/login")
-    htmx = replay.post("/gesprekken/1/punten/1", headers={"HX-Request": "true"}, data={"done": "1"})
-    assert htmx.status_code in (400, 401)  # no session, so no valid CSRF token either: nothing saved
+    htmx = replay.post(tap, headers={"HX-Request": "true"}, data={"done": "1", "csrf_token": stolen_token})
+    assert htmx.status_code in (400, 401)  # the session behind the cookie and its token is gone
+    with app.app_context():
+        assert not models.ChecklistEntry.get_by_id(item.id).done
