@@ -2,7 +2,10 @@
 import datetime
 import io
 
+import peewee
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
@@ -425,3 +428,39 @@ def test_a_signed_agreement_is_built_once_per_worker_and_anew_when_the_school_ch
     client.get("/herstelovereenkomsten/%d/pdf" % draft.id)
     client.get("/herstelovereenkomsten/%d/pdf" % draft.id)
     assert len(built) == 4  # a draft changes until it is signed: built every time
+
+
+
+# What the agreement records about itself, not what the parties agreed: everything else the model
+# holds is content and must be in the hash, a field added later included.
+BOOKKEEPING = {"id", "conversation", "status", "content_sha256", "created_by", "created_at", "locked_at",
+               "superseded_at"}
+CONTENT = [name for name in models.Agreement._meta.sorted_field_names if name not in BOOKKEEPING]
+
+
+def changed(field, value, shift):
+    """Another value of the field's kind than value: shift (a short text) changes it."""
+    if isinstance(field, peewee.ForeignKeyField):
+        return field.rel_model.get(field.rel_model.id != value.id)
+    if isinstance(field, peewee.DateField):
+        return (value or datetime.date(2026, 12, 1)) + datetime.timedelta(days=len(shift))
+    if isinstance(field, peewee.IntegerField):
+        return value + len(shift)
+    return value + shift
+
+
+@pytest.mark.parametrize("name", CONTENT + ["party.name", "party.role"])
+@given(shift=st.text(min_size=1, max_size=4), which=st.integers(min_value=0))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_content_field_changes_the_hash(draft, name, shift, which):
+    """Each thing the parties agree on, and each party's name and role, is in the hash: a change
+    to any of them, however small, gives another hash."""
+    parties = [models.AgreementParty(name=party.name, role=party.role) for party in draft.parties]
+    before = agreements.content_hash(draft, parties)
+    copy = models.Agreement(**{field: getattr(draft, field) for field in models.Agreement._meta.sorted_field_names})
+    if name.startswith("party."):
+        party, attribute = parties[which % len(parties)], name.split(".")[1]
+        setattr(party, attribute, getattr(party, attribute) + shift)
+    else:
+        setattr(copy, name, changed(models.Agreement._meta.fields[name], getattr(draft, name), shift))
+    assert agreements.content_hash(copy, parties) != before

@@ -47,6 +47,34 @@ def test_a_thousand_guesses_from_many_addresses_get_at_most_twenty_checks_an_hou
         assert auth.login("coordinator", PASSWORD, address="192.168.1.20").status_code == 302
 
 
+def test_the_lockout_doubles_from_one_minute_to_fifteen_and_stays_there(client, monkeypatch):
+    """Four wrong passwords cost nothing; the fifth locks the account for a minute, and each
+    wrong one after a lock doubles it (2, 4, 8) up to a quarter of an hour, never longer. While
+    locked, no password is checked at all, a second before the lock ends included."""
+    hasher = CountingHasher(models.base.password_hasher)
+    monkeypatch.setattr(models.base, "password_hasher", hasher)
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 8, 0), tick=False) as clock:
+        token = csrf_token(client)
+
+        def guess(number):
+            return client.post("/login", data={"username": "coordinator", "password": "guess-%d" % number,
+                                               "csrf_token": token}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+
+        for number in range(4):
+            assert guess(number).status_code == 401
+            clock.shift(datetime.timedelta(seconds=1))
+        assert hasher.checks == 4
+        for number, minutes in enumerate((1, 2, 4, 8, 15, 15), start=4):
+            assert guess(number).status_code == 401  # checked, and this failure sets the lock
+            assert hasher.checks == number + 1
+            clock.shift(datetime.timedelta(minutes=minutes) - datetime.timedelta(seconds=1))
+            locked = guess(100 + number)
+            assert locked.status_code == 429 and hasher.checks == number + 1, "lock %d should last %d min" % (
+                number - 3, minutes)
+            clock.shift(datetime.timedelta(seconds=2))  # the lock has just ended
+        assert hasher.checks == 10
+
+
 def test_a_cookie_replayed_after_a_password_change_is_refused(app, client):
     with app.app_context():  # an item the mentor may tick, still open
         item = (models.ChecklistEntry.select().join(models.Conversation).join(models.Case)
