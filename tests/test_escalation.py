@@ -270,3 +270,31 @@ def test_each_pupil_has_their_own_proposal_and_the_case_waits_for_each_one_s_dec
     homes = {name: [p.pupil.id for p in escalation.proposals_for(demo_user(name)) if p.case.id == case.id]
              for name in ("teamleader", "mentor", "coordinator")}
     assert homes == {"teamleader": [bas.id], "mentor": [], "coordinator": [bas.id]}
+
+
+def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first_phase(pupils, login_as):
+    """Broken once, the pupil gets one more chance: no proposal on the case page or on the home pages
+    of those who decide or steer. Broken again, the first phase is proposed for that pupil, on each."""
+    case = open_case("vo-nl", pupils)
+    bas = pupils[1]
+    mentor, coordinator = login_as("mentor"), login_as("coordinator")
+    decide = "?fase=1&amp;leerling=%d" % bas.id  # the mentor decides the first phase
+    row = 'href="/dossiers/%d#proposal-%d"' % (case.id, bas.id)
+
+    def shown():
+        page = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
+        return ("Voorstel: fase 1" in page, decide in page, decide in mentor.get("/").get_data(as_text=True),
+                row in coordinator.get("/").get_data(as_text=True))
+
+    with models.db.atomic():
+        follow_ups = [models.FollowUp.create(case=case, pupil=bas, due_on=db.today() - datetime.timedelta(days=days))
+                      for days in (3, 2)]
+    seen = []
+    for follow_up in follow_ups:
+        prefix = "f%d-" % follow_up.id
+        response = mentor.post("/vervolg/%d" % follow_up.id, data={
+            prefix + "csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), prefix + "outcome": "not_kept",
+            prefix + "held_on": db.today().isoformat()})
+        assert response.status_code == 302
+        seen.append(shown())
+    assert seen == [(False, False, False, False), (True, True, True, True)]
