@@ -450,10 +450,14 @@ class ReadingSchools:
         models.db.initialize(school.engine)
         return school.app
 
+    def changed(self, role):
+        """The tables that differ from the role's copy of the demo school as it was made."""
+        before = self._schools[role].fingerprints
+        return sorted(table for table, digest in fingerprints().items() if digest != before[table])
+
     def assert_unchanged(self, role, row):
         """Fail a row that changed what the role's next rows would see, and let them start anew."""
-        before = self._schools[role].fingerprints
-        changed = sorted(table for table, digest in fingerprints().items() if digest != before[table])
+        changed = self.changed(role)
         if changed:
             self.close(role)
         assert not changed, "%s changed %s: a row that changes the school needs an app of its own" % (
