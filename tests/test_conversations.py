@@ -75,6 +75,27 @@ def test_a_tap_saves_the_wanted_state_and_updates_the_progress(mentor2, talk):
     assert not entry(talk, 4).done
 
 
+def test_each_tap_is_in_the_audit_log_with_the_item_and_its_state(mentor2, talk):
+    url = "/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 4).id)
+    for done in ("1", "0"):
+        assert post(mentor2, url, done=done).status_code == 200
+    taps = models.AuditEvent.select().where(models.AuditEvent.action == "conversation.tick").order_by(
+        models.AuditEvent.id)
+    assert [(event.username, event.object_type, event.object_id, event.detail) for event in taps] == [
+        ("mentor2", "conversation", talk.id, "punt 4: True"), ("mentor2", "conversation", talk.id, "punt 4: False")]
+
+
+def test_a_line_with_markup_is_stored_as_typed_and_shown_as_text(mentor2, talk):
+    typed = '<img src=x onerror="alert(1)"> <b>Jan</b> & co'
+    answer = post(mentor2, "/gesprekken/%d/regels" % talk.id, kind="note", text=typed, client_key="markup-1")
+    assert answer.status_code == 200
+    assert models.ConversationLine.get(models.ConversationLine.client_key.startswith("markup-1:")).text == typed
+    page = mentor2.get("/gesprekken/%d" % talk.id, headers={}).get_data(as_text=True)
+    for html in (answer.get_data(as_text=True), page):
+        assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &lt;b&gt;Jan&lt;/b&gt; &amp; co" in html
+        assert "<img src=x" not in html and "<b>Jan" not in html
+
+
 def test_a_note_saves_and_a_stale_device_gets_a_conflict_not_a_loss(mentor2, login_as, talk):
     item = entry(talk, 5)
     url = "/gesprekken/%d/punten/%d/notitie" % (talk.id, item.id)
