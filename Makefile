@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed-mutation: requirements-mutation.txt $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -r requirements-mutation.txt
 	touch $@
 
 install: $(VENV)/.installed translations
@@ -81,6 +85,12 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
 	  --ignore-dirs ".* ._ tests bench migrations static translations instance" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+## mutation: plant small bugs in the modules that hold the README's promises (pyproject.toml), run the
+## fast tests against each, print a score per module and the survivors; resumes where it stopped
+mutation: $(VENV)/.installed-mutation translations
+	$(BIN)/mutmut run --max-children $(WORKERS)
+	$(BIN)/python tests/mutation.py
 
 ## bench: load figures on a large school's database (not part of make test; a few minutes)
 bench: install-dev
