@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 import audit
 from db import local_date, today, utcnow
 from domain import followups, protocols
-from models import SEVERITIES, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
+from models import INVOLVEMENT_ROLES, SEVERITIES, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
 from permissions import sees_every_case, visible_cases
 
 
@@ -77,6 +77,18 @@ def sync_steps(case, protocol=None):
         days = step.deadline.for_severity(case.severity).days
         followups.settle_step(case, anchor=due - datetime.timedelta(days=days) if due else None)
     return protocol
+
+
+def class_mentor(roles):
+    """The mentor a new case for these pupils ({pupil: role}) gets: the mentor of the class of a victim,
+    else of another chosen pupil (the earliest in the role order); None when no class has one."""
+    order = [role for role, _label in INVOLVEMENT_ROLES]
+    for pupil, _role in sorted(roles.items(), key=lambda item: (order.index(item[1]) if item[1] in order
+                                                                  else len(order), item[0].id)):
+        school_class = pupil.school_class
+        if school_class is not None and school_class.mentor_id:
+            return school_class.mentor_id
+    return None
 
 
 def next_reference():

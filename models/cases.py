@@ -1,6 +1,8 @@
 """A case and everything recorded in it: reports, pupils and their roles, protocol steps, the
 timeline, conversations and their checklists, agreements, follow-ups, measures, parents,
 referrals, support sessions, evidence and personal work notes."""
+import re
+
 from peewee import (
     JOIN, BooleanField, CharField, Check, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField, Value,
     fn,
@@ -286,6 +288,9 @@ class ConversationParticipant(BaseModel):
     role = CharField(max_length=32)
 
 
+OWN_NUMBER = re.compile(r"(\d{1,3})\.\s+")  # a guide's own numbering at the start of an item
+
+
 class ChecklistEntry(BaseModel):
     """One item of a conversation's checklist, copied from the template when it started."""
 
@@ -303,6 +308,18 @@ class ChecklistEntry(BaseModel):
 
     class Meta:
         indexes = ((("conversation", "position"), True),)
+
+    @property
+    def number(self):
+        """The number the item shows: its guide's own ("1. Bedank ...": step 1 of 17) or its place in the list."""
+        match = OWN_NUMBER.match(self.text)
+        return int(match.group(1)) if match else self.position
+
+    @property
+    def bare_text(self):
+        """The text without the guide's own number, which `number` shows instead."""
+        match = OWN_NUMBER.match(self.text)
+        return self.text[match.end():] if match else self.text
 
     _with_case = Prepared(lambda conversation_id, entry_id: (
         ChecklistEntry.select(ChecklistEntry, Conversation, Case).join(Conversation).join(Case)

@@ -7,7 +7,7 @@ from peewee import JOIN
 import audit
 from db import Prepared, db, today
 from domain import cases, protocols
-from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
+from forms.cases import CLASS_MENTOR, ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
 from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
@@ -45,8 +45,11 @@ def _overview_query(filters):
         query = query.where(Case.id.in_(Involvement.select(Involvement.case).join(Pupil)
                                         .where(Pupil.school_class == filters["klas"])))
     if filters["stap"]:
+        protocol_key, step_key = protocols.step_filter(filters["stap"])
         query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
-            CaseStep.step_key == filters["stap"], CaseStep.status == "open")))
+            CaseStep.step_key == step_key, CaseStep.status == "open")))
+        if protocol_key:
+            query = query.where(Case.protocol_key == protocol_key)
     if filters["te_laat"]:
         query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
             CaseStep.status == "open", CaseStep.due_on < today())))
@@ -55,7 +58,7 @@ def _overview_query(filters):
 
 # What a row of the overview shows, and no more: turning whole cases and users into objects
 # cost more than the queries themselves.
-_OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.mentor, User.id,
+_OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.approach, Case.mentor, User.id,
                      User.full_name)
 
 
@@ -232,8 +235,8 @@ def new():
         form.protocol.data = SchoolSettings.current().default_protocol
     named = (list(Pupil.with_class().join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
                   .order_by(*Pupil.dutch_order())) if report else [])
-    if not form.is_submitted() and named and named[0].school_class and named[0].school_class.mentor_id:
-        form.mentor.data = named[0].school_class.mentor_id
+    if not form.is_submitted() and mentors and classes_of is None:
+        form.mentor.data = CLASS_MENTOR  # the chosen pupils' class mentor, read when the form is sent
     if form.validate_on_submit():
         if report is not None and report.status != "new":
             form.roles_errors.append(_("Deze melding is al verwerkt."))
