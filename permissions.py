@@ -277,10 +277,24 @@ def may_case(need, case, user=None):
 
 
 def may_view_report(user, report):
-    """Coordinators see every report; everyone the reports they filed; case workers those of their cases."""
+    """Coordinators see every report; everyone the reports they filed; case workers those of their cases;
+    mentors, read-only, those that name a pupil of their class (unless confidential for the coordinator)."""
     return (user.has_role("coordinator") or report.created_by_id == user.id
             or (report.case_id is not None and may_case(VIEW, report.case, user)
-                and may_read_record(user, report, report.case)))
+                and may_read_record(user, report, report.case))
+            or (not report.confidential
+                and reports_about_my_pupils(user).where(Report.id == report.id).exists()))
+
+
+def reports_about_my_pupils(user):
+    """The reports that name a pupil of a class this user mentors, for the mentor to read with their status
+    (seed 001 step 1: whoever sees bullying tells the mentor); not those the reporter kept for the
+    coordinator alone."""
+    if not user.has_role("mentor"):
+        return Report.select().where(Report.id.is_null())
+    named = (ReportPupil.select(ReportPupil.report).join(Pupil).join(SchoolClass)
+             .where(SchoolClass.mentor == user))
+    return Report.select().where(Report.confidential == False, Report.id.in_(named))  # noqa: E712
 
 
 def may_manage_reports(user):

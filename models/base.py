@@ -54,6 +54,9 @@ SUPPORT_GROUP_ROLES = choices(
 )
 
 
+REPORTED_ROLES = choices(("victim", _l("Werd gepest")), ("bully", _l("Pestte")))
+
+
 def roles_for(approach):
     """The words for the pupils' roles in a case with this approach."""
     return SUPPORT_GROUP_ROLES if approach == "non_confrontational" else INVOLVEMENT_ROLES

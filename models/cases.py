@@ -12,8 +12,8 @@ from db import Prepared, together, utcnow
 from models.base import (
     AGREEMENT_STATUSES, APPROACH_LEVELS, APPROACHES, BULLYING_KINDS, CASE_STATUSES, CONVERSATION_LINE_KINDS,
     FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REPORT_CHANNELS,
-    REPORT_STATUSES, REPORTER_KINDS, ROLES, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS, BaseModel, BytesField,
-    check_in,
+    REPORT_STATUSES, REPORTED_ROLES, REPORTER_KINDS, ROLES, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS,
+    BaseModel, BytesField, check_in,
 )
 from models.school import Pupil, SchoolClass, User
 
@@ -135,6 +135,7 @@ class CaseStep(BaseModel):
     done_at = DateTimeField(null=True)
     done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     note = TextField(default="")
+    set_aside_reason = TextField(default="")  # not applicable by hand, and why (the protocol's rules leave it so)
 
     class Meta:
         indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False),
@@ -212,6 +213,7 @@ class Report(BaseModel):
     handled_at = DateTimeField(null=True)
     close_reason = TextField(default="")
     anonymised_at = DateTimeField(null=True)
+    confidential = BooleanField(default=False)  # for the coordinator only: not shown to the pupils' mentors
 
     class Meta:
         indexes = ((("status", "created_at"), False),)
@@ -235,10 +237,12 @@ class ReportKind(BaseModel):
 
 
 class ReportPupil(BaseModel):
-    """A pupil named in a report."""
+    """A pupil named in a report, as the one who was bullied, who bullied, or without a role."""
 
     report = ForeignKeyField(Report, backref="pupil_rows", on_delete="CASCADE")
     pupil = ForeignKeyField(Pupil, backref="report_rows", on_delete="RESTRICT")
+    role = CharField(max_length=16, null=True, choices=REPORTED_ROLES, constraints=[
+        Check("role IS NULL OR role IN ('victim', 'bully')")])
 
     class Meta:
         indexes = ((("report", "pupil"), True),)

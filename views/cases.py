@@ -58,8 +58,8 @@ def _overview_query(filters):
 
 # What a row of the overview shows, and no more: turning whole cases and users into objects
 # cost more than the queries themselves.
-_OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.approach, Case.mentor, User.id,
-                     User.full_name)
+_OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.approach, Case.mentor,
+                     User.id, User.full_name)
 
 
 _VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
@@ -252,5 +252,8 @@ def new():
             return redirect(url_for("cases.detail", case_id=case.id))
     chosen = list(Pupil.with_class().where(Pupil.id.in_(list(form.roles)))
                   .order_by(*Pupil.dutch_order())) if form.roles else named
-    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=form.roles), \
+    roles = form.roles if form.is_submitted() else {  # who was bullied and who bullied, as the report says
+        row.pupil_id: row.role for row in ReportPupil.select().where(ReportPupil.report == report,
+                                                                     ReportPupil.role.is_null(False))}
+    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=roles), \
         400 if form.is_submitted() else 200
