@@ -297,6 +297,29 @@ def reports_about_my_pupils(user):
     return Report.select().where(Report.confidential == False, Report.id.in_(named))  # noqa: E712
 
 
+def pupil_cases(user, pupil):
+    """The cases of a pupil that the user may see, oldest first: what the pupil's page shows, and nothing
+    of the others (not even how many there are)."""
+    cases = (Case.select(Case).join(Involvement).where(Involvement.pupil == pupil)
+             .order_by(Case.opened_at, Case.id))
+    return [case for case in cases if may_case(VIEW, case, user)]
+
+
+def may_see_pupil(user, pupil):
+    """A pupil's page is for whoever may see at least one of the pupil's cases."""
+    return bool(pupil_cases(user, pupil))
+
+
+def get_pupil_or_404(pupil_id):
+    """Load a pupil whose page the current user may see; else 404 (the pupil's cases are a secret)."""
+    pupil = Pupil.get_or_none(Pupil.id == pupil_id)
+    if pupil is None:
+        abort(404)
+    if not may_see_pupil(current_user, pupil):
+        refuse(404, pupil)
+    return pupil
+
+
 def may_manage_reports(user):
     """Triage the inbox: turn reports into cases, attach them, close them."""
     return user.has_role("coordinator")

@@ -68,7 +68,7 @@ class Case(BaseModel):
         return self._involved_pupils.all(self.id)
 
     def earlier_bullying(self):
-        """Each other case in which a pupil who bullies in this one was named as a bully:
+        """Each earlier case (opened before this one) in which a pupil who bullies in this one was named as a bully:
         (first name, infix, last name, reference), oldest case first."""
         return self._earlier_bullying.all(self.id)
 
@@ -100,9 +100,13 @@ class Involvement(BaseModel):
         """Case.earlier_bullying's query. A pupil who bullied often has many earlier cases: only
         the four columns a warning needs, as plain rows."""
         bullies = cls.select(cls.pupil).where(cls.case == case, cls.role == "bully")
+        this = Case.alias()
+        opened = this.select(this.opened_at).where(this.id == case)
         return (cls.select(Pupil.first_name, Pupil.infix, Pupil.last_name, Case.reference)
                 .join(Pupil).switch(cls).join(Case)
-                .where(cls.pupil.in_(bullies), cls.role == "bully", cls.case != case)
+                .where(cls.pupil.in_(bullies), cls.role == "bully", cls.case != case,
+                       # only a case opened before this one: a later case is not "eerder"
+                       (Case.opened_at < opened) | ((Case.opened_at == opened) & (Case.id < case)))
                 .order_by(Case.opened_at).tuples())
 
 

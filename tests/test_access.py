@@ -379,12 +379,20 @@ ROUTES = [
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),
     ("reports.pupil_picker", "GET", "/meldingen/leerlingen?q=noor", expect(200)),
-    ("reports.detail", "GET", inbox_report_path("/meldingen/%d"), expect(404, staff=200, coordinator=200)),
+    # The signal names Amira of 3C: its mentor (mentor2) reads it, read-only.
+    ("reports.detail", "GET", inbox_report_path("/meldingen/%d"), expect(404, staff=200, coordinator=200, mentor2=200)),
     ("reports.detail", "GET", case_report_path("0001"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
     ("reports.detail", "GET", "/meldingen/999999", expect(404)),
-    ("reports.close", "POST", inbox_report_path("/meldingen/%d/sluiten"), expect(404, staff=403, coordinator=302)),
-    ("reports.attach", "POST", inbox_report_path("/meldingen/%d/koppelen"), expect(404, staff=403, coordinator=302)),
+    ("reports.close", "POST", inbox_report_path("/meldingen/%d/sluiten"),
+     expect(404, staff=403, mentor2=403, coordinator=302)),
+    ("reports.attach", "POST", inbox_report_path("/meldingen/%d/koppelen"),
+     expect(404, staff=403, mentor2=403, coordinator=302)),
+    # A pupil's page: for whoever may see one of the pupil's cases (Noor's is 0001, 2B's, referred to the
+    # support team, with a complaint about Noor); nobody else learns the pupil has one.
+    ("pupils.page", "GET", noor_path("/leerlingen/%d"), expect(404, mentor=200, coordinator=200, support=200,
+                                                               counsellor=200)),
+    ("pupils.page", "GET", "/leerlingen/999999", expect(404)),
     # The public report page: off by default (a friendly 404 for everyone), open to all when on.
     ("public.report", "GET", "/melden", expect(404, anonymous=404)),
     ("public.report", "POST", "/melden", expect(404, anonymous=404)),
