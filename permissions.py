@@ -320,6 +320,11 @@ def get_pupil_or_404(pupil_id):
     return pupil
 
 
+def may_print_case(user, case):
+    """The whole case as a PDF: for whoever reads the case whole (not the counsellor's partial reading)."""
+    return may_case(VIEW, case, user) and reads_whole_case(user, case)
+
+
 def may_manage_reports(user):
     """Triage the inbox: turn reports into cases, attach them, close them."""
     return user.has_role("coordinator")
@@ -731,7 +736,7 @@ def template_globals():
     """The functions templates use to decide what to show."""
     return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
             "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
-            "may_open_case_from": may_open_case_from,
+            "may_open_case_from": may_open_case_from, "may_print_case": may_print_case,
             "may_complete_step": may_complete_step, "may_hold_talk": may_hold_talk,
             "may_work_on_talk": may_work_on_talk, "may_decide_phase": may_decide_phase,
             "may_view_monitor": may_view_monitor,

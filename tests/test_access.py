@@ -393,6 +393,11 @@ ROUTES = [
     ("pupils.page", "GET", noor_path("/leerlingen/%d"), expect(404, mentor=200, coordinator=200, support=200,
                                                                counsellor=200)),
     ("pupils.page", "GET", "/leerlingen/999999", expect(404)),
+    # The whole case as a PDF: for whoever reads the case whole; the counsellor reads only what concerns the
+    # complaint's pupil.
+    ("cases.case_pdf", "GET", lambda: "/dossiers/%d/dossier.pdf" % demo_case("0001").id,
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("cases.case_pdf", "GET", "/dossiers/999999/dossier.pdf", expect(404)),
     # The public report page: off by default (a friendly 404 for everyone), open to all when on.
     ("public.report", "GET", "/melden", expect(404, anonymous=404)),
     ("public.report", "POST", "/melden", expect(404, anonymous=404)),

@@ -1,18 +1,21 @@
 """Cases: the overview, one case with its step tracker and timeline, and steering a case."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import JOIN
 
 import audit
 from db import Prepared, db, today
+from domain import case_pdf as case_printing
 from domain import cases, protocols
 from forms.cases import CLASS_MENTOR, ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
 from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     EDIT, MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
-    may_see_cases, new_case_limits, refuse, visible_cases,
+    may_print_case, may_see_cases, new_case_limits, refuse, visible_cases,
 )
 from views import case_page
 
@@ -113,6 +116,25 @@ def index():
 def detail(case_id):
     """One case: its pupils and their roles, the step tracker, the timeline and everything recorded in it."""
     return case_page.render(get_case_or_404(case_id))
+
+
+@bp.route("/<int:case_id>/dossier.pdf")
+@login_required
+def case_pdf(case_id):
+    """The whole case as one PDF; ?leerling=<id> gives that pupil's view, the others named by their role."""
+    case = get_case_or_404(case_id)
+    if not may_print_case(current_user, case):
+        refuse(403, case)
+    pupil = None
+    pupil_id = query_id("leerling")
+    if pupil_id:
+        pupil = (Pupil.select().join(Involvement).where(Involvement.case == case, Pupil.id == pupil_id).first())
+        if pupil is None:
+            refuse(404, case)
+    data = case_printing.case_pdf(case, SchoolSettings.current().school_name, current_user, pupil=pupil)
+    audit.seen("case.pdf", case, detail="leerlingoverzicht %d" % pupil.id if pupil else "heel dossier")
+    name = "dossier-%s%s.pdf" % (case.reference, "-leerling-%d" % pupil.id if pupil else "")
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
 @bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])
