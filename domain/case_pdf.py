@@ -233,8 +233,8 @@ def case_pdf(case, school_name, printed_by, pupil=None):
     story += [Spacer(1, 4 * mm), Paragraph(
         "Niet in dit overzicht: persoonlijke werkaantekeningen, de eigen notities van het %s en alles van de "
         "vertrouwenspersoon." % dutch_term("support"), SMALL)]
-    footer = ["Herstel · dossier %s%s · afgedrukt door %s" % (case.reference, " · leerlingoverzicht" if pupil else "",
-                                                              printed_by.full_name),
+    view = " · leerlingoverzicht" if pupil else ""
+    footer = ["Herstel · dossier %s%s · afgedrukt door %s" % (case.reference, view, printed_by.full_name),
               "Vertrouwelijk: bevat gegevens over leerlingen."]
     document.build(story, canvasmaker=_footer_canvas(footer, draft=False))
     return buffer.getvalue()

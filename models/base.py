@@ -127,7 +127,7 @@ CASE_EVENT_KINDS = choices(
     ("support_report", _l("Terugkoppeling van het %(support)s", support=lazy_term("support"))),
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
-    ("evidence_deleted", _l("Bewijs verwijderd")),
+    ("evidence_deleted", _l("Bewijs verwijderd")), ("correction", _l("Correctie")),
     ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
 )
 
