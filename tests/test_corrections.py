@@ -127,6 +127,8 @@ def test_a_step_set_aside_by_hand_with_a_reason_and_undone(login_as):
     assert step(case, open_step.step_key).status == "not_applicable"
     page = client.get("/dossiers/%d/corrigeren" % case.id).get_data(as_text=True)
     assert "Ouders al gesproken bij een eerder dossier." in page
+    tracker = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Met de hand niet van toepassing: Ouders al gesproken bij een eerder dossier." in tracker
     assert post(client, case, "stappen/%s/terugzetten" % open_step.step_key).status_code == 302
     row = step(case, open_step.step_key)
     assert row.status == "open" and row.set_aside_reason == "" and row.due_on == open_step.due_on
