@@ -271,8 +271,8 @@ ROUTES = [
     ("cases.reopen", "POST", case_step_path("0001", None, "/heropenen"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.new", "GET", "/dossiers/nieuw", expect(403, coordinator=200, mentor=200, mentor2=200)),
     ("cases.new", "POST", "/dossiers/nieuw", expect(403, coordinator=400, mentor=400, mentor2=400)),
-    ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),
-     expect(403, coordinator=200, mentor=404, mentor2=404)),
+    ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),  # mentor2 reads it (Amira, 3C)
+     expect(403, coordinator=200, mentor=404, mentor2=403)),
     ("conversations.new", "GET", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
      expect(404, mentor=200, coordinator=200, support=403, counsellor=403)),
     ("conversations.new", "POST", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
