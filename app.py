@@ -93,8 +93,9 @@ def _install_template_helpers(app):
         "bullying_kinds": models.BULLYING_KINDS, "complainant_kinds": models.COMPLAINANT_KINDS,
         "support_session_kinds": models.SUPPORT_SESSION_KINDS, "parent_channels": models.PARENT_CHANNELS,
         "referral_targets": models.REFERRAL_TARGETS, "referral_trainings": models.REFERRAL_TRAININGS,
-        "severities": models.SEVERITIES,
-    }, get_locale=get_locale, **terminology.template_globals())
+        "severities": models.SEVERITIES, "reported_roles": models.REPORTED_ROLES,
+        "agreement_statuses": models.AGREEMENT_STATUSES,
+    }, get_locale=get_locale, roles_for=models.roles_for, **terminology.template_globals())
     app.jinja_env.filters.update(date=i18n.long_date,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
                                  if value else "")

@@ -494,8 +494,9 @@ def load():
         _talks(physical, users["mentor2"], pupils)
 
         # 4. A closed case of two school years ago: followed up for two years, every talk held.
+        # Bram saw it happen, two school years before his own case (0003): his page shows both years.
         closed = _case("%d-0014" % (year - 2), "Uitschelden in de gymles", "vo-nl", mentor2, coordinator, 790,
-                       [(pupils["Mees"], "victim"), (pupils["Sophie"], "bully")])
+                       [(pupils["Mees"], "victim"), (pupils["Sophie"], "bully"), (pupils["Bram"], "bystander")])
         _report(coordinator, [pupils["Mees"]], ["verbal"], 791, "Mees wordt in de gymles uitgescholden.",
                 case=closed, reporter_kind="staff", channel="conversation", place="Gymzaal")
         _walk(closed, users, [(key, days, "mentor2", "") for key, days in [

@@ -277,10 +277,52 @@ def may_case(need, case, user=None):
 
 
 def may_view_report(user, report):
-    """Coordinators see every report; everyone the reports they filed; case workers those of their cases."""
+    """Coordinators see every report; everyone the reports they filed; case workers those of their cases;
+    mentors, read-only, those that name a pupil of their class (unless confidential for the coordinator)."""
     return (user.has_role("coordinator") or report.created_by_id == user.id
             or (report.case_id is not None and may_case(VIEW, report.case, user)
-                and may_read_record(user, report, report.case)))
+                and may_read_record(user, report, report.case))
+            or (not report.confidential
+                and reports_about_my_pupils(user).where(Report.id == report.id).exists()))
+
+
+def reports_about_my_pupils(user):
+    """The reports that name a pupil of a class this user mentors, for the mentor to read with their status
+    (seed 001 step 1: whoever sees bullying tells the mentor); not those the reporter kept for the
+    coordinator alone."""
+    if not user.has_role("mentor"):
+        return Report.select().where(Report.id.is_null())
+    named = (ReportPupil.select(ReportPupil.report).join(Pupil).join(SchoolClass)
+             .where(SchoolClass.mentor == user))
+    return Report.select().where(Report.confidential == False, Report.id.in_(named))  # noqa: E712
+
+
+def pupil_cases(user, pupil):
+    """The cases of a pupil that the user may see, oldest first: what the pupil's page shows, and nothing
+    of the others (not even how many there are)."""
+    cases = (Case.select(Case).join(Involvement).where(Involvement.pupil == pupil)
+             .order_by(Case.opened_at, Case.id))
+    return [case for case in cases if may_case(VIEW, case, user)]
+
+
+def may_see_pupil(user, pupil):
+    """A pupil's page is for whoever may see at least one of the pupil's cases."""
+    return bool(pupil_cases(user, pupil))
+
+
+def get_pupil_or_404(pupil_id):
+    """Load a pupil whose page the current user may see; else 404 (the pupil's cases are a secret)."""
+    pupil = Pupil.get_or_none(Pupil.id == pupil_id)
+    if pupil is None:
+        abort(404)
+    if not may_see_pupil(current_user, pupil):
+        refuse(404, pupil)
+    return pupil
+
+
+def may_print_case(user, case):
+    """The whole case as a PDF: for whoever reads the case whole (not the counsellor's partial reading)."""
+    return may_case(VIEW, case, user) and reads_whole_case(user, case)
 
 
 def may_manage_reports(user):
@@ -694,7 +736,7 @@ def template_globals():
     """The functions templates use to decide what to show."""
     return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
             "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
-            "may_open_case_from": may_open_case_from,
+            "may_open_case_from": may_open_case_from, "may_print_case": may_print_case,
             "may_complete_step": may_complete_step, "may_hold_talk": may_hold_talk,
             "may_work_on_talk": may_work_on_talk, "may_decide_phase": may_decide_phase,
             "may_view_monitor": may_view_monitor,

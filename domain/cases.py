@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 import audit
 from db import local_date, today, utcnow
 from domain import followups, protocols
-from models import SEVERITIES, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
+from models import INVOLVEMENT_ROLES, SEVERITIES, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
 from permissions import sees_every_case, visible_cases
 
 
@@ -29,7 +29,7 @@ def report_date(case):
     return first.reported_on if first else local_date(case.opened_at)
 
 
-def due_dates(protocol, case, done_on, start):
+def due_dates(protocol, case, done_on, start, set_aside=()):
     """For each step key: None when it does not apply, else its due date (None while waiting).
 
     done_on maps step keys to the local date they were done; a step "after X" counts from
@@ -38,7 +38,7 @@ def due_dates(protocol, case, done_on, start):
     instead of the third) follows the case's severity.
     """
     facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
-    applies = {step.key: step.applies_to(**facts) for step in protocol.steps}
+    applies = {step.key: step.applies_to(**facts) and step.key not in set_aside for step in protocol.steps}
     anchors = {"report": start}
     result = {}
     for step in protocol.steps:
@@ -60,11 +60,12 @@ def sync_steps(case, protocol=None):
     protocol = protocol or protocols.get(case.protocol_key)
     rows = {row.step_key: row for row in CaseStep.select().where(CaseStep.case == case)}
     done_on = {key: local_date(row.done_at) for key, row in rows.items() if row.status == "done"}
-    dates = due_dates(protocol, case, done_on, report_date(case))
+    set_aside = {key for key, row in rows.items() if row.set_aside_reason and row.status != "done"}
+    dates = due_dates(protocol, case, done_on, report_date(case), set_aside)
     facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
     for position, step in enumerate(protocol.steps, 1):
         row = rows.get(step.key) or CaseStep(case=case, step_key=step.key)
-        applies = step.applies_to(**facts)
+        applies = step.applies_to(**facts) and step.key not in set_aside  # set aside by hand: stays so
         if row.status != "done":
             row.status = "open" if applies else "not_applicable"
         row.due_on = dates[step.key] if applies else None
@@ -77,6 +78,18 @@ def sync_steps(case, protocol=None):
         days = step.deadline.for_severity(case.severity).days
         followups.settle_step(case, anchor=due - datetime.timedelta(days=days) if due else None)
     return protocol
+
+
+def class_mentor(roles):
+    """The mentor a new case for these pupils ({pupil: role}) gets: the mentor of the class of a victim,
+    else of another chosen pupil (the earliest in the role order); None when no class has one."""
+    order = [role for role, _label in INVOLVEMENT_ROLES]
+    for pupil, _role in sorted(roles.items(), key=lambda item: (order.index(item[1]) if item[1] in order
+                                                                  else len(order), item[0].id)):
+        school_class = pupil.school_class
+        if school_class is not None and school_class.mentor_id:
+            return school_class.mentor_id
+    return None
 
 
 def next_reference():

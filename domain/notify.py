@@ -16,10 +16,14 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from db import db, today, utcnow
+from db import db, school_time_to_utc, today, utcnow
 from domain import escalation, followups
-from models import AuditEvent, Case, CaseStep, FollowUp, Measure, OutboxMail, SchoolSettings, User
+from models import (
+    AuditEvent, Case, CaseStep, FollowUp, Measure, OutboxMail, Pupil, Report, ReportPupil, SchoolClass, SchoolSettings,
+    User,
+)
 from permissions import may_complete_step
+from terminology import dutch_term
 
 SMTP_TIMEOUT = 10
 CLAIM_FOR = datetime.timedelta(minutes=5)  # far longer than one delivery with its SMTP timeouts
@@ -229,7 +233,8 @@ def digests(on=None):
 
     def entry_of(user):
         return result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set(),
-                                           "talks_tomorrow": set(), "talks_overdue": set(), "decide": set()})
+                                           "talks_tomorrow": set(), "talks_overdue": set(), "decide": set(),
+                                           "class_reports": set()})
 
     for step in steps:
         for user in _step_owners(step):
@@ -246,7 +251,25 @@ def digests(on=None):
         for user in escalation.deciders_on(case, roles):
             if user.email:
                 entry_of(user)["decide"].add(case.reference)
+    for mentor, report_id in _class_reports_of(yesterday, on):
+        if mentor.email:
+            entry_of(mentor)["class_reports"].add(report_id)
     return list(result.values())
+
+
+def _class_reports_of(day, next_day):
+    """(mentor, report id) for the reports filed on `day` that name a pupil of the mentor's class: the
+    mentor reads them (seed 001 step 1), unless the reporter kept them for the coordinator or filed them
+    themselves."""
+    start, end = (school_time_to_utc(datetime.datetime.combine(moment, datetime.time())) for moment in (day, next_day))
+    rows = (ReportPupil.select(ReportPupil.report, Report.created_by, SchoolClass.mentor)
+            .join(Report).switch(ReportPupil).join(Pupil).join(SchoolClass)
+            .where(Report.confidential == False, Report.created_at >= start, Report.created_at < end,  # noqa: E712
+                   SchoolClass.mentor.is_null(False)).tuples())
+    pairs = {(mentor_id, report_id) for report_id, created_by, mentor_id in rows if mentor_id != created_by}
+    mentors = {user.id: user for user in User.select().where(
+        User.id.in_({mentor_id for mentor_id, _report in pairs} or {0}), User.is_active == True)}  # noqa: E712
+    return [(mentors[mentor_id], report_id) for mentor_id, report_id in sorted(pairs) if mentor_id in mentors]
 
 
 def send_digests(on=None):
@@ -277,6 +300,9 @@ def send_digests(on=None):
         if entry["decide"]:
             lines.append("In %d dossier(s) wacht een besluit over een maatregel op jou: %s." % (
                 len(entry["decide"]), ", ".join(sorted(entry["decide"]))))
+        if entry["class_reports"]:
+            lines.append("Gisteren kwam(en) %d melding(en) binnen over leerlingen van je klas; de %s behandelt ze."
+                         % (len(entry["class_reports"]), dutch_term("coordinator")))
         lines += ["", where_to_look("Bekijk wat er voor je klaarstaat in Herstel", "/", "Startpagina")]
         try:
             send([user.email], "Herstel: stappen die je aandacht vragen", "\n".join(lines))

@@ -38,9 +38,15 @@ TITLE = ParagraphStyle("title", parent=STYLES["Title"], fontName="Helvetica-Bold
                        spaceAfter=2, textColor=colors.HexColor("#073f49"))
 
 
-def role_name(role):
-    """A party's role as the PDF (always Dutch) names it: the mentor as the school calls them."""
-    return dutch_term("mentor") if role == "mentor" else ROLE_NAMES.get(role, escape(role))
+# The support-group approach blames no one: those who bullied or followed are members of the group.
+SUPPORT_GROUP_ROLE_NAMES = dict(ROLE_NAMES, bully="lid van de steungroep", follower="lid van de steungroep")
+
+
+def role_name(role, approach=None):
+    """A party's role as the PDF (always Dutch) names it, in the words of the case's approach: the mentor
+    as the school calls them."""
+    names = SUPPORT_GROUP_ROLE_NAMES if approach == "non_confrontational" else ROLE_NAMES
+    return dutch_term("mentor") if role == "mentor" else names.get(role, escape(role))
 
 
 def dutch_date(value):
@@ -144,7 +150,7 @@ def agreement_pdf(agreement, school_name, logo_png=None):
             " · CONCEPT, nog niet ondertekend" if draft else ""), SMALL),
         Spacer(1, 6 * mm),
         Paragraph("Wie spreken dit af", HEADING),
-        Table([[Paragraph(escape(p.name), BODY), Paragraph(role_name(p.role), BODY)]
+        Table([[Paragraph(escape(p.name), BODY), Paragraph(role_name(p.role, agreement.case.approach), BODY)]
                for p in parties] or [["-", ""]], colWidths=[95 * mm, 70 * mm],
               style=TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d1da")),
                                 ("VALIGN", (0, 0), (-1, -1), "TOP")])),
@@ -162,7 +168,7 @@ def agreement_pdf(agreement, school_name, logo_png=None):
             dutch_date(agreement.period_start), dutch_date(agreement.period_end),
             dutch_date(agreement.evaluation_on)), BODY),
         Paragraph("Handtekeningen", HEADING),
-        _signatures(parties),
+        _signatures(parties, agreement.case.approach),
     ]
     footer = ["Herstel · herstelovereenkomst %s · versie %d" % (agreement.case.reference, agreement.version),
               "SHA-256 van de inhoud: %s" % agreement.content_sha256]
@@ -170,7 +176,7 @@ def agreement_pdf(agreement, school_name, logo_png=None):
     return buffer.getvalue()
 
 
-def _signatures(parties):
+def _signatures(parties, approach=None):
     rows = []
     for party in parties:
         if party.signature_png:
@@ -182,7 +188,7 @@ def _signatures(parties):
             mark = Paragraph("&nbsp;", BODY)
         when = format_datetime(party.signed_at.replace(tzinfo=datetime.timezone.utc),
                                "d MMMM yyyy HH:mm", tzinfo=SCHOOL_TIMEZONE, locale="nl") if party.signed_at else ""
-        rows.append([Paragraph("<b>%s</b><br/>%s<br/>%s" % (escape(party.name), role_name(party.role),
+        rows.append([Paragraph("<b>%s</b><br/>%s<br/>%s" % (escape(party.name), role_name(party.role, approach),
                                                             when), BODY), mark])
     return Table(rows or [["-", ""]], colWidths=[80 * mm, 85 * mm], rowHeights=[24 * mm] * max(len(rows), 1),
                  style=TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),

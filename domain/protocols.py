@@ -401,15 +401,21 @@ def offered():
 
 
 def step_options():
-    """Every step of every loaded protocol as (key, title), by title: the overview's step filter."""
+    """The overview's step filter: for each protocol a case may follow in the school's country, by name,
+    its steps in their order as ("protocol:step", title). A step is listed once, under its protocol."""
     from flask import current_app
     cache = current_app.extensions.setdefault("protocol_step_options", {})
     region = terminology.region()
     if region not in cache:  # protocols are loaded once, when the app starts
-        cache[region] = sorted(
-            {(step.key, step.title) for protocol in registry().values() for step in protocol.steps},
-            key=lambda option: option[1])
+        cache[region] = [(protocol.name, [("%s:%s" % (protocol.key, step.key), step.title)
+                                          for step in protocol.steps]) for protocol in offered()]
     return cache[region]
+
+
+def step_filter(value):
+    """(protocol key or None, step key) from the step filter's value ("vo-nl:bully-talk", or a bare step key)."""
+    protocol_key, _sep, step_key = value.rpartition(":")
+    return protocol_key or None, step_key
 
 
 def get(key):

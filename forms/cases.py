@@ -8,10 +8,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from forms.common import TrimmedStringField, TrimmedTextAreaField, row_id, select_choices
+from domain.cases import class_mentor
 from models import APPROACH_LEVELS, APPROACHES, INVOLVEMENT_ROLES, SEVERITIES, Pupil, SchoolClass
 from terminology import lazy_term, term
 
 ROLE_FIELD_PREFIX = "role_"
+CLASS_MENTOR = 0  # the mentor field's "the mentor of the chosen pupils' class"
+CLASS_MENTOR_LABEL = _l("De mentor van de klas van de gekozen leerlingen")
 NOT_CHOSEN = SelectChoice("", _l("Nog niet gekozen"))
 SEVERITY_HELP = _l("Bij ernstig pesten horen de ouders het binnen een week na de melding, anders binnen een week na "
                    "het gesprek met de pester (het protocol zegt welke stap).")
@@ -35,6 +38,8 @@ class OpenCaseForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.protocol.choices = [SelectChoice(p.key, p.name) for p in protocols]
         self.mentor.choices = [SelectChoice(m.id, m.full_name) for m in mentors]
+        if restrict_to_mentor is None:  # the coordinator: the class's mentor unless another is chosen
+            self.mentor.choices.insert(0, SelectChoice(CLASS_MENTOR, CLASS_MENTOR_LABEL))
         self.restrict_to_mentor = restrict_to_mentor
         self.roles = {}
         self.roles_errors = []
@@ -74,6 +79,14 @@ class OpenCaseForm(FlaskForm):
                     self.roles_errors.append(_("%(name)s zit niet in een klas waarvan jij %(mentor)s bent.",
                                                name=pupil.display_name, mentor=term("mentor")))
         self.pupils_by_id = pupils
+        if valid and self.mentor.data == CLASS_MENTOR and not self.roles_errors:
+            mentor = class_mentor({pupils[pupil_id]: role for pupil_id, role in self.roles.items()})
+            if mentor is None:
+                self.mentor.errors = [_("Geen van de gekozen leerlingen zit in een klas met een %(mentor)s: "
+                                        "kies er een.", mentor=term("mentor"))]
+                valid = False
+            else:
+                self.mentor.data = mentor
         return valid and not self.roles_errors
 
 

@@ -8,7 +8,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField
-from models import INVOLVEMENT_ROLES
+from models import INVOLVEMENT_ROLES, roles_for
 from terminology import label
 
 
@@ -24,8 +24,9 @@ class StartConversationForm(FlaskForm):
         self.templates = list(templates)
         self.involvements = list(involvements)
         self.template.choices = [SelectChoice(t.key, t.title) for t in self.templates]
+        words = roles_for(self.involvements[0].case.approach) if self.involvements else INVOLVEMENT_ROLES
         self.pupils.choices = [
-            SelectChoice(i.pupil_id, "%s (%s)" % (i.pupil.sort_name, str(label(INVOLVEMENT_ROLES, i.role)).lower()))
+            SelectChoice(i.pupil_id, "%s (%s)" % (i.pupil.sort_name, str(label(words, i.role)).lower()))
             for i in self.involvements]
 
     def preselect(self, template_key=None):

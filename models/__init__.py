@@ -12,7 +12,7 @@ from models.base import (
     COMPLAINANT_KINDS, COMPLAINT_STATUSES, CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES,
     LANGUAGES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REGIONS, REPORTER_KINDS, REPORT_CHANNELS,
     REPORT_STATUSES, ROLES, SECURITY_NOTICE_KINDS, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS, THREAD_AUTHORS,
-    BaseModel, BytesField, check_in, choices,
+    REPORTED_ROLES, SUPPORT_GROUP_ROLES, BaseModel, BytesField, check_in, choices, roles_for,
 )
 from models.school import (
     AuditEvent, LoginThrottle, OutboxMail, Pupil, RecoveryCode, SchoolClass, SchoolSettings, SecurityNotice, User,

@@ -43,6 +43,25 @@ INVOLVEMENT_ROLES = choices(
     ("helper", _l("Helper")),
     ("bystander", _l("Stille getuige")),
 )
+# The support-group (non-confrontational) approach names no one a bully: those who bullied or followed
+# sit in the support group beside the helpers, with no blame (seed 004).
+SUPPORT_GROUP_ROLES = choices(
+    ("victim", _l("Gepeste leerling")),
+    ("bully", _l("Lid van de steungroep")),
+    ("follower", _l("Lid van de steungroep")),
+    ("helper", _l("Helper in de steungroep")),
+    ("bystander", _l("Stille getuige")),
+)
+
+
+REPORTED_ROLES = choices(("victim", _l("Werd gepest")), ("bully", _l("Pestte")))
+
+
+def roles_for(approach):
+    """The words for the pupils' roles in a case with this approach."""
+    return SUPPORT_GROUP_ROLES if approach == "non_confrontational" else INVOLVEMENT_ROLES
+
+
 REPORTER_KINDS = choices(
     ("pupil", _l("Leerling")), ("parent", _l("Ouder")), ("staff", _l("Medewerker")),
     ("external", _l("Extern")), ("anonymous", _l("Anoniem")),
@@ -108,7 +127,7 @@ CASE_EVENT_KINDS = choices(
     ("support_report", _l("Terugkoppeling van het %(support)s", support=lazy_term("support"))),
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
-    ("evidence_deleted", _l("Bewijs verwijderd")),
+    ("evidence_deleted", _l("Bewijs verwijderd")), ("correction", _l("Correctie")),
     ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
 )
 

@@ -1,6 +1,8 @@
 """A case and everything recorded in it: reports, pupils and their roles, protocol steps, the
 timeline, conversations and their checklists, agreements, follow-ups, measures, parents,
 referrals, support sessions, evidence and personal work notes."""
+import re
+
 from peewee import (
     JOIN, BooleanField, CharField, Check, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField, Value,
     fn,
@@ -10,8 +12,8 @@ from db import Prepared, together, utcnow
 from models.base import (
     AGREEMENT_STATUSES, APPROACH_LEVELS, APPROACHES, BULLYING_KINDS, CASE_STATUSES, CONVERSATION_LINE_KINDS,
     FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS, REFERRAL_TRAININGS, REPORT_CHANNELS,
-    REPORT_STATUSES, REPORTER_KINDS, ROLES, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS, BaseModel, BytesField,
-    check_in,
+    REPORT_STATUSES, REPORTED_ROLES, REPORTER_KINDS, ROLES, SEVERITIES, STEP_STATUSES, SUPPORT_SESSION_KINDS,
+    BaseModel, BytesField, check_in,
 )
 from models.school import Pupil, SchoolClass, User
 
@@ -66,7 +68,7 @@ class Case(BaseModel):
         return self._involved_pupils.all(self.id)
 
     def earlier_bullying(self):
-        """Each other case in which a pupil who bullies in this one was named as a bully:
+        """Each earlier case (opened before this one) in which a pupil who bullies in this one was named as a bully:
         (first name, infix, last name, reference), oldest case first."""
         return self._earlier_bullying.all(self.id)
 
@@ -98,9 +100,13 @@ class Involvement(BaseModel):
         """Case.earlier_bullying's query. A pupil who bullied often has many earlier cases: only
         the four columns a warning needs, as plain rows."""
         bullies = cls.select(cls.pupil).where(cls.case == case, cls.role == "bully")
+        this = Case.alias()
+        opened = this.select(this.opened_at).where(this.id == case)
         return (cls.select(Pupil.first_name, Pupil.infix, Pupil.last_name, Case.reference)
                 .join(Pupil).switch(cls).join(Case)
-                .where(cls.pupil.in_(bullies), cls.role == "bully", cls.case != case)
+                .where(cls.pupil.in_(bullies), cls.role == "bully", cls.case != case,
+                       # only a case opened before this one: a later case is not "eerder"
+                       (Case.opened_at < opened) | ((Case.opened_at == opened) & (Case.id < case)))
                 .order_by(Case.opened_at).tuples())
 
 
@@ -133,6 +139,7 @@ class CaseStep(BaseModel):
     done_at = DateTimeField(null=True)
     done_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     note = TextField(default="")
+    set_aside_reason = TextField(default="")  # not applicable by hand, and why (the protocol's rules leave it so)
 
     class Meta:
         indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False),
@@ -210,6 +217,7 @@ class Report(BaseModel):
     handled_at = DateTimeField(null=True)
     close_reason = TextField(default="")
     anonymised_at = DateTimeField(null=True)
+    confidential = BooleanField(default=False)  # for the coordinator only: not shown to the pupils' mentors
 
     class Meta:
         indexes = ((("status", "created_at"), False),)
@@ -233,10 +241,12 @@ class ReportKind(BaseModel):
 
 
 class ReportPupil(BaseModel):
-    """A pupil named in a report."""
+    """A pupil named in a report, as the one who was bullied, who bullied, or without a role."""
 
     report = ForeignKeyField(Report, backref="pupil_rows", on_delete="CASCADE")
     pupil = ForeignKeyField(Pupil, backref="report_rows", on_delete="RESTRICT")
+    role = CharField(max_length=16, null=True, choices=REPORTED_ROLES, constraints=[
+        Check("role IS NULL OR role IN ('victim', 'bully')")])
 
     class Meta:
         indexes = ((("report", "pupil"), True),)
@@ -286,6 +296,9 @@ class ConversationParticipant(BaseModel):
     role = CharField(max_length=32)
 
 
+OWN_NUMBER = re.compile(r"(\d{1,3})\.\s+")  # a guide's own numbering at the start of an item
+
+
 class ChecklistEntry(BaseModel):
     """One item of a conversation's checklist, copied from the template when it started."""
 
@@ -303,6 +316,18 @@ class ChecklistEntry(BaseModel):
 
     class Meta:
         indexes = ((("conversation", "position"), True),)
+
+    @property
+    def number(self):
+        """The number the item shows: its guide's own ("1. Bedank ...": step 1 of 17) or its place in the list."""
+        match = OWN_NUMBER.match(self.text)
+        return int(match.group(1)) if match else self.position
+
+    @property
+    def bare_text(self):
+        """The text without the guide's own number, which `number` shows instead."""
+        match = OWN_NUMBER.match(self.text)
+        return self.text[match.end():] if match else self.text
 
     _with_case = Prepared(lambda conversation_id, entry_id: (
         ChecklistEntry.select(ChecklistEntry, Conversation, Case).join(Conversation).join(Case)

@@ -53,6 +53,15 @@ def case_report_path(suffix):
     return lambda: "/meldingen/%d" % models.Report.get(models.Report.case == demo_case(suffix)).id
 
 
+# Case 0001 is read by its mentor, the support team (referred) and the counsellor (a complaint about Noor).
+CORRECTORS_0001 = dict(mentor=403, support=403, counsellor=403, coordinator=200)
+
+
+def noor_path_in(suffix, template):
+    return lambda: "/dossiers/%d" % demo_case(suffix).id + template % models.Pupil.get(
+        models.Pupil.first_name == "Noor").id
+
+
 def case_step_path(suffix, step_key, action=""):
     return lambda: "/dossiers/%d%s" % (demo_case(suffix).id, "/stappen/" + step_key if step_key else action)
 
@@ -262,8 +271,8 @@ ROUTES = [
     ("cases.reopen", "POST", case_step_path("0001", None, "/heropenen"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.new", "GET", "/dossiers/nieuw", expect(403, coordinator=200, mentor=200, mentor2=200)),
     ("cases.new", "POST", "/dossiers/nieuw", expect(403, coordinator=400, mentor=400, mentor2=400)),
-    ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),
-     expect(403, coordinator=200, mentor=404, mentor2=404)),
+    ("cases.new", "GET", inbox_report_path("/dossiers/nieuw?melding=%d"),  # mentor2 reads it (Amira, 3C)
+     expect(403, coordinator=200, mentor=404, mentor2=403)),
     ("conversations.new", "GET", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
      expect(404, mentor=200, coordinator=200, support=403, counsellor=403)),
     ("conversations.new", "POST", lambda: "/gesprekken/nieuw/%d/victim-talk" % demo_case("0001").id,
@@ -379,12 +388,42 @@ ROUTES = [
     ("reports.new", "GET", "/meldingen/nieuw", expect(200)),
     ("reports.new", "POST", "/meldingen/nieuw", expect(400)),
     ("reports.pupil_picker", "GET", "/meldingen/leerlingen?q=noor", expect(200)),
-    ("reports.detail", "GET", inbox_report_path("/meldingen/%d"), expect(404, staff=200, coordinator=200)),
+    # The signal names Amira of 3C: its mentor (mentor2) reads it, read-only.
+    ("reports.detail", "GET", inbox_report_path("/meldingen/%d"), expect(404, staff=200, coordinator=200, mentor2=200)),
     ("reports.detail", "GET", case_report_path("0001"),
      expect(404, mentor=200, coordinator=200, support=200, counsellor=200)),
     ("reports.detail", "GET", "/meldingen/999999", expect(404)),
-    ("reports.close", "POST", inbox_report_path("/meldingen/%d/sluiten"), expect(404, staff=403, coordinator=302)),
-    ("reports.attach", "POST", inbox_report_path("/meldingen/%d/koppelen"), expect(404, staff=403, coordinator=302)),
+    ("reports.close", "POST", inbox_report_path("/meldingen/%d/sluiten"),
+     expect(404, staff=403, mentor2=403, coordinator=302)),
+    ("reports.attach", "POST", inbox_report_path("/meldingen/%d/koppelen"),
+     expect(404, staff=403, mentor2=403, coordinator=302)),
+    # A pupil's page: for whoever may see one of the pupil's cases (Noor's is 0001, 2B's, referred to the
+    # support team, with a complaint about Noor); nobody else learns the pupil has one.
+    ("pupils.page", "GET", noor_path("/leerlingen/%d"), expect(404, mentor=200, coordinator=200, support=200,
+                                                               counsellor=200)),
+    ("pupils.page", "GET", "/leerlingen/999999", expect(404)),
+    # The whole case as a PDF: for whoever reads the case whole; the counsellor reads only what concerns the
+    # complaint's pupil.
+    ("cases.case_pdf", "GET", lambda: "/dossiers/%d/dossier.pdf" % demo_case("0001").id,
+     expect(404, mentor=200, coordinator=200, support=200, counsellor=403)),
+    ("cases.case_pdf", "GET", "/dossiers/999999/dossier.pdf", expect(404)),
+    # Corrections of a case: the coordinator's; who reads the case learns it exists (403), others do not (404).
+    ("corrections.page", "GET", case_step_path("0001", None, "/corrigeren"), expect(404, **CORRECTORS_0001)),
+    ("corrections.page", "GET", "/dossiers/999999/corrigeren", expect(404)),
+    ("corrections.add_pupils", "POST", case_step_path("0001", None, "/leerlingen"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),
+    ("corrections.change_role", "POST", noor_path_in("0001", "/leerlingen/%d/rol"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),
+    ("corrections.remove_pupil", "POST", noor_path_in("0001", "/leerlingen/%d/verwijderen"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),
+    ("corrections.hand_over", "POST", case_step_path("0001", None, "/overdragen"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),
+    ("corrections.set_flags", "POST", case_step_path("0001", None, "/kenmerken"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=302))),  # nothing ticked: both flags stay off
+    ("corrections.set_aside", "POST", case_step_path("0001", None, "/niet-van-toepassing"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),
+    ("corrections.undo_set_aside", "POST", case_step_path("0001", None, "/stappen/victim-talk/terugzetten"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=409))),  # a step not set aside by hand
     # The public report page: off by default (a friendly 404 for everyone), open to all when on.
     ("public.report", "GET", "/melden", expect(404, anonymous=404)),
     ("public.report", "POST", "/melden", expect(404, anonymous=404)),

@@ -1,5 +1,6 @@
 """The counsellor's reading of a case: a complaint links to a case only through a pupil of that case,
 and opens of that case what concerns that pupil (permissions.py states the rule)."""
+import datetime
 import re
 
 import pytest
@@ -134,7 +135,9 @@ def others_records(app, factory):
             evidence = models.Evidence.get(models.Evidence.file_name.is_null(False))
             models.Evidence.update(case=case, description="Bewijs-GEHEIM").where(
                 models.Evidence.id == evidence.id).execute()
-            factory.case(bully=daan, status="closed")  # Daan bullied before: the case page warns
+            before = factory.case(bully=daan, status="closed")  # Daan bullied before: the case page warns
+            models.Case.update(opened_at=case.opened_at - datetime.timedelta(days=30)).where(
+                models.Case.id == before.id).execute()
         return {"case": case, "noor_talk": noor_talk, "daan_talk": daan_talk, "daan_agreement": daan_agreement,
                 "daan_referral": daan_referral, "daan_report": daan_report, "evidence": evidence,
                 "noor_agreement": models.Agreement.get(models.Agreement.case == case,

@@ -26,6 +26,13 @@ def test_demo_covers_what_every_role_needs(app):
     assert models.Report.select().where(models.Report.created_by == demo_user("staff")).exists()
 
 
+def test_demo_has_a_pupil_with_cases_in_two_school_years(login_as):
+    bram = models.Pupil.get(models.Pupil.first_name == "Bram")
+    page = login_as("mentor2").get("/leerlingen/%d" % bram.id).get_data(as_text=True)
+    assert page.count("Schooljaar ") == 2
+    assert "Stille getuige" in page and ">Pester</span>" in page
+
+
 def test_running_the_demo_command_again_keeps_the_data(tmp_path):
     database = new_database(tmp_path)
     app = create_app(database.config())

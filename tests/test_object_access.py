@@ -135,7 +135,8 @@ def test_an_id_beyond_the_databases_integers_is_not_found(app, login_as, method)
 SUPPORT_WORK = {"support.new_session", "support.edit_session", "support.close_referral", "referrals.close",
                 "notes.new", "notes.edit", "notes.delete"}
 SUPPORT_READS = {"cases.detail", "conversations.checklist", "conversations.report", "agreements.edit",
-                 "agreements.download", "evidence.show", "evidence.download", "evidence.report", "reports.detail"}
+                 "agreements.download", "evidence.show", "evidence.download", "evidence.report", "reports.detail",
+                 "cases.case_pdf", "pupils.page"}  # the case as a PDF, and the pages of its pupils, are reading too
 
 
 def test_support_member_changes_nothing_of_the_protocol_on_a_case_referred_to_them(app, login_as):

@@ -1,18 +1,21 @@
 """Cases: the overview, one case with its step tracker and timeline, and steering a case."""
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import JOIN
 
 import audit
 from db import Prepared, db, today
+from domain import case_pdf as case_printing
 from domain import cases, protocols
-from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
+from forms.cases import CLASS_MENTOR, ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
 from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     EDIT, MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
-    may_see_cases, new_case_limits, refuse, visible_cases,
+    may_print_case, may_see_cases, new_case_limits, refuse, visible_cases,
 )
 from views import case_page
 
@@ -45,8 +48,11 @@ def _overview_query(filters):
         query = query.where(Case.id.in_(Involvement.select(Involvement.case).join(Pupil)
                                         .where(Pupil.school_class == filters["klas"])))
     if filters["stap"]:
+        protocol_key, step_key = protocols.step_filter(filters["stap"])
         query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
-            CaseStep.step_key == filters["stap"], CaseStep.status == "open")))
+            CaseStep.step_key == step_key, CaseStep.status == "open")))
+        if protocol_key:
+            query = query.where(Case.protocol_key == protocol_key)
     if filters["te_laat"]:
         query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
             CaseStep.status == "open", CaseStep.due_on < today())))
@@ -55,8 +61,8 @@ def _overview_query(filters):
 
 # What a row of the overview shows, and no more: turning whole cases and users into objects
 # cost more than the queries themselves.
-_OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.mentor, User.id,
-                     User.full_name)
+_OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.approach, Case.mentor,
+                     User.id, User.full_name)
 
 
 _VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
@@ -110,6 +116,25 @@ def index():
 def detail(case_id):
     """One case: its pupils and their roles, the step tracker, the timeline and everything recorded in it."""
     return case_page.render(get_case_or_404(case_id))
+
+
+@bp.route("/<int:case_id>/dossier.pdf")
+@login_required
+def case_pdf(case_id):
+    """The whole case as one PDF; ?leerling=<id> gives that pupil's view, the others named by their role."""
+    case = get_case_or_404(case_id)
+    if not may_print_case(current_user, case):
+        refuse(403, case)
+    pupil = None
+    pupil_id = query_id("leerling")
+    if pupil_id:
+        pupil = (Pupil.select().join(Involvement).where(Involvement.case == case, Pupil.id == pupil_id).first())
+        if pupil is None:
+            refuse(404, case)
+    data = case_printing.case_pdf(case, SchoolSettings.current().school_name, current_user, pupil=pupil)
+    audit.seen("case.pdf", case, detail="leerlingoverzicht %d" % pupil.id if pupil else "heel dossier")
+    name = "dossier-%s%s.pdf" % (case.reference, "-leerling-%d" % pupil.id if pupil else "")
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
 @bp.route("/<int:case_id>/stappen/<step_key>", methods=["POST"])
@@ -232,8 +257,8 @@ def new():
         form.protocol.data = SchoolSettings.current().default_protocol
     named = (list(Pupil.with_class().join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
                   .order_by(*Pupil.dutch_order())) if report else [])
-    if not form.is_submitted() and named and named[0].school_class and named[0].school_class.mentor_id:
-        form.mentor.data = named[0].school_class.mentor_id
+    if not form.is_submitted() and mentors and classes_of is None:
+        form.mentor.data = CLASS_MENTOR  # the chosen pupils' class mentor, read when the form is sent
     if form.validate_on_submit():
         if report is not None and report.status != "new":
             form.roles_errors.append(_("Deze melding is al verwerkt."))
@@ -249,5 +274,8 @@ def new():
             return redirect(url_for("cases.detail", case_id=case.id))
     chosen = list(Pupil.with_class().where(Pupil.id.in_(list(form.roles)))
                   .order_by(*Pupil.dutch_order())) if form.roles else named
-    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=form.roles), \
+    roles = form.roles if form.is_submitted() else {  # who was bullied and who bullied, as the report says
+        row.pupil_id: row.role for row in ReportPupil.select().where(ReportPupil.report == report,
+                                                                     ReportPupil.role.is_null(False))}
+    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=roles), \
         400 if form.is_submitted() else 200

@@ -15,8 +15,7 @@ from db import SCHOOL_TIMEZONE, db
 from domain import conversations, followups, protocols
 from forms.conversations import AppointmentForm, FinishForm, StartConversationForm
 from models import (
-    CONVERSATION_LINE_KINDS, INVOLVEMENT_ROLES, CaseStep, ChecklistEntry, ConversationAmendment, ConversationLine,
-    User,
+    CONVERSATION_LINE_KINDS, CaseStep, ChecklistEntry, ConversationAmendment, ConversationLine, User, roles_for,
 )
 from permissions import (
     EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404, may_complete_step, may_hold_talk,
@@ -243,11 +242,11 @@ def finish(conversation_id):
     return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
 
 
-def participant_label(participant):
-    """'Noor Hoekstra (gepeste leerling)' for the page header."""
+def participant_label(participant, approach=None):
+    """'Noor Hoekstra (gepeste leerling)' for the page header, in the words of the case's approach."""
     if participant.role == "other":
         return participant.name
-    return "%s (%s)" % (participant.name, str(label(INVOLVEMENT_ROLES, participant.role)).lower())
+    return "%s (%s)" % (participant.name, str(label(roles_for(approach), participant.role)).lower())
 
 
 bp.add_app_template_global(participant_label)

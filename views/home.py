@@ -8,7 +8,7 @@ from domain import backup, cases, escalation, followups, notify, support
 from models import Case, Complaint, Referral, Report
 from permissions import (
     case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_see_cases,
-    may_use_support_workspace, visible_cases, visible_reports,
+    may_use_support_workspace, reports_about_my_pupils, visible_cases, visible_reports,
 )
 
 bp = Blueprint("home", __name__)
@@ -24,6 +24,10 @@ def index():
                   .order_by(Report.created_at.desc()).limit(10))
     new_reports = (Report.select().where(Report.status == "new").count()
                    if may_manage_reports(current_user) else 0)
+    # What others reported about the pupils of the mentor's classes, read-only with its status.
+    class_reports = list(reports_about_my_pupils(current_user).where(
+        Report.created_by.is_null() | (Report.created_by != current_user))
+        .order_by(Report.created_at.desc()).limit(10))
     # Proposals to escalate reach those the protocol names to decide them (and the coordinator, who
     # steers every case); a measure two roles decide waits on the second one's page.
     proposals = escalation.proposals_for(current_user) if may_see_cases(current_user) else []
@@ -34,8 +38,11 @@ def index():
                  if may_use_support_workspace(current_user) else [])
     due = _group_due(cases.due_steps(current_user) + followups.due_for(current_user))
     open_cases = list(open_cases)
-    if open_cases or complaints or referrals:
+    if open_cases or complaints or referrals or class_reports:
         with db.atomic():
+            if class_reports:
+                audit.record("report.list", detail="startpagina: %d meldingen over leerlingen van de klas"
+                             % len(class_reports), object_type="report")
             if open_cases:
                 audit.record("case.list", detail="startpagina: %d dossiers" % len(open_cases), object_type="case")
             if complaints:
@@ -46,6 +53,7 @@ def index():
                              object_type="referral")
     unsent_mail = notify.given_up().count() if may_administer(current_user) else 0
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
+                           class_reports=class_reports,
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
                            proposals=proposals, awaiting=awaiting, unsent_mail=unsent_mail,
                            case_scope=case_list_scope(current_user),

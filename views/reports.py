@@ -9,7 +9,7 @@ from db import db
 from domain import cases, public
 from forms.cases import ReasonForm
 from forms.common import query_ids, row_id
-from forms.reports import AttachReportForm, ReportForm
+from forms.reports import AttachReportForm, ReportForm, reported_roles
 from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass
 from permissions import get_report_or_404, may_answer_thread, may_manage_reports, refuse, visible_cases
 from terminology import term
@@ -44,16 +44,16 @@ def new():
                 reporter_name=form.reporter_name.data, channel=form.channel.data,
                 is_signal=form.is_signal.data, place=form.place.data, platform=form.platform.data,
                 description=form.description.data, share_reporter_name=form.share_reporter_name.data,
-                possibly_criminal=form.possibly_criminal.data)
+                possibly_criminal=form.possibly_criminal.data, confidential=form.confidential.data)
             for kind in form.kinds.data:
                 ReportKind.create(report=report, kind=kind)
             for pupil_id in sorted(set(form.pupils.data)):
-                ReportPupil.create(report=report, pupil=pupil_id)
+                ReportPupil.create(report=report, pupil=pupil_id, role=form.reported_roles.get(pupil_id))
             audit.record("report.create", report)
         flash(_("Je melding is opgeslagen. De %(coordinator)s neemt haar in behandeling.",
                 coordinator=term("coordinator")), "success")
         return redirect(url_for("reports.detail", report_id=report.id))
-    return render_template("reports/new.html", form=form, chosen=form.chosen_pupils()), \
+    return render_template("reports/new.html", form=form, chosen=form.chosen_pupils(), roles=form.reported_roles), \
         400 if form.is_submitted() else 200
 
 
@@ -61,7 +61,7 @@ def new():
 @login_required
 def pupil_picker():
     """Fragment: pupils matching the search, after the ones already chosen (which stay chosen)."""
-    mode = request.args.get("mode") if request.args.get("mode") in ("role", "one") else "check"
+    mode = request.args.get("mode") if request.args.get("mode") in ("role", "one", "report") else "check"
     chosen_ids, roles = _chosen_from_request(mode)
     chosen = list(Pupil.with_class().where(Pupil.id.in_(chosen_ids))
                   .order_by(*Pupil.dutch_order())) if chosen_ids else []
@@ -77,6 +77,8 @@ def _chosen_from_request(mode):
     """The pupils already chosen in the picker (and their roles); 400 for an id no pupil can have."""
     if mode == "check":
         return query_ids("pupils"), {}
+    if mode == "report":  # who was bullied and who bullied, as the reporter says
+        return query_ids("pupils"), reported_roles(request.args)
     if mode == "one":
         return query_ids("pupil")[:1], {}
     roles = {row_id(name[5:]): value for name, value in request.args.items()
@@ -111,7 +113,8 @@ def detail_page(report, answer_form=None, status=200):
     if thread is not None and may_answer_thread(current_user, thread):
         with db.atomic():
             thread_part = thread_context(thread, answer_form)
-    pupils = list(Pupil.select().join(ReportPupil).where(ReportPupil.report == report).order_by(*Pupil.dutch_order()))
+    pupils = list(Pupil.select(Pupil, ReportPupil.role).join(ReportPupil).where(ReportPupil.report == report)
+                  .order_by(*Pupil.dutch_order()).objects())
     open_cases = []
     if may_manage_reports(current_user) and report.status == "new":
         open_cases = list(visible_cases(current_user).where(Case.status == "open").order_by(Case.reference.desc()))
