@@ -93,7 +93,7 @@ def _install_template_helpers(app):
         "bullying_kinds": models.BULLYING_KINDS, "complainant_kinds": models.COMPLAINANT_KINDS,
         "support_session_kinds": models.SUPPORT_SESSION_KINDS, "parent_channels": models.PARENT_CHANNELS,
         "referral_targets": models.REFERRAL_TARGETS, "referral_trainings": models.REFERRAL_TRAININGS,
-        "severities": models.SEVERITIES,
+        "severities": models.SEVERITIES, "prevention_kinds": models.PREVENTION_KINDS,
     }, get_locale=get_locale, **terminology.template_globals())
     app.jinja_env.filters.update(date=i18n.long_date,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")

@@ -167,6 +167,22 @@ def public_thread_path(choice):
     return path
 
 
+# Prevention: the coordinator plans; mentors record for their own classes; the support team, the team leader and
+# management read what the school does.
+PREVENTION_READERS = dict(mentor=200, mentor2=200, coordinator=200, support=200, teamleader=200, management=200)
+PREVENTION_HIDDEN = dict(mentor=404, mentor2=404, coordinator=404, support=404, teamleader=404, management=404)
+
+
+def activity_path(class_name, suffix=""):
+    """A logged activity of a demo class (1A is the mentor's, 3C mentor2's)."""
+    return lambda: "/preventie/activiteiten/%d%s" % (models.PreventionActivity.get(
+        models.PreventionActivity.school_class == models.SchoolClass.get(name=class_name)).id, suffix)
+
+
+def plan_item_path(suffix=""):
+    return lambda: "/preventie/plan/%d%s" % (models.PreventionPlanItem.select().first().id, suffix)
+
+
 # (endpoint, method, path, expected status per role)
 ROUTES = [
     ("system.health", "GET", "/health", expect(200, anonymous=200)),
@@ -402,6 +418,23 @@ ROUTES = [
     ("public_thread.answer", "POST", public_thread_path("report"), expect(404, coordinator=400)),
     ("public_thread.answer", "POST", public_thread_path("complaint"), expect(404, counsellor=400)),
     ("public_thread.answer", "POST", "/meldknop/999999/antwoord", expect(404)),
+    ("prevention.index", "GET", "/preventie/", expect(403, **PREVENTION_READERS)),
+    ("prevention.index", "GET", "/preventie/?jaar=2025", expect(403, **PREVENTION_READERS)),
+    ("prevention.new_activity", "GET", "/preventie/activiteiten/nieuw",
+     expect(403, mentor=200, mentor2=200, coordinator=200)),
+    ("prevention.new_activity", "POST", "/preventie/activiteiten/nieuw",
+     expect(403, mentor=400, mentor2=400, coordinator=400)),
+    ("prevention.edit_activity", "GET", activity_path("1A"), expect(403, mentor=200, coordinator=200)),
+    ("prevention.edit_activity", "GET", activity_path("3C"), expect(403, mentor2=200, coordinator=200)),
+    ("prevention.edit_activity", "POST", activity_path("1A"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.edit_activity", "GET", "/preventie/activiteiten/999999", expect(403, **PREVENTION_HIDDEN)),
+    ("prevention.delete_activity", "POST", activity_path("1A", "/verwijderen"), expect(403, mentor=302, coordinator=302)),
+    ("prevention.new_plan_item", "GET", "/preventie/plan/nieuw", expect(403, coordinator=200)),
+    ("prevention.new_plan_item", "POST", "/preventie/plan/nieuw", expect(403, coordinator=400)),
+    ("prevention.edit_plan_item", "GET", plan_item_path(), expect(403, coordinator=200)),
+    ("prevention.edit_plan_item", "POST", plan_item_path(), expect(403, coordinator=400)),
+    ("prevention.edit_plan_item", "GET", "/preventie/plan/999999", expect(403, **PREVENTION_HIDDEN)),
+    ("prevention.delete_plan_item", "POST", plan_item_path("/verwijderen"), expect(403, coordinator=302)),
 ]
 
 

@@ -1,0 +1,190 @@
+"""Prevention: the coordinator's plan for a school year, the log of what was done, and who sees which.
+
+A plan item is for the classes of some year levels (each class does it: a mentor lesson, class
+agreements) or, without year levels, for the whole school once (a staff training, a parents' evening).
+An activity answers a plan item for its class (or, for a whole-school item, at all). A class's part of
+an item is done when such an activity exists, overdue when its date passed without one, else planned.
+"""
+import collections
+import dataclasses
+import datetime
+
+from peewee import JOIN
+
+from db import today
+from models import PreventionActivity, PreventionPlanItem, SchoolClass, User
+
+SCHOOL_YEAR_START_MONTH = 8  # a school year runs from 1 August (as the monitor counts it)
+
+
+def school_year_of(day):
+    """The first calendar year of the school year a day falls in."""
+    return day.year if day.month >= SCHOOL_YEAR_START_MONTH else day.year - 1
+
+
+def current_school_year():
+    return school_year_of(today())
+
+
+def school_year_label(start_year):
+    """"2026-2027"."""
+    return "%d-%d" % (start_year, start_year + 1)
+
+
+def school_year_span(start_year):
+    """[1 August, 1 August next year)."""
+    return datetime.date(start_year, SCHOOL_YEAR_START_MONTH, 1), datetime.date(start_year + 1,
+                                                                               SCHOOL_YEAR_START_MONTH, 1)
+
+
+def known_school_years():
+    """The school years that have a plan item or an activity, and the current one; newest first."""
+    years = {current_school_year()}
+    years |= {year for (year,) in PreventionPlanItem.select(PreventionPlanItem.school_year).distinct().tuples()}
+    years |= {school_year_of(day) for (day,) in PreventionActivity.select(PreventionActivity.held_on).tuples()}
+    return sorted(years, reverse=True)
+
+
+@dataclasses.dataclass
+class Part:
+    """One class's part of a plan item (school_class None: the whole school's)."""
+
+    school_class: object
+    activity: object  # the activity that answered it, or None
+    status: str  # "done", "overdue" or "planned"
+
+
+@dataclasses.dataclass
+class PlannedItem:
+    item: object
+    parts: list
+
+    @property
+    def status(self):
+        """done when every part is, overdue when one is, else planned."""
+        statuses = {part.status for part in self.parts}
+        if not statuses or statuses == {"done"}:
+            return "done" if statuses else "planned"
+        return "overdue" if "overdue" in statuses else "planned"
+
+    @property
+    def done_count(self):
+        return sum(part.status == "done" for part in self.parts)
+
+
+def _status(activity, due_on, now):
+    if activity is not None:
+        return "done"
+    return "overdue" if due_on < now else "planned"
+
+
+def classes_at(levels):
+    """The classes of these year levels, by name."""
+    return list(SchoolClass.select().where(SchoolClass.year_level.in_(levels)).order_by(SchoolClass.name))
+
+
+def plan(school_year, classes=None):
+    """The school year's plan items, by date, each with its parts; `classes` limits the parts (and the
+    items) to those classes (a mentor's), leaving out the whole-school items."""
+    now = today()
+    items = list(PreventionPlanItem.select().where(PreventionPlanItem.school_year == school_year)
+                 .order_by(PreventionPlanItem.due_on, PreventionPlanItem.id))
+    answers = collections.defaultdict(dict)  # item id -> class id (or None) -> first activity
+    for activity in (PreventionActivity.select().where(PreventionActivity.plan_item.in_([i.id for i in items]))
+                     .order_by(PreventionActivity.held_on, PreventionActivity.id)):
+        answers[activity.plan_item_id].setdefault(activity.school_class_id, activity)
+    every_class = list(SchoolClass.select().order_by(SchoolClass.name))
+    wanted = None if classes is None else {school_class.id for school_class in classes}
+    planned = []
+    for item in items:
+        found = answers.get(item.id, {})
+        if item.levels:
+            parts = [Part(school_class, found.get(school_class.id), _status(found.get(school_class.id), item.due_on,
+                                                                            now))
+                     for school_class in every_class if school_class.year_level in item.levels
+                     and (wanted is None or school_class.id in wanted)]
+            if wanted is not None and not parts:
+                continue
+        else:
+            if wanted is not None:
+                continue
+            activity = next(iter(found.values()), None)
+            parts = [Part(None, activity, _status(activity, item.due_on, now))]
+        planned.append(PlannedItem(item, parts))
+    return planned
+
+
+def plan_summary(planned):
+    """How many items are done, overdue and still planned."""
+    counts = collections.Counter(entry.status for entry in planned)
+    return {status: counts.get(status, 0) for status in ("done", "overdue", "planned")}
+
+
+def activities(school_year, classes=None):
+    """The log of a school year, newest first; `classes` limits it to those classes' activities."""
+    start, end = school_year_span(school_year)
+    query = (PreventionActivity.select(PreventionActivity, SchoolClass)
+             .join(SchoolClass, on=(PreventionActivity.school_class == SchoolClass.id), join_type=JOIN.LEFT_OUTER)
+             .where(PreventionActivity.held_on >= start, PreventionActivity.held_on < end)
+             .order_by(PreventionActivity.held_on.desc(), PreventionActivity.id.desc()))
+    if classes is not None:
+        query = query.where(PreventionActivity.school_class.in_([school_class.id for school_class in classes]))
+    return list(query)
+
+
+def mentored_classes(user):
+    """The classes the user is mentor of, by name."""
+    return list(SchoolClass.select().where(SchoolClass.mentor == user).order_by(SchoolClass.name))
+
+
+def open_parts_for(user, horizon_days=None):
+    """The parts of this school year's plan (and the next's, once planned) still to do in the classes the
+    user mentors: [(plan item, class, status)], by date. With a horizon, only those due by then."""
+    classes = mentored_classes(user)
+    if not classes:
+        return []
+    year = current_school_year()
+    rows = []
+    for school_year in (year, year + 1):
+        for entry in plan(school_year, classes):
+            for part in entry.parts:
+                if part.status != "done":
+                    rows.append((entry.item, part.school_class, part.status))
+    if horizon_days is not None:
+        limit = today() + datetime.timedelta(days=horizon_days)
+        rows = [row for row in rows if row[0].due_on <= limit]
+    return sorted(rows, key=lambda row: (row[0].due_on, row[1].name))
+
+
+def plan_items_open_for(school_class, school_year):
+    """The plan items a new activity of this class (None: of the whole school) may answer: those of the
+    school year still open for it."""
+    items = PreventionPlanItem.select().where(PreventionPlanItem.school_year == school_year)
+    chosen = []
+    for item in items.order_by(PreventionPlanItem.due_on):
+        if school_class is None and item.levels:
+            continue
+        if school_class is not None and school_class.year_level not in item.levels:
+            continue
+        chosen.append(item)
+    return chosen
+
+
+def validate_answer(item, school_class, held_on):
+    """Why this activity cannot answer this plan item, or None when it can."""
+    if item is None:
+        return None
+    if school_class is None and item.levels:
+        return "class"
+    if school_class is not None and school_class.year_level not in item.levels:
+        return "level"
+    if school_year_of(held_on) != item.school_year:
+        return "year"
+    return None
+
+
+def leaders():
+    """Names staff typed as who led an activity before, for the form's suggestions."""
+    typed = {name for (name,) in PreventionActivity.select(PreventionActivity.led_by).distinct().tuples()}
+    staff = {name for (name,) in User.select(User.full_name).where(User.is_active == True).tuples()}  # noqa: E712
+    return sorted(typed | staff)

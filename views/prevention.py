@@ -1,0 +1,192 @@
+"""Prevention: the school-year plan and the log of what the school did (seed 001's prevention, seed 002's
+meldknop and parents' evening, seed 003's duty of care). The coordinator plans and sees what is done and
+overdue; mentors record what their classes did and see their classes' part."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+import audit
+from db import db
+from domain import prevention
+from forms.common import ActionForm, query_id
+from forms.prevention import ActivityForm, PlanItemForm
+from models import PreventionActivity, PreventionPlanItem, SchoolClass
+from permissions import (
+    get_prevention_record_or_404, may_plan_prevention, may_record_prevention, may_view_prevention,
+    prevention_scope, refuse,
+)
+
+bp = Blueprint("prevention", __name__, url_prefix="/preventie")
+
+
+@bp.before_request
+@login_required
+def only_those_who_work_on_prevention():
+    """The area is for the coordinator, mentors, the support team, the team leader and management."""
+    if not may_view_prevention(current_user):
+        refuse(403, object_type="prevention")
+
+
+def _summary(form):
+    """GOV.UK's error summary: each message of a form that came back, linking to its field."""
+    return [(field.id, message) for field in form for message in field.errors]
+
+
+def _chosen_year():
+    """The school year asked for (?jaar=2025), else the current one; 400 for a year no school has."""
+    value = request.args.get("jaar", "")
+    if not value:
+        return prevention.current_school_year()
+    if not value.isdigit() or not 2000 <= int(value) <= 2099:
+        abort(400)
+    return int(value)
+
+
+def _own_classes():
+    """The classes whose part the user sees: every class for whoever reads the whole school, else theirs."""
+    return None if prevention_scope(current_user) == "school" else prevention.mentored_classes(current_user)
+
+
+@bp.route("/")
+def index():
+    """The plan of a school year with what is done and overdue, and the log of what was done."""
+    year = _chosen_year()
+    classes = _own_classes()
+    planned = prevention.plan(year, classes)
+    log = prevention.activities(year, classes)
+    audit.seen("prevention.view", object_type="prevention", detail="schooljaar %s" % prevention.school_year_label(year))
+    return render_template("prevention/index.html", year=year, years=prevention.known_school_years(),
+                           planned=planned, summary=prevention.plan_summary(planned), log=log,
+                           own_classes=classes, year_label=prevention.school_year_label, delete_form=ActionForm())
+
+
+def _activity_form(activity=None):
+    """The activity form with the classes the user records for and the plan items the activity may answer."""
+    whole_school = may_plan_prevention(current_user)
+    classes = list(SchoolClass.select().order_by(SchoolClass.name)) if whole_school \
+        else prevention.mentored_classes(current_user)
+    year = prevention.current_school_year()
+    items = [item for school_year in (year - 1, year) for item in PreventionPlanItem.select().where(
+        PreventionPlanItem.school_year == school_year).order_by(PreventionPlanItem.due_on)
+        if whole_school or any(c.year_level in item.levels for c in classes)]
+    if activity is not None and activity.plan_item_id and activity.plan_item not in items:
+        items.append(activity.plan_item)
+    return ActivityForm(obj=activity, classes=classes, plan_items=items, whole_school=whole_school)
+
+
+def _save_activity(form, activity):
+    """Copy the form onto the activity; the class must be one the user records for."""
+    school_class = form.chosen_class()
+    if school_class is not None and not may_record_prevention(current_user, school_class):
+        refuse(403, school_class)
+    activity.kind, activity.held_on, activity.school_class = form.kind.data, form.held_on.data, school_class
+    activity.audience, activity.led_by, activity.note = form.audience.data, form.led_by.data, form.note.data
+    activity.plan_item = form.chosen_item()
+    activity.save()
+
+
+@bp.route("/activiteiten/nieuw", methods=["GET", "POST"])
+def new_activity():
+    """Record what was done; from the plan, its item and class come filled in."""
+    if not may_record_prevention(current_user):
+        refuse(403, object_type="prevention_activity")
+    form = _activity_form()
+    if request.method == "GET":
+        form.plan_item.data, form.school_class.data = query_id("plan"), query_id("klas")
+        item = form.chosen_item()
+        if item is not None:
+            form.kind.data = item.kind
+        form.led_by.data = current_user.full_name
+    if form.validate_on_submit():
+        with db.atomic():
+            activity = PreventionActivity(recorded_by=current_user)
+            _save_activity(form, activity)
+            audit.record("prevention.activity_create", activity, detail="%s op %s" % (activity.kind, activity.held_on))
+        flash(_("Vastgelegd in het preventielogboek."), "success")
+        return redirect(url_for("prevention.index", jaar=prevention.school_year_of(activity.held_on)))
+    return render_template("prevention/activity.html", form=form, activity=None, error_summary=_summary(form),
+                           leaders=prevention.leaders()), 400 if form.is_submitted() else 200
+
+
+@bp.route("/activiteiten/<int:prevention_activity_id>", methods=["GET", "POST"])
+def edit_activity(prevention_activity_id):
+    """Correct a logged activity (the coordinator, or the mentor of its class)."""
+    activity = get_prevention_record_or_404(PreventionActivity, prevention_activity_id, "change")
+    form = _activity_form(activity)
+    if not form.is_submitted():
+        form.school_class.data, form.plan_item.data = activity.school_class_id, activity.plan_item_id
+    if form.validate_on_submit():
+        with db.atomic():
+            _save_activity(form, activity)
+            audit.record("prevention.activity_update", activity)
+        flash(_("De activiteit is bijgewerkt."), "success")
+        return redirect(url_for("prevention.index", jaar=prevention.school_year_of(activity.held_on)))
+    return render_template("prevention/activity.html", form=form, activity=activity, delete_form=ActionForm(),
+                           error_summary=_summary(form),
+                           leaders=prevention.leaders()), 400 if form.is_submitted() else 200
+
+
+@bp.route("/activiteiten/<int:prevention_activity_id>/verwijderen", methods=["POST"])
+def delete_activity(prevention_activity_id):
+    """Remove an activity logged by mistake."""
+    activity = get_prevention_record_or_404(PreventionActivity, prevention_activity_id, "change")
+    if ActionForm().validate_on_submit():
+        with db.atomic():
+            audit.record("prevention.activity_delete", activity, detail="%s op %s" % (activity.kind, activity.held_on))
+            activity.delete_instance()
+        flash(_("De activiteit is verwijderd."), "success")
+    return redirect(url_for("prevention.index", jaar=prevention.school_year_of(activity.held_on)))
+
+
+@bp.route("/plan/nieuw", methods=["GET", "POST"])
+def new_plan_item():
+    """Plan something for a school year (the coordinator)."""
+    if not may_plan_prevention(current_user):
+        refuse(403, object_type="prevention_plan_item")
+    form = PlanItemForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            item = PreventionPlanItem(created_by=current_user)
+            _save_plan_item(form, item)
+            audit.record("prevention.plan_create", item, detail="%s op %s" % (item.kind, item.due_on))
+        flash(_("Opgenomen in het jaarplan."), "success")
+        return redirect(url_for("prevention.index", jaar=item.school_year))
+    return render_template("prevention/plan_item.html", form=form, item=None,
+                           error_summary=_summary(form)), 400 if form.is_submitted() else 200
+
+
+def _save_plan_item(form, item):
+    item.kind, item.title, item.due_on, item.note = form.kind.data, form.title.data, form.due_on.data, form.note.data
+    item.year_levels = " ".join(str(level) for level in sorted(set(form.year_levels.data or [])))
+    item.school_year = prevention.school_year_of(item.due_on)
+    item.save()
+
+
+@bp.route("/plan/<int:prevention_plan_item_id>", methods=["GET", "POST"])
+def edit_plan_item(prevention_plan_item_id):
+    """Change a plan item (the coordinator)."""
+    item = get_prevention_record_or_404(PreventionPlanItem, prevention_plan_item_id)
+    form = PlanItemForm(obj=item)
+    if not form.is_submitted():
+        form.year_levels.data = item.levels
+    if form.validate_on_submit():
+        with db.atomic():
+            _save_plan_item(form, item)
+            audit.record("prevention.plan_update", item)
+        flash(_("Het jaarplan is bijgewerkt."), "success")
+        return redirect(url_for("prevention.index", jaar=item.school_year))
+    return render_template("prevention/plan_item.html", form=form, item=item, delete_form=ActionForm(),
+                           error_summary=_summary(form)), \
+        400 if form.is_submitted() else 200
+
+
+@bp.route("/plan/<int:prevention_plan_item_id>/verwijderen", methods=["POST"])
+def delete_plan_item(prevention_plan_item_id):
+    """Take an item out of the plan; what was logged for it stays in the log."""
+    item = get_prevention_record_or_404(PreventionPlanItem, prevention_plan_item_id)
+    if ActionForm().validate_on_submit():
+        with db.atomic():
+            audit.record("prevention.plan_delete", item, detail="%s op %s" % (item.kind, item.due_on))
+            item.delete_instance()
+        flash(_("Het punt is uit het jaarplan gehaald."), "success")
+    return redirect(url_for("prevention.index", jaar=item.school_year))
