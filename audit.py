@@ -109,6 +109,7 @@ ACTION_LABELS = {
     "prevention.activity_create": _l("Preventieactiviteit vastgelegd"),
     "prevention.activity_delete": _l("Preventieactiviteit verwijderd"),
     "prevention.activity_update": _l("Preventieactiviteit gewijzigd"),
+    "prevention.policy_save": _l("Preventiebeleid bewaard"),
     "prevention.plan_create": _l("Jaarplan preventie: punt toegevoegd"),
     "prevention.plan_delete": _l("Jaarplan preventie: punt verwijderd"),
     "prevention.plan_update": _l("Jaarplan preventie: punt gewijzigd"),

@@ -14,7 +14,7 @@ from models import (
     MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
     Complaint, ComplaintNote, Conversation, ConversationLine, Evidence, FollowUp, Involvement, Measure,
     MeasureDecider, ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass,
-    PreventionActivity, PreventionPlanItem, SchoolSettings, SupportSession, User,
+    PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolSettings, SupportSession, User,
 )
 from terminology import label
 
@@ -417,8 +417,22 @@ DEMO_UNPLANNED = [  # done outside the plan: a class conversation after a restle
 ]
 
 
+DEMO_CONTRACT = """Ik wil dat iedereen zich veilig voelt op onze school. Daarom spreek ik af:
+- Ik behandel anderen zoals ik zelf behandeld wil worden, op school en online.
+- Ik scheld niet, ik sluit niemand buiten en ik kom niet aan een ander als die dat niet wil.
+- Ik deel geen foto's of berichten over een ander zonder dat die het goed vindt.
+- Zie ik dat iemand gepest wordt, dan help ik of vertel ik het aan mijn mentor. Dat is geen klikken.
+- Word ik zelf gepest, dan houd ik het niet geheim.
+
+Als ik me niet aan deze afspraken houd, volgt de school het pestprotocol."""
+
+
 def _prevention(users):
-    """A year of the prevention plan and log: most done, a mentor lesson in 2B overdue, some still to come."""
+    """A year of the prevention plan and log: most done, a mentor lesson in 2B overdue, some still to come;
+    the school's policy with the first-years' contract."""
+    PreventionPolicy.create(id=1, contract_text=DEMO_CONTRACT, contract_updated_at=_moment(300),
+                            coordinator_reach="Kamer 1.12, op dinsdag en donderdag; telefoon 012-3456789.",
+                            counsellor_reach="Via de receptie of vertrouwenspersoon@hetbaken.example.")
     classes = {school_class.name: school_class for school_class in SchoolClass.select()}
     coordinator = users["coordinator"]
     for kind, title, due_in, levels, done in DEMO_PLAN:

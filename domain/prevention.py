@@ -9,6 +9,8 @@ import collections
 import dataclasses
 import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from peewee import JOIN
 
 from db import today
@@ -188,3 +190,100 @@ def leaders():
     typed = {name for (name,) in PreventionActivity.select(PreventionActivity.led_by).distinct().tuples()}
     staff = {name for (name,) in User.select(User.full_name).where(User.is_active == True).tuples()}  # noqa: E712
     return sorted(typed | staff)
+
+
+# The school's published protocol (seed 003's duty of care: a policy the school shows), built from the protocol
+# files Herstel runs the cases by and from the school's settings, so what is published is what is enforced.
+
+@dataclasses.dataclass
+class PublishedStep:
+    number: int
+    key: str
+    title: str
+    owner: str  # the role that does it, in the school's word
+    deadline: str
+    condition: str
+    description: str
+    tasks: tuple
+
+
+@dataclasses.dataclass
+class PublishedProtocol:
+    key: str
+    name: str
+    description: str
+    steps: list
+    phases: list  # [(number, title, description, who decides)]
+    follow_ups: str
+
+
+def _after(protocol, key):
+    if key == "report":
+        return _("de melding")
+    step = protocol.step(key)
+    return "‘%s’" % (step.title if step else key)
+
+
+def deadline_text(protocol, deadline):
+    """A step's deadline in words: "binnen 7 dagen na ‘Gesprek met de gepeste leerling’", with the rule for
+    serious bullying when it differs."""
+    def rule(days, after):
+        if days == 0:
+            return _("op de dag van %(after)s", after=_after(protocol, after))
+        return ngettext("binnen %(num)d dag na %(after)s", "binnen %(num)d dagen na %(after)s", days,
+                        after=_after(protocol, after))
+    text = rule(deadline.days, deadline.after)
+    if deadline.if_serious:
+        text += "; " + _("bij ernstig pesten %(rule)s", rule=rule(deadline.if_serious.days, deadline.if_serious.after))
+    return text
+
+
+def condition_text(step):
+    """When a step applies, in words ("" for every case)."""
+    texts = {("online", True): _("alleen bij online pesten"), ("criminal", True): _("alleen bij strafbare feiten"),
+             ("approach", "confrontational"): _("bij de confronterende aanpak"),
+             ("approach", "non_confrontational"): _("bij de niet-confronterende aanpak")}
+    return "; ".join(texts.get(rule, "") for rule in step.condition)
+
+
+def follow_up_text(protocol):
+    """The follow-up talks' schedule in words: "na 2 dagen, na 1 week, ... daarna elke 3 maanden tot 24 maanden"."""
+    parts = []
+    for rule in protocol.follow_up_schedule:
+        if rule.every_months:
+            parts.append(_("daarna elke %(every)d maanden, tot %(until)d maanden na de afspraken",
+                           every=rule.every_months, until=rule.until_months))
+        elif rule.days:
+            parts.append(ngettext("na %(num)d dag", "na %(num)d dagen", rule.days))
+        elif rule.weeks:
+            parts.append(ngettext("na %(num)d week", "na %(num)d weken", rule.weeks))
+        else:
+            parts.append(ngettext("na %(num)d maand", "na %(num)d maanden", rule.months))
+    return ", ".join(parts)
+
+
+def publish(protocol, owner_word, deciders_word):
+    """A protocol as the school publishes it; `owner_word(role)` and `deciders_word(roles)` name the roles in the
+    words of the reader (the page) or in Dutch (the PDF)."""
+    steps = [PublishedStep(number, step.key, step.title, owner_word(step.owner),
+                           deadline_text(protocol, step.deadline), condition_text(step), step.description, step.tasks)
+             for number, step in enumerate(protocol.steps, 1)]
+    phases = [(phase.phase, phase.title, phase.description, deciders_word(phase.decided_by))
+              for phase in protocol.escalation_phases]
+    return PublishedProtocol(protocol.key, protocol.name, protocol.description, steps, phases,
+                             follow_up_text(protocol))
+
+
+def school_protocols(default_key, offered):
+    """The protocols a school publishes: its default protocol first, then the others it may open cases with."""
+    return sorted(offered, key=lambda protocol: (protocol.key != default_key, protocol.name))
+
+
+def contacts(role):
+    """The active staff of a role, by name: [(name, e-mail)]."""
+    return [(user.full_name, user.email or "") for user in User.with_role(role)]
+
+
+def meldknop_on_computers():
+    """Whether the log says the meldknop was put on the school computers (seed 002)."""
+    return PreventionActivity.select().where(PreventionActivity.kind == "meldknop").exists()

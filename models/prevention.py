@@ -90,11 +90,15 @@ class PreventionPolicy(BaseModel):
 
     @classmethod
     def current(cls):
-        """The policy row, created with defaults on first use."""
-        policy = cls.get_or_none(cls.id == 1)
-        if policy is None:
-            policy, _ = cls.get_or_create(id=1)
-        return policy
+        """The policy row; before anyone saved one, the defaults (not stored: reading writes nothing)."""
+        return cls.get_or_none(cls.id == 1) or cls(id=1)
+
+    def store(self):
+        """Save the policy, inserting its row the first time; call inside a transaction."""
+        if not type(self).select().where(type(self).id == 1).exists():
+            self.save(force_insert=True)
+        else:
+            self.save()
 
 
 class ContractSignature(BaseModel):

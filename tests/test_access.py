@@ -179,6 +179,16 @@ def activity_path(class_name, suffix=""):
         models.PreventionActivity.school_class == models.SchoolClass.get(name=class_name)).id, suffix)
 
 
+def published_protocol(path):
+    """The published protocol, made public by the coordinator first (it is not in the demo)."""
+    def make_public():
+        with models.db.atomic():
+            models.PreventionPolicy.update(protocol_public=True).execute()
+        return path
+    make_public.changes_the_school = True
+    return make_public
+
+
 def plan_item_path(suffix=""):
     return lambda: "/preventie/plan/%d%s" % (models.PreventionPlanItem.select().first().id, suffix)
 
@@ -435,6 +445,13 @@ ROUTES = [
     ("prevention.edit_plan_item", "POST", plan_item_path(), expect(403, coordinator=400)),
     ("prevention.edit_plan_item", "GET", "/preventie/plan/999999", expect(403, **PREVENTION_HIDDEN)),
     ("prevention.delete_plan_item", "POST", plan_item_path("/verwijderen"), expect(403, coordinator=302)),
+    # The school's published protocol: every logged-in user reads it; parents and pupils once it is made public.
+    ("prevention.protocol", "GET", "/pestprotocol", expect(200, anonymous=404)),
+    ("prevention.protocol_pdf", "GET", "/pestprotocol.pdf", expect(200, anonymous=404)),
+    ("prevention.protocol", "GET", published_protocol("/pestprotocol"), expect(200, anonymous=200)),
+    ("prevention.protocol_pdf", "GET", published_protocol("/pestprotocol.pdf"), expect(200, anonymous=200)),
+    ("prevention.policy", "GET", "/preventie/beleid", expect(403, coordinator=200)),
+    ("prevention.policy", "POST", "/preventie/beleid", expect(403, coordinator=302)),
 ]
 
 

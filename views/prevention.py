@@ -1,30 +1,46 @@
 """Prevention: the school-year plan and the log of what the school did (seed 001's prevention, seed 002's
 meldknop and parents' evening, seed 003's duty of care). The coordinator plans and sees what is done and
 overdue; mentors record what their classes did and see their classes' part."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
-from db import db
-from domain import prevention
+from db import db, today, utcnow
+from domain import escalation, prevention, prevention_pdf, protocols
 from forms.common import ActionForm, query_id
-from forms.prevention import ActivityForm, PlanItemForm
-from models import PreventionActivity, PreventionPlanItem, SchoolClass
+from forms.prevention import ActivityForm, PlanItemForm, PolicyForm
+from models import PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolClass, SchoolSettings
 from permissions import (
     get_prevention_record_or_404, may_plan_prevention, may_record_prevention, may_view_prevention,
     prevention_scope, refuse,
 )
+from terminology import dutch_term, term
 
-bp = Blueprint("prevention", __name__, url_prefix="/preventie")
+bp = Blueprint("prevention", __name__)
+# The school's published protocol: every logged-in user reads it, and parents and pupils too when the school
+# made it public (off by default, like the meldknop).
+PUBLISHED = ("prevention.protocol", "prevention.protocol_pdf")
 
 
 @bp.before_request
-@login_required
 def only_those_who_work_on_prevention():
     """The area is for the coordinator, mentors, the support team, the team leader and management."""
+    if request.endpoint in PUBLISHED:
+        if current_user.is_authenticated or PreventionPolicy.current().protocol_public:
+            return None
+        return render_template("prevention/protocol_off.html"), 404
+    return _staff_only()
+
+
+@login_required
+def _staff_only():
     if not may_view_prevention(current_user):
         refuse(403, object_type="prevention")
+    return None
 
 
 def _summary(form):
@@ -47,7 +63,7 @@ def _own_classes():
     return None if prevention_scope(current_user) == "school" else prevention.mentored_classes(current_user)
 
 
-@bp.route("/")
+@bp.route("/preventie/")
 def index():
     """The plan of a school year with what is done and overdue, and the log of what was done."""
     year = _chosen_year()
@@ -85,7 +101,7 @@ def _save_activity(form, activity):
     activity.save()
 
 
-@bp.route("/activiteiten/nieuw", methods=["GET", "POST"])
+@bp.route("/preventie/activiteiten/nieuw", methods=["GET", "POST"])
 def new_activity():
     """Record what was done; from the plan, its item and class come filled in."""
     if not may_record_prevention(current_user):
@@ -108,7 +124,7 @@ def new_activity():
                            leaders=prevention.leaders()), 400 if form.is_submitted() else 200
 
 
-@bp.route("/activiteiten/<int:prevention_activity_id>", methods=["GET", "POST"])
+@bp.route("/preventie/activiteiten/<int:prevention_activity_id>", methods=["GET", "POST"])
 def edit_activity(prevention_activity_id):
     """Correct a logged activity (the coordinator, or the mentor of its class)."""
     activity = get_prevention_record_or_404(PreventionActivity, prevention_activity_id, "change")
@@ -126,7 +142,7 @@ def edit_activity(prevention_activity_id):
                            leaders=prevention.leaders()), 400 if form.is_submitted() else 200
 
 
-@bp.route("/activiteiten/<int:prevention_activity_id>/verwijderen", methods=["POST"])
+@bp.route("/preventie/activiteiten/<int:prevention_activity_id>/verwijderen", methods=["POST"])
 def delete_activity(prevention_activity_id):
     """Remove an activity logged by mistake."""
     activity = get_prevention_record_or_404(PreventionActivity, prevention_activity_id, "change")
@@ -138,7 +154,7 @@ def delete_activity(prevention_activity_id):
     return redirect(url_for("prevention.index", jaar=prevention.school_year_of(activity.held_on)))
 
 
-@bp.route("/plan/nieuw", methods=["GET", "POST"])
+@bp.route("/preventie/plan/nieuw", methods=["GET", "POST"])
 def new_plan_item():
     """Plan something for a school year (the coordinator)."""
     if not may_plan_prevention(current_user):
@@ -162,7 +178,7 @@ def _save_plan_item(form, item):
     item.save()
 
 
-@bp.route("/plan/<int:prevention_plan_item_id>", methods=["GET", "POST"])
+@bp.route("/preventie/plan/<int:prevention_plan_item_id>", methods=["GET", "POST"])
 def edit_plan_item(prevention_plan_item_id):
     """Change a plan item (the coordinator)."""
     item = get_prevention_record_or_404(PreventionPlanItem, prevention_plan_item_id)
@@ -180,7 +196,7 @@ def edit_plan_item(prevention_plan_item_id):
         400 if form.is_submitted() else 200
 
 
-@bp.route("/plan/<int:prevention_plan_item_id>/verwijderen", methods=["POST"])
+@bp.route("/preventie/plan/<int:prevention_plan_item_id>/verwijderen", methods=["POST"])
 def delete_plan_item(prevention_plan_item_id):
     """Take an item out of the plan; what was logged for it stays in the log."""
     item = get_prevention_record_or_404(PreventionPlanItem, prevention_plan_item_id)
@@ -190,3 +206,70 @@ def delete_plan_item(prevention_plan_item_id):
             item.delete_instance()
         flash(_("Het punt is uit het jaarplan gehaald."), "success")
     return redirect(url_for("prevention.index", jaar=item.school_year))
+
+
+def _published(dutch=False):
+    """The school's protocols as published, with the contacts and the ways to report; in Dutch for the PDF."""
+    settings, policy = SchoolSettings.cached(), PreventionPolicy.current()
+    word = (lambda role: dutch_term(role)) if dutch else (lambda role: term(role))
+    published = [prevention.publish(protocol, word, lambda roles: escalation.deciders_text(roles, dutch=dutch))
+                 for protocol in prevention.school_protocols(settings.default_protocol, protocols.offered())]
+    contacts = [(dutch_term("coordinator", capital=True) if dutch else term("coordinator", capital=True),
+                 prevention.contacts("coordinator"), policy.coordinator_reach),
+                (_("Vertrouwenspersoon"), prevention.contacts("counsellor"), policy.counsellor_reach)]
+    reporting = [_("Vertel het aan je %(mentor)s of aan een andere medewerker van de school. Iedere medewerker "
+                   "moet pesten die hij of zij opmerkt doorgeven; dat is geen klikken.",
+                   mentor=dutch_term("mentor") if dutch else term("mentor")),
+                 _("Ouders nemen contact op met de %(mentor)s of met de %(coordinator)s.",
+                   mentor=dutch_term("mentor") if dutch else term("mentor"),
+                   coordinator=dutch_term("coordinator") if dutch else term("coordinator"))]
+    if settings.public_reports_enabled:
+        reporting.append(_("Via de meldknop van de school, ook zonder je naam te noemen: %(url)s. Je krijgt een "
+                           "code waarmee je het antwoord van de school leest.",
+                           url=url_for("public.report", _external=True)))
+    if prevention.meldknop_on_computers():
+        reporting.append(_("Op de computers van de school staat de meldknop van meldknop.nl, voor hulp bij "
+                           "vervelende ervaringen online."))
+    reporting.append(_("Ben je het niet eens met hoe de school het aanpakt? Dan kunnen ouders en leerlingen "
+                       "terecht bij de vertrouwenspersoon."))
+    return published, contacts, reporting
+
+
+@bp.route("/pestprotocol")
+def protocol():
+    """The school's own anti-bullying protocol as a readable page: for staff, and for everyone when public."""
+    published, contacts, reporting = _published()
+    return render_template("prevention/protocol.html", published=published, contacts=contacts, reporting=reporting,
+                           public=PreventionPolicy.current().protocol_public)
+
+
+@bp.route("/pestprotocol.pdf")
+def protocol_pdf():
+    """The school's published protocol as a PDF (in Dutch)."""
+    settings = SchoolSettings.cached()
+    with force_locale("nl"):
+        published, contacts, reporting = _published(dutch=True)
+        data = prevention_pdf.protocol_pdf(published, settings.school_name, contacts, reporting, settings.logo_png,
+                                           printed_on=today())
+    return send_file(io.BytesIO(data), mimetype="application/pdf", download_name="pestprotocol.pdf")
+
+
+@bp.route("/preventie/beleid", methods=["GET", "POST"])
+def policy():
+    """The coordinator's settings of the policy: the published protocol's switch and contacts, the contract text."""
+    if not may_plan_prevention(current_user):
+        refuse(403, object_type="prevention_policy")
+    policy = PreventionPolicy.current()
+    form = PolicyForm(obj=policy)
+    if form.validate_on_submit():
+        with db.atomic():
+            if form.contract_text.data != policy.contract_text:
+                policy.contract_updated_at = utcnow()
+            form.populate_obj(policy)
+            policy.store()
+            audit.record("prevention.policy_save", policy, detail="protocol openbaar: %s" % (
+                "ja" if policy.protocol_public else "nee"))
+        flash(_("Het beleid is opgeslagen."), "success")
+        return redirect(url_for("prevention.policy"))
+    return render_template("prevention/policy.html", form=form, policy=policy, error_summary=_summary(form)), \
+        400 if form.is_submitted() else 200
