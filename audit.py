@@ -110,6 +110,8 @@ ACTION_LABELS = {
     "prevention.activity_delete": _l("Preventieactiviteit verwijderd"),
     "prevention.activity_update": _l("Preventieactiviteit gewijzigd"),
     "prevention.policy_save": _l("Preventiebeleid bewaard"),
+    "prevention.class_agreement": _l("Klassenafspraken bewaard"),
+    "prevention.contract_signatures": _l("Handtekeningen pestcontract vastgelegd"),
     "prevention.plan_create": _l("Jaarplan preventie: punt toegevoegd"),
     "prevention.plan_delete": _l("Jaarplan preventie: punt verwijderd"),
     "prevention.plan_update": _l("Jaarplan preventie: punt gewijzigd"),

@@ -12,9 +12,9 @@ from domain import agreements, cases, conversations, escalation, evidence, follo
 from domain.evidence import clean_upload
 from models import (
     MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
-    Complaint, ComplaintNote, Conversation, ConversationLine, Evidence, FollowUp, Involvement, Measure,
-    MeasureDecider, ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass,
-    PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolSettings, SupportSession, User,
+    Complaint, ComplaintNote, ContractSignature, Conversation, ConversationLine, Evidence, FollowUp, Involvement,
+    Measure, MeasureDecider, ParentContact, PersonalNote, PreventionActivity, PreventionPlanItem, PreventionPolicy,
+    Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, SupportSession, User,
 )
 from terminology import label
 
@@ -444,6 +444,15 @@ def _prevention(users):
                                       school_class=classes.get(class_name), plan_item=item,
                                       audience="" if class_name else "hele school", recorded_by=users[leader],
                                       note="")
+    year = prevention.current_school_year()
+    for class_name, school_class in classes.items():  # this school year's agreements, from the year's template
+        rules = prevention.agreement_template(school_class.year_level)[:5]
+        prevention.save_class_agreement(school_class, year, "\n".join(rules), max(
+            _days_ago(60), prevention.school_year_span(year)[0]), _days_ago(21) if class_name != "2B" else None,
+            school_class.mentor)
+    for pupil in list(Pupil.select().where(Pupil.school_class == classes["1A"]).order_by(Pupil.id))[:4]:
+        ContractSignature.create(pupil=pupil, school_year=year, signed_on=max(
+            _days_ago(50), prevention.school_year_span(year)[0]), recorded_by=users["mentor"])
     for kind, class_name, days_ago, leader, note in DEMO_UNPLANNED:
         PreventionActivity.create(kind=kind, held_on=_days_ago(days_ago), led_by=users[leader].full_name,
                                   school_class=classes[class_name], note=note, recorded_by=users[leader])

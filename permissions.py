@@ -437,6 +437,12 @@ def may_record_prevention(user, school_class=None):
     return school_class.mentor_id == user.id
 
 
+def may_read_class_prevention(user, school_class):
+    """A class's agreements and contract signatures: whoever reads the whole school's prevention, and its mentor."""
+    return may_view_prevention(user) and (prevention_scope(user) == "school"
+                                          or may_record_prevention(user, school_class))
+
+
 def may_change_activity(user, activity):
     """A logged activity is corrected by the coordinator, or by the mentor of its class."""
     return may_plan_prevention(user) or (activity.school_class_id is not None
@@ -727,7 +733,8 @@ def get_prevention_record_or_404(model, record_id, need="plan"):
         abort(404)
     allowed = {"plan": lambda: may_plan_prevention(current_user),
                "record": lambda: may_record_prevention(current_user, record),
-               "change": lambda: may_change_activity(current_user, record)}[need]()
+               "change": lambda: may_change_activity(current_user, record),
+               "read": lambda: may_read_class_prevention(current_user, record)}[need]()
     if not allowed:
         refuse(403, record)
     return record
@@ -748,7 +755,7 @@ def template_globals():
             "may_work_on_talk": may_work_on_talk, "may_decide_phase": may_decide_phase,
             "may_view_monitor": may_view_monitor, "may_view_prevention": may_view_prevention,
             "may_plan_prevention": may_plan_prevention, "may_record_prevention": may_record_prevention,
-            "may_change_activity": may_change_activity,
+            "may_change_activity": may_change_activity, "may_read_class_prevention": may_read_class_prevention,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
             "may_record_support": may_record_support, "may_close_referral": may_close_referral,
             "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,

@@ -13,8 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from peewee import JOIN
 
-from db import today
-from models import PreventionActivity, PreventionPlanItem, SchoolClass, User
+from db import today, utcnow
+from models import (
+    ClassAgreement, ContractSignature, PreventionActivity, PreventionPlanItem, Pupil, SchoolClass, User,
+)
 
 SCHOOL_YEAR_START_MONTH = 8  # a school year runs from 1 August (as the monitor counts it)
 
@@ -287,3 +289,88 @@ def contacts(role):
 def meldknop_on_computers():
     """Whether the log says the meldknop was put on the school computers (seed 002)."""
     return PreventionActivity.select().where(PreventionActivity.kind == "meldknop").exists()
+
+
+# Class agreements ("zo gaan wij met elkaar om", seed 001): a starting point per year level, in pupils' words,
+# which the mentor and the class make their own.
+CLASS_AGREEMENT_TEMPLATES = {
+    1: ["We noemen elkaar bij onze naam.", "We lachen niemand uit.", "Iedereen mag meedoen, in de klas en in de pauze.",
+        "We komen niet aan een ander als die dat niet wil.", "Wat je online niet in het echt zou zeggen, zeg je ook "
+        "online niet.", "Zie je dat iemand gepest wordt? Help of vertel het de mentor. Dat is geen klikken."],
+    2: ["We luisteren naar elkaar en laten elkaar uitpraten.", "We gaan netjes om met elkaars spullen.",
+        "In de klassenapp sturen we niets over een ander wat die niet wil.", "Ruzie praten we uit.",
+        "We kijken niet weg als iemand wordt buitengesloten.", "Word je gepest? Houd het niet geheim."],
+    3: ["We hebben respect voor elkaar, ook als we het oneens zijn.", "We delen geen foto's of filmpjes van een "
+        "ander zonder toestemming.", "We oordelen niet over iemands uiterlijk, afkomst of wie iemand is.",
+        "Grenzen geven we op tijd aan, en die van een ander respecteren we.", "Wie pesten ziet, doet iets: zelf "
+        "aanspreken of melden."],
+}
+
+
+def agreement_template(year_level):
+    """The starting rules for a class of this year level (the third year's for the years after)."""
+    return CLASS_AGREEMENT_TEMPLATES.get(year_level, CLASS_AGREEMENT_TEMPLATES[3])
+
+
+def class_agreement(school_class, school_year):
+    """The class's agreements of the school year, or None."""
+    return ClassAgreement.get_or_none(ClassAgreement.school_class == school_class,
+                                      ClassAgreement.school_year == school_year)
+
+
+def save_class_agreement(school_class, school_year, rules, made_on, reviewed_on, user):
+    """Write the class's agreements of the school year (one row per class and year); call inside a transaction."""
+    agreement = class_agreement(school_class, school_year) or ClassAgreement(school_class=school_class,
+                                                                             school_year=school_year)
+    agreement.rules = "\n".join(line.strip() for line in rules.splitlines() if line.strip())
+    agreement.made_on, agreement.reviewed_on, agreement.updated_by = made_on, reviewed_on, user
+    agreement.updated_at = utcnow()
+    agreement.save()
+    return agreement
+
+
+# The first-years' bullying contract (seed 001: "alle leerlingen en ouders uit de brugklas tekenen een pestcontract").
+CONTRACT_YEAR_LEVEL = 1
+
+
+def signs_contract(school_class):
+    return school_class.year_level == CONTRACT_YEAR_LEVEL
+
+
+def contract_status(school_class, school_year):
+    """The class's pupils, in Dutch name order, each with their signature of the school year or None."""
+    pupils = list(Pupil.select().where(Pupil.school_class == school_class, Pupil.is_active == True)  # noqa: E712
+                  .order_by(*Pupil.dutch_order()))
+    signed = {signature.pupil_id: signature for signature in ContractSignature.select().where(
+        ContractSignature.pupil.in_([pupil.id for pupil in pupils]), ContractSignature.school_year == school_year)}
+    return [(pupil, signed.get(pupil.id)) for pupil in pupils]
+
+
+def record_signatures(school_class, school_year, signed_ids, signed_on, user):
+    """The class's signatures of the school year become the pupils checked: new ones are dated `signed_on`, those
+    unchecked are taken back (a mistake). Returns (added, removed); call inside a transaction."""
+    status = contract_status(school_class, school_year)
+    wanted = set(signed_ids)
+    added = removed = 0
+    for pupil, signature in status:
+        if pupil.id in wanted and signature is None:
+            ContractSignature.create(pupil=pupil, school_year=school_year, signed_on=signed_on, recorded_by=user)
+            added += 1
+        elif pupil.id not in wanted and signature is not None:
+            signature.delete_instance()
+            removed += 1
+    return added, removed
+
+
+def classes_overview(classes, school_year):
+    """Per class: its agreements of the school year (or None) and, for a first-year class, (signed, pupils)."""
+    agreements = {agreement.school_class_id: agreement for agreement in ClassAgreement.select().where(
+        ClassAgreement.school_year == school_year)}
+    rows = []
+    for school_class in classes:
+        contract = None
+        if signs_contract(school_class):
+            status = contract_status(school_class, school_year)
+            contract = (sum(1 for _pupil, signature in status if signature), len(status))
+        rows.append((school_class, agreements.get(school_class.id), contract))
+    return rows

@@ -29,7 +29,8 @@ class ActivityForm(FlaskForm):
         InputRequired(_l("Vul in wie het leidde.")), Length(max=200, message=_l("Hoogstens 200 tekens."))],
         render_kw={"list": "leaders", "autocomplete": "off"})
     plan_item = PickField(_l("Hoort bij het jaarplan"))
-    note = TrimmedTextAreaField(_l("Korte notitie"), validators=[Length(max=2000, message=_l("Hoogstens 2000 tekens."))],
+    note = TrimmedTextAreaField(_l("Korte notitie"), validators=[
+        Length(max=2000, message=_l("Hoogstens 2000 tekens."))],
                                 description=_l("Wat er besproken is en hoe het ging; geen namen van leerlingen."))
 
     def __init__(self, *args, classes=(), plan_items=(), whole_school=False, **kwargs):
@@ -86,7 +87,8 @@ class PlanItemForm(FlaskForm):
 
 class ClassAgreementForm(FlaskForm):
     rules = TrimmedTextAreaField(_l("Onze afspraken, één per regel"), validators=[
-        InputRequired(_l("Schrijf minstens één afspraak op.")), Length(max=3000, message=_l("Hoogstens 3000 tekens."))],
+        InputRequired(_l("Schrijf minstens één afspraak op.")),
+        Length(max=3000, message=_l("Hoogstens 3000 tekens."))],
         render_kw={"rows": 10})
     made_on = DateField(_l("Gemaakt op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
     reviewed_on = DateField(_l("Laatst besproken op"), validators=[Optional()])

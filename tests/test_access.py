@@ -189,6 +189,13 @@ def published_protocol(path):
     return make_public
 
 
+CLASS_1A_READERS = dict(mentor=200, coordinator=200, support=200, teamleader=200, management=200)
+
+
+def class_path(name, suffix=""):
+    return lambda: "/preventie/klassen/%d%s" % (models.SchoolClass.get(name=name).id, suffix)
+
+
 def plan_item_path(suffix=""):
     return lambda: "/preventie/plan/%d%s" % (models.PreventionPlanItem.select().first().id, suffix)
 
@@ -438,7 +445,8 @@ ROUTES = [
     ("prevention.edit_activity", "GET", activity_path("3C"), expect(403, mentor2=200, coordinator=200)),
     ("prevention.edit_activity", "POST", activity_path("1A"), expect(403, mentor=400, coordinator=400)),
     ("prevention.edit_activity", "GET", "/preventie/activiteiten/999999", expect(403, **PREVENTION_HIDDEN)),
-    ("prevention.delete_activity", "POST", activity_path("1A", "/verwijderen"), expect(403, mentor=302, coordinator=302)),
+    ("prevention.delete_activity", "POST", activity_path("1A", "/verwijderen"),
+     expect(403, mentor=302, coordinator=302)),
     ("prevention.new_plan_item", "GET", "/preventie/plan/nieuw", expect(403, coordinator=200)),
     ("prevention.new_plan_item", "POST", "/preventie/plan/nieuw", expect(403, coordinator=400)),
     ("prevention.edit_plan_item", "GET", plan_item_path(), expect(403, coordinator=200)),
@@ -450,6 +458,18 @@ ROUTES = [
     ("prevention.protocol_pdf", "GET", "/pestprotocol.pdf", expect(200, anonymous=404)),
     ("prevention.protocol", "GET", published_protocol("/pestprotocol"), expect(200, anonymous=200)),
     ("prevention.protocol_pdf", "GET", published_protocol("/pestprotocol.pdf"), expect(200, anonymous=200)),
+    # A class's agreements and contract: its mentor and the coordinator write them, the school's readers read them.
+    ("prevention.school_class", "GET", class_path("1A"), expect(403, **CLASS_1A_READERS)),
+    ("prevention.school_class", "GET", class_path("3C"),
+     expect(403, **dict(CLASS_1A_READERS, mentor=403, mentor2=200))),
+    ("prevention.school_class", "POST", class_path("1A"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.school_class", "GET", "/preventie/klassen/999999", expect(403, **PREVENTION_HIDDEN)),
+    ("prevention.agreement_poster", "GET", class_path("1A", "/afspraken.pdf"), expect(403, **CLASS_1A_READERS)),
+    ("prevention.agreement_poster", "GET", class_path("1A", "/afspraken.pdf?jaar=2001"),
+     expect(403, **{role: 404 for role in CLASS_1A_READERS})),
+    ("prevention.contract_signatures", "POST", class_path("1A", "/contract"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.contract_signatures", "POST", class_path("2B", "/contract"), expect(403, mentor=404, coordinator=404)),
+    ("prevention.contract_pdf", "GET", class_path("1A", "/contract.pdf"), expect(403, **CLASS_1A_READERS)),
     ("prevention.policy", "GET", "/preventie/beleid", expect(403, coordinator=200)),
     ("prevention.policy", "POST", "/preventie/beleid", expect(403, coordinator=302)),
 ]

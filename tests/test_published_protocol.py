@@ -10,7 +10,8 @@ import models
 from conftest import csrf_token
 from domain import protocols
 
-COUNTRIES = [("nl", "vo-nl", "anti-pestcoördinator", "mentor"), ("vl", "stappenplan-vl", "zorgcoördinator", "klascoach")]
+COUNTRIES = [("nl", "vo-nl", "anti-pestcoördinator", "mentor"),
+             ("vl", "stappenplan-vl", "zorgcoördinator", "klascoach")]
 
 
 def set_country(region, protocol):
@@ -22,8 +23,8 @@ def published_steps(html, key):
     """(title, owner, deadline) of each step of a protocol on the page, in order."""
     section = html.split('data-protocol="%s"' % key)[1].split("</section>")[0]
     return re.findall(r'<strong class="step-title">Stap \d+\. (.*?)</strong></p>\s*<p class="record__meta">'
-                      r'<span class="step-owner">Wie: (.*?)</span> · <span class="step-deadline">Termijn: (.*?)</span>',
-                      section)
+                      r'<span class="step-owner">Wie: (.*?)</span> · '
+                      r'<span class="step-deadline">Termijn: (.*?)</span>', section)
 
 
 @pytest.mark.parametrize("region,key,coordinator,mentor", COUNTRIES)

@@ -7,12 +7,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.utils import secure_filename
 
 import audit
 from db import db, today, utcnow
 from domain import escalation, prevention, prevention_pdf, protocols
 from forms.common import ActionForm, query_id
-from forms.prevention import ActivityForm, PlanItemForm, PolicyForm
+from forms.prevention import ActivityForm, ClassAgreementForm, PlanItemForm, PolicyForm, SignaturesForm
 from models import PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolClass, SchoolSettings
 from permissions import (
     get_prevention_record_or_404, may_plan_prevention, may_record_prevention, may_view_prevention,
@@ -71,8 +72,10 @@ def index():
     planned = prevention.plan(year, classes)
     log = prevention.activities(year, classes)
     audit.seen("prevention.view", object_type="prevention", detail="schooljaar %s" % prevention.school_year_label(year))
+    overview = prevention.classes_overview(
+        classes if classes is not None else list(SchoolClass.select().order_by(SchoolClass.name)), year)
     return render_template("prevention/index.html", year=year, years=prevention.known_school_years(),
-                           planned=planned, summary=prevention.plan_summary(planned), log=log,
+                           planned=planned, overview=overview, summary=prevention.plan_summary(planned), log=log,
                            own_classes=classes, year_label=prevention.school_year_label, delete_form=ActionForm())
 
 
@@ -273,3 +276,97 @@ def policy():
         return redirect(url_for("prevention.policy"))
     return render_template("prevention/policy.html", form=form, policy=policy, error_summary=_summary(form)), \
         400 if form.is_submitted() else 200
+
+
+@bp.route("/preventie/klassen/<int:school_class_id>", methods=["GET", "POST"])
+def school_class(school_class_id):
+    """A class's agreements of a school year (made from its year level's template) and, for a first-year class,
+    who signed the bullying contract; its mentor and the coordinator write them."""
+    school_class = get_prevention_record_or_404(SchoolClass, school_class_id, "read")
+    year = _chosen_year()
+    agreement = prevention.class_agreement(school_class, year)
+    form = ClassAgreementForm(obj=agreement, prefix="agreement")
+    if agreement is None and not form.is_submitted():
+        form.rules.data = "\n".join(prevention.agreement_template(school_class.year_level))
+    if form.is_submitted() and not may_record_prevention(current_user, school_class):
+        refuse(403, school_class)
+    if form.validate_on_submit():
+        with db.atomic():
+            agreement = prevention.save_class_agreement(school_class, year, form.rules.data, form.made_on.data,
+                                                        form.reviewed_on.data, current_user)
+            audit.record("prevention.class_agreement", agreement, detail="klas %s, %s" % (
+                school_class.name, prevention.school_year_label(year)))
+        flash(_("De klassenafspraken zijn opgeslagen."), "success")
+        return redirect(url_for("prevention.school_class", school_class_id=school_class.id, jaar=year))
+    return _class_page(school_class, year, agreement, form, _signatures_form(school_class, year)), \
+        400 if form.is_submitted() else 200
+
+
+def _signatures_form(school_class, year, **kwargs):
+    status = prevention.contract_status(school_class, year)
+    form = SignaturesForm(pupils=[pupil for pupil, _signature in status], prefix="contract", **kwargs)
+    if not form.is_submitted():
+        form.pupils.data = [pupil.id for pupil, signature in status if signature]
+    return form
+
+
+def _class_page(school_class, year, agreement, form, signatures_form):
+    status = prevention.contract_status(school_class, year) if prevention.signs_contract(school_class) else []
+    return render_template("prevention/class.html", school_class=school_class, year=year, agreement=agreement,
+                           form=form, signatures_form=signatures_form, status=status,
+                           contract_text=PreventionPolicy.current().contract_text,
+                           year_label=prevention.school_year_label,
+                           error_summary=_summary(form) + _summary(signatures_form))
+
+
+@bp.route("/preventie/klassen/<int:school_class_id>/afspraken.pdf")
+def agreement_poster(school_class_id):
+    """The class's agreements of the school year as an A4 poster in large type."""
+    school_class = get_prevention_record_or_404(SchoolClass, school_class_id, "read")
+    year = _chosen_year()
+    agreement = prevention.class_agreement(school_class, year)
+    if agreement is None:
+        abort(404)
+    settings = SchoolSettings.cached()
+    data = prevention_pdf.poster_pdf(agreement, settings.school_name, prevention.school_year_label(year),
+                                     settings.logo_png)
+    return send_file(io.BytesIO(data), mimetype="application/pdf",
+                     download_name="klassenafspraken-%s.pdf" % secure_filename(school_class.name))
+
+
+@bp.route("/preventie/klassen/<int:school_class_id>/contract", methods=["POST"])
+def contract_signatures(school_class_id):
+    """Record which pupils of a first-year class signed the bullying contract this school year."""
+    school_class = get_prevention_record_or_404(SchoolClass, school_class_id, "record")
+    if not prevention.signs_contract(school_class):
+        abort(404)
+    year = _chosen_year()
+    form = _signatures_form(school_class, year)
+    if form.validate_on_submit():
+        with db.atomic():
+            added, removed = prevention.record_signatures(school_class, year, form.pupils.data, form.signed_on.data,
+                                                          current_user)
+            audit.record("prevention.contract_signatures", school_class, detail="%s: %d getekend, %d teruggenomen" % (
+                prevention.school_year_label(year), added, removed))
+        flash(_("Vastgelegd wie het pestcontract heeft getekend."), "success")
+        return redirect(url_for("prevention.school_class", school_class_id=school_class.id, jaar=year) + "#contract")
+    agreement = prevention.class_agreement(school_class, year)
+    return _class_page(school_class, year, agreement, ClassAgreementForm(obj=agreement, prefix="agreement",
+                                                                        formdata=None), form), 400
+
+
+@bp.route("/preventie/klassen/<int:school_class_id>/contract.pdf")
+def contract_pdf(school_class_id):
+    """The bullying contract to print: one page per pupil of the first-year class, with name and signature lines."""
+    school_class = get_prevention_record_or_404(SchoolClass, school_class_id, "read")
+    if not prevention.signs_contract(school_class):
+        abort(404)
+    year = _chosen_year()
+    settings = SchoolSettings.cached()
+    pupils = [pupil for pupil, signature in prevention.contract_status(school_class, year)
+              if request.args.get("wie") != "nog" or signature is None]
+    data = prevention_pdf.contract_pdf(PreventionPolicy.current().contract_text, settings.school_name,
+                                       school_class.name, prevention.school_year_label(year), pupils,
+                                       settings.logo_png)
+    return send_file(io.BytesIO(data), mimetype="application/pdf",
+                     download_name="pestcontract-%s.pdf" % secure_filename(school_class.name))
