@@ -15,7 +15,8 @@ from peewee import JOIN
 
 from db import today, utcnow
 from models import (
-    ClassAgreement, ContractSignature, PreventionActivity, PreventionPlanItem, Pupil, SchoolClass, User,
+    AuditEvent, ClassAgreement, ContractSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy, Pupil,
+    SchoolClass, User,
 )
 
 SCHOOL_YEAR_START_MONTH = 8  # a school year runs from 1 August (as the monitor counts it)
@@ -374,3 +375,35 @@ def classes_overview(classes, school_year):
             contract = (sum(1 for _pupil, signature in status if signature), len(status))
         rows.append((school_class, agreements.get(school_class.id), contract))
     return rows
+
+
+def level_figures(school_year):
+    """The plan against what was done, per year level: [(level, parts planned, parts done)], and the whole
+    school's items as level "school"."""
+    totals = collections.OrderedDict()
+    for entry in plan(school_year):
+        for part in entry.parts:
+            level = part.school_class.year_level if part.school_class is not None else "school"
+            planned, done = totals.get(level, (0, 0))
+            totals[level] = (planned + 1, done + (part.status == "done"))
+    ordered = sorted(totals.items(), key=lambda pair: (pair[0] == "school", str(pair[0])))
+    return [(level, planned, done) for level, (planned, done) in ordered]
+
+
+def duty_of_care():
+    """Seed 003's duty of care as a checklist for the coordinator: [(key, done)] for a named coordinator, a
+    published policy, monitoring this school year (the monitor read or exported), prevention planned this year, and
+    every class's agreements made this year."""
+    year = current_school_year()
+    start, _end = school_year_span(year)
+    classes = SchoolClass.select().count()
+    with_agreements = ClassAgreement.select().where(ClassAgreement.school_year == year).count()
+    return [
+        ("coordinator", User.with_role("coordinator").exists()),
+        ("published", bool(PreventionPolicy.current().protocol_public)),
+        ("monitored", AuditEvent.select().where(AuditEvent.action.in_(("monitor.view", "monitor.export")),
+                                                AuditEvent.at >= datetime.datetime.combine(start, datetime.time()))
+         .exists()),
+        ("planned", PreventionPlanItem.select().where(PreventionPlanItem.school_year == year).exists()),
+        ("agreements", bool(classes) and with_agreements >= classes),
+    ]

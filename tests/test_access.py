@@ -205,6 +205,7 @@ ROUTES = [
     ("system.health", "GET", "/health", expect(200, anonymous=200)),
     ("monitor.index", "GET", "/monitor/", expect(403, coordinator=200)),
     ("monitor.export", "GET", "/monitor/export.csv", expect(403, coordinator=200)),
+    ("monitor.export_years", "GET", "/monitor/jaren.csv", expect(403, coordinator=200)),
     ("auth.login", "GET", "/login", expect(302, anonymous=200)),
     ("auth.login", "POST", "/login", expect(302, anonymous=400)),
     ("auth.logout", "POST", "/logout", expect(302)),

@@ -8,7 +8,7 @@ from domain import backup, cases, escalation, followups, notify, prevention, sup
 from models import Case, Complaint, Referral, Report
 from permissions import (
     case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_see_cases,
-    may_record_prevention, may_use_support_workspace, prevention_scope, visible_cases, visible_reports,
+    may_plan_prevention, may_record_prevention, may_use_support_workspace, prevention_scope, visible_cases, visible_reports,
 )
 
 bp = Blueprint("home", __name__)
@@ -52,6 +52,7 @@ def index():
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
                            proposals=proposals, awaiting=awaiting, unsent_mail=unsent_mail,
                            prevention_parts=prevention_parts,
+                           duty_of_care=prevention.duty_of_care() if may_plan_prevention(current_user) else [],
                            case_scope=case_list_scope(current_user),
                            backup_missing=may_administer(current_user) and _backup_missing())
 
