@@ -111,6 +111,8 @@ ACTION_LABELS = {
     "prevention.activity_update": _l("Preventieactiviteit gewijzigd"),
     "prevention.policy_save": _l("Preventiebeleid bewaard"),
     "prevention.class_agreement": _l("Klassenafspraken bewaard"),
+    "prevention.class_agreement_lock": _l("Klassenafspraken vastgezet"),
+    "prevention.class_agreement_sign": _l("Klassenafspraken getekend"),
     "prevention.contract_signatures": _l("Handtekeningen pestcontract vastgelegd"),
     "prevention.plan_create": _l("Jaarplan preventie: punt toegevoegd"),
     "prevention.plan_delete": _l("Jaarplan preventie: punt verwijderd"),

@@ -42,6 +42,8 @@ TABLES = {
     "prevention_policy": ("Het preventiebeleid van de school (één rij): de tekst van het pestcontract, of het "
                           "pestprotocol openbaar is en hoe de coördinator en de vertrouwenspersoon te bereiken zijn."),
     "contract_signature": "Een leerling van een eerste klas die het pestcontract in een schooljaar tekende.",
+    "class_agreement_signature": ("Een handtekening onder de klassenafspraken, bijvoorbeeld van een "
+                                  "klassenvertegenwoordiger."),
 }
 
 # By field name; "table.field" when the same name means something else in one table.
@@ -237,6 +239,8 @@ FIELDS = {
     "coordinator_reach": "hoe de coördinator te bereiken is (staat in het gepubliceerde protocol)",
     "counsellor_reach": "hoe de vertrouwenspersoon te bereiken is (staat in het gepubliceerde protocol)",
     "signed_on": "datum van tekenen",
+    "class_agreement_id": "de klassenafspraken",
+    "class_agreement.locked_at": "wanneer de getekende afspraken zijn vastgezet (leeg: nog niet)",
 }
 
 

@@ -8,15 +8,17 @@ an item is done when such an activity exists, overdue when its date passed witho
 import collections
 import dataclasses
 import datetime
+import hashlib
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from peewee import JOIN
 
 from db import today, utcnow
+from domain import agreements
 from models import (
-    AuditEvent, ClassAgreement, ContractSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy, Pupil,
-    SchoolClass, User,
+    AuditEvent, ClassAgreement, ClassAgreementSignature, ContractSignature, PreventionActivity, PreventionPlanItem,
+    PreventionPolicy, Pupil, SchoolClass, User,
 )
 
 SCHOOL_YEAR_START_MONTH = 8  # a school year runs from 1 August (as the monitor counts it)
@@ -323,6 +325,9 @@ def save_class_agreement(school_class, school_year, rules, made_on, reviewed_on,
     """Write the class's agreements of the school year (one row per class and year); call inside a transaction."""
     agreement = class_agreement(school_class, school_year) or ClassAgreement(school_class=school_class,
                                                                              school_year=school_year)
+    if agreement.locked_at is not None:
+        raise SigningError(_("Deze klassenafspraken zijn getekend en vastgezet; ze veranderen niet meer dit "
+                             "schooljaar."))
     agreement.rules = "\n".join(line.strip() for line in rules.splitlines() if line.strip())
     agreement.made_on, agreement.reviewed_on, agreement.updated_by = made_on, reviewed_on, user
     agreement.updated_at = utcnow()
@@ -407,3 +412,48 @@ def duty_of_care():
         ("planned", PreventionPlanItem.select().where(PreventionPlanItem.school_year == year).exists()),
         ("agreements", bool(classes) and with_agreements >= classes),
     ]
+
+
+# Signing the class agreements: the class's representatives each sign on the tablet; locking keeps the signed
+# rules with a SHA-256 of what was signed, and the rules no longer change that school year.
+MAX_SIGNATURES = 40
+
+
+class SigningError(Exception):
+    """A signature or a lock that cannot be; the message says why, in the user's language."""
+
+
+def add_class_signature(agreement, name, png):
+    """Add a representative's drawn signature (checked and re-encoded as the restoration agreement's are)."""
+    if agreement.locked_at is not None:
+        raise SigningError(_("Deze klassenafspraken zijn al vastgezet."))
+    if agreement.signatures.count() >= MAX_SIGNATURES:
+        raise SigningError(_("Er kunnen niet meer handtekeningen bij."))
+    try:
+        clean = agreements.signature_png(png)
+    except agreements.AgreementError as error:
+        raise SigningError(str(error)) from error
+    return ClassAgreementSignature.create(class_agreement=agreement, name=name, signature_png=clean)
+
+
+def class_agreement_hash(agreement, signatures):
+    """SHA-256 of what was signed: the class, the school year, the rules and each signature with its name."""
+    digest = hashlib.sha256()
+    for part in [agreement.school_class.name, str(agreement.school_year), agreement.rules] + [
+            "%s|%s|%s" % (signature.name, signature.signed_at.isoformat(),
+                          hashlib.sha256(signature.signature_png).hexdigest()) for signature in signatures]:
+        digest.update(part.encode("utf-8") + b"\x00")
+    return digest.hexdigest()
+
+
+def lock_class_agreement(agreement):
+    """Lock the signed agreements with their hash; at least one representative must have signed."""
+    if agreement.locked_at is not None:
+        raise SigningError(_("Deze klassenafspraken zijn al vastgezet."))
+    signatures = list(agreement.signatures.order_by(ClassAgreementSignature.id))
+    if not signatures:
+        raise SigningError(_("Laat eerst minstens één vertegenwoordiger van de klas tekenen."))
+    agreement.content_sha256 = class_agreement_hash(agreement, signatures)
+    agreement.locked_at = utcnow()
+    agreement.save()
+    return agreement

@@ -93,8 +93,16 @@ def poster_pdf(agreement, school_name, year_label, logo_png=None):
         Paragraph("Samen gemaakt op %s%s" % (dutch_date(agreement.made_on), " · besproken op %s" % dutch_date(
             agreement.reviewed_on) if agreement.reviewed_on else ""), POSTER_SMALL),
     ]
-    document.build(story, canvasmaker=_footer_canvas(["Herstel · klassenafspraken %s %s" % (class_name, year_label)],
-                                                     draft=False))
+    footer = ["Herstel · klassenafspraken %s %s" % (class_name, year_label)]
+    if agreement.locked_at is not None:
+        signatures = list(agreement.signatures)
+        story += [Spacer(1, 8 * mm), Paragraph("Getekend door", POSTER_SMALL),
+                  Table([[Image(io.BytesIO(signature.signature_png), width=40 * mm, height=14 * mm,
+                                kind="proportional") for signature in signatures[row:row + 4]]
+                         for row in range(0, len(signatures), 4)], hAlign="CENTER"),
+                  Paragraph(escape(", ".join(signature.name for signature in signatures)), POSTER_SMALL)]
+        footer.append("SHA-256 van de getekende afspraken: %s" % agreement.content_sha256)
+    document.build(story, canvasmaker=_footer_canvas(footer, draft=False))
     return buffer.getvalue()
 
 

@@ -1,18 +1,18 @@
 """Prevention (issue 22): the school-year plan and the prevention log, class agreements, the school's
-prevention policy (the first-years' contract, the published protocol's switch and contacts) and the
-contract's signatures. New tables only, pointing at the user, class and pupil tables that 0001 made,
+prevention policy (the first-years' contract, the published protocol's switch and contacts), the
+signatures of the class agreements and of the contract. New tables only, pointing at the user, class and pupil tables that 0001 made,
 so it stands on any migration before it."""
 import datetime
 
 from peewee import (
-    BooleanField, CharField, Check, DateField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField,
+    BlobField, BooleanField, CharField, Check, DateField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField,
 )
 
 KINDS = ("mentor_lesson", "class_conversation", "class_agreements", "parents_evening", "anti_bullying_week",
          "staff_training", "meldknop", "contract", "other")
 KIND_CHECK = "kind IN (%s)" % ", ".join("'%s'" % kind for kind in KINDS)
-TABLES = ("contract_signature", "prevention_policy", "class_agreement", "prevention_activity",
-          "prevention_plan_item")
+TABLES = ("contract_signature", "prevention_policy", "class_agreement_signature", "class_agreement",
+          "prevention_activity", "prevention_plan_item")
 
 
 def up(migrator, db):
@@ -71,11 +71,23 @@ def up(migrator, db):
         reviewed_on = DateField(null=True)
         updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
         updated_at = DateTimeField(default=now)
+        locked_at = DateTimeField(null=True)
+        content_sha256 = CharField(max_length=64, default="")
 
         class Meta:
             database = db
             table_name = "class_agreement"
             indexes = ((("school_class", "school_year"), True),)
+
+    class ClassAgreementSignature(Model):
+        class_agreement = ForeignKeyField(ClassAgreement, on_delete="CASCADE")
+        name = CharField(max_length=100)
+        signature_png = BlobField()
+        signed_at = DateTimeField(default=now)
+
+        class Meta:
+            database = db
+            table_name = "class_agreement_signature"
 
     class PreventionPolicy(Model):
         contract_text = TextField(default="")
@@ -101,7 +113,8 @@ def up(migrator, db):
             table_name = "contract_signature"
             indexes = ((("pupil", "school_year"), True),)
 
-    db.create_tables([PreventionPlanItem, PreventionActivity, ClassAgreement, PreventionPolicy, ContractSignature])
+    db.create_tables([PreventionPlanItem, PreventionActivity, ClassAgreement, ClassAgreementSignature, PreventionPolicy,
+                      ContractSignature])
 
 
 def down(migrator, db):

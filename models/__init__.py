@@ -25,7 +25,7 @@ from models.cases import (
     MeasureDecider, ParentContact, PersonalNote, Referral, Report, ReportKind, ReportPupil, SupportSession,
 )
 from models.prevention import (
-    ClassAgreement, ContractSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy,
+    ClassAgreement, ClassAgreementSignature, ContractSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy,
 )
 from models.complaints import (
     Complaint, ComplaintNote, PublicAccess, PublicThread, PublicThrottle, ThreadMessage, normalise_code,
@@ -39,5 +39,6 @@ MODELS = [
     AgreementParty, FollowUp, Measure, MeasureDecider, ParentContact, Referral, SupportSession, Evidence, Complaint,
     ComplaintNote, PersonalNote,
     AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail, PublicAccess,
-    PreventionPlanItem, PreventionActivity, ClassAgreement, PreventionPolicy, ContractSignature,
+    PreventionPlanItem, PreventionActivity, ClassAgreement, ClassAgreementSignature, PreventionPolicy,
+    ContractSignature,
 ]

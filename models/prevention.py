@@ -11,7 +11,7 @@ genezen", seed 002's meldknop and parents' evening, seed 003's duty of care).
 from peewee import BooleanField, Check, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from db import utcnow
-from models.base import PREVENTION_KINDS, BaseModel, check_in
+from models.base import PREVENTION_KINDS, BaseModel, BytesField, check_in
 from models.school import Pupil, SchoolClass, User
 
 
@@ -65,6 +65,9 @@ class ClassAgreement(BaseModel):
     reviewed_on = DateField(null=True)
     updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     updated_at = DateTimeField(default=utcnow)
+    # Signed by the class's representatives and locked: the rules no longer change that school year.
+    locked_at = DateTimeField(null=True)
+    content_sha256 = CharField(max_length=64, default="")
 
     class Meta:
         table_name = "class_agreement"
@@ -73,6 +76,18 @@ class ClassAgreement(BaseModel):
     @property
     def rule_lines(self):
         return [line.strip() for line in self.rules.splitlines() if line.strip()]
+
+
+class ClassAgreementSignature(BaseModel):
+    """A representative of the class signed its agreements on the tablet (a drawn signature)."""
+
+    class_agreement = ForeignKeyField(ClassAgreement, backref="signatures", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    signature_png = BytesField()
+    signed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "class_agreement_signature"
 
 
 class PreventionPolicy(BaseModel):

@@ -471,6 +471,12 @@ ROUTES = [
     ("prevention.contract_signatures", "POST", class_path("1A", "/contract"), expect(403, mentor=400, coordinator=400)),
     ("prevention.contract_signatures", "POST", class_path("2B", "/contract"), expect(403, mentor=404, coordinator=404)),
     ("prevention.contract_pdf", "GET", class_path("1A", "/contract.pdf"), expect(403, **CLASS_1A_READERS)),
+    # Signing the class agreements on the tablet: the class's mentor and the coordinator hand it round.
+    ("prevention.sign_agreement", "GET", class_path("1A", "/tekenen"), expect(403, mentor=200, coordinator=200)),
+    ("prevention.sign_agreement", "POST", class_path("1A", "/tekenen"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.sign_agreement", "GET", class_path("1A", "/tekenen?jaar=2001"),
+     expect(403, mentor=404, coordinator=404)),
+    ("prevention.lock_agreement", "POST", class_path("1A", "/vastzetten"), expect(403, mentor=302, coordinator=302)),
     ("prevention.policy", "GET", "/preventie/beleid", expect(403, coordinator=200)),
     ("prevention.policy", "POST", "/preventie/beleid", expect(403, coordinator=302)),
 ]

@@ -116,3 +116,45 @@ def test_the_overview_shows_each_class_and_the_contracts_count(login_as):
     assert "pestcontract: 4 van 6 getekend" in html and "Klas 3C" in html
     mentor_html = login_as("mentor").get("/preventie/").get_data(as_text=True)
     assert "Klas 1A" in mentor_html and "Klas 3C" not in mentor_html
+
+
+def signature_data_url():
+    """A drawn line, as the signature pad sends it."""
+    import base64
+    from PIL import Image, ImageDraw
+    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line([(10, 80), (120, 20), (290, 70)], fill=(0, 0, 0, 255), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_representatives_sign_on_the_tablet_and_the_signed_agreements_are_locked_with_their_hash(login_as):
+    mentor, one_a = login_as("mentor"), class_of("1A")
+    url = "/preventie/klassen/%d" % one_a.id
+    token = csrf_token(mentor, url + "/tekenen")
+    empty = mentor.post(url + "/tekenen", data={"csrf_token": token, "name": "Sem", "signature": ""})
+    assert empty.status_code == 400 and 'value="Sem"' in empty.get_data(as_text=True)  # typed name kept
+    assert mentor.post(url + "/vastzetten", data={"csrf_token": token}).status_code == 302
+    agreement = prevention.class_agreement(one_a, prevention.current_school_year())
+    assert agreement.locked_at is None  # nobody signed yet: nothing to lock
+    for name in ("Sem Jansen", "Julia de Graaf"):
+        response = mentor.post(url + "/tekenen", data={"csrf_token": token, "name": name,
+                                                       "signature": signature_data_url()})
+        assert response.status_code == 303
+    assert mentor.post(url + "/vastzetten", data={"csrf_token": token}).status_code == 302
+    agreement = prevention.class_agreement(one_a, prevention.current_school_year())
+    signatures = list(agreement.signatures.order_by(models.ClassAgreementSignature.id))
+    assert agreement.locked_at and agreement.content_sha256 == prevention.class_agreement_hash(agreement, signatures)
+    assert [signature.name for signature in signatures] == ["Sem Jansen", "Julia de Graaf"]
+    changed = mentor.post(url, data={"csrf_token": token, "agreement-rules": "Iets anders.",
+                                     "agreement-made_on": today().isoformat()})
+    assert changed.status_code == 400 and "vastgezet" in changed.get_data(as_text=True)
+    assert prevention.class_agreement(one_a, prevention.current_school_year()).rules == agreement.rules
+    late = mentor.post(url + "/tekenen", data={"csrf_token": token, "name": "Milan", "signature": signature_data_url()})
+    assert late.status_code == 400 and agreement.signatures.count() == 2
+    poster = pdf_text(mentor.get(url + "/afspraken.pdf").data)
+    assert "Getekend door" in poster and "Sem Jansen, Julia de Graaf" in poster
+    assert agreement.content_sha256 in poster
+    actions = {event.action for event in models.AuditEvent.select()}
+    assert {"prevention.class_agreement_sign", "prevention.class_agreement_lock"} <= actions

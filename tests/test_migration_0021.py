@@ -40,11 +40,15 @@ def test_the_prevention_tables_come_after_0019_and_go_again(tmp_path):
     with pytest.raises(IntegrityError), database.atomic():
         database.execute_sql("INSERT INTO prevention_activity (kind, held_on, audience, led_by, note, recorded_at) "
                              "VALUES ('party', '2026-09-20', '', 'M', '', '2026-09-20 10:00:00')")
-    database.execute_sql("INSERT INTO class_agreement (school_class_id, school_year, rules, made_on, updated_at) "
-                         "VALUES (1, 2026, 'We luisteren naar elkaar.', '2026-09-05', '2026-09-05 10:00:00')")
+    database.execute_sql("INSERT INTO class_agreement (school_class_id, school_year, rules, made_on, updated_at, "
+                         "content_sha256) VALUES (1, 2026, 'We luisteren naar elkaar.', '2026-09-05', "
+                         "'2026-09-05 10:00:00', '')")
     with pytest.raises(IntegrityError), database.atomic():  # one set of agreements per class and school year
-        database.execute_sql("INSERT INTO class_agreement (school_class_id, school_year, rules, made_on, updated_at) "
-                             "VALUES (1, 2026, 'Nog eens.', '2026-09-06', '2026-09-06 10:00:00')")
+        database.execute_sql("INSERT INTO class_agreement (school_class_id, school_year, rules, made_on, updated_at, "
+                             "content_sha256) VALUES (1, 2026, 'Nog eens.', '2026-09-06', '2026-09-06 10:00:00', '')")
+    database.execute_sql("INSERT INTO class_agreement_signature (class_agreement_id, name, signature_png, signed_at) "
+                         "VALUES (1, 'Sem', %s, '2026-09-05 11:00:00')" % ("X'89504e47'" if isinstance(
+                             database, SqliteDatabase) else "'\\x89504e47'"))
     database.execute_sql("INSERT INTO contract_signature (pupil_id, school_year, signed_on, recorded_at) "
                          "VALUES (1, 2026, '2026-09-10', '2026-09-10 10:00:00')")
     with pytest.raises(IntegrityError), database.atomic():  # a pupil signs once a school year

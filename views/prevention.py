@@ -1,6 +1,8 @@
 """Prevention: the school-year plan and the log of what the school did (seed 001's prevention, seed 002's
 meldknop and parents' evening, seed 003's duty of care). The coordinator plans and sees what is done and
 overdue; mentors record what their classes did and see their classes' part."""
+import base64
+import binascii
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -14,7 +16,9 @@ from db import db, today, utcnow
 from domain import escalation, prevention, prevention_pdf, protocols
 from forms.common import ActionForm, query_id
 from forms.prevention import ActivityForm, ClassAgreementForm, PlanItemForm, PolicyForm, SignaturesForm
-from models import PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolClass, SchoolSettings
+from models import (
+    ClassAgreementSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolClass, SchoolSettings,
+)
 from permissions import (
     get_prevention_record_or_404, may_plan_prevention, may_record_prevention, may_view_prevention,
     prevention_scope, refuse,
@@ -291,13 +295,17 @@ def school_class(school_class_id):
     if form.is_submitted() and not may_record_prevention(current_user, school_class):
         refuse(403, school_class)
     if form.validate_on_submit():
-        with db.atomic():
-            agreement = prevention.save_class_agreement(school_class, year, form.rules.data, form.made_on.data,
-                                                        form.reviewed_on.data, current_user)
-            audit.record("prevention.class_agreement", agreement, detail="klas %s, %s" % (
-                school_class.name, prevention.school_year_label(year)))
-        flash(_("De klassenafspraken zijn opgeslagen."), "success")
-        return redirect(url_for("prevention.school_class", school_class_id=school_class.id, jaar=year))
+        try:
+            with db.atomic():
+                agreement = prevention.save_class_agreement(school_class, year, form.rules.data, form.made_on.data,
+                                                            form.reviewed_on.data, current_user)
+                audit.record("prevention.class_agreement", agreement, detail="klas %s, %s" % (
+                    school_class.name, prevention.school_year_label(year)))
+        except prevention.SigningError as error:
+            form.rules.errors.append(str(error))
+        else:
+            flash(_("De klassenafspraken zijn opgeslagen."), "success")
+            return redirect(url_for("prevention.school_class", school_class_id=school_class.id, jaar=year))
     return _class_page(school_class, year, agreement, form, _signatures_form(school_class, year)), \
         400 if form.is_submitted() else 200
 
@@ -370,3 +378,62 @@ def contract_pdf(school_class_id):
                                        settings.logo_png)
     return send_file(io.BytesIO(data), mimetype="application/pdf",
                      download_name="pestcontract-%s.pdf" % secure_filename(school_class.name))
+
+
+def _agreement_to_sign(school_class_id):
+    """The class's agreements of the school year asked for, to sign or lock: 404 when there are none."""
+    school_class = get_prevention_record_or_404(SchoolClass, school_class_id, "record")
+    year = _chosen_year()
+    agreement = prevention.class_agreement(school_class, year)
+    if agreement is None:
+        abort(404)
+    return school_class, year, agreement
+
+
+@bp.route("/preventie/klassen/<int:school_class_id>/tekenen", methods=["GET", "POST"])
+def sign_agreement(school_class_id):
+    """The class's representatives sign its agreements on the tablet, one after another."""
+    school_class, year, agreement = _agreement_to_sign(school_class_id)
+    error = None
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        name = (request.form.get("name") or "").strip()[:100]
+        data_url = request.form.get("signature") or ""
+        prefix = "data:image/png;base64,"
+        try:
+            png = base64.b64decode(data_url[len(prefix):], validate=True) if data_url.startswith(prefix) else b""
+        except (binascii.Error, ValueError):
+            png = b""
+        if not name:
+            error = _("Vul de naam in van wie tekent.")
+        else:
+            try:
+                with db.atomic():
+                    signature = prevention.add_class_signature(agreement, name, png)
+                    audit.record("prevention.class_agreement_sign", agreement, detail="handtekening %d" % signature.id)
+            except prevention.SigningError as problem:
+                error = str(problem)
+            else:
+                flash(_("De handtekening van %(name)s is opgeslagen.", name=name), "success")
+                return redirect(url_for("prevention.sign_agreement", school_class_id=school_class.id, jaar=year)), 303
+    signatures = list(agreement.signatures.order_by(ClassAgreementSignature.id))
+    return render_template("prevention/sign.html", school_class=school_class, year=year, agreement=agreement,
+                           signatures=signatures, error=error, year_label=prevention.school_year_label,
+                           typed_name=request.form.get("name", "") if error else ""), 400 if error else 200
+
+
+@bp.route("/preventie/klassen/<int:school_class_id>/vastzetten", methods=["POST"])
+def lock_agreement(school_class_id):
+    """Lock the signed class agreements with the SHA-256 of what was signed."""
+    school_class, year, agreement = _agreement_to_sign(school_class_id)
+    if ActionForm().validate_on_submit():
+        try:
+            with db.atomic():
+                prevention.lock_class_agreement(agreement)
+                audit.record("prevention.class_agreement_lock", agreement, detail=agreement.content_sha256[:16])
+        except prevention.SigningError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("De klassenafspraken zijn getekend en vastgezet."), "success")
+    return redirect(url_for("prevention.school_class", school_class_id=school_class.id, jaar=year))
