@@ -211,7 +211,8 @@ def trends(years):
             labels += [value for value, _ in row[key] if value not in labels]
         return [(value, [dict(row[key]).get(value, 0) for row in rows]) for value in labels]
 
-    return {"years": years, "series": series, "kinds": spread("kinds"), "class_years": spread("class_years")}
+    return {"years": years, "series": series, "kinds": spread("kinds"),
+            "class_years": sorted(spread("class_years"), key=lambda pair: str(pair[0]))}
 
 
 def trends_csv(data, prevention_rows):
