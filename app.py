@@ -94,7 +94,7 @@ def _install_template_helpers(app):
         "support_session_kinds": models.SUPPORT_SESSION_KINDS, "parent_channels": models.PARENT_CHANNELS,
         "referral_targets": models.REFERRAL_TARGETS, "referral_trainings": models.REFERRAL_TRAININGS,
         "severities": models.SEVERITIES, "reported_roles": models.REPORTED_ROLES,
-        "agreement_statuses": models.AGREEMENT_STATUSES,
+        "agreement_statuses": models.AGREEMENT_STATUSES, "prevention_kinds": models.PREVENTION_KINDS,
     }, get_locale=get_locale, roles_for=models.roles_for, **terminology.template_globals())
     app.jinja_env.filters.update(date=i18n.long_date,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")

@@ -8,13 +8,13 @@ import io
 from PIL import Image, ImageDraw
 
 from db import db, migrate_database
-from domain import agreements, cases, conversations, escalation, evidence, followups
+from domain import agreements, cases, conversations, escalation, evidence, followups, prevention
 from domain.evidence import clean_upload
 from models import (
     MODELS, SUPPORT_SESSION_KINDS, Agreement, AgreementParty, Case, CaseEvent, CaseMember, ChecklistEntry,
-    Complaint, ComplaintNote, Conversation, ConversationLine, Evidence, FollowUp, Involvement, Measure,
-    MeasureDecider, ParentContact, PersonalNote, Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass,
-    SchoolSettings, SupportSession, User,
+    Complaint, ComplaintNote, ContractSignature, Conversation, ConversationLine, Evidence, FollowUp, Involvement,
+    Measure, MeasureDecider, ParentContact, PersonalNote, PreventionActivity, PreventionPlanItem, PreventionPolicy,
+    Pupil, Referral, Report, ReportKind, ReportPupil, SchoolClass, SchoolSettings, SupportSession, User,
 )
 from terminology import label
 
@@ -394,6 +394,70 @@ def _support_sessions(case, referral, member):
             CaseEvent.add(case, "support_report", "", member, at=_moment(days_ago, 15))
 
 
+# A year of prevention: (kind, what, due days from today, year levels, [(class or None, held days ago, led by)]).
+# A class or the school that did it; a part left out is still to do (overdue when its day passed).
+DEMO_PLAN = [
+    ("meldknop", "Meldknop op alle schoolcomputers zetten", -330, "", [(None, 335, "coordinator")]),
+    ("class_agreements", "Klassenafspraken ‘zo gaan wij met elkaar om’", -300, "1 2 3",
+     [("1A", 305, "mentor"), ("2B", 303, "mentor"), ("3C", 298, "mentor2")]),
+    ("contract", "Pestcontract bespreken en laten tekenen", -290, "1", [("1A", 292, "mentor")]),
+    ("anti_bullying_week", "Week tegen Pesten", -270, "", [(None, 272, "coordinator")]),
+    ("parents_evening", "Ouderavond: kinderen en sociale media", -200, "", [(None, 205, "coordinator")]),
+    ("staff_training", "Training voor het team: signalen van pesten herkennen", -150, "", [(None, 152, "support")]),
+    ("mentor_lesson", "Mentorles: online pesten en de meldknop", -60, "1 2", [("1A", 62, "mentor")]),
+    ("class_agreements", "Klassenafspraken opnieuw bespreken", -20, "1 2 3",
+     [("1A", 21, "mentor"), ("3C", 25, "mentor2")]),
+    ("mentor_lesson", "Mentorles: rollen in de groep", 25, "1 2 3", [("3C", 3, "mentor2")]),
+    ("parents_evening", "Ouderavond over online pesten", 70, "", []),
+    ("staff_training", "Nieuwe collega's: werken met het pestprotocol", 120, "", []),
+]
+DEMO_UNPLANNED = [  # done outside the plan: a class conversation after a restless week, a lesson
+    ("class_conversation", "2B", 40, "mentor", "Gesprek over de sfeer in de klas na een onrustige week."),
+    ("mentor_lesson", "3C", 110, "mentor2", "Rollenspel over stille getuigen."),
+]
+
+
+DEMO_CONTRACT = """Ik wil dat iedereen zich veilig voelt op onze school. Daarom spreek ik af:
+- Ik behandel anderen zoals ik zelf behandeld wil worden, op school en online.
+- Ik scheld niet, ik sluit niemand buiten en ik kom niet aan een ander als die dat niet wil.
+- Ik deel geen foto's of berichten over een ander zonder dat die het goed vindt.
+- Zie ik dat iemand gepest wordt, dan help ik of vertel ik het aan mijn mentor. Dat is geen klikken.
+- Word ik zelf gepest, dan houd ik het niet geheim.
+
+Als ik me niet aan deze afspraken houd, volgt de school het pestprotocol."""
+
+
+def _prevention(users):
+    """A year of the prevention plan and log: most done, a mentor lesson in 2B overdue, some still to come;
+    the school's policy with the first-years' contract."""
+    PreventionPolicy.create(id=1, contract_text=DEMO_CONTRACT, contract_updated_at=_moment(300),
+                            coordinator_reach="Kamer 1.12, op dinsdag en donderdag; telefoon 012-3456789.",
+                            counsellor_reach="Via de receptie of vertrouwenspersoon@hetbaken.example.")
+    classes = {school_class.name: school_class for school_class in SchoolClass.select()}
+    coordinator = users["coordinator"]
+    for kind, title, due_in, levels, done in DEMO_PLAN:
+        due_on = datetime.date.today() + datetime.timedelta(days=due_in)
+        item = PreventionPlanItem.create(school_year=prevention.school_year_of(due_on), kind=kind, title=title,
+                                         due_on=due_on, year_levels=levels, created_by=coordinator)
+        for class_name, days_ago, leader in done:
+            PreventionActivity.create(kind=kind, held_on=_days_ago(days_ago), led_by=users[leader].full_name,
+                                      school_class=classes.get(class_name), plan_item=item,
+                                      audience="" if class_name else "hele school", recorded_by=users[leader],
+                                      note="")
+    year = prevention.current_school_year()
+    for class_name, school_class in classes.items():  # this school year's agreements, from the year's template
+        rules = prevention.agreement_template(school_class.year_level)[:5]
+        prevention.save_class_agreement(school_class, year, "\n".join(rules), max(
+            _days_ago(60), prevention.school_year_span(year)[0]), _days_ago(21) if class_name != "2B" else None,
+            school_class.mentor)
+    for pupil in list(Pupil.select().where(Pupil.school_class == classes["1A"]).order_by(Pupil.id))[:4]:
+        ContractSignature.create(pupil=pupil, school_year=year, signed_on=max(
+            _days_ago(50), prevention.school_year_span(year)[0]), recorded_by=users["mentor"])
+    for kind, class_name, days_ago, leader, note in DEMO_UNPLANNED:
+        PreventionActivity.create(kind=kind, held_on=_days_ago(days_ago), led_by=users[leader].full_name,
+                                  school_class=classes[class_name], note=note, recorded_by=users[leader])
+
+
 def load():
     """Fill an empty database with the demo school."""
     with db.atomic():
@@ -517,6 +581,8 @@ def load():
         _escalation(online, users, pupils)
         _threats(users, pupils)
         _around_cases(users, pupils, exclusion, online, physical)
+
+        _prevention(users)
 
         # A neutral signal by a teacher, waiting in the coordinator's inbox.
         _report(users["staff"], [pupils["Amira"]], ["exclusion"], 1,

@@ -450,6 +450,44 @@ def may_view_monitor(user):
     return user.has_role("coordinator")
 
 
+def may_view_prevention(user):
+    """The prevention log and plan: the coordinator plans it, mentors record their classes' part, and the
+    support team, the team leader and management read what the school does (seed 003's duty of care)."""
+    return user.is_authenticated and user.has_role("coordinator", "mentor", "support", *ESCALATION_ROLES)
+
+
+def prevention_scope(user):
+    """Whose prevention work the user's pages show: "school" for the coordinator and those who read it all (support
+    team, team leader, management), "classes" for a mentor (their own classes' part)."""
+    return "classes" if user.has_role("mentor") and not user.has_role("coordinator") else "school"
+
+
+def may_plan_prevention(user):
+    """The school-year plan, the first-years' contract and the published protocol are the coordinator's."""
+    return user.is_authenticated and user.has_role("coordinator")
+
+
+def may_record_prevention(user, school_class=None):
+    """Record what was done (or a class's agreements, its contract signatures): the coordinator for any class or
+    the whole school, a mentor for a class they mentor (None: may they record for some class of theirs)."""
+    if may_plan_prevention(user) or not (user.is_authenticated and user.has_role("mentor")):
+        return may_plan_prevention(user)
+    return (SchoolClass.select().where(SchoolClass.mentor == user).exists() if school_class is None
+            else school_class.mentor_id == user.id)
+
+
+def may_read_class_prevention(user, school_class):
+    """A class's agreements and contract signatures: whoever reads the whole school's prevention, and its mentor."""
+    return may_view_prevention(user) and (prevention_scope(user) == "school"
+                                          or may_record_prevention(user, school_class))
+
+
+def may_change_activity(user, activity):
+    """A logged activity is corrected by the coordinator, or by the mentor of its class."""
+    return may_plan_prevention(user) or (activity.school_class_id is not None
+                                         and may_record_prevention(user, activity.school_class))
+
+
 def may_answer_thread(user, thread):
     """The public report page's thread is read and answered by the coordinator for a report,
     by the counsellor for a complaint."""
@@ -726,6 +764,17 @@ def get_personal_note_or_404(note_id):
     return note
 
 
+def get_prevention_record_or_404(model, record_id, need="plan"):
+    """Load a plan item, an activity or a class for prevention work; 404 when there is none, 403 when the user may
+    not `need` it: "plan" (the coordinator), "record" (a class the user records for), "change" (an activity)."""
+    record = model.get_or_none(model.id == record_id) or abort(404)
+    rule = {"plan": lambda user, _: may_plan_prevention(user), "record": may_record_prevention,
+            "change": may_change_activity, "read": may_read_class_prevention}[need]
+    if not rule(current_user, record):
+        refuse(403, record)
+    return record
+
+
 def require_admin():
     """Refuse with 403 unless the current user is an administrator."""
     if not may_administer(current_user):
@@ -739,7 +788,9 @@ def template_globals():
             "may_open_case_from": may_open_case_from, "may_print_case": may_print_case,
             "may_complete_step": may_complete_step, "may_hold_talk": may_hold_talk,
             "may_work_on_talk": may_work_on_talk, "may_decide_phase": may_decide_phase,
-            "may_view_monitor": may_view_monitor,
+            "may_view_monitor": may_view_monitor, "may_view_prevention": may_view_prevention,
+            "may_plan_prevention": may_plan_prevention, "may_record_prevention": may_record_prevention,
+            "may_change_activity": may_change_activity, "may_read_class_prevention": may_read_class_prevention,
             "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
             "may_record_support": may_record_support, "may_close_referral": may_close_referral,
             "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,

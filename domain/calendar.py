@@ -6,7 +6,7 @@ only the case reference, what is due, and a link back into Herstel.
 import datetime
 
 from db import utcnow
-from domain import cases, followups
+from domain import cases, followups, prevention
 
 
 def _escape(text):
@@ -21,8 +21,8 @@ def _event(uid, day, summary, url):
             "SUMMARY:%s" % _escape(summary), "URL:%s" % url, "END:VEVENT"]
 
 
-def user_calendar(user, step_title, case_url, horizon_days=400):
-    """The user's due steps and follow-ups as an ICS file (bytes)."""
+def user_calendar(user, step_title, case_url, horizon_days=400, prevention_url=""):
+    """The user's due steps and follow-ups, and their classes' prevention still to do, as an ICS file (bytes)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herstel//Pestprotocol//NL", "CALSCALE:GREGORIAN",
              "X-WR-CALNAME:Herstel"]
     for step in cases.due_steps(user, horizon_days=horizon_days):
@@ -36,5 +36,8 @@ def user_calendar(user, step_title, case_url, horizon_days=400):
                         "Herstel: %s (dossier %s)" % (
                             "vervolggesprek" if len(rows) == 1 else "%d vervolggesprekken" % len(rows), reference),
                         case_url(rows[0].case))
+    for item, school_class, _status in prevention.open_parts_for(user, horizon_days=horizon_days):
+        lines += _event("prevention-%d-%d" % (item.id, school_class.id), item.due_on,
+                        "Herstel: %s (klas %s)" % (item.title, school_class.name), prevention_url)
     lines.append("END:VCALENDAR")
     return ("\r\n".join(lines) + "\r\n").encode()

@@ -35,6 +35,15 @@ TABLES = {
     "audit_event": "Het logboek: wie zag of deed wat, wanneer en vanaf waar. Nooit de tekst van een notitie.",
     "public_thread": "Het gesprek via de meldknop bij een melding of klacht, met de ontvangstcode van de melder.",
     "thread_message": "Een bericht in een gesprek via de meldknop.",
+    "prevention_plan_item": ("Een punt van het preventieplan van een schooljaar: wat, uiterlijk wanneer, voor welke "
+                             "leerjaren."),
+    "prevention_activity": "Wat de school deed om pesten te voorkomen (het preventielogboek), voor een klas of groep.",
+    "class_agreement": "De klassenafspraken (zo gaan wij met elkaar om) van een klas in een schooljaar.",
+    "prevention_policy": ("Het preventiebeleid van de school (één rij): de tekst van het pestcontract, of het "
+                          "pestprotocol openbaar is en hoe de coördinator en de vertrouwenspersoon te bereiken zijn."),
+    "contract_signature": "Een leerling van een eerste klas die het pestcontract in een schooljaar tekende.",
+    "class_agreement_signature": ("Een handtekening onder de klassenafspraken, bijvoorbeeld van een "
+                                  "klassenvertegenwoordiger."),
 }
 
 # By field name; "table.field" when the same name means something else in one table.
@@ -214,6 +223,27 @@ FIELDS = {
     "waiting_for": "de rollen waarop de maatregel nog wacht (leeg: besloten)",
     "with_whom": "met wie",
     "year_level": "leerjaar",
+    "school_year": "het schooljaar (het eerste kalenderjaar: 2026 is 2026-2027)",
+    "year_levels": "de leerjaren waarvoor het gepland is, met spaties ertussen (leeg: de hele school één keer)",
+    "prevention_activity.held_on": "datum waarop het gedaan is",
+    "audience": "de groep als het niet één klas was (bijvoorbeeld ouders of het team)",
+    "led_by": "wie het leidde",
+    "plan_item_id": "het punt van het preventieplan waar het bij hoort (leeg: niet gepland)",
+    "prevention_activity.recorded_by_id": "wie het vastlegde",
+    "contract_signature.recorded_by_id": "wie de handtekening vastlegde",
+    "recorded_at": "wanneer vastgelegd",
+    "rules": "de afspraken, één per regel",
+    "made_on": "datum waarop de afspraken gemaakt zijn",
+    "reviewed_on": "datum waarop de afspraken opnieuw besproken zijn",
+    "updated_by_id": "wie het laatst wijzigde",
+    "contract_text": "de tekst van het pestcontract voor de eerste klassen",
+    "contract_updated_at": "wanneer de tekst van het pestcontract het laatst veranderde",
+    "protocol_public": "het pestprotocol is openbaar (zonder inloggen te lezen)",
+    "coordinator_reach": "hoe de coördinator te bereiken is (staat in het gepubliceerde protocol)",
+    "counsellor_reach": "hoe de vertrouwenspersoon te bereiken is (staat in het gepubliceerde protocol)",
+    "signed_on": "datum van tekenen",
+    "class_agreement_id": "de klassenafspraken",
+    "class_agreement.locked_at": "wanneer de getekende afspraken zijn vastgezet (leeg: nog niet)",
 }
 
 

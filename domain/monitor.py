@@ -9,6 +9,7 @@ import datetime
 import io
 import statistics
 
+from babel.numbers import format_decimal
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import fn
 
@@ -163,3 +164,67 @@ def figures_csv(data):
 def _cell(text):
     """Free text that a spreadsheet would run as a formula gets a leading quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# The years side by side (issue 22): the same figures per school year, for the charts and the CSV, and the
+# prevention log's figures against the plan. Numbers are written as the school writes them (2,5 not 2.5).
+TREND_YEARS = 5
+
+
+def dutch_number(value, digits=1):
+    """A number in the school's locale: 2,5; a whole number without decimals; "–" for none."""
+    if value is None:
+        return "–"
+    if float(value).is_integer():
+        return format_decimal(int(value), locale="nl_NL")
+    return format_decimal(round(value, digits), format="#,##0.#" if digits == 1 else None, locale="nl_NL")
+
+
+def trend_years(last_year, count=TREND_YEARS):
+    """The school years the trend shows, oldest first, ending with `last_year`."""
+    return list(range(last_year - count + 1, last_year + 1))
+
+
+def trends(years):
+    """Per school year: reports, cases, median days to the first talk, steps in time (%), measures, complaints,
+    cases per kind and per year level. {"years": [...], "series": [(key, title, [value per year])],
+    "kinds": [(label, [count per year])], "class_years": [(label, [count per year])]}."""
+    rows = [figures(*school_year(year)) for year in years]
+
+    def percent(done_total):
+        done, total = done_total
+        return round(100 * done / total, 1) if total else None
+
+    series = [
+        ("reports", _("Meldingen"), [row["reports"] for row in rows]),
+        ("cases", _("Dossiers geopend"), [row["cases"] for row in rows]),
+        ("days_to_talk", _("Mediaan dagen tot het eerste gesprek"),
+         [row["median_days_to_first_conversation"] for row in rows]),
+        ("steps_on_time", _("Stappen op tijd gedaan (%)"), [percent(row["steps_on_time"]) for row in rows]),
+        ("escalations", _("Maatregelen (escalaties)"), [sum(count for _, count in row["escalations"]) for row in rows]),
+        ("complaints", _("Klachten"), [sum(count for _, count in row["complaints"]) for row in rows]),
+    ]
+
+    def spread(key):
+        labels = []
+        for row in rows:
+            labels += [value for value, _ in row[key] if value not in labels]
+        return [(value, [dict(row[key]).get(value, 0) for row in rows]) for value in labels]
+
+    return {"years": years, "series": series, "kinds": spread("kinds"),
+            "class_years": sorted(spread("class_years"), key=lambda pair: str(pair[0]))}
+
+
+def trends_csv(data, prevention_rows):
+    """The years side by side as CSV (semicolons), without names: series, then a column per school year."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["reeks"] + ["%d-%d" % (year, year + 1) for year in data["years"]])
+    for _key, title, values in data["series"]:
+        writer.writerow([str(title)] + [dutch_number(value) if value is not None else "" for value in values])
+    for prefix, key in (("soort", "kinds"), ("leerjaar", "class_years")):
+        for value, counts in data[key]:
+            writer.writerow(["%s: %s" % (prefix, _cell(str(value)))] + counts)
+    for level, planned, done in prevention_rows:
+        writer.writerow(["preventie leerjaar %s: gedaan van gepland" % level, "%d van %d" % (done, planned)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

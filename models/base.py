@@ -140,6 +140,18 @@ SECURITY_NOTICE_KINDS = choices(
     ("reset_both", _l("Wachtwoord én tweede factor opnieuw ingesteld door een beheerder")),
 )
 THREAD_AUTHORS = choices(("reporter", _l("Melder")), ("staff", _l("School")))
+# What a school does to prevent bullying (seed 001's prevention, seed 002's meldknop and parents' evening).
+PREVENTION_KINDS = choices(
+    ("mentor_lesson", _l("Mentorles over pesten")),
+    ("class_conversation", _l("Klassengesprek (buiten een dossier)")),
+    ("class_agreements", _l("Klassenafspraken gemaakt of besproken")),
+    ("parents_evening", _l("Ouderavond")),
+    ("anti_bullying_week", _l("Week tegen pesten")),
+    ("staff_training", _l("Training voor het team")),
+    ("meldknop", _l("Meldknop op de schoolcomputers")),
+    ("contract", _l("Pestcontract besproken en getekend")),
+    ("other", _l("Anders")),
+)
 
 
 class BytesField(BlobField):

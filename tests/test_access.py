@@ -176,11 +176,45 @@ def public_thread_path(choice):
     return path
 
 
+# Prevention: the coordinator plans; mentors record for their own classes; the support team, the team leader and
+# management read what the school does.
+PREVENTION_READERS = dict(mentor=200, mentor2=200, coordinator=200, support=200, teamleader=200, management=200)
+PREVENTION_HIDDEN = dict(mentor=404, mentor2=404, coordinator=404, support=404, teamleader=404, management=404)
+
+
+def activity_path(class_name, suffix=""):
+    """A logged activity of a demo class (1A is the mentor's, 3C mentor2's)."""
+    return lambda: "/preventie/activiteiten/%d%s" % (models.PreventionActivity.get(
+        models.PreventionActivity.school_class == models.SchoolClass.get(name=class_name)).id, suffix)
+
+
+def published_protocol(path):
+    """The published protocol, made public by the coordinator first (it is not in the demo)."""
+    def make_public():
+        with models.db.atomic():
+            models.PreventionPolicy.update(protocol_public=True).execute()
+        return path
+    make_public.changes_the_school = True
+    return make_public
+
+
+CLASS_1A_READERS = dict(mentor=200, coordinator=200, support=200, teamleader=200, management=200)
+
+
+def class_path(name, suffix=""):
+    return lambda: "/preventie/klassen/%d%s" % (models.SchoolClass.get(name=name).id, suffix)
+
+
+def plan_item_path(suffix=""):
+    return lambda: "/preventie/plan/%d%s" % (models.PreventionPlanItem.select().first().id, suffix)
+
+
 # (endpoint, method, path, expected status per role)
 ROUTES = [
     ("system.health", "GET", "/health", expect(200, anonymous=200)),
     ("monitor.index", "GET", "/monitor/", expect(403, coordinator=200)),
     ("monitor.export", "GET", "/monitor/export.csv", expect(403, coordinator=200)),
+    ("monitor.export_years", "GET", "/monitor/jaren.csv", expect(403, coordinator=200)),
     ("auth.login", "GET", "/login", expect(302, anonymous=200)),
     ("auth.login", "POST", "/login", expect(302, anonymous=400)),
     ("auth.logout", "POST", "/logout", expect(302)),
@@ -441,6 +475,49 @@ ROUTES = [
     ("public_thread.answer", "POST", public_thread_path("report"), expect(404, coordinator=400)),
     ("public_thread.answer", "POST", public_thread_path("complaint"), expect(404, counsellor=400)),
     ("public_thread.answer", "POST", "/meldknop/999999/antwoord", expect(404)),
+    ("prevention.index", "GET", "/preventie/", expect(403, **PREVENTION_READERS)),
+    ("prevention.index", "GET", "/preventie/?jaar=2025", expect(403, **PREVENTION_READERS)),
+    ("prevention.new_activity", "GET", "/preventie/activiteiten/nieuw",
+     expect(403, mentor=200, mentor2=200, coordinator=200)),
+    ("prevention.new_activity", "POST", "/preventie/activiteiten/nieuw",
+     expect(403, mentor=400, mentor2=400, coordinator=400)),
+    ("prevention.edit_activity", "GET", activity_path("1A"), expect(403, mentor=200, coordinator=200)),
+    ("prevention.edit_activity", "GET", activity_path("3C"), expect(403, mentor2=200, coordinator=200)),
+    ("prevention.edit_activity", "POST", activity_path("1A"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.edit_activity", "GET", "/preventie/activiteiten/999999", expect(403, **PREVENTION_HIDDEN)),
+    ("prevention.delete_activity", "POST", activity_path("1A", "/verwijderen"),
+     expect(403, mentor=302, coordinator=302)),
+    ("prevention.new_plan_item", "GET", "/preventie/plan/nieuw", expect(403, coordinator=200)),
+    ("prevention.new_plan_item", "POST", "/preventie/plan/nieuw", expect(403, coordinator=400)),
+    ("prevention.edit_plan_item", "GET", plan_item_path(), expect(403, coordinator=200)),
+    ("prevention.edit_plan_item", "POST", plan_item_path(), expect(403, coordinator=400)),
+    ("prevention.edit_plan_item", "GET", "/preventie/plan/999999", expect(403, **PREVENTION_HIDDEN)),
+    ("prevention.delete_plan_item", "POST", plan_item_path("/verwijderen"), expect(403, coordinator=302)),
+    # The school's published protocol: every logged-in user reads it; parents and pupils once it is made public.
+    ("prevention.protocol", "GET", "/pestprotocol", expect(200, anonymous=404)),
+    ("prevention.protocol_pdf", "GET", "/pestprotocol.pdf", expect(200, anonymous=404)),
+    ("prevention.protocol", "GET", published_protocol("/pestprotocol"), expect(200, anonymous=200)),
+    ("prevention.protocol_pdf", "GET", published_protocol("/pestprotocol.pdf"), expect(200, anonymous=200)),
+    # A class's agreements and contract: its mentor and the coordinator write them, the school's readers read them.
+    ("prevention.school_class", "GET", class_path("1A"), expect(403, **CLASS_1A_READERS)),
+    ("prevention.school_class", "GET", class_path("3C"),
+     expect(403, **dict(CLASS_1A_READERS, mentor=403, mentor2=200))),
+    ("prevention.school_class", "POST", class_path("1A"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.school_class", "GET", "/preventie/klassen/999999", expect(403, **PREVENTION_HIDDEN)),
+    ("prevention.agreement_poster", "GET", class_path("1A", "/afspraken.pdf"), expect(403, **CLASS_1A_READERS)),
+    ("prevention.agreement_poster", "GET", class_path("1A", "/afspraken.pdf?jaar=2001"),
+     expect(403, **{role: 404 for role in CLASS_1A_READERS})),
+    ("prevention.contract_signatures", "POST", class_path("1A", "/contract"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.contract_signatures", "POST", class_path("2B", "/contract"), expect(403, mentor=404, coordinator=404)),
+    ("prevention.contract_pdf", "GET", class_path("1A", "/contract.pdf"), expect(403, **CLASS_1A_READERS)),
+    # Signing the class agreements on the tablet: the class's mentor and the coordinator hand it round.
+    ("prevention.sign_agreement", "GET", class_path("1A", "/tekenen"), expect(403, mentor=200, coordinator=200)),
+    ("prevention.sign_agreement", "POST", class_path("1A", "/tekenen"), expect(403, mentor=400, coordinator=400)),
+    ("prevention.sign_agreement", "GET", class_path("1A", "/tekenen?jaar=2001"),
+     expect(403, mentor=404, coordinator=404)),
+    ("prevention.lock_agreement", "POST", class_path("1A", "/vastzetten"), expect(403, mentor=302, coordinator=302)),
+    ("prevention.policy", "GET", "/preventie/beleid", expect(403, coordinator=200)),
+    ("prevention.policy", "POST", "/preventie/beleid", expect(403, coordinator=302)),
 ]
 
 

@@ -18,6 +18,7 @@ def feed(token):
     if user is None:
         abort(404)
     data = calendar.user_calendar(user, protocols.step_title,
-                             lambda case: url_for("cases.detail", case_id=case.id, _external=True))
+                             lambda case: url_for("cases.detail", case_id=case.id, _external=True),
+                             prevention_url=url_for("prevention.index", _external=True))
     audit.seen("calendar.feed", user, user=user)
     return Response(data, mimetype="text/calendar", headers={"Content-Disposition": "inline; filename=herstel.ics"})

@@ -4,11 +4,12 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db, today, utcnow
-from domain import backup, cases, escalation, followups, notify, support
+from domain import backup, cases, escalation, followups, notify, prevention, support
 from models import Case, Complaint, Referral, Report
 from permissions import (
     case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_see_cases,
-    may_use_support_workspace, reports_about_my_pupils, visible_cases, visible_reports,
+    may_plan_prevention, may_record_prevention, may_use_support_workspace, prevention_scope, reports_about_my_pupils,
+    visible_cases, visible_reports,
 )
 
 bp = Blueprint("home", __name__)
@@ -52,15 +53,21 @@ def index():
                 audit.record("support.list", detail="startpagina: %d doorverwijzingen" % len(referrals),
                              object_type="referral")
     unsent_mail = notify.given_up().count() if may_administer(current_user) else 0
+    # The mentor's classes' part of the prevention plan that is still to do, up to two months ahead.
+    prevention_parts = prevention.open_parts_for(current_user, horizon_days=PREVENTION_HORIZON_DAYS) \
+        if may_record_prevention(current_user) and prevention_scope(current_user) == "classes" else []
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
                            class_reports=class_reports,
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
                            proposals=proposals, awaiting=awaiting, unsent_mail=unsent_mail,
+                           prevention_parts=prevention_parts,
+                           duty_of_care=prevention.duty_of_care() if may_plan_prevention(current_user) else [],
                            case_scope=case_list_scope(current_user),
                            backup_missing=may_administer(current_user) and _backup_missing())
 
 
 BACKUP_WARNING_DAYS = 2
+PREVENTION_HORIZON_DAYS = 60
 
 
 def _backup_missing():

@@ -3,7 +3,8 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 
 import audit
-from domain import monitor
+from db import today
+from domain import monitor, prevention
 from forms.monitor import PeriodForm
 from permissions import may_view_monitor, refuse
 
@@ -30,9 +31,23 @@ def index():
     """Counts, timings and charts for a school year or any period."""
     form, start, end = _period()
     data = monitor.figures(start, end)
+    years = monitor.trend_years(monitor.school_year_of(data["last_day"]))
     audit.seen("monitor.view", object_type="monitor", detail="%s tot %s" % (start, end))
     status = 400 if form.van.errors or form.tot.errors else 200
-    return render_template("monitor/index.html", form=form, data=data, sections=monitor.SECTIONS), status
+    return render_template("monitor/index.html", form=form, data=data, sections=monitor.SECTIONS,
+                           trends=monitor.trends(years), number=monitor.dutch_number,
+                           prevention_levels=prevention.level_figures(years[-1]),
+                           prevention_year=prevention.school_year_label(years[-1])), status
+
+
+@bp.route("/jaren.csv")
+def export_years():
+    """The school years side by side as a CSV file (no names): the series of the charts."""
+    years = monitor.trend_years(monitor.school_year_of(today()))
+    body = monitor.trends_csv(monitor.trends(years), prevention.level_figures(years[-1]))
+    audit.seen("monitor.export", object_type="monitor", detail="schooljaren %d-%d" % (years[0], years[-1] + 1))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="monitor-schooljaren-%d-%d.csv"' % (years[0], years[-1] + 1)})
 
 
 @bp.route("/export.csv")

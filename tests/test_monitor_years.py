@@ -1,0 +1,99 @@
+"""The monitor shows the years: a chart per figure over the school years (SVG drawn on the server, valid, readable
+without JavaScript, black in print), numbers as the school writes them, the years side by side as CSV, the
+prevention plan against what was done; and the duty-of-care checklist on the coordinator's home page."""
+import csv
+import io
+import re
+import xml.etree.ElementTree as ElementTree
+
+import models
+from db import today
+from domain import monitor, prevention
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def charts(html):
+    return {element.get("data-chart"): element for element in (
+        ElementTree.fromstring(svg) for svg in re.findall(r"<svg xmlns=.*?</svg>", html, re.S))}
+
+
+def test_each_series_is_a_valid_svg_chart_with_a_bar_and_a_value_per_school_year(app, login_as):
+    html = login_as("coordinator").get("/monitor/").get_data(as_text=True)
+    drawn = charts(html)
+    assert {"trend-reports", "trend-cases", "trend-days_to_talk", "trend-steps_on_time", "trend-escalations",
+            "trend-complaints"} <= set(drawn)
+    years = monitor.trend_years(monitor.school_year_of(today()))
+    with app.test_request_context():
+        data = monitor.trends(years)
+    for key, _title, values in data["series"]:
+        svg = drawn["trend-" + key]
+        assert svg.find(SVG + "title").text  # named for screen readers
+        bars = svg.findall(SVG + "rect")
+        assert len(bars) == len(years)
+        written = [text.text for text in svg.findall(SVG + "text") if "year-chart__value" in text.get("class")]
+        assert written == [monitor.dutch_number(value) for value in values]
+        tallest = max((value for value in values if value), default=0)
+        for bar, value in zip(bars, values):
+            assert (float(bar.get("height")) > 0) == bool(value)
+            if value == tallest and value:
+                assert float(bar.get("height")) == max(float(other.get("height")) for other in bars)
+    assert any("soort" in key or "kind" in key for key in drawn)
+
+
+def test_the_demo_school_has_cases_in_two_school_years(app_context):
+    years = {monitor.school_year_of(case.opened_at.date()) for case in models.Case.select()}
+    current = monitor.school_year_of(today())
+    assert {current, current - 1} <= years or {current - 1, current - 2} <= years
+
+
+def test_numbers_are_written_as_the_school_writes_them():
+    assert monitor.dutch_number(2.5) == "2,5" and monitor.dutch_number(4.0) == "4"
+    assert monitor.dutch_number(1234) == "1.234" and monitor.dutch_number(None) == "–"
+
+
+def test_the_median_on_the_page_has_a_decimal_comma(app_context, login_as, factory, monkeypatch):
+    monkeypatch.setattr(monitor, "_median_days_to_first_conversation", lambda case_ids: 2.5)
+    html = login_as("coordinator").get("/monitor/").get_data(as_text=True)
+    assert "<dd>2,5</dd>" in html and "2.5" not in html
+
+
+def test_the_years_csv_has_a_column_per_school_year_and_no_names(login_as):
+    response = login_as("coordinator").get("/monitor/jaren.csv")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    years = monitor.trend_years(monitor.school_year_of(today()))
+    assert rows[0] == ["reeks"] + ["%d-%d" % (year, year + 1) for year in years]
+    assert rows[1][0] == "Meldingen" and len(rows[1]) == len(years) + 1
+    assert any(row[0].startswith("preventie leerjaar 1") for row in rows)
+    text = response.data.decode("utf-8-sig")
+    for pupil in models.Pupil.select():
+        assert pupil.last_name not in text
+    assert login_as("mentor").get("/monitor/jaren.csv").status_code == 403
+
+
+def test_the_prevention_figures_count_the_plans_parts_per_year_level(app_context):
+    year = prevention.current_school_year()
+    figures = {level: (planned, done) for level, planned, done in prevention.level_figures(year)}
+    expected = {}
+    for entry in prevention.plan(year):
+        for part in entry.parts:
+            level = part.school_class.year_level if part.school_class else "school"
+            planned, done = expected.get(level, (0, 0))
+            expected[level] = (planned + 1, done + (part.activity is not None))
+    assert figures == expected and figures
+
+
+def test_the_coordinators_home_has_the_duty_of_care_checklist(login_as):
+    coordinator = login_as("coordinator")
+
+    def states():
+        html = coordinator.get("/").get_data(as_text=True)
+        return {key: state for state, key in re.findall(r'duty-list__item--(done|open)" data-duty="(\w+)"', html)}
+    before = states()
+    assert before == {"coordinator": "done", "published": "open", "monitored": "open", "planned": "done",
+                      "agreements": "done"}
+    coordinator.get("/monitor/")
+    with models.db.atomic():
+        models.PreventionPolicy.update(protocol_public=True).execute()
+    assert states()["monitored"] == "done" and states()["published"] == "done"
+    assert 'data-duty=' not in login_as("mentor").get("/").get_data(as_text=True)
