@@ -10,7 +10,6 @@ import pytest
 from werkzeug.routing import IntegerConverter
 
 import models
-import permissions
 from conftest import csrf_token, fingerprints
 from test_access import LOGGED_IN
 
@@ -20,6 +19,16 @@ ALIASES = {"follow_up": models.FollowUp, "party": models.AgreementParty, "entry"
            "line": models.ConversationLine, "session": models.SupportSession, "thread": models.PublicThread,
            "note": models.PersonalNote}
 NOT_RECORDS = {"filename", "token"}
+
+# Which demo cases each role may see, written out from DESIGN.md's role table and the demo school, not
+# asked of permissions.py (the code under test): the mentor of 1A and 2B sees those classes' cases,
+# mentor2 those of 3C (this year's and the closed one of 2024), the coordinator every case, the support
+# team the case referred to it, the counsellor the case linked to Noor's complaint, the team leader and
+# management the case waiting at phase 4 for them; a teacher without a case role and the administrator none.
+ALL_CASES = {"2026-0001", "2026-0002", "2026-0003", "2026-0004", "2024-0014"}
+VISIBLE = {"staff": set(), "mentor": {"2026-0001", "2026-0002", "2026-0004"}, "mentor2": {"2026-0003", "2024-0014"},
+           "coordinator": ALL_CASES, "support": {"2026-0001"}, "counsellor": {"2026-0001"},
+           "teamleader": {"2026-0004"}, "management": {"2026-0004"}, "admin": set()}
 
 
 def model_of(argument):
@@ -84,13 +93,23 @@ def test_every_id_in_a_route_can_be_resolved(app):
 
 
 @pytest.mark.parametrize("role", LOGGED_IN)
+def test_each_role_opens_exactly_the_cases_the_table_gives_it(app, login_as, role):
+    client = login_as(role)
+    with app.app_context():
+        cases = {case.reference: case.id for case in models.Case.select()}
+    opened = {reference for reference, case_id in cases.items()
+              if client.get("/dossiers/%d" % case_id).status_code == 200}
+    assert opened == VISIBLE[role]
+
+
+@pytest.mark.parametrize("role", LOGGED_IN)
 def test_no_role_reaches_a_record_of_a_case_it_may_not_see(app, login_as, role):
     client = login_as(role)
     token = csrf_token(client, "/account/")
     with app.app_context():
         user = models.User.by_username(role)
-        hidden = [case for case in models.Case.select()
-                  if permissions.VIEW not in permissions.case_abilities(user, case)]
+        assert {case.reference for case in models.Case.select()} == ALL_CASES  # the demo the table was written for
+        hidden = [case for case in models.Case.select() if case.reference not in VISIBLE[role]]
         attempts = [(rule, url) for case in hidden for rule in id_rules(app)
                     if "user_id" not in rule.arguments for url in [resolve(rule, case, user)] if url]
     assert hidden or role == "coordinator"
@@ -146,7 +165,7 @@ def test_support_member_changes_nothing_of_the_protocol_on_a_case_referred_to_th
     token = csrf_token(client, "/account/")
     with app.app_context():
         user = models.User.by_username("support")
-        cases = [case for case in models.Case.select() if permissions.case_abilities(user, case) == {permissions.VIEW}]
+        cases = [case for case in models.Case.select() if case.reference in VISIBLE["support"]]
         attempts = [(rule, url) for case in cases for rule in id_rules(app)
                     if "user_id" not in rule.arguments and rule.endpoint not in SUPPORT_WORK
                     for url in [resolve(rule, case, user)] if url]
