@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java clean messages bench bench-floor
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,17 @@ chromium:
 	  else echo "Chromium ontbreekt: installeer het Debian-pakket 'chromium' (als root: make chromium)"; exit 1; fi; \
 	fi
 
-## test: install what the tests need (Chromium included) and run them all once
-test: install-dev chromium
+## java: a Java runtime for the HTML checker (vnu.jar) of tests/test_valid_html.py (installed when missing and we are root)
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	      || { echo "Java kon niet worden geïnstalleerd"; exit 1; }; \
+	  else echo "Java ontbreekt: installeer het Debian-pakket 'default-jre-headless' (als root: make java)"; exit 1; fi; \
+	fi
+
+## test: install what the tests need (Chromium and Java included) and run them all once
+test: install-dev chromium java
 	$(PYTEST)
 
 ## test-fast: every test but the browser tests (no Chromium needed)
@@ -70,7 +79,7 @@ postgresql:
 	fi
 
 ## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
-test-postgres: install-dev chromium postgresql
+test-postgres: install-dev chromium java postgresql
 	tests/with-postgres $(PYTEST)
 
 clean:

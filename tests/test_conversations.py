@@ -95,7 +95,7 @@ def test_a_note_saves_and_a_stale_device_gets_a_conflict_not_a_loss(mentor2, log
     again = post(other, url, note="Finn was er ook bij, zei hij", base_version="0")
     assert again.status_code == 409 and entry(talk, 5).note == "Bram zegt dat het goed gaat"
     merged = post(other, url, note="Finn was er ook bij", merge="1")
-    assert merged.status_code == 200 and 'hx-swap-oob="true"' in merged.get_data(as_text=True)
+    assert merged.status_code == 200 and 'data-hx-swap-oob="true"' in merged.get_data(as_text=True)
     assert entry(talk, 5).note == "Bram zegt dat het goed gaat\nFinn was er ook bij"
 
 

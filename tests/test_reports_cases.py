@@ -161,7 +161,7 @@ def test_completing_a_step_twice_gets_a_message(login_as):
     first = client.post(url, data={"note": "Goed gesprek"}, headers=headers)
     second = client.post(url, data={"note": "Nog eens"}, headers=headers)
     assert first.status_code == 200 and "tracker__step--done" in first.get_data(as_text=True)
-    assert 'hx-swap-oob="true"' in first.get_data(as_text=True)
+    assert 'data-hx-swap-oob="true"' in first.get_data(as_text=True)
     assert second.status_code == 409 and "Deze stap is al afgerond." in second.get_data(as_text=True)
     row = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "joint-talk")
     assert row.note == "Goed gesprek" and row.done_by == demo_user("mentor")

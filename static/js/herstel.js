@@ -55,9 +55,9 @@
   function adoptCsrfToken(token) {
     var body = document.body;
     try {
-      var headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
+      var headers = JSON.parse(body.getAttribute("data-hx-headers") || "{}");
       headers["X-CSRFToken"] = token;
-      body.setAttribute("hx-headers", JSON.stringify(headers));
+      body.setAttribute("data-hx-headers", JSON.stringify(headers));
     } catch (error) { /* leave the attribute as it is */ }
     document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = token; });
   }
@@ -107,7 +107,7 @@
     if (!tick) { return; }
     var done = tick.getAttribute("aria-pressed") !== "true";
     tick.setAttribute("aria-pressed", done ? "true" : "false");
-    tick.setAttribute("hx-vals", JSON.stringify({done: done ? "1" : "0"}));
+    tick.setAttribute("data-hx-vals", JSON.stringify({done: done ? "1" : "0"}));
   }, true);
 
   // Enter in a search box inside a form searches; it must not send the half-filled form.
@@ -123,7 +123,7 @@
   // search: htmx was not listening yet. Once it is, such a box searches for what it holds.
   // (htmx readies itself on the same event, and its script runs first.)
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("input[type=search][hx-get]").forEach(function (input) {
+    document.querySelectorAll("input[type=search][data-hx-get]").forEach(function (input) {
       if (input.value && window.htmx) { window.htmx.trigger(input, "search"); }
     });
   });
@@ -162,7 +162,7 @@
     "input[type=url], input[type=number], input[type=date], input[type=time], input[type=datetime-local]";
 
   function savesItself(field) {
-    return field.hasAttribute("hx-post") || field.hasAttribute("data-hx-post");
+    return field.hasAttribute("data-hx-post");
   }
 
   function holdsUnsentText(form) {
