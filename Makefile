@@ -33,10 +33,10 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
 
 ## run: set up, apply migrations, load the demo school (only into an empty database), serve on :8000
+## (or on HERSTEL_BIND); the server prints the address it listens on
 run: install
 	$(FLASK) migrate
 	$(FLASK) demo
-	@echo "Herstel draait op http://127.0.0.1:8000  (stoppen: Ctrl+C)"
 	$(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
 
 ## demo-reset: wipe the database and load the demo school anew

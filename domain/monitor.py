@@ -9,6 +9,7 @@ import datetime
 import io
 import statistics
 
+import babel.numbers
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import fn
 
@@ -150,7 +151,8 @@ def figures_csv(data):
     writer.writerow(["totaal", "dossiers", data["cases"]])
     writer.writerow(["totaal", "herhaalde dossiers", data["repeat_cases"]])
     median = data["median_days_to_first_conversation"]
-    writer.writerow(["doorlooptijd", "mediaan dagen tot eerste gesprek", "" if median is None else median])
+    writer.writerow(["doorlooptijd", "mediaan dagen tot eerste gesprek",  # 4,5: as a Dutch spreadsheet reads it
+                     "" if median is None else babel.numbers.format_decimal(median, locale="nl_NL")])
     done, total = data["steps_on_time"]
     writer.writerow(["stappen", "op tijd gedaan", done])
     writer.writerow(["stappen", "met een termijn", total])

@@ -128,6 +128,40 @@
     });
   });
 
+  // Choosing a conversation guide ticks the pupils it is written for (data-pupils), until the
+  // user ticks or unticks a pupil themselves: from then on the choice is theirs.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.form;
+    if (!form || !input.matches) { return; }
+    if (input.matches("input[name=pupils]")) { form.herstelPupilsChosen = true; return; }
+    if (!input.matches("input[data-pupils]") || form.herstelPupilsChosen) { return; }
+    var fitting = input.getAttribute("data-pupils").split(" ");
+    form.querySelectorAll("input[name=pupils]").forEach(function (box) {
+      box.checked = fitting.indexOf(box.value) !== -1;
+    });
+  });
+
+  // Text areas grow with their text (never below their rows), so nothing typed is cut off from
+  // view: an agreement's third commitment, a long note. One out of sight (in a closed section)
+  // has no height to measure: it is fitted when its section opens.
+  function fitText(area) {
+    if (!area.offsetParent) { return; }
+    area.style.height = "auto";
+    area.style.height = (area.scrollHeight + area.offsetHeight - area.clientHeight) + "px";
+  }
+
+  function fitTextIn(root) {
+    if (root && root.querySelectorAll) { root.querySelectorAll("textarea").forEach(fitText); }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.tagName === "TEXTAREA") { fitText(event.target); }
+  });
+  document.addEventListener("toggle", function (event) { fitTextIn(event.target); }, true);
+  document.addEventListener("htmx:afterSettle", function (event) { fitTextIn(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { fitTextIn(document); });
+
   // A file that is too large is refused before it is sent (the server checks again): sending
   // megabytes over school wifi only to hear "too large" costs time and what was typed.
   function checkFileSize(input) {
