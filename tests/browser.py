@@ -121,9 +121,13 @@ def log_in(page, base_url, username, password):
 
 def protocol_step(page, title):
     """A step of the case page's tracker, found by its own title (another step's guidance may
-    mention it)."""
-    return page.locator(".tracker__step").filter(
+    mention it), and opened as a finger would (each step is one folded line until tapped)."""
+    step = page.locator(".tracker__step").filter(
         has=page.locator(".tracker__title", has_text=re.compile("^%s$" % re.escape(title))))
+    fold = step.locator("details.tracker__fold")
+    if fold.count() and not fold.evaluate("fold => fold.open"):
+        step.locator("summary.tracker__head").click()
+    return step
 
 
 def record_failure(item, report):

@@ -162,6 +162,26 @@
   document.addEventListener("htmx:afterSettle", function (event) { fitTextIn(event.detail.elt); });
   document.addEventListener("DOMContentLoaded", function () { fitTextIn(document); });
 
+  // A link to a place inside a folded section (the case page's menu, an error summary, "#aftercare"
+  // after a save) opens the folds around it first, so the place it leads to is in view.
+  function unfold(hash) {
+    var target = hash && hash.length > 1 ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+    return target;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href^='#']");
+    if (link) { unfold(link.getAttribute("href")); }
+  });
+  window.addEventListener("hashchange", function () { unfold(window.location.hash); });
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = unfold(window.location.hash);
+    if (target) { target.scrollIntoView(); }
+  });
+
   // A file that is too large is refused before it is sent (the server checks again): sending
   // megabytes over school wifi only to hear "too large" costs time and what was typed.
   function checkFileSize(input) {
