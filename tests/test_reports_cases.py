@@ -264,3 +264,8 @@ def test_the_overview_shows_follow_ups_to_come_and_sorts_by_the_next_deadline(lo
                                              models.FollowUp.done_at.is_null(),
                                              models.FollowUp.cancelled_at.is_null()).count()
     assert "%d vervolggesprekken gepland · 1 nu te houden" % to_come in re.sub(r"\s+", " ", newest_first)
+    # Case 0004: Yara broke the agreements again; the proposal links to the measure form for her.
+    yara = models.Pupil.get(models.Pupil.first_name == "Yara")
+    assert "Voorstel: fase 4 voor Yara" in newest_first
+    assert "fase=4&amp;leerling=%d#measure" % yara.id in newest_first
+    assert newest_first.count("Voorstel: fase") == 1

@@ -9,7 +9,7 @@ from peewee import Case as SqlCase
 
 import audit
 from db import Prepared, db, today
-from domain import cases, protocols
+from domain import cases, escalation, protocols
 from forms.cases import ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
 from models import Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
@@ -89,10 +89,11 @@ def _overview_order(query, filters):
 
 
 def _overview_rows(page_cases):
-    """For a page of cases: the next open step of each, the pupils by role and the follow-up talks still
-    to come (and how many are due), in three queries."""
+    """For a page of cases: the next open step of each, the pupils by role, the follow-up talks still
+    to come (and how many are due) and the escalation proposals, in four queries."""
     ids = [case.id for case in page_cases]
     next_steps, pupils, follow_ups = {}, {}, {}
+    proposals = escalation.open_proposals_of(ids) if ids else {}
     if ids:
         for case_id, to_come, due in _follow_ups_to_come(ids, today()):
             follow_ups[case_id] = {"to_come": to_come, "due": int(due or 0)}
@@ -102,7 +103,7 @@ def _overview_rows(page_cases):
             pupils.setdefault(case_id, []).append(
                 {"name": Pupil.sort_name_of(first_name, infix, last_name), "role": role})
     return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, []),
-             "follow_ups": follow_ups.get(case.id)} for case in page_cases]
+             "follow_ups": follow_ups.get(case.id), "proposals": proposals.get(case.id, [])} for case in page_cases]
 
 
 # The overview's filter dropdowns: names and ids only, read as plain rows.
