@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium clean messages bench bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java clean messages bench bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,10 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
 
 ## run: set up, apply migrations, load the demo school (only into an empty database), serve on :8000
+## (or on HERSTEL_BIND); the server prints the address it listens on
 run: install
 	$(FLASK) migrate
 	$(FLASK) demo
-	@echo "Herstel draait op http://127.0.0.1:8000  (stoppen: Ctrl+C)"
 	$(BIN)/gunicorn -c gunicorn.conf.py "app:create_app()"
 
 ## demo-reset: wipe the database and load the demo school anew
@@ -56,8 +56,17 @@ chromium:
 	  else echo "Chromium ontbreekt: installeer het Debian-pakket 'chromium' (als root: make chromium)"; exit 1; fi; \
 	fi
 
-## test: install what the tests need (Chromium included) and run them all once
-test: install-dev chromium
+## java: a Java runtime for the HTML checker (vnu.jar) of tests/test_valid_html.py (installed when missing and we are root)
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	      || { echo "Java kon niet worden geïnstalleerd"; exit 1; }; \
+	  else echo "Java ontbreekt: installeer het Debian-pakket 'default-jre-headless' (als root: make java)"; exit 1; fi; \
+	fi
+
+## test: install what the tests need (Chromium and Java included) and run them all once
+test: install-dev chromium java
 	$(PYTEST)
 
 ## test-fast: every test but the browser tests (no Chromium needed)
@@ -74,7 +83,7 @@ postgresql:
 	fi
 
 ## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
-test-postgres: install-dev chromium postgresql
+test-postgres: install-dev chromium java postgresql
 	tests/with-postgres $(PYTEST)
 
 clean:

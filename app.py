@@ -2,7 +2,7 @@
 import os
 
 from flask import Flask, has_request_context, session
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_datetime, format_decimal, format_percent, get_locale
 from flask_htmx import HTMX
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -98,7 +98,8 @@ def _install_template_helpers(app):
     }, get_locale=get_locale, roles_for=models.roles_for, **terminology.template_globals())
     app.jinja_env.filters.update(date=i18n.long_date,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
-                                 if value else "")
+                                 if value else "",
+                                 number=format_decimal, percent=lambda value: format_percent(value, "#,##0%"))
     app.jinja_env.globals.update(
         step_state=cases.step_state,
         event_label=lambda kind: terminology.label(models.CASE_EVENT_KINDS, kind),

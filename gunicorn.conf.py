@@ -45,6 +45,12 @@ control_socket_disable = True
 loglevel = "info"
 
 
+def when_ready(server):
+    """Say where Herstel listens, as gunicorn bound it (HERSTEL_BIND may name another address or port)."""
+    for listener in server.LISTENERS:
+        print("Herstel draait op %s  (stoppen: Ctrl+C)" % listener, flush=True)
+
+
 def post_fork(server, worker):
     """Hand the GIL over after 0.5 ms instead of Python's 5 ms.
 

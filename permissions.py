@@ -363,6 +363,13 @@ def may_complete_step(user, case, owner):
     return False
 
 
+def owns_step(user, case, owner):
+    """A step that is this user's own to do (the case page's "what is next for you"): its owner's role is
+    one the user has, and they may complete it (the coordinator may complete every step, but owns only
+    the coordinator's)."""
+    return user.has_role(owner) and may_complete_step(user, case, owner)
+
+
 def may_hold_talk(user, case, owner):
     """Hold a talk at a step (start it, tap through it, plan the next appointment, finish it): whoever
     works on the case, and a step's owner at their own step (the support team's support group)."""

@@ -89,6 +89,17 @@ def proposals_for(user):
     return result
 
 
+def open_proposals_of(case_ids):
+    """The open proposals of these cases (the overview's column), by case id: one query for the school."""
+    result = {}
+    wanted = set(case_ids)
+    for case, pupil, number in followups.open_pupil_proposals():
+        phase = phase_of(case, number) if case.id in wanted else None
+        if phase is not None:
+            result.setdefault(case.id, []).append(Proposal(case, pupil, phase))
+    return result
+
+
 def awaiting_for(user):
     """Measures recorded by one deciding role that wait for one of this user's: [(measure, its phase)]."""
     waiting = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)

@@ -9,7 +9,7 @@ import datetime
 import io
 import statistics
 
-from babel.numbers import format_decimal
+import babel.numbers
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import fn
 
@@ -151,7 +151,8 @@ def figures_csv(data):
     writer.writerow(["totaal", "dossiers", data["cases"]])
     writer.writerow(["totaal", "herhaalde dossiers", data["repeat_cases"]])
     median = data["median_days_to_first_conversation"]
-    writer.writerow(["doorlooptijd", "mediaan dagen tot eerste gesprek", "" if median is None else median])
+    writer.writerow(["doorlooptijd", "mediaan dagen tot eerste gesprek",  # 4,5: as a Dutch spreadsheet reads it
+                     "" if median is None else babel.numbers.format_decimal(median, locale="nl_NL")])
     done, total = data["steps_on_time"]
     writer.writerow(["stappen", "op tijd gedaan", done])
     writer.writerow(["stappen", "met een termijn", total])
@@ -176,8 +177,9 @@ def dutch_number(value, digits=1):
     if value is None:
         return "–"
     if float(value).is_integer():
-        return format_decimal(int(value), locale="nl_NL")
-    return format_decimal(round(value, digits), format="#,##0.#" if digits == 1 else None, locale="nl_NL")
+        return babel.numbers.format_decimal(int(value), locale="nl_NL")
+    return babel.numbers.format_decimal(round(value, digits), format="#,##0.#" if digits == 1 else None,
+                                        locale="nl_NL")
 
 
 def trend_years(last_year, count=TREND_YEARS):

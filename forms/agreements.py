@@ -12,7 +12,8 @@ LONG = Length(max=5000, message=_l("Hoogstens 5000 tekens."))
 
 
 class AgreementForm(FlaskForm):
-    commitments = TrimmedTextAreaField(_l("Wat we afspreken (één afspraak per regel)"), validators=[LONG])
+    commitments = TrimmedTextAreaField(_l("Wat we afspreken (één afspraak per regel)"), validators=[LONG],
+                                       render_kw={"rows": 6})
     restorative_act = TrimmedTextAreaField(_l("Hersteldaad"), validators=[LONG],
                                            description=_l("Wat de leerling zelf (met hulp van ouders) doet om het "
                                                           "goed te maken."))

@@ -29,13 +29,18 @@ class StartConversationForm(FlaskForm):
             SelectChoice(i.pupil_id, "%s (%s)" % (i.pupil.sort_name, str(label(words, i.role)).lower()))
             for i in self.involvements]
 
+    def fitting_pupils(self, template):
+        """The pupils of the case whose role the guide is written for."""
+        return [i.pupil_id for i in self.involvements if i.role in set(template.participants)]
+
     def preselect(self, template_key=None):
-        """Pick the asked-for (or only) guide and the pupils whose role it is written for."""
+        """Pick the asked-for (or only) guide and the pupils whose role it is written for; with no guide
+        picked yet, the pupils any of the step's guides is written for (choosing one narrows it, in the page)."""
         keys = [t.key for t in self.templates]
         self.template.data = template_key if template_key in keys else (keys[0] if len(keys) == 1 else None)
-        chosen = next((t for t in self.templates if t.key == self.template.data), None)
-        roles = set(chosen.participants) if chosen else set()
-        self.pupils.data = [i.pupil_id for i in self.involvements if i.role in roles]
+        chosen = [t for t in self.templates if t.key == self.template.data] or self.templates
+        fitting = {pupil_id for template in chosen for pupil_id in self.fitting_pupils(template)}
+        self.pupils.data = [i.pupil_id for i in self.involvements if i.pupil_id in fitting]
 
     def validate_pupils(self, field):
         if not field.data and not self.others.data:

@@ -28,7 +28,7 @@ class ParentContactForm(FlaskForm):
         super().__init__(*args, prefix=self.field_prefix, **kwargs)
         self.pupil.choices = [SelectChoice("", _l("Kies een leerling"))] + [
             SelectChoice(pupil.id, pupil.display_name) for pupil in pupils]
-        self.by_user.choices = [SelectChoice(user.id, user.full_name) for user in staff]
+        self.by_user.choices = [SelectChoice("", _l("Kies wie"))] + [SelectChoice(user.id, user.full_name) for user in staff]
         self.complete_step.choices = [SelectChoice("", _l("Geen stap afronden"))] + [
             SelectChoice(row.step_key, _l("Afronden: %(step)s", step=step.title)) for row, step in steps]
 

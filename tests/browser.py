@@ -121,9 +121,65 @@ def log_in(page, base_url, username, password):
 
 def protocol_step(page, title):
     """A step of the case page's tracker, found by its own title (another step's guidance may
-    mention it)."""
-    return page.locator(".tracker__step").filter(
+    mention it), and opened as a finger would (each step is one folded line until tapped)."""
+    step = page.locator(".tracker__step").filter(
         has=page.locator(".tracker__title", has_text=re.compile("^%s$" % re.escape(title))))
+    fold = step.locator("details.tracker__fold")
+    if fold.count() and not fold.evaluate("fold => fold.open"):
+        step.locator("summary.tracker__head").click()
+    return step
+
+
+# Each visible target (a link, a button, a field, a summary, a checkbox's row) smaller than 44 px either
+# way, unless it is a link inside a sentence (2.5.8's inline exception) or a 24 px circle on its centre
+# touches no other target's (2.5.8's spacing exception). A checkbox or radio inside its label is the
+# label's target.
+SMALL_TARGETS = """() => {
+  const MIN = 44, SPACE = 12;
+  const selector = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+  const visible = (el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && el.checkVisibility({checkVisibilityCSS: true})
+      && !el.closest(".visually-hidden");
+  };
+  const targets = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (!visible(el)) continue;
+    let target = el;
+    if (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) target = el.closest("label");
+    if (targets.some((t) => t.el === target)) continue;
+    const box = target.getBoundingClientRect();
+    const inline = target.tagName === "A" && getComputedStyle(target).display === "inline"
+      && target.parentElement && target.parentElement.textContent.trim() !== target.textContent.trim();
+    targets.push({el: target, box, inline});
+  }
+  const small = [];
+  for (const t of targets) {
+    if (t.inline || (t.box.width >= MIN && t.box.height >= MIN)) continue;
+    const cx = t.box.left + t.box.width / 2, cy = t.box.top + t.box.height / 2;
+    const crowded = targets.some((o) => o !== t && !o.el.contains(t.el) && !t.el.contains(o.el) && (() => {
+      const nx = Math.max(o.box.left, Math.min(cx, o.box.right)), ny = Math.max(o.box.top, Math.min(cy, o.box.bottom));
+      return Math.hypot(nx - cx, ny - cy) < SPACE;
+    })());
+    if (t.box.width < 24 || t.box.height < 24 || crowded) {
+      small.push(`${t.el.tagName.toLowerCase()}.${t.el.className} "${(t.el.innerText || t.el.value || t.el.name || "").trim().slice(0, 40)}" ${Math.round(t.box.width)}x${Math.round(t.box.height)}`);
+    }
+  }
+  return small;
+}"""
+
+
+def small_targets(page):
+    """The page's targets that are too small for a finger (see SMALL_TARGETS), described."""
+    return page.evaluate(SMALL_TARGETS)
+
+
+def open_section(page, key):
+    """Open a folded section of the case page (partials/_fold.html) by tapping its line."""
+    fold = page.locator("#fold-%s" % key)
+    if not fold.evaluate("fold => fold.open"):
+        fold.locator("> summary").click()
+    return fold
 
 
 def record_failure(item, report):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
+from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, small_targets
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -44,6 +44,7 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
     page = context.new_page()
     log_in(page, live_server, "mentor2", PASSWORD)
     page.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
+    open_section(page, "agreements")
     page.locator("#case-agreements").get_by_role("link", name=re.compile("versie 1")).click()
     agreement_url = page.url
 
@@ -63,6 +64,8 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
     # "Laten tekenen" before any "Opslaan": what was typed is saved and goes to signing, unasked.
     page.get_by_role("button", name="Laten tekenen").click()
     expect(page).to_have_url(re.compile(r"/tekenen$"))
+    page.wait_for_load_state()
+    assert small_targets(page) == []  # every button and the pad large enough for a finger
     assert dialogs == ["beforeunload"]
 
     # An empty pad is not sent.

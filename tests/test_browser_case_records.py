@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, protocol_step
+from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,6 +27,7 @@ def test_mentor_records_a_parent_contact_and_uploads_evidence_from_the_case_page
     log_in(page, live_server, "mentor", PASSWORD)
     page.get_by_role("link", name=re.compile("Groepsapp met foto")).first.click()
 
+    open_section(page, "parents")
     parents = page.locator("#parents")
     parents.get_by_text("Oudercontact vastleggen", exact=True).first.click()
     parents.get_by_label("Ouders van").select_option(label="Lotte van Dijk")
@@ -40,6 +41,7 @@ def test_mentor_records_a_parent_contact_and_uploads_evidence_from_the_case_page
     expect(protocol_step(page, "Ouders van de gepeste leerling informeren")).to_have_class(
         re.compile("tracker__step--done"))
 
+    open_section(page, "evidence")
     evidence = page.locator("#evidence")
     evidence.get_by_text("Bewijs toevoegen", exact=True).click()
     evidence.get_by_label("Datum en precieze tijd").fill("2026-01-15T21:14:05")

@@ -27,7 +27,9 @@ def test_the_mentor_records_tim_s_talk_of_today_and_the_step_shows_the_next_one(
     form.get_by_text("Gaat goed").click()
     form.get_by_placeholder(re.compile("Notitie")).fill("Tim nodigde Noor zelf uit.")
     form.get_by_role("button", name="Vastleggen").click()
-    expect(page.locator(".flashes")).to_contain_text("Vervolggesprek vastgelegd: het gaat goed.")
+    # The outcome is told in the follow-up section, where the page returns to, not at its top.
+    message = page.locator("#aftercare .banner", has_text="Vervolggesprek vastgelegd: het gaat goed.")
+    expect(message).to_be_in_viewport()
     expect(tim.get_by_text("Tim nodigde Noor zelf uit.")).to_be_visible()
     expect(protocol_step(page, "Vervolggesprekken").locator(".tracker__state")).to_contain_text(
         "loopt; volgend vervolggesprek")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
+from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     expect(member.locator("#case-support")).to_contain_text(NOTES)
 
     # Finishing the guidance takes a second, deliberate tap.
-    member.get_by_role("navigation").get_by_role("link", name="Ondersteuning").click()
+    member.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Ondersteuning").click()
     member.get_by_text("Begeleiding afronden").click()
     member.get_by_role("button", name="Ja, de begeleiding van Noor Hoekstra is afgerond").click()
     expect(member.get_by_text("De begeleiding is afgerond.")).to_be_visible()
@@ -50,6 +50,7 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     mentor = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
     log_in(mentor, live_server, "mentor", PASSWORD)
     mentor.get_by_role("link", name=re.compile("Buitensluiten in de pauze")).first.click()
+    open_section(mentor, "support")
     section = mentor.locator("#case-support")
     expect(section).to_contain_text(REPORT_BACK)
     expect(section).to_contain_text("Steungroep (niet-confronterende aanpak)")

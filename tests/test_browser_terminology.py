@@ -3,7 +3,7 @@ zorgteam and zorgcoördinator. Chromium at 820x1180; the screenshot is kept as a
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
+from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, protocol_step
 from conftest import PASSWORD
 from databases import Connection
 
@@ -37,9 +37,12 @@ def test_a_flemish_school_reads_its_own_words_on_the_case_page(browser, back_to_
     expect(coordinator.locator(".topbar__roles")).to_have_text("Zorgcoördinator")
     coordinator.get_by_role("navigation").get_by_role("link", name="Dossiers").click()
     coordinator.get_by_role("link", name="Buitensluiten in de pauze").click()
+    open_section(coordinator, "facts")
     expect(coordinator.locator("dt", has_text="Klascoach")).to_be_visible()
     expect(coordinator.locator("#support-title")).to_have_text("Zorgteam")
+    open_section(coordinator, "support")
     expect(coordinator.get_by_text("Terugkoppeling aan de klascoach").first).to_be_visible()
-    expect(coordinator.get_by_text("Wie: Klascoach").first).to_be_visible()
+    joint_talk = protocol_step(coordinator, "Gezamenlijk gesprek met gepeste en pester")
+    expect(joint_talk.get_by_text("Wie: Klascoach")).to_be_visible()
     coordinator.screenshot(path=str(ARTIFACTS / "terminology-vl-case.png"), full_page=True)
     coordinator.context.close()

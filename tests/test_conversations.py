@@ -1,5 +1,6 @@
 """The live checklist over HTTP: snapshots, retry-safe saves, conflicts, amendments, bad input."""
 import datetime
+import re
 
 import pytest
 
@@ -50,6 +51,26 @@ def test_starting_a_conversation_copies_the_template(app, login_as):
     assert [p.name for p in talk.participants.order_by(models.ConversationParticipant.id)] == [
         "Noor Hoekstra", "moeder van Noor", "meneer Kok (gym)"]
     assert response.headers["Location"] == "/gesprekken/%d" % talk.id
+
+
+def ticked_pupils(html):
+    """The first names of the pupils ticked on the "Gesprek starten" page."""
+    ids = [int(i) for i in re.findall(r'<input checked[^>]*name="pupils"[^>]*value="(\d+)"', html)]
+    return sorted(pupil.first_name for pupil in models.Pupil.select().where(models.Pupil.id.in_(ids)))
+
+
+def test_starting_a_conversation_ticks_the_pupils_the_guides_are_written_for(login_as):
+    """Case 0001's talk with the bullies has three guides: for the bully, for bully and followers,
+    for the follower. Daan is its bully, Tim its follower (Noor and Emma are not for this step)."""
+    client = login_as("mentor")
+    url = "/gesprekken/nieuw/%d/bully-talk" % demo_case("0001").id
+    page = client.get(url).get_data(as_text=True)
+    assert ticked_pupils(page) == ["Daan", "Tim"]  # no guide chosen yet: whom any of them is for
+    assert ticked_pupils(client.get(url + "?sjabloon=follower-talk").get_data(as_text=True)) == ["Tim"]
+    # Choosing a guide in the page ticks its pupils (static/js/herstel.js reads these).
+    daan, tim = (models.Pupil.get(models.Pupil.first_name == name).id for name in ("Daan", "Tim"))
+    assert 'data-pupils="%d"' % daan in page and 'data-pupils="%d %d"' % (daan, tim) in page
+    assert 'data-pupils="%d"' % tim in page
 
 
 def test_the_snapshot_survives_a_change_to_the_protocol(app, talk):
@@ -116,7 +137,7 @@ def test_a_note_saves_and_a_stale_device_gets_a_conflict_not_a_loss(mentor2, log
     again = post(other, url, note="Finn was er ook bij, zei hij", base_version="0")
     assert again.status_code == 409 and entry(talk, 5).note == "Bram zegt dat het goed gaat"
     merged = post(other, url, note="Finn was er ook bij", merge="1")
-    assert merged.status_code == 200 and 'hx-swap-oob="true"' in merged.get_data(as_text=True)
+    assert merged.status_code == 200 and 'data-hx-swap-oob="true"' in merged.get_data(as_text=True)
     assert entry(talk, 5).note == "Bram zegt dat het goed gaat\nFinn was er ook bij"
 
 

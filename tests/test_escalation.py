@@ -225,7 +225,7 @@ def test_the_administrator_gives_the_new_roles_in_the_school_s_words(login_as):
     settings.save()
     admin = login_as("admin")
     form = admin.get("/beheer/gebruikers/nieuw").get_data(as_text=True)
-    assert "Graadcoördinator</label>" in form and "Directie</label>" in form
+    assert "Graadcoördinator</span></label>" in form and "Directie</span></label>" in form
     response = admin.post("/beheer/gebruikers/nieuw", data={
         "csrf_token": csrf_token(admin, "/beheer/gebruikers/nieuw"), "username": "gcoord", "full_name": "Lien Peeters",
         "email": "lien@school.example", "language": "nl", "roles": ["teamleader", "management"],

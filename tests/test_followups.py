@@ -75,6 +75,9 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase_counted_pe
     assert response.status_code == 302
     page = page_of(client, case)
     assert "nog één kans" in page and "Voorstel: fase" not in page
+    # The message stands in the follow-up section the page returns to, not at the top, out of view.
+    aftercare = page[page.index('id="aftercare"'):]
+    assert "nog één kans" in aftercare[:aftercare.index('class="followups"')] and 'class="flashes"' not in page
     assert followups.pupil_proposals(case) == []  # once for Daan and once for Tim: twice for no one
 
     daan = make_due_today(to_come(case, "Daan")[0])

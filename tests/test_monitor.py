@@ -1,5 +1,6 @@
 """The yearly monitor: exact counts for a school year, a CSV without names, periods checked."""
 import datetime
+import re
 
 import db
 import models
@@ -63,6 +64,19 @@ def test_a_school_years_figures_count_exactly_what_happened_in_it(app_context, f
     assert data["median_days_to_first_conversation"] == 4.5  # 2 and 7 days
     assert data["steps_on_time"] == (1, 3)  # one in time, one late, one left open past its deadline
     assert [str(status) for status, _ in data["complaints"]] == ["Ontvangen"]
+
+
+def test_the_monitor_writes_its_numbers_the_dutch_way(app, factory, login_as):
+    with app.app_context():
+        make_school_year(factory)
+        start, end = monitor.school_year(YEAR)
+    html = login_as("coordinator").get("/monitor/?van=%s&tot=%s" % (start, end - datetime.timedelta(days=1)))
+    html = re.sub(r"\s+", " ", html.get_data(as_text=True))
+    assert "<dd>4,5</dd>" in html and "4.5" not in html  # the median of 2 and 7 days
+    assert "<dd>33% (1 van 3)</dd>" in html  # one step in time of three
+    with app.app_context():
+        body = monitor.figures_csv(monitor.figures(*monitor.school_year(YEAR))).decode("utf-8-sig")
+    assert "doorlooptijd;mediaan dagen tot eerste gesprek;4,5" in body  # as a Dutch spreadsheet reads it
 
 
 def test_the_csv_holds_the_figures_and_no_names(app_context, factory):

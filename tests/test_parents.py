@@ -132,7 +132,7 @@ def test_the_form_loads_as_a_fragment_when_opened_on_the_case_page(login_as):
     case = demo_case("0001")
     url = "/dossiers/%d/oudercontacten/nieuw" % case.id
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
-    assert 'hx-get="%s"' % url in page and 'name="parent-summary"' not in page
+    assert 'data-hx-get="%s"' % url in page and 'name="parent-summary"' not in page
     fragment = client.get(url, headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body and 'name="parent-summary"' in body

@@ -1,5 +1,6 @@
 """Filing reports and opening cases through the forms, with the bad input the protocol meets."""
 import datetime
+import re
 
 import db
 import models
@@ -161,7 +162,7 @@ def test_completing_a_step_twice_gets_a_message(login_as):
     first = client.post(url, data={"note": "Goed gesprek"}, headers=headers)
     second = client.post(url, data={"note": "Nog eens"}, headers=headers)
     assert first.status_code == 200 and "tracker__step--done" in first.get_data(as_text=True)
-    assert 'hx-swap-oob="true"' in first.get_data(as_text=True)
+    assert 'data-hx-swap-oob="true"' in first.get_data(as_text=True)
     assert second.status_code == 409 and "Deze stap is al afgerond." in second.get_data(as_text=True)
     row = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "joint-talk")
     assert row.note == "Goed gesprek" and row.done_by == demo_user("mentor")
@@ -235,3 +236,36 @@ def test_case_page_warns_when_a_bully_bullied_before(login_as):
 def test_a_page_number_beyond_any_school_shows_an_empty_page(login_as):
     response = login_as("coordinator").get("/dossiers/?pagina=99999999999999999999")
     assert response.status_code == 200 and "Geen dossiers gevonden." in response.get_data(as_text=True)
+
+
+def test_the_overview_shows_follow_ups_to_come_and_sorts_by_the_next_deadline(login_as):
+    client = login_as("coordinator")
+    # The oldest open case gets the most pressing deadline: it comes last when newest first, first by deadline.
+    with models.db.atomic():
+        models.CaseStep.update(due_on=db.today() - datetime.timedelta(days=30)).where(
+            models.CaseStep.case == demo_case("0004"), models.CaseStep.status == "open").execute()
+    newest_first = client.get("/dossiers/").get_data(as_text=True)
+    by_deadline = client.get("/dossiers/?volgorde=termijn").get_data(as_text=True)
+
+    def order(html):
+        return [match for match in re.findall(r"\d{4}-(\d{4}) · ", html)]
+
+    due_dates = {}
+    for suffix in order(newest_first):
+        case = demo_case(suffix)
+        open_steps = [step.due_on for step in case.steps if step.status == "open" and step.due_on]
+        due_dates[suffix] = min(open_steps) if open_steps else None
+    expected = sorted(due_dates, key=lambda suffix: (due_dates[suffix] is None, due_dates[suffix] or 0))
+    assert order(by_deadline) == expected != order(newest_first)
+    assert order(by_deadline)[0] == "0004" and order(newest_first)[-1] == "0004"
+    assert sorted(order(by_deadline)) == sorted(order(newest_first))
+    # Case 0001: Tim's talk is due today, the other talks are planned.
+    to_come = models.FollowUp.select().where(models.FollowUp.case == demo_case("0001"),
+                                             models.FollowUp.done_at.is_null(),
+                                             models.FollowUp.cancelled_at.is_null()).count()
+    assert "%d vervolggesprekken gepland · 1 nu te houden" % to_come in re.sub(r"\s+", " ", newest_first)
+    # Case 0004: Yara broke the agreements again; the proposal links to the measure form for her.
+    yara = models.Pupil.get(models.Pupil.first_name == "Yara")
+    assert "Voorstel: fase 4 voor Yara" in newest_first
+    assert "fase=4&amp;leerling=%d#measure" % yara.id in newest_first
+    assert newest_first.count("Voorstel: fase") == 1

@@ -51,7 +51,7 @@ def test_no_hsts_without_https(client):
 def test_htmx_is_configured_without_history_cache(client):
     html = client.get("/login").get_data(as_text=True)
     assert '"historyCacheSize": 0' in html
-    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert 'data-hx-headers=\'{"X-CSRFToken": "' in html
 
 
 def test_templates_have_no_inline_script_or_style():

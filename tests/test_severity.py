@@ -81,7 +81,7 @@ def test_an_unknown_severity_is_refused_beside_its_field_and_nothing_changes(log
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="severity-error"' in html and '<a href="#severity-0">' in html
-    assert '<details class="card severity" id="severity" open>' in html
+    assert '<details class="severity" id="severity" open>' in html
     assert models.Case.get_by_id(case.id).severity == "normal"
 
 

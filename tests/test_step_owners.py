@@ -136,6 +136,11 @@ def test_the_support_team_holds_the_support_group_as_a_talk_with_its_own_guide(l
         with models.db.atomic():
             cases.set_approach(case, "non_confrontational", "group", demo_user("coordinator"))
     support, mentor2 = login_as("support"), login_as("mentor2")
+    # While the step waits for the choice of approach to be done, it offers no action yet.
+    page = support.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "/gesprekken/nieuw/%d/support-group" % case.id not in page
+    with app.app_context(), models.db.atomic():
+        cases.complete_step(case, "choose-approach", demo_user("coordinator"))
     page = support.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "/gesprekken/nieuw/%d/support-group" % case.id in page
     assert "/gesprekken/nieuw/%d/victim-talk" % case.id not in page  # the mentor's step: not the team's talk

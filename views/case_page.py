@@ -19,7 +19,7 @@ from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from permissions import EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, readable
+from permissions import EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
 UNBOUND = {"formdata": None}
@@ -51,15 +51,53 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
         summary += error_summary(severity_form, "severity", ids={"severity": severity_form.severity.id + "-0"})
     summary += [("steer", steer_error)] if steer_error else []
     summary += [("aftercare", measure_error)] if measure_error else []
+    progress = progress_context(case, contents, step)
+    aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error)
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
-            **pupils_context(case, contents),
-            **progress_context(case, contents, step),
-            **aftercare_context(case, contents, follow_up, measure_form, measure_error),
+            **pupils_context(case, contents), **progress, **aftercare,
+            "next_actions": next_actions(case, progress, aftercare),
             **severity_context(case, severity_form),
             "support_sessions": contents["support_sessions"],
             **parents_context(case, contents), **referrals_context(case, contents),
             **evidence_context(case, contents), **notes_context(case, contents),
             **steer_context(case, approach_form, reason_form, steer_error, contents)}
+
+
+def next_actions(case, progress, aftercare):
+    """What is next for this user on this case, first thing on the page: the open steps they own with
+    a deadline (overdue first), the follow-up talks due, the measures the protocol gives them to decide
+    or to agree to. Each with its deadline and the one action that does it: (kind, title, date, target)."""
+    if case.status != "open":
+        return []
+    today_ = progress["today"]
+    protocol = progress["protocol"]
+    actions = []
+    for row in progress["steps"]:
+        state = cases.step_state(row, today_)
+        step = protocol.step(row.step_key) if protocol else None
+        under_way = row.step_key == progress["follow_up_step"] and progress["series_under_way"]
+        if state not in ("due", "overdue") or under_way or not owns_step(current_user, case, row.owner):
+            continue
+        if step and step.templates:
+            kind = "talk"
+        elif step and step.recorded_with == "parent_contact":
+            kind = "parents"
+        elif step and step.recorded_with:
+            kind = "police"
+        else:
+            kind = "done"
+        actions.append((kind, step.title if step else row.step_key, row.due_on, row.step_key))
+    if may_case(EDIT, case):
+        for group in aftercare["follow_up_groups"]:
+            for row in group.due:
+                actions.append(("follow_up", group.pupil.display_name if group.pupil else row.with_whom,
+                                row.due_on, row.id))
+    for proposal in aftercare["escalations"]:
+        if may_decide_phase(current_user, case, proposal.phase.decided_by):
+            actions.append(("measure", proposal, None, proposal.pupil.id))
+    if aftercare["measure_waits_for_me"]:
+        actions.append(("agree", None, None, None))
+    return sorted(actions, key=lambda action: (action[2] is None, action[2] or today_))
 
 
 def reading(case, contents):
@@ -136,6 +174,7 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
         elif mine:
             measure.pupil.data = mine[0].pupil.id
     return {"follow_up_groups": groups, "follow_up_forms": forms, "follow_up_error": error,
+            "follow_up_count": sum(len(group.held) + len(group.due) + len(group.planned) for group in groups),
             "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
             "measures": contents["measures"], "measure_deciders": deciders, "escalations": proposals,
             "measure_form": measure, "measure_error": measure_error, "agree_form": ActionForm(**UNBOUND),

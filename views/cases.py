@@ -1,18 +1,20 @@
 """Cases: the overview, one case with its step tracker and timeline, and steering a case."""
+import datetime
 import io
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from peewee import JOIN
+from peewee import JOIN, fn
+from peewee import Case as SqlCase
 
 import audit
 from db import Prepared, db, today
 from domain import case_pdf as case_printing
-from domain import cases, protocols
+from domain import cases, escalation, protocols
 from forms.cases import CLASS_MENTOR, ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
-from models import Case, CaseStep, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
+from models import Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     EDIT, MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
     may_print_case, may_see_cases, new_case_limits, refuse, visible_cases,
@@ -34,6 +36,8 @@ def _filters():
         "klas": query_id("klas"),
         "stap": (args.get("stap") or "")[:64],
         "te_laat": args.get("te_laat") == "1",
+        # "termijn": the most pressing first (the earliest deadline of an open step); else the newest first.
+        "volgorde": "termijn" if args.get("volgorde") == "termijn" else "geopend",
     }
 
 
@@ -71,18 +75,40 @@ _VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
     .order_by(*Pupil.dutch_order()).tuples()))
 
 
+def _follow_ups_to_come(case_ids, on):
+    """(case id, follow-up talks still to come, how many of them are due by `on`) per case."""
+    due = fn.SUM(SqlCase(None, [(FollowUp.due_on <= on, 1)], 0))
+    return (FollowUp.select(FollowUp.case, fn.COUNT(FollowUp.id), due)
+            .where(FollowUp.case.in_(case_ids), FollowUp.done_at.is_null(), FollowUp.cancelled_at.is_null())
+            .group_by(FollowUp.case).tuples())
+
+
+def _overview_order(query, filters):
+    """Newest first, or the most pressing first: the earliest deadline of an open step, cases without one last."""
+    if filters["volgorde"] != "termijn":
+        return query.order_by(Case.opened_at.desc(), Case.id.desc())
+    next_due = (CaseStep.select(fn.MIN(CaseStep.due_on))
+                .where(CaseStep.case == Case.id, CaseStep.status == "open", CaseStep.due_on.is_null(False)))
+    no_deadline = datetime.date.max  # after every real one, on SQLite and PostgreSQL alike (NULL sorts apart)
+    return query.order_by(fn.COALESCE(next_due, no_deadline), Case.opened_at.desc(), Case.id.desc())
+
+
 def _overview_rows(page_cases):
-    """For a page of cases: the next open step of each and the pupils by role, in two queries."""
+    """For a page of cases: the next open step of each, the pupils by role, the follow-up talks still
+    to come (and how many are due) and the escalation proposals, in four queries."""
     ids = [case.id for case in page_cases]
-    next_steps, pupils = {}, {}
+    next_steps, pupils, follow_ups = {}, {}, {}
+    proposals = escalation.open_proposals_of(ids) if ids else {}
     if ids:
+        for case_id, to_come, due in _follow_ups_to_come(ids, today()):
+            follow_ups[case_id] = {"to_come": to_come, "due": int(due or 0)}
         for step in CaseStep.next_open_of(ids):
             next_steps[step.case_id] = step
         for case_id, role, first_name, infix, last_name in _VICTIMS_AND_BULLIES.all(ids):
             pupils.setdefault(case_id, []).append(
                 {"name": Pupil.sort_name_of(first_name, infix, last_name), "role": role})
-    return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, [])}
-            for case in page_cases]
+    return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, []),
+             "follow_ups": follow_ups.get(case.id), "proposals": proposals.get(case.id, [])} for case in page_cases]
 
 
 # The overview's filter dropdowns: names and ids only, read as plain rows.
@@ -102,8 +128,8 @@ def index():
     page = min(max(request.args.get("pagina", 1, type=int), 1), MAX_PAGE)
     query = _overview_query(filters)
     total = query.count()
-    page_cases = list(query.select(*_OVERVIEW_COLUMNS).join(User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id))
-                 .order_by(Case.opened_at.desc(), Case.id.desc()).paginate(page, PAGE_SIZE))
+    page_cases = list(_overview_order(query.select(*_OVERVIEW_COLUMNS).join(
+        User, JOIN.LEFT_OUTER, on=(Case.mentor == User.id)), filters).paginate(page, PAGE_SIZE))
     audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(page_cases)), object_type="case")
     return render_template(
         "cases/index.html", rows=_overview_rows(page_cases), page=page, total=total, filters=filters,

@@ -48,9 +48,9 @@ def record(follow_up_id):
         flash(_("Vastgelegd: de afspraken zijn opnieuw niet nagekomen. Voorgesteld voor %(name)s: fase %(phase)d, "
                 "%(title)s. Daarover beslist: %(deciders)s.", name=proposal.pupil.display_name,
                 phase=proposal.phase.phase, title=proposal.phase.title,
-                deciders=escalation.deciders_text(proposal.deciders)), "warning")
-    if not proposed:
-        flash(OUTCOME_MESSAGES[meaning](), "success" if meaning == "ok" else "warning")
+                deciders=escalation.deciders_text(proposal.deciders)), "aftercare:warning")
+    if not proposed:  # shown in the follow-up section, where the page returns to
+        flash(OUTCOME_MESSAGES[meaning](), "aftercare:success" if meaning == "ok" else "aftercare:warning")
     return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
 
 

@@ -55,9 +55,9 @@
   function adoptCsrfToken(token) {
     var body = document.body;
     try {
-      var headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
+      var headers = JSON.parse(body.getAttribute("data-hx-headers") || "{}");
       headers["X-CSRFToken"] = token;
-      body.setAttribute("hx-headers", JSON.stringify(headers));
+      body.setAttribute("data-hx-headers", JSON.stringify(headers));
     } catch (error) { /* leave the attribute as it is */ }
     document.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = token; });
   }
@@ -107,7 +107,7 @@
     if (!tick) { return; }
     var done = tick.getAttribute("aria-pressed") !== "true";
     tick.setAttribute("aria-pressed", done ? "true" : "false");
-    tick.setAttribute("hx-vals", JSON.stringify({done: done ? "1" : "0"}));
+    tick.setAttribute("data-hx-vals", JSON.stringify({done: done ? "1" : "0"}));
   }, true);
 
   // Enter in a search box inside a form searches; it must not send the half-filled form.
@@ -123,9 +123,63 @@
   // search: htmx was not listening yet. Once it is, such a box searches for what it holds.
   // (htmx readies itself on the same event, and its script runs first.)
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("input[type=search][hx-get]").forEach(function (input) {
+    document.querySelectorAll("input[type=search][data-hx-get]").forEach(function (input) {
       if (input.value && window.htmx) { window.htmx.trigger(input, "search"); }
     });
+  });
+
+  // Choosing a conversation guide ticks the pupils it is written for (data-pupils), until the
+  // user ticks or unticks a pupil themselves: from then on the choice is theirs.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.form;
+    if (!form || !input.matches) { return; }
+    if (input.matches("input[name=pupils]")) { form.herstelPupilsChosen = true; return; }
+    if (!input.matches("input[data-pupils]") || form.herstelPupilsChosen) { return; }
+    var fitting = input.getAttribute("data-pupils").split(" ");
+    form.querySelectorAll("input[name=pupils]").forEach(function (box) {
+      box.checked = fitting.indexOf(box.value) !== -1;
+    });
+  });
+
+  // Text areas grow with their text (never below their rows), so nothing typed is cut off from
+  // view: an agreement's third commitment, a long note. One out of sight (in a closed section)
+  // has no height to measure: it is fitted when its section opens.
+  function fitText(area) {
+    if (!area.offsetParent) { return; }
+    area.style.height = "auto";
+    area.style.height = (area.scrollHeight + area.offsetHeight - area.clientHeight) + "px";
+  }
+
+  function fitTextIn(root) {
+    if (root && root.querySelectorAll) { root.querySelectorAll("textarea").forEach(fitText); }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.tagName === "TEXTAREA") { fitText(event.target); }
+  });
+  document.addEventListener("toggle", function (event) { fitTextIn(event.target); }, true);
+  document.addEventListener("htmx:afterSettle", function (event) { fitTextIn(event.detail.elt); });
+  document.addEventListener("DOMContentLoaded", function () { fitTextIn(document); });
+
+  // A link to a place inside a folded section (the case page's menu, an error summary, "#aftercare"
+  // after a save) opens the folds around it first, so the place it leads to is in view.
+  function unfold(hash) {
+    var target = hash && hash.length > 1 ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+    return target;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href^='#']");
+    if (link) { unfold(link.getAttribute("href")); }
+  });
+  window.addEventListener("hashchange", function () { unfold(window.location.hash); });
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = unfold(window.location.hash);
+    if (target) { target.scrollIntoView(); }
   });
 
   // A file that is too large is refused before it is sent (the server checks again): sending
@@ -162,7 +216,7 @@
     "input[type=url], input[type=number], input[type=date], input[type=time], input[type=datetime-local]";
 
   function savesItself(field) {
-    return field.hasAttribute("hx-post") || field.hasAttribute("data-hx-post");
+    return field.hasAttribute("data-hx-post");
   }
 
   function holdsUnsentText(form) {

@@ -1,0 +1,82 @@
+"""The case page as a workspace on a tablet (Chromium at 820x1180): what is next for this user on the
+first screen, every section folded to a line with a count, the page short, a menu to each section."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import ARTIFACTS, log_in
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+FIRST_SCREEN = 1180
+MOST = 2000  # px: the whole page with its sections folded
+
+
+def open_case(page, live_server, username, title):
+    log_in(page, live_server, username, PASSWORD)
+    page.goto(live_server + "/dossiers/")
+    page.get_by_role("link", name=re.compile(title)).first.click()
+    page.wait_for_load_state()
+
+
+def page_height(page):
+    return page.evaluate("document.documentElement.scrollHeight")
+
+
+def test_the_mentor_sees_tims_talk_of_today_first_on_a_short_page(page, live_server):
+    open_case(page, live_server, "mentor", "Buitensluiten in de pauze")
+    next_up = page.locator("#next")
+    action = next_up.get_by_role("link", name="Vervolggesprek vastleggen")
+    expect(action).to_be_visible()
+    expect(next_up).to_contain_text("Vervolggesprek: Tim Kok")
+    box = action.bounding_box()
+    assert box["y"] + box["height"] <= FIRST_SCREEN and box["height"] >= 44  # no scrolling to find it
+    assert page_height(page) <= MOST, page_height(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820
+    page.screenshot(path=str(ARTIFACTS / "case-workspace-first-screen.png"))
+    page.screenshot(path=str(ARTIFACTS / "case-workspace-folded.png"), full_page=True)
+
+    # Each folded section says how much it holds; the menu opens one in place.
+    expect(page.locator("#fold-conversations .fold__count")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator("#fold-parents")).not_to_have_attribute("open", "")
+    page.locator(".case-menu").get_by_role("link", name="Ouders").click()
+    expect(page.locator("#fold-parents")).to_have_attribute("open", "")
+    expect(page.locator("#parents")).to_be_in_viewport()
+    menu = page.locator(".case-menu").bounding_box()
+    assert 0 <= menu["y"] <= 1 and menu["height"] >= 44  # it stays at the top while the page scrolls
+
+    # The action leads to Tim's form, unfolded.
+    page.evaluate("window.scrollTo(0, 0)")
+    action.click()
+    tim_form = page.locator("#aftercare .followups", has=page.get_by_role("heading", name=re.compile("^Tim Kok")))
+    expect(tim_form.locator("form.followup__form")).to_be_in_viewport()
+    assert page.console_errors == []
+
+
+def test_each_step_is_one_line_that_opens_in_place_and_waiting_steps_have_no_action(page, live_server):
+    open_case(page, live_server, "mentor2", "Duwen en spullen afpakken")
+    steps = page.locator(".tracker__step")
+    assert steps.count() >= 5
+    for step in steps.all():
+        assert step.bounding_box()["height"] <= 80, step.inner_text()  # folded: one line (two when narrow)
+    waiting = page.locator(".tracker__step--waiting")
+    for step in waiting.all():
+        step.locator("summary.tracker__head").click()
+        expect(step.get_by_role("button")).to_have_count(0)
+        expect(step.get_by_role("link", name="Gesprek voeren")).to_have_count(0)
+    assert page_height(page) <= MOST + waiting.count() * 200
+    page.screenshot(path=str(ARTIFACTS / "case-workspace-steps.png"), full_page=True)
+
+
+@pytest.mark.parametrize("username,title", [
+    ("coordinator", "Buitensluiten in de pauze"), ("coordinator", "Duwen en spullen afpakken"),
+    ("management", "Dreigen bij de fietsenstalling"), ("mentor", "Dreigen bij de fietsenstalling"),
+    ("mentor", "Groepsapp met foto"), ("support", "Buitensluiten in de pauze")])
+def test_every_demo_case_page_is_short_with_its_sections_folded(page, live_server, username, title):
+    open_case(page, live_server, username, title)
+    expect(page.locator("#next")).to_be_visible()
+    assert page.locator("#next").bounding_box()["y"] < FIRST_SCREEN
+    assert page_height(page) <= MOST, page_height(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820
