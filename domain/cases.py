@@ -134,7 +134,7 @@ def repeat_warnings(case, earlier=None):
     `earlier` is case.earlier_bullying() when the caller has read it already (the case page)."""
     return [_("%(name)s was eerder pester in dossier %(reference)s.",
               name=Pupil.display_name_of(first, infix, last), reference=reference)
-            for first, infix, last, reference in (case.earlier_bullying() if earlier is None else earlier)]
+            for first, infix, last, reference, _case_id in (case.earlier_bullying() if earlier is None else earlier)]
 
 
 def attach_report(case, report, user, event=True):

@@ -98,11 +98,11 @@ class Involvement(BaseModel):
     @classmethod
     def earlier_bullying(cls, case):
         """Case.earlier_bullying's query. A pupil who bullied often has many earlier cases: only
-        the four columns a warning needs, as plain rows."""
+        the columns a warning needs (the pupil's name, the case's reference and id), as plain rows."""
         bullies = cls.select(cls.pupil).where(cls.case == case, cls.role == "bully")
         this = Case.alias()
         opened = this.select(this.opened_at).where(this.id == case)
-        return (cls.select(Pupil.first_name, Pupil.infix, Pupil.last_name, Case.reference)
+        return (cls.select(Pupil.first_name, Pupil.infix, Pupil.last_name, Case.reference, Case.id)
                 .join(Pupil).switch(cls).join(Case)
                 .where(cls.pupil.in_(bullies), cls.role == "bully", cls.case != case,
                        # only a case opened before this one: a later case is not "eerder"

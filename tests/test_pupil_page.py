@@ -70,3 +70,15 @@ def test_the_case_page_links_each_pupil_to_their_page_and_warns_only_of_earlier_
     assert "eerder pester in dossier %s" % yaras_earlier_case.reference in page
     earlier = client.get("/dossiers/%d" % yaras_earlier_case.id).get_data(as_text=True)
     assert "eerder pester in dossier" not in earlier  # 0004 came after it
+
+
+@pytest.mark.parametrize("role, warned", [("coordinator", True), ("mentor", True), ("teamleader", False),
+                                          ("management", False)])
+def test_the_case_page_names_an_earlier_case_only_to_those_who_may_open_it(login_as, yaras_earlier_case, role, warned):
+    """The team leader and management read 0004 (they decide its phase 4) but not Yara's case of last year,
+    mentor2's: for them the case page says nothing of it, not even that there was one."""
+    client = login_as(role)
+    page = client.get("/dossiers/%d" % demo_case("0004").id).get_data(as_text=True)
+    assert ("eerder pester" in page) == warned
+    assert (yaras_earlier_case.reference in page) == warned
+    assert (client.get("/dossiers/%d" % yaras_earlier_case.id).status_code == 200) == warned

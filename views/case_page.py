@@ -19,7 +19,10 @@ from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from permissions import EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable
+from models import Case
+from permissions import (
+    EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable, visible_cases,
+)
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
 UNBOUND = {"formdata": None}
@@ -126,9 +129,14 @@ def error_summary(form, section, error=None, ids=None):
 
 
 def pupils_context(case, contents):
-    """The pupils and their roles, warnings about pupils who bullied before, and the reports."""
+    """The pupils and their roles, warnings about pupils who bullied before, and the reports. A warning
+    names only an earlier case the user may open: of the others not even that they exist."""
+    earlier = contents["earlier_bullying"]
+    if earlier:
+        openable = {row.id for row in visible_cases(current_user).where(Case.id.in_([row[4] for row in earlier]))}
+        earlier = [row for row in earlier if row[4] in openable]
     return {"involvements": contents["pupils"], "reports": contents["reports"],
-            "repeats": cases.repeat_warnings(case, earlier=contents["earlier_bullying"])}
+            "repeats": cases.repeat_warnings(case, earlier=earlier)}
 
 
 def progress_context(case, contents=None, step=None):
