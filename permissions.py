@@ -789,19 +789,12 @@ def require_admin():
 
 
 def template_globals():
-    """The functions templates use to decide what to show."""
-    return {"may_case": may_case, "may_administer": may_administer, "may_see_cases": may_see_cases,
-            "may_manage_reports": may_manage_reports, "may_open_case": may_open_case,
-            "may_open_case_from": may_open_case_from, "may_print_case": may_print_case,
-            "may_complete_step": may_complete_step, "may_hold_talk": may_hold_talk,
-            "may_work_on_talk": may_work_on_talk, "may_decide_phase": may_decide_phase,
-            "may_view_monitor": may_view_monitor, "may_view_prevention": may_view_prevention,
-            "may_plan_prevention": may_plan_prevention, "may_record_prevention": may_record_prevention,
-            "may_change_activity": may_change_activity, "may_read_class_prevention": may_read_class_prevention,
-            "may_handle_complaints": may_handle_complaints, "may_use_support_workspace": may_use_support_workspace,
-            "may_record_support": may_record_support, "may_close_referral": may_close_referral,
-            "may_delete_evidence": may_delete_evidence, "may_read_support_notes": may_read_support_notes,
-            "may_answer_thread": may_answer_thread, "may_keep_notes": may_keep_notes,
-            "may_read_complaint_notes": may_read_complaint_notes,
-            "may_read_audit_log": may_read_audit_log, "may_handle_access_requests": may_handle_access_requests,
-            "reads_whole_case": reads_whole_case, "complaint_opens_case": complaint_opens_case}
+    """The functions templates use to decide what to show, under their own names."""
+    return {rule.__name__: rule for rule in (
+        may_case, may_administer, may_see_cases, may_manage_reports, may_open_case, may_open_case_from,
+        may_print_case, may_complete_step, may_hold_talk, may_work_on_talk, may_decide_phase, may_view_monitor,
+        may_view_prevention, may_plan_prevention, may_record_prevention, may_change_activity,
+        may_read_class_prevention, may_handle_complaints, may_use_support_workspace, may_record_support,
+        may_close_referral, may_delete_evidence, may_read_support_notes, may_answer_thread, may_keep_notes,
+        may_read_complaint_notes, may_read_audit_log, may_handle_access_requests, reads_whole_case,
+        complaint_opens_case)}
