@@ -46,6 +46,15 @@ def break_agreements(case, pupil, times=2):
     return models.Case.get_by_id(case.id)
 
 
+def record_not_kept(client, case, follow_up):
+    """The follow-up talk recorded through its form on the case page: the agreements were not kept, today."""
+    prefix = "f%d-" % follow_up.id
+    response = client.post("/vervolg/%d" % follow_up.id, data={
+        prefix + "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), prefix + "outcome": "not_kept",
+        prefix + "held_on": db.today().isoformat()})
+    assert response.status_code == 302
+
+
 def fresh(case):
     """The case as a new request reads it (permissions keep answers for a request only)."""
     return models.Case.get_by_id(case.id)
@@ -198,11 +207,7 @@ def test_a_follow_up_that_proposes_a_phase_shows_the_case_to_its_deciders(login_
     assert login_as("teamleader").get("/dossiers/%d" % case.id).status_code == 404
     mentor = login_as("mentor")
     for follow_up in follow_ups:
-        prefix = "f%d-" % follow_up.id
-        response = mentor.post("/vervolg/%d" % follow_up.id, data={
-            prefix + "csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), prefix + "outcome": "not_kept",
-            prefix + "held_on": db.today().isoformat()})
-        assert response.status_code == 302
+        record_not_kept(mentor, case, follow_up)
     flashed = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Voorgesteld voor Sem Jansen: fase 3, Sanctie volgens het schoolreglement" in flashed
     assert "Daarover beslist: anti-pestcoördinator en teamleider." in flashed
@@ -291,10 +296,6 @@ def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first
                       for days in (3, 2)]
     seen = []
     for follow_up in follow_ups:
-        prefix = "f%d-" % follow_up.id
-        response = mentor.post("/vervolg/%d" % follow_up.id, data={
-            prefix + "csrf_token": csrf_token(mentor, "/dossiers/%d" % case.id), prefix + "outcome": "not_kept",
-            prefix + "held_on": db.today().isoformat()})
-        assert response.status_code == 302
+        record_not_kept(mentor, case, follow_up)
         seen.append(shown())
     assert seen == [(False, False, False, False), (True, True, True, True)]
