@@ -28,7 +28,8 @@ class HandOverForm(FlaskForm):
 
     def __init__(self, *args, mentors=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.mentor.choices = [SelectChoice(mentor.id, mentor.full_name) for mentor in mentors]
+        self.mentor.choices = [SelectChoice("", _l("Kies aan wie"))] + [
+            SelectChoice(mentor.id, mentor.full_name) for mentor in mentors]
 
 
 class FlagsForm(FlaskForm):
