@@ -124,6 +124,7 @@ def protocol_step(page, title):
     mention it), and opened as a finger would (each step is one folded line until tapped)."""
     step = page.locator(".tracker__step").filter(
         has=page.locator(".tracker__title", has_text=re.compile("^%s$" % re.escape(title))))
+    step.wait_for()  # the case page is there (a click that led to it may still be loading it)
     fold = step.locator("details.tracker__fold")
     if fold.count() and not fold.evaluate("fold => fold.open"):
         step.locator("summary.tracker__head").click()
