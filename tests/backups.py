@@ -93,3 +93,18 @@ def fingerprint(database):
     found["beside the data"] = sorted(name for name in os.listdir(evidence.parent)
                                       if not name.startswith("herstel.db-"))
     return found
+
+
+# The archive tests' own fixtures (test_backup, test_restore import them).
+@pytest.fixture
+def key(tmp_path):
+    """A backup key pair in the test's folder."""
+    return KeyPair(tmp_path)
+
+
+@pytest.fixture
+def backups(tmp_path):
+    """An empty folder to write backups into."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    return folder

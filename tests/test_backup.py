@@ -11,25 +11,13 @@ import pytest
 from flask_babel import format_datetime
 
 import models
-from backups import KeyPair, make_backup, members, needs_pg_dump
+from backups import KeyPair, backups, key, make_backup, members, needs_pg_dump  # noqa: F401 (fixtures)
 from cli import backup_key_command
 from databases import POSTGRES, postgres_only, sqlite_only
 from db import migration_names, utcnow
 from domain import archive, backup, evidence
 
 pytestmark = needs_pg_dump
-
-
-@pytest.fixture
-def key(tmp_path):
-    return KeyPair(tmp_path)
-
-
-@pytest.fixture
-def backups(tmp_path):
-    folder = tmp_path / "backups"
-    folder.mkdir()
-    return folder
 
 
 def test_backup_without_a_key_is_refused_and_says_how_to_set_one(app, backups):

@@ -17,26 +17,15 @@ import pytest
 
 import models
 from app import create_app
-from backups import (
-    KeyPair, app_database, empty_instance, fingerprint, make_backup, members, needs_pg_dump, restore, table_rows,
+from backups import (  # noqa: F401 (backups and key are fixtures)
+    KeyPair, app_database, backups, empty_instance, fingerprint, key, make_backup, members, needs_pg_dump, restore,
+    table_rows,
 )
 from databases import POSTGRES, Connection, drop_database, new_database
 from db import InUse, close_all_connections, migration_names, utcnow
 from domain import backup, evidence
 
 pytestmark = needs_pg_dump
-
-
-@pytest.fixture
-def key(tmp_path):
-    return KeyPair(tmp_path)
-
-
-@pytest.fixture
-def backups(tmp_path):
-    folder = tmp_path / "backups"
-    folder.mkdir()
-    return folder
 
 
 @pytest.fixture
