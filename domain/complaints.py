@@ -33,7 +33,7 @@ def find_case(reference, pupil):
     """The case with this reference that the complaint's pupil is in.
 
     A complaint is linked to a case only through its pupil (the link lets the counsellor read what
-    concerns that pupil in the case: see permissions.py), so a typo opens no other child's case. A
+    concerns that pupil in the case: see permissions/rules.py), so a typo opens no other child's case. A
     wrong pair gets the same answer, from the same one query, whether the number exists or not: no
     one learns which case numbers exist by typing them.
     """

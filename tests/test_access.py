@@ -681,7 +681,7 @@ def test_support_members_are_blind_to_cases_not_referred_to_them(login_as):
 
 
 def test_templates_ask_the_permissions_module_not_the_users_roles():
-    """What a page shows is decided by permissions.py (or by a view asking it), never by a role in a template."""
+    """What a page shows is decided by the permissions package (or by a view asking it), never by a role in a template."""
     asking = [str(path.relative_to(ROOT)) for path in (ROOT / "templates").rglob("*.html")
               if re.search(r"has_role\(|['\"]\w+['\"] in \w+\.roles", path.read_text())]
     assert not asking

@@ -1,5 +1,5 @@
 """The counsellor's reading of a case: a complaint links to a case only through a pupil of that case,
-and opens of that case what concerns that pupil (permissions.py states the rule)."""
+and opens of that case what concerns that pupil (permissions/rules.py states the rule)."""
 import datetime
 import re
 

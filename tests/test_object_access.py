@@ -21,7 +21,7 @@ ALIASES = {"follow_up": models.FollowUp, "party": models.AgreementParty, "entry"
 NOT_RECORDS = {"filename", "token"}
 
 # Which demo cases each role may see, written out from DESIGN.md's role table and the demo school, not
-# asked of permissions.py (the code under test): the mentor of 1A and 2B sees those classes' cases,
+# asked of the permissions package (the code under test): the mentor of 1A and 2B sees those classes' cases,
 # mentor2 those of 3C (this year's and the closed one of 2024), the coordinator every case, the support
 # team the case referred to it, the counsellor the case linked to Noor's complaint, the team leader and
 # management the case waiting at phase 4 for them; a teacher without a case role and the administrator none.

@@ -5,7 +5,7 @@ page again with that form bound (what was typed and the errors beside it), and t
 tracker's htmx answer is its progress section. Everything the page lists comes from
 Case.contents, one statement; the pupils in it serve the pupil list and the measure form alike.
 
-Whoever reads only what concerns a complaint's pupil (the counsellor, see permissions.py) gets
+Whoever reads only what concerns a complaint's pupil (the counsellor, see permissions/rules.py) gets
 the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts.
 """
 from flask import render_template, request
