@@ -123,6 +123,7 @@ ACTION_LABELS = {
     "public.complaint": _l("Klacht via de meldknop"),
     "public.reply": _l("Reactie via de meldknop"),
     "public.report": _l("Melding via de meldknop"),
+    "pupil.search": _l("Leerlingen gezocht (de gevonden leerlingen)"),
     "pupil.view": _l("Pagina van een leerling bekeken"),
     "pupil_import.apply": _l("Leerlingen geïmporteerd"),
     "pupil_import.preview": _l("Import van leerlingen voorbereid"),

@@ -4,14 +4,39 @@ Whoever may see one of a pupil's cases sees the pupil's page with the cases they
 those: nothing counts or hints at the others. Of each case, the records the viewer may read
 (permissions.readable: the counsellor reads only what concerns a complaint's pupil).
 """
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from db import local_date
 from domain.monitor import school_year_of
 from models import (
-    Agreement, AgreementParty, FollowUp, Involvement, ParentContact, Pupil, Referral, User,
+    Agreement, AgreementParty, Case, FollowUp, Involvement, ParentContact, Pupil, Referral, SchoolClass, User,
 )
-from permissions import pupil_cases, readable
+from permissions import pupil_cases, readable, visible_cases
+
+FOUND_LIMIT = 50
+
+
+def search(query, active_only=True):
+    """Pupils whose name or class matches every word typed (the first five), in Dutch order."""
+    full_name = fn.lower(Pupil.first_name.concat(" ").concat(Pupil.infix).concat(" ").concat(Pupil.last_name))
+    found = Pupil.with_class()
+    if active_only:
+        found = found.where(Pupil.is_active == True)  # noqa: E712
+    for word in query.lower().split()[:5]:
+        found = found.where(full_name.contains(word) | (fn.lower(SchoolClass.name) == word))
+    return found.order_by(*Pupil.dutch_order())
+
+
+def findable(user, query):
+    """The pupils whose page the user can open from their lists: those in a case the user's lists hold
+    (pupils who left school too), matching the query; without a query, those in the user's open cases.
+    At most FOUND_LIMIT, and whether there were more."""
+    cases = visible_cases(user)
+    if not query:
+        cases = cases.where(Case.status == "open")
+    involved = Involvement.select(Involvement.pupil).where(Involvement.case.in_(cases.select(Case.id)))
+    found = list(search(query, active_only=False).where(Pupil.id.in_(involved)).limit(FOUND_LIMIT + 1))
+    return found[:FOUND_LIMIT], len(found) > FOUND_LIMIT
 
 
 def school_year_label(day):

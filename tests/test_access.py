@@ -436,6 +436,8 @@ ROUTES = [
     ("pupils.page", "GET", noor_path("/leerlingen/%d"), expect(404, mentor=200, coordinator=200, support=200,
                                                                counsellor=200)),
     ("pupils.page", "GET", "/leerlingen/999999", expect(404)),
+    # Finding a pupil among the cases in one's lists: whoever has case lists.
+    ("pupils.index", "GET", "/leerlingen/?q=noor", expect(200, counsellor=403, staff=403, admin=403)),
     # The whole case as a PDF: for whoever reads the case whole; the counsellor reads only what concerns the
     # complaint's pupil.
     ("cases.case_pdf", "GET", lambda: "/dossiers/%d/dossier.pdf" % demo_case("0001").id,

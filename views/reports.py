@@ -2,15 +2,15 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from peewee import fn
 
 import audit
 from db import db
 from domain import cases, public
+from domain.pupils import search as search_pupils
 from forms.cases import ReasonForm
 from forms.common import query_ids, row_id
 from forms.reports import AttachReportForm, ReportForm, reported_roles
-from models import Case, Pupil, Report, ReportKind, ReportPupil, SchoolClass
+from models import Case, Pupil, Report, ReportKind, ReportPupil
 from permissions import get_report_or_404, may_answer_thread, may_manage_reports, refuse, visible_cases
 from terminology import term
 from views.thread import thread_context
@@ -68,7 +68,7 @@ def pupil_picker():
     query = (request.args.get("q") or "").strip()[:100]
     matches = []
     if len(query) >= 2:
-        matches = list(_search_pupils(query).where(Pupil.id.not_in(chosen_ids or [0])).limit(PICKER_LIMIT))
+        matches = list(search_pupils(query).where(Pupil.id.not_in(chosen_ids or [0])).limit(PICKER_LIMIT))
     return render_template("partials/_pupil_picker_results.html", chosen=chosen, matches=matches,
                            query=query, mode=mode, roles=roles)
 
@@ -87,14 +87,6 @@ def _chosen_from_request(mode):
         abort(400)
     return list(roles), roles
 
-
-def _search_pupils(query):
-    """Pupils whose name or class matches every word typed."""
-    full_name = fn.lower(Pupil.first_name.concat(" ").concat(Pupil.infix).concat(" ").concat(Pupil.last_name))
-    search = Pupil.with_class().where(Pupil.is_active == True)  # noqa: E712
-    for word in query.lower().split()[:5]:
-        search = search.where(full_name.contains(word) | (fn.lower(SchoolClass.name) == word))
-    return search.order_by(*Pupil.dutch_order())
 
 
 @bp.route("/<int:report_id>")
