@@ -458,6 +458,10 @@ ROUTES = [
      expect(404, **dict(CORRECTORS_0001, coordinator=400))),
     ("corrections.undo_set_aside", "POST", case_step_path("0001", None, "/stappen/victim-talk/terugzetten"),
      expect(404, **dict(CORRECTORS_0001, coordinator=409))),  # a step not set aside by hand
+    ("corrections.add_second_protocol", "POST", case_step_path("0001", None, "/tweede-protocol"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),  # no protocol chosen
+    ("corrections.stop_second_protocol", "POST", case_step_path("0001", None, "/tweede-protocol/weghalen"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),  # no reason given
     # The public report page: off by default (a friendly 404 for everyone), open to all when on.
     ("public.report", "GET", "/melden", expect(404, anonymous=404)),
     ("public.report", "POST", "/melden", expect(404, anonymous=404)),
