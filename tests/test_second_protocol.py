@@ -118,7 +118,7 @@ def test_the_online_protocol_runs_beside_the_schools_own_on_a_frozen_clock(app, 
         coordinator = login_as("coordinator")
         shown = coordinator.get(CORRECT % case.id)
         assert shown.status_code == 200
-        stopped = post(coordinator, case, "tweede-protocol/weghalen", reason="Het pesten bleek niet online")
+        stopped = post(coordinator, case, "tweede-protocol/weghalen", **{"stop-reason": "Het pesten bleek niet online"})
         assert stopped.status_code == 302, stopped.get_data(as_text=True)
         rows = steps(case)
         assert not [key for key in rows if key.startswith("online-pesten:")]
@@ -140,12 +140,12 @@ def test_adding_and_taking_away_ask_for_a_protocol_and_a_reason(app, case, login
     coordinator = login_as("coordinator")
     no_choice = post(coordinator, case, "tweede-protocol", protocol="")
     assert no_choice.status_code == 400 and "Kies een protocol." in no_choice.get_data(as_text=True)
-    nothing_to_stop = post(coordinator, case, "tweede-protocol/weghalen", reason="Klopt niet")
+    nothing_to_stop = post(coordinator, case, "tweede-protocol/weghalen", **{"stop-reason": "Klopt niet"})
     assert nothing_to_stop.status_code == 409 and "volgt geen tweede protocol" in nothing_to_stop.get_data(as_text=True)
     assert post(coordinator, case, "tweede-protocol", protocol="online-pesten").status_code == 302
     again = post(coordinator, case, "tweede-protocol", protocol="online-pesten")
     assert again.status_code == 409 and "volgt al een tweede protocol" in again.get_data(as_text=True)
-    no_reason = post(coordinator, case, "tweede-protocol/weghalen", reason=" ")
+    no_reason = post(coordinator, case, "tweede-protocol/weghalen", **{"stop-reason": " "})
     assert no_reason.status_code == 400 and "Geef een reden." in no_reason.get_data(as_text=True)
     assert fresh(case).second_protocol_key == "online-pesten"
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import corrections, protocols
+from domain import corrections, merges, protocols
 from domain.cases import WorkflowError
 from forms.cases import OpenCaseForm
 from forms.common import ActionForm
@@ -37,7 +37,7 @@ def _page(case, status=200, bound=None, error=None, section="corrections"):
         "set_aside": SetAsideForm(formdata=None, steps=_open_steps(case)),
         "action": ActionForm(formdata=None),
         "second": SecondProtocolForm(formdata=None, protocols=corrections.second_protocols(case)),
-        "stop_second": StopSecondProtocolForm(formdata=None),
+        "stop_second": StopSecondProtocolForm(prefix="stop", formdata=None),  # set_aside has a reason too
     }
     summary = []
     if bound:
@@ -53,11 +53,17 @@ def _page(case, status=200, bound=None, error=None, section="corrections"):
                                              CaseStep.status == "not_applicable").order_by(CaseStep.position))
     audit.seen("case.view", case, detail="correcties")
     return render_template("corrections/page.html", case=case, involvements=involvements, forms=forms,
-                           error_summary=summary, set_aside=set_aside,
+                           error_summary=summary, set_aside=set_aside, merged_in=merges.standing_from(case),
+                           undoable=merges.undoable,
                            second_protocol=protocols.get(case.second_protocol_key or ""),
                            protocol_name=getattr(protocols.get(case.protocol_key), "name", case.protocol_key),
                            step_title=lambda key: protocols.step_title(case.protocol_key, key),
                            add_roles={}, chosen=[]), status
+
+
+def render(case, status=200, error=None, section="corrections"):
+    """The correction page with a conflict said at a section (views/merges.py's refusals)."""
+    return _page(case, status, error=error, section=section)
 
 
 def _case(case_id):
@@ -242,7 +248,7 @@ def add_second_protocol(case_id):
 def stop_second_protocol(case_id):
     """Stop the second protocol, with the reason; what was done in it stays on the timeline."""
     case = _case(case_id)
-    form = StopSecondProtocolForm()
+    form = StopSecondProtocolForm(prefix="stop")
     if not form.validate_on_submit():
         return _page(case, 400, bound=("stop_second", form, None), section="second-protocol")
     try:
