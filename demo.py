@@ -527,6 +527,13 @@ def load():
             ("support-victim", 6, "mentor", "Lotte heeft schermafdrukken gemaakt en de groep verlaten."),
             ("protect", 5, "mentor", ""),
         ])
+        # The online protocol says to run the school's own beside it: the coordinator added it the first day.
+        # Evidence secured in the one (protect) is done in the other (online-evidence) too.
+        online.second_protocol_key, online.second_protocol_added_at = "vo-nl", _moment(6, 12)
+        online.save()
+        CaseEvent.add(online, "correction", "Tweede protocol erbij: VO-protocol (NL), naast Online pesten",
+                      coordinator, at=online.second_protocol_added_at)
+        _walk(online, users, [("vo-nl:signal", 6, "mentor", "")])
         Evidence.create(case=online, captured_at=_moment(7, 15), platform="WhatsApp",
                         usernames="Sem J., Milan P.", collected_by=mentor,
                         description="Bewerkte foto van Lotte met spottende tekst in de klassenapp.")

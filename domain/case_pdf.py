@@ -66,7 +66,6 @@ def case_pdf(case, school_name, printed_by, pupil=None):
     if pupil is not None:
         redact = RoleRedactor(pupil, roles, case.approach, [involvement.pupil for involvement in involvements],
                               list(Pupil.select()))
-    protocol = protocols.get(case.protocol_key)
 
     def name_of(pupil_id):
         pupil_row = next((i.pupil for i in involvements if i.pupil_id == pupil_id), None) or Pupil.get_by_id(pupil_id)
@@ -125,7 +124,7 @@ def case_pdf(case, school_name, printed_by, pupil=None):
         story.append(Paragraph("Overzicht voor het leerlingdossier van %s: andere leerlingen staan er met hun rol "
                                "in het dossier, niet met hun naam." % escape(pupil.display_name), SMALL))
     story += [Spacer(1, 4 * mm), _facts([
-        ("Titel", clean(case.title)), ("Protocol", protocol.name if protocol else case.protocol_key),
+        ("Titel", clean(case.title)), ("Protocol", protocols.names_of(case)),
         ("Status", _dutch(CASE_STATUSES, case.status)), ("Geopend", _moment(case.opened_at)),
         ("Gesloten", _moment(case.closed_at) + (": " + case.close_reason if case.close_reason else "")
          if case.closed_at else ""),

@@ -29,22 +29,25 @@ def report_date(case):
     return first.reported_on if first else local_date(case.opened_at)
 
 
-def due_dates(protocol, case, done_on, start, set_aside=()):
+def due_dates(protocol, case, done_on, start, set_aside=(), second_start=None):
     """For each step key: None when it does not apply, else its due date (None while waiting).
 
     done_on maps step keys to the local date they were done; a step "after X" counts from
     the day X was done, and from X's own anchor when X does not apply to this case. A step whose
     deadline has its own rule for serious bullying (seed 001: parents hear after the first step
-    instead of the third) follows the case's severity.
+    instead of the third) follows the case's severity. A second protocol beside the first counts
+    from `second_start`, the day it was added to the case (protocols.beside).
     """
     facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
     applies = {step.key: step.applies_to(**facts) and step.key not in set_aside for step in protocol.steps}
     anchors = {"report": start}
+    if protocol.second is not None:
+        anchors[protocols.beside_key(protocol.second.key, "report")] = max(start, second_start or start)
     result = {}
     for step in protocol.steps:
         deadline = step.deadline.for_severity(case.severity)
         after = deadline.after
-        base = anchors[after] if after == "report" else anchors.get(after)
+        base = anchors.get(after)
         due = base + datetime.timedelta(days=deadline.days) if base else None
         if applies[step.key]:
             result[step.key] = due
@@ -55,20 +58,43 @@ def due_dates(protocol, case, done_on, start, set_aside=()):
     return result
 
 
-def sync_steps(case, protocol=None):
-    """Create or update the case's step rows from its protocol and what has been done."""
-    protocol = protocol or protocols.get(case.protocol_key)
-    rows = {row.step_key: row for row in CaseStep.select().where(CaseStep.case == case)}
-    done_on = {key: local_date(row.done_at) for key, row in rows.items() if row.status == "done"}
-    set_aside = {key for key, row in rows.items() if row.set_aside_reason and row.status != "done"}
-    dates = due_dates(protocol, case, done_on, report_date(case), set_aside)
-    facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
-    for position, step in enumerate(protocol.steps, 1):
-        row = rows.get(step.key) or CaseStep(case=case, step_key=step.key)
-        applies = step.applies_to(**facts) and step.key not in set_aside  # set aside by hand: stays so
+def _share_done(case, protocol, rows, applies):
+    """A step done in one of the case's two protocols is done in the other too when they share it (the
+    protocol files' `shared`: parents informed, evidence secured, the police): said on the timeline."""
+    for step in protocol.steps:
+        row = rows[step.key]
         if row.status != "done":
-            row.status = "open" if applies else "not_applicable"
-        row.due_on = dates[step.key] if applies else None
+            continue
+        for other in protocol.sharing(step.key):
+            twin = rows[other.key]
+            if twin.status == "done" or not applies[other.key]:
+                continue
+            twin.status, twin.done_at, twin.done_by = "done", row.done_at, row.done_by_id
+            CaseEvent.add(case, "step_done", "%s (%s): gedaan als «%s» (%s)" % (
+                other.title, protocol.part_of(other.key).name, step.title, protocol.part_of(step.key).name),
+                row.done_by_id, at=row.done_at)
+
+
+def sync_steps(case, protocol=None):
+    """Create or update the case's step rows from its protocol (and the one beside it) and what has been done."""
+    protocol = protocol or protocols.of_case(case)
+    rows = {row.step_key: row for row in CaseStep.select().where(CaseStep.case == case)}
+    for step in protocol.steps:
+        rows.setdefault(step.key, CaseStep(case=case, step_key=step.key))
+    set_aside = {key for key, row in rows.items() if row.set_aside_reason and row.status != "done"}
+    facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
+    applies = {step.key: step.applies_to(**facts) and step.key not in set_aside  # set aside by hand: stays so
+               for step in protocol.steps}
+    if protocol.second is not None:
+        _share_done(case, protocol, rows, applies)
+    done_on = {key: local_date(row.done_at) for key, row in rows.items() if row.status == "done"}
+    second_start = local_date(case.second_protocol_added_at) if case.second_protocol_added_at else None
+    dates = due_dates(protocol, case, done_on, report_date(case), set_aside, second_start)
+    for position, step in enumerate(protocol.steps, 1):
+        row = rows[step.key]
+        if row.status != "done":
+            row.status = "open" if applies[step.key] else "not_applicable"
+        row.due_on = dates[step.key] if applies[step.key] else None
         row.owner = step.owner
         row.position = position
         row.save()
@@ -189,15 +215,16 @@ def complete_step(case, step_key, user, note="", at=None):
         raise WorkflowError(_("Deze stap rondt zichzelf af wanneer het laatste vervolggesprek is vastgelegd."))
     row.status, row.done_at, row.done_by, row.note = "done", at or utcnow(), user, note.strip()
     row.save()
-    step = protocols.get(case.protocol_key).step(step_key)
-    CaseEvent.add(case, "step_done", step.title + (": " + row.note if row.note else ""), user, at=row.done_at)
+    protocol = protocols.of_case(case)
+    title = protocols.step_title(case.protocol_key, step_key) if protocol.second else protocol.step(step_key).title
+    CaseEvent.add(case, "step_done", title + (": " + row.note if row.note else ""), user, at=row.done_at)
     sync_steps(case)
     return row
 
 
 def open_steps_recorded_with(case, record):
     """The case's open steps that recording a `record` (see protocols.RECORDS) can complete, in order."""
-    protocol = protocols.get(case.protocol_key)
+    protocol = protocols.of_case(case)
     if protocol is None or case.status != "open":
         return []
     keys = [step.key for step in protocol.steps if step.recorded_with == record]

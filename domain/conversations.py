@@ -46,7 +46,7 @@ def start(case, step_key, template_key, user, participants):
 
     participants: [(pupil or None, name, role)].
     """
-    protocol = protocols.get(case.protocol_key)
+    protocol = protocols.of_case(case)
     step = protocol.step(step_key) if protocol else None
     template = next((t for t in step.templates if t.key == template_key), None) if step else None
     if template is None:

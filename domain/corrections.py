@@ -1,5 +1,5 @@
 """Correcting a case after it was opened: its pupils and their roles, its mentor, its online and criminal
-flags, and a step set aside by hand (issue 20).
+flags, a step set aside by hand, and a second protocol beside its first (issue 20).
 
 Every correction is an event on the timeline saying what it was before, and the steps are synced at
 once (deadlines, conditional steps). What was recorded stays as it was: a conversation, agreement or
@@ -8,10 +8,10 @@ transaction; the caller writes the audit line. Timeline texts are stored, so in 
 """
 from flask_babel import gettext as _
 
-from db import utcnow
-from domain import cases, protocols
+from db import local_date, utcnow
+from domain import cases, followups, protocols
 from domain.cases import WorkflowError
-from models import INVOLVEMENT_ROLES, CaseEvent, CaseStep, FollowUp, Involvement, User
+from models import INVOLVEMENT_ROLES, Case, CaseEvent, CaseStep, FollowUp, Involvement, User
 from terminology import label, term
 
 
@@ -145,6 +145,57 @@ def undo_set_aside(case, step_key, user):
     CaseEvent.add(case, "correction", "Stap weer van toepassing: %s (was niet van toepassing: %s)" % (
         protocols.step_title(case.protocol_key, step_key), reason), user)
     cases.sync_steps(case)
+
+
+def second_protocols(case):
+    """The protocols that can run beside the case's own: those offered to the school, but its own."""
+    return [protocol for protocol in protocols.offered() if protocol.key != case.protocol_key]
+
+
+def add_second_protocol(case, protocol_key, user):
+    """Run a second protocol beside the case's own (the online protocol beside the school's): its steps
+    count from today, and what the two share and was done already is done in it too."""
+    _open(case)
+    if case.second_protocol_key:
+        raise WorkflowError(_("Dit dossier volgt al een tweede protocol; haal dat eerst weg."))
+    protocol = next((p for p in second_protocols(case) if p.key == protocol_key), None)
+    if protocol is None:
+        raise WorkflowError(_("Kies een protocol dat naast dat van het dossier kan lopen."))
+    case.second_protocol_key, case.second_protocol_added_at = protocol.key, utcnow()
+    case.save(only=[Case.second_protocol_key, Case.second_protocol_added_at])
+    CaseEvent.add(case, "correction", "Tweede protocol erbij: %s, naast %s" % (
+        protocol.name, protocols.get(case.protocol_key).name), user)
+    cases.sync_steps(case)
+    return protocol
+
+
+def remove_second_protocol(case, reason, user):
+    """Stop the second protocol, with the reason: its steps leave the case page; the timeline keeps what
+    was done in it (and says it again here), and what it shared with the first stays done there."""
+    _open(case)
+    if not (reason or "").strip():
+        raise WorkflowError(_("Geef een reden."))
+    if not case.second_protocol_key:
+        raise WorkflowError(_("Dit dossier volgt geen tweede protocol."))
+    key = case.second_protocol_key
+    rows = list(CaseStep.select().where(CaseStep.case == case, CaseStep.step_key.startswith(key + protocols.BESIDE))
+                .order_by(CaseStep.position))
+    second = protocols.get(key)
+
+    def title(row):
+        step = second.step(protocols.split_step_key(row.step_key)[1]) if second else None
+        return step.title if step else row.step_key
+
+    done = ["%s (%s)" % (title(row), followups.dutch_day(local_date(row.done_at)))
+            for row in rows if row.status == "done"]
+    CaseStep.delete().where(CaseStep.id.in_([row.id for row in rows] or [0])).execute()
+    name = second.name if second else key
+    case.second_protocol_key, case.second_protocol_added_at = None, None
+    case.save(only=[Case.second_protocol_key, Case.second_protocol_added_at])
+    CaseEvent.add(case, "correction", "Tweede protocol weggehaald: %s. Reden: %s. Gedaan waren: %s" % (
+        name, reason.strip(), "; ".join(done) or "geen stappen"), user)
+    cases.sync_steps(case)
+    return key
 
 
 def mentors():

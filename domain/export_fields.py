@@ -44,6 +44,8 @@ TABLES = {
     "contract_signature": "Een leerling van een eerste klas die het pestcontract in een schooljaar tekende.",
     "class_agreement_signature": ("Een handtekening onder de klassenafspraken, bijvoorbeeld van een "
                                   "klassenvertegenwoordiger."),
+    "case_merge": ("Twee dossiers samengevoegd: het ene (merged) ging op in het andere (kept) en werd gesloten; "
+                   "wat verhuisde staat erbij, zodat het op dezelfde dag ongedaan kon worden."),
 }
 
 # By field name; "table.field" when the same name means something else in one table.
@@ -243,6 +245,15 @@ FIELDS = {
     "counsellor_reach": "hoe de vertrouwenspersoon te bereiken is (staat in het gepubliceerde protocol)",
     "signed_on": "datum van tekenen",
     "class_agreement_id": "de klassenafspraken",
+    "second_protocol_key": "een tweede protocol naast het eerste (leeg: geen), bijvoorbeeld online pesten",
+    "second_protocol_added_at": "wanneer het tweede protocol erbij kwam (de termijnen ervan tellen vanaf die dag)",
+    "kept_id": "het dossier dat bleef",
+    "merged_id": "het dossier dat erin opging en gesloten werd",
+    "merged_at": "wanneer samengevoegd",
+    "merged_by_id": "wie samenvoegde",
+    "moved": "wat verhuisde en hoe het eerst was (JSON), om het samenvoegen ongedaan te maken",
+    "undone_at": "wanneer het samenvoegen ongedaan is gemaakt (leeg: niet)",
+    "undone_by_id": "wie het ongedaan maakte",
     "class_agreement.locked_at": "wanneer de getekende afspraken zijn vastgezet (leeg: nog niet)",
 }
 

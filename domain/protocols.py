@@ -35,6 +35,10 @@ EVERY_REGION = "alle"  # a protocol for schools in either country
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Records on the case page that can complete a step: a step says which with `recorded_with`.
 RECORDS = ("parent_contact", "police_referral")
+# What a step can share with a step of a second protocol on the same case (`shared`): a case that runs
+# two protocols does such a step once, and doing it in one marks it done in the other too.
+SHARED = ("parents", "bully-parents", "evidence", "police")
+BESIDE = ":"  # a second protocol's step keys on a case: "online-pesten:signal"
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's is ten times faster
 
 
@@ -88,6 +92,7 @@ class Step:
     tasks: tuple = ()
     templates: tuple = ()
     recorded_with: str = ""  # one of RECORDS: recording one of those may complete this step
+    shared: str = ""  # one of SHARED: done once for the case when a second protocol has a step of the same
 
     def applies_to(self, approach=None, criminal=False, online=False):
         """Whether this step belongs to a case with these properties."""
@@ -127,6 +132,7 @@ class Protocol:
     steps: tuple
     follow_up_step: str = ""  # the step the follow-up series stands for: done when every pupil's series is
     follow_up_with: tuple = ()  # without a signed agreement, the roles whose pupils get a series
+    second: "Protocol" = None  # the protocol beside this one on a case (see beside())
 
     def follow_up_span(self):
         """How long the schedule follows a pupil: (number, "days" | "weeks" | "months"), or None."""
@@ -150,6 +156,48 @@ class Protocol:
     def template(self, key):
         return next((template for step in self.steps for template in step.templates
                      if template.key == key), None)
+
+    def part_of(self, step_key):
+        """The protocol a step of a case comes from: the second one for "<second>:<step>", else this one."""
+        if self.second is not None and step_key.startswith(self.second.key + BESIDE):
+            return self.second
+        return self
+
+    def parts(self):
+        """(protocol, its steps) for this protocol and the one beside it: the case page lists them apart."""
+        if self.second is None:
+            return [(self, self.steps)]
+        prefix = self.second.key + BESIDE
+        return [(self, tuple(step for step in self.steps if not step.key.startswith(prefix))),
+                (self.second, tuple(step for step in self.steps if step.key.startswith(prefix)))]
+
+    def sharing(self, step_key):
+        """The steps of the other part that are done together with this one (same `shared`), in order."""
+        step = self.step(step_key)
+        if step is None or not step.shared or self.second is None:
+            return ()
+        mine = self.part_of(step_key)
+        return tuple(other for other in self.steps
+                     if other.shared == step.shared and self.part_of(other.key) is not mine)
+
+
+def beside_key(protocol_key, step_key):
+    """The key a second protocol's step has on a case: "online-pesten:signal"."""
+    return protocol_key + BESIDE + step_key
+
+
+def beside(first, second):
+    """The protocol a case follows with `second` beside `first`: first's steps, then second's, keyed
+    "<second>:<step>". The second's steps count from "<second>:report", the day it was added to the case
+    (domain.cases.due_dates); its follow-up series and escalation phases are the first's."""
+    def rekey(rule):
+        if rule is None:
+            return None
+        return dataclasses.replace(rule, after=beside_key(second.key, rule.after), if_serious=rekey(rule.if_serious))
+
+    steps = tuple(dataclasses.replace(step, key=beside_key(second.key, step.key), deadline=rekey(step.deadline))
+                  for step in second.steps)
+    return dataclasses.replace(first, steps=first.steps + steps, second=second)
 
 
 def role_words(region):
@@ -232,6 +280,9 @@ class _Reader:
         steps, template_keys = [], set()
         for number, raw in enumerate(self.sequence(data["steps"], "steps", allow_empty=False), 1):
             step = self.step(raw, "stap %d" % number, [s.key for s in steps])
+            if step.shared and any(earlier.shared == step.shared for earlier in steps):
+                self.fail("stap %d (%s): shared" % (number, step.key),
+                          "%r staat al bij een eerdere stap: een protocol deelt iets met één stap" % step.shared)
             for template in step.templates:
                 if template.key in template_keys:
                     self.fail("stap %d (%s)" % (number, step.key), "sjabloon %r komt twee keer voor" % template.key)
@@ -279,7 +330,7 @@ class _Reader:
 
     def step(self, raw, where, earlier_keys):
         raw = self.mapping(raw, where, ("key", "title", "owner", "deadline", "description"),
-                           ("condition", "tasks", "templates", "recorded_with"))
+                           ("condition", "tasks", "templates", "recorded_with", "shared"))
         key = self.key(raw["key"], where + ": key")
         where = "%s (%s)" % (where, key)
         if key in earlier_keys:
@@ -300,6 +351,7 @@ class _Reader:
             condition=condition,
             recorded_with=self.choice(raw["recorded_with"], where + ": recorded_with", RECORDS)
             if "recorded_with" in raw else "",
+            shared=self.choice(raw["shared"], where + ": shared", SHARED) if "shared" in raw else "",
             tasks=tuple(self.text(task, "%s: tasks %d" % (where, n), max_length=300)
                         for n, task in enumerate(self.sequence(raw.get("tasks", []), where + ": tasks"), 1)),
             templates=tuple(self.template(template, "%s: sjabloon %d" % (where, n))
@@ -423,11 +475,44 @@ def get(key):
     return registry().get(key)
 
 
+def of_case(case):
+    """The protocol a case follows: its own, with its second protocol beside it when it has one (see
+    beside()); None for an unknown protocol. Built once per pair and country."""
+    first = get(case.protocol_key)
+    second = get(case.second_protocol_key) if getattr(case, "second_protocol_key", None) else None
+    if first is None or second is None or second.key == first.key:
+        return first
+    from flask import current_app
+    cache = current_app.extensions.setdefault("protocols_beside", {})
+    key = (terminology.region(), first.key, second.key)
+    if key not in cache:
+        cache[key] = beside(first, second)
+    return cache[key]
+
+
+def names_of(case):
+    """The name of a case's protocol, and of the one beside it: "VO-protocol (NL) en Online pesten"."""
+    names = [protocol.name if protocol else key for key, protocol in (
+        (key, get(key)) for key in (case.protocol_key, getattr(case, "second_protocol_key", None)) if key)]
+    return " en ".join(names)
+
+
+def split_step_key(step_key):
+    """(protocol key or None, step key) of a case's step key: ("online-pesten", "signal") for a second
+    protocol's "online-pesten:signal", (None, "signal") for the first's."""
+    protocol_key, _sep, key = step_key.rpartition(BESIDE)
+    return protocol_key or None, key
+
+
 def step_title(protocol_key, step_key):
-    """A step's title for lists that show many cases (the key when the step is unknown)."""
-    protocol = get(protocol_key)
-    step = protocol.step(step_key) if protocol else None
-    return step.title if step else step_key
+    """A step's title for lists that show many cases (the key when the step is unknown). A second
+    protocol's step says which protocol: "Politie inschakelen (Online pesten)"."""
+    beside_key_, key = split_step_key(step_key)
+    protocol = get(beside_key_ or protocol_key)
+    step = protocol.step(key) if protocol else None
+    if step is None:
+        return step_key
+    return "%s (%s)" % (step.title, protocol.name) if beside_key_ else step.title
 
 
 def load_all(directory=PROTOCOL_DIR, region="nl"):

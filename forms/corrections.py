@@ -45,3 +45,17 @@ class SetAsideForm(FlaskForm):
     def __init__(self, *args, steps=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.step.choices = [SelectChoice(key, title) for key, title in steps]
+
+
+class SecondProtocolForm(FlaskForm):
+    protocol = SelectField(_l("Protocol"), validators=[DataRequired(_l("Kies een protocol."))])
+
+    def __init__(self, *args, protocols=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.protocol.choices = [SelectChoice("", _l("Kies een protocol"))] + [
+            SelectChoice(protocol.key, protocol.name) for protocol in protocols]
+
+
+class StopSecondProtocolForm(FlaskForm):
+    reason = TrimmedTextAreaField(_l("Waarom volgt het dossier dit protocol niet meer?"), validators=[
+        DataRequired(_l("Geef een reden.")), REASON_LENGTH])

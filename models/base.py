@@ -129,6 +129,7 @@ CASE_EVENT_KINDS = choices(
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
     ("evidence_deleted", _l("Bewijs verwijderd")), ("correction", _l("Correctie")),
     ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
+    ("merged", _l("Dossiers samengevoegd")), ("merge_undone", _l("Samenvoegen ongedaan gemaakt")),
 )
 
 SECURITY_NOTICE_KINDS = choices(

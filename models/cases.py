@@ -48,6 +48,10 @@ class Case(BaseModel):
     closed_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
     close_reason = TextField(default="")
     anonymised_at = DateTimeField(null=True)
+    # A second protocol beside the first (the online protocol beside the school's own), and since when:
+    # its steps are keyed "<protocol>:<step>" (domain.protocols.beside), its deadlines count from that day.
+    second_protocol_key = CharField(max_length=64, null=True)
+    second_protocol_added_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("status", "opened_at"), False),)
@@ -635,6 +639,30 @@ class PersonalNote(BaseModel):
         """The author's own notes on a case, newest first: the only way notes are ever listed."""
         return (cls.select().where(cls.case == case, cls.author == author)
                 .order_by(cls.created_at.desc(), cls.id.desc()))
+
+
+class CaseMerge(BaseModel):
+    """Two cases merged into one: `merged` went into `kept` and was closed with a pointer to it.
+
+    `moved` (JSON) says what moved and how it was before, so that undoing the merge on the same day puts
+    every record back (domain.merges); an undone merge keeps its row, with when it was undone.
+    """
+
+    kept = ForeignKeyField(Case, backref="+", on_delete="CASCADE")
+    merged = ForeignKeyField(Case, backref="+", on_delete="CASCADE")
+    merged_at = DateTimeField(default=utcnow)
+    merged_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    moved = TextField(default="{}")
+    undone_at = DateTimeField(null=True)
+    undone_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("merged", "undone_at"), False), (("kept", "undone_at"), False))
+
+    @classmethod
+    def standing(cls):
+        """The merges that were not undone."""
+        return cls.select().where(cls.undone_at.is_null())
 
 
 # Every view of a case reads these; together they are one statement, its SQL built once.

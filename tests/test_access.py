@@ -156,6 +156,23 @@ def waiting_measure_path():
     return path
 
 
+def merge_path():
+    """Case 0003 merged into 0001 today (nothing moved), to be undone."""
+    def path():
+        import json
+        from db import utcnow
+        kept, merged = demo_case("0001"), demo_case("0003")
+        with models.db.atomic():
+            models.Case.update(status="closed", closed_at=utcnow(), close_reason="Samengevoegd").where(
+                models.Case.id == merged.id).execute()
+            record = models.CaseMerge.create(kept=kept, merged=merged, moved=json.dumps({
+                "rows": {}, "dropped_pupils": [], "dropped_members": [], "agreements": [], "steps": {},
+                "flags": {"online": kept.online, "possibly_criminal": kept.possibly_criminal},
+                "merged_case": {"status": "open", "close_reason": ""}}))
+        return "/dossiers/%d/samenvoegen/%d/ongedaan" % (kept.id, record.id)
+    return path
+
+
 def public_page(path):
     """The public report page, switched on by the school first (it is off in the demo)."""
     def switch_on():
@@ -460,6 +477,18 @@ ROUTES = [
      expect(404, **dict(CORRECTORS_0001, coordinator=400))),
     ("corrections.undo_set_aside", "POST", case_step_path("0001", None, "/stappen/victim-talk/terugzetten"),
      expect(404, **dict(CORRECTORS_0001, coordinator=409))),  # a step not set aside by hand
+    # Merging a case into this one: the coordinator's, confirmed first; undone on the same day.
+    ("merges.confirm", "GET", case_step_path("0001", None, "/samenvoegen"), expect(404, **CORRECTORS_0001)),
+    ("merges.confirm", "POST", case_step_path("0001", None, "/samenvoegen"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),  # nothing chosen, not confirmed
+    ("merges.confirm", "GET", "/dossiers/999999/samenvoegen", expect(404)),
+    ("merges.undo", "POST", merge_path(), expect(404, **dict(CORRECTORS_0001, coordinator=302))),
+    ("merges.undo", "POST", case_step_path("0001", None, "/samenvoegen/999999/ongedaan"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=404))),
+    ("corrections.add_second_protocol", "POST", case_step_path("0001", None, "/tweede-protocol"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),  # no protocol chosen
+    ("corrections.stop_second_protocol", "POST", case_step_path("0001", None, "/tweede-protocol/weghalen"),
+     expect(404, **dict(CORRECTORS_0001, coordinator=400))),  # no reason given
     # The public report page: off by default (a friendly 404 for everyone), open to all when on.
     ("public.report", "GET", "/melden", expect(404, anonymous=404)),
     ("public.report", "POST", "/melden", expect(404, anonymous=404)),

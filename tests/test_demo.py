@@ -73,3 +73,14 @@ def test_demo_has_a_support_session_reporting_back_and_a_complaint_with_a_privat
     complaint = models.Complaint.get(models.Complaint.case == referral.case)
     assert models.ComplaintNote.select().where(models.ComplaintNote.complaint == complaint,
                                                models.ComplaintNote.author == demo_user("counsellor")).exists()
+
+
+def test_demo_has_a_case_with_two_protocols(login_as):
+    online = models.Case.get(models.Case.title == "Groepsapp met foto")
+    assert (online.protocol_key, online.second_protocol_key) == ("online-pesten", "vo-nl")
+    steps = {row.step_key: row.status for row in models.CaseStep.select().where(models.CaseStep.case == online)}
+    assert steps["protect"] == "done" and steps["vo-nl:online-evidence"] == "done"  # shared: done once
+    assert steps["vo-nl:signal"] == "done" and steps["vo-nl:victim-talk"] == "open"
+    page = login_as("mentor").get("/dossiers/%d" % online.id).get_data(as_text=True)
+    assert '<h3 class="tracker__protocol">Online pesten</h3>' in page
+    assert '<h3 class="tracker__protocol">VO-protocol (NL)</h3>' in page

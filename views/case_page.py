@@ -14,7 +14,7 @@ from flask_login import current_user
 
 import audit
 from db import today
-from domain import cases, escalation, followups, protocols
+from domain import cases, escalation, followups, merges, protocols
 from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
@@ -57,6 +57,7 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     progress = progress_context(case, contents, step)
     aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error)
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
+            "merged_into": merges.standing_into(case), "merged_in": merges.standing_from(case),
             **pupils_context(case, contents), **progress, **aftercare,
             "next_actions": next_actions(case, progress, aftercare),
             **severity_context(case, severity_form),
@@ -143,14 +144,24 @@ def progress_context(case, contents=None, step=None):
     """The step tracker, the conversations, the agreements and the timeline (cases/_progress.html)."""
     contents = reading(case, case.contents(current_user)) if contents is None else contents
     step_key, step_form, step_error = step or (None, CompleteStepForm(**UNBOUND), None)
-    protocol = protocols.get(case.protocol_key)
+    protocol = protocols.of_case(case)
     return {"case": case, "protocol": protocol, "today": today(),
             "whole_case": contents["whole_case"],
-            "steps": contents["steps"], "events": contents["timeline"], "conversations": contents["talks"],
+            "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]), "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
             "step_error": step_error, "follow_up_step": protocol.follow_up_step if protocol else "",
             # The follow-up step completes itself while a talk of its series is still to come.
             "series_under_way": any(row.in_series and row.done_at is None for row in contents["follow_ups"])}
+
+
+def step_groups(protocol, rows):
+    """The step rows under each protocol's name when the case follows two: [(protocol or None, rows)]; one
+    group without a name for a case with one protocol."""
+    if protocol is None or protocol.second is None:
+        return [(None, list(rows))]
+    parts = protocol.parts()
+    keys = [{step.key for step in steps} for _part, steps in parts]
+    return [(part, [row for row in rows if row.step_key in keys[number]]) for number, (part, _steps) in enumerate(parts)]
 
 
 def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None):

@@ -53,10 +53,15 @@ def _overview_query(filters):
                                         .where(Pupil.school_class == filters["klas"])))
     if filters["stap"]:
         protocol_key, step_key = protocols.step_filter(filters["stap"])
-        query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
-            CaseStep.step_key == step_key, CaseStep.status == "open")))
-        if protocol_key:
-            query = query.where(Case.protocol_key == protocol_key)
+        if protocol_key:  # the step of a case's own protocol, or of the same protocol beside another
+            own = (CaseStep.step_key == step_key) & (Case.protocol_key == protocol_key)
+            beside = ((CaseStep.step_key == protocols.beside_key(protocol_key, step_key))
+                      & (Case.second_protocol_key == protocol_key))
+            query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).join(Case).where(
+                own | beside, CaseStep.status == "open")))
+        else:
+            query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
+                CaseStep.step_key == step_key, CaseStep.status == "open")))
     if filters["te_laat"]:
         query = query.where(Case.id.in_(CaseStep.select(CaseStep.case).where(
             CaseStep.status == "open", CaseStep.due_on < today())))

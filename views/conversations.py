@@ -34,7 +34,7 @@ def new(case_id, step_key):
     row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == step_key)
     if not may_hold_talk(current_user, case, row.owner if row else None):
         refuse(403, case)
-    protocol = protocols.get(case.protocol_key)
+    protocol = protocols.of_case(case)
     step = protocol.step(step_key) if protocol else None
     if step is None or not step.templates:
         abort(404)
@@ -75,7 +75,7 @@ def _page_context(conversation):
                       .where(ConversationAmendment.conversation == conversation)
                       .order_by(ConversationAmendment.at))
     step = CaseStep.get_or_none(CaseStep.case == conversation.case_id, CaseStep.step_key == conversation.step_key)
-    protocol = protocols.get(conversation.case.protocol_key)
+    protocol = protocols.of_case(conversation.case)
     completes_itself = bool(step and step.status == "open"
                             and followups.series_under_way(conversation.case, conversation.step_key))
     # Only whoever may complete the talk's step (its owner, or the coordinator) completes it by finishing.

@@ -1,16 +1,19 @@
 """Correcting a case after it was opened (the coordinator): pupils and roles, the mentor, the online and
-criminal flags, a step set aside by hand. Each correction is on the timeline and in the audit log."""
+criminal flags, a step set aside by hand, a second protocol beside the first. Each correction is on the
+timeline and in the audit log. Merging two cases has its own views (views/merges.py)."""
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import corrections, protocols
+from domain import corrections, merges, protocols
 from domain.cases import WorkflowError
 from forms.cases import OpenCaseForm
 from forms.common import ActionForm
-from forms.corrections import FlagsForm, HandOverForm, RemovePupilForm, RoleForm, SetAsideForm
+from forms.corrections import (
+    FlagsForm, HandOverForm, RemovePupilForm, RoleForm, SecondProtocolForm, SetAsideForm, StopSecondProtocolForm,
+)
 from models import CaseStep, Involvement, Pupil, User
 from permissions import MANAGE, get_case_or_404, refuse
 from views.case_page import error_summary
@@ -33,6 +36,8 @@ def _page(case, status=200, bound=None, error=None, section="corrections"):
         "flags": FlagsForm(formdata=None, online=case.online, possibly_criminal=case.possibly_criminal),
         "set_aside": SetAsideForm(formdata=None, steps=_open_steps(case)),
         "action": ActionForm(formdata=None),
+        "second": SecondProtocolForm(formdata=None, protocols=corrections.second_protocols(case)),
+        "stop_second": StopSecondProtocolForm(prefix="stop", formdata=None),  # set_aside has a reason too
     }
     summary = []
     if bound:
@@ -48,9 +53,17 @@ def _page(case, status=200, bound=None, error=None, section="corrections"):
                                              CaseStep.status == "not_applicable").order_by(CaseStep.position))
     audit.seen("case.view", case, detail="correcties")
     return render_template("corrections/page.html", case=case, involvements=involvements, forms=forms,
-                           error_summary=summary, set_aside=set_aside,
+                           error_summary=summary, set_aside=set_aside, merged_in=merges.standing_from(case),
+                           undoable=merges.undoable,
+                           second_protocol=protocols.get(case.second_protocol_key or ""),
+                           protocol_name=getattr(protocols.get(case.protocol_key), "name", case.protocol_key),
                            step_title=lambda key: protocols.step_title(case.protocol_key, key),
                            add_roles={}, chosen=[]), status
+
+
+def render(case, status=200, error=None, section="corrections"):
+    """The correction page with a conflict said at a section (views/merges.py's refusals)."""
+    return _page(case, status, error=error, section=section)
 
 
 def _case(case_id):
@@ -211,3 +224,37 @@ def undo_set_aside(case_id, step_key):
     except WorkflowError as error:
         return _page(case, 409, error=str(error), section="set-aside")
     return _after(case, _("De stap volgt het protocol weer."))
+
+
+@bp.route("/<int:case_id>/tweede-protocol", methods=["POST"])
+@login_required
+def add_second_protocol(case_id):
+    """Run a second protocol beside the case's own (the online protocol beside the school's)."""
+    case = _case(case_id)
+    form = SecondProtocolForm(protocols=corrections.second_protocols(case))
+    if not form.validate_on_submit():
+        return _page(case, 400, bound=("second", form, None), section="second-protocol")
+    try:
+        with db.atomic():
+            protocol = corrections.add_second_protocol(case, form.protocol.data, current_user)
+            audit.record("case.correction", case, detail="tweede protocol %s erbij" % protocol.key)
+    except WorkflowError as error:
+        return _page(case, 409, bound=("second", form, None), error=str(error), section="second-protocol")
+    return _after(case, _("Het dossier volgt nu ook %(protocol)s.", protocol=protocol.name))
+
+
+@bp.route("/<int:case_id>/tweede-protocol/weghalen", methods=["POST"])
+@login_required
+def stop_second_protocol(case_id):
+    """Stop the second protocol, with the reason; what was done in it stays on the timeline."""
+    case = _case(case_id)
+    form = StopSecondProtocolForm(prefix="stop")
+    if not form.validate_on_submit():
+        return _page(case, 400, bound=("stop_second", form, None), section="second-protocol")
+    try:
+        with db.atomic():
+            key = corrections.remove_second_protocol(case, form.reason.data, current_user)
+            audit.record("case.correction", case, detail="tweede protocol %s weggehaald" % key)
+    except WorkflowError as error:
+        return _page(case, 409, bound=("stop_second", form, None), error=str(error), section="second-protocol")
+    return _after(case, _("Het tweede protocol is weggehaald; wat erin gedaan is, staat op de tijdlijn."))
