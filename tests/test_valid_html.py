@@ -80,7 +80,8 @@ def test_the_checker_finds_an_invalid_page(tmp_path):
 
 
 def _open_conversation():
-    return models.Conversation.get(models.Conversation.case == demo_case("0003"), models.Conversation.ended_at.is_null())
+    return models.Conversation.get(models.Conversation.case == demo_case("0003"),
+                                   models.Conversation.ended_at.is_null())
 
 
 # The fragments the pages load, each asked as the page asks it: (role, page, data-hx-get or -post, a pattern
