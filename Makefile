@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java clean messages bench bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java axe clean messages bench bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,8 +65,17 @@ java:
 	  else echo "Java ontbreekt: installeer het Debian-pakket 'default-jre-headless' (als root: make java)"; exit 1; fi; \
 	fi
 
-## test: install what the tests need (Chromium and Java included) and run them all once
-test: install-dev chromium java
+## axe: axe-core, the accessibility checker the browser tests inject into the pages they walk, at the
+## version package-lock.json pins, into node_modules/ (not in git; never served)
+axe: node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm ontbreekt: installeer het Debian-pakket 'npm' (nodig voor axe-core)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## test: install what the tests need (Chromium, Java and axe-core included) and run them all once
+test: install-dev chromium java axe
 	$(PYTEST)
 
 ## test-fast: every test but the browser tests (no Chromium needed)
@@ -83,11 +92,11 @@ postgresql:
 	fi
 
 ## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
-test-postgres: install-dev chromium java postgresql
+test-postgres: install-dev chromium java axe postgresql
 	tests/with-postgres $(PYTEST)
 
 clean:
-	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo node_modules
 
 ## messages: collect the interface texts into the English catalog (then translate the new ones)
 messages: $(VENV)/.installed

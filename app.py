@@ -103,7 +103,8 @@ def _install_template_helpers(app):
     app.jinja_env.globals.update(
         step_state=cases.step_state,
         event_label=lambda kind: terminology.label(models.CASE_EVENT_KINDS, kind),
-        protocol_step_title=protocols.step_title, deciders_text=escalation.deciders_text)
+        protocol_step_title=protocols.step_title, step_action=protocols.step_action_of,
+        deciders_text=escalation.deciders_text)
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}
     # Only pages that show the school's name read the settings; htmx fragments do not.

@@ -515,6 +515,24 @@ def step_title(protocol_key, step_key):
     return "%s (%s)" % (step.title, protocol.name) if beside_key_ else step.title
 
 
+def step_action(step):
+    """How a step is done, which says where its one button leads: "talk" (a conversation guide),
+    "parents" (a contact with the parents recorded), "police" (a referral), else "done" (ticked off)."""
+    if step is not None and step.templates:
+        return "talk"
+    if step is not None and step.recorded_with == "parent_contact":
+        return "parents"
+    if step is not None and step.recorded_with:
+        return "police"
+    return "done"
+
+
+def step_action_of(protocol_key, step_key):
+    """step_action for a step of a protocol by their keys (lists that show many cases)."""
+    protocol = get(protocol_key)
+    return step_action(protocol.step(step_key) if protocol else None)
+
+
 def load_all(directory=PROTOCOL_DIR, region="nl"):
     """Every protocol in the folder, by key, in file-name order, in the words of `region`."""
     protocols = {}

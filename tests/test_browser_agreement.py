@@ -12,6 +12,8 @@ from pypdf import PdfReader
 from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, small_targets
 from conftest import PASSWORD
 
+TABLET_LANDSCAPE = {"width": 1180, "height": 820}
+
 pytestmark = pytest.mark.browser
 
 TYPED = {
@@ -40,7 +42,7 @@ def words(text):
 
 def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is_in_the_pdf(
         browser, live_server, tmp_path):
-    context = browser.new_context(viewport=TABLET_PORTRAIT)
+    context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
     page = context.new_page()
     log_in(page, live_server, "mentor2", PASSWORD)
     page.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
@@ -65,7 +67,12 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
     page.get_by_role("button", name="Laten tekenen").click()
     expect(page).to_have_url(re.compile(r"/tekenen$"))
     page.wait_for_load_state()
-    assert small_targets(page) == []  # every button and the pad large enough for a finger
+    # Every button and the pad large enough for a finger, the tablet held either way (test_browser_touch).
+    for orientation, viewport in (("landscape", TABLET_LANDSCAPE), ("portrait", TABLET_PORTRAIT)):
+        page.set_viewport_size(viewport)
+        assert small_targets(page) == [], orientation
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], orientation
+        page.screenshot(path=str(ARTIFACTS / ("touch-signing-%s.png" % orientation)), full_page=True)
     assert dialogs == ["beforeunload"]
 
     # An empty pad is not sent.

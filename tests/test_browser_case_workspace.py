@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in
+from browser import ARTIFACTS, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -80,3 +80,29 @@ def test_every_demo_case_page_is_short_with_its_sections_folded(page, live_serve
     assert page.locator("#next").bounding_box()["y"] < FIRST_SCREEN
     assert page_height(page) <= MOST, page_height(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
+
+
+def test_a_step_done_in_place_brings_the_fold_counts_and_what_is_next_along(page, live_server):
+    """The tracker's "Gedaan" swaps the tracker by htmx: the folded timeline's count, and the top's list of
+    what is next, follow without a reload."""
+    open_case(page, live_server, "mentor", "Groepsapp met foto")
+    page.evaluate("window.herstelLoadedOnce = true")  # gone if the page reloads
+    next_up = page.locator("#next")
+    titles = [title.strip() for title in page.locator(".tracker__step--due .tracker__title, "
+                                                       ".tracker__step--overdue .tracker__title").all_inner_texts()]
+    title = next(title for title in titles if title in next_up.inner_text()
+                 and protocol_step(page, title).locator("form.tracker__form").count())
+    count = page.locator("#fold-timeline .fold__count")
+    before = int(count.inner_text())
+    assert before == page.locator("#case-timeline .timeline__item").count()
+    step = protocol_step(page, title)
+    step.get_by_role("button", name="Gedaan").click()
+    expect(protocol_step(page, title)).to_have_class(re.compile("tracker__step--done"))
+    expect(count).to_have_text(str(page.locator("#case-timeline .timeline__item").count()))
+    assert int(count.inner_text()) > before
+    expect(next_up).not_to_contain_text(title)
+    for fold in ("conversations", "agreements"):
+        rows = page.locator("#case-%s .rows__item" % fold).count()
+        expect(page.locator("#fold-%s .fold__count" % fold)).to_have_text(str(rows))
+    assert page.evaluate("window.herstelLoadedOnce") is True  # in place: no reload
+    assert page.console_errors == []

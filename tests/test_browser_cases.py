@@ -59,8 +59,11 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
     expect(due.get_by_role("heading", name="Vandaag")).to_be_visible()
     mentor.screenshot(path=str(tmp_path / "3-mentor-due.png"), full_page=True)
 
-    # The mentor marks the signal step done: htmx swaps the tracker and the timeline in place.
+    # The step on the home page leads straight to its conversation; the mentor marks the step done
+    # on the case page instead: htmx swaps the tracker and the timeline in place.
     due.get_by_role("link", name=re.compile(reference)).first.click()
+    expect(mentor).to_have_url(re.compile(r"/gesprekken/nieuw/\d+/signal$"))
+    mentor.get_by_role("link", name="← Dossier %s" % reference).click()
     signal = protocol_step(mentor, "Signaal opvangen en vastleggen")
     signal.get_by_label(re.compile("Notitie bij")).fill("Met Amira gesproken")
     url_before = mentor.url

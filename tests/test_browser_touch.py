@@ -1,10 +1,13 @@
 """Touch targets and sizes on a tablet, in portrait (820x1180) and landscape (1180x820) with touch: every
 interactive element of the case page, the checklist, the agreement, signing and the report form is at
 least 44 px in both dimensions, or spaced as WCAG 2.2's target-size rule (2.5.8) allows; nothing scrolls
-sideways. (The signing page: in test_browser_agreement, which signs.)"""
+sideways; the case page's menu hides no link past an edge without a shadow there to say so. (The signing page, in both
+orientations: in test_browser_agreement, which signs.)"""
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from browser import ARTIFACTS, log_in, small_targets
@@ -48,10 +51,50 @@ def test_the_mentor_s_case_page_and_report_form(tablet, live_server):
     action = tablet.locator("#next .button").first.bounding_box()
     assert action["y"] + action["height"] <= VIEWPORTS[tablet.orientation]["height"]
     check(tablet, "case-folded", tablet.orientation)
+    menu_fits(tablet, tablet.orientation)
     open_all_folds(tablet)
     check(tablet, "case-open", tablet.orientation)
     tablet.goto(live_server + "/meldingen/nieuw")
     check(tablet, "report-form", tablet.orientation)
+
+
+def edge_shade(page, box, side):
+    """The darkest pixel at the top of the menu's left or right edge (0 black, 255 white): above the links'
+    text, only the menu's background and its shadow are there."""
+    x = box["x"] + 2 if side == "left" else box["x"] + box["width"] - 6
+    png = page.screenshot(clip={"x": x, "y": box["y"] + 3, "width": 4, "height": 4})
+    return Image.open(io.BytesIO(png)).convert("L").getextrema()[0]
+
+
+def menu_fits(page, orientation):
+    """The case page's menu hides no link past an edge without a cue: it fits, or it scrolls sideways with a
+    shadow at each edge that has links past it (none at an edge with nothing past it)."""
+    menu = page.locator(".case-menu")
+    box = menu.bounding_box()
+    assert box["x"] + box["width"] <= VIEWPORTS[orientation]["width"]
+    wash = edge_shade(page, box, "left")
+    assert wash >= 240  # the menu's own light background: nothing past the left edge at the start
+    if menu.evaluate("menu => menu.scrollWidth <= menu.clientWidth"):
+        for link in page.locator(".case-menu__link").all():
+            assert link.bounding_box()["x"] + link.bounding_box()["width"] <= box["x"] + box["width"]
+        assert edge_shade(page, box, "right") >= 240
+        return
+    assert edge_shade(page, box, "right") < wash - 25, "links past the right edge without a cue"
+    menu.evaluate("menu => { menu.scrollLeft = menu.scrollWidth; }")
+    page.wait_for_timeout(100)
+    assert edge_shade(page, box, "right") >= 240 and edge_shade(page, box, "left") < wash - 25
+    last = page.locator(".case-menu__link").last.bounding_box()
+    assert last["x"] + last["width"] <= box["x"] + box["width"] + 1  # the last link can be scrolled to
+    menu.evaluate("menu => { menu.scrollLeft = 0; }")
+
+
+def test_the_coordinator_s_case_menu_shows_every_section(tablet, live_server):
+    log_in(tablet, live_server, "coordinator", PASSWORD)
+    tablet.goto(live_server + "/dossiers/")
+    tablet.get_by_role("link", name=re.compile("Dreigen bij de fietsenstalling")).first.click()
+    expect(tablet.locator(".case-menu")).to_be_visible()
+    menu_fits(tablet, tablet.orientation)
+    check(tablet, "case-menu-coordinator", tablet.orientation)
 
 
 def test_mentor2_s_checklist_agreement_and_signing(tablet, live_server):

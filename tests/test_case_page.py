@@ -193,3 +193,28 @@ def test_a_refused_measure_comes_back_open_with_what_was_typed(login_as, change,
     assert '<details class="measure" id="measure" open>' in html and 'value="Ouders van Sem"' in html
     assert data["description"].strip() in html and 'value="%s"' % data["decided_on"] in html
     assert models.Measure.select().where(models.Measure.case == case).count() == 2
+
+
+def test_the_home_page_s_due_items_lead_straight_to_their_action(login_as):
+    """A step with a conversation guide leads to starting the talk, another step to its place on the case
+    page (where it opens, with its button), a follow-up talk to its form."""
+    from test_scale import add_cases
+    case_id = add_cases(1, 0)[0]
+    with models.db.atomic():
+        models.CaseStep.update(due_on=db.today()).where(models.CaseStep.case == case_id).execute()
+        models.CaseStep.create(case=case_id, step_key="police", position=9, owner="mentor", status="open",
+                               due_on=db.today())
+    client = login_as("mentor")
+    html = client.get("/").get_data(as_text=True)
+    due = html[html.index("Wat moet er gebeuren"):html.index("</section>", html.index("Wat moet er gebeuren"))]
+    links = re.findall(r'class="rows__link" href="([^"]+)"', due)
+    assert "/gesprekken/nieuw/%d/victim-talk" % case_id in links
+    assert "/dossiers/%d#step-police" % case_id in links
+    assert "/dossiers/%d" % case_id not in links  # no item leads only to the case
+    tims = models.FollowUp.get(models.FollowUp.case == demo_case("0001"), models.FollowUp.due_on == db.today(),
+                               models.FollowUp.done_at.is_null())
+    assert "/dossiers/%d#followup-%d" % (demo_case("0001").id, tims.id) in links
+    # Each leads somewhere that answers, and the step's place is there to open.
+    for link in links:
+        assert client.get(link.split("#")[0]).status_code == 200, link
+    assert 'id="step-police"' in client.get("/dossiers/%d" % case_id).get_data(as_text=True)

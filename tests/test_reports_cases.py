@@ -269,3 +269,67 @@ def test_the_overview_shows_follow_ups_to_come_and_sorts_by_the_next_deadline(lo
     assert "Voorstel: fase 4 voor Yara" in newest_first
     assert "fase=4&amp;leerling=%d#measure" % yara.id in newest_first
     assert newest_first.count("Voorstel: fase") == 1
+
+
+def _overview_key(case, column):
+    """What the overview sorts a case by in a column, read from the database (None: no deadline)."""
+    if column == "termijn":
+        dates = [step.due_on for step in case.steps if step.status == "open" and step.due_on]
+    elif column == "vervolg":
+        dates = [row.due_on for row in models.FollowUp.select().where(
+            models.FollowUp.case == case, models.FollowUp.done_at.is_null(), models.FollowUp.cancelled_at.is_null())]
+    else:
+        return {"dossier": case.reference, "mentor": case.mentor.full_name if case.mentor else "",
+                "geopend": case.opened_at, "status": case.status}[column]
+    return min(dates) if dates else None
+
+
+def test_the_overview_sorts_by_each_column_both_ways_with_its_header_saying_so(login_as):
+    client = login_as("coordinator")
+    seen = set()
+    for column in ("dossier", "mentor", "geopend", "termijn", "vervolg", "status"):
+        for direction, aria in (("op", "ascending"), ("af", "descending")):
+            html = client.get("/dossiers/?status=all&volgorde=%s&richting=%s" % (column, direction)).get_data(
+                as_text=True)
+            keys = [_overview_key(demo_case(suffix), column) for suffix in re.findall(r"\d{4}-(\d{4}) · ", html)]
+            assert len(keys) == 5
+            dated, undated = [key for key in keys if key is not None], [key for key in keys if key is None]
+            assert keys == dated + undated, (column, keys)  # no deadline: last, whichever way
+            assert dated == sorted(dated, reverse=direction == "af"), (column, direction, keys)
+            seen.add(tuple(keys))
+            # Only the sorted column's header says so; its link turns the order round.
+            headers = re.findall(r'<th scope="col"( aria-sort="\w+")?>\s*<a class="sort-link[^"]*" href="([^"]+)"',
+                                 html)
+            assert [attribute for attribute, _ in headers].count(' aria-sort="%s"' % aria) == 1
+            assert html.count("aria-sort=") == 1
+            turned = "op" if direction == "af" else "af"
+            assert any("volgorde=%s" % column in href and "richting=%s" % turned in href
+                       for attribute, href in headers if attribute)
+    assert len(seen) > 3  # the columns sort differently: the checks above can fail
+    # Each row says when its case was opened.
+    assert len(re.findall(r'data-label="Geopend">\d{1,2} \w+ \d{4}</td>', html)) == 5
+
+
+def test_the_overview_keeps_its_filters_when_sorted_and_its_sort_when_filtered(login_as):
+    client = login_as("coordinator")
+    html = client.get("/dossiers/?status=all&te_laat=1&volgorde=mentor&richting=af&pagina=1").get_data(as_text=True)
+    headers = dict(re.findall(r'href="(/dossiers/\?[^"]+)">([^<]+)', html))
+    by_reference = next(href for href, text in headers.items() if text.strip() == "Dossier")
+    assert "status=all" in by_reference and "te_laat=1" in by_reference and "volgorde=dossier" in by_reference
+    assert "pagina" not in by_reference and "richting=op" in by_reference
+    # The filter form sends the sort along.
+    assert '<input type="hidden" name="volgorde" value="mentor">' in html
+    assert '<input type="hidden" name="richting" value="af">' in html
+    # Nonsense in the query string sorts newest first, no error.
+    response = client.get("/dossiers/?volgorde=%27;drop&richting=sideways")
+    assert response.status_code == 200 and 'aria-sort="descending"' in response.get_data(as_text=True)
+
+
+def test_the_overview_links_each_next_step_to_its_place_on_the_case_page(login_as):
+    html = login_as("coordinator").get("/dossiers/").get_data(as_text=True)
+    case = demo_case("0002")
+    step = min((row for row in case.steps if row.status == "open" and row.due_on),
+               key=lambda row: (row.due_on, row.position))
+    assert 'href="/dossiers/%d#step-%s"' % (case.id, step.step_key) in html
+    page = login_as("coordinator").get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert 'id="step-%s"' % step.step_key in page

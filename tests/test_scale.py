@@ -34,8 +34,9 @@ def queries_for(client, url):
     return counter.count
 
 
-def add_cases(count, start):
-    """Open cases of mentor's class 2B, each with pupils, steps and timeline events."""
+def add_cases(count, start, follow_ups=False):
+    """Open cases of mentor's class 2B, each with pupils, steps and timeline events (and, with
+    `follow_ups`, the bully's follow-up talks: one that broke the agreements, one due, one to come)."""
     mentor = demo_user("mentor")
     victim, bully = (models.Pupil.get(models.Pupil.first_name == name) for name in ("Noor", "Daan"))
     opened = datetime.datetime(2026, 10, 1, 9, 0)
@@ -55,23 +56,33 @@ def add_cases(count, start):
             for i in ids for position, (key, status) in enumerate(
                 [("signal", "done"), ("victim-talk", "open"), ("bully-talk", "open")], 1)]).execute()
         models.CaseEvent.insert_many([{"case": i, "kind": "opened", "at": opened} for i in ids]).execute()
+        if follow_ups:
+            held = datetime.datetime(2026, 10, 20, 9, 0)
+            models.FollowUp.insert_many(
+                [{"case": i, "pupil": bully.id, "due_on": datetime.date(2026, 10, 20), "held_on": held.date(),
+                  "done_at": held, "done_by": mentor.id, "outcome": "not_kept"} for i in ids]
+                + [{"case": i, "pupil": bully.id, "due_on": db.today() + datetime.timedelta(days=days)}
+                   for i in ids for days in (0, 14)]).execute()
     return ids
 
 
 @pytest.mark.parametrize("username,url", [
     ("coordinator", "/dossiers/"),
     ("coordinator", "/dossiers/?te_laat=1&stap=bully-talk"),
+    # Every sortable column, each way: the sort is one ORDER BY, the columns one query each for the page.
+    *[("coordinator", "/dossiers/?status=all&volgorde=%s&richting=%s" % (column, direction))
+      for column in ("dossier", "mentor", "geopend", "termijn", "vervolg", "status") for direction in ("op", "af")],
     ("mentor", "/dossiers/"),
     ("coordinator", "/"),
     ("mentor", "/"),
 ])
 def test_lists_cost_the_same_queries_at_10_and_1000_cases(app, login_as, username, url):
     client = login_as(username)
-    add_cases(10, 0)
+    add_cases(10, 0, follow_ups=True)
     client.get(url)  # warm up: the session's last-seen write happens once
     at_ten = queries_for(client, url)
     assert at_ten >= 4  # the counter sees the page's queries (session, cases, steps, audit, ...)
-    add_cases(990, 10)
+    add_cases(990, 10, follow_ups=True)
     assert models.Case.select().count() > 1000
     assert queries_for(client, url) == at_ten
 

@@ -82,15 +82,7 @@ def next_actions(case, progress, aftercare):
         under_way = row.step_key == progress["follow_up_step"] and progress["series_under_way"]
         if state not in ("due", "overdue") or under_way or not owns_step(current_user, case, row.owner):
             continue
-        if step and step.templates:
-            kind = "talk"
-        elif step and step.recorded_with == "parent_contact":
-            kind = "parents"
-        elif step and step.recorded_with:
-            kind = "police"
-        else:
-            kind = "done"
-        actions.append((kind, step.title if step else row.step_key, row.due_on, row.step_key))
+        actions.append((protocols.step_action(step), step.title if step else row.step_key, row.due_on, row.step_key))
     if may_case(EDIT, case):
         for group in aftercare["follow_up_groups"]:
             for row in group.due:

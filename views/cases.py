@@ -36,9 +36,20 @@ def _filters():
         "klas": query_id("klas"),
         "stap": (args.get("stap") or "")[:64],
         "te_laat": args.get("te_laat") == "1",
-        # "termijn": the most pressing first (the earliest deadline of an open step); else the newest first.
-        "volgorde": "termijn" if args.get("volgorde") == "termijn" else "geopend",
+        # The column the overview is sorted by, and which way (each column's natural way by default).
+        "volgorde": args.get("volgorde") if args.get("volgorde") in SORTS else "geopend",
+        "richting": args.get("richting") if args.get("richting") in ("op", "af") else None,
     }
+
+
+# The overview's sortable columns, each with its natural direction: newest first, the rest from A or the
+# most pressing. "termijn" is the earliest deadline of an open step, "vervolg" of a follow-up talk to come.
+SORTS = {"geopend": "af", "dossier": "op", "mentor": "op", "termijn": "op", "vervolg": "op", "status": "op"}
+
+
+def sort_direction(filters):
+    """"op" or "af": the direction asked for, else the column's natural one."""
+    return filters["richting"] or SORTS[filters["volgorde"]]
 
 
 def _overview_query(filters):
@@ -71,7 +82,7 @@ def _overview_query(filters):
 # What a row of the overview shows, and no more: turning whole cases and users into objects
 # cost more than the queries themselves.
 _OVERVIEW_COLUMNS = (Case.id, Case.reference, Case.title, Case.protocol_key, Case.status, Case.approach, Case.mentor,
-                     User.id, User.full_name)
+                     Case.opened_at, User.id, User.full_name)
 
 
 _VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
@@ -81,21 +92,32 @@ _VICTIMS_AND_BULLIES = Prepared(lambda case_ids: (
 
 
 def _follow_ups_to_come(case_ids, on):
-    """(case id, follow-up talks still to come, how many of them are due by `on`) per case."""
+    """(case id, follow-up talks still to come, how many of them are due by `on`, the first one's date) per case."""
     due = fn.SUM(SqlCase(None, [(FollowUp.due_on <= on, 1)], 0))
-    return (FollowUp.select(FollowUp.case, fn.COUNT(FollowUp.id), due)
+    return (FollowUp.select(FollowUp.case, fn.COUNT(FollowUp.id), due, fn.MIN(FollowUp.due_on))
             .where(FollowUp.case.in_(case_ids), FollowUp.done_at.is_null(), FollowUp.cancelled_at.is_null())
             .group_by(FollowUp.case).tuples())
 
 
 def _overview_order(query, filters):
-    """Newest first, or the most pressing first: the earliest deadline of an open step, cases without one last."""
-    if filters["volgorde"] != "termijn":
-        return query.order_by(Case.opened_at.desc(), Case.id.desc())
-    next_due = (CaseStep.select(fn.MIN(CaseStep.due_on))
-                .where(CaseStep.case == Case.id, CaseStep.status == "open", CaseStep.due_on.is_null(False)))
-    no_deadline = datetime.date.max  # after every real one, on SQLite and PostgreSQL alike (NULL sorts apart)
-    return query.order_by(fn.COALESCE(next_due, no_deadline), Case.opened_at.desc(), Case.id.desc())
+    """The overview sorted by one column (see SORTS), then the newest first. Cases without a deadline (no open
+    step with one, no follow-up talk to come) come last whichever way the deadlines run."""
+    column, descending = filters["volgorde"], sort_direction(filters) == "af"
+    if column == "termijn":
+        key = (CaseStep.select(fn.MIN(CaseStep.due_on))
+               .where(CaseStep.case == Case.id, CaseStep.status == "open", CaseStep.due_on.is_null(False)))
+    elif column == "vervolg":
+        key = (FollowUp.select(fn.MIN(FollowUp.due_on))
+               .where(FollowUp.case == Case.id, FollowUp.done_at.is_null(), FollowUp.cancelled_at.is_null()))
+    else:
+        key = {"geopend": Case.opened_at, "dossier": Case.reference, "mentor": User.full_name,
+               "status": Case.status}[column]
+    if column in ("termijn", "vervolg"):
+        # Past every real date, on SQLite and PostgreSQL alike (where NULL sorts apart).
+        key = fn.COALESCE(key, datetime.date.min if descending else datetime.date.max)
+    elif column == "mentor":
+        key = fn.COALESCE(key, "")  # a case without a mentor first from A, last from Z
+    return query.order_by(key.desc() if descending else key.asc(), Case.opened_at.desc(), Case.id.desc())
 
 
 def _overview_rows(page_cases):
@@ -105,8 +127,8 @@ def _overview_rows(page_cases):
     next_steps, pupils, follow_ups = {}, {}, {}
     proposals = escalation.open_proposals_of(ids) if ids else {}
     if ids:
-        for case_id, to_come, due in _follow_ups_to_come(ids, today()):
-            follow_ups[case_id] = {"to_come": to_come, "due": int(due or 0)}
+        for case_id, to_come, due, first in _follow_ups_to_come(ids, today()):
+            follow_ups[case_id] = {"to_come": to_come, "due": int(due or 0), "first": _as_date(first)}
         for step in CaseStep.next_open_of(ids):
             next_steps[step.case_id] = step
         for case_id, role, first_name, infix, last_name in _VICTIMS_AND_BULLIES.all(ids):
@@ -114,6 +136,11 @@ def _overview_rows(page_cases):
                 {"name": Pupil.sort_name_of(first_name, infix, last_name), "role": role})
     return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, []),
              "follow_ups": follow_ups.get(case.id), "proposals": proposals.get(case.id, [])} for case in page_cases]
+
+
+def _as_date(value):
+    """A date as SQLite's MIN() hands it back (text) or PostgreSQL's (a date)."""
+    return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 # The overview's filter dropdowns: names and ids only, read as plain rows.
@@ -139,7 +166,22 @@ def index():
     return render_template(
         "cases/index.html", rows=_overview_rows(page_cases), page=page, total=total, filters=filters,
         pages=max(1, -(-total // PAGE_SIZE)), mentors=_MENTOR_OPTIONS.all(), classes=_CLASS_OPTIONS.all(),
-        step_options=protocols.step_options(), today=today())
+        step_options=protocols.step_options(), today=today(), direction=sort_direction(filters),
+        sort_link=_sort_link(filters))
+
+
+def _sort_link(filters):
+    """The address that sorts the overview by a column: the filters kept, back to page one; the column
+    it is sorted by now turns round."""
+    kept = {key: value for key, value in request.args.items() if key not in ("pagina", "volgorde", "richting")}
+
+    def link(column):
+        if column == filters["volgorde"]:
+            direction = "op" if sort_direction(filters) == "af" else "af"
+        else:
+            direction = SORTS[column]
+        return url_for("cases.index", **kept, volgorde=column, richting=direction)
+    return link
 
 
 @bp.route("/<int:case_id>")
@@ -183,6 +225,7 @@ def complete_step(case_id, step_key):
         refuse(403, case)
     form = CompleteStepForm()
     problem = None  # said above the tracker: a step that can no longer be done, or a form that expired
+    follow_ups_before = _follow_up_state(case) if current_app.htmx else None
     if not form.validate_on_submit():
         problem = None if form.note.errors else _("Het formulier is ongeldig.")  # a note's error is beside it
     else:
@@ -193,8 +236,11 @@ def complete_step(case_id, step_key):
         except cases.WorkflowError as refused:
             problem = str(refused)
     if current_app.htmx:  # htmx swaps a 409 (base.html's htmx-config), not a 400
-        return render_template("cases/_progress.html", oob=True,
-                               **case_page.progress_context(case, step=(step_key, form, problem))), \
+        # The page around the tracker follows: each fold's count, what is next, the follow-ups the step
+        # planned or cancelled (the section is swapped only then: a note typed in it stays otherwise).
+        changed = _follow_up_state(case) != follow_ups_before
+        return render_template("cases/_progress.html", oob=True, aftercare_changed=changed,
+                               **case_page.page_context(case, step=(step_key, form, problem))), \
             409 if problem or form.errors else 200
     if form.errors:
         return case_page.render(case, 400, step=(step_key, form, None))
@@ -202,6 +248,12 @@ def complete_step(case_id, step_key):
         return case_page.render(case, 409, step=(step_key, form, problem))
     flash(_("Stap afgerond."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _follow_up_state(case):
+    """How many follow-up talks the case has, and how many of them are cancelled: a step may change either."""
+    return FollowUp.select(fn.COUNT(FollowUp.id), fn.COUNT(FollowUp.cancelled_at)).where(
+        FollowUp.case == case).tuples().get()
 
 
 @bp.route("/<int:case_id>/aanpak", methods=["POST"])
