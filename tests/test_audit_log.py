@@ -294,7 +294,7 @@ def written_actions():
     """Every action the code writes: the first argument of audit.record() and audit.seen() (and
     views/public.py's _record()) and of AuditEvent.append(), and every action= keyword."""
     found, unreadable = set(), []
-    code = [path for folder in ("", "views", "domain", "models") for path in sorted((ROOT / folder).glob("*.py"))]
+    code = [path for folder in ("", "views", "domain", "models", "permissions", "forms") for path in sorted((ROOT / folder).glob("*.py"))]
     for path in code:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Call):
