@@ -14,7 +14,7 @@ from flask_login import current_user
 
 import audit
 from db import today
-from domain import cases, escalation, followups, merges, protocols
+from domain import cases, escalation, followups, protocols
 from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
@@ -57,7 +57,8 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     progress = progress_context(case, contents, step)
     aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error)
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
-            "merged_into": merges.standing_into(case), "merged_in": merges.standing_from(case),
+            "merged_into": next((row for row in contents["merges"] if row.merged_id == case.id), None),
+            "merged_in": [row for row in contents["merges"] if row.kept_id == case.id],
             **pupils_context(case, contents), **progress, **aftercare,
             "next_actions": next_actions(case, progress, aftercare),
             **severity_context(case, severity_form),
