@@ -56,7 +56,8 @@ def test_the_online_protocol_runs_beside_the_schools_own_on_a_frozen_clock(app, 
     day = datetime.date
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
         with app.app_context(), models.db.atomic():  # the case was opened today
-            models.Case.update(opened_at=datetime.datetime(2026, 11, 2, 8, 0)).where(models.Case.id == case.id).execute()
+            models.Case.update(opened_at=datetime.datetime(2026, 11, 2, 8, 0)).where(
+                models.Case.id == case.id).execute()
             cases.sync_steps(fresh(case))
         done(app, case, "signal")
         assert steps(case)["online-evidence"].due_on == day(2026, 11, 3)

@@ -148,7 +148,8 @@ def progress_context(case, contents=None, step=None):
     protocol = protocols.of_case(case)
     return {"case": case, "protocol": protocol, "today": today(),
             "whole_case": contents["whole_case"],
-            "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]), "events": contents["timeline"], "conversations": contents["talks"],
+            "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]),
+            "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
             "step_error": step_error, "follow_up_step": protocol.follow_up_step if protocol else "",
             # The follow-up step completes itself while a talk of its series is still to come.
@@ -162,7 +163,8 @@ def step_groups(protocol, rows):
         return [(None, list(rows))]
     parts = protocol.parts()
     keys = [{step.key for step in steps} for _part, steps in parts]
-    return [(part, [row for row in rows if row.step_key in keys[number]]) for number, (part, _steps) in enumerate(parts)]
+    return [(part, [row for row in rows if row.step_key in keys[number]])
+            for number, (part, _steps) in enumerate(parts)]
 
 
 def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None):
