@@ -127,7 +127,6 @@ def merge(kept, merged, user):
         else:
             moved["rows"].setdefault("case_member", []).append(row.id)
     CaseMember.update(case=kept).where(CaseMember.id.in_(moved["rows"].get("case_member") or [0])).execute()
-        moved["added_member"] = merged.mentor_id
 
     # Draft agreements follow, numbered after the kept case's versions (a signed one refused above).
     last = Agreement.select(fn.MAX(Agreement.version)).where(Agreement.case == kept).scalar() or 0
