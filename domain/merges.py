@@ -121,15 +121,12 @@ def merge(kept, merged, user):
     Involvement.update(case=kept).where(Involvement.id.in_(moved["rows"].get("involvement") or [0])).execute()
     members = {row.user_id for row in CaseMember.select().where(CaseMember.case == kept)}
     for row in list(CaseMember.select().where(CaseMember.case == merged)):
-        if row.user_id in members or row.user_id == kept.mentor_id:
+        if row.user_id in members:
             moved["dropped_members"].append([row.user_id, _moment(row.added_at)])
             row.delete_instance()
         else:
             moved["rows"].setdefault("case_member", []).append(row.id)
     CaseMember.update(case=kept).where(CaseMember.id.in_(moved["rows"].get("case_member") or [0])).execute()
-    if merged.mentor_id and merged.mentor_id != kept.mentor_id and merged.mentor_id not in members:
-        CaseMember.create(case=kept, user=merged.mentor_id)  # the other mentor keeps working on it
-        moved["added_member"] = merged.mentor_id
 
     # Draft agreements follow, numbered after the kept case's versions (a signed one refused above).
     last = Agreement.select(fn.MAX(Agreement.version)).where(Agreement.case == kept).scalar() or 0
@@ -216,8 +213,6 @@ def undo(record, user):
         Involvement.create(case=merged, pupil=pupil_id, role=role, added_at=_parse(added_at))
     for user_id, added_at in moved["dropped_members"]:
         CaseMember.create(case=merged, user=user_id, added_at=_parse(added_at))
-    if moved.get("added_member"):
-        CaseMember.delete().where(CaseMember.case == kept, CaseMember.user == moved["added_member"]).execute()
     for agreement_id, version in moved["agreements"]:
         Agreement.update(case=merged, version=version).where(Agreement.id == agreement_id).execute()
     kept.online, kept.possibly_criminal = moved["flags"]["online"], moved["flags"]["possibly_criminal"]

@@ -664,6 +664,12 @@ class CaseMerge(BaseModel):
         """The merges that were not undone."""
         return cls.select().where(cls.undone_at.is_null())
 
+    @classmethod
+    def of_case(cls, case):
+        """The standing merges this case took part in (kept or merged), newest first."""
+        return cls.standing().where((cls.kept == case) | (cls.merged == case)).order_by(cls.merged_at.desc(),
+                                                                                         cls.id.desc())
+
 
 # Every view of a case reads these; together they are one statement, its SQL built once.
 _CASE_CONTENTS = Prepared(lambda case_id, reader_id: together(
@@ -674,4 +680,4 @@ _CASE_CONTENTS = Prepared(lambda case_id, reader_id: together(
     measure_deciders=MeasureDecider.of_case(case_id),
     support_sessions=SupportSession.of_case(case_id), parent_contacts=ParentContact.of_case(case_id),
     referrals=Referral.of_case(case_id), evidence=Evidence.of_case(case_id),
-    own_notes=PersonalNote.of(case_id, reader_id)))
+    own_notes=PersonalNote.of(case_id, reader_id), merges=CaseMerge.of_case(case_id)))

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 import audit
 from db import today
-from domain import cases, escalation, followups, merges, protocols
+from domain import cases, escalation, followups, protocols
 from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
@@ -57,7 +57,8 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     progress = progress_context(case, contents, step)
     aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error)
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
-            "merged_into": merges.standing_into(case), "merged_in": merges.standing_from(case),
+            "merged_into": next((row for row in contents["merges"] if row.merged_id == case.id), None),
+            "merged_in": [row for row in contents["merges"] if row.kept_id == case.id],
             **pupils_context(case, contents), **progress, **aftercare,
             "next_actions": next_actions(case, progress, aftercare),
             **severity_context(case, severity_form),
@@ -139,7 +140,8 @@ def progress_context(case, contents=None, step=None):
     protocol = protocols.of_case(case)
     return {"case": case, "protocol": protocol, "today": today(),
             "whole_case": contents["whole_case"],
-            "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]), "events": contents["timeline"], "conversations": contents["talks"],
+            "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]),
+            "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
             "step_error": step_error, "follow_up_step": protocol.follow_up_step if protocol else "",
             # The follow-up step completes itself while a talk of its series is still to come.
@@ -153,7 +155,8 @@ def step_groups(protocol, rows):
         return [(None, list(rows))]
     parts = protocol.parts()
     keys = [{step.key for step in steps} for _part, steps in parts]
-    return [(part, [row for row in rows if row.step_key in keys[number]]) for number, (part, _steps) in enumerate(parts)]
+    return [(part, [row for row in rows if row.step_key in keys[number]])
+            for number, (part, _steps) in enumerate(parts)]
 
 
 def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None):

@@ -19,8 +19,9 @@ bp = Blueprint("merges", __name__, url_prefix="/dossiers")
 
 
 def _page(case, form, status=200, problem=None):
-    """The confirmation page: the form, and what would move once a case is chosen."""
-    chosen = Case.get_or_none(Case.id == form.other.data) if form.other.data else None
+    """The confirmation page: the form, and what would move once a case is chosen (one of the form's own)."""
+    offered = {choice.value for choice in form.other.choices if choice.value != ""}
+    chosen = Case.get_by_id(form.other.data) if form.other.data in offered else None
     summary = error_summary(form, "merge")
     if problem:
         summary.append(("other" if chosen else "merge", problem))
