@@ -96,3 +96,30 @@ def test_a_name_typed_before_the_scripts_arrive_is_still_searched(browser, live_
         expect(teacher.locator("#pupil-results-report").get_by_role("checkbox", name=re.compile("Amira"))).to_be_visible()
     finally:
         teacher.context.close()  # also ends a request still held when the test failed
+
+
+def test_the_coordinator_sorts_the_overview_by_keyboard_and_filters_keep_the_sort(page, live_server):
+    """On a laptop: a column header is a link (Tab, Enter) that sorts by it and says so (aria-sort); again
+    turns the order round; filtering keeps the sort, sorting keeps the filters. No script needed."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, "coordinator", PASSWORD)
+    page.goto(live_server + "/dossiers/")
+    header = page.locator("th", has=page.get_by_role("link", name="Mentor", exact=True))
+    expect(header).not_to_have_attribute("aria-sort", re.compile("."))
+    page.get_by_role("link", name="Mentor", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"volgorde=mentor&richting=op"))
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    mentors = page.locator("td[data-label='Mentor']").all_inner_texts()
+    assert mentors == sorted(mentors) and len(set(mentors)) > 1
+    page.get_by_role("link", name=re.compile("^Mentor")).press("Enter")
+    expect(header).to_have_attribute("aria-sort", "descending")
+    assert page.locator("td[data-label='Mentor']").all_inner_texts() == sorted(mentors, reverse=True)
+    page.get_by_label("Alleen met een te late stap").check()
+    page.get_by_role("button", name="Filteren").click()
+    expect(page).to_have_url(re.compile(r"te_laat=1"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    page.get_by_role("link", name="Volgende stap", exact=True).click()
+    expect(page).to_have_url(re.compile(r"te_laat=1.*volgorde=termijn|volgorde=termijn.*te_laat=1"))
+    expect(page.get_by_label("Alleen met een te late stap")).to_be_checked()
+    assert page.console_errors == []

@@ -102,6 +102,7 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     coordinator = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
     log_in(coordinator, live_server, "coordinator", PASSWORD)
     expect(coordinator.get_by_role("navigation").get_by_role("link", name="Klachten")).to_have_count(0)
+    coordinator.goto(live_server + "/dossiers/")  # the home page's due items lead to their actions instead
     coordinator.get_by_role("link", name=re.compile("Groepsapp met foto")).first.click()
     expect(coordinator.locator("h1")).to_contain_text(reference)
     expect(coordinator.locator("body")).not_to_contain_text(NOTE)

@@ -95,7 +95,7 @@ def test_the_support_group_approach_names_no_bully_on_the_case_page_and_list(log
     pupils = page[page.index('id="pupils-title"'):page.index("</section>", page.index('id="pupils-title"'))]
     assert "Pester" not in pupils and "Meeloper" not in pupils and "Lid van de steungroep" in pupils
     listing = client.get("/dossiers/").get_data(as_text=True)
-    row = listing[listing.index(case.reference):listing.index("</li>", listing.index(case.reference))]
+    row = listing[listing.index(case.reference):listing.index("</tr>", listing.index(case.reference))]
     assert "(lid van de steungroep)" in row and "(pester)" not in row
 
 
