@@ -109,6 +109,46 @@ def copy_database(source, directory):
     return copy
 
 
+def snapshot_database(database, directory):
+    """A copy of a database as it is now, to put back later with restore_database.
+
+    On PostgreSQL nobody may be connected to the database while it is copied: close the app's
+    connections first (db.close_all_connections).
+    """
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if POSTGRES:
+        return _named(SERVER.create(template=database), directory)
+    copy = _named(directory / "snapshot.db", directory)
+    _sqlite_backup(database, copy)
+    return copy
+
+
+def restore_database(database, snapshot):
+    """Put a snapshot's rows back into the database an app keeps using.
+
+    SQLite copies the pages over in one write (the pool's connections stay open and see the
+    result); PostgreSQL drops the database and makes it again from the snapshot, so the app's
+    connections must be closed first.
+    """
+    if POSTGRES:
+        SERVER.drop(database)
+        SERVER._execute('CREATE DATABASE "%s" TEMPLATE "%s" STRATEGY FILE_COPY' % (
+            SERVER.name(database), SERVER.name(snapshot)))
+    else:
+        _sqlite_backup(snapshot, database)
+
+
+def _sqlite_backup(source_path, target_path):
+    source = sqlite3.connect(str(source_path), timeout=30)
+    target = sqlite3.connect(str(target_path), timeout=30)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def drop_database(database):
     """Remove a test database from the server (a SQLite file goes with its temporary folder)."""
     if POSTGRES:

@@ -3,6 +3,7 @@ killed mid-stream, a full disk, a database that turned read-only."""
 import contextlib
 import http.client
 import os
+import pathlib
 import random
 import re
 import shutil
@@ -17,7 +18,7 @@ import pytest
 import models
 from browser import ARTIFACTS, start_production_server, wait_until_serving
 from databases import POSTGRES, Connection, copy_database, drop_database, sqlite_only
-from test_concurrency import Tablet
+from test_concurrency import Tablet, make_run_workers
 
 CRASHES = 20
 UNWRITABLE_MESSAGE = "Opslaan lukt op dit moment niet"
@@ -179,6 +180,46 @@ def test_a_full_disk_gets_a_clear_message_and_loses_nothing_acknowledged(small_d
         filler.unlink()
         assert add_line(tablet, conversation_id, "op een volle schijf", "disk-2")[0] == 200  # the retry succeeds
     assert {"voor de volle schijf", "op een volle schijf"} <= stored_lines(database, conversation_id)
+    assert integrity(database) == "ok"
+
+
+@contextlib.contextmanager
+def immutable(*paths):
+    """Files nobody may write any more, not even through a descriptor already open for writing (the
+    file system's immutable flag, chattr +i): what a disk that went read-only under a running server
+    does to it. A remount read-only is refused while the server holds the file open for writing."""
+    paths = [path for path in paths if path.exists()]
+    subprocess.run(["chattr", "+i"] + [str(path) for path in paths], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i"] + [str(path) for path in paths], check=True, capture_output=True)
+
+
+@sqlite_only("makes the SQLite file and its write-ahead log unwritable; a PostgreSQL server keeps its files elsewhere")
+def test_a_database_that_turns_read_only_under_the_production_server_gets_a_clear_message(tmp_path, demo_database):
+    """Gunicorn as `make run` starts it (its number of workers), on a database whose file, write-ahead
+    log and folder become unwritable while it runs: a save answers 503 with the message, stores nothing
+    (not half a line), the server keeps running and answers /health, and the retry lands once the disk
+    takes writes again."""
+    database = copy_database(demo_database, tmp_path)
+    conversation_id, _ = open_conversation(database)
+    files = [pathlib.Path(str(database) + suffix) for suffix in ("", "-wal", "-shm")] + [pathlib.Path(database).parent]
+    with production_server(database, "faults-read-only.log", workers=make_run_workers()) as (base, process):
+        tablet = signed_in_tablet(base, conversation_id)
+        assert add_line(tablet, conversation_id, "voor alleen-lezen", "ro-1")[0] == 200
+        before = stored_lines(database, conversation_id)
+        with immutable(*files):
+            for attempt in range(3):  # each worker that gets it refuses it the same way
+                status, body = add_line(tablet, conversation_id, "tijdens alleen-lezen", "ro-2")
+                assert status == 503 and UNWRITABLE_MESSAGE in body, (attempt, status)
+            assert tablet.request("/health")[0] == 200 and process.poll() is None  # the server keeps running
+            # A page is shown only once its reading is in the audit log: it says the same, nothing unlogged.
+            status, body = tablet.request("/gesprekken/%d" % conversation_id)
+            assert status == 503 and UNWRITABLE_MESSAGE in body
+            assert stored_lines(database, conversation_id) == before  # nothing, not half a line
+        assert add_line(tablet, conversation_id, "tijdens alleen-lezen", "ro-2")[0] == 200  # the retry lands
+    assert "tijdens alleen-lezen" in stored_lines(database, conversation_id)
     assert integrity(database) == "ok"
 
 
