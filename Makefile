@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java clean messages bench bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java oidc-provider clean messages bench bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,8 +65,18 @@ java:
 	  else echo "Java ontbreekt: installeer het Debian-pakket 'default-jre-headless' (als root: make java)"; exit 1; fi; \
 	fi
 
-## test: install what the tests need (Chromium and Java included) and run them all once
-test: install-dev chromium java
+## oidc-provider: the real OpenID Connect provider of the school-account login tests (node's oidc-provider,
+## OpenID-certified), installed from the npm registry with `npm ci` (the versions of its package-lock.json)
+## into tests/oidc_provider/node_modules when that is missing or older than the lock file; needs Node.js 20+
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js en npm ontbreken: installeer het Debian-pakket 'nodejs' en 'npm'"; exit 1; }
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+oidc-provider: $(OIDC_PROVIDER)
+
+## test: install what the tests need (Chromium, Java and the test provider included) and run them all once
+test: install-dev chromium java oidc-provider
 	$(PYTEST)
 
 ## test-fast: every test but the browser tests (no Chromium needed)
@@ -83,7 +93,7 @@ postgresql:
 	fi
 
 ## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
-test-postgres: install-dev chromium java postgresql
+test-postgres: install-dev chromium java oidc-provider postgresql
 	tests/with-postgres $(PYTEST)
 
 clean:

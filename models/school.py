@@ -219,12 +219,15 @@ class SignInProvider(BaseModel):
 
     @classmethod
     def current(cls):
-        """The provider's row, created empty on first use."""
-        row = cls.get_or_none(cls.id == 1)
-        if row is None:
-            with db.atomic():
-                row, _ = cls.get_or_create(id=1)
-        return row
+        """The provider's row; unsaved and empty (signing in with the school account off) until first set.
+        Every login page asks, so asking writes nothing."""
+        return cls.get_or_none(cls.id == 1) or cls(id=1)
+
+    @classmethod
+    def for_update(cls):
+        """The provider's row to change, made first if it is not there yet; call inside a transaction."""
+        cls.insert(id=1).on_conflict_ignore().execute()
+        return cls.get_by_id(1)
 
 
 class UserIdentity(BaseModel):
