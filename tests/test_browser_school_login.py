@@ -253,6 +253,7 @@ def test_with_the_provider_down_the_password_still_works(page, school):
     page.goto(school + "/login")
     page.get_by_role("link", name="Inloggen met de schoolaccount").click()
     expect(page.locator(".flashes")).to_contain_text("De schoolaccount is nu niet bereikbaar.")
+    assert audit_lines(school, "login.provider_refused")[-1].startswith("unreachable:")
     log_in(page, school, "mentor", PASSWORD)
     expect(page.get_by_role("heading", name=re.compile("^Goedendag, "))).to_be_visible()
 
@@ -265,3 +266,56 @@ def test_with_passwords_for_administrators_only_a_mentor_uses_the_school_account
     assert audit_lines(school, "login.password_refused")
     log_in(page, school, "admin", PASSWORD)  # the way in while the provider is down
     expect(page.get_by_role("heading", name=re.compile("^Goedendag, "))).to_be_visible()
+
+
+def provider_walk(url, account):
+    """Through the provider's login as a browser would, without one: its answer for Herstel's callback."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    class Stop(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), Stop)
+
+    def location(request):
+        try:
+            opener.open(request, timeout=10)
+        except urllib.error.HTTPError as answer:
+            assert answer.code in (302, 303), answer.read()
+            return urllib.parse.urljoin(request if isinstance(request, str) else request.full_url,
+                                        answer.headers["Location"])
+        raise AssertionError("no redirect from %s" % request)
+
+    interaction = location(url)
+    resume = location(urllib.request.Request(interaction + "/login", data=urllib.parse.urlencode(
+        {"login": account, "password": "x"}).encode()))
+    answer = location(resume)
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer).query))
+
+
+def test_keys_are_fetched_again_for_an_unknown_key_id(app, school):
+    """Herstel keeps the provider's keys; a token signed with a key it does not know (the provider rotated
+    them) makes it fetch them once more instead of refusing."""
+    from joserfc.jwk import RSAKey
+
+    import models
+    from domain import school_login
+    with app.test_request_context():
+        row = models.SignInProvider(id=1, issuer=school.issuer, client_id="herstel", client_secret=SECRET,
+                                    allowed_domains="hetbaken.example")
+        session = {}
+        url = school_login.start(row, session, school + "/login/school/terug")
+        client = school_login.client_for(row)
+        client.server_metadata["jwks"] = {"keys": [RSAKey.generate_key(2048, parameters={"kid": "oud"}).as_dict(
+            private=False)]}
+        answer = provider_walk(url, "mentor")
+        claims = school_login.finish(row, session, answer)
+        assert (claims["sub"], claims["email"], claims["aud"]) == ("mentor", "mentor@hetbaken.example", "herstel")
+        assert [key["kid"] for key in client.server_metadata["jwks"]["keys"]] != ["oud"]
+        with pytest.raises(school_login.Refused) as refused:  # the same answer twice: its state is used up
+            school_login.finish(row, session, answer)
+        assert refused.value.reason == "state"
