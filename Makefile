@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java axe clean messages bench bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java axe oidc-provider clean messages bench bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -74,8 +74,20 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## test: install what the tests need (Chromium, Java and axe-core included) and run them all once
-test: install-dev chromium java axe
+
+## oidc-provider: the real OpenID Connect provider of the school-account login tests (node's oidc-provider,
+## OpenID-certified), installed from the npm registry with `npm ci` (the versions of its package-lock.json)
+## into tests/oidc_provider/node_modules when that is missing or older than the lock file; needs Node.js 20+
+OIDC_PROVIDER := tests/oidc_provider/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js en npm ontbreken: installeer het Debian-pakket 'nodejs' en 'npm'"; exit 1; }
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+oidc-provider: $(OIDC_PROVIDER)
+
+
+## test: install what the tests need (Chromium, Java, axe-core and the test provider included) and run them all once
+test: install-dev chromium java axe oidc-provider
 	$(PYTEST)
 
 ## test-fast: every test but the browser tests (no Chromium needed)
@@ -92,7 +104,7 @@ postgresql:
 	fi
 
 ## test-postgres: every test again, on a throwaway PostgreSQL server on loopback (DATABASE_URL setups)
-test-postgres: install-dev chromium java axe postgresql
+test-postgres: install-dev chromium java axe oidc-provider postgresql
 	tests/with-postgres $(PYTEST)
 
 clean:

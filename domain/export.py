@@ -36,7 +36,8 @@ from models import (
     BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES, INVOLVEMENT_ROLES, MODELS,
     REPORT_CHANNELS, REPORT_STATUSES, REPORTER_KINDS, ROLES, Agreement, AuditEvent, Case, Complaint, ComplaintNote,
     Evidence, Involvement, LoginThrottle, OutboxMail, PersonalNote, PublicAccess, PublicThrottle, Pupil,
-    RecoveryCode, Report, ReportKind, SchoolClass, SchoolSettings, SecurityNotice, User, UserRole, UserSession,
+    RecoveryCode, Report, ReportKind, SchoolClass, SchoolSettings, SecurityNotice, SignInProvider, User, UserRole,
+    UserSession,
 )
 from terminology import label
 
@@ -53,7 +54,8 @@ LEFT_OUT = {
     OutboxMail: "nog niet verstuurde e-mail",
 }
 LEFT_OUT_COLUMNS = {User: ("totp_secret", "totp_pending_secret", "totp_last_step", "totp_enabled_at",
-                           "calendar_token_hash")}
+                           "calendar_token_hash"),
+                    SignInProvider: ("client_secret",)}
 
 
 class ExportError(Exception):

@@ -46,10 +46,22 @@ TABLES = {
                                   "klassenvertegenwoordiger."),
     "case_merge": ("Twee dossiers samengevoegd: het ene (merged) ging op in het andere (kept) en werd gesloten; "
                    "wat verhuisde staat erbij, zodat het op dezelfde dag ongedaan kon worden."),
+    "sign_in_provider": ("Inloggen met de schoolaccount (OpenID Connect, één rij): de aanbieder, de client-id en wie "
+                         "nog met een wachtwoord van Herstel inlogt. Het clientgeheim staat er niet in."),
+    "user_identity": "Een account bij de aanbieder (uitgever en vaste sleutel sub) waarmee een medewerker inlogt.",
 }
 
 # By field name; "table.field" when the same name means something else in one table.
 FIELDS = {
+    "allowed_domains": "e-maildomeinen waarvan een schoolaccount de eerste keer aan een medewerker gekoppeld mag worden",
+    "client_id": "de client-id van Herstel bij de aanbieder",
+    "create_accounts": "of inloggen met een onbekende schoolaccount een medewerker zonder rol aanmaakt",
+    "issuer": "de uitgever (issuer-URL) van de aanbieder",
+    "last_login_at": "wanneer laatst ingelogd met deze account (leeg: nog niet)",
+    "linked_at": "wanneer gekoppeld",
+    "local_passwords": "wie met een wachtwoord van Herstel inlogt: iedereen (everyone) of alleen beheerders (admins)",
+    "subject": "de vaste sleutel (sub) van de account bij de aanbieder",
+    "trust_provider_mfa": "of een tweede factor bij de aanbieder (amr/acr) de tweede factor van Herstel vervangt",
     "id": "het nummer van de rij; andere tabellen verwijzen ernaar",
     "action": "soort gebeurtenis (sleutel; de betekenis staat in het logboek van Herstel)",
     "added_at": "wanneer toegevoegd",

@@ -1,12 +1,14 @@
 """The school's settings."""
 import io
+import re
+import urllib.parse
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from PIL import Image
-from wtforms import BooleanField, IntegerField, SelectField
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -85,3 +87,75 @@ class SettingsForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.default_protocol.choices = [SelectChoice(p.key, p.name) for p in protocols]
         self.protocol_regions = {p.key: p.region for p in protocols}
+
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def domain_list(text):
+    """The e-mail domains as typed (commas, spaces or lines between them), lower case, or a ValidationError."""
+    domains = []
+    for part in re.split(r"[\s,;]+", (text or "").strip().lower()):
+        part = part.lstrip("@")
+        if not part:
+            continue
+        if not DOMAIN_RE.match(part):
+            raise ValidationError(_("%(domain)s is geen domeinnaam. Schrijf domeinen zoals school.nl, gescheiden door "
+                                    "komma's.", domain=part[:60]))
+        if part not in domains:
+            domains.append(part)
+    return domains
+
+
+class SignInProviderForm(FlaskForm):
+    """Signing in with the school's accounts (OpenID Connect): the provider and the rules around it."""
+
+    issuer = TrimmedStringField(_l("Uitgever (issuer-URL) van de aanbieder"), validators=[
+        Optional(), Length(max=300, message=_l("Hoogstens 300 tekens."))],
+        render_kw={"autocapitalize": "none", "spellcheck": "false", "inputmode": "url"})
+    client_id = TrimmedStringField(_l("Client-id"), validators=[Length(max=300, message=_l("Hoogstens 300 tekens."))],
+                                   render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    client_secret = PasswordField(_l("Clientgeheim"), validators=[Length(max=500, message=_l("Hoogstens 500 tekens."))],
+                                  render_kw={"autocomplete": "new-password"})
+    allowed_domains = TrimmedStringField(_l("Toegestane e-maildomeinen"), validators=[
+        Length(max=500, message=_l("Hoogstens 500 tekens."))], render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    local_passwords = RadioField(_l("Wie mag inloggen met een wachtwoord van Herstel?"), default="everyone",
+                                 choices=select_choices((("everyone", _l("Iedereen")),
+                                                         ("admins", _l("Alleen beheerders")))))
+    trust_provider_mfa = BooleanField(_l("Een tweede factor bij de aanbieder telt als tweede factor in Herstel"))
+    create_accounts = BooleanField(_l("Inloggen met een onbekende schoolaccount maakt een account aan (zonder rol)"))
+
+    def __init__(self, *args, secret_set=False, **kwargs):
+        """`secret_set`: a secret is stored, so the field may stay empty (and then keeps it)."""
+        super().__init__(*args, **kwargs)
+        self.secret_set = secret_set
+
+    def validate_issuer(self, field):
+        if not field.data:
+            if self.client_id.data or self.client_secret.data:
+                raise ValidationError(_("Vul de uitgever in, of maak ook de client-id en het clientgeheim leeg."))
+            return
+        parts = urllib.parse.urlsplit(field.data)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValidationError(_("Vul een adres in zoals https://login.microsoftonline.com/<tenant-id>/v2.0."))
+        if parts.scheme != "https" and not local:
+            raise ValidationError(_("De uitgever moet met https:// beginnen."))
+
+    def validate_client_id(self, field):
+        if self.issuer.data and not field.data:
+            raise ValidationError(_("Vul de client-id in die de aanbieder aan Herstel gaf."))
+
+    def validate_client_secret(self, field):
+        if self.issuer.data and not field.data and not self.secret_set:
+            raise ValidationError(_("Vul het clientgeheim in dat de aanbieder aan Herstel gaf."))
+
+    def validate_allowed_domains(self, field):
+        self.domains = domain_list(field.data)
+        if self.issuer.data and not self.domains:
+            raise ValidationError(_("Vul minstens één domein in, zoals school.nl: alleen adressen daarvan worden de "
+                                    "eerste keer aan een medewerker gekoppeld."))
+
+    def validate_local_passwords(self, field):
+        if field.data == "admins" and not self.issuer.data:
+            raise ValidationError(_("Zonder schoolaccount moet iedereen met een wachtwoord kunnen inloggen."))

@@ -15,8 +15,8 @@ from models.base import (
     THREAD_AUTHORS, REPORTED_ROLES, SUPPORT_GROUP_ROLES, BaseModel, BytesField, check_in, choices, roles_for,
 )
 from models.school import (
-    AuditEvent, LoginThrottle, OutboxMail, Pupil, RecoveryCode, SchoolClass, SchoolSettings, SecurityNotice, User,
-    UserRole, UserSession,
+    AuditEvent, LoginThrottle, OutboxMail, Pupil, RecoveryCode, SchoolClass, SchoolSettings, SecurityNotice,
+    SignInProvider, User, UserIdentity, UserRole, UserSession,
 )
 from models.cases import (
     Agreement, AgreementParty, Case, CaseEvent, CaseMember, CaseMerge, CaseStep, ChecklistEntry, Conversation,
@@ -39,5 +39,5 @@ MODELS = [
     ComplaintNote, PersonalNote,
     AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail, PublicAccess,
     PreventionPlanItem, PreventionActivity, ClassAgreement, ClassAgreementSignature, PreventionPolicy,
-    ContractSignature, CaseMerge,
+    ContractSignature, CaseMerge, SignInProvider, UserIdentity,
 ]

@@ -183,6 +183,67 @@ class User(BaseModel):
 
 
 
+LOCAL_PASSWORDS = (("everyone", "everyone"), ("admins", "admins"))
+
+
+class SignInProvider(BaseModel):
+    """The school's OpenID Connect provider (Microsoft Entra ID, Google Workspace, ...): a single row
+    with id 1. The client secret is kept like the second factor's secrets, in the database; the
+    settings page never shows it again."""
+
+    issuer = CharField(max_length=300, default="")
+    client_id = CharField(max_length=300, default="")
+    client_secret = CharField(max_length=500, default="")
+    allowed_domains = CharField(max_length=500, default="")  # lower case, one comma between
+    local_passwords = CharField(max_length=8, default="everyone", choices=LOCAL_PASSWORDS,
+                                constraints=[check_in("local_passwords", LOCAL_PASSWORDS)])
+    trust_provider_mfa = BooleanField(default=False)
+    create_accounts = BooleanField(default=False)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "sign_in_provider"
+        constraints = [Check("id = 1")]
+
+    @property
+    def configured(self):
+        return bool(self.issuer and self.client_id and self.client_secret)
+
+    @property
+    def domains(self):
+        return [domain for domain in self.allowed_domains.split(",") if domain]
+
+    def allows_password(self, user):
+        """Whether this user may log in with a Herstel password (administrators always may)."""
+        return not self.configured or self.local_passwords == "everyone" or user.is_admin
+
+    @classmethod
+    def current(cls):
+        """The provider's row; unsaved and empty (signing in with the school account off) until first set.
+        Every login page asks, so asking writes nothing."""
+        return cls.get_or_none(cls.id == 1) or cls(id=1)
+
+    @classmethod
+    def for_update(cls):
+        """The provider's row to change, made first if it is not there yet; call inside a transaction."""
+        cls.insert(id=1).on_conflict_ignore().execute()
+        return cls.get_by_id(1)
+
+
+class UserIdentity(BaseModel):
+    """A provider account (the issuer and its stable `sub`) that signs in as this user."""
+
+    user = ForeignKeyField(User, backref="identities", on_delete="CASCADE")
+    issuer = CharField(max_length=300)
+    subject = CharField(max_length=255)
+    linked_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "user_identity"
+        indexes = ((("issuer", "subject"), True),)
+
+
 class UserRole(BaseModel):
     user = ForeignKeyField(User, backref="role_rows", on_delete="CASCADE")
     role = CharField(max_length=16, choices=ROLES, constraints=[check_in("role", ROLES)])

@@ -238,6 +238,9 @@ ROUTES = [
     ("auth.language", "POST", "/taal", expect(302, anonymous=302)),
     # The second step of logging in: without a password step behind it, back to the password;
     # a logged-in user goes home. The half-logged-in state has tests of its own (test_second_factor).
+    # Signing in with the school's account: off in the demo school, so there is no such page to go to.
+    ("auth.school_login_start", "GET", "/login/school", expect(302, anonymous=404)),
+    ("auth.school_callback", "GET", "/login/school/terug", expect(302, anonymous=404)),
     ("auth.second_step", "GET", "/login/code", expect(302, anonymous=302)),
     ("auth.second_step", "POST", "/login/code", expect(302, anonymous=302)),
     ("auth.enrol", "GET", "/login/tweede-factor", expect(302, anonymous=302)),
@@ -265,6 +268,9 @@ ROUTES = [
     ("settings.edit", "POST", "/instellingen/", expect(403, admin=400)),
     # Without its "actie" the form is refused; the retry itself is tested in test_notify.
     ("settings.failed_mail", "POST", "/instellingen/e-mail", expect(403, admin=400)),
+    ("settings.sign_in", "GET", "/instellingen/schoolaccount", expect(403, admin=200)),
+    ("settings.sign_in", "POST", "/instellingen/schoolaccount", expect(403, admin=302)),  # empty: switched off
+    ("settings.test_sign_in", "POST", "/instellingen/schoolaccount/testen", expect(403, admin=302)),
     # The export of everything: the administrator only (its content is tested in test_export).
     ("settings.export_all", "POST", "/instellingen/export", expect(403, admin=200)),
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),

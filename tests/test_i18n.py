@@ -138,6 +138,10 @@ UNTRANSLATED_ON_PURPOSE = {
     ("domain/notify.py", "MailError"): "raised in the delivery thread, outside any user's request: logged and "
                                        "stored with the unsent mail",
     ("domain/evidence.py", "ValueError"): "a programming error (a file name the app did not make), never shown",
+    ("domain/school_login.py", "ProviderError"): "its reason is a key for the audit log; the login page and the "
+                                                 "settings page say it in the user's words (refusal_text, problem_text)",
+    ("domain/school_login.py", "Refused"): "its reason is a key for the audit log; refusal_text says it in the "
+                                           "user's words",
 }
 
 

@@ -1,18 +1,18 @@
 """Logging in and out, and choosing the language before login."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 import audit
 from audit import client_address
 from db import db, utcnow
-from domain import second_factor
+from domain import school_login, second_factor
 from forms.account import AppCodeForm, LanguageForm
 from forms.auth import LoginCodeForm, LoginForm
 from forms.common import ActionForm
-from models import SchoolSettings, User, UserSession
+from models import SchoolSettings, SignInProvider, User, UserSession
 from security import (
     drop_pending_login, pending_login, record_login_success, release_login_attempt, reserve_login_attempt,
     start_pending_login,
@@ -37,6 +37,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
+    provider = SignInProvider.current()
     status = 200
     if form.validate_on_submit():
         username = form.username.data
@@ -50,7 +51,15 @@ def login():
                 audit.record("login.throttled", user, detail="gebruikersnaam: %s" % username[:64],
                              object_type="user")
             status = 429
-        elif _password_matches(user, form.password.data) and user.is_active:
+        elif (right := _password_matches(user, form.password.data) and user.is_active) \
+                and not provider.allows_password(user):
+            release_login_attempt(attempt)
+            with db.atomic():
+                audit.record("login.password_refused", user, user=user)
+            form.password.errors.append(_("Op deze school loggen alleen beheerders in met een wachtwoord van Herstel. "
+                                          "Log in met je schoolaccount."))
+            status = 403
+        elif right:
             release_login_attempt(attempt)
             next_url = _safe_next(request.args.get("next"))
             if user.has_second_factor or SchoolSettings.current().requires_second_factor(user):
@@ -70,8 +79,11 @@ def login():
             status = 401
     elif form.is_submitted():
         status = 400
-    return render_template("auth/login.html", form=form, language_form=LanguageForm(
-        language=session.get("language", "nl"))), status
+    end_session = ""
+    if session.pop(PROVIDER_LOGOUT_KEY, None) and provider.configured:
+        end_session = school_login.end_session_url(provider, school_login.own_url("auth.login"))
+    return render_template("auth/login.html", form=form, provider=provider, end_session=end_session,
+                           language_form=LanguageForm(language=session.get("language", "nl"))), status
 
 
 def _password_matches(user, password):
@@ -89,7 +101,10 @@ def _finish_login(user, started_at, how=""):
         record_login_success(user.username)
         user.session_token = UserSession.start(user, client_address(), request.user_agent.string)
         audit.record("login.success", user, user=user, detail=how)
+    through_provider = session.get(PROVIDER_KEY)
     session.clear()
+    if through_provider:
+        session[PROVIDER_KEY] = True  # logging out then offers the provider's logout too
     login_user(user)
     for text in second_factor.take_notices(user, before=started_at):
         flash(text, "warning")
@@ -108,6 +123,65 @@ def _pending_or_redirect():
         flash(_("Je inlogpoging is verlopen. Log opnieuw in met je wachtwoord."), "info")
         return None, redirect(url_for("auth.login"))
     return pending, None
+
+
+# In the signed session cookie: this login came through the school's provider (so logging out offers the
+# provider's logout too), and the page after logging out is to show that offer.
+PROVIDER_KEY = "through_provider"
+PROVIDER_LOGOUT_KEY = "provider_logout"
+NEXT_KEY = "school_login_next"
+
+
+@bp.route("/login/school")
+def school_login_start():
+    """Go to the school's provider to log in; it sends the browser back to school_callback."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    provider = SignInProvider.current()
+    if not provider.configured:
+        abort(404)
+    try:
+        url = school_login.start(provider, session, school_login.callback_url())
+    except school_login.ProviderError as error:
+        with db.atomic():
+            audit.record("login.provider_refused", object_type="user", detail="unreachable: %s" % error.detail)
+        flash(school_login.refusal_text("unreachable", passwords_for_all=provider.local_passwords == "everyone"),
+              "error")
+        return redirect(url_for("auth.login"))
+    session[NEXT_KEY] = _safe_next(request.args.get("next")) or ""
+    return redirect(url)
+
+
+@bp.route("/login/school/terug")
+def school_callback():
+    """The provider's answer: check it, find the user, then the second factor or the session as after a password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    provider = SignInProvider.current()
+    if not provider.configured:
+        abort(404)
+    next_url = session.pop(NEXT_KEY, None) or None
+    try:
+        claims = school_login.finish(provider, session, request.args)
+        with db.atomic():
+            user, _how = school_login.match_user(provider, claims)
+    except school_login.Refused as refusal:
+        with db.atomic():
+            audit.record("login.provider_refused", refusal.user, user=refusal.user, object_type="user",
+                         detail="%s: %s" % (refusal.reason, refusal.detail))
+        flash(school_login.refusal_text(refusal.reason, refusal.detail,
+                                        passwords_for_all=provider.local_passwords == "everyone"), "error")
+        return redirect(url_for("auth.login"))
+    provider_mfa = school_login.second_factor_done(provider, claims)
+    if not provider_mfa and (user.has_second_factor or SchoolSettings.current().requires_second_factor(user)):
+        with db.atomic():
+            audit.record("login.provider_ok", user, user=user)
+        start_pending_login(user, next_url)
+        session[PROVIDER_KEY] = True
+        return redirect(url_for("auth.second_step" if user.has_second_factor else "auth.enrol"))
+    session[PROVIDER_KEY] = True
+    _finish_login(user, utcnow(), how="met schoolaccount" + (", tweede factor bij de aanbieder" if provider_mfa else ""))
+    return redirect(next_url or url_for("home.index"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -193,7 +267,10 @@ def logout():
             UserSession.delete().where(UserSession.id == current_user.session_id).execute()
             audit.record("logout", current_user._get_current_object())
         logout_user()
+        through_provider = session.get(PROVIDER_KEY)
         session.clear()
+        if through_provider:
+            session[PROVIDER_LOGOUT_KEY] = True
         flash(_("Je bent uitgelogd."), "info")
     return redirect(url_for("auth.login"))
 
