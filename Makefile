@@ -113,7 +113,7 @@ clean:
 ## messages: collect the interface texts into the English catalog (then translate the new ones)
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o translations/messages.pot \
-	  --ignore-dirs ".* ._ tests bench migrations static translations instance" .
+	  --ignore-dirs ".* ._ tests bench migrations static translations instance mutants node_modules" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 ## mutation: plant small bugs in the modules that hold the README's promises (pyproject.toml), run the
