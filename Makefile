@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java axe oidc-provider clean messages bench bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,9 +65,18 @@ java:
 	  else echo "Java ontbreekt: installeer het Debian-pakket 'default-jre-headless' (als root: make java)"; exit 1; fi; \
 	fi
 
+## node: Debian's Node.js and npm, for axe-core and the test provider (installed when missing and we are root)
+node:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+	      || { echo "Node.js en npm konden niet worden geïnstalleerd"; exit 1; }; \
+	  else echo "npm ontbreekt: installeer de Debian-pakketten 'nodejs' en 'npm' (als root: make node)"; exit 1; fi; \
+	fi
+
 ## axe: axe-core, the accessibility checker the browser tests inject into the pages they walk, at the
 ## version package-lock.json pins, into node_modules/ (not in git; never served)
-axe: node_modules/axe-core/axe.min.js
+axe: node node_modules/axe-core/axe.min.js
 
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm ontbreekt: installeer het Debian-pakket 'npm' (nodig voor axe-core)"; exit 1; }
@@ -83,7 +92,7 @@ $(OIDC_PROVIDER): tests/oidc_provider/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "Node.js en npm ontbreken: installeer het Debian-pakket 'nodejs' en 'npm'"; exit 1; }
 	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
-oidc-provider: $(OIDC_PROVIDER)
+oidc-provider: node $(OIDC_PROVIDER)
 
 
 ## test: install what the tests need (Chromium, Java, axe-core and the test provider included) and run them all once
