@@ -10,7 +10,9 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, WORKER_SUFFIX, free_port, log_in, start_production_server, wait_until_serving
+from browser import (
+    ARTIFACTS, WORKER_SUFFIX, free_port, log_in, small_targets, start_production_server, wait_until_serving,
+)
 from conftest import PASSWORD
 from databases import Connection, copy_database, drop_database
 
@@ -170,6 +172,7 @@ def test_a_mentor_signs_in_with_the_school_account_and_logs_out_at_both(page, sc
     offer = page.get_by_role("link", name="Ook uitloggen bij de schoolaccount")
     expect(offer).to_have_attribute("href", re.compile("^" + re.escape(school.issuer + "/session/end?")))
     page.screenshot(path=str(ARTIFACTS / "school-login-logged-out.png"), full_page=True)
+    assert small_targets(page) == []  # the school account's button and the provider's logout are finger-sized
 
     # The provider's answer replayed (from this browser's history, or by whoever read it) finds no login
     # waiting for it: the state was used up.
