@@ -167,6 +167,8 @@ def test_a_mentor_signs_in_with_the_school_account_and_logs_out_at_both(page, sc
             'SELECT u.username, i.issuer, i.subject FROM user_identity i JOIN "user" u ON u.id = i.user_id') == [
             ("mentor", school.issuer, "mentor")]  # the provider's sub is its account id
     page.screenshot(path=str(ARTIFACTS / "school-login-home.png"), full_page=True)
+    page.get_by_role("link", name="Mijn account").click()
+    expect(page.locator("main")).to_contain_text("Schoolaccount gekoppeld")  # in what happened to one's login
 
     page.get_by_role("button", name="Uitloggen", exact=True).click()
     offer = page.get_by_role("link", name="Ook uitloggen bij de schoolaccount")
