@@ -165,7 +165,7 @@ ACTION_LABELS = {
 # beside what the user did, so a reset (or a second factor set up) they did not ask for shows.
 ACCOUNT_SECURITY_ACTIONS = (
     "user.password_reset", "user.reset_both", "user.password_changed", "user.notes_unsealed", "mfa.reset",
-    "mfa.enrol", "mfa.disable", "mfa.recovery_used", "logout.everywhere",
+    "mfa.enrol", "mfa.disable", "mfa.recovery_used", "logout.everywhere", "login.provider_link",
 )
 
 
