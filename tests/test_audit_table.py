@@ -50,6 +50,8 @@ AUDIT_ACTIONS = {
     "corrections.remove_pupil": ("case.correction", "verwijderd"),
     "corrections.set_aside": ("case.correction", "niet van toepassing"),
     "corrections.set_flags": ("case.correction", "online "),
+    "corrections.add_second_protocol": ("case.correction", "tweede protocol "),
+    "merges.confirm": ("case.correction", "samengevoegd"),
     "evidence.delete": ("evidence.delete", None),
     "evidence.new": ("case.evidence_add", None),
     "followups.agree": ("case.measure_agreed", None),
@@ -78,6 +80,7 @@ AUDIT_ACTIONS = {
     "reports.new": ("report.create", None),
     "settings.edit": ("settings.save", None),
     "settings.export_all": ("school.export", None),
+    "settings.sign_in": ("settings.sign_in", None),
     "support.close_referral": ("referral.close", None),
     "support.edit_session": ("support_session.update", None),
     "support.new_session": ("support_session.create", None),
@@ -109,6 +112,9 @@ NOT_IN_TABLE = {
     "public.leave": "ends the reporter's visit only: no record",
     "corrections.undo_set_aside": "audited in test_corrections (weer van toepassing)",
     "prevention.lock_agreement": "audited in test_class_agreements (prevention.class_agreement_lock)",
+    "corrections.stop_second_protocol": "audited in test_second_protocol (case.correction)",
+    "merges.undo": "audited in test_merges (case.correction)",
+    "settings.test_sign_in": "asks the provider: test_browser_school_login (settings.sign_in_test)",
 }
 
 

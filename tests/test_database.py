@@ -7,6 +7,7 @@ from playhouse.schema_diff import diff_models
 
 import db
 import models
+from domain import merges
 from databases import Connection, postgres_only, sqlite_only
 
 
@@ -163,6 +164,9 @@ def test_queries_read_together_give_what_each_gives_alone(app, factory):
     daan = models.Pupil.get(models.Pupil.first_name == "Daan")
     factory.case(bully=daan, victim=factory.pupil())  # Daan bullied before: a list of earlier bullying
     reader = models.User.by_username("mentor")
+    # Two cases about the same events, merged: the list of merges.
+    with app.app_context():
+        merges.merge(factory.case(mentor=reader), factory.case(mentor=reader), models.User.by_username("coordinator"))
     filled = set()
     for case in models.Case.select():
         together = case.contents(reader)

@@ -80,6 +80,9 @@ NOT_FUZZED = {
     "pupil_import.upload": "a file of pupils: test_pupil_import",
     "public.status": "a reporter's code and phrase: test_public_reports",
     "prevention.lock_agreement": "shown once a class's agreements are signed: test_class_agreements",
+    "corrections.stop_second_protocol": "shown for a case with a second protocol only: test_second_protocol",
+    "merges.undo": "shown on the day of a merge only: test_merges",
+    "settings.test_sign_in": "asks the provider's discovery address: test_school_login, test_browser_school_login",
 }
 
 
@@ -127,6 +130,7 @@ FORM_PAGES = {
     "corrections.hand_over": lambda url: _parent(url) + "/corrigeren",
     "corrections.set_flags": lambda url: _parent(url) + "/corrigeren",
     "corrections.set_aside": lambda url: _parent(url) + "/corrigeren",
+    "corrections.add_second_protocol": lambda url: _up_to("/tweede-protocol")(url) + "/corrigeren",
     "public_thread.answer": lambda url: _thread_page(models.PublicThread.get_by_id(int(url.split("/")[2]))),
     "admin.toggle_active": lambda url: "/beheer/gebruikers",
     "settings.export_all": lambda url: "/instellingen/",
@@ -157,6 +161,8 @@ VALID_VALUES = {
     "admin.new_user": {"username": "nieuwe.collega", "email": "nieuw@example.org"},
     "admin.edit_user": {"email": "collega@example.org"},
     "settings.edit": {"app_url": "https://herstel.example.org", "mail_sender": "herstel@example.org"},
+    "settings.sign_in": {"issuer": "https://login.example.org/school", "allowed_domains": "hetbaken.example"},
+    "merges.confirm": {"confirm": "y"},
     "account.confirm_identity": {"secret": PASSWORD},
     "cases.new": {"q": "", "pupils": _noor_as("victim")},
     "corrections.add_pupils": {"q": "", "pupils": lambda: [("role_%d" % models.Pupil.select().where(
@@ -208,6 +214,7 @@ FEW_VALID = {
     "reports.attach": "one open case, of one list",
     "account.confirm_identity": "the password alone",
     "corrections.change_role": "one role of a list, the pupil's own no change",
+    "corrections.add_second_protocol": "one protocol of a short list; once added, another is refused",
 }
 
 
