@@ -123,8 +123,13 @@ def protocol_step(page, title):
     """A step of the case page's tracker, found by its own title (another step's guidance may
     mention it), and opened as a finger would (each step is one folded line until tapped)."""
     step = page.locator(".tracker__step").filter(
-        has=page.locator(".tracker__title", has_text=re.compile("^%s$" % re.escape(title))))
-    step.wait_for()  # the case page is there (a click that led to it may still be loading it)
+        has=page.locator(".tracker__title", has_text=re.compile("^%s$" % re.escape(title)))).first
+    step.wait_for(state="attached")  # the case page is there (a click that led to it may still be loading it)
+    # With a second protocol each protocol's list is folded too (the first with that title is taken: a step the
+    # two share is done once for both).
+    part = step.locator("xpath=ancestor::details[contains(@class, 'tracker__part')]")
+    if part.count() and not part.evaluate("part => part.open"):
+        part.locator("xpath=./summary").click()
     fold = step.locator("details.tracker__fold")
     if fold.count() and not fold.evaluate("fold => fold.open"):
         step.locator("summary.tracker__head").click()

@@ -89,7 +89,7 @@ def test_a_step_done_in_place_brings_the_fold_counts_and_what_is_next_along(page
     page.evaluate("window.herstelLoadedOnce = true")  # gone if the page reloads
     next_up = page.locator("#next")
     titles = [title.strip() for title in page.locator(".tracker__step--due .tracker__title, "
-                                                       ".tracker__step--overdue .tracker__title").all_inner_texts()]
+                                                       ".tracker__step--overdue .tracker__title").all_text_contents()]
     title = next(title for title in titles if title in next_up.inner_text()
                  and protocol_step(page, title).locator("form.tracker__form").count())
     count = page.locator("#fold-timeline .fold__count")
