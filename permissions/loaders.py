@@ -77,14 +77,19 @@ def get_whole_case_or_404(case_id):
     return case
 
 
+def _seen_or_404(model, record_id, may_see):
+    """A record the current user may see; 404 when there is none or when they may not (as if it did not exist)."""
+    record = model.get_or_none(model.id == record_id)
+    if record is None:
+        abort(404)
+    if not may_see(current_user, record):
+        refuse(404, record)
+    return record
+
+
 def get_report_or_404(report_id):
     """Load a report the current user may see; else 404."""
-    report = Report.get_or_none(Report.id == report_id)
-    if report is None:
-        abort(404)
-    if not may_view_report(current_user, report):
-        refuse(404, report)
-    return report
+    return _seen_or_404(Report, report_id, may_view_report)
 
 
 def get_thread_or_404(thread_id):
@@ -143,12 +148,7 @@ def get_agreement_or_404(agreement_id, need=VIEW):
 
 def get_complaint_or_404(complaint_id):
     """Load a complaint for the counsellor; to everyone else complaints do not exist (404)."""
-    complaint = Complaint.get_or_none(Complaint.id == complaint_id)
-    if complaint is None:
-        abort(404)
-    if not may_view_complaint(current_user, complaint):
-        refuse(404, complaint)
-    return complaint
+    return _seen_or_404(Complaint, complaint_id, may_view_complaint)
 
 
 def _check_support(case):
@@ -229,12 +229,7 @@ def get_prevention_record_or_404(model, record_id, need="plan"):
 
 def get_pupil_or_404(pupil_id):
     """Load a pupil whose page the current user may see; else 404 (the pupil's cases are a secret)."""
-    pupil = Pupil.get_or_none(Pupil.id == pupil_id)
-    if pupil is None:
-        abort(404)
-    if not may_see_pupil(current_user, pupil):
-        refuse(404, pupil)
-    return pupil
+    return _seen_or_404(Pupil, pupil_id, may_see_pupil)
 
 
 def get_pupil_for_access_request_or_404(pupil_id):

@@ -9,7 +9,7 @@ from peewee import JOIN, fn
 from peewee import Case as SqlCase
 
 import audit
-from db import Prepared, db, today
+from db import Prepared, day_of, db, today
 from domain import case_pdf as case_printing
 from domain import cases, escalation, protocols
 from forms.cases import CLASS_MENTOR, ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
@@ -128,7 +128,7 @@ def _overview_rows(page_cases):
     proposals = escalation.open_proposals_of(ids) if ids else {}
     if ids:
         for case_id, to_come, due, first in _follow_ups_to_come(ids, today()):
-            follow_ups[case_id] = {"to_come": to_come, "due": int(due or 0), "first": _as_date(first)}
+            follow_ups[case_id] = {"to_come": to_come, "due": int(due or 0), "first": day_of(first)}
         for step in CaseStep.next_open_of(ids):
             next_steps[step.case_id] = step
         for case_id, role, first_name, infix, last_name in _VICTIMS_AND_BULLIES.all(ids):
@@ -137,10 +137,6 @@ def _overview_rows(page_cases):
     return [{"case": case, "next_step": next_steps.get(case.id), "involvements": pupils.get(case.id, []),
              "follow_ups": follow_ups.get(case.id), "proposals": proposals.get(case.id, [])} for case in page_cases]
 
-
-def _as_date(value):
-    """A date as SQLite's MIN() hands it back (text) or PostgreSQL's (a date)."""
-    return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 # The overview's filter dropdowns: names and ids only, read as plain rows.
