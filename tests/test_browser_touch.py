@@ -112,3 +112,23 @@ def test_mentor2_s_checklist_agreement_and_signing(tablet, live_server):
     tablet.locator("#case-agreements").get_by_role("link", name=re.compile("versie")).first.click()
     check(tablet, "agreement", tablet.orientation)
     # Signing is measured where test_browser_agreement signs (in portrait): it leaves nothing to sign.
+
+
+MENU_ROWS = """() => {
+  const tops = (selector) => new Set([...document.querySelectorAll(selector)]
+    .map((element) => Math.round(element.getBoundingClientRect().top)));
+  return {menu: tops('.menu__link').size, account: tops('.topbar__link').size};
+}"""
+
+
+@pytest.mark.parametrize("username", ["mentor", "coordinator", "support", "counsellor", "teamleader",
+                                      "management", "staff", "admin"])
+def test_every_role_s_menu_is_one_line_on_a_tablet_in_portrait(browser, live_server, username):
+    """The main menu keeps to one line at 820 px, with account and sign-out by the name above it: a
+    menu that wraps pushes the page down and leaves "Uitloggen" alone on a second line."""
+    context = browser.new_context(viewport=VIEWPORTS["portrait"], has_touch=True)
+    page = context.new_page()
+    log_in(page, live_server, username, PASSWORD)
+    rows = page.evaluate(MENU_ROWS)
+    context.close()
+    assert rows == {"menu": 1, "account": 1}, username
