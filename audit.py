@@ -90,6 +90,7 @@ ACTION_LABELS = {
     "login.password_ok": _l("Wachtwoord juist, code gevraagd"),
     "login.password_refused": _l("Inloggen met wachtwoord niet toegestaan"),
     "login.provider_link": _l("Schoolaccount gekoppeld"),
+    "user.provider_unlink": _l("Schoolaccount losgekoppeld"),
     "login.provider_ok": _l("Schoolaccount juist, code gevraagd"),
     "login.provider_refused": _l("Inloggen met schoolaccount geweigerd"),
     "login.success": _l("Ingelogd"),
@@ -166,6 +167,7 @@ ACTION_LABELS = {
 ACCOUNT_SECURITY_ACTIONS = (
     "user.password_reset", "user.reset_both", "user.password_changed", "user.notes_unsealed", "mfa.reset",
     "mfa.enrol", "mfa.disable", "mfa.recovery_used", "logout.everywhere", "login.provider_link",
+    "user.provider_unlink",
 )
 
 

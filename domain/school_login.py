@@ -25,7 +25,7 @@ from peewee import IntegrityError, fn
 
 import audit
 from db import db, utcnow
-from models import SchoolSettings, User, UserIdentity
+from models import SchoolSettings, User, UserIdentity, UserSession
 
 SCOPES = "openid email profile"
 TIMEOUT = 8  # seconds for each request to the provider; a provider that hangs must not hold a worker long
@@ -276,6 +276,17 @@ def match_user(provider, claims):
         pass
     audit.record("login.provider_link", user, user=user, detail=how)
     return user, how
+
+
+def unlink(identity, admin):
+    """An administrator removes a provider account's link (linked to the wrong person, or the account
+    went to someone else): its next login links again by address, or is refused. The user's sessions
+    end, since one of them may have come through that account."""
+    with db.atomic():
+        UserIdentity.delete().where(UserIdentity.id == identity.id).execute()
+        UserSession.end_all(identity.user)
+        audit.record("user.provider_unlink", identity.user, user=admin, detail="%s · %s" % (
+            identity.issuer, identity.subject[:60]))
 
 
 def _new_user(claims, email):

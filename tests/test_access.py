@@ -276,6 +276,9 @@ ROUTES = [
     ("admin.toggle_active", "POST", user_path("/beheer/gebruikers/%d/actief"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", user_path("/beheer/gebruikers/%d/tweede-factor"), expect(403, admin=302)),
     ("admin.reset_second_factor", "POST", "/beheer/gebruikers/999999/tweede-factor", expect(403, admin=404)),
+    # A school account's link: only the administrator, only the user's own link (the unlinking: test_school_login).
+    ("admin.unlink_school_account", "POST", user_path("/beheer/gebruikers/%d/schoolaccount/999999/ontkoppelen"),
+     expect(403, admin=404)),
     # The audit log: the coordinator and the administrator; the counsellor its events on complaints,
     # without a case filter (which would tell which case numbers exist).
     ("audit_log.index", "GET", "/logboek/", expect(403, coordinator=200, admin=200, counsellor=200)),

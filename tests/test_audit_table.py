@@ -103,6 +103,7 @@ NOT_IN_TABLE = {
     "account.second_factor_setup": "audited in test_second_factor",
     "account.disable_second_factor": "audited in test_second_factor (mfa.disable)",
     "admin.reset_second_factor": "audited in test_admin_resets (mfa.reset)",
+    "admin.unlink_school_account": "audited in test_school_login (user.provider_unlink)",
     "settings.failed_mail": "audited in test_notify (mail.retry, mail.discard)",
     "pupil_import.upload": "audited in test_pupil_import",
     "pupil_import.confirm": "audited in test_pupil_import (pupil_import.apply)",

@@ -77,6 +77,7 @@ NOT_FUZZED = {
     "public.leave": "after a reporter's code and phrase only: test_public_reports",
     "corrections.undo_set_aside": "after a step set aside by hand only: test_corrections",
     "admin.reset_second_factor": "shown for a user with a second factor only: test_second_factor",
+    "admin.unlink_school_account": "shown for a user with a linked school account only: test_school_login",
     "pupil_import.upload": "a file of pupils: test_pupil_import",
     "public.status": "a reporter's code and phrase: test_public_reports",
     "prevention.lock_agreement": "shown once a class's agreements are signed: test_class_agreements",

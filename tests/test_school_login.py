@@ -158,13 +158,50 @@ def test_the_providers_second_factor_counts_only_when_trusted_and_said(app_conte
 
 
 @pytest.mark.skipif(not shutil.which("java"), reason="the Nu Html Checker needs Java")
+def test_the_administrator_unlinks_a_school_account_and_its_next_login_links_again(app, login_as):
+    """A provider account linked to the wrong person (a shared address, an account passed on) is
+    unlinked on the user's page: the link is gone, the user's sessions end (one may have come
+    through it), the log says who did it, and the account's next login is matched afresh."""
+    with app.app_context():
+        row = provider()
+        mentor, _ = school_login.match_user(row, claims())
+        identity = models.UserIdentity.get(models.UserIdentity.user == mentor)
+    mentor_session = login_as("mentor")
+    assert mentor_session.get("/").status_code == 200
+    admin = login_as("admin")
+    page = admin.get("/beheer/gebruikers/%d" % mentor.id).get_data(as_text=True)
+    assert ISSUER in page and "account abc-123" in page
+    path = "/beheer/gebruikers/%d/schoolaccount/%d/ontkoppelen" % (mentor.id, identity.id)
+    # Through another user's page: not found, and nothing changes.
+    staff = models.User.get(models.User.username == "staff")
+    token = csrf_token(admin, "/beheer/gebruikers/%d" % mentor.id)
+    assert admin.post("/beheer/gebruikers/%d/schoolaccount/%d/ontkoppelen" % (staff.id, identity.id),
+                      data={"csrf_token": token}).status_code == 404
+    assert admin.post(path, data={}).status_code == 400  # no token
+    with app.app_context():
+        assert models.UserIdentity.select().count() == 1
+    response = admin.post(path, data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "Het schoolaccount is losgekoppeld van" in admin.get(response.location).get_data(as_text=True)
+    with app.app_context():
+        assert models.UserIdentity.select().count() == 0
+        event = models.AuditEvent.select().where(models.AuditEvent.action == "user.provider_unlink").get()
+        assert (event.username, event.object_id, event.detail) == ("admin", mentor.id, ISSUER + " · abc-123")
+        # The next login with that account links again by its verified address (here: to the mentor).
+        again, how = school_login.match_user(row, claims())
+        assert (again.id, how) == (mentor.id, "gekoppeld via mentor@hetbaken.example")
+    assert mentor_session.get("/").status_code == 302  # signed out everywhere
+
+
 def test_the_pages_with_the_school_account_set_are_valid_html(app, login_as, tmp_path):
     from test_valid_html import checker_errors
     with app.app_context():
-        provider(local_passwords="admins")
+        school_login.match_user(provider(local_passwords="admins"), claims())
+        mentor_id = models.User.get(models.User.username == "mentor").id
     admin = login_as("admin")
     pages = {"login.html": login_as(None).get("/login"),
              "settings.html": admin.get("/instellingen/schoolaccount"),
+             "user.html": admin.get("/beheer/gebruikers/%d" % mentor_id),
              "settings-errors.html": save_settings(admin, issuer="ftp://x", allowed_domains="x y"),
              "settings-test.html": admin.post("/instellingen/schoolaccount/testen",
                                               data={"csrf_token": csrf_token(admin, "/instellingen/")})}

@@ -1,15 +1,15 @@
 """User administration: create, edit, deactivate users and set their roles."""
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import fn
 
 import audit
 from db import db
-from domain import second_factor
+from domain import school_login, second_factor
 from forms.admin import UserForm
 from forms.common import ActionForm
-from models import User, UserRole, UserSession
+from models import User, UserIdentity, UserRole, UserSession
 from permissions import refuse, require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -94,7 +94,9 @@ def edit_user(user_id):
                     flash(_("De vertrouwelijke notities van %(name)s blijven dicht tot hij of zij een eigen "
                             "tweede factor gebruikt of instelt.", name=user.full_name), "info")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm()), \
+    identities = UserIdentity.select().where(UserIdentity.user == user).order_by(UserIdentity.linked_at)
+    return render_template("admin/user_form.html", form=form, user=user, action_form=ActionForm(),
+                           identities=list(identities)), \
         400 if form.is_submitted() else 200
 
 
@@ -113,6 +115,18 @@ def reset_second_factor(user_id):
                     "van.", name=user.full_name), "success")
         else:
             flash(_("%(name)s heeft geen tweede factor.", name=user.full_name), "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/gebruikers/<int:user_id>/schoolaccount/<int:identity_id>/ontkoppelen", methods=["POST"])
+def unlink_school_account(user_id, identity_id):
+    """Remove the link between a provider account and this user (linked to the wrong person)."""
+    user = get_user_or_404(user_id)
+    identity = UserIdentity.get_or_none((UserIdentity.id == identity_id) & (UserIdentity.user == user)) or abort(404)
+    if ActionForm().validate_on_submit():
+        school_login.unlink(identity, current_user)
+        flash(_("Het schoolaccount is losgekoppeld van %(name)s. Wie er weer mee inlogt, wordt opnieuw gekoppeld via "
+                "een bevestigd e-mailadres, of geweigerd.", name=user.full_name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
