@@ -103,7 +103,11 @@ class QueuedWritesSqliteDatabase(PooledSqliteDatabase):
 
     def rollback(self):
         try:
-            super().rollback()
+            # After some errors (a disk that went read-only or full, an I/O error) SQLite has
+            # already rolled the transaction back itself; a second ROLLBACK would fail with "no
+            # transaction is active" and hide the real error from the log.
+            if self.is_closed() or self.connection().in_transaction:
+                super().rollback()
         finally:
             self._release()
 

@@ -205,6 +205,8 @@ def test_a_database_that_turns_read_only_under_the_production_server_gets_a_clea
     database = copy_database(demo_database, tmp_path)
     conversation_id, _ = open_conversation(database)
     files = [pathlib.Path(str(database) + suffix) for suffix in ("", "-wal", "-shm")] + [pathlib.Path(database).parent]
+    log_path = ARTIFACTS / "faults-read-only.log"
+    log_start = log_path.stat().st_size if log_path.exists() else 0
     with production_server(database, "faults-read-only.log", workers=make_run_workers()) as (base, process):
         tablet = signed_in_tablet(base, conversation_id)
         assert add_line(tablet, conversation_id, "voor alleen-lezen", "ro-1")[0] == 200
@@ -221,6 +223,11 @@ def test_a_database_that_turns_read_only_under_the_production_server_gets_a_clea
         assert add_line(tablet, conversation_id, "tijdens alleen-lezen", "ro-2")[0] == 200  # the retry lands
     assert "tijdens alleen-lezen" in stored_lines(database, conversation_id)
     assert integrity(database) == "ok"
+    # The log gives the real reason for each refusal, not a failed rollback after SQLite's own.
+    with open(log_path, encoding="utf-8") as log:
+        log.seek(log_start)
+        reasons = [line for line in log if "De database kon niet schrijven" in line]
+    assert len(reasons) >= 4 and not any("cannot rollback" in line for line in reasons), reasons
 
 
 def read_only(on):
