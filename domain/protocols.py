@@ -14,6 +14,7 @@ import os
 import re
 
 import yaml
+from flask import current_app
 
 import terminology
 
@@ -440,7 +441,6 @@ def load_protocol(path, region="nl"):
 
 def registry():
     """The protocols the running app loaded, by key, in the words of the school's country."""
-    from flask import current_app
     return current_app.extensions["protocols"][terminology.region()]
 
 
@@ -455,7 +455,6 @@ def offered():
 def step_options():
     """The overview's step filter: for each protocol a case may follow in the school's country, by name,
     its steps in their order as ("protocol:step", title). A step is listed once, under its protocol."""
-    from flask import current_app
     cache = current_app.extensions.setdefault("protocol_step_options", {})
     region = terminology.region()
     if region not in cache:  # protocols are loaded once, when the app starts
@@ -482,7 +481,6 @@ def of_case(case):
     second = get(case.second_protocol_key) if getattr(case, "second_protocol_key", None) else None
     if first is None or second is None or second.key == first.key:
         return first
-    from flask import current_app
     cache = current_app.extensions.setdefault("protocols_beside", {})
     key = (terminology.region(), first.key, second.key)
     if key not in cache:
