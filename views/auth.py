@@ -51,15 +51,20 @@ def login():
                 audit.record("login.throttled", user, detail="gebruikersnaam: %s" % username[:64],
                              object_type="user")
             status = 429
-        elif (right := _password_matches(user, form.password.data) and user.is_active) \
-                and not provider.allows_password(user):
+        elif not (_password_matches(user, form.password.data) and user.is_active):
+            with db.atomic():
+                audit.record("login.failure", user, detail="gebruikersnaam: %s" % username[:64],
+                             object_type="user")
+            form.password.errors.append(_("Gebruikersnaam of wachtwoord klopt niet."))
+            status = 401
+        elif not provider.allows_password(user):
             release_login_attempt(attempt)
             with db.atomic():
                 audit.record("login.password_refused", user, user=user)
             form.password.errors.append(_("Op deze school loggen alleen beheerders in met een wachtwoord van Herstel. "
                                           "Log in met je schoolaccount."))
             status = 403
-        elif right:
+        else:
             release_login_attempt(attempt)
             next_url = _safe_next(request.args.get("next"))
             if user.has_second_factor or SchoolSettings.current().requires_second_factor(user):
@@ -71,12 +76,6 @@ def login():
                 return redirect(url_for("auth.second_step" if user.has_second_factor else "auth.enrol"))
             _finish_login(user, utcnow())
             return redirect(next_url or url_for("home.index"))
-        else:
-            with db.atomic():
-                audit.record("login.failure", user, detail="gebruikersnaam: %s" % username[:64],
-                             object_type="user")
-            form.password.errors.append(_("Gebruikersnaam of wachtwoord klopt niet."))
-            status = 401
     elif form.is_submitted():
         status = 400
     end_session = ""
