@@ -528,9 +528,11 @@ def step_action(step):
 
 
 def step_action_of(protocol_key, step_key):
-    """step_action for a step of a protocol by their keys (lists that show many cases)."""
-    protocol = get(protocol_key)
-    return step_action(protocol.step(step_key) if protocol else None)
+    """step_action for a step of a case by the case's protocol key and the step's key (lists that show many
+    cases); a second protocol's step ("online-pesten:bully-talk") is looked up in that protocol."""
+    beside_key_, key = split_step_key(step_key)
+    protocol = get(beside_key_ or protocol_key)
+    return step_action(protocol.step(key) if protocol else None)
 
 
 def load_all(directory=PROTOCOL_DIR, region="nl"):
