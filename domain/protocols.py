@@ -490,6 +490,18 @@ def of_case(case):
     return cache[key]
 
 
+ONLINE = "online-pesten"  # the online protocol, meant to run beside the school's own (seed 002)
+
+
+def suggested_beside(first_key, online):
+    """The protocol the open-case form proposes beside `first_key`: the online protocol for a case about
+    online bullying (seed 002: use it alongside the school's protocol), when the school is offered it and it
+    is not the first already; else "" (none)."""
+    if not online or first_key == ONLINE or ONLINE not in {protocol.key for protocol in offered()}:
+        return ""
+    return ONLINE
+
+
 def names_of(case):
     """The name of a case's protocol, and of the one beside it: "VO-protocol (NL) en Online pesten"."""
     names = [protocol.name if protocol else key for key, protocol in (
