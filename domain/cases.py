@@ -98,11 +98,8 @@ def sync_steps(case, protocol=None):
         row.owner = step.owner
         row.position = position
         row.save()
-    if protocol.follow_up_step:
-        due = dates.get(protocol.follow_up_step)
-        step = protocol.step(protocol.follow_up_step)
-        days = step.deadline.for_severity(case.severity).days
-        followups.settle_step(case, anchor=due - datetime.timedelta(days=days) if due else None)
+    if protocol.series_steps():
+        followups.settle_step(case, anchor=followups.series_anchor(protocol, case, dates))
     return protocol
 
 
