@@ -61,6 +61,13 @@ def hold(app, follow_up, outcome="going_well"):
         return followups.record(models.FollowUp.get_by_id(follow_up.id), demo_user("mentor"), outcome, db.today())
 
 
+def overview_row(client, case):
+    """The case's row on the overview of cases."""
+    html = client.get("/dossiers/").get_data(as_text=True)
+    at = html.index(case.reference)
+    return html[html.rindex("<tr", 0, at):html.index("</tr>", at)]
+
+
 def due_list(client):
     html = client.get("/").get_data(as_text=True)
     start = html.index("Wat moet er gebeuren")
@@ -98,8 +105,8 @@ def test_one_series_stands_for_both_follow_up_steps_and_one_escalation_on_a_froz
         due = due_list(mentor)
         assert "Vervolggesprek: Anna" in due and "Vervolggesprek: Bas" in due
         assert "Evaluatiegesprek" not in due and "Vervolggesprekken" not in due
-        overview = mentor.get("/dossiers/").get_data(as_text=True)
-        assert case.reference in overview
+        row = overview_row(mentor, case)
+        assert "20 vervolggesprekken gepland · 2 nu te houden" in row
 
         # Bas breaks the agreements twice: one more chance, then the school's protocol's first phase is
         # proposed (one proposal, though the case runs two protocols).
@@ -115,7 +122,9 @@ def test_one_series_stands_for_both_follow_up_steps_and_one_escalation_on_a_froz
                 "Lichte corrigerende maatregel"]
         assert "Voorstel: fase 1 (Lichte corrigerende maatregel) voor %s; beslist: mentor" % bas.display_name in \
             timeline(case)
-        assert "Lichte corrigerende maatregel" in login_as("coordinator").get("/").get_data(as_text=True)
+        coordinator = login_as("coordinator")
+        assert "Lichte corrigerende maatregel" in coordinator.get("/").get_data(as_text=True)
+        assert "Voorstel: fase 1 voor %s" % bas.display_name in overview_row(coordinator, case)
         with app.app_context(), models.db.atomic():
             escalation.decide_measure(fresh(case), bas, 1, "Schrijfopdracht over wat er online gebeurde",
                                       demo_user("mentor"), db.today())
@@ -174,9 +183,12 @@ def test_a_series_only_the_second_protocol_has_counts_from_its_own_step_and_show
         assert "Vervolggesprek: Anna" in due and "Evaluatiegesprek" not in due
         page = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
         assert page.count("loopt; volgend vervolggesprek") == 1
+        assert "6 vervolggesprekken gepland · 2 nu te houden" in overview_row(mentor, case)
         assert hold(app, to_come(case, bas)[0], "not_kept") == "one_more_chance"
         clock.move_to(datetime.datetime(2026, 12, 4, 9, 0))
         assert hold(app, to_come(case, bas)[0], "not_kept") == "escalate"
         with app.app_context():
             assert [proposal.phase.title for proposal in escalation.proposals(fresh(case))] == ["Herstelopdracht"]
-        assert "Herstelopdracht" in login_as("coordinator").get("/").get_data(as_text=True)
+        coordinator = login_as("coordinator")
+        assert "Herstelopdracht" in coordinator.get("/").get_data(as_text=True)
+        assert "Voorstel: fase 1 voor %s" % bas.display_name in overview_row(coordinator, case)
