@@ -98,11 +98,8 @@ def sync_steps(case, protocol=None):
         row.owner = step.owner
         row.position = position
         row.save()
-    if protocol.follow_up_step:
-        due = dates.get(protocol.follow_up_step)
-        step = protocol.step(protocol.follow_up_step)
-        days = step.deadline.for_severity(case.severity).days
-        followups.settle_step(case, anchor=due - datetime.timedelta(days=days) if due else None)
+    if protocol.series_steps():
+        followups.settle_step(case, anchor=followups.series_anchor(protocol, case, dates))
     return protocol
 
 
@@ -123,14 +120,23 @@ def next_reference():
 
 
 def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", approach=None, approach_level=None,
-              severity="normal"):
+              severity="normal", second_protocol_key=None):
     """Open a case for pupils with roles ({pupil: role}) from reports; return the case and warnings.
+
+    With `second_protocol_key` the case runs that protocol beside its own from the start (the online
+    protocol beside the school's): the same case as one opened without it and given it at once under
+    Corrigeren (domain.corrections.add_second_protocol), its steps counting from today.
 
     Warnings name pupils who are named as a bully again after an earlier case: a repeat.
     """
     protocol = protocols.get(protocol_key)
     if protocol is None:
         raise WorkflowError(_("Onbekend protocol."))
+    second = None
+    if second_protocol_key:
+        second = next((p for p in protocols.offered() if p.key == second_protocol_key), None)
+        if second is None or second.key == protocol.key:
+            raise WorkflowError(_("Kies als tweede protocol een ander dan het eerste, of kies Geen."))
     roles = dict(roles)
     if "victim" not in roles.values():
         raise WorkflowError(_("Een dossier heeft minstens één gepeste leerling."))
@@ -141,16 +147,18 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
         reference=next_reference(), title=title, protocol_key=protocol_key, mentor=mentor,
         opened_by=opened_by, approach=approach, approach_level=approach_level, severity=severity,
         online="online" in kinds or any(report.platform for report in reports),
-        possibly_criminal=any(report.possibly_criminal for report in reports))
+        possibly_criminal=any(report.possibly_criminal for report in reports),
+        second_protocol_key=second.key if second else None, second_protocol_added_at=utcnow() if second else None)
     for pupil, role in roles.items():
         Involvement.create(case=case, pupil=pupil, role=role)
     for report in reports:
         attach_report(case, report, opened_by, event=False)
-    CaseEvent.add(case, "opened", protocol.name, opened_by)
+    CaseEvent.add(case, "opened", "%s, met %s ernaast" % (protocol.name, second.name) if second else protocol.name,
+                  opened_by)
     if severity == "serious":
         CaseEvent.add(case, "severity", SEVERITY_WORDS[severity], opened_by)
-    sync_steps(case, protocol)
-    audit.record("case.create", case)
+    sync_steps(case, protocols.of_case(case) if second else protocol)
+    audit.record("case.create", case, detail="naast %s" % second.key if second else "")
     return case, repeat_warnings(case)
 
 

@@ -20,7 +20,7 @@ import dataclasses
 from flask_babel import gettext as _
 
 from db import today
-from domain import followups, protocols
+from domain import followups
 from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
 from terminology import term
@@ -55,7 +55,7 @@ sync = followups.sync_escalation
 
 def phases_for(user, case):
     """The phases of the case's protocol this user may decide on this case."""
-    protocol = protocols.get(case.protocol_key)
+    protocol = followups.lead_of(case)
     return [phase for phase in (protocol.escalation_phases if protocol else ())
             if may_decide_phase(user, case, phase.decided_by)]
 

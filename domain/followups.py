@@ -108,7 +108,8 @@ def plan_for_agreement(agreement, user=None):
     evaluation talk; earlier versions are superseded and the follow-ups they (or the protocol)
     planned and that are still open are cancelled."""
     case = agreement.case
-    protocol = protocols.get(case.protocol_key)
+    protocol = protocols.of_case(case)
+    protocol = protocol.series_lead() if protocol else None
     older = list(Agreement.select().where(Agreement.case == case, Agreement.id != agreement.id,
                                           Agreement.superseded_at.is_null()).order_by(Agreement.version))
     if older:
@@ -143,61 +144,96 @@ def _series_summary(pupils, rows):
 
 def settle_step(case, user=None, anchor=None):
     """The protocol's follow-up step as its series stands: under way (open, due on the next talk)
-    while a talk is still to come, done when every talk is recorded.
+    while a talk is still to come, done when every talk is recorded. On a case with two protocols
+    that share their follow-up steps (`shared: follow-up`) the one series stands for both, and both
+    are settled alike (protocols.Protocol.series_steps).
 
     Without a series yet and with the step come due (`anchor`, the day it counts from), the pupils
     of the roles the protocol names get theirs from that day: a case without an agreement is
-    followed up all the same."""
-    protocol = protocols.get(case.protocol_key)
-    if protocol is None or not protocol.follow_up_step:
+    followed up all the same. Returns the first follow-up step's row (None without one)."""
+    protocol = protocols.of_case(case)
+    keys = protocol.series_steps() if protocol else ()
+    if not keys:
         return None
-    row = CaseStep.get_or_none(CaseStep.case == case, CaseStep.step_key == protocol.follow_up_step)
-    if row is None or row.status == "not_applicable":
-        return row
+    found = {row.step_key: row for row in CaseStep.select().where(CaseStep.case == case, CaseStep.step_key.in_(keys))}
+    rows = [found[key] for key in keys if key in found and found[key].status != "not_applicable"]
+    if not rows:
+        return found.get(keys[0])
+    lead = protocol.series_lead()
     series = list(_series(case))
-    if not series and anchor is not None and row.status == "open" and case.status == "open":
+    if not series and anchor is not None and case.status == "open" and any(row.status == "open" for row in rows):
         involvements = [involvement for involvement in case.involved_pupils()
-                        if involvement.role in protocol.follow_up_with]
-        involvements.sort(key=lambda involvement: protocol.follow_up_with.index(involvement.role))
+                        if involvement.role in lead.follow_up_with]
+        involvements.sort(key=lambda involvement: lead.follow_up_with.index(involvement.role))
         pupils = [involvement.pupil for involvement in involvements]
-        series = _plan(case, pupils, anchor, protocol.follow_up_schedule)
+        series = _plan(case, pupils, anchor, lead.follow_up_schedule)
         if series:
             CaseEvent.add(case, "follow_ups_planned", "Volgens het protocol: %s" % _series_summary(pupils, series),
                           user)
     if not series:
-        return row
+        return found.get(keys[0])
     to_come = [follow_up for follow_up in series if follow_up.done_at is None]
-    if to_come:
-        row.status, row.done_at, row.done_by = "open", None, None
-        row.due_on = min(follow_up.due_on for follow_up in to_come)
-    else:
-        row.due_on = max(follow_up.due_on for follow_up in series)
-        if row.status != "done":
-            last = max(series, key=lambda follow_up: follow_up.done_at)
-            row.status, row.done_at, row.done_by = "done", last.done_at, last.done_by_id
-            step = protocol.step(row.step_key)
-            CaseEvent.add(case, "step_done", "%s: elk vervolggesprek is vastgelegd" % step.title, user)
-    row.save()
-    return row
+    for row in rows:
+        if to_come:
+            row.status, row.done_at, row.done_by = "open", None, None
+            row.due_on = min(follow_up.due_on for follow_up in to_come)
+        else:
+            row.due_on = max(follow_up.due_on for follow_up in series)
+            if row.status != "done":
+                last = max(series, key=lambda follow_up: follow_up.done_at)
+                row.status, row.done_at, row.done_by = "done", last.done_at, last.done_by_id
+                title = protocols.step_title(case.protocol_key, row.step_key) if protocol.second else \
+                    protocol.step(row.step_key).title
+                CaseEvent.add(case, "step_done", "%s: elk vervolggesprek is vastgelegd" % title, user)
+        row.save()
+    return found.get(keys[0])
+
+
+def series_anchor(protocol, case, dates):
+    """The day a case's follow-up series counts from when none is planned yet: the earliest day one of the
+    steps it stands for counts from, once that step has come due (`dates`: domain.cases.due_dates); None
+    while each still waits."""
+    anchors = []
+    for key in protocol.series_steps() if protocol else ():
+        due = dates.get(key)
+        if due is not None:
+            anchors.append(due - datetime.timedelta(days=protocol.step(key).deadline.for_severity(case.severity).days))
+    return min(anchors, default=None)
 
 
 def series_under_way(case, step_key):
-    """The step is the protocol's follow-up step and a talk of its series is still to come: it
+    """The step is one the case's follow-up series stands for and a talk of the series is still to come: it
     completes itself, and the follow-ups stand for it in every list."""
-    protocol = protocols.get(case.protocol_key)
-    return bool(protocol and protocol.follow_up_step == step_key
+    protocol = protocols.of_case(case)
+    return bool(protocol and step_key in protocol.series_steps()
                 and _series(case).where(FollowUp.done_at.is_null()).exists())
 
 
+def _series_step_rules():
+    """(first protocol key, second protocol key or None for any, step key) for every step a follow-up series
+    can stand for, over every protocol and every pair of them (protocols are loaded once)."""
+    registry = protocols.registry()
+    rules = set()
+    for first in registry.values():
+        rules.update((first.key, None, key) for key in first.series_steps())
+        for second in registry.values():
+            if second.key != first.key:
+                both = protocols.beside(first, second)
+                rules.update((first.key, second.key, key) for key in both.series_steps()
+                             if protocols.BESIDE in key)
+    return sorted(rules, key=lambda rule: (rule[0], rule[1] or "", rule[2]))
+
+
 def steps_under_way():
-    """SQL for a CaseStep (joined to its Case) that is its protocol's follow-up step with a talk of
-    its series still to come: lists of what is due show those talks instead."""
-    pairs = sorted({(protocol.key, protocol.follow_up_step) for protocol in protocols.registry().values()
-                    if protocol.follow_up_step})
-    if not pairs:
+    """SQL for a CaseStep (joined to its Case) that its case's follow-up series stands for with a talk of the
+    series still to come: lists of what is due show those talks instead."""
+    rules = _series_step_rules()
+    if not rules:
         return Value(False)
-    is_series_step = functools.reduce(operator.or_, [(Case.protocol_key == key) & (CaseStep.step_key == step)
-                                                     for key, step in pairs])
+    is_series_step = functools.reduce(operator.or_, [
+        (Case.protocol_key == first) & (CaseStep.step_key == step)
+        & (Value(True) if second is None else (Case.second_protocol_key == second))
+        for first, second, step in rules])
     talk_to_come = fn.EXISTS(FollowUp.select(FollowUp.id).where(
         FollowUp.case == CaseStep.case, FollowUp.conversation.is_null(), FollowUp.done_at.is_null(),
         FollowUp.cancelled_at.is_null()))
@@ -400,9 +436,19 @@ def open_pupil_proposals():
 
 
 def phase_of(case, number):
-    """The case's protocol's escalation phase with this number (title, description, decided_by), or None."""
-    protocol = protocols.get(case.protocol_key)
+    """The case's protocol's escalation phase with this number (title, description, decided_by), or None. A case
+    with two protocols has one escalation, as it has one series of follow-up talks whose broken agreements
+    propose it: that of the protocol the series follows (the case's own, unless only the second has a series),
+    so a measure keeps its phase when a second protocol is added or taken away."""
+    protocol = lead_of(case)
     return protocol.phase(number) if protocol and number else None
+
+
+def lead_of(case):
+    """The protocol whose follow-up series and escalation phases a case follows (protocols.Protocol.series_lead),
+    or None for an unknown protocol."""
+    protocol = protocols.of_case(case)
+    return protocol.series_lead() if protocol else None
 
 
 def dutch_roles(roles):

@@ -38,7 +38,10 @@ PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 RECORDS = ("parent_contact", "police_referral")
 # What a step can share with a step of a second protocol on the same case (`shared`): a case that runs
 # two protocols does such a step once, and doing it in one marks it done in the other too.
-SHARED = ("parents", "bully-parents", "evidence", "police")
+# "follow-up" marks a protocol's follow_up_step: on a case with two protocols one series of follow-up talks per
+# pupil stands for both protocols' follow-up steps (Protocol.series_steps).
+SHARED = ("parents", "bully-parents", "evidence", "police", "follow-up")
+SERIES = "follow-up"
 BESIDE = ":"  # a second protocol's step keys on a case: "online-pesten:signal"
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's is ten times faster
 
@@ -172,6 +175,23 @@ class Protocol:
         return [(self, tuple(step for step in self.steps if not step.key.startswith(prefix))),
                 (self.second, tuple(step for step in self.steps if step.key.startswith(prefix)))]
 
+    def series_lead(self):
+        """The protocol whose follow-up schedule, roles and escalation a case following this one (and the one
+        beside it) keeps: this one, or the second when only the second has a follow-up series."""
+        if not self.follow_up_step and self.second is not None and self.second.follow_up_step:
+            return self.second
+        return self
+
+    def series_steps(self):
+        """The keys of the steps a case's follow-up series stands for: the leading protocol's follow-up step and,
+        on a case with two protocols, the other's when the two share it (`shared: follow-up`). Each completes
+        itself when every talk is recorded and shows the next talk's date until then; () without a series."""
+        lead = self.series_lead()
+        if not lead.follow_up_step:
+            return ()
+        key = lead.follow_up_step if lead is self else beside_key(lead.key, lead.follow_up_step)
+        return (key,) + tuple(step.key for step in self.sharing(key))
+
     def sharing(self, step_key):
         """The steps of the other part that are done together with this one (same `shared`), in order."""
         step = self.step(step_key)
@@ -190,7 +210,9 @@ def beside_key(protocol_key, step_key):
 def beside(first, second):
     """The protocol a case follows with `second` beside `first`: first's steps, then second's, keyed
     "<second>:<step>". The second's steps count from "<second>:report", the day it was added to the case
-    (domain.cases.due_dates); its follow-up series and escalation phases are the first's."""
+    (domain.cases.due_dates). The follow-up series and escalation phases are the first's (the second's when
+    only the second has a series: Protocol.series_lead), and the series stands for both protocols' follow-up
+    steps when they share it (Protocol.series_steps)."""
     def rekey(rule):
         if rule is None:
             return None
@@ -289,6 +311,11 @@ class _Reader:
                     self.fail("stap %d (%s)" % (number, step.key), "sjabloon %r komt twee keer voor" % template.key)
                 template_keys.add(template.key)
             steps.append(step)
+        series = self.follow_up_series(data, [step.key for step in steps])
+        for number, step in enumerate(steps, 1):
+            if step.shared == SERIES and step.key != series.get("follow_up_step"):
+                self.fail("stap %d (%s): shared" % (number, step.key),
+                          "%r hoort bij de stap van de vervolggesprekken (follow_up_step)" % SERIES)
         return Protocol(
             key=key, name=self.text(data["name"], "name", max_length=100),
             region=self.choice(data["region"], "region", REGIONS + (EVERY_REGION,)),
@@ -298,7 +325,7 @@ class _Reader:
                                          self.sequence(data.get("follow_up_schedule", []), "follow_up_schedule"), 1)),
             escalation_phases=self.escalation_phases(data["escalation_phases"]),
             steps=tuple(steps),
-            **self.follow_up_series(data, [step.key for step in steps]),
+            **series,
         )
 
     def follow_up_series(self, data, step_keys):
@@ -488,6 +515,18 @@ def of_case(case):
     return cache[key]
 
 
+ONLINE = "online-pesten"  # the online protocol, meant to run beside the school's own (seed 002)
+
+
+def suggested_beside(first_key, online):
+    """The protocol the open-case form proposes beside `first_key`: the online protocol for a case about
+    online bullying (seed 002: use it alongside the school's protocol), when the school is offered it and it
+    is not the first already; else "" (none)."""
+    if not online or first_key == ONLINE or ONLINE not in {protocol.key for protocol in offered()}:
+        return ""
+    return ONLINE
+
+
 def names_of(case):
     """The name of a case's protocol, and of the one beside it: "VO-protocol (NL) en Online pesten"."""
     names = [protocol.name if protocol else key for key, protocol in (
@@ -526,9 +565,11 @@ def step_action(step):
 
 
 def step_action_of(protocol_key, step_key):
-    """step_action for a step of a protocol by their keys (lists that show many cases)."""
-    protocol = get(protocol_key)
-    return step_action(protocol.step(step_key) if protocol else None)
+    """step_action for a step of a case by the case's protocol key and the step's key (lists that show many
+    cases); a second protocol's step ("online-pesten:bully-talk") is looked up in that protocol."""
+    beside_key_, key = split_step_key(step_key)
+    protocol = get(beside_key_ or protocol_key)
+    return step_action(protocol.step(key) if protocol else None)
 
 
 def load_all(directory=PROTOCOL_DIR, region="nl"):

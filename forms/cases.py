@@ -20,6 +20,14 @@ SEVERITY_HELP = _l("Bij ernstig pesten horen de ouders het binnen een week na de
                    "het gesprek met de pester (het protocol zegt welke stap).")
 
 
+NO_SECOND_PROTOCOL = SelectChoice("", _l("Geen"))
+SECOND_PROTOCOL_HELP = _l(
+    "Gaat het (ook) om online pesten, kies dan Online pesten naast het protocol van de school. Het gewone protocol "
+    "blijft de basis; het online protocol voegt toe wat online nodig is: bewijs bewaren, blokkeren en melden, en de "
+    "politie bij strafbare feiten. Wat de twee delen, zoals de ouders informeren en de vervolggesprekken, doe je één "
+    "keer. Later erbij zetten of weghalen kan ook, onder Corrigeren.")
+
+
 def severity_field():
     return RadioField(_l("Hoe ernstig is het pesten?"), choices=select_choices(SEVERITIES), default="normal",
                       description=SEVERITY_HELP)  # a form sent without it keeps the default; another value is refused
@@ -31,12 +39,15 @@ class OpenCaseForm(FlaskForm):
     title = TrimmedStringField(_l("Korte titel"), validators=[Length(max=200, message=_l("Hoogstens 200 tekens."))],
                         description=_l("Bijvoorbeeld: buitensluiten in de pauze. Geen namen."))
     protocol = SelectField(_l("Protocol"))
+    second_protocol = SelectField(_l("Tweede protocol ernaast (niet verplicht)"), default="",
+                                  description=SECOND_PROTOCOL_HELP)
     mentor = SelectField(lazy_term("mentor", capital=True), coerce=int)
     severity = severity_field()
 
     def __init__(self, *args, protocols=(), mentors=(), restrict_to_mentor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.protocol.choices = [SelectChoice(p.key, p.name) for p in protocols]
+        self.second_protocol.choices = [NO_SECOND_PROTOCOL] + [SelectChoice(p.key, p.name) for p in protocols]
         self.mentor.choices = [SelectChoice(m.id, m.full_name) for m in mentors]
         if restrict_to_mentor is None:  # the coordinator: the class's mentor unless another is chosen
             self.mentor.choices.insert(0, SelectChoice(CLASS_MENTOR, CLASS_MENTOR_LABEL))
@@ -60,6 +71,10 @@ class OpenCaseForm(FlaskForm):
             elif values:
                 roles[pupil_id] = values.pop()
         return roles
+
+    def validate_second_protocol(self, field):
+        if field.data and field.data == self.protocol.data:
+            raise ValidationError(_("Kies als tweede protocol een ander dan het eerste, of kies Geen."))
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

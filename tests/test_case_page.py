@@ -196,25 +196,38 @@ def test_a_refused_measure_comes_back_open_with_what_was_typed(login_as, change,
 
 
 def test_the_home_page_s_due_items_lead_straight_to_their_action(login_as):
-    """A step with a conversation guide leads to starting the talk, another step to its place on the case
-    page (where it opens, with its button), a follow-up talk to its form."""
+    """A step with a conversation guide leads to starting the talk, a parent contact to its form (with the
+    step chosen), a referral to the police to its form, a step ticked off by hand to its place on the case
+    page (where it opens, with its button), a follow-up talk to its form; a second protocol's steps too."""
     from test_scale import add_cases
-    case_id = add_cases(1, 0)[0]
+    case_id, flemish_id = add_cases(2, 0)
     with models.db.atomic():
-        models.CaseStep.update(due_on=db.today()).where(models.CaseStep.case == case_id).execute()
-        models.CaseStep.create(case=case_id, step_key="police", position=9, owner="mentor", status="open",
-                               due_on=db.today())
+        models.CaseStep.update(due_on=db.today()).where(models.CaseStep.case.in_([case_id, flemish_id])).execute()
+        models.Case.update(second_protocol_key="online-pesten", second_protocol_added_at=db.utcnow()).where(
+            models.Case.id == case_id).execute()
+        models.Case.update(protocol_key="stappenplan-vl").where(models.Case.id == flemish_id).execute()
+        for key, case in (("police", case_id), ("online-pesten:agreement", case_id),
+                          ("online-pesten:bully-talk", case_id), ("inform-victim-parents", flemish_id)):
+            models.CaseStep.create(case=case, step_key=key, position=9, owner="mentor", status="open",
+                                   due_on=db.today())
     client = login_as("mentor")
     html = client.get("/").get_data(as_text=True)
     due = html[html.index("Wat moet er gebeuren"):html.index("</section>", html.index("Wat moet er gebeuren"))]
     links = re.findall(r'class="rows__link" href="([^"]+)"', due)
     assert "/gesprekken/nieuw/%d/victim-talk" % case_id in links
-    assert "/dossiers/%d#step-police" % case_id in links
+    assert "/gesprekken/nieuw/%d/online-pesten:bully-talk" % case_id in links
+    assert "/dossiers/%d/doorverwijzingen/nieuw?naar=police" % case_id in links
+    assert "/dossiers/%d/oudercontacten/nieuw?stap=inform-victim-parents" % flemish_id in links
+    assert "/dossiers/%d#step-online-pesten:agreement" % case_id in links
     assert "/dossiers/%d" % case_id not in links  # no item leads only to the case
     tims = models.FollowUp.get(models.FollowUp.case == demo_case("0001"), models.FollowUp.due_on == db.today(),
                                models.FollowUp.done_at.is_null())
     assert "/dossiers/%d#followup-%d" % (demo_case("0001").id, tims.id) in links
-    # Each leads somewhere that answers, and the step's place is there to open.
+    # Each leads somewhere that answers, and the step's place is there to open; the parent contact's form
+    # has the step chosen.
     for link in links:
         assert client.get(link.split("#")[0]).status_code == 200, link
-    assert 'id="step-police"' in client.get("/dossiers/%d" % case_id).get_data(as_text=True)
+    assert 'id="step-online-pesten:agreement"' in client.get("/dossiers/%d" % case_id).get_data(as_text=True)
+    form = client.get("/dossiers/%d/oudercontacten/nieuw?stap=inform-victim-parents" % flemish_id).get_data(as_text=True)
+    assert re.search(r'value="inform-victim-parents"[^>]*checked|<option[^>]*selected[^>]*value="inform-victim-'
+                     r'parents"|value="inform-victim-parents"[^>]*selected', form), form

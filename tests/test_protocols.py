@@ -127,6 +127,8 @@ def test_a_valid_copy_loads(tmp_path):
     (lambda d: d.update(follow_up_with=[]), "follow_up_with: de lijst mag niet leeg zijn"),
     (lambda d: d.pop("follow_up_step"), "follow_up_with: hoort bij follow_up_step"),
     (lambda d: d.pop("follow_up_schedule"), "follow_up_step: zonder follow_up_schedule"),
+    (lambda d: d.update(follow_up_step="agreement"),
+     "stap 11 (evaluation): shared: 'follow-up' hoort bij de stap van de vervolggesprekken"),
     (lambda d: d.update(key="other"), "moet gelijk zijn aan de bestandsnaam"),
     (lambda d: d["steps"][0].update(description="De {leraar} belt."), "stap 1 (signal): description: {leraar} is geen rol"),
     (lambda d: d["steps"][1].update(owner="counsellor"), "stap 2 (support-victim): owner: 'counsellor'"),

@@ -80,7 +80,7 @@ def next_actions(case, progress, aftercare):
     for row in progress["steps"]:
         state = cases.step_state(row, today_)
         step = protocol.step(row.step_key) if protocol else None
-        under_way = row.step_key == progress["follow_up_step"] and progress["series_under_way"]
+        under_way = row.step_key in progress["series_steps"] and progress["series_under_way"]
         if state not in ("due", "overdue") or under_way or not owns_step(current_user, case, row.owner):
             continue
         actions.append((protocols.step_action(step), step.title if step else row.step_key, row.due_on, row.step_key))
@@ -143,8 +143,8 @@ def progress_context(case, contents=None, step=None):
             "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]),
             "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
-            "step_error": step_error, "follow_up_step": protocol.follow_up_step if protocol else "",
-            # The follow-up step completes itself while a talk of its series is still to come.
+            "step_error": step_error, "series_steps": protocol.series_steps() if protocol else (),
+            # The follow-up steps complete themselves while a talk of their series is still to come.
             "series_under_way": any(row.in_series and row.done_at is None for row in contents["follow_ups"])}
 
 

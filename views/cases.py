@@ -334,6 +334,9 @@ def new():
     form = OpenCaseForm(protocols=protocols.offered(), mentors=mentors, restrict_to_mentor=classes_of)
     if not form.is_submitted():
         form.protocol.data = SchoolSettings.current().default_protocol
+        # A report about online bullying proposes the online protocol beside the school's own.
+        online = report is not None and ("online" in report.kinds or bool(report.platform))
+        form.second_protocol.data = protocols.suggested_beside(form.protocol.data, online)
     named = (list(Pupil.with_class().join_from(Pupil, ReportPupil).where(ReportPupil.report == report)
                   .order_by(*Pupil.dutch_order())) if report else [])
     if not form.is_submitted() and mentors and classes_of is None:
@@ -346,7 +349,8 @@ def new():
             with db.atomic():
                 case, warnings = cases.open_case(
                     form.protocol.data, User.get_by_id(form.mentor.data), roles, current_user,
-                    reports=[report] if report else [], title=form.title.data, severity=form.severity.data)
+                    reports=[report] if report else [], title=form.title.data, severity=form.severity.data,
+                    second_protocol_key=form.second_protocol.data or None)
             for warning in warnings:
                 flash(warning, "warning")
             flash(_("Dossier %(reference)s is geopend.", reference=case.reference), "success")
@@ -356,5 +360,6 @@ def new():
     roles = form.roles if form.is_submitted() else {  # who was bullied and who bullied, as the report says
         row.pupil_id: row.role for row in ReportPupil.select().where(ReportPupil.report == report,
                                                                      ReportPupil.role.is_null(False))}
-    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=roles), \
-        400 if form.is_submitted() else 200
+    summary = case_page.error_summary(form, "case-pupils") + [("case-pupils", message) for message in form.roles_errors]
+    return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=roles,
+                           error_summary=summary), 400 if form.is_submitted() else 200
