@@ -70,7 +70,7 @@ def _share_done(case, protocol, rows, applies):
             if twin.status == "done" or not applies[other.key]:
                 continue
             twin.status, twin.done_at, twin.done_by = "done", row.done_at, row.done_by_id
-            CaseEvent.add(case, "step_done", "%s (%s): gedaan als «%s» (%s)" % (
+            CaseEvent.add(case, "step_done", "%s · %s: gedaan als «%s» in %s" % (
                 other.title, protocol.part_of(other.key).name, step.title, protocol.part_of(step.key).name),
                 row.done_by_id, at=row.done_at)
 

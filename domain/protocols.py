@@ -543,13 +543,14 @@ def split_step_key(step_key):
 
 def step_title(protocol_key, step_key):
     """A step's title for lists that show many cases (the key when the step is unknown). A second
-    protocol's step says which protocol: "Politie inschakelen (Online pesten)"."""
+    protocol's step says which protocol after a dot, as lists set case and title apart: "Politie inschakelen ·
+    Online pesten" (in brackets it would read "(VO-protocol (NL))")."""
     beside_key_, key = split_step_key(step_key)
     protocol = get(beside_key_ or protocol_key)
     step = protocol.step(key) if protocol else None
     if step is None:
         return step_key
-    return "%s (%s)" % (step.title, protocol.name) if beside_key_ else step.title
+    return "%s · %s" % (step.title, protocol.name) if beside_key_ else step.title
 
 
 def step_action(step):

@@ -78,11 +78,11 @@ def test_the_online_protocol_runs_beside_the_schools_own_on_a_frozen_clock(app, 
         rows = steps(case)
         assert rows["online-pesten:protect"].status == "done"
         assert rows["online-pesten:protect"].done_at == rows["online-evidence"].done_at
-        assert ("Blokkeren, melden en laten verwijderen (Online pesten): gedaan als «Online pesten: bewijs en "
-                "bescherming» (VO-protocol (NL))") in timeline(case)
+        assert ("Blokkeren, melden en laten verwijderen · Online pesten: gedaan als «Online pesten: bewijs en "
+                "bescherming» in VO-protocol (NL)") in timeline(case)
         done(app, case, "online-pesten:signal")
         assert steps(case)["online-pesten:support-victim"].due_on == day(2026, 11, 5)
-        assert "Melding van online pesten opnemen (Online pesten)" in timeline(case)
+        assert "Melding van online pesten opnemen · Online pesten" in timeline(case)
 
         mentor = login_as("mentor")
         page = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
@@ -91,7 +91,7 @@ def test_the_online_protocol_runs_beside_the_schools_own_on_a_frozen_clock(app, 
         tracker = page[page.index('id="case-steps"'):]
         assert tracker.index("Signaal opvangen en vastleggen") < tracker.index("Online pesten <span") < tracker.index(
             "De gepeste leerling steunen en beschermen")
-        assert "geldt ook voor «Blokkeren, melden en laten verwijderen» (Online pesten)" in page
+        assert "geldt ook voor «Blokkeren, melden en laten verwijderen» in Online pesten" in page
         assert "met daarnaast Online pesten" in page
         talk = mentor.get("/gesprekken/nieuw/%d/online-pesten:support-victim" % case.id)
         assert talk.status_code == 200 and "Gesprek met de leerling die online gepest wordt" in talk.get_data(
@@ -134,7 +134,7 @@ def test_the_online_protocol_runs_beside_the_schools_own_on_a_frozen_clock(app, 
         assert models.AuditEvent.select().where(models.AuditEvent.action == "case.correction",
                                                 models.AuditEvent.object_id == case.id).count() == 2
         page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
-        assert "tracker__protocol" not in page and "Melding van online pesten opnemen (Online pesten)" in page
+        assert "tracker__protocol" not in page and "Melding van online pesten opnemen · Online pesten" in page
 
 
 def test_adding_and_taking_away_ask_for_a_protocol_and_a_reason(app, case, login_as):
@@ -159,4 +159,4 @@ def test_a_protocol_shares_a_step_once_and_beside_keys_count_from_their_own_star
     assert both.sharing("victim-talk") == ()
     assert both.step("online-pesten:support-victim").deadline.after == "online-pesten:signal"
     assert both.step("online-pesten:signal").deadline.after == "online-pesten:report"
-    assert protocols.step_title("vo-nl", "online-pesten:police") == "Politie inschakelen (Online pesten)"
+    assert protocols.step_title("vo-nl", "online-pesten:police") == "Politie inschakelen · Online pesten"

@@ -144,7 +144,7 @@ def test_one_series_stands_for_both_follow_up_steps_and_one_escalation_on_a_froz
         assert rows["follow-up"].due_on == day(2028, 9, 2)  # the last talk, 22 months on
         events = timeline(case)
         assert "Vervolggesprekken: elk vervolggesprek is vastgelegd" in events
-        assert "Evaluatiegesprek (Online pesten): elk vervolggesprek is vastgelegd" in events
+        assert "Evaluatiegesprek · Online pesten: elk vervolggesprek is vastgelegd" in events
 
 
 def test_a_series_only_the_second_protocol_has_counts_from_its_own_step_and_shows_everywhere(app, factory, login_as):
