@@ -34,8 +34,8 @@ def edit():
             settings.school_name = form.school_name.data
             settings.region = form.region.data
             settings.default_protocol = form.default_protocol.data
-            for name in ("public_reports_enabled", "previous_mentor_reads", "app_url", "mail_enabled", "smtp_host", "smtp_starttls",
-                         "smtp_username", "mail_sender"):
+            for name in ("public_reports_enabled", "previous_mentor_reads", "app_url", "mail_enabled", "smtp_host",
+                         "smtp_starttls", "smtp_username", "mail_sender"):
                 setattr(settings, name, getattr(form, name).data)
             settings.smtp_port = form.smtp_port.data or 587
             settings.mfa_required_roles = ",".join(sorted(form.second_factor_roles.data))
