@@ -112,3 +112,27 @@ def test_handed_back_the_mentor_reads_and_works_on_the_whole_case_again(login_as
     page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Dit dossier is overgedragen aan" not in page and "Doorverwijzen" in page
     assert "Overgedragen dossiers" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_pages_of_a_handover_and_of_a_referral_to_the_counsellor_are_valid_html(login_as, tmp_path):
+    """The sections these bring (the previous mentor's home and case page, the counsellor's referrals, a referral
+    to the counsellor on the case page, its closing page, the setting) through the W3C Nu Html Checker."""
+    checker = pytest.importorskip("test_valid_html")
+    if not checker.JAVA:
+        pytest.skip("the Nu Html Checker needs Java")
+    from test_counsellor_referrals import refer
+    hand_over_0003(True)
+    assert refer(login_as("mentor"), demo_case("0001")).status_code == 302
+    referral = models.Referral.get(models.Referral.target == "counsellor")
+    pages = {"mentor2_home": ("mentor2", "/"), "mentor2_case": ("mentor2", "/dossiers/%d" % demo_case("0003").id),
+             "counsellor_home": ("counsellor", "/"), "mentor_case": ("mentor", "/dossiers/%d" % demo_case("0001").id),
+             "counsellor_close": ("counsellor", "/doorverwijzingen/%d/afsluiten" % referral.id),
+             "admin_settings": ("admin", "/instellingen/")}
+    for name, (role, url) in pages.items():
+        response = login_as(role).get(url)
+        assert response.status_code == 200, name
+        (tmp_path / ("%s.html" % name)).write_text(response.get_data(as_text=True))
+    assert "Overgedragen dossiers" in (tmp_path / "mentor2_home.html").read_text()
+    assert "Doorverwezen naar de vertrouwenspersoon" in (tmp_path / "counsellor_home.html").read_text()
+    errors = checker.checker_errors(tmp_path)
+    assert not errors, "\n".join(errors)
