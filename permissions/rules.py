@@ -158,8 +158,9 @@ def case_abilities(user, case):
 
 
 def case_reading_scope(user, case):
-    """Whose records of the case the user reads: None for the whole case; otherwise the ids of the
-    pupils whose records they read (the counsellor's reading: see this module's docstring)."""
+    """Whose records of the case the user reads: None for the whole case; a PreviousMentorReading for those
+    they recorded themselves; otherwise the ids of the pupils whose records they read (the counsellor's
+    reading). See this module's docstring."""
     return _case_access(user, case)[1]
 
 
@@ -237,7 +238,7 @@ def handed_over_cases(user):
             .order_by(Case.opened_at.desc()))
 
 
-def previous_mentor_scope(user, case):
+def reads_as_previous_mentor(user, case):
     """The user's reading of the case is a previous mentor's (only what they recorded)."""
     return isinstance(case_reading_scope(user, case), PreviousMentorReading)
 

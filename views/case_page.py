@@ -23,8 +23,8 @@ from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
 from models import Case
 from permissions import (
-    EDIT, PreviousMentorReading, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable,
-    visible_cases,
+    EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable,
+    reads_as_previous_mentor, visible_cases,
 )
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
@@ -104,7 +104,7 @@ def next_actions(case, progress, aftercare):
 def reading(case, contents):
     """The page's lists as the user may read them: whole, or cut to a complaint's pupil's records."""
     scope = case_reading_scope(current_user, case)
-    handed_over = isinstance(scope, PreviousMentorReading)
+    handed_over = reads_as_previous_mentor(current_user, case)
     contents = dict(contents, whole_case=scope is None, scope_names="", evidence_hidden=0, handed_over=handed_over)
     if scope is None:
         return contents
