@@ -77,9 +77,13 @@ def test_the_previous_mentor_reads_what_they_recorded_and_nothing_others_recorde
     # Nothing to write: no form on the page but logging out and the language, no htmx request.
     assert set(re.findall(r'<form[^>]*action="([^"]*)"', page)) == {"/logout", "/taal"}
     assert "data-hx-post" not in page and "Bewerken" not in page
-    # The new mentor reads it all: the check above can fail.
+    # Isa's page, as the case page: the parent contact the new mentor made is not there.
+    pupil_page = login_as("mentor2").get("/leerlingen/%d" % isa.id)
+    assert pupil_page.status_code == 200 and "Nieuw-na-overdracht-8812" not in pupil_page.get_data(as_text=True)
+    # The new mentor reads it all: the checks above can fail.
     whole = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Nieuw-na-overdracht-8812" in whole
+    assert "Nieuw-na-overdracht-8812" in login_as("mentor").get("/leerlingen/%d" % isa.id).get_data(as_text=True)
     event = models.AuditEvent.select().where(models.AuditEvent.action == "case.view",
                                              models.AuditEvent.username == "mentor2").get()
     assert event.object_id == case.id  # reading is logged as every read
