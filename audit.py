@@ -133,6 +133,7 @@ ACTION_LABELS = {
     "pupil_import.apply": _l("Leerlingen geïmporteerd"),
     "pupil_import.preview": _l("Import van leerlingen voorbereid"),
     "referral.close": _l("Begeleiding afgerond"),
+    "referral.list": _l("Doorverwijzingen naar de vertrouwenspersoon bekeken"),
     "report.attach": _l("Melding aan dossier gekoppeld"),
     "report.close": _l("Melding gesloten"),
     "report.create": _l("Melding gedaan"),

@@ -17,7 +17,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from domain import protocols
 from domain.access_requests import Redactor
 from domain.pdf import (
-    BODY, HEADING, SMALL, TITLE, _dutch, _facts, _footer_canvas, _moment, dutch_date, role_name,
+    BODY, COUNSELLOR_ONLY, HEADING, SMALL, TITLE, _dutch, _facts, _footer_canvas, _moment, dutch_date, role_name,
 )
 from models import (
     AGREEMENT_STATUSES, APPROACHES, BULLYING_KINDS, CASE_STATUSES, CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES,
@@ -220,7 +220,8 @@ def case_pdf(case, school_name, printed_by, pupil=None):
         ("Leerling", name_of(item.pupil_id) if item.pupil_id else "het hele dossier"),
         ("Naar", _dutch(REFERRAL_TRAININGS, item.training) if item.training else _dutch(REFERRAL_TARGETS, item.target)),
         ("Datum", "%s door %s" % (dutch_date(item.referred_on), who(item.by_user_id))),
-        ("Toelichting", clean(item.detail)), ("Notitie", clean(item.note)),
+        *([("Inhoud", COUNSELLOR_ONLY)] if item.is_confidential else [
+            ("Toelichting", clean(item.detail)), ("Notitie", clean(item.note))]),
         ("Afgesloten op", dutch_date(item.closed_on) if item.closed_on else "")])
     section("Bewijslog", evidence, "Geen bewijs vastgelegd.", lambda item: [
         ("Vastgelegd", "%s door %s" % (_moment(item.captured_at), who(item.collected_by_id))),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from db import local_date, utcnow
 from domain import cases, followups, protocols
 from domain.cases import WorkflowError
-from models import INVOLVEMENT_ROLES, Case, CaseEvent, CaseStep, FollowUp, Involvement, User
+from models import INVOLVEMENT_ROLES, Case, CaseEvent, CaseHandover, CaseStep, FollowUp, Involvement, User
 from terminology import label, term
 
 
@@ -83,7 +83,8 @@ def remove_pupil(case, pupil, reason, user):
 
 
 def hand_over(case, mentor, user):
-    """Hand the case to another mentor (leave, a class change); returns the mentor before."""
+    """Hand the case to another mentor (leave, a class change); returns the mentor before. The handover is
+    kept as a row: the school may let the previous mentor read on (permissions.rules)."""
     _open(case)
     if not mentor.is_active or not mentor.has_role("mentor"):
         raise WorkflowError(_("Kies een actieve %(mentor)s.", mentor=term("mentor")))
@@ -92,6 +93,8 @@ def hand_over(case, mentor, user):
         return before
     case.mentor = mentor
     case.save(only=[type(case).mentor])
+    if before is not None:
+        CaseHandover.create(case=case, from_mentor=before, to_mentor=mentor, handed_over_by=user)
     CaseEvent.add(case, "correction", "Overgedragen: was %s, nu %s" % (
         before.full_name if before else "geen", mentor.full_name), user)
     return before

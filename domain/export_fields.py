@@ -11,6 +11,8 @@ TABLES = {
     "case": "Een pestzaak (dossier): één pestsituatie, behandeld volgens één protocol.",
     "involvement": "Een leerling in een dossier, met zijn of haar rol.",
     "case_member": "Een medewerker die aan een dossier is toegevoegd (bijvoorbeeld van het ondersteuningsteam).",
+    "case_handover": ("Een dossier dat van de ene mentor aan de andere is overgedragen (verlof, een andere klas): "
+                      "wie de vorige mentoren zijn."),
     "case_step": "Een stap van het protocol in een dossier: open, gedaan of niet van toepassing, met de termijn.",
     "case_event": "Een gebeurtenis op de tijdlijn van een dossier.",
     "report": "Een melding of signaal van pesten.",
@@ -28,7 +30,8 @@ TABLES = {
     "measure_decider": ("Het besluit van één rol over een maatregel, met wie en wanneer (over een fase kunnen twee "
                         "rollen samen beslissen, zoals de teamleider met de directie)."),
     "parent_contact": "Contact met de ouders van een leerling.",
-    "referral": "Een doorverwijzing: naar het ondersteuningsteam, het CLB, een training, externe hulp of de politie.",
+    "referral": ("Een doorverwijzing: naar het ondersteuningsteam, het CLB, een training, externe hulp, de politie of "
+                 "de vertrouwenspersoon."),
     "support_session": "Een sessie van het ondersteuningsteam: begeleiding, training of steungroep.",
     "evidence": "Bewijs van online pesten, met een eventueel bestand in evidence/.",
     "complaint": "Een klacht bij de vertrouwenspersoon.",
@@ -180,6 +183,11 @@ FIELDS = {
     "possibly_criminal": "mogelijk strafbaar",
     "protocol_key": "het protocol (bestandsnaam in protocols/ van Herstel)",
     "public_reports_enabled": "de meldknop staat aan",
+    "previous_mentor_reads": "na een overdracht leest de vorige mentor nog wat hij of zij in het dossier vastlegde",
+    "from_mentor_id": "de mentor die het dossier overdroeg",
+    "to_mentor_id": "de mentor die het dossier overnam",
+    "handed_over_at": "wanneer overgedragen",
+    "handed_over_by_id": "wie het dossier overdroeg (de coördinator)",
     "pupil_id": "de leerling",
     "receipt_code": "ontvangstcode waarmee de melder antwoorden leest",
     "received_on": "datum van ontvangst",

@@ -39,6 +39,8 @@ TITLE = ParagraphStyle("title", parent=STYLES["Title"], fontName="Helvetica-Bold
 
 
 # The support-group approach blames no one: those who bullied or followed are members of the group.
+# A referral to the confidential counsellor: a PDF says it exists, never what it says (permissions.rules).
+COUNSELLOR_ONLY = "alleen voor de vertrouwenspersoon"
 SUPPORT_GROUP_ROLE_NAMES = dict(ROLE_NAMES, bully="lid van de steungroep", follower="lid van de steungroep")
 
 
@@ -452,8 +454,11 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
         ("Afgesproken", item.agreed)])
     section("Doorverwijzingen", pupil_file.referrals, "Geen doorverwijzingen.", lambda item: [
         ("Naar", _dutch(REFERRAL_TRAININGS, item.training) if item.training else _dutch(REFERRAL_TARGETS, item.target)),
-        ("Datum", dutch_date(item.referred_on)), ("Toelichting", item.detail), ("Notitie", item.note),
-        ("Afgesloten op", dutch_date(item.closed_on) if item.closed_on else ""), ("Afsluiting", item.close_note)])
+        ("Datum", dutch_date(item.referred_on)),
+        *([("Inhoud", COUNSELLOR_ONLY)] if item.is_confidential else [
+            ("Toelichting", item.detail), ("Notitie", item.note)]),
+        ("Afgesloten op", dutch_date(item.closed_on) if item.closed_on else ""),
+        ("Afsluiting", "" if item.is_confidential else item.close_note)])
     section("Terugkoppeling van het %s" % dutch_term("support"), pupil_file.support_reports, "Geen terugkoppeling.",
             lambda item: [("Datum", dutch_date(item.held_on)), ("Soort", _dutch(SUPPORT_SESSION_KINDS, item.kind)),
                           ("Terugkoppeling", item.report_back)])

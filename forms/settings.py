@@ -16,6 +16,7 @@ from domain import protocols
 from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, select_choices
 from models import REGIONS, ROLES
+from terminology import lazy_term
 
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -52,6 +53,7 @@ class SettingsForm(FlaskForm):
         Optional(), NumberRange(min=1, max=120, message=_l("Kies een bewaartermijn van 1 tot 120 maanden."))])
     logo = FileField(_l("Logo van de school (PNG of JPEG, hoogstens 2 MB)"))
     public_reports_enabled = BooleanField(_l("Meldknop aan: leerlingen en ouders melden via /melden, zonder account"))
+    previous_mentor_reads = BooleanField(_l("Vorige %(mentor)s houdt leesrecht na overdracht", mentor=lazy_term("mentor")))
     app_url = TrimmedStringField(_l("Adres van Herstel voor links in e-mails"), validators=[
         Optional(), Length(max=200, message=_l("Hoogstens 200 tekens.")),
         Regexp(r"^https?://[^\s/]+", message=_l("Begin met https:// (bijvoorbeeld https://herstel.school.nl)."))])

@@ -19,9 +19,9 @@ from models.school import (
     SignInProvider, User, UserIdentity, UserRole, UserSession,
 )
 from models.cases import (
-    Agreement, AgreementParty, Case, CaseEvent, CaseMember, CaseMerge, CaseStep, ChecklistEntry, Conversation,
-    ConversationAmendment, ConversationLine, ConversationParticipant, Evidence, FollowUp, Involvement, Measure,
-    MeasureDecider, ParentContact, PersonalNote, Referral, Report, ReportKind, ReportPupil, SupportSession,
+    Agreement, AgreementParty, Case, CaseEvent, CaseHandover, CaseMember, CaseMerge, CaseStep, ChecklistEntry,
+    Conversation, ConversationAmendment, ConversationLine, ConversationParticipant, Evidence, FollowUp, Involvement,
+    Measure, MeasureDecider, ParentContact, PersonalNote, Referral, Report, ReportKind, ReportPupil, SupportSession,
 )
 from models.prevention import (
     ClassAgreement, ClassAgreementSignature, ContractSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy,
@@ -39,5 +39,5 @@ MODELS = [
     ComplaintNote, PersonalNote,
     AuditEvent, PublicThread, ThreadMessage, PublicThrottle, OutboxMail, PublicAccess,
     PreventionPlanItem, PreventionActivity, ClassAgreement, ClassAgreementSignature, PreventionPolicy,
-    ContractSignature, CaseMerge, SignInProvider, UserIdentity,
+    ContractSignature, CaseMerge, SignInProvider, UserIdentity, CaseHandover,
 ]

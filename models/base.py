@@ -94,7 +94,7 @@ PARENT_CHANNELS = choices(
 )
 REFERRAL_TARGETS = choices(
     ("support_team", lazy_term("support", capital=True)), ("clb", _l("CLB")), ("training", _l("Training")),
-    ("external", _l("Externe hulp")), ("police", _l("Politie")),
+    ("external", _l("Externe hulp")), ("police", _l("Politie")), ("counsellor", _l("Vertrouwenspersoon")),
 )
 REFERRAL_TRAININGS = choices(
     ("social_skills", _l("Sociale vaardigheidstraining")), ("resilience", _l("Weerbaarheidstraining")),

@@ -125,6 +125,19 @@ class CaseMember(BaseModel):
         indexes = ((("case", "user"), True),)
 
 
+class CaseHandover(BaseModel):
+    """A case handed from one mentor to another (leave, a class change): who its previous mentors are."""
+
+    case = ForeignKeyField(Case, backref="handovers", on_delete="CASCADE")
+    from_mentor = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    to_mentor = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    handed_over_at = DateTimeField(default=utcnow)
+    handed_over_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("from_mentor", "case"), False),)
+
+
 class CaseStep(BaseModel):
     """Where a case stands on one step of its protocol.
 
@@ -561,10 +574,22 @@ class Referral(BaseModel):
     def is_open(self):
         return self.closed_on is None
 
+    @property
+    def is_confidential(self):
+        """A referral to the confidential counsellor: what it says is for the counsellor alone."""
+        return self.target == "counsellor"
+
     @classmethod
     def of_case(cls, case):
         """The case's referrals, open ones first, then newest first, with the pupil."""
         return (cls.select(cls, Pupil).join(Pupil, JOIN.LEFT_OUTER).where(cls.case == case)
+                .order_by(cls.closed_on.is_null(False), cls.referred_on.desc(), cls.id.desc()))
+
+    @classmethod
+    def to_counsellor(cls):
+        """The referrals to the confidential counsellor, open ones first, then newest first, with pupil and case."""
+        return (cls.select(cls, Pupil, Case).join(Pupil, JOIN.LEFT_OUTER).switch(cls).join(Case)
+                .where(cls.target == "counsellor")
                 .order_by(cls.closed_on.is_null(False), cls.referred_on.desc(), cls.id.desc()))
 
 

@@ -23,6 +23,8 @@ class SchoolSettings(BaseModel):
     default_protocol = CharField(max_length=64, default="vo-nl")
     retention_months = IntegerField(default=24, constraints=[Check("retention_months > 0")])
     public_reports_enabled = BooleanField(default=False)
+    # After a handover the previous mentor keeps reading, read-only, what they recorded (permissions.rules).
+    previous_mentor_reads = BooleanField(default=False)
     mfa_required_roles = CharField(max_length=200, default="")
     logo_png = BytesField(null=True)  # re-encoded on upload; printed on PDFs
     # E-mail notifications (off by default). The SMTP password comes from the environment

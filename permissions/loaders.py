@@ -182,8 +182,11 @@ def get_support_referral_or_404(referral_id):
 
 
 def get_referral_to_close_or_404(referral_id):
-    """Load a referral with its case for closing it (404 when the case is unseen, 403 when not theirs to close)."""
+    """Load a referral with its case for closing it (404 when the case is unseen, 403 when not theirs to close).
+    The counsellor closes a referral to the counsellor without reading its case."""
     referral = _with_case_or_404(Referral, referral_id)
+    if referral.is_confidential and may_close_referral(current_user, referral):
+        return referral
     check_case_record(referral, referral.case)
     if not may_close_referral(current_user, referral):
         refuse(403, referral)

@@ -19,15 +19,28 @@ A record outside that reading answers 404, as if it did not exist; the evidence 
 answers 403. A complaint without a pupil, or whose pupil is not in the case, opens nothing (also
 one saved before this rule). Whoever reads the case for another role (the coordinator, its mentor,
 the support team) reads it whole. The counsellor never writes in a case.
+
+The previous mentor's reading of a case handed over from them (domain.corrections.hand_over), when the
+school's setting says so (SchoolSettings.previous_mentor_reads; off by default): read-only, the case's
+facts as above (its pupils and roles, its steps with their dates, not their notes) and of its records
+only those they recorded themselves (PreviousMentorReading: the talks they held, the agreements they drew
+up, the follow-ups they recorded, their parent contacts, referrals, measures, evidence, reports, the
+timeline's events they made and their own work notes). What others recorded, before or after the
+handover, is not listed, counted or hinted at; a link to it answers 404. They write nothing in the case.
+Who reads it for another reason (still the mentor of a pupil's class) reads it as that gives them.
+
+A referral to the confidential counsellor (may_read_referral_content): whoever may see the referral sees
+that it exists, when and whether it is open; what it says (its note, detail and how it was closed) is
+for the counsellor alone, who keeps such referrals on their own page.
 """
 from flask import g, has_request_context
 from flask_login import current_user
 
 import audit
 from models import (
-    Agreement, AgreementParty, Case, CaseMember, CaseStep, ChecklistEntry, Complaint, Conversation,
-    ConversationParticipant, FollowUp, Involvement, Measure, ParentContact, Pupil, Referral, Report, ReportPupil,
-    SchoolClass, SupportSession, User,
+    Agreement, AgreementParty, Case, CaseHandover, CaseMember, CaseStep, ChecklistEntry, Complaint, Conversation,
+    ConversationParticipant, Evidence, FollowUp, Involvement, Measure, ParentContact, PersonalNote, Pupil, Referral,
+    Report, ReportPupil, SchoolClass, SchoolSettings, SupportSession, User,
 )
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -145,8 +158,9 @@ def case_abilities(user, case):
 
 
 def case_reading_scope(user, case):
-    """Whose records of the case the user reads: None for the whole case; otherwise the ids of the
-    pupils whose records they read (the counsellor's reading: see this module's docstring)."""
+    """Whose records of the case the user reads: None for the whole case; a PreviousMentorReading for those
+    they recorded themselves; otherwise the ids of the pupils whose records they read (the counsellor's
+    reading). See this module's docstring."""
     return _case_access(user, case)[1]
 
 
@@ -181,11 +195,62 @@ def _worker_access(user, case):
         abilities.add(VIEW)
     if abilities:
         return frozenset(abilities), None
+    if _reads_after_handover(user, case):
+        return frozenset({VIEW}), PreviousMentorReading(user.id)
     if user.has_role("counsellor"):
         pupils = complaint_pupils_in_case(case)
         if pupils:
             return frozenset({VIEW}), pupils
     return _NO_ACCESS
+
+
+class PreviousMentorReading:
+    """The reading scope of a previous mentor: the records of the case they recorded themselves."""
+
+    def __init__(self, user_id):
+        self.user_id = user_id
+
+    def admits(self, record):
+        author = author_of(record)
+        return author is not None and author == self.user_id
+
+
+def previous_mentor_reads():
+    """The school's setting: after a handover the previous mentor keeps reading what they recorded."""
+    return SchoolSettings.cached().previous_mentor_reads
+
+
+def _reads_after_handover(user, case):
+    """The user handed this case over (or had it taken from them) as its mentor, is not its mentor now,
+    and the school lets previous mentors read on."""
+    return (user.has_role("mentor") and case.mentor_id != user.id and previous_mentor_reads()
+            and CaseHandover.select().where(CaseHandover.case == case.id, CaseHandover.from_mentor == user).exists())
+
+
+def handed_over_cases(user):
+    """The cases handed over from this mentor that they still read (the home page's "overgedragen"), newest
+    handover first; none when the school's setting is off. Those they see for another reason are left out."""
+    if not (user.has_role("mentor") and previous_mentor_reads()):
+        return Case.select().where(Case.id.is_null())
+    handed = CaseHandover.select(CaseHandover.case).where(CaseHandover.from_mentor == user)
+    return (Case.select().where(Case.id.in_(handed), Case.mentor.is_null() | (Case.mentor != user),
+                                Case.id.not_in(visible_cases(user).select(Case.id)))
+            .order_by(Case.opened_at.desc()))
+
+
+def reads_as_previous_mentor(user, case):
+    """The user's reading of the case is a previous mentor's (only what they recorded)."""
+    return isinstance(case_reading_scope(user, case), PreviousMentorReading)
+
+
+def author_of(record):
+    """The id of the staff member who recorded this record of a case (None when no one is known)."""
+    if isinstance(record, ChecklistEntry):
+        record = record.conversation
+    field = {Conversation: "held_by_id", Agreement: "created_by_id", FollowUp: "done_by_id", Report: "created_by_id",
+             SupportSession: "recorded_by_id", ParentContact: "by_user_id", Referral: "by_user_id",
+             Measure: "decided_by_id", Evidence: "collected_by_id", PersonalNote: "author_id"}.get(type(record))
+    return getattr(record, field) if field else None
 
 
 def complaint_pupils_in_case(case):
@@ -255,6 +320,8 @@ def may_read_record(user, record, case):
     """The user may read this record of the case: they read the whole case, or it concerns a pupil
     whose records they read."""
     scope = case_reading_scope(user, case)
+    if isinstance(scope, PreviousMentorReading):
+        return scope.admits(record)
     return scope is None or not scope.isdisjoint(pupils_of(record, case))
 
 
@@ -535,10 +602,20 @@ def may_keep_notes(user, case):
 
 
 def may_close_referral(user, referral, case=None):
-    """Case workers close any referral; the support team closes, with its report, the ones to the team.
+    """Case workers close any referral; the support team closes, with its report, the ones to the team; the
+    counsellor, and only the counsellor, closes a referral to the counsellor (how it ended is theirs to say).
     `case` is the referral's case when the caller has it loaded already (the case page)."""
+    if referral.is_confidential:
+        return may_handle_complaints(user)
     case = case or referral.case
     return may_case(EDIT, case, user) or (referral.target == "support_team" and may_record_support(user, case))
+
+
+def may_read_referral_content(user, referral):
+    """What a referral says (its note, detail and close note): a referral to the counsellor is read by the
+    counsellor alone (not its author, not the coordinator, not an administrator); any other by whoever sees it."""
+    return not referral.is_confidential or may_handle_complaints(user)
+
 
 
 def may_delete_evidence(user, item, case=None):
@@ -558,4 +635,4 @@ def template_globals():
         may_read_class_prevention, may_handle_complaints, may_use_support_workspace, may_record_support,
         may_close_referral, may_delete_evidence, may_read_support_notes, may_answer_thread, may_keep_notes,
         may_read_complaint_notes, may_read_audit_log, may_handle_access_requests, reads_whole_case,
-        complaint_opens_case)}
+        complaint_opens_case, may_read_referral_content)}

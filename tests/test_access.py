@@ -663,6 +663,59 @@ def test_access_matrix(row_app, reading_schools, role, endpoint, method, path, e
         reading_schools.assert_unchanged(role, row)
 
 
+def hand_over_0003(reads):
+    """Case 0003 handed from mentor2 to the mentor, who takes class 3C over too (a class change), so mentor2 is
+    only its previous mentor; `reads`: the school lets previous mentors read on (the setting)."""
+    from domain import corrections
+    with models.db.atomic():
+        models.SchoolClass.update(mentor=demo_user("mentor")).where(models.SchoolClass.name == "3C").execute()
+        corrections.hand_over(demo_case("0003"), demo_user("mentor"), demo_user("coordinator"))
+        models.SchoolSettings.update(previous_mentor_reads=reads).execute()
+
+
+# The previous mentor (issue 20): every row of the table that mentor2 reaches through case 0003 (the case, its
+# talks, its agreement, its parents' form, mentor2's work note on it), tried by mentor2 once the case went to
+# the mentor. The setting off: as if the case did not exist. On: these pages are read (the case, a talk mentor2
+# held, the agreement mentor2 drew up, as a page and a PDF), every other row answers 403 (a form to add a
+# record, every change), and the work note's page 404 (only its author's to change, on a case that is theirs).
+PREVIOUS_MENTOR_READS = {("cases.detail", "GET"), ("conversations.checklist", "GET"), ("agreements.edit", "GET"),
+                         ("agreements.download", "GET")}
+CASE_0003_ROWS = [row for row in ROUTES if row[3]["mentor2"] != 404 and row[3]["mentor"] == 404
+                  and not row[0].startswith(("reports.", "cases.new", "prevention."))]  # 3C's, not the case's
+
+
+def test_the_rows_of_case_0003_are_the_ones_the_previous_mentor_is_tried_on():
+    endpoints = {(endpoint, method) for endpoint, method, _, _ in CASE_0003_ROWS}
+    assert PREVIOUS_MENTOR_READS <= endpoints
+    assert {("conversations.tick", "POST"), ("agreements.new", "POST"), ("agreements.sign", "POST"),
+            ("parents.new", "GET"), ("notes.edit", "GET")} <= endpoints
+
+
+@pytest.mark.parametrize("reads", [False, True], ids=["setting off", "setting on"])
+@pytest.mark.parametrize("endpoint,method,path,expected", CASE_0003_ROWS,
+                         ids=["%s %s" % (r[1], r[0]) for r in CASE_0003_ROWS])
+def test_the_previous_mentor_reads_a_handed_over_case_only_when_the_school_says_so(
+        app, login_as, reads, endpoint, method, path, expected):
+    with app.app_context():
+        hand_over_0003(reads)
+        url = path() if callable(path) else path
+        before = fingerprints()
+    client = login_as("mentor2")
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": csrf_token(client, "/account/")})
+    if not reads:
+        wanted = 404
+    elif (endpoint, method) in PREVIOUS_MENTOR_READS:
+        wanted = 200
+    else:
+        wanted = 404 if endpoint.startswith("notes.") else 403
+    assert response.status_code == wanted, "%s %s as the previous mentor" % (method, url)
+    with app.app_context():
+        assert fingerprints() == before, "%s %s changed a record for the previous mentor" % (method, url)
+
+
 def test_refusals_are_in_the_audit_log(login_as):
     client = login_as("mentor2")
     case = demo_case("0001")

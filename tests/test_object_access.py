@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 import models
 from conftest import csrf_token, fingerprints
-from test_access import LOGGED_IN
+from test_access import LOGGED_IN, hand_over_0003
 
 # An id in a route, by the name of its argument: the model it names (found in models.MODELS by
 # name) unless listed here. Arguments that are not record ids are resolved separately.
@@ -187,4 +187,46 @@ def test_support_member_changes_nothing_of_the_protocol_on_a_case_referred_to_th
             refused.add(rule.endpoint)
     for endpoint in ("cases.complete_step", "followups.measure", "followups.record", "parents.new",
                      "referrals.new", "evidence.new", "cases.close", "conversations.new", "agreements.new"):
+        assert endpoint in refused, "%s was not tried" % endpoint
+
+
+# What the previous mentor reads of a case handed over from them, when the school lets them (permissions.rules):
+# the case page and the records they recorded themselves; every change, every form to add a record, the case as
+# a PDF and the evidence log answer 403 or 404 and change nothing. Without the setting, nothing of it at all.
+PREVIOUS_MENTOR_READS = {"cases.detail", "conversations.checklist", "agreements.edit", "agreements.download"}
+
+
+@pytest.mark.parametrize("reads", [False, True], ids=["setting off", "setting on"])
+def test_the_previous_mentor_changes_nothing_of_a_case_handed_over_and_reads_only_with_the_setting(
+        app, login_as, reads):
+    with app.app_context():
+        hand_over_0003(reads)
+        user = models.User.by_username("mentor2")
+        case = models.Case.get(models.Case.reference == "2026-0003")
+        attempts = [(rule, url) for rule in id_rules(app) if "user_id" not in rule.arguments
+                    for url in [resolve(rule, case, user)] if url]
+    client = login_as("mentor2")
+    token = csrf_token(client, "/account/")
+    read, refused = set(), set()
+    for rule, url in attempts:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            with app.app_context():
+                before = fingerprints()
+            response = (client.get(url) if method == "GET"
+                        else client.post(url, data={"csrf_token": token, "done": "1", "text": "x"}))
+            if reads and method == "GET" and rule.endpoint in PREVIOUS_MENTOR_READS:
+                assert response.status_code == 200, "GET %s answered %d" % (url, response.status_code)
+                read.add(rule.endpoint)
+            else:
+                allowed = (403, 404) if reads else (404,)
+                assert response.status_code in allowed, "%s %s answered %d for the previous mentor" % (
+                    method, url, response.status_code)
+                refused.add(rule.endpoint)
+            with app.app_context():
+                assert fingerprints() == before, "%s %s changed a record for the previous mentor" % (method, url)
+    assert read == (PREVIOUS_MENTOR_READS if reads else set())
+    for endpoint in ("cases.complete_step", "followups.measure", "parents.new", "referrals.new", "evidence.new",
+                     "conversations.new", "conversations.tick", "agreements.new", "agreements.sign",
+                     "corrections.hand_over",
+                     "notes.new", "notes.edit", "notes.delete", "cases.case_pdf", "evidence.report"):
         assert endpoint in refused, "%s was not tried" % endpoint

@@ -6,7 +6,9 @@ tracker's htmx answer is its progress section. Everything the page lists comes f
 Case.contents, one statement; the pupils in it serve the pupil list and the measure form alike.
 
 Whoever reads only what concerns a complaint's pupil (the counsellor, see permissions/rules.py) gets
-the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts.
+the lists cut to that pupil's records (`reading`), without the steps' and timeline's texts. A previous
+mentor (a case handed over from them, when the school lets them read on) gets the lists cut to what they
+recorded themselves, the timeline to their own events, and nothing counted of the rest.
 """
 from flask import render_template, request
 from flask_babel import ngettext
@@ -21,7 +23,8 @@ from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
 from models import Case
 from permissions import (
-    EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable, visible_cases,
+    EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable,
+    reads_as_previous_mentor, visible_cases,
 )
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
@@ -57,6 +60,7 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     progress = progress_context(case, contents, step)
     aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error)
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
+            "handed_over": contents["handed_over"],
             "merged_into": next((row for row in contents["merges"] if row.merged_id == case.id), None),
             "merged_in": [row for row in contents["merges"] if row.kept_id == case.id],
             **pupils_context(case, contents), **progress, **aftercare,
@@ -100,12 +104,17 @@ def next_actions(case, progress, aftercare):
 def reading(case, contents):
     """The page's lists as the user may read them: whole, or cut to a complaint's pupil's records."""
     scope = case_reading_scope(current_user, case)
-    contents = dict(contents, whole_case=scope is None, scope_names="", evidence_hidden=0)
+    handed_over = reads_as_previous_mentor(current_user, case)
+    contents = dict(contents, whole_case=scope is None, scope_names="", evidence_hidden=0, handed_over=handed_over)
     if scope is None:
         return contents
     for name in ("talks", "agreements", "reports", "follow_ups", "measures", "support_sessions", "parent_contacts",
                  "referrals"):
         contents[name] = readable(current_user, case, contents[name])
+    if handed_over:
+        contents.update(earlier_bullying=[], evidence=readable(current_user, case, contents["evidence"]),
+                        timeline=[event for event in contents["timeline"] if event.user_id == current_user.id])
+        return contents
     contents.update(earlier_bullying=[], evidence_hidden=len(contents["evidence"]), evidence=[],
                     scope_names=", ".join(involvement.pupil.display_name for involvement in contents["pupils"]
                                           if involvement.pupil_id in scope))
@@ -140,6 +149,8 @@ def progress_context(case, contents=None, step=None):
     protocol = protocols.of_case(case)
     return {"case": case, "protocol": protocol, "today": today(),
             "whole_case": contents["whole_case"],
+            # A previous mentor reads the texts of the timeline's events they made themselves (the only ones listed).
+            "timeline_texts": contents["whole_case"] or contents["handed_over"],
             "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]),
             "events": contents["timeline"], "conversations": contents["talks"],
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
@@ -241,7 +252,8 @@ def evidence_context(case, contents):
 def notes_context(case, contents):
     """The user's own work notes on the case, and the form to add one."""
     if not may_keep_notes(current_user, case):
-        return {"my_notes": [], "note_form": None}
+        # A previous mentor still reads the notes they kept; the case is no longer theirs to write in.
+        return {"my_notes": contents["own_notes"] if contents["handed_over"] else [], "note_form": None}
     return {"my_notes": contents["own_notes"], "note_form": PersonalNoteForm(**UNBOUND)}
 
 

@@ -7,7 +7,7 @@ from db import db, today, utcnow
 from domain import backup, cases, escalation, followups, notify, prevention, support
 from models import Case, Complaint, Referral, Report
 from permissions import (
-    case_list_scope, may_administer, may_handle_complaints, may_manage_reports, may_see_cases,
+    case_list_scope, handed_over_cases, may_administer, may_handle_complaints, may_manage_reports, may_see_cases,
     may_plan_prevention, may_record_prevention, may_use_support_workspace, prevention_scope, reports_about_my_pupils,
     visible_cases, visible_reports,
 )
@@ -37,9 +37,14 @@ def index():
                   if may_handle_complaints(current_user) else [])
     referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))
                  if may_use_support_workspace(current_user) else [])
+    # Referrals to the confidential counsellor, with what they say: theirs alone (permissions.rules).
+    counsellor_referrals = (list(Referral.to_counsellor().where(Referral.closed_on.is_null()))
+                            if may_handle_complaints(current_user) else [])
+    # Cases handed over from this mentor that the school lets them read on: read-only, never in the to-do.
+    handed_over = list(handed_over_cases(current_user).limit(10))
     due = _group_due(cases.due_steps(current_user) + followups.due_for(current_user))
     open_cases = list(open_cases)
-    if open_cases or complaints or referrals or class_reports:
+    if open_cases or complaints or referrals or class_reports or counsellor_referrals or handed_over:
         with db.atomic():
             if class_reports:
                 audit.record("report.list", detail="startpagina: %d meldingen over leerlingen van de klas"
@@ -49,6 +54,12 @@ def index():
             if complaints:
                 audit.record("complaint.list", detail="startpagina: %d klachten" % len(complaints),
                              object_type="complaint")
+            if handed_over:
+                audit.record("case.list", detail="startpagina: %d overgedragen dossiers" % len(handed_over),
+                             object_type="case")
+            if counsellor_referrals:
+                audit.record("referral.list", detail="startpagina: %d doorverwijzingen naar de vertrouwenspersoon"
+                             % len(counsellor_referrals), object_type="referral")
             if referrals:
                 audit.record("support.list", detail="startpagina: %d doorverwijzingen" % len(referrals),
                              object_type="referral")
@@ -59,6 +70,7 @@ def index():
     return render_template("home/index.html", open_cases=open_cases, my_reports=list(my_reports),
                            class_reports=class_reports,
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
+                           counsellor_referrals=counsellor_referrals, handed_over=handed_over,
                            proposals=proposals, awaiting=awaiting, unsent_mail=unsent_mail,
                            prevention_parts=prevention_parts,
                            duty_of_care=prevention.duty_of_care() if may_plan_prevention(current_user) else [],

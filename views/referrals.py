@@ -32,7 +32,8 @@ def _timeline_text(referral):
         if referral.training:
             where = str(label(REFERRAL_TRAININGS, referral.training))
     who = referral.pupil.display_name if referral.pupil_id else "het dossier"
-    return "%s: %s%s" % (where, who, " (%s)" % referral.detail if referral.detail else "")
+    detail = referral.detail if referral.detail and not referral.is_confidential else ""  # the counsellor's alone
+    return "%s: %s%s" % (where, who, " (%s)" % detail if detail else "")
 
 
 @bp.route("/dossiers/<int:case_id>/doorverwijzingen/nieuw", methods=["GET", "POST"])
@@ -63,9 +64,19 @@ def new(case_id):
             message = _("De doorverwijzing is vastgelegd.")
             if referral.target == "support_team":
                 message += " " + _("De leerling staat nu op de lijst van het %(support)s.", support=term("support"))
+            if referral.is_confidential:
+                message += " " + _("De vertrouwenspersoon ziet de doorverwijzing op de eigen startpagina.")
             flash(message, "success")
             return redirect(url_for("cases.detail", case_id=case.id) + "#referrals")
     return render_template("referrals/new.html", case=case, form=form), 400 if form.is_submitted() else 200
+
+
+def _after_closing(referral):
+    """Back to where the referral is listed: the case page, or the counsellor's home page for a referral to them
+    (the counsellor need not read the case)."""
+    if referral.is_confidential:
+        return url_for("home.index") + "#counsellor-referrals"
+    return url_for("cases.detail", case_id=referral.case_id) + "#referrals"
 
 
 @bp.route("/doorverwijzingen/<int:referral_id>/afsluiten", methods=["GET", "POST"])
@@ -76,7 +87,7 @@ def close(referral_id):
     case = referral.case
     if not referral.is_open:
         flash(_("Deze doorverwijzing is al afgesloten."), "error")
-        return redirect(url_for("cases.detail", case_id=case.id) + "#referrals")
+        return redirect(_after_closing(referral))
     form = CloseReferralForm(referral=referral)
     if form.validate_on_submit():
         with db.atomic():
@@ -90,6 +101,7 @@ def close(referral_id):
                 audit.record("case.referral_closed", case, detail="doorverwijzing %d" % referral.id)
         flash(_("De doorverwijzing is afgesloten.") if fresh.closed_by_id == current_user.id
               else _("Deze doorverwijzing is al afgesloten."), "success")
-        return redirect(url_for("cases.detail", case_id=case.id) + "#referrals")
-    return render_template("referrals/close.html", case=case, referral=referral, form=form), \
+        return redirect(_after_closing(referral))
+    return render_template("referrals/close.html", case=case, referral=referral, form=form,
+                           back=_after_closing(referral)), \
         400 if form.is_submitted() else 200

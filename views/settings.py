@@ -34,8 +34,8 @@ def edit():
             settings.school_name = form.school_name.data
             settings.region = form.region.data
             settings.default_protocol = form.default_protocol.data
-            for name in ("public_reports_enabled", "app_url", "mail_enabled", "smtp_host", "smtp_starttls",
-                         "smtp_username", "mail_sender"):
+            for name in ("public_reports_enabled", "previous_mentor_reads", "app_url", "mail_enabled", "smtp_host",
+                         "smtp_starttls", "smtp_username", "mail_sender"):
                 setattr(settings, name, getattr(form, name).data)
             settings.smtp_port = form.smtp_port.data or 587
             settings.mfa_required_roles = ",".join(sorted(form.second_factor_roles.data))
@@ -44,8 +44,10 @@ def edit():
                 settings.logo_png = form.logo_png
             settings.save()
             audit.record("settings.save", settings, detail=(
-                "standaardprotocol: %s; tweede factor verplicht: %s; bewaartermijn: %d maanden" % (
-                    settings.default_protocol, settings.mfa_required_roles or "niemand", settings.retention_months)))
+                "standaardprotocol: %s; tweede factor verplicht: %s; bewaartermijn: %d maanden; "
+                "vorige mentor leest na overdracht: %s" % (
+                    settings.default_protocol, settings.mfa_required_roles or "niemand", settings.retention_months,
+                    "ja" if settings.previous_mentor_reads else "nee")))
         flash(_("De instellingen zijn opgeslagen."), "success")
         return redirect(url_for("settings.edit"))
     last_backup = backup.last_backup(current_app.config["BACKUP_RECORD"])
