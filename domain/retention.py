@@ -187,7 +187,7 @@ def _anonymise(cleanup, now):
     """Strip one case of what identifies or describes a child; call inside a transaction."""
     case = cleanup.case
     Case.update(title="", close_reason="", anonymised_at=now).where(Case.id == case.id).execute()
-    CaseStep.update(note="").where(CaseStep.case == case).execute()
+    CaseStep.update(note="", set_aside_reason="").where(CaseStep.case == case).execute()
     CaseEvent.update(text="").where(CaseEvent.case == case).execute()
     Report.update(description="", reporter_name="", close_reason="", anonymised_at=now).where(
         Report.case == case).execute()
@@ -198,7 +198,7 @@ def _anonymise(cleanup, now):
     FollowUp.update(note="", with_whom="").where(FollowUp.case == case).execute()
     Measure.update(description="", informed="").where(Measure.case == case).execute()
     ParentContact.update(summary="", agreed="").where(ParentContact.case == case).execute()
-    Referral.update(detail="", note="").where(Referral.case == case).execute()
+    Referral.update(detail="", note="", close_note="").where(Referral.case == case).execute()
     SupportSession.update(participants="", notes="", report_back="").where(SupportSession.case == case).execute()
     Evidence.delete().where(Evidence.case == case).execute()
     PersonalNote.delete().where(PersonalNote.case == case).execute()

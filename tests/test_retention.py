@@ -2,6 +2,7 @@
 import datetime
 import os
 
+import peewee
 import time_machine
 
 import models
@@ -37,6 +38,15 @@ def fill(case, pupil, user, evidence_dir):
     thread = models.PublicThread.create(receipt_code="ABCD-EFGH-JKLM-NPQR", phrase_hash="x", report=report)
     models.ThreadMessage.create(thread=thread, author_kind="reporter", body="Anna durft niet meer naar school")
     models.CaseStep.create(case=case, step_key="signal", status="done", note="Anna huilde")
+    models.CaseStep.create(case=case, step_key="police", status="not_applicable",
+                           set_aside_reason="Anna's vader wil geen aangifte")
+    models.ParentContact.create(case=case, pupil=pupil, contacted_on=datetime.date(2027, 1, 6), channel="phone",
+                                summary="Moeder van Anna gebeld", agreed="Anna blijft thuis")
+    models.Referral.create(case=case, pupil=pupil, target="external", detail="Jeugdzorg voor Anna",
+                           referred_on=datetime.date(2027, 1, 7), note="Anna slaapt slecht",
+                           closed_on=datetime.date(2027, 2, 7), close_note="Anna is op de wachtlijst gezet")
+    models.SupportSession.create(case=case, kind="support_group", held_on=datetime.date(2027, 1, 8),
+                                 participants="Anna, Bob", notes="Anna is stil", report_back="Anna doet mee")
     models.CaseEvent.add(case, "opened", "Anna en Bob")
     conversation = models.Conversation.create(case=case, step_key="victim-talk", template_key="victim-conversation",
                                               title="Gesprek met Anna", held_by=user)
@@ -56,6 +66,14 @@ def fill(case, pupil, user, evidence_dir):
     models.Evidence.create(case=case, captured_at=datetime.datetime(2027, 1, 4), platform="Snapchat",
                            description="Bericht over Anna", file_name=file_name)
     return report, file_name
+
+
+def case_models():
+    """Every table with a row per case (a foreign key named case)."""
+    return [model for model in models.BaseModel.__subclasses__() + [
+        sub for base in models.BaseModel.__subclasses__() for sub in base.__subclasses__()]
+        if isinstance(model._meta.fields.get("case"), peewee.ForeignKeyField)
+        and model._meta.fields["case"].rel_model is models.Case]
 
 
 def run_command(app, *args):
@@ -107,7 +125,12 @@ def test_retention_on_a_frozen_clock(app, factory):
     assert (measure.phase, measure.description) == (1, "")
     assert models.CaseStep.get(models.CaseStep.case == due).note == ""
     assert models.CaseEvent.get(models.CaseEvent.case == due).text == ""
-    # What describes a child is gone.
+    # What describes a child is gone, from every text of every record of the case (a new field too).
+    for model in case_models():
+        for field in model._meta.sorted_fields:
+            if isinstance(field, (peewee.CharField, peewee.TextField)):
+                assert not model.select().where(model.case == due, field.contains("Anna")).exists(), (
+                    model.__name__, field.name)
     assert not models.ThreadMessage.select().where(models.ThreadMessage.body.contains("Anna")).exists()
     for model in (models.Conversation, models.Agreement, models.Evidence, models.PersonalNote):
         assert not model.select().where(model.case == due).exists(), model.__name__
