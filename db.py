@@ -152,6 +152,13 @@ def joined_text(field, separator=","):
     return fn.GROUP_CONCAT(field, separator) if is_sqlite() else fn.STRING_AGG(field, separator)
 
 
+def days_between(earlier, later):
+    """Whole days from the day of `earlier` to the day of `later` (dates or UTC moments), as day_of counts them."""
+    if is_sqlite():
+        return (fn.JULIANDAY(fn.DATE(later)) - fn.JULIANDAY(fn.DATE(earlier))).cast("INTEGER")
+    return later.cast("DATE") - earlier.cast("DATE")
+
+
 def open_database(url_or_path):
     """Return a database for a SQLite file path or a DATABASE_URL (postgresql://user:pass@host:port/name).
 
