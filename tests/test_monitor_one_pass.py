@@ -6,9 +6,11 @@ Runs on SQLite and, under `make test-postgres`, on PostgreSQL.
 import datetime
 import logging
 import random
+import re
 
 import pytest
 
+import db
 import models
 from domain import monitor
 
@@ -139,3 +141,41 @@ def test_the_trends_cost_as_many_queries_for_ten_years_as_for_one(app):
         one = statements(lambda: monitor.trends([FIRST_YEAR + 2]))
         assert one >= len(monitor.TREND_KEYS)  # the counter sees them
         assert statements(lambda: monitor.trends(monitor.trend_years(FIRST_YEAR + 8, 10))) == one
+
+
+class Recorded(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.statements = []
+
+    def emit(self, record):
+        if isinstance(record.msg, tuple) and record.msg[0].startswith("SELECT"):
+            self.statements.append(record.msg)
+
+
+def test_no_query_of_the_years_reads_a_table_whole(app):
+    """Each figure finds the years' rows through an index on their day (SQLite's plan says SEARCH, not SCAN, for
+    the tables read by day; a table joined to them, such as the pupils' roles, the planner may read as it sees
+    fit for a school this small)."""
+    with app.test_request_context():
+        if not db.is_sqlite():
+            pytest.skip("SQLite's query plans")
+        with models.db.atomic():
+            random_school(random.Random(7))
+        models.db.execute_sql("ANALYZE")
+        logger, recorded = logging.getLogger("peewee"), Recorded()
+        level = logger.level
+        logger.addHandler(recorded)
+        logger.setLevel(logging.DEBUG)
+        try:
+            monitor.year_figures(monitor.trend_years(FIRST_YEAR + 5))
+        finally:
+            logger.removeHandler(recorded)
+            logger.setLevel(level)
+        assert len(recorded.statements) >= len(monitor.TREND_KEYS)
+        for sql, params in recorded.statements:
+            tables = dict((alias, table) for table, alias in re.findall(r'(?:FROM|JOIN) "(\w+)" AS "(t\d+)"', sql)
+                          if table in ("report", "case", "case_step", "measure", "complaint"))
+            plan = [row[3] for row in models.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            read_whole = [step for step in plan if step.startswith("SCAN ") and step.split()[1] in tables]
+            assert not read_whole, (sql, plan)
