@@ -11,7 +11,7 @@ import os
 import threading
 import zoneinfo
 
-from peewee import DatabaseProxy, Select, SqliteDatabase, fn
+from peewee import Cast, DatabaseProxy, Select, SqliteDatabase, fn
 from playhouse.migrations import Migration, Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -155,8 +155,8 @@ def joined_text(field, separator=","):
 def days_between(earlier, later):
     """Whole days from the day of `earlier` to the day of `later` (dates or UTC moments), as day_of counts them."""
     if is_sqlite():
-        return (fn.JULIANDAY(fn.DATE(later)) - fn.JULIANDAY(fn.DATE(earlier))).cast("INTEGER")
-    return later.cast("DATE") - earlier.cast("DATE")
+        return Cast(fn.JULIANDAY(fn.DATE(later)) - fn.JULIANDAY(fn.DATE(earlier)), "INTEGER")
+    return Cast(later, "DATE") - Cast(earlier, "DATE")
 
 
 def open_database(url_or_path):
