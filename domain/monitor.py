@@ -11,9 +11,9 @@ import statistics
 
 import babel.numbers
 from flask_babel import gettext as _, lazy_gettext as _l
-from peewee import Case as When, fn
+from peewee import fn
 
-from db import day_of, days_between
+from db import day_of, days_between, school_year_of as school_year_in_sql
 from domain import protocols
 from models import (
     APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
@@ -229,14 +229,6 @@ TREND_KEYS = ("reports", "cases", "kinds", "class_years", "escalations", "compla
               "median_days_to_first_conversation", "steps_on_time")
 
 
-def _school_year_key(field, years, moments=False):
-    """The school year (its first calendar year) a date or moment falls in, for the years given; else NULL."""
-    def edge(day):
-        return _moment(day) if moments else day
-    return When(None, [((field >= edge(school_year(year)[0])) & (field < edge(school_year(year)[1])), year)
-                       for year in years])
-
-
 def _in_years(field, years, moments=False):
     start, end = school_year(min(years))[0], school_year(max(years))[1]
     return (field >= _moment(start)) & (field < _moment(end)) if moments else (field >= start) & (field < end)
@@ -259,9 +251,9 @@ def _grouped(query, years):
 
 def year_figures(years):
     """figures(*school_year(year)) for each year, for the TREND_KEYS only, in a fixed number of queries."""
-    report_year = _school_year_key(Report.reported_on, years)
+    report_year = school_year_in_sql(Report.reported_on)
     reports = _in_years(Report.reported_on, years) & (Report.is_signal == False)  # noqa: E712
-    case_year = _school_year_key(Case.opened_at, years, moments=True)
+    case_year = school_year_in_sql(Case.opened_at)
     cases = _in_years(Case.opened_at, years, moments=True)
 
     report_counts = _per_year(Report.select(report_year, fn.COUNT(Report.id)).where(reports).group_by(report_year),
@@ -277,11 +269,11 @@ def year_figures(years):
     levels = (Case.select(victims.c.school_year, victims.c.year_level, fn.COUNT(victims.c.case_id)).from_(victims)
               .group_by(victims.c.school_year, victims.c.year_level)
               .order_by(victims.c.school_year, victims.c.year_level))
-    measure_year = _school_year_key(Measure.decided_on, years)
+    measure_year = school_year_in_sql(Measure.decided_on)
     phases = (Measure.select(measure_year, Measure.phase, fn.COUNT(Measure.id))
               .where(_in_years(Measure.decided_on, years))
               .group_by(measure_year, Measure.phase).order_by(measure_year, Measure.phase))
-    complaint_year = _school_year_key(Complaint.received_on, years)
+    complaint_year = school_year_in_sql(Complaint.received_on)
     complaints = (Complaint.select(complaint_year, Complaint.status, fn.COUNT(Complaint.id))
                   .where(_in_years(Complaint.received_on, years))
                   .group_by(complaint_year, Complaint.status).order_by(complaint_year, Complaint.status))
@@ -325,7 +317,7 @@ def _median_days_per_year(years, case_year, cases):
 
 def _steps_on_time_per_year(years):
     """_steps_on_time for each school year of the step's deadline."""
-    due_year = _school_year_key(CaseStep.due_on, years)
+    due_year = school_year_in_sql(CaseStep.due_on)
     due = _in_years(CaseStep.due_on, years) & (CaseStep.status != "not_applicable")
     in_time = fn.SUM(((CaseStep.status == "done") & (fn.DATE(CaseStep.done_at) <= CaseStep.due_on)).cast("INTEGER"))
     settled = (CaseStep.status == "done") | (CaseStep.due_on < datetime.date.today())
