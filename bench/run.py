@@ -82,7 +82,7 @@ def ensure_database():
             models.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         close_all_connections()
         os.replace(template + ".tmp", template)
-        for suffix in ("-wal", "-shm"):
+        for suffix in ("-wal", "-shm", ".lock", ".running"):  # the last two: the app's lock files
             if os.path.exists(template + ".tmp" + suffix):
                 os.remove(template + ".tmp" + suffix)
         log("  klaar in %.0f s" % (time.monotonic() - started))
