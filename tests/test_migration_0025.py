@@ -1,11 +1,11 @@
-"""Migration 0024: the monitor's indexes come after 0023 and go again, on SQLite and PostgreSQL
+"""Migration 0025: the monitor's indexes come after 0023 (0024 on main) and go again, on SQLite and PostgreSQL
 (make test-postgres); the monitor's per-year queries find their rows through them."""
 from playhouse.migrations import Runner
 
 import db
 from databases import drop_database, new_database
 
-NAME = "0024_monitor_indexes"
+NAME = "0025_monitor_indexes"
 INDEXES = {"report": "report_reported_on_is_signal", "measure": "measure_decided_on",
            "complaint": "complaint_received_on", "case_step": "case_step_due_on_status_done_at"}
 
