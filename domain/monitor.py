@@ -13,13 +13,14 @@ import babel.numbers
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import fn
 
-from db import day_of, days_between, school_year_of as school_year_in_sql
+import i18n
+from db import day_of, days_between, db, school_year_of as school_year_in_sql
 from domain import protocols
 from models import (
     APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
     Pupil, Report, ReportKind, SchoolClass,
 )
-from terminology import label
+from terminology import label, region
 
 MIN_GROUP = 2
 TOP = 8
@@ -320,6 +321,25 @@ def _steps_on_time_per_year(years):
         due_year)
     found = {year: (int(done), total) for year, done, total in rows.tuples() if year is not None}
     return {year: found.get(year, (0, 0)) for year in years}
+
+
+# The figures kept per process until what they count changes (migration 0025's stamp, which a trigger on every
+# table they read renews in the same transaction as the change), for the language and region they were worded
+# in and the day (a step counts as late from the day after its deadline). A few are kept: the page's period and
+# its years, for the languages in use.
+KEPT = {}
+KEEP = 16
+
+
+def kept(function, *args):
+    """function(*args) (figures or trends), computed again only when the data, the day or the words changed."""
+    stamp = db.execute_sql("SELECT stamp FROM monitor_stamp WHERE id = 1").fetchone()[0]
+    key = (db.database, stamp, datetime.date.today(), id(i18n.catalogue()), region(), function.__name__, args)
+    if key not in KEPT:
+        if len(KEPT) >= KEEP:
+            KEPT.pop(next(iter(KEPT)))
+        KEPT[key] = function(*args)
+    return KEPT[key]
 
 
 def trends_csv(data, prevention_rows):
