@@ -8,6 +8,7 @@ import csv
 import datetime
 import io
 import statistics
+import threading
 
 import babel.numbers
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -329,17 +330,25 @@ def _steps_on_time_per_year(years):
 # its years, for the languages in use.
 KEPT = {}
 KEEP = 16
+# One thread of a worker computes what is missing while its others wait for it, instead of all of them
+# computing the same figures at once when a change lets sixteen requests miss together.
+COMPUTING = threading.Lock()
 
 
 def kept(function, *args):
     """function(*args) (figures or trends), computed again only when the data, the day or the words changed."""
     stamp = db.execute_sql("SELECT stamp FROM monitor_stamp WHERE id = 1").fetchone()[0]
     key = (db.database, stamp, datetime.date.today(), id(i18n.catalogue()), region(), function.__name__, args)
-    if key not in KEPT:
-        if len(KEPT) >= KEEP:
-            KEPT.pop(next(iter(KEPT)))
-        KEPT[key] = function(*args)
-    return KEPT[key]
+    value = KEPT.get(key)
+    if value is None:
+        with COMPUTING:
+            value = KEPT.get(key)
+            if value is None:
+                value = function(*args)
+                if len(KEPT) >= KEEP:
+                    KEPT.pop(next(iter(KEPT)), None)
+                KEPT[key] = value
+    return value
 
 
 def trends_csv(data, prevention_rows):
