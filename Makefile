@@ -131,9 +131,11 @@ mutation: $(VENV)/.installed-mutation translations
 	$(BIN)/mutmut run --max-children $(WORKERS)
 	$(BIN)/python tests/mutation.py
 
-## bench: load figures on a large school's database (not part of make test; a few minutes)
+## bench: load figures on a large school's database (not part of make test; a few minutes);
+## SIZE=200000 for a board's (200,000 cases; seeded once per size, a few minutes)
+SIZE ?= 20000
 bench: install-dev
-	$(BIN)/python bench/run.py
+	BENCH_SIZE=$(SIZE) $(BIN)/python bench/run.py
 
 ## bench-floor: the fastest any Flask tap with an fsynced write gets here, next to Herstel's (a few minutes)
 bench-floor: install-dev

@@ -11,7 +11,7 @@ import os
 import threading
 import zoneinfo
 
-from peewee import DatabaseProxy, Select, SqliteDatabase, fn
+from peewee import Case, Cast, DatabaseProxy, Select, SqliteDatabase, fn
 from playhouse.migrations import Migration, Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -154,6 +154,22 @@ def is_sqlite(database=None):
 def joined_text(field, separator=","):
     """A group's values of a text column joined into one: GROUP_CONCAT on SQLite, string_agg on PostgreSQL."""
     return fn.GROUP_CONCAT(field, separator) if is_sqlite() else fn.STRING_AGG(field, separator)
+
+
+def days_between(earlier, later):
+    """Whole days from the day of `earlier` to the day of `later` (dates or UTC moments), as day_of counts them."""
+    if is_sqlite():
+        return Cast(fn.JULIANDAY(fn.DATE(later)) - fn.JULIANDAY(fn.DATE(earlier)), "INTEGER")
+    return Cast(later, "DATE") - Cast(earlier, "DATE")
+
+
+def school_year_of(field):
+    """The school year (its first calendar year; it starts on 1 August) of a stored date or moment, in SQL: the
+    year, less one before August. SQLite reads it from the ISO text it stores, PostgreSQL from the value."""
+    if is_sqlite():
+        return Cast(fn.SUBSTR(field, 1, 4), "INTEGER") - (fn.SUBSTR(field, 6, 2) < "08")
+    return (Cast(fn.DATE_PART("year", field), "INTEGER")
+            - Case(None, [(fn.DATE_PART("month", field) < 8, 1)], 0))
 
 
 def open_database(url_or_path):

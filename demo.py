@@ -54,6 +54,7 @@ def wipe():
     """Drop every table and build the schema anew from the migrations."""
     with db.atomic():
         db.execute_sql("DROP TABLE IF EXISTS schema_migration")
+        db.execute_sql("DROP TABLE IF EXISTS monitor_stamp")  # the monitor's (migration 0025), not a model's
         db.drop_tables(MODELS, safe=True)
     evidence.remove_all()
     migrate_database()

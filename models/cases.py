@@ -160,7 +160,7 @@ class CaseStep(BaseModel):
 
     class Meta:
         indexes = ((("case", "step_key"), True), (("status", "due_on"), False), (("step_key", "status"), False),
-                   (("owner", "status", "due_on"), False))
+                   (("owner", "status", "due_on"), False), (("due_on", "status", "done_at"), False))
 
     @classmethod
     def of_case(cls, case):
@@ -237,7 +237,7 @@ class Report(BaseModel):
     confidential = BooleanField(default=False)  # for the coordinator only: not shown to the pupils' mentors
 
     class Meta:
-        indexes = ((("status", "created_at"), False),)
+        indexes = ((("status", "created_at"), False), (("reported_on", "is_signal"), False))
 
     @property
     def kinds(self):
@@ -494,7 +494,7 @@ class Measure(BaseModel):
     phase = IntegerField(constraints=[Check("phase BETWEEN 1 AND 5")])
     description = TextField()
     decided_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
-    decided_on = DateField()
+    decided_on = DateField(index=True)
     informed = TextField(default="")
     deciding_roles = CharField(max_length=100, default="")  # space-separated; empty before roles were kept
     waiting_for = CharField(max_length=100, default="")  # the deciding roles that have not decided yet

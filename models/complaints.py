@@ -14,7 +14,7 @@ from models.school import Pupil, User
 class Complaint(BaseModel):
     """A complaint to the confidential counsellor that bullying is not handled well."""
 
-    received_on = DateField()
+    received_on = DateField(index=True)
     complainant_kind = CharField(max_length=8, choices=COMPLAINANT_KINDS,
                                  constraints=[check_in("complainant_kind", COMPLAINANT_KINDS)])
     complainant_name = CharField(max_length=200, default="")

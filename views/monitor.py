@@ -30,12 +30,12 @@ def _period():
 def index():
     """Counts, timings and charts for a school year or any period."""
     form, start, end = _period()
-    data = monitor.figures(start, end)
+    data = monitor.kept(monitor.figures, start, end)
     years = monitor.trend_years(monitor.school_year_of(data["last_day"]))
     audit.seen("monitor.view", object_type="monitor", detail="%s tot %s" % (start, end))
     status = 400 if form.van.errors or form.tot.errors else 200
     return render_template("monitor/index.html", form=form, data=data, sections=monitor.SECTIONS,
-                           trends=monitor.trends(years), number=monitor.dutch_number,
+                           trends=monitor.kept(monitor.trends, tuple(years)), number=monitor.dutch_number,
                            prevention_levels=prevention.level_figures(years[-1]),
                            prevention_year=prevention.school_year_label(years[-1])), status
 
@@ -44,7 +44,7 @@ def index():
 def export_years():
     """The school years side by side as a CSV file (no names): the series of the charts."""
     years = monitor.trend_years(monitor.school_year_of(today()))
-    body = monitor.trends_csv(monitor.trends(years), prevention.level_figures(years[-1]))
+    body = monitor.trends_csv(monitor.kept(monitor.trends, tuple(years)), prevention.level_figures(years[-1]))
     audit.seen("monitor.export", object_type="monitor", detail="schooljaren %d-%d" % (years[0], years[-1] + 1))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="monitor-schooljaren-%d-%d.csv"' % (years[0], years[-1] + 1)})
@@ -54,7 +54,7 @@ def export_years():
 def export():
     """The same figures as a CSV file (no names), for the school's yearly report."""
     _, start, end = _period()
-    body = monitor.figures_csv(monitor.figures(start, end))
+    body = monitor.figures_csv(monitor.kept(monitor.figures, start, end))
     audit.seen("monitor.export", object_type="monitor", detail="%s tot %s" % (start, end))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="monitor-%s-%s.csv"' % (start.isoformat(), end.isoformat())})
