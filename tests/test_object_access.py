@@ -17,7 +17,7 @@ from test_access import LOGGED_IN, hand_over_0003
 # name) unless listed here. Arguments that are not record ids are resolved separately.
 ALIASES = {"follow_up": models.FollowUp, "party": models.AgreementParty, "entry": models.ChecklistEntry,
            "line": models.ConversationLine, "session": models.SupportSession, "thread": models.PublicThread,
-           "note": models.PersonalNote, "merge": models.CaseMerge}
+           "note": models.PersonalNote, "merge": models.CaseMerge, "identity": models.UserIdentity}
 NOT_RECORDS = {"filename", "token"}
 
 # Which demo cases each role may see, written out from DESIGN.md's role table and the demo school, not
