@@ -466,3 +466,20 @@ def test_every_content_field_changes_the_hash(draft, name, shift, which):
     else:
         setattr(copy, name, changed(models.Agreement._meta.fields[name], getattr(draft, name), shift))
     assert agreements.content_hash(copy, parties) != before
+
+
+def test_a_parent_s_name_may_be_two_hundred_characters_and_no_more(draft):
+    """The refusal says "hoogstens 200 tekens": the 200th character is allowed, the 201st is not."""
+    agreements.add_parent(draft, "  " + "a" * 200 + "  ")  # the spaces around it do not count
+    assert [p.name for p in draft.parties.order_by(models.AgreementParty.id)][-1] == "a" * 200
+    with pytest.raises(agreements.AgreementError, match="hoogstens 200 tekens"):
+        agreements.add_parent(draft, "b" * 201)
+    assert not models.AgreementParty.select().where(models.AgreementParty.name == "b" * 201).exists()
+
+
+def test_the_timeline_says_which_version_was_signed(draft):
+    import time_machine
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 13, 0), tick=False), models.db.atomic():
+        signed = sign_all(draft)
+    event = models.CaseEvent.get(models.CaseEvent.case == signed.case, models.CaseEvent.kind == "agreement_signed")
+    assert event.text == "Versie %d" % signed.version

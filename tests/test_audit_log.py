@@ -353,3 +353,20 @@ def test_the_csv_has_the_words_and_the_key(login_as):
     rows = read_csv(client.get("/logboek/export.csv?action=case.view"))
     assert rows[0][2:4] == ["actie", "actiecode"]
     assert rows[1][1:4] == ["coordinator", "Dossier bekeken", "case.view"]
+
+
+def test_the_period_filter_counts_school_days_in_the_school_s_time(app_context):
+    """An event half an hour after midnight in the school (23:30 UTC the evening before, in winter)
+    belongs to the school's new day, and one half an hour before it to the day before."""
+    import time_machine
+    for moment, action in ((datetime.datetime(2026, 11, 1, 22, 30), "test.before_midnight"),
+                           (datetime.datetime(2026, 11, 1, 23, 30), "test.after_midnight")):
+        with time_machine.travel(moment.replace(tzinfo=datetime.timezone.utc), tick=False):
+            append(action)
+    day = datetime.date(2026, 11, 2)
+
+    def found(**dates):
+        return {event.action for event in audit.events(scope=audit.EVERY_EVENT, **dates)
+                if event.action.startswith("test.")}
+    assert found(date_from=day, date_to=day) == {"test.after_midnight"}
+    assert found(date_to=day - datetime.timedelta(days=1)) == {"test.before_midnight"}

@@ -9,6 +9,7 @@ import db
 import models
 from conftest import csrf_token, demo_case, demo_user
 from domain import complaints, conversations
+from permissions import may_read_record
 
 
 def pupil(first_name):
@@ -219,3 +220,31 @@ def test_a_counsellor_who_is_also_the_cases_mentor_reads_the_whole_case(login_as
     page = login_as("mentor").get("/dossiers/%d" % others_records["case"].id).get_data(as_text=True)
     for secret in SECRETS:
         assert secret in page, secret
+
+
+def test_the_counsellor_reads_the_checklist_and_the_follow_ups_of_the_complaints_pupil_s_talks_and_agreements(
+        app, others_records):
+    """A talk's checklist items belong to its pupils, and a follow-up without a pupil (from before they were
+    per pupil) to the pupils of the talk or agreement it came from."""
+    records = others_records
+    with app.app_context():
+        case, counsellor = records["case"], demo_user("counsellor")
+        noor_item = models.ChecklistEntry.get(models.ChecklistEntry.conversation == records["noor_talk"])
+        daan_item = models.ChecklistEntry.get(models.ChecklistEntry.conversation == records["daan_talk"])
+        follow_ups = {name: models.FollowUp.create(case=case, due_on=db.today(), **source) for name, source in (
+            ("noor_talk", {"conversation": records["noor_talk"]}), ("daan_talk", {"conversation": records["daan_talk"]}),
+            ("noor_agreement", {"agreement": records["noor_agreement"]}),
+            ("daan_agreement", {"agreement": records["daan_agreement"]}))}
+        assert may_read_record(counsellor, noor_item, case) and not may_read_record(counsellor, daan_item, case)
+        assert may_read_record(counsellor, follow_ups["noor_talk"], case)
+        assert may_read_record(counsellor, follow_ups["noor_agreement"], case)
+        assert not may_read_record(counsellor, follow_ups["daan_talk"], case)
+        assert not may_read_record(counsellor, follow_ups["daan_agreement"], case)
+        # A talk with no pupil in it (a parent alone) concerns no pupil: not the counsellor's to read.
+        with models.db.atomic():
+            parents_talk = conversations.start(case, "victim-talk", "victim-conversation", demo_user("mentor"),
+                                               [(None, "Moeder van Noor", "parent")])
+        assert not may_read_record(counsellor, parents_talk, case)
+        mentor = demo_user("mentor")  # who reads the whole case reads them all
+        assert all(may_read_record(mentor, record, case)
+                   for record in [daan_item, parents_talk, *follow_ups.values()])
