@@ -355,11 +355,6 @@ def _meaning(follow_up):
 
 # Escalation
 
-def proposed_phase(case):
-    """The escalation phase to propose: one past the highest taken so far in the case."""
-    return _phase_after(Measure.select(fn.MAX(Measure.phase)).where(Measure.case == case).scalar())
-
-
 def _phase_after(highest):
     """The phase after the highest taken (None: none yet); the fifth is the last."""
     return min((highest or 0) + 1, 5)
