@@ -617,7 +617,6 @@ def may_read_referral_content(user, referral):
     return not referral.is_confidential or may_handle_complaints(user)
 
 
-
 def may_delete_evidence(user, item, case=None):
     """A mistaken upload goes while the case is open: removed by whoever added it, or by the coordinator.
     `case` is the item's case when the caller has it loaded already (the case page)."""
