@@ -97,6 +97,8 @@ def test_the_case_is_on_the_previous_mentor_s_home_page_as_handed_over_and_not_i
     home = login_as("mentor2").get("/").get_data(as_text=True)
     section = home.split("Overgedragen dossiers (alleen lezen)")[1].split("</section>")[0]
     assert case.reference in section and "overgedragen" in section
+    assert "nu bij %s" % case.mentor.full_name in section
+    assert section.count("overgedragen") == 1, "the badge says it; the line under the case does not repeat it"
     to_do = home.split('id="due-title"')[1].split("</section>")[0] if 'id="due-title"' in home else ""
     assert case.reference not in to_do
     assert case.reference not in login_as("mentor2").get("/dossiers/?status=all").get_data(as_text=True)
