@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 import models
 from conftest import csrf_token, fingerprints
-from test_access import LOGGED_IN, hand_over_0003
+from access_routes import LOGGED_IN, hand_over_0003
 
 # An id in a route, by the name of its argument: the model it names (found in models.MODELS by
 # name) unless listed here. Arguments that are not record ids are resolved separately.
