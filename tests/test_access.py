@@ -262,3 +262,10 @@ def test_the_home_page_shows_each_role_its_own_cases_and_the_coordinator_the_inb
     headings = re.findall(r'<h2 id="cases-title">\s*(.*?)\s*</h2>', html)
     assert headings == ([heading] if heading else [])
     assert ("Naar het postvak" in html) == inbox
+
+
+def test_the_fingerprints_the_shared_rows_are_checked_with_see_a_changed_record(app_context):
+    before = fingerprints()
+    with models.db.atomic():
+        models.User.update(full_name="Iemand Anders").where(models.User.username == "mentor").execute()
+    assert sorted(table for table, digest in fingerprints().items() if digest != before[table]) == ["user"]
