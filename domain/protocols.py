@@ -7,9 +7,10 @@ A protocol belongs to a country (`region: nl` or `vl`) or to schools in both (`a
 school is offered its own country's protocols and those for both. A text that names a role
 writes the Dutch word between braces, "De {mentor} belt de ouders", and a Flemish school
 reads its own word there ("De klascoach belt de ouders"); see terminology.WORDS. The files
-are read once per country when the app starts.
+are read once per country when the app starts, and parsed once per process while they stay the same.
 """
 import dataclasses
+import hashlib
 import os
 import re
 
@@ -453,17 +454,34 @@ class _Reader:
         return tuple(roles)
 
 
+# What load_protocol read, by file, country and content: every app (each test's, each gunicorn
+# worker's) would otherwise parse the same files again. The key holds the file's bytes' digest, so
+# an edited file is read anew; a file that is refused is not kept, so it is refused every time. The
+# protocols are frozen dataclasses holding tuples: no caller can change what another one reads.
+_LOADED = {}
+_LOADED_MAX = 64  # more files than protocols/ holds, with room for the tests' own copies
+
+
 def load_protocol(path, region="nl"):
     """Read and check one protocol file, with the role words of a school in `region`."""
-    reader = _Reader(path, region)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=SAFE_LOADER)
+        with open(path, "rb") as handle:
+            content = handle.read()
+        text = content.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ProtocolError("%s: kan het bestand niet lezen: %s" % (os.path.basename(path), error)) from error
+    key = (os.path.abspath(path), region, hashlib.sha256(content).digest())
+    if key in _LOADED:
+        return _LOADED[key]
+    try:
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as error:
         raise ProtocolError("%s: geen geldige YAML: %s" % (os.path.basename(path), error)) from error
-    return reader.protocol(data)
+    protocol = _Reader(path, region).protocol(data)
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.clear()
+    _LOADED[key] = protocol
+    return protocol
 
 
 def registry():

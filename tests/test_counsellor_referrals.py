@@ -10,7 +10,7 @@ import pytest
 
 import models
 from conftest import csrf_token, demo_case
-from test_access import ROUTES
+from access_routes import ROUTES
 
 NOTE = "Noor-wil-praten-7319 over thuis"
 DETAIL = "Spreekuur-dinsdag-4471"

@@ -8,7 +8,8 @@ has its row there.
 import pytest
 
 from conftest import fingerprints, logged_in_client
-from test_access import ROLES, ROUTES, reading_schools  # noqa: F401 (the fixture)
+from access_routes import ROLES, ROUTES
+from test_access import reading_schools  # noqa: F401 (the fixture)
 
 # The CSRF refusal's own message (views/errors.py), not the 400 of a form that found nothing to save:
 # an unprotected route would refuse this empty request too, for its missing fields.

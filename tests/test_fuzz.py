@@ -32,7 +32,7 @@ from conftest import PASSWORD, csrf_token, demo_case, fingerprints, logged_in_cl
 from databases import restore_database, snapshot_database
 from db import close_all_connections
 from html_forms import TEXT_TYPES, Control, forms_of
-from test_access import ROLES, ROUTES, inbox_report_path
+from access_routes import ROLES, ROUTES, inbox_report_path
 from test_class_agreements import signature_data_url
 from test_csrf_table import allowed_role
 

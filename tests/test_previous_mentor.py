@@ -8,7 +8,7 @@ import pytest
 
 import models
 from conftest import csrf_token, demo_case, demo_user
-from test_access import hand_over_0003
+from access_routes import hand_over_0003
 
 
 def settings_form(client, **changes):

@@ -1,4 +1,6 @@
 """The built-in protocols load and are complete; a malformed file is refused by name."""
+import dataclasses
+import os
 import shutil
 
 import pytest
@@ -177,3 +179,33 @@ def test_app_refuses_to_start_with_a_malformed_protocol(tmp_path):
     write(folder, data)
     with pytest.raises(ProtocolError, match="broken.yaml: stap 1 .*owner"):
         create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.db"), "PROTOCOL_DIR": str(folder)})
+
+
+def test_a_protocol_is_parsed_once_and_an_edited_file_is_read_again(tmp_path):
+    data = valid()
+    path = write(tmp_path, data)
+    first = load_protocol(path)
+    assert load_protocol(path) is first  # parsed once per process: every app after the first gets it as is
+    stat = os.stat(path)
+    text = path.read_text(encoding="utf-8")
+    renamed = "X" * len(first.name)  # the same size and, set back below, the same modification time
+    path.write_text(text.replace("name: %s\n" % first.name, "name: %s\n" % renamed, 1), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert load_protocol(path).name == renamed
+    data["steps"][0]["owner"] = "nobody"  # an edit that breaks it is refused, even after a good read
+    write(tmp_path, data)
+    for _attempt in range(2):  # and again: a refusal is not kept as if it were a protocol
+        with pytest.raises(ProtocolError, match="broken.yaml: stap 1 .*owner"):
+            load_protocol(path)
+
+
+def test_a_loaded_protocol_cannot_be_changed_by_whoever_reads_it():
+    protocol = load_all()["vo-nl"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        protocol.name = "anders"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        protocol.steps[0].title = "anders"
+    assert isinstance(protocol.steps, tuple) and isinstance(protocol.steps[0].tasks, tuple)
+    assert load_all()["vo-nl"] is protocol  # the same frozen object, shared
+    assert load_all() is not load_all()  # each app gets its own dict of them

@@ -11,7 +11,7 @@ import time_machine
 import models
 from conftest import PASSWORD, AuthActions, HeldChecks, csrf_token, demo_user, in_parallel
 from domain import second_factor
-from test_access import ROUTES
+from access_routes import ROUTES
 
 MONDAY = datetime.datetime(2027, 1, 11, 9, 0)
 STEP = datetime.timedelta(seconds=30)

