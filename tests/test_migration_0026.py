@@ -14,10 +14,10 @@ def statuses(database):
 
 def triggers(database):
     if db.is_sqlite(database):
-        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'monitor_year%'"
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ?"
     else:
-        sql = "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'monitor_year%'"
-    return {row[0] for row in database.execute_sql(sql).fetchall()}
+        sql = "SELECT tgname FROM pg_trigger WHERE tgname LIKE %s"
+    return {row[0] for row in database.execute_sql(sql, ("monitor_year%",)).fetchall()}
 
 
 def test_the_stored_years_come_after_0025_and_go_again(tmp_path):
