@@ -287,6 +287,12 @@ def main():
     with open(path, "w") as handle:
         json.dump(report, handle, indent=2)
     log("\nGeschreven: %s" % os.path.relpath(path, ROOT))
+    from bench import table
+    runs = table.latest_per_size()
+    if len(runs) > 1:  # this run next to the latest of each other size
+        log("")
+        for line in table.side_by_side(runs):
+            log(line)
 
 
 def print_table(report):
