@@ -20,7 +20,7 @@ def latest_per_size(directory=RESULTS):
     for path in sorted(glob.glob(os.path.join(directory, "bench-*.json"))):  # names sort by time
         with open(path) as handle:
             report = json.load(handle)
-        size, rows = report["database"]["cases"], len(report["results"])
+        size, rows = (report.get("engine", "sqlite") != "sqlite", report["database"]["cases"]), len(report["results"])
         if any(result["name"].startswith("health") for result in report["results"]) and (
                 size not in found or rows >= len(found[size][1]["results"])):
             found[size] = (path, report)
@@ -29,9 +29,10 @@ def latest_per_size(directory=RESULTS):
 
 def side_by_side(runs, width=24):
     """Lines of a table: a page per line, per run its ratio to /health (health's own req/s on its line)."""
-    header = ["%-*s" % (width, "endpoint")] + ["%17s" % ("%dk cases" % (report["database"]["cases"] // 1000))
-                                               for _, report in runs]
-    files = ["%-*s" % (width, "")] + ["%17s" % os.path.basename(path)[6:-5] for path, _ in runs]
+    header = ["%-*s" % (width, "endpoint")] + ["%17s" % ("%dk cases%s" % (
+        report["database"]["cases"] // 1000, " (pg)" if report.get("engine", "sqlite") != "sqlite" else ""))
+        for _, report in runs]
+    files = ["%-*s" % (width, "")] + ["%17s" % os.path.basename(path)[-20:-5] for path, _ in runs]
     lines = ["".join(header), "".join(files)]
     names = []
     for _, report in runs:
@@ -47,15 +48,25 @@ def side_by_side(runs, width=24):
             else:
                 cells.append("%17.3f" % result["vs_baseline"])
         lines.append("%-*s" % (width, name) + "".join(cells))
-    if len(runs) == 2 and all(report["results"] for _, report in runs):
-        lines.append("")
-        lines.append("ratio at the larger size / ratio at the smaller (goal: 0.8 or more):")
-        small, large = runs[0][1], runs[1][1]
-        for name in names:
-            first = next((r for r in small["results"] if r["name"] == name), None)
-            second = next((r for r in large["results"] if r["name"] == name), None)
-            if first and second and not name.startswith("health") and first["vs_baseline"]:
-                lines.append("%-*s%17.2f" % (width, name, second["vs_baseline"] / first["vs_baseline"]))
+    sqlite = [report for _, report in runs if report.get("engine", "sqlite") == "sqlite"]
+    if len(sqlite) == 2:
+        lines += [""] + _ratios(names, sqlite[0], sqlite[1], "ratio at the larger size / ratio at the smaller "
+                                "(goal: 0.8 or more):", width)
+    for _, report in runs:
+        same = [other for other in sqlite if other["database"]["cases"] == report["database"]["cases"]]
+        if report.get("engine", "sqlite") != "sqlite" and same:
+            lines += [""] + _ratios(names, same[0], report, "%dk cases: PostgreSQL's ratio / SQLite's (goal: 0.67 "
+                                    "or more):" % (report["database"]["cases"] // 1000), width)
+    return lines
+
+
+def _ratios(names, small, large, title, width):
+    lines = [title]
+    for name in names:
+        first = next((r for r in small["results"] if r["name"] == name), None)
+        second = next((r for r in large["results"] if r["name"] == name), None)
+        if first and second and not name.startswith("health") and first["vs_baseline"]:
+            lines.append("%-*s%17.2f" % (width, name, second["vs_baseline"] / first["vs_baseline"]))
     return lines
 
 
