@@ -7,6 +7,7 @@ import importlib
 import json
 import random
 
+import db
 import models
 from domain import monitor
 from test_monitor_one_pass import FIRST_YEAR, YEARS, random_day, random_moment, random_school
@@ -133,8 +134,20 @@ def a_school_with_an_open_year(rng):
         models.CaseStep.create(case=case, step_key="o", position=0, due_on=opened.date(), status="open")
 
 
-def test_every_table_the_figures_read_marks_its_school_years():
+def test_every_table_the_figures_read_marks_its_school_years(app):
+    """Each table has its triggers in the migrated database (a later migration that rebuilds a table on SQLite
+    drops them: it must make them again)."""
     assert set(WATCHED) == set(TABLES)
+    with app.app_context():
+        if db.is_sqlite():
+            found = {row[0] for row in models.db.execute_sql(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? GROUP BY tbl_name "
+                "HAVING COUNT(*) = 3", ("monitor_year%",)).fetchall()}
+        else:
+            found = {row[0] for row in models.db.execute_sql(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE %s "
+                "GROUP BY c.relname HAVING COUNT(*) = 2", ("monitor_year%",)).fetchall()}
+    assert found == set(TABLES)
 
 
 def test_the_stored_years_equal_fresh_figures_after_random_changes(app):
