@@ -12,7 +12,7 @@ WORKERS ?= $(shell nproc)
 DIST ?= loadgroup
 PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-postgres bench-floor mutation
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -136,6 +136,10 @@ mutation: $(VENV)/.installed-mutation translations
 SIZE ?= 20000
 bench: install-dev
 	BENCH_SIZE=$(SIZE) $(BIN)/python bench/run.py
+
+## bench-postgres: the same bench on a throwaway PostgreSQL server with its durability on (seeded each run)
+bench-postgres: install-dev postgresql
+	HERSTEL_PG_DURABLE=1 tests/with-postgres sh -c 'BENCH_SIZE=$(SIZE) BENCH_POSTGRES_URL="$$HERSTEL_TEST_DATABASE_URL" $(BIN)/python bench/run.py'
 
 ## bench-floor: the fastest any Flask tap with an fsynced write gets here, next to Herstel's (a few minutes)
 bench-floor: install-dev

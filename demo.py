@@ -55,6 +55,7 @@ def wipe():
     with db.atomic():
         db.execute_sql("DROP TABLE IF EXISTS schema_migration")
         db.execute_sql("DROP TABLE IF EXISTS monitor_stamp")  # the monitor's (migration 0025), not a model's
+        db.execute_sql("DROP TABLE IF EXISTS monitor_year")  # the monitor's stored school years (migration 0026)
         db.drop_tables(MODELS, safe=True)
     evidence.remove_all()
     migrate_database()

@@ -32,6 +32,9 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 PASSWORD = "herstel-demo-2026"
 SIZE = int(os.environ.get("BENCH_SIZE", "20000"))
+# make bench-postgres: a PostgreSQL server (a throwaway one, with its durability on) on which the bench makes its
+# database and seeds it each run (the server goes with the run, so nothing is cached).
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "")
 
 
 def log(message):
@@ -59,8 +62,47 @@ def seed_version():
     return digest.hexdigest()[:12]
 
 
+def ensure_postgres_database():
+    """The bench database on the PostgreSQL server, made and seeded; its URL."""
+    global DATABASE
+    import psycopg2
+    parts = urllib.parse.urlsplit(POSTGRES_URL)
+    admin = psycopg2.connect(POSTGRES_URL)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("DROP DATABASE IF EXISTS herstel_bench")
+        cursor.execute("CREATE DATABASE herstel_bench")
+    admin.close()
+    DATABASE = urllib.parse.urlunsplit(parts._replace(path="/herstel_bench"))
+    log("Grote database vullen op PostgreSQL: %d dossiers ..." % SIZE)
+    started = time.monotonic()
+    os.environ.setdefault("SECRET_KEY", "bench-secret")
+    from app import create_app
+    from db import close_all_connections
+    from argon2 import PasswordHasher
+    import models
+    from bench import seed
+    app = create_app({"DATABASE": DATABASE})
+    with app.app_context():
+        seed.seed(PasswordHasher().hash(PASSWORD), cases=SIZE)
+        models.db.execute_sql("ANALYZE")
+        durable = models.db.execute_sql("SHOW synchronous_commit").fetchone()[0]
+    close_all_connections()
+    log("  klaar in %.0f s (synchronous_commit = %s)" % (time.monotonic() - started, durable))
+
+
+def database_mb():
+    if not POSTGRES_URL:
+        return round(os.path.getsize(DATABASE) / 1e6, 1)
+    import models
+    return round(models.db.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0] / 1e6, 1)
+
+
 def ensure_database():
     """Seed the big database once; later runs reuse it (a fresh copy each run keeps runs comparable)."""
+    if POSTGRES_URL:
+        ensure_postgres_database()
+        return
     prefix = "template-%d-" % SIZE
     template = os.path.join(DATA, prefix + "%s.db" % seed_version())
     if not os.path.exists(template):
@@ -216,6 +258,7 @@ def main():
         case = conversation.case
         counts = {"cases": models.Case.select().count(), "entries": models.ChecklistEntry.select().count(),
                   "pupils": models.Pupil.select().count(), "staff": models.User.select().count()}
+        size_mb = database_mb()
         mentor = case.mentor.username
     pdf_time = pdf_timings(app, models)
     with app.app_context():
@@ -253,6 +296,12 @@ def main():
             ("monitor (school year)", "/monitor/", "GET", coordinator_env),
         ]
         only = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+        # The monitor's first view of a fresh copy computes and stores the closed school years (migration 0026),
+        # as a school's first view after the years last changed: timed alone, before the rows.
+        started = time.monotonic()
+        coordinator.get("/monitor/")
+        first_view = time.monotonic() - started
+        log("monitor, eerste keer (gesloten schooljaren berekend en opgeslagen): %.1f s" % first_view)
         results = []
         for name, path, method, env in plan:
             if only and name not in only and name.split(" ")[0] not in only:
@@ -271,16 +320,23 @@ def main():
         "when": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": machine(),
         "connections": CONNECTIONS, "seconds": SECONDS, "database": counts,
-        "database_mb": round(os.path.getsize(DATABASE) / 1e6, 1),
+        "database_mb": size_mb, "engine": "postgresql" if POSTGRES_URL else "sqlite",
         "worker_peak_memory_mb": [round(m, 1) for m in memory], "results": results,
-        "agreement_pdf": pdf_time,
+        "agreement_pdf": pdf_time, "monitor_first_view_s": round(first_view, 2),
     }
     print_table(report)
     os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, "bench-%s.json" % datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+    path = os.path.join(RESULTS, "bench-%s%s.json" % ("postgres-" if POSTGRES_URL else "",
+                                                       datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
     with open(path, "w") as handle:
         json.dump(report, handle, indent=2)
     log("\nGeschreven: %s" % os.path.relpath(path, ROOT))
+    from bench import table
+    runs = table.latest_per_size()
+    if len(runs) > 1:  # this run next to the latest of each other size
+        log("")
+        for line in table.side_by_side(runs):
+            log(line)
 
 
 def print_table(report):

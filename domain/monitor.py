@@ -7,6 +7,7 @@ place written once ("bij Sem thuis") could name a child.
 import csv
 import datetime
 import io
+import json
 import statistics
 import threading
 
@@ -194,7 +195,7 @@ def trends(years):
     """Per school year: reports, cases, median days to the first talk, steps in time (%), measures, complaints,
     cases per kind and per year level. {"years": [...], "series": [(key, title, [value per year])],
     "kinds": [(label, [count per year])], "class_years": [(label, [count per year])]}."""
-    return trends_of(years, year_figures(years))
+    return trends_of(years, stored_year_figures(years))
 
 
 def trends_of(years, rows):
@@ -232,8 +233,19 @@ TREND_KEYS = ("reports", "cases", "kinds", "class_years", "escalations", "compla
 
 
 def _in_years(field, years, moments=False):
-    start, end = school_year(min(years))[0], school_year(max(years))[1]
-    return (field >= _moment(start)) & (field < _moment(end)) if moments else (field >= start) & (field < end)
+    """The rows of `field` in any of the years: a range per run of consecutive years (the stale closed years and
+    the open one need not be neighbours)."""
+    runs, clause = [], None
+    for year in sorted(years):
+        if runs and runs[-1][1] == year - 1:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year])
+    for first, last in runs:
+        start, end = school_year(first)[0], school_year(last)[1]
+        part = (field >= _moment(start)) & (field < _moment(end)) if moments else (field >= start) & (field < end)
+        clause = part if clause is None else clause | part
+    return clause
 
 
 def _per_year(query, years, empty=0):
@@ -253,6 +265,20 @@ def _grouped(query, years):
 
 def year_figures(years):
     """figures(*school_year(year)) for each year, for the TREND_KEYS only, in a fixed number of queries."""
+    numbers = year_numbers(years)
+    return [worded(numbers[year]) for year in years]
+
+
+def worded(numbers):
+    """A year's figures with their labels, in the reader's language, from its numbers (`year_numbers`)."""
+    return dict(numbers, kinds=_labelled(numbers["kinds"], BULLYING_KINDS),
+                class_years=[(_("Leerjaar %(year)d", year=level), count) for level, count in numbers["class_years"]],
+                escalations=[(_("Fase %(phase)d", phase=phase), count) for phase, count in numbers["escalations"]],
+                complaints=_labelled(numbers["complaints"], COMPLAINT_STATUSES))
+
+
+def year_numbers(years):
+    """{year: the TREND_KEYS' figures as numbers and keys, without words}, every year in the same queries."""
     report_year = school_year_in_sql(Report.reported_on)
     reports = _in_years(Report.reported_on, years) & (Report.is_signal == False)  # noqa: E712
     case_year = school_year_in_sql(Case.opened_at)
@@ -283,14 +309,11 @@ def year_figures(years):
     kinds, levels = _grouped(kinds, years), _grouped(levels, years)
     phases, complaints = _grouped(phases, years), _grouped(complaints, years)
     medians, steps = _median_days_per_year(years, case_year, cases), _steps_on_time_per_year(years)
-    return [{
-        "reports": report_counts[year], "cases": case_counts[year],
-        "kinds": _labelled(kinds[year], BULLYING_KINDS),
-        "class_years": [(_("Leerjaar %(year)d", year=level), count) for level, count in levels[year]],
-        "escalations": [(_("Fase %(phase)d", phase=phase), count) for phase, count in phases[year]],
-        "complaints": _labelled(complaints[year], COMPLAINT_STATUSES),
+    return {year: {
+        "reports": report_counts[year], "cases": case_counts[year], "kinds": kinds[year],
+        "class_years": levels[year], "escalations": phases[year], "complaints": complaints[year],
         "median_days_to_first_conversation": medians[year], "steps_on_time": steps[year],
-    } for year in years]
+    } for year in years}
 
 
 def _median_days_per_year(years, case_year, cases):
@@ -322,6 +345,57 @@ def _steps_on_time_per_year(years):
         due_year)
     found = {year: (int(done), total) for year, done, total in rows.tuples() if year is not None}
     return {year: found.get(year, (0, 0)) for year in years}
+
+
+# The closed school years' figures, stored (migration 0026): computed once, then read by every worker and after
+# a restart until a change to what they count marks the year stale (its generation goes up). A school year is
+# closed from 1 August on: no step of it can still become late, and nothing else of it depends on the day. The
+# open year is computed each time, with the stale closed years, in one pass.
+LISTS = ("kinds", "class_years", "escalations", "complaints")
+
+
+def closed(year):
+    """Whether a school year is over: its figures change only when its data do."""
+    return school_year(year)[1] <= datetime.date.today()
+
+
+def stored_year_figures(years):
+    """year_figures(years), the closed years read from monitor_year (and stored there when stale or new)."""
+    numbers = stored_year_numbers(years)
+    return [worded(numbers[year]) for year in years]
+
+
+def stored_year_numbers(years):
+    """year_numbers(years), the closed years as stored, the others (and the stale ones) computed in one pass."""
+    closed_years = sorted({int(year) for year in years if closed(year)})
+    rows = {}
+    if closed_years:
+        rows = {year: (generation, figures) for year, generation, figures in db.execute_sql(
+            "SELECT school_year, generation, figures FROM monitor_year WHERE school_year IN (%s)"
+            % ", ".join(str(year) for year in closed_years)).fetchall()}
+    numbers = {year: _numbers_of(figures) for year, (_generation, figures) in rows.items() if figures is not None}
+    stale = [year for year in closed_years if year not in numbers]
+    new = [year for year in stale if year not in rows]
+    if new:  # a row first, so that a change written while the year is computed marks it stale
+        with db.atomic():
+            db.execute_sql("INSERT INTO monitor_year (school_year, generation) VALUES %s ON CONFLICT (school_year) "
+                           "DO NOTHING" % ", ".join("(%d, 0)" % year for year in new))
+    generations = {year: rows[year][0] if year in rows else 0 for year in stale}
+    wanted = stale + [year for year in years if year not in closed_years and year not in stale]
+    if wanted:
+        numbers.update(year_numbers(wanted))
+    if stale:  # only if no change came since the generation was read: the figures are then those of the data
+        with db.atomic():
+            for year in stale:
+                db.execute_sql("UPDATE monitor_year SET figures = {0} WHERE school_year = {0} AND generation = {0}"
+                               .format(db.param), (json.dumps(numbers[year]), year, generations[year]))
+    return numbers
+
+
+def _numbers_of(text):
+    data = json.loads(text)
+    return dict(data, steps_on_time=tuple(data["steps_on_time"]),
+                **{key: [tuple(pair) for pair in data[key]] for key in LISTS})
 
 
 # The figures kept per process until what they count changes (migration 0025's stamp, which a trigger on every

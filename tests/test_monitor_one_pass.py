@@ -96,6 +96,8 @@ def test_the_years_in_one_pass_equal_figures_per_school_year(app, seed):
             before = [monitor.figures(*monitor.school_year(year)) for year in years]
             after = monitor.year_figures(years)
             assert [plain(row) for row in after] == [plain(row) for row in before], years
+            apart = years[::2]  # years that are not neighbours, in one pass
+            assert [plain(row) for row in monitor.year_figures(apart)] == [plain(row) for row in before[::2]]
             assert monitor.trends(years) == monitor.trends_of(years, before)
 
 
@@ -137,10 +139,12 @@ def test_the_trends_cost_as_many_queries_for_ten_years_as_for_one(app):
     with app.test_request_context():
         with models.db.atomic():
             random_school(random.Random(6))
-        monitor.trends([FIRST_YEAR + 2])  # warm up: the school's settings are read once
-        one = statements(lambda: monitor.trends([FIRST_YEAR + 2]))
+        monitor.year_figures([FIRST_YEAR + 2])  # warm up: the school's settings are read once
+        one = statements(lambda: monitor.year_figures([FIRST_YEAR + 2]))
         assert one >= len(monitor.TREND_KEYS)  # the counter sees them
-        assert statements(lambda: monitor.trends(monitor.trend_years(FIRST_YEAR + 8, 10))) == one
+        assert statements(lambda: monitor.year_figures(monitor.trend_years(FIRST_YEAR + 8, 10))) == one
+        # Years that are not neighbours (a stale closed year and the open one) cost the same.
+        assert statements(lambda: monitor.year_figures([FIRST_YEAR + 1, FIRST_YEAR + 4, FIRST_YEAR + 5])) == one
 
 
 class Recorded(logging.Handler):
@@ -169,6 +173,7 @@ def test_no_query_of_the_years_reads_a_table_whole(app):
         logger.setLevel(logging.DEBUG)
         try:
             monitor.year_figures(monitor.trend_years(FIRST_YEAR + 5))
+            monitor.year_figures([FIRST_YEAR + 1, FIRST_YEAR + 4, FIRST_YEAR + 5])  # a range per run of years
         finally:
             logger.removeHandler(recorded)
             logger.setLevel(level)
