@@ -299,3 +299,30 @@ def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first
         record_not_kept(mentor, case, follow_up)
         seen.append(shown())
     assert seen == [(False, False, False, False), (True, True, True, True)]
+
+
+def test_the_digest_asks_the_case_s_own_active_mentor_to_decide_the_mentor_s_phase(pupils, factory):
+    """A proposal of phase 1 (decided by the mentor) reaches the case's mentor's digest: not another mentor
+    who may edit the case (the mentor of a pupil's class), not a mentor who left (inactive), not a case mentor
+    who no longer holds the mentor's role."""
+    victim, bas, cor = pupils
+    other = factory.user(roles=("mentor",))
+    other.email = "klas@school.example"
+    other.save()
+    cor.school_class = factory.school_class(mentor=other)
+    cor.save()
+    case = break_agreements(open_case("vo-nl", pupils), bas)
+    assert [p.phase.decided_by for p in escalation.proposals(case)] == [("mentor",)]
+    assert permissions.may_decide_phase(other, case, ("mentor",))  # Cor's class mentor may decide, unasked
+
+    def asked():
+        return sorted(entry["user"].username for entry in notify.digests() if case.reference in entry["decide"])
+
+    assert asked() == ["mentor"]
+    mentor = demo_user("mentor")
+    mentor.set_roles(("staff",))
+    assert asked() == []
+    mentor.set_roles(("mentor",))
+    mentor.is_active = False
+    mentor.save()
+    assert asked() == []
