@@ -16,6 +16,7 @@ from conftest import csrf_token, demo_case, demo_user
 from domain import escalation, followups, notify, protocols
 
 PROTOCOLS = ["vo-nl", "stappenplan-vl", "online-pesten"]
+NOT_WAITING = "^Deze maatregel wacht niet op jouw besluit\\.$"  # the whole refusal
 # Who holds each role in the demo school; "mentor" is the mentor of the walked case's class.
 ROLE_USERS = {"mentor": "mentor", "coordinator": "coordinator", "teamleader": "teamleader",
               "management": "management", "support": "support", "counsellor": "counsellor", "staff": "staff"}
@@ -93,7 +94,7 @@ def test_each_phase_is_decided_by_the_roles_its_protocol_names_and_records_them_
             for role in others:
                 waiter = demo_user(ROLE_USERS[role])
                 assert [m.id for m, _ in escalation.awaiting_for(waiter)] == [measure.id]
-                with pytest.raises(escalation.MeasureError, match="wacht niet op jouw besluit"):
+                with pytest.raises(escalation.MeasureError, match=NOT_WAITING):
                     escalation.agree(measure, fresh(case), demo_user(ROLE_USERS[first]))
                 with models.db.atomic():
                     escalation.agree(models.Measure.get_by_id(measure.id), fresh(case), waiter)
@@ -192,6 +193,22 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert "measure_agreed" in events
     assert models.AuditEvent.select().where(models.AuditEvent.action == "case.measure_agreed",
                                             models.AuditEvent.username == "management").exists()
+
+
+def test_a_measure_waiting_on_a_case_closed_meanwhile_is_not_agreed_to(app_context, login_as):
+    """Closed between the page and the tap: the agreement is refused with the reason, and nothing changes."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing", demo_user("teamleader"), db.today())
+    management = login_as("management")
+    token = csrf_token(management, "/dossiers/%d" % case.id)
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    refused = management.post("/maatregelen/%d/akkoord" % measure.id, data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "Dit dossier is gesloten." in refused.get_data(as_text=True)
+    assert models.Measure.get_by_id(measure.id).waiting_roles == ("management",)
+    assert not models.MeasureDecider.select().where(models.MeasureDecider.measure == measure,
+                                                    models.MeasureDecider.role == "management").exists()
 
 
 def test_a_follow_up_that_proposes_a_phase_shows_the_case_to_its_deciders(login_as):
