@@ -189,8 +189,9 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert again.status_code == 403  # nothing waits for management any more
     page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Besloten door: Hanneke Bos (teamleider," in page and "Robert Verhoeven (directie," in page
-    events = [e.kind for e in models.CaseEvent.select().where(models.CaseEvent.case == case)]
-    assert "measure_agreed" in events
+    agreed_events = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                    models.CaseEvent.kind == "measure_agreed")
+    assert [(e.text, e.user.username) for e in agreed_events] == [("Fase 4: directie stemt in", "management")]
     assert models.AuditEvent.select().where(models.AuditEvent.action == "case.measure_agreed",
                                             models.AuditEvent.username == "management").exists()
 
