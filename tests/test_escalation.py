@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 import time_machine
+from flask_babel import force_locale
 
 import db
 import models
@@ -194,6 +195,23 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert [(e.text, e.user.username) for e in agreed_events] == [("Fase 4: directie stemt in", "management")]
     assert models.AuditEvent.select().where(models.AuditEvent.action == "case.measure_agreed",
                                             models.AuditEvent.username == "management").exists()
+
+
+def test_the_timeline_lines_of_a_measure_are_dutch_whatever_language_its_deciders_read(app_context):
+    """The case file is Dutch: a team leader and a management member who read English record and agree to a
+    measure, and the timeline names the roles in Dutch."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with force_locale("en"):
+        assert escalation.deciders_text(("management",)) != "directie"  # the refusals speak English
+        with models.db.atomic():
+            measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"),
+                                                db.today())
+        with models.db.atomic():
+            escalation.agree(measure, fresh(case), demo_user("management"))
+    lines = [e.text for e in models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                             models.CaseEvent.kind.in_(["measure", "measure_agreed"]))
+             .order_by(models.CaseEvent.id)]
+    assert lines[-2:] == ["Fase 4 (Schorsing): Eén dag schorsing.; wacht op directie", "Fase 4: directie stemt in"]
 
 
 def test_a_measure_waiting_on_a_case_closed_meanwhile_is_not_agreed_to(app_context, login_as):
