@@ -214,6 +214,37 @@ def test_the_timeline_lines_of_a_measure_are_dutch_whatever_language_its_decider
     assert lines[-2:] == ["Fase 4 (Schorsing): Eén dag schorsing.; wacht op directie", "Fase 4: directie stemt in"]
 
 
+def test_each_refusal_of_a_measure_says_why_in_full_and_stores_nothing(app_context):
+    """Every reason a measure is refused, one at a time, each other detail valid: the team leader recording
+    phase 4 (the one proposed for Yara) on the open case, today."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    stranger = models.Involvement.select().where(
+        models.Involvement.case != case, models.Involvement.pupil.not_in(
+            models.Involvement.select(models.Involvement.pupil).where(models.Involvement.case == case))).first().pupil
+    valid = dict(pupil=yara, number=4, description="Eén dag schorsing.", user=demo_user("teamleader"),
+                 decided_on=db.today())
+    refusals = [
+        ({"number": 9}, "Kies een fase uit het protocol van dit dossier."),
+        ({"user": demo_user("staff")}, "Over fase 4 beslist: teamleider en directie."),
+        ({"description": "  "}, "Beschrijf de maatregel."),
+        ({"decided_on": db.today() + datetime.timedelta(days=1)}, "Een besluit kan niet in de toekomst liggen."),
+        ({"pupil": stranger}, "Deze leerling hoort niet bij dit dossier."),
+        ({"number": 1, "user": demo_user("mentor")}, "Er ligt een voorstel voor fase 4 (Schorsing); een maatregel van "
+         "een lagere fase beantwoordt het niet. Daarover beslist: teamleider en directie."),
+    ]
+    measures = models.Measure.select().count()
+    for change, message in refusals:
+        arguments = dict(valid, **change)
+        with pytest.raises(escalation.MeasureError) as refused:
+            escalation.decide_measure(fresh(case), **arguments)
+        assert str(refused.value) == message, change
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    with pytest.raises(escalation.MeasureError) as refused:
+        escalation.decide_measure(fresh(case), **valid)
+    assert str(refused.value) == "Dit dossier is gesloten."
+    assert models.Measure.select().count() == measures
+
+
 def test_a_measure_waiting_on_a_case_closed_meanwhile_is_not_agreed_to(app_context, login_as):
     """Closed between the page and the tap: the agreement is refused with the reason, and nothing changes."""
     case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
