@@ -176,6 +176,7 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert response.status_code == 302
     measure = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
     assert measure.waiting_roles == ("management",)
+    assert measure.decided_by.username == "teamleader"  # the case's PDF and the export name who decided
     management = login_as("management")
     home = management.get("/").get_data(as_text=True)
     assert "Maatregel van fase 4, Schorsing, wacht op jouw besluit" in home
