@@ -257,6 +257,9 @@ def test_a_measure_waiting_on_a_case_closed_meanwhile_is_not_agreed_to(app_conte
     refused = management.post("/maatregelen/%d/akkoord" % measure.id, data={"csrf_token": token})
     assert refused.status_code == 409
     assert "Dit dossier is gesloten." in refused.get_data(as_text=True)
+    with pytest.raises(escalation.MeasureError) as error:
+        escalation.agree(measure, fresh(case), demo_user("management"))
+    assert str(error.value) == "Dit dossier is gesloten."  # the whole reason
     assert models.Measure.get_by_id(measure.id).waiting_roles == ("management",)
     assert not models.MeasureDecider.select().where(models.MeasureDecider.measure == measure,
                                                     models.MeasureDecider.role == "management").exists()

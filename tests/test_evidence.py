@@ -317,6 +317,10 @@ def test_a_fake_or_locked_pdf_is_refused(app, mentor, online):
     writer.write(locked)
     assert_refused(app, post_evidence(mentor, online, (locked.getvalue(), "chat.pdf", "application/pdf")),
                    "Deze PDF is met een wachtwoord beveiligd en kan niet worden opgeslagen.", files, rows)
+    from domain import evidence
+    with app.app_context(), pytest.raises(evidence.UploadRefused) as refused:
+        evidence.clean_upload(locked.getvalue(), 10 * 1024 * 1024)
+    assert str(refused.value) == "Deze PDF is met een wachtwoord beveiligd en kan niet worden opgeslagen."
 
 
 def test_nothing_is_half_saved_when_the_database_refuses_the_row(app, mentor, online):
