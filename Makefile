@@ -126,10 +126,11 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 ## mutation: plant small bugs in the modules that hold the README's promises (pyproject.toml), run the
-## fast tests against each, print a score per module and the survivors; resumes where it stopped
+## fast tests against each, print a score per module and the survivors; resumes where it stopped.
+## MODULE=domain/escalation.py: that module's bugs only (all of them again) and its score
 mutation: $(VENV)/.installed-mutation translations
-	$(BIN)/mutmut run --max-children $(WORKERS)
-	$(BIN)/python tests/mutation.py
+	$(BIN)/mutmut run --max-children $(WORKERS) $(if $(MODULE),"$(subst /,.,$(MODULE:.py=)).*")
+	$(BIN)/python tests/mutation.py $(MODULE)
 
 ## bench: load figures on a large school's database (not part of make test; a few minutes);
 ## SIZE=200000 for a board's (200,000 cases; seeded once per size, a few minutes)

@@ -4,7 +4,8 @@ mutmut planted the tests caught, and which survived.
 A mutant counts as caught when a test failed on it or it ran past its time (an endless loop is a
 bug the suite notices). "no tests" means no fast test ran the mutated function: a survivor too.
 Prints one line per module and its survivors (`.venv/bin/mutmut show NAME` shows one), and exits
-non-zero while a module is under GOAL.
+non-zero while a module is under GOAL. Given module paths (`tests/mutation.py domain/escalation.py`),
+only those.
 """
 import collections
 import re
@@ -31,10 +32,11 @@ def module_of(name):
     return name.split(".x")[0].replace(".", "/") + ".py"
 
 
-def main():
+def main(modules=()):
     by_module = collections.defaultdict(lambda: collections.defaultdict(list))
     for name, status in results():
-        by_module[module_of(name)][status].append(name)
+        if not modules or module_of(name) in modules:
+            by_module[module_of(name)][status].append(name)
     below = []
     for module in sorted(by_module):
         statuses = by_module[module]
@@ -55,4 +57,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

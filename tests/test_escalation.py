@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 import time_machine
+from flask_babel import force_locale
 
 import db
 import models
@@ -16,6 +17,7 @@ from conftest import csrf_token, demo_case, demo_user
 from domain import escalation, followups, notify, protocols
 
 PROTOCOLS = ["vo-nl", "stappenplan-vl", "online-pesten"]
+NOT_WAITING = "^Deze maatregel wacht niet op jouw besluit\\.$"  # the whole refusal
 # Who holds each role in the demo school; "mentor" is the mentor of the walked case's class.
 ROLE_USERS = {"mentor": "mentor", "coordinator": "coordinator", "teamleader": "teamleader",
               "management": "management", "support": "support", "counsellor": "counsellor", "staff": "staff"}
@@ -93,7 +95,7 @@ def test_each_phase_is_decided_by_the_roles_its_protocol_names_and_records_them_
             for role in others:
                 waiter = demo_user(ROLE_USERS[role])
                 assert [m.id for m, _ in escalation.awaiting_for(waiter)] == [measure.id]
-                with pytest.raises(escalation.MeasureError, match="wacht niet op jouw besluit"):
+                with pytest.raises(escalation.MeasureError, match=NOT_WAITING):
                     escalation.agree(measure, fresh(case), demo_user(ROLE_USERS[first]))
                 with models.db.atomic():
                     escalation.agree(models.Measure.get_by_id(measure.id), fresh(case), waiter)
@@ -174,6 +176,7 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert response.status_code == 302
     measure = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
     assert measure.waiting_roles == ("management",)
+    assert measure.decided_by.username == "teamleader"  # the case's PDF and the export name who decided
     management = login_as("management")
     home = management.get("/").get_data(as_text=True)
     assert "Maatregel van fase 4, Schorsing, wacht op jouw besluit" in home
@@ -188,10 +191,78 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert again.status_code == 403  # nothing waits for management any more
     page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Besloten door: Hanneke Bos (teamleider," in page and "Robert Verhoeven (directie," in page
-    events = [e.kind for e in models.CaseEvent.select().where(models.CaseEvent.case == case)]
-    assert "measure_agreed" in events
+    agreed_events = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                    models.CaseEvent.kind == "measure_agreed")
+    assert [(e.text, e.user.username) for e in agreed_events] == [("Fase 4: directie stemt in", "management")]
     assert models.AuditEvent.select().where(models.AuditEvent.action == "case.measure_agreed",
                                             models.AuditEvent.username == "management").exists()
+
+
+def test_the_timeline_lines_of_a_measure_are_dutch_whatever_language_its_deciders_read(app_context):
+    """The case file is Dutch: a team leader and a management member who read English record and agree to a
+    measure, and the timeline names the roles in Dutch."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with force_locale("en"):
+        assert escalation.deciders_text(("management",)) != "directie"  # the refusals speak English
+        with models.db.atomic():
+            measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"),
+                                                db.today())
+        with models.db.atomic():
+            escalation.agree(measure, fresh(case), demo_user("management"))
+    lines = [e.text for e in models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                             models.CaseEvent.kind.in_(["measure", "measure_agreed"]))
+             .order_by(models.CaseEvent.id)]
+    assert lines[-2:] == ["Fase 4 (Schorsing): Eén dag schorsing.; wacht op directie", "Fase 4: directie stemt in"]
+
+
+def test_each_refusal_of_a_measure_says_why_in_full_and_stores_nothing(app_context):
+    """Every reason a measure is refused, one at a time, each other detail valid: the team leader recording
+    phase 4 (the one proposed for Yara) on the open case, today."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    stranger = models.Involvement.select().where(
+        models.Involvement.case != case, models.Involvement.pupil.not_in(
+            models.Involvement.select(models.Involvement.pupil).where(models.Involvement.case == case))).first().pupil
+    valid = dict(pupil=yara, number=4, description="Eén dag schorsing.", user=demo_user("teamleader"),
+                 decided_on=db.today())
+    refusals = [
+        ({"number": 9}, "Kies een fase uit het protocol van dit dossier."),
+        ({"user": demo_user("staff")}, "Over fase 4 beslist: teamleider en directie."),
+        ({"description": "  "}, "Beschrijf de maatregel."),
+        ({"decided_on": db.today() + datetime.timedelta(days=1)}, "Een besluit kan niet in de toekomst liggen."),
+        ({"pupil": stranger}, "Deze leerling hoort niet bij dit dossier."),
+        ({"number": 1, "user": demo_user("mentor")}, "Er ligt een voorstel voor fase 4 (Schorsing); een maatregel van "
+         "een lagere fase beantwoordt het niet. Daarover beslist: teamleider en directie."),
+    ]
+    measures = models.Measure.select().count()
+    for change, message in refusals:
+        arguments = dict(valid, **change)
+        with pytest.raises(escalation.MeasureError) as refused:
+            escalation.decide_measure(fresh(case), **arguments)
+        assert str(refused.value) == message, change
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    with pytest.raises(escalation.MeasureError) as refused:
+        escalation.decide_measure(fresh(case), **valid)
+    assert str(refused.value) == "Dit dossier is gesloten."
+    assert models.Measure.select().count() == measures
+
+
+def test_a_measure_waiting_on_a_case_closed_meanwhile_is_not_agreed_to(app_context, login_as):
+    """Closed between the page and the tap: the agreement is refused with the reason, and nothing changes."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing", demo_user("teamleader"), db.today())
+    management = login_as("management")
+    token = csrf_token(management, "/dossiers/%d" % case.id)
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    refused = management.post("/maatregelen/%d/akkoord" % measure.id, data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "Dit dossier is gesloten." in refused.get_data(as_text=True)
+    with pytest.raises(escalation.MeasureError) as error:
+        escalation.agree(measure, fresh(case), demo_user("management"))
+    assert str(error.value) == "Dit dossier is gesloten."  # the whole reason
+    assert models.Measure.get_by_id(measure.id).waiting_roles == ("management",)
+    assert not models.MeasureDecider.select().where(models.MeasureDecider.measure == measure,
+                                                    models.MeasureDecider.role == "management").exists()
 
 
 def test_a_follow_up_that_proposes_a_phase_shows_the_case_to_its_deciders(login_as):
@@ -299,3 +370,30 @@ def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first
         record_not_kept(mentor, case, follow_up)
         seen.append(shown())
     assert seen == [(False, False, False, False), (True, True, True, True)]
+
+
+def test_the_digest_asks_the_case_s_own_active_mentor_to_decide_the_mentor_s_phase(pupils, factory):
+    """A proposal of phase 1 (decided by the mentor) reaches the case's mentor's digest: not another mentor
+    who may edit the case (the mentor of a pupil's class), not a mentor who left (inactive), not a case mentor
+    who no longer holds the mentor's role."""
+    victim, bas, cor = pupils
+    other = factory.user(roles=("mentor",))
+    other.email = "klas@school.example"
+    other.save()
+    cor.school_class = factory.school_class(mentor=other)
+    cor.save()
+    case = break_agreements(open_case("vo-nl", pupils), bas)
+    assert [p.phase.decided_by for p in escalation.proposals(case)] == [("mentor",)]
+    assert permissions.may_decide_phase(other, case, ("mentor",))  # Cor's class mentor may decide, unasked
+
+    def asked():
+        return sorted(entry["user"].username for entry in notify.digests() if case.reference in entry["decide"])
+
+    assert asked() == ["mentor"]
+    mentor = demo_user("mentor")
+    mentor.set_roles(("staff",))
+    assert asked() == []
+    mentor.set_roles(("mentor",))
+    mentor.is_active = False
+    mentor.save()
+    assert asked() == []

@@ -302,17 +302,25 @@ def test_a_cleaned_pdf_keeps_no_object_its_pages_do_not_use(app, mentor, online)
     assert "jij hoort er niet bij" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
+# The whole message: it tells the user what to do instead.
+UNREADABLE_PDF = "Deze PDF kan niet worden gelezen. Sla het gesprek opnieuw op als PDF, of maak een schermafdruk."
+
+
 def test_a_fake_or_locked_pdf_is_refused(app, mentor, online):
     files, rows = stored_files(app), models.Evidence.select().count()
     fake = b"%PDF-1.7\n<html><script>alert(1)</script></html>"
     assert_refused(app, post_evidence(mentor, online, (fake, "chat.pdf", "application/pdf")),
-                   "Deze PDF kan niet worden gelezen.", files, rows)
+                   UNREADABLE_PDF, files, rows)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes())))
     writer.encrypt("geheim")
     locked = io.BytesIO()
     writer.write(locked)
     assert_refused(app, post_evidence(mentor, online, (locked.getvalue(), "chat.pdf", "application/pdf")),
-                   "met een wachtwoord beveiligd", files, rows)
+                   "Deze PDF is met een wachtwoord beveiligd en kan niet worden opgeslagen.", files, rows)
+    from domain import evidence
+    with app.app_context(), pytest.raises(evidence.UploadRefused) as refused:
+        evidence.clean_upload(locked.getvalue(), 10 * 1024 * 1024)
+    assert str(refused.value) == "Deze PDF is met een wachtwoord beveiligd en kan niet worden opgeslagen."
 
 
 def test_nothing_is_half_saved_when_the_database_refuses_the_row(app, mentor, online):
@@ -561,3 +569,61 @@ def test_retention_removes_old_files_no_row_points_to_and_leaves_young_ones(app,
     assert old_orphan not in files and young_orphan in files and kept in files
     with app.app_context():
         assert models.AuditEvent.select().where(models.AuditEvent.action == "evidence.orphans_removed").count() == 1
+
+
+def pdf_of_pages(count):
+    buffer = io.BytesIO()
+    pages = canvas.Canvas(buffer)
+    for number in range(count):
+        pages.drawString(72, 720, "Bericht %d" % (number + 1))
+        pages.showPage()
+    pages.save()
+    return buffer.getvalue()
+
+
+def test_a_pdf_of_no_pages_is_unreadable_and_one_of_the_most_pages_is_kept(app, mentor, online):
+    """At most MAX_PDF_PAGES pages: that many are kept, one more is refused with the limit named."""
+    files, rows = stored_files(app), models.Evidence.select().count()
+    empty = io.BytesIO()
+    PdfWriter().write(empty)
+    assert_refused(app, post_evidence(mentor, online, (empty.getvalue(), "chat.pdf", "application/pdf")),
+                   UNREADABLE_PDF, files, rows)
+    from domain import evidence
+    too_many = pdf_of_pages(evidence.MAX_PDF_PAGES + 1)
+    assert_refused(app, post_evidence(mentor, online, (too_many, "chat.pdf", "application/pdf")),
+                   "Deze PDF heeft te veel pagina's (hoogstens %d)." % evidence.MAX_PDF_PAGES, files, rows)
+    response = post_evidence(mentor, online, (pdf_of_pages(evidence.MAX_PDF_PAGES), "chat.pdf", "application/pdf"))
+    assert response.status_code == 302
+    assert len(PdfReader(io.BytesIO(stored_bytes(app, newest_evidence()))).pages) == evidence.MAX_PDF_PAGES
+
+
+def test_a_pdf_whose_cross_reference_pointer_is_off_is_read_leniently_and_kept(app, mentor, online):
+    """Files edited by other tools often point a few bytes beside their cross-reference table; pypdf
+    finds it when not strict, and the page is kept (written anew, with a correct table)."""
+    data = pdf_bytes()
+    tail = data.rindex(b"startxref")
+    offset = int(data[tail:].split()[1])
+    off = data[:tail] + b"startxref\n%d\n%%%%EOF\n" % (offset + 7)
+    with pytest.raises(Exception, match="xref"):
+        PdfReader(io.BytesIO(off), strict=True)
+    response = post_evidence(mentor, online, (off, "chat.pdf", "application/pdf"))
+    assert response.status_code == 302
+    kept = PdfReader(io.BytesIO(stored_bytes(app, newest_evidence())), strict=True)
+    assert "jij hoort er niet bij" in kept.pages[0].extract_text()
+
+
+def test_orphans_are_those_strictly_older_than_the_age_and_a_vanished_file_stops_nothing(app):
+    """A file exactly `older_than` old is not yet an orphan; a name whose file is gone when it is looked
+    at (a dangling link here: removed between the listing and the look) is passed over, not the end."""
+    from domain import evidence
+    folder = app.config["EVIDENCE_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    vanished, orphan = "0" * 32 + ".png", "1" * 32 + ".png"
+    os.symlink(os.path.join(folder, "nowhere"), os.path.join(folder, vanished))
+    with open(os.path.join(folder, orphan), "wb") as handle:
+        handle.write(png_bytes())
+    os.utime(os.path.join(folder, orphan), (1_000_000_000, 1_000_000_000))
+    with app.app_context():
+        assert evidence.orphans(set(), older_than=60, now=1_000_000_060) == []
+        assert evidence.orphans(set(), older_than=60, now=1_000_000_061) == [orphan]
+        assert evidence.orphans({orphan}, older_than=60, now=1_000_000_061) == []
