@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from db import db, migrate_database
+from db import db, migrate_database, today as school_today
 from domain import agreements, cases, conversations, escalation, evidence, followups, prevention
 from domain.evidence import clean_upload
 from models import (
@@ -71,7 +71,7 @@ def accounts_text():
 
 
 def _days_ago(days):
-    return datetime.date.today() - datetime.timedelta(days=days)
+    return school_today() - datetime.timedelta(days=days)
 
 
 def _moment(days_ago, hour=10):
@@ -319,7 +319,7 @@ def _threats(users, pupils):
     and management."""
     mentor, coordinator, teamleader = users["mentor"], users["coordinator"], users["teamleader"]
     luuk, yara = pupils["Luuk"], pupils["Yara"]
-    year = datetime.date.today().year
+    year = school_today().year
     signed = 220  # days ago: the seventh month's talk lies in the past week
     case = _case("%d-0004" % year, "Dreigen bij de fietsenstalling", "vo-nl", mentor, coordinator, signed + 16,
                  [(luuk, "victim"), (yara, "bully")], severity="serious")
@@ -365,7 +365,7 @@ def _threats(users, pupils):
                           at=follow_up.done_at)
             if number in measures:  # decided two days after the talk
                 text, deciders = measures[number]
-                _measure(case, proposed, number, text, (datetime.date.today() - follow_up.due_on).days - 2, deciders)
+                _measure(case, proposed, number, text, (school_today() - follow_up.due_on).days - 2, deciders)
     followups.settle_step(case)
     escalation.sync(case)
     return case
@@ -373,7 +373,7 @@ def _threats(users, pupils):
 
 def _past(follow_ups):
     """The follow-ups whose day has passed (held in the demo; those to come stay planned)."""
-    return [follow_up for follow_up in follow_ups if follow_up.due_on < datetime.date.today()]
+    return [follow_up for follow_up in follow_ups if follow_up.due_on < school_today()]
 
 
 def _support_sessions(case, referral, member):
@@ -438,7 +438,7 @@ def _prevention(users):
     classes = {school_class.name: school_class for school_class in SchoolClass.select()}
     coordinator = users["coordinator"]
     for kind, title, due_in, levels, done in DEMO_PLAN:
-        due_on = datetime.date.today() + datetime.timedelta(days=due_in)
+        due_on = school_today() + datetime.timedelta(days=due_in)
         item = PreventionPlanItem.create(school_year=prevention.school_year_of(due_on), kind=kind, title=title,
                                          due_on=due_on, year_levels=levels, created_by=coordinator)
         for class_name, days_ago, leader in done:
@@ -486,7 +486,7 @@ def load():
                 number += 1
 
         coordinator, mentor, mentor2 = users["coordinator"], users["mentor"], users["mentor2"]
-        year = datetime.date.today().year
+        year = school_today().year
 
         # 1. Verbal bullying and exclusion in 2B: referred to the support team, and a
         #    parent who complained to the counsellor.

@@ -16,7 +16,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import fn
 
 import i18n
-from db import day_of, days_between, db, school_year_of as school_year_in_sql
+from db import day_of, days_between, db, school_year_of as school_year_in_sql, today as school_today
 from domain import protocols
 from models import (
     APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
@@ -120,7 +120,7 @@ def _steps_on_time(start, end):
     """(done in time, with a deadline in the period) for steps whose deadline has passed or that are done."""
     due = (CaseStep.due_on >= start) & (CaseStep.due_on < end) & (CaseStep.status != "not_applicable")
     in_time = fn.SUM(((CaseStep.status == "done") & (fn.DATE(CaseStep.done_at) <= CaseStep.due_on)).cast("INTEGER"))
-    settled = (CaseStep.status == "done") | (CaseStep.due_on < datetime.date.today())
+    settled = (CaseStep.status == "done") | (CaseStep.due_on < school_today())
     done, total = CaseStep.select(fn.COALESCE(in_time, 0), fn.COUNT(CaseStep.id)).where(due, settled).scalar(
         as_tuple=True)
     return int(done), total
@@ -340,7 +340,7 @@ def _steps_on_time_per_year(years):
     due_year = school_year_in_sql(CaseStep.due_on)
     due = _in_years(CaseStep.due_on, years) & (CaseStep.status != "not_applicable")
     in_time = fn.SUM(((CaseStep.status == "done") & (fn.DATE(CaseStep.done_at) <= CaseStep.due_on)).cast("INTEGER"))
-    settled = (CaseStep.status == "done") | (CaseStep.due_on < datetime.date.today())
+    settled = (CaseStep.status == "done") | (CaseStep.due_on < school_today())
     rows = CaseStep.select(due_year, fn.COALESCE(in_time, 0), fn.COUNT(CaseStep.id)).where(due, settled).group_by(
         due_year)
     found = {year: (int(done), total) for year, done, total in rows.tuples() if year is not None}
@@ -356,7 +356,7 @@ LISTS = ("kinds", "class_years", "escalations", "complaints")
 
 def closed(year):
     """Whether a school year is over: its figures change only when its data do."""
-    return school_year(year)[1] <= datetime.date.today()
+    return school_year(year)[1] <= school_today()
 
 
 def stored_year_figures(years):
@@ -412,7 +412,7 @@ COMPUTING = threading.Lock()
 def kept(function, *args):
     """function(*args) (figures or trends), computed again only when the data, the day or the words changed."""
     stamp = db.execute_sql("SELECT stamp FROM monitor_stamp WHERE id = 1").fetchone()[0]
-    key = (db.database, stamp, datetime.date.today(), id(i18n.catalogue()), region(), function.__name__, args)
+    key = (db.database, stamp, school_today(), id(i18n.catalogue()), region(), function.__name__, args)
     value = KEPT.get(key)
     if value is None:
         with COMPUTING:

@@ -11,6 +11,7 @@ import pypdf
 import models
 from conftest import csrf_token, demo_case, demo_user
 from domain import access_requests
+from db import today as school_today
 
 
 def noor():
@@ -24,7 +25,7 @@ def pupil_url(pupil):
 def ask(client, pupil, **fields):
     """Submit the access request form; fields default to a parent's request for a PDF, made today."""
     data = {"csrf_token": csrf_token(client, pupil_url(pupil)), "for_whom": "parent",
-            "requester_name": "Karin Hoekstra", "requested_on": datetime.date.today().isoformat(),
+            "requester_name": "Karin Hoekstra", "requested_on": school_today().isoformat(),
             "file_format": "pdf", "note": ""}
     data.update(fields)
     return client.post(pupil_url(pupil), data=data)
@@ -189,7 +190,7 @@ def test_ticked_evidence_needs_the_exporter_to_have_looked(login_as):
 
 def test_bad_input_gets_dutch_messages_next_to_the_fields_and_keeps_what_was_typed(login_as):
     client = login_as("coordinator")
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (school_today() + datetime.timedelta(days=1)).isoformat()
     response = ask(client, noor(), for_whom="", requester_name="", requested_on=tomorrow, note="Blijft staan")
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -207,7 +208,7 @@ def test_bad_input_gets_dutch_messages_next_to_the_fields_and_keeps_what_was_typ
 
 def test_a_pupil_under_sixteen_cannot_ask_for_themselves(login_as):
     pupil = noor()
-    models.Pupil.update(date_of_birth=datetime.date.today().replace(year=datetime.date.today().year - 14)).where(
+    models.Pupil.update(date_of_birth=school_today().replace(year=school_today().year - 14)).where(
         models.Pupil.id == pupil.id).execute()
     response = ask(login_as("coordinator"), pupil, for_whom="pupil")
     assert response.status_code == 400 and "Deze leerling is nog geen 16" in response.get_data(as_text=True)

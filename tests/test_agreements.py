@@ -12,6 +12,7 @@ from pypdf import PdfReader
 import models
 from conftest import demo_case, demo_user
 from domain import agreements, pdf
+from db import today as school_today
 
 
 def pdf_text(data):
@@ -234,7 +235,7 @@ def test_a_new_version_supersedes_the_old_one_and_cancels_its_open_follow_ups(ap
     with models.db.atomic():
         second = agreements.draft(case, demo_user("mentor"))
         agreements.update(second, commitments="Van nu af aan laat Daan Noor meedoen.",
-                          evaluation_on=datetime.date.today() + datetime.timedelta(days=14))
+                          evaluation_on=school_today() + datetime.timedelta(days=14))
         second = sign_all(second)
     first = models.Agreement.get_by_id(first.id)
     assert first.superseded_at is not None and second.superseded_at is None
@@ -278,14 +279,14 @@ def test_a_new_draft_closes_the_earlier_draft_which_can_no_longer_be_signed(logi
     ({"period_start": None}, "period_start", "Vul in vanaf wanneer de afspraken gelden."),
     ({"period_end": None}, "period_end", "Vul in tot en met wanneer de afspraken gelden."),
     ({"evaluation_on": None}, "evaluation_on", "Vul de dag van het evaluatiegesprek in."),
-    ({"evaluation_on": datetime.date.today() - datetime.timedelta(days=1)}, "evaluation_on",
+    ({"evaluation_on": school_today() - datetime.timedelta(days=1)}, "evaluation_on",
      "Het evaluatiegesprek kan niet in het verleden liggen."),
 ])
 def test_an_agreement_needs_a_commitment_a_period_and_the_evaluation_day_to_be_signed(app_context, change, field,
                                                                                       message):
     agreement = models.Agreement.get(models.Agreement.status == "draft")
     with models.db.atomic():
-        agreements.update(agreement, **{"evaluation_on": datetime.date.today() + datetime.timedelta(days=7), **change})
+        agreements.update(agreement, **{"evaluation_on": school_today() + datetime.timedelta(days=7), **change})
     assert agreements.problems_of(agreement) == {field: message}
     with pytest.raises(agreements.AgreementError, match=message):
         agreements.sign(agreement, agreement.parties.first(), on_paper=True)
@@ -295,7 +296,7 @@ def test_an_agreement_needs_a_commitment_a_period_and_the_evaluation_day_to_be_s
 
 def test_a_new_draft_runs_six_weeks_from_today(app_context):
     agreement = agreements.draft(demo_case("0001"), demo_user("mentor"))
-    today = datetime.date.today()
+    today = school_today()
     assert (agreement.period_start, agreement.period_end, agreement.evaluation_on) == (
         today, today + datetime.timedelta(weeks=6), None)
 
@@ -317,7 +318,7 @@ def test_laten_tekenen_saves_what_was_typed_first_or_refuses_with_it_kept(login_
     token = csrf_token(client, url)
     typed = {"csrf_token": token, "action": "sign", "commitments": "Van nu af aan laat Bram het etui van Isa liggen.",
              "restorative_act": "Bram koopt een nieuw etui.", "support_figures": "Sophie",
-             "period_start": datetime.date.today().isoformat(), "period_end": "", "evaluation_on": ""}
+             "period_start": school_today().isoformat(), "period_end": "", "evaluation_on": ""}
     refused = client.post(url, data=typed)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
@@ -327,8 +328,8 @@ def test_laten_tekenen_saves_what_was_typed_first_or_refuses_with_it_kept(login_
     assert "Van nu af aan laat Bram het etui van Isa liggen.</textarea>" in html  # kept
     assert "Bram koopt" not in models.Agreement.get_by_id(agreement.id).restorative_act  # and nothing half saved
 
-    evaluation = datetime.date.today() + datetime.timedelta(days=10)
-    typed.update(period_end=(datetime.date.today() + datetime.timedelta(weeks=6)).isoformat(),
+    evaluation = school_today() + datetime.timedelta(days=10)
+    typed.update(period_end=(school_today() + datetime.timedelta(weeks=6)).isoformat(),
                  evaluation_on=evaluation.isoformat())
     saved = client.post(url, data=typed)
     assert saved.status_code == 302 and saved.headers["Location"] == url + "/tekenen"

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, small_targets
+from db import today as school_today
 from conftest import PASSWORD
 
 TABLET_LANDSCAPE = {"width": 1180, "height": 820}
@@ -52,7 +53,7 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
 
     for label, text in TYPED.items():
         page.get_by_label(label, exact=True).fill(text)
-    evaluation = datetime.date.today() + datetime.timedelta(days=10)
+    evaluation = school_today() + datetime.timedelta(days=10)
     page.get_by_label("Evaluatiegesprek op").fill(evaluation.isoformat())
     expect(page.locator("html")).to_have_attribute("data-unsent", "")
 

@@ -2,7 +2,6 @@
 Whoever sees the referral sees that it exists, its date and whether it is open; what it says (its note, detail
 and how it was closed) is for the counsellor alone: not on any page another role reaches, not in the case PDF,
 not in a parent's access export, not on the timeline."""
-import datetime
 import io
 
 import pypdf
@@ -11,6 +10,7 @@ import pytest
 import models
 from conftest import csrf_token, demo_case
 from access_routes import ROUTES
+from db import today as school_today
 
 NOTE = "Noor-wil-praten-7319 over thuis"
 DETAIL = "Spreekuur-dinsdag-4471"
@@ -30,7 +30,7 @@ def refer(client, case, **fields):
     """The mentor's referral form, to the counsellor for Noor unless told otherwise."""
     page = "/dossiers/%d" % case.id
     data = {"csrf_token": csrf_token(client, page), "referral-target": "counsellor", "referral-pupil": noor().id,
-            "referral-training": "", "referral-detail": DETAIL, "referral-referred_on": datetime.date.today().isoformat(),
+            "referral-training": "", "referral-detail": DETAIL, "referral-referred_on": school_today().isoformat(),
             "referral-note": NOTE, "referral-complete_step": ""}
     data.update(fields)
     return client.post("/dossiers/%d/doorverwijzingen/nieuw" % case.id, data=data)
@@ -45,7 +45,7 @@ def referral(login_as):
     client = login_as("counsellor")
     closed = client.post("/doorverwijzingen/%d/afsluiten" % referral.id, data={
         "csrf_token": csrf_token(client, "/doorverwijzingen/%d/afsluiten" % referral.id),
-        "close-closed_on": datetime.date.today().isoformat(), "close-close_note": CLOSE_NOTE})
+        "close-closed_on": school_today().isoformat(), "close-close_note": CLOSE_NOTE})
     assert closed.status_code == 302 and closed.headers["Location"].endswith("/#counsellor-referrals")
     return models.Referral.get_by_id(referral.id)
 
@@ -103,7 +103,7 @@ def test_only_the_counsellor_closes_a_referral_to_the_counsellor(login_as):
         client = login_as(role)
         assert client.get(url).status_code == 403, role
         token = csrf_token(client, "/account/")
-        assert client.post(url, data={"csrf_token": token, "close-closed_on": datetime.date.today().isoformat(),
+        assert client.post(url, data={"csrf_token": token, "close-closed_on": school_today().isoformat(),
                                       "close-close_note": "x"}).status_code == 403, role
     assert login_as("mentor2").get(url).status_code == 404  # does not see the case at all
     assert models.Referral.get_by_id(referral.id).is_open
@@ -129,7 +129,7 @@ def test_the_access_export_says_the_referral_exists_and_never_what_it_says(login
     url = "/inzageverzoek/leerling/%d" % noor().id
     response = client.post(url, data={
         "csrf_token": csrf_token(client, url), "for_whom": "parent", "requester_name": "Karin Hoekstra",
-        "requested_on": datetime.date.today().isoformat(), "file_format": "pdf", "note": ""})
+        "requested_on": school_today().isoformat(), "file_format": "pdf", "note": ""})
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     assert "Vertrouwenspersoon" in text and "alleen voor de vertrouwenspersoon" in text

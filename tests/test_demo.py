@@ -1,4 +1,9 @@
 """The demo school: every role has something to see, and `make run` never wipes data."""
+import datetime
+
+import time_machine
+
+import db
 import demo
 import models
 from app import create_app
@@ -84,3 +89,18 @@ def test_demo_has_a_case_with_two_protocols(login_as):
     page = login_as("mentor").get("/dossiers/%d" % online.id).get_data(as_text=True)
     assert '<h3 class="tracker__protocol">Online pesten <span' in page
     assert '<h3 class="tracker__protocol">VO-protocol (NL) <span' in page
+
+
+def test_the_demo_is_dated_by_the_school_s_day_when_the_server_s_clock_is_still_on_yesterday(tmp_path):
+    """At 23:30 UTC it is already tomorrow at the school: the demo's "due today" is the school's today."""
+    database = new_database(tmp_path)
+    with time_machine.travel(datetime.datetime(2026, 12, 3, 23, 30, tzinfo=datetime.timezone.utc), tick=False):
+        app = create_app(database.config())
+        with app.app_context():
+            demo.load()
+            assert db.today() == datetime.date(2026, 12, 4)
+            tim = models.Pupil.get(models.Pupil.first_name == "Tim")
+            due = models.FollowUp.select().where(models.FollowUp.pupil == tim, models.FollowUp.held_on.is_null())
+            assert db.today() in {follow_up.due_on for follow_up in due}
+    close_all_connections()
+    drop_database(database)

@@ -30,7 +30,7 @@ import forms
 import models
 from conftest import PASSWORD, csrf_token, demo_case, fingerprints, logged_in_client
 from databases import restore_database, snapshot_database
-from db import close_all_connections
+from db import close_all_connections, today as school_today
 from html_forms import TEXT_TYPES, Control, forms_of
 from access_routes import ROLES, ROUTES, inbox_report_path
 from test_class_agreements import signature_data_url
@@ -221,8 +221,10 @@ FEW_VALID = {
 
 def fill(control, endpoint):
     """A valid value for a field the page left empty, by its kind."""
-    today = datetime.date.today()
-    return {"date": today.isoformat(), "datetime-local": today.isoformat() + "T10:00", "time": "10:00",
+    today = school_today()
+    # A moment in the past at any hour of the school's day (a time of capture may not lie ahead).
+    yesterday = today - datetime.timedelta(days=1)
+    return {"date": today.isoformat(), "datetime-local": yesterday.isoformat() + "T10:00", "time": "10:00",
             "number": "1", "email": "iemand@example.org", "url": "https://example.org/bericht",
             "password": "Een-lang-wachtwoord-2026", "month": today.strftime("%Y-%m"),
             }.get(control.kind, "Ingevuld: " + control.name)
@@ -285,7 +287,7 @@ def broken(pairs, form, name, change):
 
 def another_valid(kinds, number):
     """Another value a person could type into a field of these kinds."""
-    day = datetime.date.today() - datetime.timedelta(days=number)
+    day = school_today() - datetime.timedelta(days=number)
     if "date" in kinds:
         return day.isoformat()
     if "datetime-local" in kinds:

@@ -11,10 +11,11 @@ import db
 import models
 from domain import monitor
 from test_monitor_one_pass import FIRST_YEAR, YEARS, random_day, random_moment, random_school
+from db import today as school_today
 
 TABLES = importlib.import_module("migrations.0025_monitor_indexes").TABLES
 WATCHED = importlib.import_module("migrations.0026_monitor_years").YEARS
-OPEN = monitor.school_year_of(datetime.date.today())
+OPEN = monitor.school_year_of(school_today())
 
 
 def stored():

@@ -1,7 +1,6 @@
 """The previous mentor after a handover (issue 20): when the school says so (the setting, off by default), the
 mentor a case was handed away from keeps reading it, read-only: the case page and what they recorded themselves,
 on their home page as "overgedragen" and never in their to-do. What others record is not shown or counted."""
-import datetime
 import re
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 import models
 from conftest import csrf_token, demo_case, demo_user
 from access_routes import hand_over_0003
+from db import today as school_today
 
 
 def settings_form(client, **changes):
@@ -62,7 +62,7 @@ def test_the_previous_mentor_reads_what_they_recorded_and_nothing_others_recorde
     own_note = models.PersonalNote.get(models.PersonalNote.case == case, models.PersonalNote.author == demo_user("mentor2"))
     # The new mentor records a parent contact and a note of their own after the handover.
     with models.db.atomic():
-        models.ParentContact.create(case=case, pupil=isa, channel="phone", contacted_on=datetime.date.today(),
+        models.ParentContact.create(case=case, pupil=isa, channel="phone", contacted_on=school_today(),
                                     by_user=demo_user("mentor"), summary="Nieuw-na-overdracht-8812")
         models.PersonalNote.create(case=case, author=demo_user("mentor"), body="Nieuwe-mentor-notitie-6630")
         models.CaseEvent.add(case, "parent_contact", "Nieuwe-gebeurtenis-2291", demo_user("mentor"))
@@ -92,7 +92,7 @@ def test_the_previous_mentor_reads_what_they_recorded_and_nothing_others_recorde
 def test_the_case_is_on_the_previous_mentor_s_home_page_as_handed_over_and_not_in_their_to_do(login_as):
     hand_over_0003(True)
     case = demo_case("0003")
-    models.CaseStep.update(due_on=datetime.date.today()).where(models.CaseStep.case == case,
+    models.CaseStep.update(due_on=school_today()).where(models.CaseStep.case == case,
                                                                 models.CaseStep.status == "open").execute()
     home = login_as("mentor2").get("/").get_data(as_text=True)
     section = home.split("Overgedragen dossiers (alleen lezen)")[1].split("</section>")[0]

@@ -22,7 +22,7 @@ from backups import (  # noqa: F401 (backups and key are fixtures)
     table_rows,
 )
 from databases import POSTGRES, Connection, drop_database, new_database
-from db import InUse, close_all_connections, migration_names, utcnow
+from db import InUse, close_all_connections, migration_names, today as school_today, utcnow
 from domain import backup, evidence
 
 pytestmark = needs_pg_dump
@@ -88,7 +88,7 @@ class Writers:
 
     def _report(self):
         with models.db.atomic():
-            report = models.Report.create(reported_on=utcnow().date(), reporter_kind="staff", channel="phone",
+            report = models.Report.create(reported_on=school_today(), reporter_kind="staff", channel="phone",
                                           description="drill")
         with self.progress:
             self.work.reports.append(report.id)

@@ -10,6 +10,7 @@ from cli import retention_command
 from conftest import csrf_token
 from databases import POSTGRES
 from domain import retention
+from db import today as school_today
 
 UTC = datetime.timezone.utc
 # Frozen at 15 March 2029; with 24 months the period ends at the start of 15 March 2027 school time,
@@ -290,7 +291,7 @@ def test_closed_complaints_are_anonymised_the_period_after_closing(app, factory)
 
 def test_closing_a_complaint_starts_its_retention_period(app, factory):
     from domain import complaints
-    row = models.Complaint.create(received_on=datetime.date.today(), complainant_kind="parent",
+    row = models.Complaint.create(received_on=school_today(), complainant_kind="parent",
                                   description="Klacht", status="received")
     complaints.change_status(row, "closed")
     assert row.closed_at is not None

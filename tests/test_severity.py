@@ -6,6 +6,7 @@ import time_machine
 
 import models
 from conftest import csrf_token, demo_user
+from db import local_date
 from domain import cases
 
 D = datetime.date
@@ -59,7 +60,7 @@ def test_changing_the_severity_is_logged_and_moves_the_parents_deadline(login_as
     assert response.status_code == 302
     assert models.Case.get_by_id(case.id).severity == "serious"
     signal_day = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "signal").done_at
-    assert parents_step(case).due_on == signal_day.date() + datetime.timedelta(days=7)
+    assert parents_step(case).due_on == local_date(signal_day) + datetime.timedelta(days=7)  # the school's day
     event = models.CaseEvent.get(models.CaseEvent.case == case, models.CaseEvent.kind == "severity")
     assert event.text == "ernstig" and event.user == demo_user("mentor")
     audit = models.AuditEvent.get(models.AuditEvent.action == "case.severity")
