@@ -282,7 +282,10 @@ def fingerprints():
     for table, sql, params in _FINGERPRINT_QUERIES[kind]:
         digest = hashlib.sha256()
         for row in models.db.execute_sql(sql, params).fetchall():
-            digest.update(repr(row).encode())
+            # PostgreSQL's driver gives binary columns (a drawn signature) as a memoryview, whose
+            # repr names its address: hash the bytes.
+            digest.update(repr(tuple(bytes(value) if isinstance(value, memoryview) else value
+                                     for value in row)).encode())
         tables[table] = digest.hexdigest()
     return tables
 
