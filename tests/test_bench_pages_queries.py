@@ -5,7 +5,6 @@ The larger school adds cases in every school year the monitor shows, with pupils
 level, reports with kinds, talks with ten checklist items, steps, timeline events, measures and complaints.
 """
 import datetime
-import logging
 
 import pytest
 
@@ -13,7 +12,8 @@ import db
 import models
 from conftest import csrf_token, demo_user, logged_in_client as client_for
 from domain import monitor
-from test_scale import QueryCounter, queries_for
+from sql_log import recorded_sql
+from test_scale import queries_for
 
 STEPS = ["signal", "victim-talk", "bully-talk", "extra-help", "joint-talk", "follow-up", "inform-parents"]
 
@@ -122,17 +122,10 @@ def measure_save(app, page):
         data = {"done": "0"}
     else:
         url, data = url + "/notitie", {"note": "Genoteerd tijdens de meting", "base_version": "0"}
-    logger = logging.getLogger("peewee")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with recorded_sql() as statements:
         response = client.post(url, headers=headers, data=data)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
     assert response.status_code == 200, (url, response.status_code)
-    return counter.count
+    return len(statements)
 
 
 measure_save.used = {}

@@ -3,14 +3,14 @@ kept page costs one query, any insert, update or delete in a table the figures r
 page shows the change at once. On SQLite and, under `make test-postgres`, on PostgreSQL."""
 import datetime
 import importlib
-import logging
 import random
 import re
 
 import models
-from domain import monitor
-from test_monitor_one_pass import plain, random_school, statements
 from db import today as school_today
+from domain import monitor
+from sql_log import recorded_sql
+from test_monitor_one_pass import plain, random_school, statements
 
 TABLES = importlib.import_module("migrations.0025_monitor_indexes").TABLES
 
@@ -19,34 +19,18 @@ def stamp():
     return models.db.execute_sql("SELECT stamp FROM monitor_stamp WHERE id = 1").fetchone()[0]
 
 
-class Tables(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.read = set()
-
-    def emit(self, record):
-        if isinstance(record.msg, tuple):
-            self.read |= set(re.findall(r'(?:FROM|JOIN) "(\w+)"', record.msg[0]))
-
-
 def test_every_table_the_figures_read_renews_the_stamp_on_every_change(app):
     with app.test_request_context():
         with models.db.atomic():
             random_school(random.Random(8))
-        logger, tables = logging.getLogger("peewee"), Tables()
-        level = logger.level
-        logger.addHandler(tables)
-        logger.setLevel(logging.DEBUG)
-        try:
+        with recorded_sql() as sent:
             today = school_today()
             monitor.figures(today - datetime.timedelta(days=3000), today)
             monitor.trends(monitor.trend_years(monitor.school_year_of(today)))
-        finally:
-            logger.removeHandler(tables)
-            logger.setLevel(level)
+        read = {table for sql, _params in sent for table in re.findall(r'(?:FROM|JOIN) "(\w+)"', sql)}
         # A figure that reads another table would be kept past a change to it: it needs a trigger too.
-        assert tables.read - {"school_settings"} <= set(TABLES), tables.read
-        assert "case_step" in tables.read and "school_class" in tables.read  # the reader saw the queries
+        assert read - {"school_settings"} <= set(TABLES), read
+        assert "case_step" in read and "school_class" in read  # the reader saw the queries
         for table in TABLES:
             before = stamp()
             with models.db.atomic():  # a change that changes nothing still counts

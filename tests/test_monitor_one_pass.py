@@ -4,7 +4,6 @@ computation the page used before, on random schools; and as many queries for fiv
 Runs on SQLite and, under `make test-postgres`, on PostgreSQL.
 """
 import datetime
-import logging
 import random
 import re
 
@@ -12,8 +11,9 @@ import pytest
 
 import db
 import models
-from domain import monitor
 from db import today as school_today
+from domain import monitor
+from sql_log import recorded_sql
 
 FIRST_YEAR = 2000  # school years 2000-2001 .. 2006-2007: far from the demo's data, though the demo's count too
 YEARS = 7
@@ -114,26 +114,10 @@ def test_the_random_school_has_what_the_comparison_needs(app):
     assert any(isinstance(row["median_days_to_first_conversation"], int) for row in rows)  # an odd count
 
 
-class Statements(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
-
-
 def statements(work):
-    logger = logging.getLogger("peewee")
-    counter, level = Statements(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with recorded_sql() as sent:
         work()
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
-    return counter.count
+    return len(sent)
 
 
 def test_the_trends_cost_as_many_queries_for_ten_years_as_for_one(app):
@@ -148,16 +132,6 @@ def test_the_trends_cost_as_many_queries_for_ten_years_as_for_one(app):
         assert statements(lambda: monitor.year_figures([FIRST_YEAR + 1, FIRST_YEAR + 4, FIRST_YEAR + 5])) == one
 
 
-class Recorded(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.statements = []
-
-    def emit(self, record):
-        if isinstance(record.msg, tuple) and record.msg[0].startswith("SELECT"):
-            self.statements.append(record.msg)
-
-
 def test_no_query_of_the_years_reads_a_table_whole(app):
     """Each figure finds the years' rows through an index on their day (SQLite's plan says SEARCH, not SCAN, for
     the tables read by day; a table joined to them, such as the pupils' roles, the planner may read as it sees
@@ -168,18 +142,12 @@ def test_no_query_of_the_years_reads_a_table_whole(app):
         with models.db.atomic():
             random_school(random.Random(7))
         models.db.execute_sql("ANALYZE")
-        logger, recorded = logging.getLogger("peewee"), Recorded()
-        level = logger.level
-        logger.addHandler(recorded)
-        logger.setLevel(logging.DEBUG)
-        try:
+        with recorded_sql() as sent:
             monitor.year_figures(monitor.trend_years(FIRST_YEAR + 5))
             monitor.year_figures([FIRST_YEAR + 1, FIRST_YEAR + 4, FIRST_YEAR + 5])  # a range per run of years
-        finally:
-            logger.removeHandler(recorded)
-            logger.setLevel(level)
-        assert len(recorded.statements) >= len(monitor.TREND_KEYS)
-        for sql, params in recorded.statements:
+        selects = [statement for statement in sent if statement[0].startswith("SELECT")]
+        assert len(selects) >= len(monitor.TREND_KEYS)
+        for sql, params in selects:
             tables = dict((alias, table) for table, alias in re.findall(r'(?:FROM|JOIN) "(\w+)" AS "(t\d+)"', sql)
                           if table in ("report", "case", "case_step", "measure", "complaint"))
             plan = [row[3] for row in models.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]

@@ -6,12 +6,14 @@ import datetime
 import importlib
 import json
 import random
+import re
 
 import db
 import models
-from domain import monitor
-from test_monitor_one_pass import FIRST_YEAR, YEARS, random_day, random_moment, random_school
 from db import today as school_today
+from domain import monitor
+from sql_log import recorded_sql
+from test_monitor_one_pass import FIRST_YEAR, YEARS, random_day, random_moment, random_school
 
 TABLES = importlib.import_module("migrations.0025_monitor_indexes").TABLES
 WATCHED = importlib.import_module("migrations.0026_monitor_years").YEARS
@@ -228,31 +230,14 @@ def test_the_triggers_watch_every_column_the_years_figures_read(app):
     """A year is marked stale only by a change to a column its figures read (UPDATE OF): a figure that reads
     another column would be stored past a change to it. Every column the one-pass queries name is watched (a
 column whose name is also an alias in them, year_level, is left to the random changes above: they change it)."""
-    import logging
-    import re
-
-    class Columns(logging.Handler):
-        def __init__(self):
-            super().__init__(logging.DEBUG)
-            self.named, self.aliases = set(), set()
-
-        def emit(self, record):
-            if isinstance(record.msg, tuple):
-                self.named |= set(re.findall(r'"\w+"\."(\w+)"', record.msg[0]))
-                self.aliases |= set(re.findall(r'AS "(\w+)"', record.msg[0]))
     with app.test_request_context():
         with models.db.atomic():
             random_school(random.Random(4))
-        logger, columns = logging.getLogger("peewee"), Columns()
-        level = logger.level
-        logger.addHandler(columns)
-        logger.setLevel(logging.DEBUG)
-        try:
+        with recorded_sql() as sent:
             monitor.year_numbers(monitor.trend_years(FIRST_YEAR + 5))
-        finally:
-            logger.removeHandler(columns)
-            logger.setLevel(level)
+    named = {column for sql, _params in sent for column in re.findall(r'"\w+"\."(\w+)"', sql)}
+    aliases = {alias for sql, _params in sent for alias in re.findall(r'AS "(\w+)"', sql)}
     watched = {column for table_columns, _ in WATCHED.values() for column in table_columns}
-    assert "due_on" in columns.named and "year_level" in columns.named  # the reader saw the queries
-    unwatched = columns.named - columns.aliases - {"id"} - watched
+    assert "due_on" in named and "year_level" in named  # the reader saw the queries
+    unwatched = named - aliases - {"id"} - watched
     assert not unwatched, unwatched

@@ -1,37 +1,19 @@
 """The overview and the case page cost the same number of queries at 10 and at 1,000 cases."""
 import datetime
-import logging
 
 import pytest
 
 import db
 import models
 from conftest import demo_user
-
-
-class QueryCounter(logging.Handler):
-    """Counts the statements peewee sends to the database (it logs each one at DEBUG)."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
+from sql_log import recorded_sql
 
 
 def queries_for(client, url):
-    logger = logging.getLogger("peewee")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with recorded_sql() as statements:
         response = client.get(url)
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
     assert response.status_code == 200, url
-    return counter.count
+    return len(statements)
 
 
 def add_cases(count, start, follow_ups=False):
