@@ -53,9 +53,11 @@ DEMO_CLASSES = {
 def wipe():
     """Drop every table and build the schema anew from the migrations."""
     with db.atomic():
-        db.execute_sql("DROP TABLE IF EXISTS schema_migration")
-        db.execute_sql("DROP TABLE IF EXISTS monitor_stamp")  # the monitor's (migration 0025), not a model's
-        db.execute_sql("DROP TABLE IF EXISTS monitor_year")  # the monitor's stored school years (migration 0026)
+        # The tables of no model first (the migrations' own list, the monitor's stamp and stored years):
+        # they refer to no other table. SQLite's own (sqlite_stat1 and the like) stay.
+        models = {model._meta.table_name for model in MODELS}
+        for table in [name for name in db.get_tables() if name not in models and not name.startswith("sqlite_")]:
+            db.execute_sql('DROP TABLE IF EXISTS "%s"' % table)
         db.drop_tables(MODELS, safe=True)
     evidence.remove_all()
     migrate_database()
