@@ -55,8 +55,8 @@ def wipe():
     with db.atomic():
         # The tables of no model first (the migrations' own list, the monitor's stamp and stored years):
         # they refer to no other table. SQLite's own (sqlite_stat1 and the like) stay.
-        models = {model._meta.table_name for model in MODELS}
-        for table in [name for name in db.get_tables() if name not in models and not name.startswith("sqlite_")]:
+        model_tables = {model._meta.table_name for model in MODELS}
+        for table in [name for name in db.get_tables() if name not in model_tables and not name.startswith("sqlite_")]:
             db.execute_sql('DROP TABLE IF EXISTS "%s"' % table)
         db.drop_tables(MODELS, safe=True)
     evidence.remove_all()
