@@ -296,15 +296,6 @@ class Conversation(BaseModel):
                 .where(cls.case == case).group_by(cls.id, User.id)
                 .order_by(cls.started_at.desc()))
 
-    _progress = Prepared(lambda conversation_id: (
-        ChecklistEntry.select(fn.COALESCE(fn.SUM(ChecklistEntry.done.cast("INTEGER")), 0), fn.COUNT(ChecklistEntry.id))
-        .where(ChecklistEntry.conversation == conversation_id)))
-
-    def progress(self):
-        """(done, total) of the checklist, in one query."""
-        done, total = self._progress.scalar(self.id)
-        return int(done), total
-
 
 class ConversationParticipant(BaseModel):
     conversation = ForeignKeyField(Conversation, backref="participants", on_delete="CASCADE")

@@ -89,6 +89,35 @@ def test_taps_notes_and_agreements_survive_a_reload(browser, live_server, viewpo
     context.close()
 
 
+def test_the_count_holds_when_the_answers_to_two_taps_cross(browser, live_server):
+    """Taps on two items are saved side by side, and the answer to the first can arrive last.
+    The talk bar must still count both. (CI once saw "1 van 11" here, when each answer carried
+    the count the server read for it.) The first answer is held back until the second has landed."""
+    context, page = open_context(browser, PORTRAIT)
+    start_follow_up(page, live_server)
+    first = re.compile(r".*/punten/%s$" % tick(page, 1).get_attribute("id").removeprefix("tick-"))
+    held = []
+    page.route(first, lambda route: held.append((route, route.fetch())))  # saved; the answer waits
+    tick(page, 1).click()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the first tap never reached the server"
+    with page.expect_response(re.compile(r".*/punten/%s$" % tick(page, 3).get_attribute("id").removeprefix("tick-"))):
+        tick(page, 3).click()
+    expect(page.locator("#progress")).to_have_text("2 van 11")
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    wait_saved(page)
+    expect(tick(page, 1)).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#progress")).to_have_text("2 van 11")
+    page.unroute(first)
+    page.reload()
+    expect(page.locator("#progress")).to_have_text("2 van 11")
+    context.close()
+
+
 def test_touch_targets_are_at_least_44_pixels(browser, live_server):
     context, page = open_context(browser, PORTRAIT)
     start_follow_up(page, live_server)

@@ -108,7 +108,20 @@
     var done = tick.getAttribute("aria-pressed") !== "true";
     tick.setAttribute("aria-pressed", done ? "true" : "false");
     tick.setAttribute("data-hx-vals", JSON.stringify({done: done ? "1" : "0"}));
+    countTicks();
   }, true);
+
+  // The talk bar's count is the page's own ticks, counted after every tap and every answer. A count
+  // sent with each answer could be an older one: taps on two items go to the server side by side,
+  // and the answer read first may arrive last.
+  function countTicks() {
+    var done = document.querySelector("[data-progress-done]");
+    if (done) { done.textContent = document.querySelectorAll("[data-tick][aria-pressed=true]").length; }
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target.matches && event.target.matches("[data-tick]")) { countTicks(); }
+  });
 
   // Enter in a search box inside a form searches; it must not send the half-filled form.
   document.addEventListener("keydown", function (event) {
