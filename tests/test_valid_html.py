@@ -95,7 +95,8 @@ FRAGMENTS = [
     ("mentor", lambda: "/dossiers/%d" % demo_case("0002").id, "data-hx-post", r"/stappen/", {"note": "x" * 600}),
     ("staff", lambda: "/meldingen/nieuw", "data-hx-get", r"/leerlingen", "?q=Noor"),
     ("coordinator", lambda: "/dossiers/nieuw", "data-hx-get", r"/leerlingen", "?q=2B"),
-    ("mentor2", lambda: "/gesprekken/%d" % _open_conversation().id, "data-hx-post", r"/punten/\d+$", {"done": "1"}),
+    # The first item is ticked in the demo: untick it, so the answer changes the page.
+    ("mentor2", lambda: "/gesprekken/%d" % _open_conversation().id, "data-hx-post", r"/punten/\d+$", {"done": "0"}),
     ("mentor2", lambda: "/gesprekken/%d" % _open_conversation().id, "data-hx-post", r"/notitie$",
      {"note": "Bram zegt sorry.", "base_version": "0"}),
     ("mentor2", lambda: "/gesprekken/%d" % _open_conversation().id, "data-hx-post", r"/regels$",
