@@ -1,0 +1,88 @@
+"""After broken agreements: the one more chance is checked soon (the protocol's follow_up_after_broken), and
+after a measure the parents of the pupil it concerns and of the bullied pupil hear of it (parents_after_measure)."""
+import datetime
+
+import db
+import models
+from conftest import csrf_token, demo_case
+from domain import protocols
+
+DAY = datetime.timedelta(days=1)
+
+
+def pupil(first_name):
+    return models.Pupil.get(models.Pupil.first_name == first_name)
+
+
+def to_come(case, first_name):
+    return list(models.FollowUp.select().where(
+        models.FollowUp.case == case, models.FollowUp.pupil == pupil(first_name), models.FollowUp.cancelled_at.is_null(),
+        models.FollowUp.conversation.is_null(), models.FollowUp.done_at.is_null()).order_by(models.FollowUp.due_on))
+
+
+def record(client, follow_up, outcome, note=""):
+    prefix = "f%d-" % follow_up.id
+    return client.post("/vervolg/%d" % follow_up.id, data={
+        prefix + "csrf_token": csrf_token(client, "/dossiers/%d" % follow_up.case_id),
+        prefix + "outcome": outcome, prefix + "note": note, prefix + "with_whom": "",
+        prefix + "held_on": db.today().isoformat()}, follow_redirects=True)
+
+
+def due_today(follow_up, days=0):
+    models.FollowUp.update(due_on=db.today() + days * DAY).where(models.FollowUp.id == follow_up.id).execute()
+    return models.FollowUp.get_by_id(follow_up.id)
+
+
+def test_the_protocols_say_how_soon_broken_agreements_are_checked_and_when_parents_hear_of_a_measure(app_context):
+    for key in ("vo-nl", "stappenplan-vl", "online-pesten"):
+        protocol = protocols.get(key)
+        assert protocol.follow_up_after_broken == 7
+        assert protocol.parents_after_measure == protocols.ParentsRule(days=7, of=("pupil", "victim"))
+
+
+def test_broken_agreements_bring_each_pupil_s_next_talk_within_a_week_not_months_on(login_as):
+    client, case = login_as("mentor"), demo_case("0004")  # Yara's talks are three months apart by now
+    yara, luuk = to_come(case, "Yara")[0], to_come(case, "Luuk")[0]
+    assert yara.due_on > db.today() + 30 * DAY  # the schedule's next talk, in the second half of the two years
+    yara = due_today(yara)
+    luuk = due_today(luuk, days=3)  # Luuk's own next talk is sooner than a week: he keeps it, no extra one
+    page = record(client, yara, "not_kept", "Yara wachtte Luuk weer op.").get_data(as_text=True)
+    week = db.today() + 7 * DAY
+    assert [row.due_on for row in to_come(case, "Yara")][:1] == [week]
+    assert to_come(case, "Luuk")[0].id == luuk.id
+    assert week not in {row.due_on for row in to_come(case, "Luuk")}
+    extra = to_come(case, "Yara")[0]
+    assert extra.agreement_id == yara.agreement_id and not extra.evaluation
+    assert "Extra vervolggesprek gepland op" in page and "Yara" in page[page.index("Extra vervolggesprek"):][:200]
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                            models.CaseEvent.kind == "follow_ups_planned").order_by(
+        models.CaseEvent.id.desc()).get()
+    assert event.text.startswith("Afspraken niet nagekomen: extra vervolggesprek op") and "Yara" in event.text
+    assert "Luuk" not in event.text
+    # The follow-up step shows the next talk: the extra one or Luuk's, whichever is sooner.
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "follow-up")
+    assert step.due_on == luuk.due_on
+
+
+def test_a_talk_that_goes_well_plans_nothing_extra(login_as):
+    client, case = login_as("mentor"), demo_case("0004")
+    yara = due_today(to_come(case, "Yara")[0])
+    before = [row.due_on for row in to_come(case, "Yara")][1:]
+    page = record(client, yara, "going_well").get_data(as_text=True)
+    assert [row.due_on for row in to_come(case, "Yara")] == before
+    assert "Extra vervolggesprek" not in page
+
+
+def test_a_break_at_the_last_talk_of_the_series_opens_the_follow_up_step_again(login_as):
+    client, case = login_as("mentor"), demo_case("0001")  # Noor, Daan and Tim each have their series
+    for name in ("Noor", "Daan", "Tim"):  # every talk but Daan's last one recorded
+        rows = to_come(case, name)
+        models.FollowUp.update(done_at=db.utcnow(), held_on=db.today() - DAY, outcome="going_well").where(
+            models.FollowUp.id.in_([row.id for row in rows if name != "Daan" or row.id != rows[-1].id])).execute()
+    last = due_today(to_come(case, "Daan")[-1])
+    record(client, last, "not_kept")
+    week = db.today() + 7 * DAY
+    for name in ("Noor", "Daan", "Tim"):  # the agreements broke: everyone of the series talks again within a week
+        assert [row.due_on for row in to_come(case, name)] == [week]
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "follow-up")
+    assert step.status == "open" and step.due_on == week
