@@ -6,6 +6,7 @@ import db
 import models
 from conftest import csrf_token, demo_case
 from domain import protocols
+from domain.followups import dutch_day as long_date
 
 DAY = datetime.timedelta(days=1)
 
@@ -86,3 +87,61 @@ def test_a_break_at_the_last_talk_of_the_series_opens_the_follow_up_step_again(l
         assert [row.due_on for row in to_come(case, name)] == [week]
     step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "follow-up")
     assert step.status == "open" and step.due_on == week
+
+
+def post_parent_contact(client, case, pupil_id, on=None):
+    data = {"parent-" + name: value for name, value in {
+        "pupil": pupil_id, "channel": "phone", "contacted_on": (on or db.today()).isoformat(),
+        "by_user": models.User.by_username("mentor").id, "summary": "Gebeld over de maatregel.", "agreed": ""}.items()}
+    data["parent-csrf_token"] = csrf_token(client, "/account/")
+    return client.post("/dossiers/%d/oudercontacten/nieuw" % case.id, data=data)
+
+
+def test_after_a_measure_the_parents_who_have_not_heard_of_it_are_on_the_case_s_to_do_until_a_contact(login_as):
+    client, case = login_as("mentor"), demo_case("0004")  # Yara's parents heard of phases 1 to 3, Luuk's not of 3
+    third = models.Measure.get(models.Measure.case == case, models.Measure.phase == 3)
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    todo = page[page.index('id="next"'):page.index("</section>", page.index('id="next"'))]
+    assert "Ouders van Luuk Dekker inlichten over de maatregel (fase 3)" in todo
+    assert "Ouders van Yara" not in todo
+    assert 'href="/dossiers/%d/oudercontacten/nieuw?leerling=%d"' % (case.id, pupil("Luuk").id) in todo
+    assert "te laat: uiterlijk %s" % long_date(third.decided_on + 7 * DAY) in todo
+    assert "Ouders nog niet ingelicht over een maatregel" in page  # beside the measures too
+    form = client.get("/dossiers/%d/oudercontacten/nieuw?leerling=%d" % (case.id, pupil("Luuk").id))
+    assert '<option selected value="%d">Luuk Dekker</option>' % pupil("Luuk").id in form.get_data(as_text=True)
+    # A contact from before the measure does not count; one on or after its day does.
+    assert post_parent_contact(client, case, pupil("Luuk").id, on=third.decided_on - DAY).status_code == 302
+    assert "Ouders van Luuk Dekker inlichten" in client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert post_parent_contact(client, case, pupil("Luuk").id, on=third.decided_on).status_code == 302
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "inlichten over de maatregel" not in page and "Ouders nog niet ingelicht" not in page
+
+
+def test_a_measure_that_waits_for_a_second_role_asks_for_the_parents_once_decided(login_as):
+    case, yara = demo_case("0004"), pupil("Yara")
+    teamleader = login_as("teamleader")
+    assert teamleader.post("/dossiers/%d/maatregelen" % case.id, data={
+        "pupil": yara.id, "phase": 4, "description": "Eén dag schorsing.", "decided_on": db.today().isoformat(),
+        "informed": "", "csrf_token": csrf_token(teamleader, "/dossiers/%d" % case.id)}).status_code == 302
+    with_app = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
+    mentor = login_as("mentor")
+    assert "Ouders van Yara Öztürk inlichten" not in mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)  # not decided yet
+    management = login_as("management")
+    assert management.post("/maatregelen/%d/akkoord" % with_app.id, data={
+        "csrf_token": csrf_token(management, "/dossiers/%d" % case.id)}).status_code == 302
+    todo = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    todo = todo[todo.index('id="next"'):todo.index("</section>", todo.index('id="next"'))]
+    week = long_date(db.today() + 7 * DAY)
+    assert "Ouders van Yara Öztürk inlichten over de maatregel (fase 4)" in todo
+    assert "Ouders van Luuk Dekker inlichten over de maatregel (fase 4)" in todo  # the bullied pupil's too
+    assert "uiterlijk %s" % week in todo
+    # Management decides nothing on the case but phases: no parent contact to record, no such to-do.
+    page = management.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "inlichten over de maatregel" not in page[page.index('id="next"'):page.index('id="next"') + 3000]
+
+
+def test_the_online_case_asks_for_the_bullied_pupil_s_parents_after_the_coordinator_s_talk_with_sem_s(app_context):
+    case = demo_case("0002")  # phase 2 was a talk with Sem's parents, recorded as a parent contact; Lotte's wait
+    from domain import escalation
+    assert [(item.pupil.first_name, item.measure.phase) for item in escalation.parents_to_inform(case)] == [
+        ("Lotte", 2)]

@@ -46,6 +46,9 @@ def new(case_id):
     form = contact_form(case)
     if request.method == "GET" and request.args.get("stap") in {choice.value for choice in form.complete_step.choices}:
         form.complete_step.data = request.args["stap"]
+    if request.method == "GET" and request.args.get("leerling") in {str(choice.value) for choice in form.pupil.choices
+                                                                    if choice.value != ""}:
+        form.pupil.data = int(request.args["leerling"])  # from the to-do "inform the parents of ... of a measure"
     if request.method == "GET" and current_app.htmx:
         return render_template("parents/_form.html", case=case, form=form)
     if form.validate_on_submit():
