@@ -198,6 +198,10 @@ class ParentsToInform:
     measure: object
     due_on: datetime.date
 
+    @property
+    def case(self):
+        return self.measure.case
+
 
 def parents_to_inform(case, measures=None, parent_contacts=None, involvements=None):
     """The parents the protocol's `parents_after_measure` says hear of each decided measure (seed 001: the
@@ -231,3 +235,29 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
             earlier = found.get(pupil.id)
             found[pupil.id] = ParentsToInform(pupil, measure, min(due_on, earlier.due_on) if earlier else due_on)
     return sorted(found.values(), key=lambda item: (item.due_on, order.get(item.pupil.id, len(order))))
+
+
+def parents_due_for(user, horizon_days=7):
+    """The home page's list: parents_to_inform of the open cases this user answers for (the mentor their own
+    cases, the coordinator every case), due within the horizon. Three queries, however many cases."""
+    if not (user.has_role("mentor") or user.has_role("coordinator")):
+        return []
+    measures = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
+                .where(Case.status == "open", Measure.waiting_for == "").order_by(Measure.decided_on, Measure.id))
+    if not user.has_role("coordinator"):
+        measures = measures.where(Case.mentor == user)
+    by_case = {}
+    for measure in measures:
+        by_case.setdefault(measure.case_id, []).append(measure)
+    if not by_case:
+        return []
+    contacts, involvements = {}, {}
+    for contact in ParentContact.select(ParentContact.case, ParentContact.pupil, ParentContact.contacted_on).where(
+            ParentContact.case.in_(list(by_case))):
+        contacts.setdefault(contact.case_id, []).append(contact)
+    for involvement in Involvement.select(Involvement, Pupil).join(Pupil).where(Involvement.case.in_(list(by_case))):
+        involvements.setdefault(involvement.case_id, []).append(involvement)
+    horizon = today() + datetime.timedelta(days=horizon_days)
+    return [item for case_id, rows in by_case.items()
+            for item in parents_to_inform(rows[0].case, rows, contacts.get(case_id, []), involvements.get(case_id, []))
+            if item.due_on <= horizon]

@@ -145,3 +145,13 @@ def test_the_online_case_asks_for_the_bullied_pupil_s_parents_after_the_coordina
     from domain import escalation
     assert [(item.pupil.first_name, item.measure.phase) for item in escalation.parents_to_inform(case)] == [
         ("Lotte", 2)]
+
+
+def test_the_home_page_lists_the_parents_to_inform_for_the_case_s_mentor_and_the_coordinator(login_as):
+    case, luuk = demo_case("0004"), pupil("Luuk")
+    link = 'href="/dossiers/%d/oudercontacten/nieuw?leerling=%d"' % (case.id, luuk.id)
+    for username in ("mentor", "coordinator"):
+        home = login_as(username).get("/").get_data(as_text=True)
+        assert link in home and "Ouders van Luuk Dekker inlichten over de maatregel (fase 3)" in home
+    for username in ("mentor2", "teamleader", "management", "support"):  # not their case, or no parent contacts
+        assert "inlichten over de maatregel" not in login_as(username).get("/").get_data(as_text=True)
