@@ -314,7 +314,7 @@ def _escalation(case, users, pupils):
     # That talk is itself the contact with Sem's parents; Lotte's parents have yet to hear of it (on the to-do).
     ParentContact.create(case=case, pupil=pupils["Sem"], channel="school", contacted_on=_days_ago(2),
                          by_user=users["coordinator"], summary="Tweede gesprek over de foto in de groepsapp.",
-                         agreed="Sem geeft thuis 's avonds zijn telefoon af; de ouders bellen de mentor over twee weken.")
+                         agreed="Sem geeft thuis 's avonds zijn telefoon af; over twee weken bellen we elkaar.")
     CaseEvent.add(case, "parent_contact", "ouders van %s (gesprek op school)" % pupils["Sem"].display_name,
                   users["coordinator"], at=_moment(2, 15))
     escalation.sync(case)
@@ -337,7 +337,7 @@ def _threats(users, pupils):
             case=case, reporter_kind="parent", channel="phone", place="Fietsenstalling")
     for pupil in (luuk, yara):  # serious: both pupils' parents within the first week
         _parents(case, pupil, mentor, signed + 12, "Gesprek over het dreigen bij de stalling en de aanpak van school.",
-                 "De mentor belt na het gezamenlijke gesprek terug.")
+                 "Meneer Bakker belt na het gezamenlijke gesprek terug.")
     _walk(case, users, [
         ("signal", signed + 16, "mentor", ""), ("victim-talk", signed + 13, "mentor", ""),
         ("inform-parents", signed + 12, "mentor", "Ernstig: ouders van Luuk en van Yara dezelfde week gesproken."),
@@ -380,8 +380,8 @@ def _threats(users, pupils):
                 _measure(case, proposed, number, text, decided, deciders)
                 # The next day the parents hear of it; after phase 3 Luuk's parents have not yet (on the to-do).
                 for pupil in [yara] + ([luuk] if number < 3 else []):
-                    _parents(case, pupil, deciders[0][0], decided - 1,
-                             "Gebeld over fase %d: %s" % (number, text), "Ouders praten thuis met %s." % pupil.first_name)
+                    _parents(case, pupil, deciders[0][0], decided - 1, "Gebeld over fase %d: %s" % (number, text),
+                             "Ouders praten thuis met %s." % pupil.first_name)
     followups.settle_step(case)
     escalation.sync(case)
     return case

@@ -150,7 +150,7 @@ class Protocol:
     follow_up_with: tuple = ()  # without a signed agreement, the roles whose pupils get a series
     # Agreements not kept: days until each pupil of the series talks again, when their next talk is later (0: none).
     follow_up_after_broken: int = 0
-    # After a measure: within how many days whose parents hear of it, "pupil" (the measure's) and "victim" (None: no rule).
+    # After a measure: within how many days whose parents hear of it, "pupil" (the measure's), "victim" (None: no rule).
     parents_after_measure: "ParentsRule" = None
     second: "Protocol" = None  # the protocol beside this one on a case (see beside())
 

@@ -17,8 +17,9 @@ def pupil(first_name):
 
 def to_come(case, first_name):
     return list(models.FollowUp.select().where(
-        models.FollowUp.case == case, models.FollowUp.pupil == pupil(first_name), models.FollowUp.cancelled_at.is_null(),
-        models.FollowUp.conversation.is_null(), models.FollowUp.done_at.is_null()).order_by(models.FollowUp.due_on))
+        models.FollowUp.case == case, models.FollowUp.pupil == pupil(first_name),
+        models.FollowUp.cancelled_at.is_null(), models.FollowUp.conversation.is_null(),
+        models.FollowUp.done_at.is_null()).order_by(models.FollowUp.due_on))
 
 
 def record(client, follow_up, outcome, note=""):
@@ -125,7 +126,8 @@ def test_a_measure_that_waits_for_a_second_role_asks_for_the_parents_once_decide
         "informed": "", "csrf_token": csrf_token(teamleader, "/dossiers/%d" % case.id)}).status_code == 302
     with_app = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
     mentor = login_as("mentor")
-    assert "Ouders van Yara Öztürk inlichten" not in mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)  # not decided yet
+    page = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Ouders van Yara Öztürk inlichten" not in page  # not decided yet
     management = login_as("management")
     assert management.post("/maatregelen/%d/akkoord" % with_app.id, data={
         "csrf_token": csrf_token(management, "/dossiers/%d" % case.id)}).status_code == 302
@@ -155,3 +157,18 @@ def test_the_home_page_lists_the_parents_to_inform_for_the_case_s_mentor_and_the
         assert link in home and "Ouders van Luuk Dekker inlichten over de maatregel (fase 3)" in home
     for username in ("mentor2", "teamleader", "management", "support"):  # not their case, or no parent contacts
         assert "inlichten over de maatregel" not in login_as(username).get("/").get_data(as_text=True)
+
+
+def test_whoever_records_parent_contacts_reads_to_whom_and_how_parents_go_who_find_it_badly_handled(login_as):
+    case = demo_case("0004")
+    route = "Vertrouwenspersoon: Peter Hendriks · Via de receptie of vertrouwenspersoon@hetbaken.example."
+    mentor, form = login_as("mentor"), "/dossiers/%d/oudercontacten/nieuw" % case.id
+    # The form the case page loads in place (htmx) and its own page both say it, beside the form.
+    fragment = mentor.get(form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Ouders niet tevreden over de aanpak?" in fragment and route in fragment
+    assert "<html" not in fragment and 'id="parents"' in mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert route in mentor.get(form).get_data(as_text=True)
+    assert login_as("teamleader").get(form).status_code in (403, 404)  # reads the case, records no parent contacts
+    models.UserRole.delete().where(models.UserRole.role == "counsellor").execute()
+    page = mentor.get(form).get_data(as_text=True)
+    assert route not in page and "Er is nog geen vertrouwenspersoon in Herstel." in page
