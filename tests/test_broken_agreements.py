@@ -172,3 +172,22 @@ def test_whoever_records_parent_contacts_reads_to_whom_and_how_parents_go_who_fi
     models.UserRole.delete().where(models.UserRole.role == "counsellor").execute()
     page = mentor.get(form).get_data(as_text=True)
     assert route not in page and "Er is nog geen vertrouwenspersoon in Herstel." in page
+
+
+def test_the_follow_up_talks_show_what_was_agreed_in_the_agreement_that_stands(login_as):
+    client, case = login_as("mentor"), demo_case("0001")
+    signed = models.Agreement.get(models.Agreement.case == case, models.Agreement.status == "locked")
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    aftercare = page[page.index('id="aftercare"'):]
+    agreed = aftercare[aftercare.index('id="agreed"'):aftercare.index('class="followups"')]
+    assert "Wat is afgesproken" in agreed and "Herstelovereenkomst versie %d" % signed.version in agreed
+    for line in [line.strip() for line in signed.commitments.splitlines() if line.strip()]:
+        assert "<li>%s</li>" % line in agreed
+    assert signed.restorative_act in agreed
+    # A draft of a new version changes nothing until it is signed; the case without a signed one shows none.
+    models.Agreement.create(case=case, version=signed.version + 1,
+                            commitments="Nieuwe afspraak die nog niemand tekende.")
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Herstelovereenkomst versie %d" % signed.version in page and "Nieuwe afspraak" not in page
+    other = login_as("mentor2").get("/dossiers/%d" % demo_case("0003").id).get_data(as_text=True)
+    assert 'class="followups"' in other and 'id="agreed"' not in other  # talks planned, only a draft agreement
