@@ -242,10 +242,17 @@ def parents_due_for(user, horizon_days=7):
     cases, the coordinator every case), due within the horizon. Three queries, however many cases."""
     if not (user.has_role("mentor") or user.has_role("coordinator")):
         return []
+    horizon = today() + datetime.timedelta(days=horizon_days)
+    return [item for item in open_parents_to_inform(None if user.has_role("coordinator") else user)
+            if item.due_on <= horizon]
+
+
+def open_parents_to_inform(mentor=None):
+    """parents_to_inform of every open case (of this mentor's cases only, when given): three queries."""
     measures = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
                 .where(Case.status == "open", Measure.waiting_for == "").order_by(Measure.decided_on, Measure.id))
-    if not user.has_role("coordinator"):
-        measures = measures.where(Case.mentor == user)
+    if mentor is not None:
+        measures = measures.where(Case.mentor == mentor)
     by_case = {}
     for measure in measures:
         by_case.setdefault(measure.case_id, []).append(measure)
@@ -257,7 +264,5 @@ def parents_due_for(user, horizon_days=7):
         contacts.setdefault(contact.case_id, []).append(contact)
     for involvement in Involvement.select(Involvement, Pupil).join(Pupil).where(Involvement.case.in_(list(by_case))):
         involvements.setdefault(involvement.case_id, []).append(involvement)
-    horizon = today() + datetime.timedelta(days=horizon_days)
     return [item for case_id, rows in by_case.items()
-            for item in parents_to_inform(rows[0].case, rows, contacts.get(case_id, []), involvements.get(case_id, []))
-            if item.due_on <= horizon]
+            for item in parents_to_inform(rows[0].case, rows, contacts.get(case_id, []), involvements.get(case_id, []))]

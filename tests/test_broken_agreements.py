@@ -191,3 +191,17 @@ def test_the_follow_up_talks_show_what_was_agreed_in_the_agreement_that_stands(l
     assert "Herstelovereenkomst versie %d" % signed.version in page and "Nieuwe afspraak" not in page
     other = login_as("mentor2").get("/dossiers/%d" % demo_case("0003").id).get_data(as_text=True)
     assert 'class="followups"' in other and 'id="agreed"' not in other  # talks planned, only a draft agreement
+
+
+def test_the_digest_tells_the_mentor_and_the_coordinator_by_case_number_when_parents_are_due_to_hear(app_context):
+    from domain import notify
+    case = demo_case("0004")
+    third = models.Measure.get(models.Measure.case == case, models.Measure.phase == 3)
+
+    def told(on):
+        return {entry["user"].username for entry in notify.digests(on) if case.reference in entry["parents"]}
+
+    assert told(db.today()) == set()  # Luuk's parents were due months ago: told once, the day it became late
+    assert told(third.decided_on + 8 * DAY) == {"mentor", "coordinator"}  # overdue since that day
+    assert told(third.decided_on + 6 * DAY) == {"mentor", "coordinator"}  # due tomorrow
+    assert told(third.decided_on + 3 * DAY) == set()
