@@ -311,6 +311,12 @@ def _escalation(case, users, pupils):
              [(users["mentor"], "mentor")])
     _measure(case, pupils["Sem"], 2, "Tweede gesprek met de ouders van Sem; afspraken voor thuis over de telefoon.",
              2, [(users["coordinator"], "coordinator")])
+    # That talk is itself the contact with Sem's parents; Lotte's parents have yet to hear of it (on the to-do).
+    ParentContact.create(case=case, pupil=pupils["Sem"], channel="school", contacted_on=_days_ago(2),
+                         by_user=users["coordinator"], summary="Tweede gesprek over de foto in de groepsapp.",
+                         agreed="Sem geeft thuis 's avonds zijn telefoon af; over twee weken bellen we elkaar.")
+    CaseEvent.add(case, "parent_contact", "ouders van %s (gesprek op school)" % pupils["Sem"].display_name,
+                  users["coordinator"], at=_moment(2, 15))
     escalation.sync(case)
 
 
@@ -329,6 +335,9 @@ def _threats(users, pupils):
     _report(mentor, [luuk, yara], ["verbal", "physical"], signed + 17,
             "Luuk wordt na school bij de fietsenstalling opgewacht en bedreigd; zijn fietsband is lekgestoken.",
             case=case, reporter_kind="parent", channel="phone", place="Fietsenstalling")
+    for pupil in (luuk, yara):  # serious: both pupils' parents within the first week
+        _parents(case, pupil, mentor, signed + 12, "Gesprek over het dreigen bij de stalling en de aanpak van school.",
+                 "Meneer Bakker belt na het gezamenlijke gesprek terug.")
     _walk(case, users, [
         ("signal", signed + 16, "mentor", ""), ("victim-talk", signed + 13, "mentor", ""),
         ("inform-parents", signed + 12, "mentor", "Ernstig: ouders van Luuk en van Yara dezelfde week gesproken."),
@@ -367,10 +376,23 @@ def _threats(users, pupils):
                           at=follow_up.done_at)
             if number in measures:  # decided two days after the talk
                 text, deciders = measures[number]
-                _measure(case, proposed, number, text, (school_today() - follow_up.due_on).days - 2, deciders)
+                decided = (school_today() - follow_up.due_on).days - 2
+                _measure(case, proposed, number, text, decided, deciders)
+                # The next day the parents hear of it; after phase 3 Luuk's parents have not yet (on the to-do).
+                for pupil in [yara] + ([luuk] if number < 3 else []):
+                    _parents(case, pupil, deciders[0][0], decided - 1, "Gebeld over fase %d: %s" % (number, text),
+                             "Ouders praten thuis met %s." % pupil.first_name)
     followups.settle_step(case)
     escalation.sync(case)
     return case
+
+
+def _parents(case, pupil, user, days_ago, summary, agreed):
+    """A phone call with a pupil's parents `days_ago`, on the timeline."""
+    ParentContact.create(case=case, pupil=pupil, channel="phone", contacted_on=_days_ago(days_ago), by_user=user,
+                         summary=summary, agreed=agreed)
+    CaseEvent.add(case, "parent_contact", "ouders van %s (telefoon)" % pupil.display_name, user,
+                  at=_moment(days_ago, 15))
 
 
 def _past(follow_ups):

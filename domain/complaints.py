@@ -8,7 +8,7 @@ of its own, because the complainant may go on at any stage.
 from flask_babel import gettext as _
 
 from db import today, utcnow
-from models import COMPLAINT_STATUSES, Case, Complaint, ComplaintNote, Involvement
+from models import COMPLAINT_STATUSES, Case, Complaint, ComplaintNote, Involvement, PreventionPolicy, User
 from terminology import label
 
 NEXT_STATUSES = {
@@ -18,6 +18,14 @@ NEXT_STATUSES = {
     "closed": ("investigating",),
 }
 NOTE_MAX = 10_000
+
+
+def counsellor_route():
+    """Who the confidential counsellor is and how parents reach them: ([names], how to reach, as the school wrote it
+    for its published protocol). Seed 001: parents or a pupil who find that the school does not handle the
+    bullying well, or that its approach does not help, can go to the counsellor; whoever speaks with them
+    should be able to say to whom and how."""
+    return [user.full_name for user in User.with_role("counsellor")], PreventionPolicy.current().counsellor_reach
 
 
 class ComplaintError(Exception):

@@ -16,12 +16,13 @@ Refusals speak the user's language; timeline texts are stored, so they are writt
 language of the case file, whoever reads them later.
 """
 import dataclasses
+import datetime
 
 from flask_babel import gettext as _
 
 from db import today
 from domain import followups
-from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, Pupil, User
+from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
 from terminology import term
 
@@ -187,3 +188,81 @@ def agree(measure, case, user):
                   user)
     sync(case)  # the roles it waited for no longer wait
     return waiting
+
+
+@dataclasses.dataclass(frozen=True)
+class ParentsToInform:
+    """A pupil whose parents have not heard of a measure yet: the latest such measure, and by when."""
+
+    pupil: object
+    measure: object
+    due_on: datetime.date
+
+    @property
+    def case(self):
+        return self.measure.case
+
+
+def parents_to_inform(case, measures=None, parent_contacts=None, involvements=None):
+    """The parents the protocol's `parents_after_measure` says hear of each decided measure (seed 001: the
+    coordinator informs every parent concerned and says what follows; seed 004: both sides' parents are kept
+    informed): those of the pupil it concerns and of the bullied pupils, each without a contact recorded on
+    or after the day it was decided. One entry per pupil, with the latest measure they have not heard of and
+    the day it is due by (the earliest such measure's day plus the rule's days). A measure that still waits
+    for a deciding role is not decided yet. The lists are the case's when the caller has them."""
+    lead = followups.lead_of(case)
+    rule = lead.parents_after_measure if lead else None
+    if rule is None:
+        return []
+    measures = list(Measure.of_case(case)) if measures is None else measures
+    contacts = (ParentContact.select(ParentContact.pupil, ParentContact.contacted_on)
+                .where(ParentContact.case == case) if parent_contacts is None else parent_contacts)
+    involvements = case.involved_pupils() if involvements is None else involvements
+    heard = {}
+    for contact in contacts:
+        heard[contact.pupil_id] = max(heard.get(contact.pupil_id, contact.contacted_on), contact.contacted_on)
+    victims = [involvement.pupil for involvement in involvements if involvement.role == "victim"]
+    order = {involvement.pupil_id: number for number, involvement in enumerate(involvements)}
+    found = {}
+    for measure in sorted(measures, key=lambda row: (row.decided_on, row.id)):
+        if measure.waiting_for:
+            continue
+        whom = ([measure.pupil] if "pupil" in rule.of else []) + (victims if "victim" in rule.of else [])
+        for pupil in whom:
+            if pupil.id in heard and heard[pupil.id] >= measure.decided_on:
+                continue
+            due_on = measure.decided_on + datetime.timedelta(days=rule.days)
+            earlier = found.get(pupil.id)
+            found[pupil.id] = ParentsToInform(pupil, measure, min(due_on, earlier.due_on) if earlier else due_on)
+    return sorted(found.values(), key=lambda item: (item.due_on, order.get(item.pupil.id, len(order))))
+
+
+def parents_due_for(user, horizon_days=7):
+    """The home page's list: parents_to_inform of the open cases this user answers for (the mentor their own
+    cases, the coordinator every case), due within the horizon. Three queries, however many cases."""
+    if not (user.has_role("mentor") or user.has_role("coordinator")):
+        return []
+    horizon = today() + datetime.timedelta(days=horizon_days)
+    return [item for item in open_parents_to_inform(None if user.has_role("coordinator") else user)
+            if item.due_on <= horizon]
+
+
+def open_parents_to_inform(mentor=None):
+    """parents_to_inform of every open case (of this mentor's cases only, when given): three queries."""
+    measures = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
+                .where(Case.status == "open", Measure.waiting_for == "").order_by(Measure.decided_on, Measure.id))
+    if mentor is not None:
+        measures = measures.where(Case.mentor == mentor)
+    by_case = {}
+    for measure in measures:
+        by_case.setdefault(measure.case_id, []).append(measure)
+    if not by_case:
+        return []
+    contacts, involvements = {}, {}
+    for contact in ParentContact.select(ParentContact.case, ParentContact.pupil, ParentContact.contacted_on).where(
+            ParentContact.case.in_(list(by_case))):
+        contacts.setdefault(contact.case_id, []).append(contact)
+    for involvement in Involvement.select(Involvement, Pupil).join(Pupil).where(Involvement.case.in_(list(by_case))):
+        involvements.setdefault(involvement.case_id, []).append(involvement)
+    return [item for case_id, rows in by_case.items()
+            for item in parents_to_inform(rows[0].case, rows, contacts.get(case_id, []), involvements.get(case_id, []))]

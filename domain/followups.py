@@ -304,6 +304,8 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     }[meaning]
     CaseEvent.add(case, "follow_up", who + text + (": " + note if note and meaning in ("ok", "not_held") else ""),
                   user)
+    # The view says when the extra talks are; the timeline says it too.
+    follow_up.checks_planned = check_soon(follow_up, user) if outcome == "not_kept" else []
     if meaning == "escalate":
         for pupil, number in pupil_proposals(case):
             if follow_up.pupil_id in (None, pupil.id):
@@ -311,6 +313,31 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     settle_step(case, user)
     sync_escalation(case)  # a proposal shows the case to those who decide its phase
     return meaning
+
+
+def check_soon(follow_up, user=None):
+    """Agreements not kept: each pupil of the case's series talks again within the protocol's short term
+    (`follow_up_after_broken`) after this talk, unless their next talk is sooner. Seed 001 step 5 gives the
+    pupil one more chance; without this its test would wait for the schedule's next talk, three months on
+    in the second year. Returns the rows made (in the series of the agreement the pupil's talks belong to)."""
+    case = follow_up.case
+    lead = lead_of(case)
+    days = lead.follow_up_after_broken if lead else 0
+    if not days or follow_up.held_on is None:
+        return []
+    day = follow_up.held_on + datetime.timedelta(days=days)
+    series = [row for row in _series(case).order_by(FollowUp.due_on, FollowUp.id) if row.pupil_id is not None]
+    rows = []
+    for pupil_id in dict.fromkeys(row.pupil_id for row in series):
+        own = [row for row in series if row.pupil_id == pupil_id]
+        if any(row.done_at is None and row.due_on <= day for row in own):
+            continue  # their next talk comes sooner
+        rows.append(FollowUp.create(case=case, pupil=pupil_id, agreement=own[-1].agreement_id, due_on=day))
+    if rows:
+        names = ", ".join(Pupil.get_by_id(row.pupil_id).display_name for row in rows)
+        CaseEvent.add(case, "follow_ups_planned", "Afspraken niet nagekomen: extra vervolggesprek op %s met %s" % (
+            dutch_day(day), names), user)
+    return rows
 
 
 def proposal_text(case, pupil, number):

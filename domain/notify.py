@@ -223,7 +223,9 @@ def digests(on=None):
     (due yesterday), the same of the follow-up talks of the cases they are mentor of, and those where
     an escalation waits for their decision, as long as it waits:
     {user: {"tomorrow": [...], "overdue": [...], "talks_tomorrow": [...], "talks_overdue": [...],
-    "decide": [...]}}. A follow-up step under way is its talks, so it is told as those."""
+    "decide": [...], "parents": [...]}} ("parents": the parents the protocol says hear of a measure, due tomorrow
+    or overdue since today, for the case's mentor and the coordinators). A follow-up step under way is its talks,
+    so it is told as those."""
     on = on or today()
     tomorrow, yesterday = on + datetime.timedelta(days=1), on - datetime.timedelta(days=1)
     steps = (CaseStep.select(CaseStep, Case).join(Case)
@@ -234,7 +236,7 @@ def digests(on=None):
     def entry_of(user):
         return result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set(),
                                            "talks_tomorrow": set(), "talks_overdue": set(), "decide": set(),
-                                           "class_reports": set()})
+                                           "class_reports": set(), "parents": set()})
 
     for step in steps:
         for user in _step_owners(step):
@@ -251,6 +253,15 @@ def digests(on=None):
         for user in escalation.deciders_on(case, roles):
             if user.email:
                 entry_of(user)["decide"].add(case.reference)
+    coordinators = None
+    for item in escalation.open_parents_to_inform():  # due tomorrow, or overdue since today
+        if item.due_on not in (tomorrow, yesterday):
+            continue
+        coordinators = User.with_role("coordinator") if coordinators is None else coordinators
+        mentor = [item.case.mentor] if item.case.mentor_id and item.case.mentor.is_active else []
+        for user in mentor + list(coordinators):
+            if user.email:
+                entry_of(user)["parents"].add(item.case.reference)
     for mentor, report_id in _class_reports_of(yesterday, on):
         if mentor.email:
             entry_of(mentor)["class_reports"].add(report_id)
@@ -300,6 +311,9 @@ def send_digests(on=None):
         if entry["decide"]:
             lines.append("In %d dossier(s) wacht een besluit over een maatregel op jou: %s." % (
                 len(entry["decide"]), ", ".join(sorted(entry["decide"]))))
+        if entry["parents"]:
+            lines.append("In %d dossier(s) moeten ouders nog horen van een maatregel (uiterlijk morgen, of al te "
+                         "laat): %s." % (len(entry["parents"]), ", ".join(sorted(entry["parents"]))))
         if entry["class_reports"]:
             lines.append("Gisteren kwam(en) %d melding(en) binnen over leerlingen van je klas; de %s behandelt ze."
                          % (len(entry["class_reports"]), dutch_term("coordinator")))

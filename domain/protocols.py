@@ -122,6 +122,17 @@ class EscalationPhase:
     decided_by: tuple  # the roles that decide it, together: ("teamleader", "management")
 
 
+@dataclasses.dataclass(frozen=True)
+class ParentsRule:
+    """Whose parents hear of a measure (`of`: "pupil", the pupil it concerns; "victim", the bullied pupils), and
+    within how many days of its decision."""
+    days: int
+    of: tuple
+
+
+PARENTS_OF = ("pupil", "victim")
+
+
 # Who can have their own series of follow-up talks (seed 001 step 5: the victim, the bully, followers).
 FOLLOW_UP_ROLES = ("victim", "bully", "follower", "helper")
 
@@ -137,6 +148,10 @@ class Protocol:
     steps: tuple
     follow_up_step: str = ""  # the step the follow-up series stands for: done when every pupil's series is
     follow_up_with: tuple = ()  # without a signed agreement, the roles whose pupils get a series
+    # Agreements not kept: days until each pupil of the series talks again, when their next talk is later (0: none).
+    follow_up_after_broken: int = 0
+    # After a measure: within how many days whose parents hear of it, "pupil" (the measure's), "victim" (None: no rule).
+    parents_after_measure: "ParentsRule" = None
     second: "Protocol" = None  # the protocol beside this one on a case (see beside())
 
     def follow_up_span(self):
@@ -296,7 +311,8 @@ class _Reader:
 
     def protocol(self, data):
         data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps", "escalation_phases"),
-                            ("follow_up_schedule", "follow_up_step", "follow_up_with"))
+                            ("follow_up_schedule", "follow_up_step", "follow_up_with", "follow_up_after_broken",
+                             "parents_after_measure"))
         key = self.key(data["key"], "key")
         expected = os.path.splitext(os.path.basename(self.path))[0]
         if key != expected:
@@ -326,14 +342,17 @@ class _Reader:
                                          self.sequence(data.get("follow_up_schedule", []), "follow_up_schedule"), 1)),
             escalation_phases=self.escalation_phases(data["escalation_phases"]),
             steps=tuple(steps),
+            parents_after_measure=self.parents_rule(data["parents_after_measure"], "parents_after_measure")
+            if "parents_after_measure" in data else None,
             **series,
         )
 
     def follow_up_series(self, data, step_keys):
         """The step the follow-up series stands for and whose pupils get one, checked against the file."""
         if "follow_up_step" not in data:
-            if "follow_up_with" in data:
-                self.fail("follow_up_with", "hoort bij follow_up_step: noem ook de stap van de vervolggesprekken")
+            for name in ("follow_up_with", "follow_up_after_broken"):
+                if name in data:
+                    self.fail(name, "hoort bij follow_up_step: noem ook de stap van de vervolggesprekken")
             return {}
         step = self.key(data["follow_up_step"], "follow_up_step")
         if step not in step_keys:
@@ -341,8 +360,22 @@ class _Reader:
         if not data.get("follow_up_schedule"):
             self.fail("follow_up_step", "zonder follow_up_schedule zijn er geen vervolggesprekken te plannen")
         roles = self.sequence(data.get("follow_up_with", []), "follow_up_with", allow_empty=False)
-        return {"follow_up_step": step,
-                "follow_up_with": tuple(self.choice(role, "follow_up_with", FOLLOW_UP_ROLES) for role in roles)}
+        series = {"follow_up_step": step,
+                  "follow_up_with": tuple(self.choice(role, "follow_up_with", FOLLOW_UP_ROLES) for role in roles)}
+        if "follow_up_after_broken" in data:
+            rule = self.follow_up(data["follow_up_after_broken"], "follow_up_after_broken")
+            if not (rule.days or rule.weeks):
+                self.fail("follow_up_after_broken", "gebruik days of weeks: een extra gesprek komt op korte termijn")
+            series["follow_up_after_broken"] = rule.days + 7 * rule.weeks
+        return series
+
+    def parents_rule(self, raw, where):
+        raw = self.mapping(raw, where, ("days", "of"))
+        of = self.sequence(raw["of"], where + ": of", allow_empty=False)
+        if len(set(of)) != len(of):
+            self.fail(where + ": of", "een keuze staat er twee keer in")
+        return ParentsRule(days=self.number(raw["days"], where + ": days"),
+                           of=tuple(self.choice(value, where + ": of", PARENTS_OF) for value in of))
     def escalation_phases(self, raw):
         """Phases 1 to 5, in order, each with its title, description and who decides it."""
         raw = self.sequence(raw, "escalation_phases")

@@ -98,6 +98,9 @@ def next_actions(case, progress, aftercare):
             actions.append(("measure", proposal, None, proposal.pupil.id))
     if aftercare["measure_waits_for_me"]:
         actions.append(("agree", None, None, None))
+    if may_case(EDIT, case):  # after a measure, the parents the protocol names hear of it
+        for item in aftercare["parents_to_inform"]:
+            actions.append(("parents_measure", item, item.due_on, item.pupil.id))
     return sorted(actions, key=lambda action: (action[2] is None, action[2] or today_))
 
 
@@ -202,6 +205,11 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
             "follow_up_count": sum(len(group.held) + len(group.due) + len(group.planned) for group in groups),
             "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
             "measures": contents["measures"], "measure_deciders": deciders, "escalations": proposals,
+            # What the follow-up talks check: the signed agreement that stands (no later version replaced it).
+            "standing_agreement": next((row for row in contents["agreements"] if row.status == "locked"
+                                        and row.superseded_at is None), None),
+            "parents_to_inform": escalation.parents_to_inform(case, contents["measures"], contents["parent_contacts"],
+                                                              contents["pupils"]) if contents["whole_case"] else [],
             "measure_form": measure, "measure_error": measure_error, "agree_form": ActionForm(**UNBOUND),
             "measure_form_open": bool(measure.errors) or "fase" in request.args,
             "measure_waits_for_me": case.status == "open" and any(

@@ -8,6 +8,7 @@ from db import db
 from domain import escalation, followups
 from forms.common import ActionForm
 from forms.followups import FollowUpForm
+from i18n import long_date
 from models import FollowUp, Measure, Pupil
 from permissions import EDIT, check_case_record, get_case_or_404, may_decide_phase, refuse
 from views import case_page
@@ -51,6 +52,10 @@ def record(follow_up_id):
                 deciders=escalation.deciders_text(proposal.deciders)), "aftercare:warning")
     if not proposed:  # shown in the follow-up section, where the page returns to
         flash(OUTCOME_MESSAGES[meaning](), "aftercare:success" if meaning == "ok" else "aftercare:warning")
+    planned = getattr(follow_up, "checks_planned", [])
+    if planned:  # the one more chance is checked soon (the protocol's follow_up_after_broken)
+        flash(_("Extra vervolggesprek gepland op %(date)s met %(names)s.", date=long_date(planned[0].due_on),
+                names=", ".join(row.pupil.display_name for row in planned)), "aftercare:warning")
     return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
 
 

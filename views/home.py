@@ -42,7 +42,8 @@ def index():
                             if may_handle_complaints(current_user) else [])
     # Cases handed over from this mentor that the school lets them read on: read-only, never in the to-do.
     handed_over = list(handed_over_cases(current_user).limit(10))
-    due = _group_due(cases.due_steps(current_user) + followups.due_for(current_user))
+    due = _group_due(cases.due_steps(current_user) + followups.due_for(current_user)
+                     + escalation.parents_due_for(current_user))
     open_cases = list(open_cases)
     if open_cases or complaints or referrals or class_reports or counsellor_referrals or handed_over:
         with db.atomic():

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import cases
+from domain import cases, complaints
 from forms.parents import ParentContactForm
 from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole
 from permissions import get_open_case_or_404, may_complete_step
@@ -46,8 +46,12 @@ def new(case_id):
     form = contact_form(case)
     if request.method == "GET" and request.args.get("stap") in {choice.value for choice in form.complete_step.choices}:
         form.complete_step.data = request.args["stap"]
+    if request.method == "GET" and request.args.get("leerling") in {str(choice.value) for choice in form.pupil.choices
+                                                                    if choice.value != ""}:
+        form.pupil.data = int(request.args["leerling"])  # from the to-do "inform the parents of ... of a measure"
     if request.method == "GET" and current_app.htmx:
-        return render_template("parents/_form.html", case=case, form=form)
+        return render_template("parents/_form.html", case=case, form=form,
+                               counsellor_route=complaints.counsellor_route())
     if form.validate_on_submit():
         pupil = Pupil.get_by_id(form.pupil.data)
         try:
@@ -70,4 +74,5 @@ def new(case_id):
             flash(_("Het oudercontact is vastgelegd.") + (" " + _("De stap is afgerond.")
                                                           if form.complete_step.data else ""), "success")
             return redirect(url_for("cases.detail", case_id=case.id) + "#parents")
-    return render_template("parents/new.html", case=case, form=form), 400 if form.is_submitted() else 200
+    return render_template("parents/new.html", case=case, form=form, counsellor_route=complaints.counsellor_route()), \
+        400 if form.is_submitted() else 200
