@@ -87,3 +87,56 @@ def test_the_kept_figures_are_the_figures_after_any_changes(app):
                 report = rng.choice(list(models.Report.select().where(models.Report.description == "R")))
                 models.ReportKind.delete().where(models.ReportKind.report == report).execute()
                 report.delete_instance()
+
+
+def test_a_kept_page_is_the_page_drawn_afresh_in_either_language_after_any_changes(app, login_as):
+    """The page keeps its figures and charts drawn (views/monitor.py): kept, it is the page drawn anew, after
+    changes and in the reader's language (a drawing kept for Dutch readers shown to an English one fails it)."""
+    rng = random.Random(11)
+    with app.app_context():
+        with models.db.atomic():
+            random_school(rng)
+    client = login_as("coordinator")
+
+    def page(path):
+        html = client.get(path).get_data(as_text=True)
+        return re.sub(r'("X-CSRFToken": "|name="csrf_token"[^>]*value=")[^"]*', "", html)
+
+    paths = ("/monitor/", "/monitor/?van=2003-08-01&tot=2004-08-01", "/monitor/?van=2001-03-01&tot=2005-08-01")
+    for _ in range(3):
+        kept, drawn = {}, {}
+        for language in ("nl", "en"):  # kept as the readers see them, in turn
+            models.User.update(language=language).where(models.User.username == "coordinator").execute()
+            for path in paths:
+                page(path)
+                kept[language, path] = page(path)
+        for language in ("nl", "en"):
+            models.User.update(language=language).where(models.User.username == "coordinator").execute()
+            for path in paths:
+                monitor.KEPT.clear()
+                drawn[language, path] = page(path)
+        assert kept == drawn
+        assert all(drawn["nl", path] != drawn["en", path] for path in paths)
+        with app.app_context(), models.db.atomic():  # a pupil moves up, a report is taken back, a complaint comes in
+            pupil = rng.choice(list(models.Pupil.select().where(models.Pupil.first_name == "Leerling")))
+            pupil.school_class = rng.choice(list(models.SchoolClass.select()))
+            pupil.save()
+            report = rng.choice(list(models.Report.select().where(models.Report.description == "R")))
+            models.ReportKind.delete().where(models.ReportKind.report == report).execute()
+            report.delete_instance()
+            models.Complaint.create(received_on=datetime.date(2003, 9, 1), complainant_kind="parent",
+                                    description="K", status="investigating")
+
+
+def test_a_kept_monitor_page_reads_only_the_stamp_of_what_it_counts(app, login_as):
+    """Kept, the page's figures and charts cost one query (the stamp); the rest is what every page costs (the
+    session, the school's name, the audit line) and the prevention plan (its items, their activities, the classes)."""
+    client = login_as("coordinator")
+    client.get("/monitor/")
+    with recorded_sql() as sent:
+        assert client.get("/monitor/").status_code == 200
+    sent = [sql for sql, _params in (entry for entry in sent if isinstance(entry, tuple))]
+    tables = [set(re.findall(r'(?:FROM|JOIN|INTO) "?(\w+)', sql)) for sql in sent]
+    assert [sql for sql in sent if "monitor_" in sql] == ["SELECT stamp FROM monitor_stamp WHERE id = 1"], sent
+    assert not any(read & (set(TABLES) - {"school_class"}) for read in tables), sent  # a class: the plan's parts
+    assert len(sent) == 7, sent

@@ -3,6 +3,7 @@ without JavaScript, black in print), numbers as the school writes them, the year
 prevention plan against what was done; and the duty-of-care checklist on the coordinator's home page."""
 import csv
 import io
+import random
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -81,6 +82,38 @@ def test_the_prevention_figures_count_the_plans_parts_per_year_level(app_context
             planned, done = expected.get(level, (0, 0))
             expected[level] = (planned + 1, done + (part.activity is not None))
     assert figures == expected and figures
+
+
+def test_the_prevention_figures_count_the_plans_parts_for_any_plan(app_context):
+    """Counted from ids (level_figures), the figures are plan()'s parts counted: items for some year levels, for
+    levels no class has, the same level twice, for the whole school; activities for a class of the item's levels,
+    for another class, for no class, for another year's item."""
+    rng = random.Random(23)
+    year = prevention.current_school_year()
+    classes = list(models.SchoolClass.select())
+    for round_ in range(6):
+        for school_year in (year, year - 1):
+            for _ in range(rng.randint(0, 5)):
+                levels = rng.choice(["", "", "1", "2 3", "3 3", "9", "1 2 3 4 5 6", "x 2"])
+                item = models.PreventionPlanItem.create(school_year=school_year, kind="mentor_lesson", title="P",
+                                                        due_on=prevention.school_year_span(school_year)[0],
+                                                        year_levels=levels)
+                for _ in range(rng.randint(0, 4)):
+                    models.PreventionActivity.create(
+                        kind="mentor_lesson", held_on=today(), led_by="M", plan_item=item,
+                        school_class=rng.choice(classes + [None]))
+        for school_year in (year, year - 1, year + 1):
+            expected = {}
+            for entry in prevention.plan(school_year):
+                for part in entry.parts:
+                    level = part.school_class.year_level if part.school_class else "school"
+                    planned, done = expected.get(level, (0, 0))
+                    expected[level] = (planned + 1, done + (part.activity is not None))
+            figures = prevention.level_figures(school_year)
+            assert [level for level, _planned, _done in figures] == sorted(
+                expected, key=lambda level: (level == "school", str(level)))
+            assert {level: (planned, done) for level, planned, done in figures} == expected, (round_, school_year)
+    assert prevention.level_figures(year) and not prevention.level_figures(year + 1)
 
 
 def test_the_coordinators_home_has_the_duty_of_care_checklist(login_as):

@@ -1,5 +1,6 @@
 """The yearly monitor for the anti-bullying coordinator: figures and charts, a CSV without names."""
 from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup
 from flask_login import current_user, login_required
 
 import audit
@@ -30,14 +31,24 @@ def _period():
 def index():
     """Counts, timings and charts for a school year or any period."""
     form, start, end = _period()
-    data = monitor.kept(monitor.figures, start, end)
-    years = monitor.trend_years(monitor.school_year_of(data["last_day"]))
+    drawn = monitor.kept(_drawn, start, end)
     audit.seen("monitor.view", object_type="monitor", detail="%s tot %s" % (start, end))
     status = 400 if form.van.errors or form.tot.errors else 200
-    return render_template("monitor/index.html", form=form, data=data, sections=monitor.SECTIONS,
-                           trends=monitor.kept(monitor.trends, tuple(years)), number=monitor.dutch_number,
-                           prevention_levels=prevention.level_figures(years[-1]),
-                           prevention_year=prevention.school_year_label(years[-1])), status
+    return render_template("monitor/index.html", form=form, drawn=drawn, number=monitor.dutch_number,
+                           prevention_levels=prevention.level_figures(drawn["last_year"]),
+                           prevention_year=prevention.school_year_label(drawn["last_year"])), status
+
+
+def _drawn(start, end):
+    """The period's figures and the school years' charts as HTML, kept as the figures are (`monitor.kept`: until
+    what they count, the day, the language or the region changes): drawing them cost more than the rest of
+    the page together, and they are the same for every reader in the same language."""
+    data = monitor.figures(start, end)
+    years = monitor.trend_years(monitor.school_year_of(data["last_day"]))
+    trends = monitor.trends(tuple(years))
+    return {"last_year": years[-1],
+            "figures": Markup(render_template("monitor/_figures.html", data=data, sections=monitor.SECTIONS)),
+            "charts": Markup(render_template("monitor/_charts.html", trends=trends, number=monitor.dutch_number))}
 
 
 @bp.route("/jaren.csv")
