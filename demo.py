@@ -195,6 +195,8 @@ def _signed_agreement(case, mentor, pupils):
     for name, outcomes in talks.items():
         for follow_up, (outcome, note) in zip(_series_of(case, pupils[name]), outcomes):
             _held(follow_up, outcome, note, mentor)
+            if outcome == "not_kept":  # as recording it does: the one more chance is checked within a week
+                followups.check_soon(follow_up, mentor)
     followups.settle_step(case)
 
 

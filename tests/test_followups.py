@@ -60,9 +60,13 @@ def test_each_pupil_of_the_signed_agreement_has_their_own_series_with_the_evalua
     signed_on = db.local_date(agreement.locked_at)
     expected = sorted(set(followups.series_dates(protocols.get("vo-nl").follow_up_schedule, signed_on))
                       | {agreement.evaluation_on})
+    # Daan broke the agreements this morning: Noor and Daan talk again within a week; Tim's talk is today.
+    broken = [row for row in series_of(case, "Daan") if row.outcome == "not_kept"]
+    assert len(broken) == 1 and broken[0].held_on == db.today()
+    check = broken[0].held_on + protocols.get("vo-nl").follow_up_after_broken * DAY
     for name in ("Noor", "Daan", "Tim"):
         rows = series_of(case, name)
-        assert [row.due_on for row in rows] == expected
+        assert [row.due_on for row in rows] == sorted(expected + ([check] if name != "Tim" else []))
         assert [row.due_on for row in rows if row.evaluation] == [agreement.evaluation_on]
         assert rows[-1].due_on >= followups.add_months(signed_on, 22)  # every three months, up to two years
     assert series_of(case, "Emma") == []
