@@ -288,8 +288,8 @@ def test_a_talk_is_held_on_its_day_or_later_but_never_tomorrow(app_context):
     today = db.today()
     assert followups.held_on_problem(today, today) is None
     assert followups.held_on_problem(today - DAY, today - DAY) is None
-    assert "Vul de datum" in followups.held_on_problem(None, today)
-    assert "nog moet komen" in followups.held_on_problem(today + DAY, today)
+    assert followups.held_on_problem(None, today) == "Vul de datum van het gesprek in."
+    assert followups.held_on_problem(today + DAY, today) == "Een gesprek dat nog moet komen kan niet worden vastgelegd."
     assert followups.held_on_problem(today - DAY, today) == (
         "Dit vervolggesprek staat gepland op %s: leg het vast op of na die dag." % long_date(today))
 
@@ -317,9 +317,10 @@ def test_a_recorded_talk_is_on_the_timeline_in_words_with_its_note_where_it_says
     assert (stored.outcome, stored.held_on, stored.done_by, stored.note) == (
         "going_well", db.today(), mentor, "Rustige week.")
     assert stored.done_at is not None
-    with pytest.raises(followups.FollowUpError, match="waarom het gesprek niet is gehouden"):
+    with pytest.raises(followups.FollowUpError, match="^Schrijf op waarom het gesprek niet is gehouden.$"):
         followups.record(noor[1], mentor, "not_held", db.today(), note="   ")
-    with pytest.raises(followups.FollowUpError, match="Kies of het goed gaat"):
+    with pytest.raises(followups.FollowUpError, match="^Kies of het goed gaat, of de afspraken niet zijn nagekomen, "
+                                                      "of dat het gesprek niet is gehouden.$"):
         followups.record(noor[1], mentor, "fine", db.today())
     with models.db.atomic():
         assert followups.record(noor[1], mentor, "not_held", db.today(), note="Ziek.") == "not_held"
