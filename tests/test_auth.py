@@ -313,6 +313,14 @@ def test_a_right_answer_gives_back_its_count_and_its_own_lock_only(app_context):
         security.release_login_attempt(other)  # an older right answer does not lift a lock it did not set
         assert throttle("account:coordinator") == (4, locking.locks["account:coordinator"])
         assert throttle("address:10.0.0.1") == (4, None)  # the address allows 20
+        # A right answer that came back after its own lock ran out does not lift the lock of a try after it.
+        for _ in range(4):
+            security.reserve_login_attempt("slow", "10.0.0.5")
+        slow = security.reserve_login_attempt("slow", "10.0.0.5")
+        clock.shift(datetime.timedelta(minutes=1))
+        after = security.reserve_login_attempt("slow", "10.0.0.5")
+        security.release_login_attempt(slow)
+        assert throttle("account:slow") == (5, after.locks["account:slow"])
 
 
 def test_a_right_password_clears_the_account_s_count_whatever_its_case_and_spaces(app_context):
