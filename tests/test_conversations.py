@@ -9,6 +9,7 @@ import models
 from conftest import csrf_token, demo_case, demo_user
 
 HTMX = {"HX-Request": "true"}
+DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -437,6 +438,12 @@ def test_an_appointment_plans_a_talk_with_each_pupil_who_took_part(app_context, 
         conversations.set_appointment(started, later, mentor)
     assert [models.FollowUp.get_by_id(f.id).due_on for f in planned] == [db.local_date(later), db.local_date(moment)]
     assert models.FollowUp.select().where(models.FollowUp.conversation == started).count() == 2
+    # A talk cancelled (its pupil taken out of the case by mistake) stays on record as it was.
+    models.FollowUp.update(done_at=None, cancelled_at=db.utcnow()).where(models.FollowUp.id == planned[1].id).execute()
+    with models.db.atomic():
+        conversations.set_appointment(started, later + DAY, mentor)
+    assert [models.FollowUp.get_by_id(f.id).due_on for f in planned] == [
+        db.local_date(later + DAY), db.local_date(moment)]
 
 
 def test_an_appointment_of_a_talk_without_pupils_names_who_was_there(app_context, talk):
