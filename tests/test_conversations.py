@@ -507,6 +507,9 @@ def test_starting_copies_position_phase_and_hint_and_refuses_a_closed_case(app_c
         conversations.start(case, "joint-talk", "victim-conversation", mentor, [])
     with refused("Dit gesprek hoort niet bij deze stap van het protocol."):
         conversations.start(case, "no-such-step", template.key, mentor, [])
-    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    with refused("Dit gesprek hoort niet bij deze stap van het protocol."):
+        conversations.start(models.Case.get_by_id(case.id), "joint-talk", template.key, mentor, [])
+    models.Case.update(protocol_key=case.protocol_key, status="closed").where(models.Case.id == case.id).execute()
     with refused("Dit dossier is gesloten."):
         conversations.start(models.Case.get_by_id(case.id), "joint-talk", template.key, mentor, [])
