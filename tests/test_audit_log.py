@@ -388,3 +388,86 @@ def test_a_school_day_starts_at_the_school_s_midnight_whatever_the_server_s_time
     time in the Netherlands and Flanders), on a server in any time zone."""
     assert audit.school_day_start(datetime.date(2026, 11, 2)) == datetime.datetime(2026, 11, 1, 23, 0)
     assert audit.school_day_start(datetime.date(2026, 7, 1)) == datetime.datetime(2026, 6, 30, 22, 0)  # summer
+
+
+# Writing an event (audit.py), called directly: what each field holds.
+
+def last_event():
+    return models.AuditEvent.select().order_by(models.AuditEvent.id.desc()).get()
+
+
+def test_an_event_names_its_user_its_object_and_at_most_500_characters_of_detail(app_context):
+    mentor, case = demo_user("mentor"), demo_case("0001")
+    with models.db.atomic():
+        audit.record("test.case", case, detail="x" * 501, user=mentor)
+    event = last_event()
+    assert (event.action, event.user_id, event.username, event.object_type, event.object_id, event.address) == (
+        "test.case", mentor.id, "mentor", "case", case.id, "")
+    assert event.detail == "x" * 500
+    with models.db.atomic():
+        audit.record("test.typed", case, detail=None, object_type="case_part")
+    event = last_event()
+    assert (event.user_id, event.username, event.object_type, event.object_id, event.detail) == (
+        None, "", "case_part", case.id, "")
+    audit.seen("test.nothing")
+    event = last_event()
+    assert (event.action, event.object_type, event.object_id, event.detail) == ("test.nothing", "", None, "")
+
+
+def test_an_event_in_a_request_keeps_the_address_unless_told_not_to_and_the_signed_in_user(app):
+    mentor = demo_user("mentor")
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.20.30.40"}):
+        audit.record("test.anonymous")
+        assert (last_event().address, last_event().user_id, last_event().username) == ("10.20.30.40", None, "")
+        audit.record("test.reporter", keep_address=False)
+        assert last_event().address == ""
+        audit.record("test.named", user=mentor)
+        assert (last_event().address, last_event().username) == ("10.20.30.40", "mentor")
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "a" * 70}):
+        audit.seen("test.long_address")
+        assert last_event().address == "a" * 64
+
+
+def test_a_formula_s_every_first_character_is_defused_and_nothing_else():
+    assert [audit.spreadsheet_safe(value) for value in ("=1", "+1", "-1", "@1", "\t1", "\r1")] == [
+        "'=1", "'+1", "'-1", "'@1", "'\t1", "'\r1"]
+    assert [audit.spreadsheet_safe(value) for value in (None, "", 0, 12, "a=1", " -1")] == [
+        "", "", "0", "12", "a=1", " -1"]
+
+
+def test_an_action_is_named_in_words_or_by_its_key_when_unknown(app_context):
+    assert audit.action_label("case.view") == "Dossier bekeken"
+    assert audit.action_label("test.retired_action") == "test.retired_action"
+
+
+def test_the_account_page_lists_the_last_ninety_days_of_login_changes_newest_first(app_context):
+    import time_machine
+    mentor, other = demo_user("mentor"), demo_user("coordinator")
+    models.AuditEvent.delete().execute()
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start.replace(tzinfo=datetime.timezone.utc), tick=False) as clock:
+        for action, user in (("mfa.enrol", mentor), ("case.view", mentor), ("mfa.enrol", other),
+                             ("user.password_reset", mentor), ("logout.everywhere", mentor)):
+            audit.record(action, user, user=user)
+            clock.shift(datetime.timedelta(minutes=1))
+        clock.shift(datetime.timedelta(days=90, minutes=-5))  # the first is now exactly ninety days ago
+        assert [event.action for event in audit.account_history(mentor)] == [
+            "logout.everywhere", "user.password_reset", "mfa.enrol"]
+        assert [event.action for event in audit.account_history(mentor, limit=2)] == [
+            "logout.everywhere", "user.password_reset"]
+        clock.shift(datetime.timedelta(seconds=1))
+        assert [event.action for event in audit.account_history(mentor)] == [
+            "logout.everywhere", "user.password_reset"]
+
+
+def test_the_log_s_filter_lists_each_kind_once_in_the_order_of_its_words(app_context):
+    for action in ("case.view", "audit.view", "case.view", "test.Zebra", "test.apple"):
+        audit.seen(action)
+    keys = [key for key, _label in audit.actions(audit.EVERY_EVENT)]
+    assert len(keys) == len(set(keys))
+    labels = [label for _key, label in audit.actions(audit.EVERY_EVENT)]
+    assert labels == sorted(labels, key=str.lower)
+    assert labels.index("Dossier bekeken") < labels.index("Logboek bekeken") < labels.index("test.apple") \
+        < labels.index("test.Zebra")
+    with pytest.raises(ValueError):
+        audit.events(scope="everything")

@@ -235,3 +235,136 @@ def test_next_parameter_never_leaves_the_site(client, auth):
 
 def test_passwords_are_stored_as_argon2id(app):
     assert demo_user("mentor").password_hash.startswith("$argon2id$")
+
+
+# The throttle itself (security.py), called directly: its whole schedule, to the second.
+
+def test_the_throttle_waits_one_two_four_eight_then_fifteen_minutes():
+    import security
+    minutes = [security.lock_duration(failures, 5) for failures in range(1, 12)]
+    assert minutes == [None] * 4 + [datetime.timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 15, 15)]
+    assert security.lock_duration(19, 20) is None and security.lock_duration(20, 20) == datetime.timedelta(minutes=1)
+
+
+def test_the_wait_is_told_in_whole_minutes_rounded_up():
+    import security
+    assert [security.LoginAttempt("mentor", "10.0.0.1", wait=seconds).wait_minutes
+            for seconds in (0, 1, 60, 61, 120, 121)] == [1, 1, 1, 2, 2, 3]
+
+
+def throttle(key):
+    row = models.LoginThrottle.get_or_none(models.LoginThrottle.key == key)
+    return (row.failures, row.locked_until) if row else None
+
+
+def test_each_try_is_counted_before_its_check_and_the_fifth_locks_for_a_minute(app_context):
+    import security
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start, tick=False) as clock:
+        for number in range(1, 5):
+            attempt = security.reserve_login_attempt("  Mentor ", "10.0.0.1")
+            assert attempt.wait == 0 and attempt.locks == {"account:mentor": None, "address:10.0.0.1": None}
+            assert throttle("account:mentor") == (number, None) and throttle("address:10.0.0.1") == (number, None)
+        fifth = security.reserve_login_attempt("mentor", "10.0.0.2")
+        assert fifth.locks["account:mentor"] == start + datetime.timedelta(minutes=1)
+        assert throttle("account:mentor") == (5, start + datetime.timedelta(minutes=1))
+        clock.shift(datetime.timedelta(seconds=20))
+        locked = security.reserve_login_attempt("MENTOR", "10.0.0.3")
+        assert locked.wait == 41 and locked.locks == {}  # 40 seconds and a bit: nothing counted
+        assert throttle("account:mentor")[0] == 5 and throttle("address:10.0.0.3") is None
+        clock.shift(datetime.timedelta(seconds=39))  # its last second
+        assert security.reserve_login_attempt("mentor", "10.0.0.3").wait == 2
+        clock.shift(datetime.timedelta(seconds=1))  # the minute is over: the sixth try counts, and locks for two
+        assert security.reserve_login_attempt("mentor", "10.0.0.3").wait == 0
+        assert throttle("account:mentor") == (6, start + datetime.timedelta(minutes=3))
+
+
+def test_an_hour_of_quiet_forgives_but_not_a_second_less(app_context):
+    import security
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(3):
+            security.reserve_login_attempt("mentor", "10.0.0.1")
+        clock.shift(datetime.timedelta(hours=1))
+        security.reserve_login_attempt("mentor", "10.0.0.1")
+        assert throttle("account:mentor") == (4, None)
+        clock.shift(datetime.timedelta(hours=1, seconds=1))
+        security.reserve_login_attempt("mentor", "10.0.0.1")
+        assert throttle("account:mentor") == (1, None)
+
+
+def test_a_right_answer_gives_back_its_count_and_its_own_lock_only(app_context):
+    import security
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start, tick=False) as clock:
+        first = security.reserve_login_attempt("mentor", "10.0.0.1")
+        security.release_login_attempt(first)  # the only try, and right: no trace left
+        assert throttle("account:mentor") is None and throttle("address:10.0.0.1") is None
+        for _ in range(4):
+            security.reserve_login_attempt("mentor", "10.0.0.1")
+        fifth = security.reserve_login_attempt("mentor", "10.0.0.1")
+        security.release_login_attempt(fifth)  # the fifth was right: its lock goes with its count
+        assert throttle("account:mentor") == (4, None) and throttle("address:10.0.0.1") == (4, None)
+        other = security.reserve_login_attempt("coordinator", "10.0.0.1")
+        for _ in range(3):
+            security.reserve_login_attempt("coordinator", "10.0.0.9")
+        clock.shift(datetime.timedelta(minutes=2))
+        locking = security.reserve_login_attempt("coordinator", "10.0.0.9")  # locks coordinator's account
+        security.release_login_attempt(other)  # an older right answer does not lift a lock it did not set
+        assert throttle("account:coordinator") == (4, locking.locks["account:coordinator"])
+        assert throttle("address:10.0.0.1") == (4, None)  # the address allows 20
+        # A right answer that came back after its own lock ran out does not lift the lock of a try after it.
+        for _ in range(4):
+            security.reserve_login_attempt("slow", "10.0.0.5")
+        slow = security.reserve_login_attempt("slow", "10.0.0.5")
+        clock.shift(datetime.timedelta(minutes=1))
+        after = security.reserve_login_attempt("slow", "10.0.0.5")
+        security.release_login_attempt(slow)
+        assert throttle("account:slow") == (5, after.locks["account:slow"])
+
+
+def test_a_right_password_clears_the_account_s_count_whatever_its_case_and_spaces(app_context):
+    import security
+    security.reserve_login_attempt("mentor", "10.0.0.1")
+    security.reserve_login_attempt("x" * 160, "10.0.0.1")
+    assert throttle("account:" + "x" * 150) == (1, None)
+    security.record_login_success("  MENTOR ")
+    security.record_login_success("x" * 151)
+    assert throttle("account:mentor") is None and throttle("account:" + "x" * 150) is None
+    assert throttle("address:10.0.0.1") == (2, None)
+
+
+def last_seen():
+    return models.UserSession.get().last_seen_at
+
+
+def test_a_session_lasts_thirty_idle_minutes_to_the_second_and_notes_activity_once_a_minute(client, auth):
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start, tick=False) as clock:
+        auth.login("mentor")
+        clock.shift(datetime.timedelta(seconds=59))
+        assert client.get("/").status_code == 200 and last_seen() == start  # not a write on every page
+        clock.shift(datetime.timedelta(seconds=2))
+        assert client.get("/").status_code == 200 and last_seen() == start + datetime.timedelta(seconds=61)
+        clock.shift(datetime.timedelta(minutes=30))  # idle exactly thirty minutes: still in
+        assert client.get("/").status_code == 200
+        clock.shift(datetime.timedelta(minutes=30, seconds=1))
+        assert client.get("/").status_code == 302
+    assert models.UserSession.select().count() == 0
+
+
+def test_a_session_lasts_twelve_hours_to_the_second(client, auth):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:
+        auth.login("mentor")
+        for _ in range(12 * 2):
+            clock.shift(datetime.timedelta(minutes=30))
+            assert client.get("/").status_code == 200  # the last one twelve hours to the second after login
+        clock.shift(datetime.timedelta(seconds=1))
+        assert client.get("/").status_code == 302
+
+
+def test_a_deactivated_user_s_open_session_ends(client, auth):
+    auth.login("mentor")
+    assert client.get("/").status_code == 200
+    models.User.update(is_active=False).where(models.User.username == "mentor").execute()
+    assert client.get("/").status_code == 302

@@ -9,6 +9,7 @@ import models
 from conftest import csrf_token, demo_case, demo_user
 
 HTMX = {"HX-Request": "true"}
+DAY = datetime.timedelta(days=1)
 
 
 @pytest.fixture
@@ -258,3 +259,257 @@ def test_a_stale_csrf_token_gets_a_fresh_one_for_htmx(mentor2, talk):
     retry = mentor2.post("/gesprekken/%d/punten/%d" % (talk.id, entry(talk, 4).id), data={"done": "1"},
                          headers=dict(HTMX, **{"X-CSRFToken": fresh}))
     assert retry.status_code == 200 and entry(talk, 4).done
+
+
+# The workflow itself (domain/conversations.py), called directly: what each save stores, to the letter
+# where a reader later relies on it (the amendments after a talk was finished, the follow-up it plans).
+
+def refused(message):
+    """The workflow refuses with this whole message, as the user reads it."""
+    from domain import conversations
+    return pytest.raises(conversations.ChecklistError, match="^%s$" % re.escape(message))
+
+
+def amendments(talk):
+    return [(a.user.username, a.description) for a in
+            models.ConversationAmendment.select().where(models.ConversationAmendment.conversation == talk)
+            .order_by(models.ConversationAmendment.id)]
+
+
+def test_a_tap_records_who_and_when_and_untapping_clears_both(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    item = entry(talk, 4)
+    before = db.utcnow()
+    with models.db.atomic():
+        conversations.set_done(item, True, mentor)
+    stored = entry(talk, 4)
+    assert stored.done and stored.done_by == mentor and stored.done_at >= before and stored.updated_at >= before
+    with models.db.atomic():
+        conversations.set_done(entry(talk, 4), False, mentor)
+    stored = entry(talk, 4)
+    assert (stored.done, stored.done_at, stored.done_by_id) == (False, None, None)
+    assert amendments(talk) == []  # a talk under way is simply changed, not amended
+
+
+def test_every_change_after_finishing_is_an_amendment_in_words(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    with models.db.atomic():
+        conversations.finish(talk, mentor)
+    talk = models.Conversation.get_by_id(talk.id)
+    ticked = entry(talk, 1)
+    assert ticked.done  # the demo ticked items 1 to 3
+    with models.db.atomic():
+        conversations.set_done(ticked, False, mentor)
+        conversations.set_done(entry(talk, 4), True, mentor)
+        conversations.save_note(entry(talk, 6), "Later gehoord: het ging om de tas.", 0, mentor)
+        conversations.save_note(entry(talk, 6), "", 1, mentor)
+        line, created = conversations.add_line(talk, "wish", "  Met rust gelaten worden.  ", "amend-1", mentor)
+        conversations.remove_line(line, mentor)
+        conversations.remove_line(line, mentor)  # struck through already: nothing more to record
+        conversations.set_appointment(talk, db.utcnow() + datetime.timedelta(days=3), mentor)
+    assert created and line.text == "Met rust gelaten worden."
+    assert amendments(talk) == [
+        ("mentor2", "Punt 1 niet meer afgevinkt: %s" % ticked.text),
+        ("mentor2", "Punt 4 afgevinkt: %s" % entry(talk, 4).text),
+        ("mentor2", "Notitie bij punt 6: Later gehoord: het ging om de tas."),
+        ("mentor2", "Notitie bij punt 6: (leeg)"),
+        ("mentor2", "Toegevoegd (wish): Met rust gelaten worden."),
+        ("mentor2", "Doorgehaald: Met rust gelaten worden."),
+        ("mentor2", "Vervolgafspraak gezet"),
+    ]
+
+
+def test_a_note_of_the_longest_length_saves_and_one_more_character_is_refused(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    longest = "x" * conversations.NOTE_MAX_LENGTH
+    assert conversations.NOTE_MAX_LENGTH == 20_000
+    with models.db.atomic():
+        conversations.save_note(entry(talk, 6), longest, 0, mentor)
+    assert entry(talk, 6).note == longest and entry(talk, 6).note_version == 1
+    with refused("Deze notitie is te lang (hoogstens 20000 tekens)."):
+        conversations.save_note(entry(talk, 6), longest + "x", 1, mentor)
+    assert entry(talk, 6).note == longest
+
+
+def test_a_note_retried_after_it_landed_is_no_conflict_and_no_new_version(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    with models.db.atomic():
+        conversations.save_note(entry(talk, 6), "eerste", 0, mentor)
+        conversations.save_note(entry(talk, 6), "eerste", 0, mentor)  # the retry, still based on version 0
+        conversations.save_note(entry(talk, 6), "tweede", 1, mentor)
+    assert (entry(talk, 6).note, entry(talk, 6).note_version) == ("tweede", 2)
+    with pytest.raises(conversations.NoteConflict):
+        conversations.save_note(entry(talk, 6), "derde", 1, mentor)
+    assert entry(talk, 6).note == "tweede"
+
+
+def test_a_line_of_the_longest_length_is_added_and_one_more_character_is_refused(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    assert conversations.LINE_MAX_LENGTH == 2_000
+    longest = "y" * conversations.LINE_MAX_LENGTH
+    with models.db.atomic():
+        line, created = conversations.add_line(talk, "note", " %s " % longest, "long-1", mentor)
+    assert created and line.text == longest and line.created_by == mentor and line.kind == "note"
+    with refused("Dit is te lang (hoogstens 2000 tekens)."):
+        conversations.add_line(talk, "note", longest + "y", "long-2", mentor)
+    with refused("Schrijf eerst iets op."):
+        conversations.add_line(talk, "note", " \n ", "long-3", mentor)
+    assert models.ConversationLine.get_or_none(models.ConversationLine.client_key.in_(["long-2", "long-3"])) is None
+
+
+def test_a_line_key_of_another_conversation_is_refused_not_returned(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    other = models.Conversation.get(models.Conversation.id != talk.id)
+    with models.db.atomic():
+        mine, created = conversations.add_line(talk, "note", "Alleen hier.", "shared-key", mentor)
+        again, created_again = conversations.add_line(talk, "note", "Alleen hier.", "shared-key", mentor)
+    assert created and not created_again and again.id == mine.id
+    with refused("Ongeldig formulier; laad de pagina opnieuw."):
+        conversations.add_line(other, "note", "Alleen hier.", "shared-key", mentor)
+
+
+def test_striking_a_line_through_keeps_when_it_was_first_struck(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    with models.db.atomic():
+        line, _created = conversations.add_line(talk, "note", "Vergissing.", "strike-1", mentor)
+        conversations.remove_line(line, mentor)
+    first = models.ConversationLine.get_by_id(line.id).removed_at
+    assert first is not None
+    with models.db.atomic():
+        conversations.remove_line(models.ConversationLine.get_by_id(line.id), mentor)
+    assert models.ConversationLine.get_by_id(line.id).removed_at == first
+
+
+def last_event(case):
+    return models.CaseEvent.select().where(models.CaseEvent.case == case).order_by(models.CaseEvent.id.desc()).get()
+
+
+def new_talk(case, user, participants):
+    """A follow-up talk on `case` started now, with no follow-up planned from it yet."""
+    from domain import conversations
+    with models.db.atomic():
+        return conversations.start(case, "follow-up", "follow-up-conversation", user, participants)
+
+
+def test_an_appointment_is_counted_from_the_moment_given_to_a_year_and_a_day(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    now = db.utcnow() - datetime.timedelta(days=400)  # the demo plans its appointments from its own "now"
+    with refused("Deze afspraak ligt in het verleden."):
+        conversations.set_appointment(talk, now, mentor, now=now)
+    with refused("Deze afspraak ligt meer dan een jaar vooruit."):
+        conversations.set_appointment(talk, now + datetime.timedelta(days=366, seconds=1), mentor, now=now)
+    with models.db.atomic():
+        conversations.set_appointment(talk, now + datetime.timedelta(seconds=1), mentor, now=now)
+    assert models.Conversation.get_by_id(talk.id).next_appointment_at == now + datetime.timedelta(seconds=1)
+    with models.db.atomic():
+        conversations.set_appointment(talk, now + datetime.timedelta(days=366), mentor, now=now)
+    assert models.Conversation.get_by_id(talk.id).next_appointment_at == now + datetime.timedelta(days=366)
+
+
+def test_an_appointment_plans_a_talk_with_each_pupil_who_took_part(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    isa, bram = (models.Pupil.get(models.Pupil.first_name == name) for name in ("Isa", "Bram"))
+    started = new_talk(talk.case, mentor, [(isa, isa.display_name, "victim"), (None, "moeder van Isa", "other"),
+                                           (bram, bram.display_name, "bully")])
+    # 23:30 UTC is the next day at the school: the follow-up is due on the school's day.
+    moment = datetime.datetime.combine(db.today() + datetime.timedelta(days=9), datetime.time(23, 30))
+    with models.db.atomic():
+        conversations.set_appointment(started, moment, mentor)
+    planned = list(models.FollowUp.select().where(models.FollowUp.conversation == started)
+                   .order_by(models.FollowUp.id))
+    assert [(f.pupil_id, f.due_on, f.with_whom, f.note, f.case_id) for f in planned] == [
+        (pupil.id, db.local_date(moment), "", "Vervolgafspraak uit: %s" % started.title, talk.case_id)
+        for pupil in (isa, bram)]
+    event = last_event(talk.case)
+    assert (event.kind, event.text, event.user) == ("appointment", started.title, mentor)
+    # A new moment moves the talks still to come; one already held stays where it was.
+    models.FollowUp.update(done_at=db.utcnow()).where(models.FollowUp.id == planned[1].id).execute()
+    later = moment + datetime.timedelta(days=5)
+    with models.db.atomic():
+        conversations.set_appointment(started, later, mentor)
+    assert [models.FollowUp.get_by_id(f.id).due_on for f in planned] == [db.local_date(later), db.local_date(moment)]
+    assert models.FollowUp.select().where(models.FollowUp.conversation == started).count() == 2
+    # A talk cancelled (its pupil taken out of the case by mistake) stays on record as it was.
+    models.FollowUp.update(done_at=None, cancelled_at=db.utcnow()).where(models.FollowUp.id == planned[1].id).execute()
+    with models.db.atomic():
+        conversations.set_appointment(started, later + DAY, mentor)
+    assert [models.FollowUp.get_by_id(f.id).due_on for f in planned] == [
+        db.local_date(later + DAY), db.local_date(moment)]
+
+
+def test_an_appointment_of_a_talk_without_pupils_names_who_was_there(app_context, talk):
+    from domain import conversations
+    mentor = demo_user("mentor2")
+    started = new_talk(talk.case, mentor, [(None, "moeder van Isa", "other"), (None, "x" * 190, "other")])
+    with models.db.atomic():
+        conversations.set_appointment(started, db.utcnow() + datetime.timedelta(days=2), mentor)
+    planned = models.FollowUp.get(models.FollowUp.conversation == started)
+    assert planned.pupil_id is None
+    assert planned.with_whom == ("moeder van Isa, " + "x" * 190)[:200] and len(planned.with_whom) == 200
+
+
+def test_finishing_records_the_end_once_and_leaves_the_step_unless_asked(app_context):
+    from domain import conversations
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    with models.db.atomic():
+        joint = conversations.start(case, "joint-talk", "no-blame-joint-conversation", mentor, [])
+    before = db.utcnow()
+    with models.db.atomic():
+        conversations.finish(joint, mentor)
+    finished = models.Conversation.get_by_id(joint.id)
+    assert finished.ended_at >= before
+    event = last_event(case)
+    assert (event.kind, event.text, event.user) == ("conversation_finished", joint.title, mentor)
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "joint-talk")
+    assert step.status == "open"
+    with refused("Dit gesprek is al afgerond."):
+        conversations.finish(finished, mentor, complete_step=True)
+    assert models.CaseStep.get_by_id(step.id).status == "open"
+
+
+def test_finishing_with_the_step_notes_the_talk_on_the_step(app_context):
+    from domain import conversations
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    with models.db.atomic():
+        joint = conversations.start(case, "joint-talk", "no-blame-joint-conversation", mentor, [])
+        conversations.finish(joint, mentor, complete_step=True)
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "joint-talk")
+    assert (step.status, step.done_by, step.note) == ("done", mentor, "Gesprek: %s" % joint.title)
+
+
+def test_starting_copies_position_phase_and_hint_and_refuses_a_closed_case(app_context):
+    from domain import conversations, protocols
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    template = protocols.of_case(case).step("joint-talk").templates[0]
+    noor = models.Pupil.get(models.Pupil.first_name == "Noor")
+    with models.db.atomic():
+        joint = conversations.start(case, "joint-talk", template.key, mentor, [(noor, "Noor", "victim")])
+    assert (joint.title, joint.held_by, joint.step_key, joint.template_key) == (
+        template.title, mentor, "joint-talk", template.key)
+    expected = [(position, phase.title, item.text, item.hint) for position, (phase, item) in enumerate(
+        ((phase, item) for phase in template.phases for item in phase.items), start=1)]
+    assert [(e.position, e.phase, e.text, e.hint) for e in joint.entries.order_by(models.ChecklistEntry.position)] \
+        == expected
+    assert any(hint for *_rest, hint in expected)  # the hints are copied, not only empty ones
+    assert [(p.pupil_id, p.name, p.role) for p in joint.participants] == [(noor.id, "Noor", "victim")]
+    event = last_event(case)
+    assert (event.kind, event.text, event.user) == ("conversation_started", template.title, mentor)
+    with refused("Dit gesprek hoort niet bij deze stap van het protocol."):
+        conversations.start(case, "joint-talk", "victim-conversation", mentor, [])
+    with refused("Dit gesprek hoort niet bij deze stap van het protocol."):
+        conversations.start(case, "no-such-step", template.key, mentor, [])
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    with refused("Dit gesprek hoort niet bij deze stap van het protocol."):
+        conversations.start(models.Case.get_by_id(case.id), "joint-talk", template.key, mentor, [])
+    models.Case.update(protocol_key=case.protocol_key, status="closed").where(models.Case.id == case.id).execute()
+    with refused("Dit dossier is gesloten."):
+        conversations.start(models.Case.get_by_id(case.id), "joint-talk", template.key, mentor, [])

@@ -264,3 +264,84 @@ def test_the_home_page_s_escalation_proposals_agree_with_each_case_and_cost_one_
         assert followups.escalation_proposal(case) == by_case.get(case_id)
         assert coordinator.get("/dossiers/%d" % case_id).status_code == 200  # a measured case's page too
     assert queries_for(coordinator, "/") == before  # however many cases are proposed
+
+
+def test_the_schedule_counts_two_days_a_week_a_month_then_every_three_months_for_two_years(app_context):
+    """vo-nl's schedule from 31 January: months without a 31st end on their last day."""
+    dates = followups.series_dates(protocols.get("vo-nl").follow_up_schedule, datetime.date(2026, 1, 31))
+    assert dates == [datetime.date(*day) for day in (
+        (2026, 2, 2), (2026, 2, 7), (2026, 2, 28), (2026, 4, 30), (2026, 7, 31), (2026, 10, 31), (2027, 1, 31),
+        (2027, 4, 30), (2027, 7, 31), (2027, 10, 31), (2028, 1, 31))]
+    # Days and weeks in one rule add up; the repeating rule counts on from the last fixed talk.
+    rules = (protocols.FollowUpRule(days=1, weeks=1), protocols.FollowUpRule(months=2),
+             protocols.FollowUpRule(every_months=2, until_months=6))
+    assert followups.series_dates(rules, datetime.date(2026, 3, 1)) == [
+        datetime.date(2026, 3, 9), datetime.date(2026, 5, 1), datetime.date(2026, 7, 1), datetime.date(2026, 9, 1)]
+    assert followups.series_dates((protocols.FollowUpRule(every_months=4, until_months=8),),
+                                  datetime.date(2026, 3, 1)) == [datetime.date(2026, 7, 1), datetime.date(2026, 11, 1)]
+
+
+def test_months_are_added_across_years_and_to_the_last_day_of_a_shorter_month():
+    assert followups.add_months(datetime.date(2027, 12, 15), 1) == datetime.date(2028, 1, 15)
+    assert followups.add_months(datetime.date(2028, 1, 31), 1) == datetime.date(2028, 2, 29)
+    assert followups.add_months(datetime.date(2026, 11, 30), 14) == datetime.date(2028, 1, 30)
+    assert followups.add_months(datetime.date(2026, 5, 31), 0) == datetime.date(2026, 5, 31)
+
+
+def test_a_talk_is_held_on_its_day_or_later_but_never_tomorrow(app_context):
+    today = db.today()
+    assert followups.held_on_problem(today, today) is None
+    assert followups.held_on_problem(today - DAY, today - DAY) is None
+    assert followups.held_on_problem(None, today) == "Vul de datum van het gesprek in."
+    assert followups.held_on_problem(today + DAY, today) == "Een gesprek dat nog moet komen kan niet worden vastgelegd."
+    assert followups.held_on_problem(today - DAY, today) == (
+        "Dit vervolggesprek staat gepland op %s: leg het vast op of na die dag." % long_date(today))
+
+
+def test_the_deciders_are_named_as_a_sentence_names_them(app_context):
+    assert followups.dutch_roles(()) == ""
+    assert followups.dutch_roles(("mentor",)) == "mentor"
+    assert followups.dutch_roles(("mentor", "coordinator")) == "mentor en anti-pestcoördinator"
+    assert followups.dutch_roles(("mentor", "coordinator", "mentor")) == \
+        "mentor, anti-pestcoördinator en mentor"
+
+
+def test_a_recorded_talk_is_on_the_timeline_in_words_with_its_note_where_it_says_why(app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    noor = [make_due_today(row) for row in to_come(case, "Noor")[:3]]
+
+    def last_event():
+        return models.CaseEvent.select().where(models.CaseEvent.case == case).order_by(models.CaseEvent.id.desc()).get()
+
+    with models.db.atomic():
+        assert followups.record(noor[0], mentor, "going_well", db.today(), note="  Rustige week.  ") == "ok"
+    assert (last_event().kind, last_event().text, last_event().user) == (
+        "follow_up", "Noor Hoekstra: Gaat goed: Rustige week.", mentor)
+    stored = models.FollowUp.get_by_id(noor[0].id)
+    assert (stored.outcome, stored.held_on, stored.done_by, stored.note) == (
+        "going_well", db.today(), mentor, "Rustige week.")
+    assert stored.done_at is not None
+    with pytest.raises(followups.FollowUpError, match="^Schrijf op waarom het gesprek niet is gehouden.$"):
+        followups.record(noor[1], mentor, "not_held", db.today(), note="   ")
+    with pytest.raises(followups.FollowUpError, match="^Kies of het goed gaat, of de afspraken niet zijn nagekomen, "
+                                                      "of dat het gesprek niet is gehouden.$"):
+        followups.record(noor[1], mentor, "fine", db.today())
+    with models.db.atomic():
+        assert followups.record(noor[1], mentor, "not_held", db.today(), note="Ziek.") == "not_held"
+    assert last_event().text == "Noor Hoekstra: Niet gehouden: Ziek."
+    with models.db.atomic():  # the bullied pupil's word that the agreements were broken: noted, the note not shown
+        assert followups.record(noor[2], mentor, "not_kept", db.today(), note="Daan weer.") == "not_kept"
+    assert last_event().text == "Noor Hoekstra: Afspraken niet nagekomen"
+
+
+def test_a_recorded_talk_keeps_who_was_there_and_its_note_to_their_lengths(app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    first, second = (make_due_today(row) for row in to_come(case, "Noor")[:2])
+    models.FollowUp.update(with_whom="Noor en haar moeder").where(models.FollowUp.id == first.id).execute()
+    first = models.FollowUp.get_by_id(first.id)
+    with models.db.atomic():
+        followups.record(first, mentor, "going_well", db.today())
+        followups.record(second, mentor, "going_well", db.today(), with_whom="w" * 201, note="n" * 5001)
+    assert models.FollowUp.get_by_id(first.id).with_whom == "Noor en haar moeder"  # none typed: kept
+    stored = models.FollowUp.get_by_id(second.id)
+    assert (stored.with_whom, stored.note) == ("w" * 200, "n" * 5000)

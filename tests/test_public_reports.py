@@ -416,3 +416,125 @@ def test_an_empty_answer_without_javascript_says_so_beside_the_field(switched_on
         "csrf_token": csrf_token(coordinator, "/account/"), "thread%d-body" % thread.id: "   "})
     assert response.status_code == 400
     assert ('id="thread%d-body-error">Schrijf eerst een antwoord.</p>' % thread.id) in response.get_data(as_text=True)
+
+
+# The page's counters and texts (domain/public.py), called directly: to the second and to the letter.
+
+def counter(count, last_try):
+    """A counter row as stored: it expires an hour after its last wrong try."""
+    return models.PublicThrottle(key="k", count=count, expires_at=last_try + public.WINDOW)
+
+
+def new_thread():
+    with models.db.atomic():
+        return public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})[0]
+
+
+def test_a_code_waits_one_two_four_minutes_after_the_allowed_wrong_tries_up_to_an_hour():
+    last = datetime.datetime(2026, 11, 2, 9, 0)
+    assert public._wait_for(None, 5, last) == 0
+    assert public._wait_for(counter(4, last), 5, last) == 0
+    assert [public._wait_for(counter(count, last), 5, last) for count in (5, 6, 7, 11, 12, 30)] == [
+        60, 120, 240, 3600, 3600, 3600]
+    assert public._wait_for(counter(5, last), 5, last + datetime.timedelta(seconds=59, microseconds=1)) == 1
+    assert public._wait_for(counter(5, last), 5, last + datetime.timedelta(seconds=61)) == 0
+
+
+def test_a_refusal_tells_its_wait_in_whole_minutes_rounded_up():
+    assert [public.PublicError(wait=seconds).wait_minutes for seconds in (1, 60, 61, 3600)] == [1, 1, 2, 60]
+    assert public.PublicError(wait=0).wait_minutes == 1
+    assert public.PublicError(wait=30).locked and not public.PublicError().locked
+
+
+def test_a_use_is_counted_against_every_limit_or_against_none(app_context):
+    with models.db.atomic():
+        assert public.take([("test:a", 2), ("test:b", 5)])
+        assert public.take([("test:a", 2), ("test:b", 5)])
+        assert not public.take([("test:a", 2), ("test:b", 5)])  # a is used up: b not counted either
+    assert {row.key: row.count for row in models.PublicThrottle.select().where(
+        models.PublicThrottle.key.startswith("test:"))} == {"test:a": 2, "test:b": 2}
+
+
+def test_a_counter_is_forgotten_on_the_second_its_hour_ends_and_an_access_after_half_an_hour_idle(app_context):
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    thread = new_thread()
+
+    def kept():
+        return (models.PublicThrottle.select().where(models.PublicThrottle.key == "test:hour").exists(),
+                models.PublicAccess.select().where(models.PublicAccess.thread == thread).exists())
+    with time_machine.travel(start.replace(tzinfo=datetime.timezone.utc), tick=False) as clock:
+        with models.db.atomic():
+            public.take([("test:hour", 10)])
+            public.grant_access(thread)
+        clock.shift(datetime.timedelta(minutes=30))  # idle exactly half an hour: still open
+        public.purge_expired_counters()
+        assert kept() == (True, True)
+        clock.shift(datetime.timedelta(seconds=1))
+        public.purge_expired_counters()
+        assert kept() == (True, False)
+        clock.shift(datetime.timedelta(minutes=29, seconds=58))
+        public.purge_expired_counters()
+        assert kept() == (True, False)
+        clock.shift(datetime.timedelta(seconds=1))  # the counter's hour is over
+        public.purge_expired_counters()
+        assert kept() == (False, False)
+
+
+def test_an_open_thread_notes_its_reader_once_a_minute_and_closes_after_half_an_hour_idle(app_context):
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    thread = new_thread()
+    with time_machine.travel(start.replace(tzinfo=datetime.timezone.utc), tick=False) as clock:
+        with models.db.atomic():
+            token = public.grant_access(thread)
+
+        def seen():
+            return models.PublicAccess.get(models.PublicAccess.thread == thread).last_seen_at
+        clock.shift(datetime.timedelta(seconds=60))
+        assert public.thread_of_access(token) == thread and seen() == start
+        clock.shift(datetime.timedelta(seconds=1))
+        assert public.thread_of_access(token) == thread and seen() == start + datetime.timedelta(seconds=61)
+        clock.shift(datetime.timedelta(minutes=30, seconds=1))
+        assert public.thread_of_access(token) is None
+        assert public.thread_of_access("") is None
+
+
+def test_an_ipv6_address_counts_by_its_block_and_an_ipv4_one_by_itself(app_context):
+    key = public.address_key
+    assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9") != key("2001:db8:1:3::1")
+    assert key("10.0.0.1") != key("10.0.0.2") and key("::ffff:10.0.0.1") != key("::ffff:10.0.0.2")
+    assert key("not an address") != key("") and len(key("10.0.0.1")) == 32
+    tomorrow = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+    today_s = key("10.0.0.1")
+    with time_machine.travel(tomorrow, tick=False):
+        assert key("10.0.0.1") != today_s  # the salt changes with the day
+
+
+def test_the_report_s_text_puts_each_answer_under_its_heading():
+    assert public.compose_description({"what": "Ze pakken mijn tas af."}) == "Ze pakken mijn tas af."
+    assert public.compose_description({
+        "what": "Ze pakken mijn tas af.", "whom": "Bram", "since": "september", "more": "Op het plein.",
+        "name": "Isa", "school_class": "2B"}) == (
+        "Ze pakken mijn tas af.\n\nOver wie: Bram\n\nSinds wanneer: september\n\nVerder: Op het plein."
+        "\n\nNaam: Isa (klas 2B)")
+    assert public.compose_description({"what": "Iets.", "name": "Isa"}) == "Iets.\n\nNaam: Isa"
+    assert public.compose_description({"what": "Iets.", "school_class": "2B"}) == "Iets.\n\nKlas: 2B"
+
+
+def test_a_report_from_the_page_keeps_who_sent_it_where_and_on_which_platform(app_context):
+    with models.db.atomic():
+        thread, code, phrase = public.file_report({
+            "choice": "report", "who": "parent", "name": "Moeder van Isa", "what": "Berichten.",
+            "place": "p" * 201, "platform": "q" * 101})
+        anonymous, _code, _phrase = public.file_report({"choice": "report", "who": "pupil", "what": "Iets."})
+        other, _code, _phrase = public.file_report({"choice": "report", "who": "teacher", "name": "X",
+                                                    "what": "Iets."})
+        complaint, _code, _phrase = public.file_report({"choice": "complaint", "who": "neighbour", "what": "Iets."})
+    report = thread.report
+    assert (report.reporter_kind, report.reporter_name, report.channel, report.place, report.platform) == (
+        "parent", "Moeder van Isa", "report_page", "p" * 200, "q" * 100)
+    assert [kind.kind for kind in models.ReportKind.select().where(models.ReportKind.report == report)] == ["online"]
+    assert (anonymous.report.reporter_kind, other.report.reporter_kind) == ("anonymous", "external")
+    assert not models.ReportKind.select().where(models.ReportKind.report == anonymous.report).exists()
+    assert (complaint.complaint.complainant_kind, complaint.complaint.description) == ("other", "Iets.")
+    assert thread.receipt_code == code and thread.check_phrase(phrase)
+    assert public.thread_for(report) == thread and public.thread_for(complaint.complaint) == complaint
