@@ -310,8 +310,11 @@ def test_a_recorded_talk_is_on_the_timeline_in_words_with_its_note_where_it_says
     case, mentor = demo_case("0001"), demo_user("mentor")
     noor = [make_due_today(row) for row in to_come(case, "Noor")[:3]]
 
-    def last_event():
-        return models.CaseEvent.select().where(models.CaseEvent.case == case).order_by(models.CaseEvent.id.desc()).get()
+    def last_event(*kinds):
+        events = models.CaseEvent.select().where(models.CaseEvent.case == case)
+        if kinds:
+            events = events.where(models.CaseEvent.kind.in_(kinds))
+        return events.order_by(models.CaseEvent.id.desc()).get()
 
     with models.db.atomic():
         assert followups.record(noor[0], mentor, "going_well", db.today(), note="  Rustige week.  ") == "ok"
@@ -331,7 +334,9 @@ def test_a_recorded_talk_is_on_the_timeline_in_words_with_its_note_where_it_says
     assert last_event().text == "Noor Hoekstra: Niet gehouden: Ziek."
     with models.db.atomic():  # the bullied pupil's word that the agreements were broken: noted, the note not shown
         assert followups.record(noor[2], mentor, "not_kept", db.today(), note="Daan weer.") == "not_kept"
-    assert last_event().text == "Noor Hoekstra: Afspraken niet nagekomen"
+    # (After it, the timeline says when the one more chance is checked: the extra talks it planned.)
+    assert last_event("follow_up").text == "Noor Hoekstra: Afspraken niet nagekomen"
+    assert last_event().kind == "follow_ups_planned"
 
 
 def test_a_recorded_talk_keeps_who_was_there_and_its_note_to_their_lengths(app_context):
