@@ -326,15 +326,16 @@ def check_soon(follow_up, user=None):
     if not days or follow_up.held_on is None:
         return []
     day = follow_up.held_on + datetime.timedelta(days=days)
-    series = [row for row in _series(case).order_by(FollowUp.due_on, FollowUp.id) if row.pupil_id is not None]
+    # Each pupil's own rows, the pupil read with them (an inner join leaves out talks with no pupil).
+    series = list(_series(case).select_extend(Pupil).join(Pupil).order_by(FollowUp.due_on, FollowUp.id))
     rows = []
     for pupil_id in dict.fromkeys(row.pupil_id for row in series):
         own = [row for row in series if row.pupil_id == pupil_id]
         if any(row.done_at is None and row.due_on <= day for row in own):
             continue  # their next talk comes sooner
-        rows.append(FollowUp.create(case=case, pupil=pupil_id, agreement=own[-1].agreement_id, due_on=day))
+        rows.append(FollowUp.create(case=case, pupil=own[-1].pupil, agreement=own[-1].agreement_id, due_on=day))
     if rows:
-        names = ", ".join(Pupil.get_by_id(row.pupil_id).display_name for row in rows)
+        names = ", ".join(row.pupil.display_name for row in rows)
         CaseEvent.add(case, "follow_ups_planned", "Afspraken niet nagekomen: extra vervolggesprek op %s met %s" % (
             dutch_day(day), names), user)
     return rows
