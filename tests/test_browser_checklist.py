@@ -46,6 +46,16 @@ def tick(page, number):
     return item(page, number).locator(".item__tick")
 
 
+def finger_tap(page, target):
+    """Tap as a finger does: down, a moment's rest, up (an answer that lands in between must not eat it)."""
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_timeout(400)
+    page.mouse.up()
+
+
 def wait_saved(page):
     """Wait until htmx has no request in flight and nothing is unsaved (what the page's
     leave-the-page guard goes by, on <html data-unsaved>, and each item's own mark).
@@ -179,7 +189,8 @@ def test_two_tablets_on_one_conversation_keep_both_notes(browser, live_server):
     conflict = item(second, 8).locator(".conflict")
     expect(conflict).to_contain_text("Genoteerd op tablet één.")
     second.screenshot(path=str(ARTIFACTS / "checklist-conflict.png"), full_page=True)
-    conflict.get_by_role("button", name="Beide bewaren").click()
+    # A finger rests on the button for a moment; the note field loses focus as it lands.
+    finger_tap(second, conflict.get_by_role("button", name="Beide bewaren"))
     expect(item(second, 8).get_by_label("Notitie bij punt 8")).to_have_value(
         "Genoteerd op tablet één.\nGenoteerd op tablet twee.")
 

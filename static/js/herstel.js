@@ -123,6 +123,20 @@
     if (event.target.matches && event.target.matches("[data-tick]")) { countTicks(); }
   });
 
+  // A field that saves itself sends its text once. Leaving it (a tap on a button beside it) fires
+  // "change" for text the pause in typing already sent; sending it again would answer again, and an
+  // answer that redraws the buttons under a finger (a note's conflict) swallows that tap.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    var trigger = event.detail.triggeringEvent;
+    if (!elt || elt.value === undefined || !elt.hasAttribute("data-hx-post")) { return; }
+    if (trigger && trigger.type === "change" && elt.value === elt.herstelSentValue) {
+      event.preventDefault();
+      return;
+    }
+    elt.herstelSentValue = elt.value;
+  });
+
   // Enter in a search box inside a form searches; it must not send the half-filled form.
   document.addEventListener("keydown", function (event) {
     var target = event.target;
