@@ -87,7 +87,10 @@ def next_actions(case, progress, aftercare):
         under_way = row.step_key in progress["series_steps"] and progress["series_under_way"]
         if state not in ("due", "overdue") or under_way or not owns_step(current_user, case, row.owner):
             continue
-        actions.append((protocols.step_action(step), step.title if step else row.step_key, row.due_on, row.step_key))
+        action = protocols.step_action(step)
+        if action == "talk" and step.recorded_with == "parent_contact":
+            action = "talk_or_parents"  # a talk through the guide, or a call or visit recorded as it was
+        actions.append((action, step.title if step else row.step_key, row.due_on, row.step_key))
     if may_case(EDIT, case):
         for group in aftercare["follow_up_groups"]:
             for row in group.due:
