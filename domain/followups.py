@@ -310,6 +310,10 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
         for pupil, number in pupil_proposals(case):
             if follow_up.pupil_id in (None, pupil.id):
                 CaseEvent.add(case, "escalation_proposed", proposal_text(case, pupil, number), user)
+        lead = lead_of(case)
+        if lead and lead.after_broken_again:  # seed 001 step 5: the mentor hands the case over
+            CaseEvent.add(case, "escalation_proposed", "Afspraken opnieuw niet nagekomen: dossier naar de %s" %
+                          dutch_term(lead.after_broken_again.hand_to), user)
     settle_step(case, user)
     sync_escalation(case)  # a proposal shows the case to those who decide its phase
     return meaning
