@@ -20,11 +20,9 @@ import datetime
 
 from flask_babel import gettext as _
 
-from db import day_of, local_date, today
-from domain import followups, protocols
-from models import (
-    Case, CaseEvent, Conversation, FollowUp, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User,
-)
+from db import today
+from domain import followups
+from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
 from terminology import term
 
@@ -269,40 +267,3 @@ def open_parents_to_inform(mentor=None):
     return [item for case_id, rows in by_case.items()
             for item in parents_to_inform(rows[0].case, rows, contacts.get(case_id, []), involvements.get(case_id, []))]
 
-
-@dataclasses.dataclass(frozen=True)
-class HandOver:
-    """A pupil who broke the agreements again, whose case the protocol hands to `rule.hand_to` for its talk
-    (`rule.talk`, held at the case's follow-up step `step_key`)."""
-
-    pupil: object
-    rule: object
-    step_key: str
-    title: str  # the talk's, from the protocol
-
-
-def hand_overs(case, proposals=None, follow_ups=None):
-    """Seed 001 step 5: when agreements break again after the one more chance, the mentor hands the case to the
-    anti-bullying coordinator, who talks with the pupils and their parents and steers from then on. The protocol's
-    `after_broken_again` names the role and the talk. One HandOver per pupil proposed a phase for, until a talk of
-    that guide is started on or after their last broken agreement. `proposals` (followups.pupil_proposals) and
-    `follow_ups` are the case's when the caller has them."""
-    lead = followups.lead_of(case)
-    rule = lead.after_broken_again if lead else None
-    if rule is None or case.status != "open":
-        return []
-    proposals = followups.pupil_proposals(case) if proposals is None else proposals
-    if not proposals:
-        return []
-    follow_ups = FollowUp.of_case(case) if follow_ups is None else follow_ups
-    talks = [local_date(talk.started_at) for talk in Conversation.select(Conversation.started_at).where(
-        Conversation.case == case, Conversation.template_key == rule.talk)]
-    step_key = protocols.of_case(case).series_steps()[0]
-    title = lead.template(rule.talk).title
-    result = []
-    for pupil, _phase in proposals:
-        broken = max((row.held_on or day_of(row.done_at) for row in follow_ups
-                      if row.outcome == "not_kept" and row.pupil_id in (None, pupil.id)), default=None)
-        if not any(broken is None or day >= broken for day in talks):
-            result.append(HandOver(pupil, rule, step_key, title))
-    return result

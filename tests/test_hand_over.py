@@ -84,3 +84,23 @@ def test_a_first_break_hands_nothing_over(login_as):
     coordinator = login_as("coordinator")
     assert "het dossier is nu aan jou" not in next_block(coordinator.get("/dossiers/%d" % case.id).get_data(
         as_text=True))
+
+
+def test_a_pupil_with_a_measure_already_is_in_the_coordinator_s_hands(login_as):
+    case = demo_case("0004")  # Yara broke the agreements after phase 3 as well: phase 4 is proposed
+    page = html.unescape(login_as("coordinator").get("/dossiers/%d" % case.id).get_data(as_text=True))
+    assert 'id="proposal-%d"' % pupil("Yara").id in page
+    assert "het dossier is nu aan jou" not in next_block(page) and "Het dossier gaat nu naar" not in page
+
+
+def test_the_coordinator_s_digest_names_the_case_handed_to_them_until_the_talk_starts(app, login_as):
+    from domain import conversations, notify
+    _mentor, case, _page = broken_again(login_as)
+    with app.test_request_context():
+        handed = {entry["user"].username for entry in notify.digests() if case.reference in entry["handed"]}
+        assert handed == {"coordinator"}
+        assert not [entry for entry in notify.digests() if demo_case("0004").reference in entry["handed"]]
+        with models.db.atomic():
+            conversations.start(case, "follow-up", "coordinator-conversation", models.User.by_username("coordinator"),
+                                [])
+        assert not [entry for entry in notify.digests() if case.reference in entry["handed"]]

@@ -38,7 +38,8 @@ def selected(page, name):
 
 
 def textarea(page, name):
-    return html.unescape(re.search(r'<textarea[^>]*name="%s"[^>]*>(.*?)</textarea>' % name, page, re.S).group(1)).strip()
+    found = re.search(r'<textarea[^>]*name="%s"[^>]*>(.*?)</textarea>' % name, page, re.S)
+    return html.unescape(found.group(1)).strip()
 
 
 def test_finishing_a_talk_with_the_parents_opens_the_parent_contact_filled_in_from_it(app, login_as):

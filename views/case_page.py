@@ -217,9 +217,9 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
             "follow_up_count": sum(len(group.held) + len(group.due) + len(group.planned) for group in groups),
             "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
             "measures": contents["measures"], "measure_deciders": deciders, "escalations": proposals,
-            "hand_overs": {item.pupil.id: item for item in escalation.hand_overs(
-                case, [(proposal.pupil, proposal.phase.phase) for proposal in proposals], contents["follow_ups"])}
-            if proposals else {},
+            "hand_overs": {item.pupil.id: item for item in followups.hand_overs(
+                case, [(proposal.pupil, proposal.phase.phase) for proposal in proposals], contents["follow_ups"],
+                contents["measures"])} if proposals else {},
             # What the follow-up talks check: the signed agreement that stands (no later version replaced it).
             "standing_agreement": next((row for row in contents["agreements"] if row.status == "locked"
                                         and row.superseded_at is None), None),

@@ -51,10 +51,11 @@ def record(follow_up_id):
                 "%(title)s. Daarover beslist: %(deciders)s.", name=proposal.pupil.display_name,
                 phase=proposal.phase.phase, title=proposal.phase.title,
                 deciders=escalation.deciders_text(proposal.deciders)), "aftercare:warning")
-    lead = followups.lead_of(case)
-    if proposed and lead and lead.after_broken_again:
+    handed = [item for item in followups.hand_overs(case) if follow_up.pupil_id in (None, item.pupil.id)] \
+        if proposed else []
+    if handed:  # seed 001 step 5: the first time agreements break again, the mentor hands the case over
         flash(_("Het dossier gaat nu naar de %(role)s, die de leerlingen en hun ouders spreekt en vanaf nu de regie "
-                "heeft.", role=term(lead.after_broken_again.hand_to)), "aftercare:warning")
+                "heeft.", role=term(handed[0].rule.hand_to)), "aftercare:warning")
     if not proposed:  # shown in the follow-up section, where the page returns to
         flash(OUTCOME_MESSAGES[meaning](), "aftercare:success" if meaning == "ok" else "aftercare:warning")
     planned = getattr(follow_up, "checks_planned", [])
