@@ -60,6 +60,9 @@ def test_finishing_a_talk_with_the_parents_opens_the_parent_contact_filled_in_fr
     form = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Kijk het oudercontact na en leg het vast" in html.unescape(form)
     assert selected(form, "parent-pupil") == str(pupil("Daan").id)
+    read = models.AuditEvent.select().where(models.AuditEvent.action == "conversation.view").order_by(
+        models.AuditEvent.id.desc()).first()
+    assert (read.object_id, read.detail) == (talk.id, "oudercontact invullen")
     assert selected(form, "parent-channel") == "school"
     assert selected(form, "parent-by_user") == str(demo_user("mentor").id)
     assert selected(form, "parent-complete_step") == "inform-parents"

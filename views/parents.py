@@ -44,6 +44,7 @@ def prefill_from_talk(form, case, conversation_id):
     talk = Conversation.get_or_none(Conversation.id == conversation_id, Conversation.case == case)
     if talk is None or not conversations.records_parent_contact(talk):
         return
+    audit.seen("conversation.view", talk, detail="oudercontact invullen")  # its notes fill the form
     draft = conversations.parent_contact_draft(talk)
     form.pupil.data = draft["pupil"] if draft["pupil"] in {choice.value for choice in form.pupil.choices} else None
     form.channel.data, form.contacted_on.data = draft["channel"], draft["contacted_on"]
