@@ -266,4 +266,3 @@ def open_parents_to_inform(mentor=None):
         involvements.setdefault(involvement.case_id, []).append(involvement)
     return [item for case_id, rows in by_case.items()
             for item in parents_to_inform(rows[0].case, rows, contacts.get(case_id, []), involvements.get(case_id, []))]
-
