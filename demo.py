@@ -165,6 +165,23 @@ def _talks(case, mentor, pupils):
                                now=_moment(0, 9))
 
 
+def _exclusion_talks(case, mentor, pupils):
+    """Noor's case: the talk with her and the one with Daan and Tim, held through their guides."""
+    noor, daan, tim = pupils["Noor"], pupils["Daan"], pupils["Tim"]
+    _talk(case, "victim-talk", "victim-conversation", mentor, [(noor, noor.display_name, "victim")], 12,
+          ticked=set(range(1, 12)), notes={
+              2: "In de pauze sturen Daan en Tim haar weg bij de groep; ze lachen als ze alleen zit.",
+              6: "Bijna elke pauze, sinds de week na de herfstvakantie."},
+          lines=[("wish", "Dat ze in de pauze gewoon bij de groep mag staan."),
+                 ("wish", "Eerst met Daan en Tim apart praten, niet meteen samen."),
+                 ("note", "Emma staat soms bij haar; zij kan helpen.")])
+    _talk(case, "bully-talk", "bully-guidance", mentor,
+          [(daan, daan.display_name, "bully"), (tim, tim.display_name, "follower")], 6,
+          ticked=set(range(1, 10)), notes={2: "Daan noemt het 'geen ruimte in de groep'; Tim doet mee om erbij te horen."},
+          lines=[("agreement", "Daan en Tim sturen Noor in de pauze niet meer weg."),
+                 ("agreement", "Tim zegt het tegen de mentor als het toch weer gebeurt.")])
+
+
 def _drawn_signature(seed):
     """A PNG that looks like a finger drawing (the demo has no real signatures)."""
     image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
@@ -522,6 +539,7 @@ def load():
         _report(mentor, [pupils["Noor"], pupils["Daan"]], ["verbal", "exclusion"], 17,
                 "Noor vertelde na de les dat Daan en Tim haar in de pauze steeds wegsturen en uitlachen.",
                 case=exclusion, reporter_kind="pupil", channel="conversation", place="Aula, pauzes")
+        _exclusion_talks(exclusion, mentor, pupils)
         _walk(exclusion, users, [
             ("signal", 16, "mentor", ""),
             ("victim-talk", 12, "mentor", "Noor wil vooral dat het buitensluiten stopt."),

@@ -42,7 +42,7 @@ def test_starting_a_conversation_copies_the_template(app, login_as):
     response = client.post(url, data={"csrf_token": csrf_token(client, url), "template": "no-blame-joint-conversation",
                                       "pupils": [noor.id], "others": "moeder van Noor; meneer Kok (gym)"})
     assert response.status_code == 302
-    talk = models.Conversation.get(models.Conversation.case == case)
+    talk = models.Conversation.get(models.Conversation.case == case, models.Conversation.step_key == "joint-talk")
     with app.app_context():
         from domain import protocols
         template = protocols.get("vo-nl").template("no-blame-joint-conversation")
