@@ -177,7 +177,8 @@ def _exclusion_talks(case, mentor, pupils):
                  ("note", "Emma staat soms bij haar; zij kan helpen.")])
     _talk(case, "bully-talk", "bully-guidance", mentor,
           [(daan, daan.display_name, "bully"), (tim, tim.display_name, "follower")], 6,
-          ticked=set(range(1, 10)), notes={2: "Daan noemt het 'geen ruimte in de groep'; Tim doet mee om erbij te horen."},
+          ticked=set(range(1, 10)),
+          notes={2: "Daan noemt het 'geen ruimte in de groep'; Tim doet mee om erbij te horen."},
           lines=[("agreement", "Daan en Tim sturen Noor in de pauze niet meer weg."),
                  ("agreement", "Tim zegt het tegen de mentor als het toch weer gebeurt.")])
 
