@@ -36,7 +36,18 @@ def main(arguments):
     shutil.copy(template, database)
     os.environ.setdefault("SECRET_KEY", "bench-secret")
     from app import create_app
+    import flask.templating
     import models
+    drawing = []
+    render = flask.templating._render
+
+    def timed_render(*args):  # the processor's time spent drawing templates
+        started = time.thread_time()
+        try:
+            return render(*args)
+        finally:
+            drawing.append(time.thread_time() - started)
+    flask.templating._render = timed_render
     app = create_app({"DATABASE": database})
     with app.app_context():
         case = models.Conversation.select().order_by(models.Conversation.id.desc()).first().case
@@ -52,9 +63,10 @@ def main(arguments):
             path = paths[name]
             for _ in range(3):  # warm: the first request of a process reads protocols, catalogues, templates
                 assert client.get(path).status_code == 200
-            times, processor = [], []
+            times, processor, drawn = [], [], []
             profiler = cProfile.Profile() if profile else None
             for _ in range(REQUESTS):
+                del drawing[:]
                 started, started_cpu = time.perf_counter(), time.thread_time()
                 if profiler:
                     profiler.enable()
@@ -63,14 +75,18 @@ def main(arguments):
                     profiler.disable()
                 times.append((time.perf_counter() - started) * 1000)
                 processor.append((time.thread_time() - started_cpu) * 1000)
+                drawn.append(sum(drawing) * 1000)
                 assert response.status_code == 200
             # The processor's time of the request's thread moves less than the clock on a busy machine.
-            print("%-9s median %6.1f ms   lowest %6.1f   highest %6.1f   processor median %6.1f ms   (%d requests, "
-                  "load %.1f)" % (name, statistics.median(times), min(times), max(times), statistics.median(processor),
-                                  REQUESTS, os.getloadavg()[0]), flush=True)
+            print("%-9s median %5.1f ms  lowest %5.1f  highest %6.1f  processor median %5.1f ms, drawing %5.1f ms  "
+                  "(%d requests, load %.1f)" % (
+                      name, statistics.median(times), min(times), max(times), statistics.median(processor),
+                      statistics.median(drawn), REQUESTS, os.getloadavg()[0]), flush=True)
             if profiler:
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+                if os.environ.get("BENCH_CALLEES"):  # what one function's time went to: BENCH_CALLEES=views/home.py
+                    pstats.Stats(profiler).sort_stats("cumulative").print_callees(os.environ["BENCH_CALLEES"])
             if save:
                 os.makedirs(save, exist_ok=True)
                 for language in ("nl", "en"):
