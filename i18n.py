@@ -9,7 +9,7 @@ import functools
 
 import babel.dates
 from flask import g
-from flask_babel import format_date, get_locale, get_translations
+from flask_babel import format_date, get_locale, get_translations, to_user_timezone
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -81,4 +81,6 @@ def long_date(value):
         return ""
     if type(value) is datetime.date:
         return _long_date(value, str(get_locale()))
+    if type(value) is datetime.datetime:  # Flask-Babel's format_date of a moment formats its day in the user's zone
+        return _long_date(to_user_timezone(value).date(), str(get_locale()))
     return format_date(value, "d MMMM yyyy")
