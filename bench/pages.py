@@ -87,6 +87,8 @@ def main(arguments):
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
                 if os.environ.get("BENCH_CALLEES"):  # what one function's time went to: BENCH_CALLEES=views/home.py
                     pstats.Stats(profiler).sort_stats("cumulative").print_callees(os.environ["BENCH_CALLEES"])
+                if os.environ.get("BENCH_CALLERS"):  # and who called one
+                    pstats.Stats(profiler).sort_stats("cumulative").print_callers(os.environ["BENCH_CALLERS"])
             if save:
                 os.makedirs(save, exist_ok=True)
                 for language in ("nl", "en"):
