@@ -31,7 +31,7 @@ def install(jinja_env):
 
     Jinja's own newstyle callables take the template's context, and a function that takes the context, called
     after a `{% set %}` in a loop or a block, gets a copy of the context made for it: two copies for each
-    `_()` (its alias, then gettext), a few hundred on a list page. These take only what they use, whether
+    `_()` (its alias, then gettext), some 160 on the overview. These take only what they use, whether
     the template escapes, and format and escape exactly as Jinja's do (`Markup(text) % variables`)."""
     jinja_env.newstyle_gettext = True  # `{% trans %}` passes its variables to gettext, as with Jinja's own
 
