@@ -6,7 +6,7 @@ only the case reference, what is due, and a link back into Herstel.
 import datetime
 
 from db import utcnow
-from domain import cases, followups, prevention
+from domain import cases, escalation, followups, prevention
 
 
 def _escape(text):
@@ -22,7 +22,8 @@ def _event(uid, day, summary, url):
 
 
 def user_calendar(user, step_title, case_url, horizon_days=400, prevention_url=""):
-    """The user's due steps and follow-ups, and their classes' prevention still to do, as an ICS file (bytes)."""
+    """The user's due steps, follow-ups and parents to inform of a measure, and their classes' prevention still
+    to do, as an ICS file (bytes)."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Herstel//Pestprotocol//NL", "CALSCALE:GREGORIAN",
              "X-WR-CALNAME:Herstel"]
     for step in cases.due_steps(user, horizon_days=horizon_days):
@@ -36,6 +37,14 @@ def user_calendar(user, step_title, case_url, horizon_days=400, prevention_url="
                         "Herstel: %s (dossier %s)" % (
                             "vervolggesprek" if len(rows) == 1 else "%d vervolggesprekken" % len(rows), reference),
                         case_url(rows[0].case))
+    parents = {}  # as the home page: the parents who hear of a measure, one event a day per case
+    for item in escalation.parents_due_for(user, horizon_days=horizon_days):
+        parents.setdefault((item.due_on, item.case.id), []).append(item)
+    for (day, case_id), items in parents.items():
+        lines += _event("parents-%d-%s" % (case_id, day.strftime("%Y%m%d")), day, "Herstel: %s (dossier %s)" % (
+            "ouders inlichten over de maatregel" if len(items) == 1
+            else "ouders van %d leerlingen inlichten over de maatregel" % len(items), items[0].case.reference),
+            case_url(items[0].case))
     for item, school_class, _status in prevention.open_parts_for(user, horizon_days=horizon_days):
         lines += _event("prevention-%d-%d" % (item.id, school_class.id), item.due_on,
                         "Herstel: %s (klas %s)" % (item.title, school_class.name), prevention_url)

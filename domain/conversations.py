@@ -167,3 +167,27 @@ def finish(conversation, user, complete_step=False):
                 conversation.case, conversation.step_key):  # that step completes itself
             cases.complete_step(conversation.case, conversation.step_key, user,
                                    note="Gesprek: %s" % conversation.title)
+
+
+def records_parent_contact(conversation):
+    """Whether this talk is held under a step the protocol completes with a parent contact (seed 001 step 6:
+    the parents hear of it in a talk at school or at home), so finishing it should lead to recording one."""
+    protocol = protocols.of_case(conversation.case)
+    step = protocol.step(conversation.step_key) if protocol else None
+    return step is not None and step.recorded_with == "parent_contact"
+
+
+def parent_contact_draft(conversation):
+    """What a parent contact recorded from this talk says, for the mentor to check before saving: whose
+    parents (the one pupil in the talk, if one), a talk at school, the day and who held it, what was noted and
+    agreed. Stored when saved, so written in Dutch like the rest of the case file."""
+    pupils = [participant.pupil_id for participant in conversation.participants if participant.pupil_id]
+    lines = {"note": [], "agreement": []}
+    for line in (ConversationLine.select().where(ConversationLine.conversation == conversation,
+                                                 ConversationLine.kind.in_(list(lines)))
+                 .order_by(ConversationLine.created_at, ConversationLine.id)):
+        lines[line.kind].append(line.text)
+    summary = "Gesprek gevoerd met de leidraad «%s»." % conversation.title
+    return {"pupil": pupils[0] if len(set(pupils)) == 1 else None, "channel": "school",
+            "contacted_on": local_date(conversation.started_at), "by_user": conversation.held_by_id,
+            "summary": "\n".join([summary] + lines["note"]), "agreed": "\n".join(lines["agreement"])}

@@ -32,7 +32,9 @@ from peewee import JOIN, Value, fn
 from db import Prepared, day_of, local_date, today, utcnow
 from domain import protocols
 from i18n import long_date
-from models import Agreement, AgreementParty, Case, CaseEvent, CaseStep, FollowUp, Involvement, Measure, Pupil
+from models import (
+    Agreement, AgreementParty, Case, CaseEvent, CaseStep, Conversation, FollowUp, Involvement, Measure, Pupil,
+)
 from terminology import dutch_term
 
 OUTCOMES = ("going_well", "not_kept", "not_held")
@@ -327,6 +329,10 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
         for pupil, number in pupil_proposals(case):
             if follow_up.pupil_id in (None, pupil.id):
                 CaseEvent.add(case, "escalation_proposed", proposal_text(case, pupil, number), user)
+        handed = [item for item in hand_overs(case) if follow_up.pupil_id in (None, item.pupil.id)]
+        if handed:  # seed 001 step 5: the mentor hands the case over
+            CaseEvent.add(case, "escalation_proposed", "Afspraken opnieuw niet nagekomen: dossier naar de %s" %
+                          dutch_term(handed[0].rule.hand_to), user)
     settle_step(case, user)
     sync_escalation(case)  # a proposal shows the case to those who decide its phase
     return meaning
@@ -497,6 +503,48 @@ def lead_of(case):
     or None for an unknown protocol."""
     protocol = protocols.of_case(case)
     return protocol.series_lead() if protocol else None
+
+
+@dataclasses.dataclass(frozen=True)
+class HandOver:
+    """A pupil who broke the agreements again, whose case the protocol hands to `rule.hand_to` for its talk
+    (`rule.talk`, held at the case's follow-up step `step_key`)."""
+
+    pupil: object
+    rule: object
+    step_key: str
+    title: str  # the talk's, from the protocol
+
+
+def hand_overs(case, proposals=None, follow_ups=None, measures=None):
+    """Seed 001 step 5: when agreements break again after the one more chance, the mentor hands the case to the
+    anti-bullying coordinator, who talks with the pupils and their parents and steers from then on. The protocol's
+    `after_broken_again` names the role and the talk. One HandOver per pupil proposed a first phase for (a pupil
+    with a measure already is in the coordinator's hands), until a talk of that guide is started on or after their
+    last broken agreement. `proposals` (pupil_proposals), `follow_ups` and `measures` are the case's when the
+    caller has them."""
+    lead = lead_of(case)
+    rule = lead.after_broken_again if lead else None
+    if rule is None or case.status != "open":
+        return []
+    proposals = pupil_proposals(case) if proposals is None else proposals
+    measures = list(Measure.select(Measure.pupil).where(Measure.case == case)) if measures is None else measures
+    measured = {measure.pupil_id for measure in measures}
+    proposals = [(pupil, phase) for pupil, phase in proposals if pupil.id not in measured]
+    if not proposals:
+        return []
+    follow_ups = FollowUp.of_case(case) if follow_ups is None else follow_ups
+    talks = [local_date(talk.started_at) for talk in Conversation.select(Conversation.started_at).where(
+        Conversation.case == case, Conversation.template_key == rule.talk)]
+    step_key = protocols.of_case(case).series_steps()[0]
+    title = lead.template(rule.talk).title
+    result = []
+    for pupil, _phase in proposals:
+        broken = max((row.held_on or day_of(row.done_at) for row in follow_ups
+                      if row.outcome == "not_kept" and row.pupil_id in (None, pupil.id)), default=None)
+        if not any(broken is None or day >= broken for day in talks):
+            result.append(HandOver(pupil, rule, step_key, title))
+    return result
 
 
 def dutch_roles(roles):

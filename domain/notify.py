@@ -223,9 +223,10 @@ def digests(on=None):
     (due yesterday), the same of the follow-up talks of the cases they are mentor of, and those where
     an escalation waits for their decision, as long as it waits:
     {user: {"tomorrow": [...], "overdue": [...], "talks_tomorrow": [...], "talks_overdue": [...],
-    "decide": [...], "parents": [...]}} ("parents": the parents the protocol says hear of a measure, due tomorrow
-    or overdue since today, for the case's mentor and the coordinators). A follow-up step under way is its talks,
-    so it is told as those."""
+    "decide": [...], "parents": [...], "handed": [...]}} ("parents": the parents the protocol says hear of a measure,
+    due tomorrow or overdue since today, for the case's mentor and the coordinators; "handed": the cases handed to
+    the user's role when agreements broke again, until its talk is started: followups.hand_overs). A follow-up step
+    under way is its talks, so it is told as those."""
     on = on or today()
     tomorrow, yesterday = on + datetime.timedelta(days=1), on - datetime.timedelta(days=1)
     steps = (CaseStep.select(CaseStep, Case).join(Case)
@@ -236,7 +237,7 @@ def digests(on=None):
     def entry_of(user):
         return result.setdefault(user.id, {"user": user, "tomorrow": set(), "overdue": set(),
                                            "talks_tomorrow": set(), "talks_overdue": set(), "decide": set(),
-                                           "class_reports": set(), "parents": set()})
+                                           "class_reports": set(), "parents": set(), "handed": set()})
 
     for step in steps:
         for user in _step_owners(step):
@@ -253,6 +254,11 @@ def digests(on=None):
         for user in escalation.deciders_on(case, roles):
             if user.email:
                 entry_of(user)["decide"].add(case.reference)
+    for case in {case.id: case for case, _pupil, _number in followups.open_pupil_proposals()}.values():
+        for role in {item.rule.hand_to for item in followups.hand_overs(case)}:  # handed over, talk not started
+            for user in User.with_role(role):
+                if user.email:
+                    entry_of(user)["handed"].add(case.reference)
     coordinators = None
     for item in escalation.open_parents_to_inform():  # due tomorrow, or overdue since today
         if item.due_on not in (tomorrow, yesterday):
@@ -311,6 +317,10 @@ def send_digests(on=None):
         if entry["decide"]:
             lines.append("In %d dossier(s) wacht een besluit over een maatregel op jou: %s." % (
                 len(entry["decide"]), ", ".join(sorted(entry["decide"]))))
+        if entry["handed"]:
+            lines.append("In %d dossier(s) kwam een leerling de afspraken opnieuw niet na; het dossier is nu aan jou "
+                         "voor een gesprek bij herhaling: %s." % (
+                             len(entry["handed"]), ", ".join(sorted(entry["handed"]))))
         if entry["parents"]:
             lines.append("In %d dossier(s) moeten ouders nog horen van een maatregel (uiterlijk morgen, of al te "
                          "laat): %s." % (len(entry["parents"]), ", ".join(sorted(entry["parents"]))))

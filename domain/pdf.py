@@ -18,7 +18,7 @@ from reportlab.platypus import (
 )
 
 from db import SCHOOL_TIMEZONE
-from domain import access_requests, agreements, evidence, protocols
+from domain import access_requests, agreements, complaints, evidence, protocols
 from models import (
     AGREEMENT_STATUSES, BULLYING_KINDS, CASE_STATUSES, COMPLAINANT_KINDS, COMPLAINT_STATUSES,
     CONVERSATION_LINE_KINDS, FOLLOW_UP_OUTCOMES, INVOLVEMENT_ROLES, PARENT_CHANNELS, REFERRAL_TARGETS,
@@ -127,15 +127,32 @@ _signed_pdfs = _SignedPdfCache()
 
 def agreement_download(agreement, school_name, logo_png=None):
     """The PDF to send: a signed agreement's from the cache when this worker built it before."""
+    names, reach = complaints.counsellor_route()  # the school may name another counsellor: a new PDF
+    counsellor = (tuple(names), reach)
     if agreement.status != "locked":
-        return agreement_pdf(agreement, school_name, logo_png)
+        return agreement_pdf(agreement, school_name, logo_png, counsellor)
     key = (agreement.id, agreement.locked_at, agreement.content_sha256, school_name, region(),
-           hashlib.sha256(logo_png).digest() if logo_png else None)
-    return _signed_pdfs.get(key, lambda: agreement_pdf(agreement, school_name, logo_png))
+           hashlib.sha256(logo_png).digest() if logo_png else None, counsellor)
+    return _signed_pdfs.get(key, lambda: agreement_pdf(agreement, school_name, logo_png, counsellor))
 
 
-def agreement_pdf(agreement, school_name, logo_png=None):
-    """The restoration agreement as an A4 PDF: parties, commitments, signatures, hashed footer."""
+def counsellor_paragraph(counsellor):
+    """Where parents and the pupil go when they find the bullying badly handled (seed 001: the school's
+    confidential counsellor, outside the approach), with the counsellor's name and how to reach them."""
+    names, reach = counsellor
+    who = ("de vertrouwenspersoon van de school, %s" % ", ".join(names) if names
+           else "de vertrouwenspersoon van de school (de %s zegt wie dat is)" % dutch_term("mentor"))
+    return Paragraph(escape(
+        "Vinden de ouders of de leerling dat de school het pesten niet goed aanpakt, of helpen deze afspraken "
+        "niet? Dan kunnen zij terecht bij %s%s." % (who, " (%s)" % reach.rstrip(".") if reach else "")), BODY)
+
+
+def agreement_pdf(agreement, school_name, logo_png=None, counsellor=None):
+    """The restoration agreement as an A4 PDF: parties, commitments, where to go when it goes badly,
+    signatures, hashed footer. `counsellor`: complaints.counsellor_route(), looked up when not given."""
+    if counsellor is None:
+        names, reach = complaints.counsellor_route()
+        counsellor = (tuple(names), reach)
     parties = list(agreement.parties.order_by(AgreementParty.id))
     draft = agreement.status != "locked"
     buffer = io.BytesIO()
@@ -169,6 +186,8 @@ def agreement_pdf(agreement, school_name, logo_png=None):
         Paragraph("De afspraken gelden van %s tot en met %s. Evaluatiegesprek: %s." % (
             dutch_date(agreement.period_start), dutch_date(agreement.period_end),
             dutch_date(agreement.evaluation_on)), BODY),
+        Paragraph("Niet tevreden over de aanpak?", HEADING),
+        counsellor_paragraph(counsellor),
         Paragraph("Handtekeningen", HEADING),
         _signatures(parties, agreement.case.approach),
     ]

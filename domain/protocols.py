@@ -23,6 +23,7 @@ PROTOCOL_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Who may own a step. The counsellor owns none: the counsellor reads a case, and never writes in one.
 OWNERS = ("mentor", "coordinator", "support")
+HAND_TO = ("coordinator",)  # whom the mentor hands a case to when agreements break again (seed 001)
 # Who may decide an escalation phase (`decided_by`, one role or a list of roles that decide together).
 DECIDERS = ("mentor", "coordinator", "teamleader", "management")
 PHASES = 5  # a protocol's escalation runs through five phases (seed 001), as a measure's phase does
@@ -138,6 +139,14 @@ FOLLOW_UP_ROLES = ("victim", "bully", "follower", "helper")
 
 
 @dataclasses.dataclass(frozen=True)
+class HandOver:
+    """Agreements broken again after the one more chance: the role the case goes to (`hand_to`) and the talk, a
+    guide of the follow-up step, that role holds with the pupils and parents before a measure is decided."""
+    hand_to: str
+    talk: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Protocol:
     key: str
     name: str
@@ -152,6 +161,7 @@ class Protocol:
     follow_up_after_broken: int = 0
     # After a measure: within how many days whose parents hear of it, "pupil" (the measure's), "victim" (None: no rule).
     parents_after_measure: "ParentsRule" = None
+    after_broken_again: HandOver = None  # who takes the case over when agreements break again (None: no one)
     second: "Protocol" = None  # the protocol beside this one on a case (see beside())
 
     def follow_up_span(self):
@@ -312,7 +322,7 @@ class _Reader:
     def protocol(self, data):
         data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps", "escalation_phases"),
                             ("follow_up_schedule", "follow_up_step", "follow_up_with", "follow_up_after_broken",
-                             "parents_after_measure"))
+                             "parents_after_measure", "after_broken_again"))
         key = self.key(data["key"], "key")
         expected = os.path.splitext(os.path.basename(self.path))[0]
         if key != expected:
@@ -344,8 +354,22 @@ class _Reader:
             steps=tuple(steps),
             parents_after_measure=self.parents_rule(data["parents_after_measure"], "parents_after_measure")
             if "parents_after_measure" in data else None,
+            after_broken_again=self.hand_over(data["after_broken_again"], series.get("follow_up_step"), steps)
+            if "after_broken_again" in data else None,
             **series,
         )
+
+    def hand_over(self, raw, series_step, steps):
+        """Who the case goes to when agreements break again, and the follow-up step's talk they hold."""
+        where = "after_broken_again"
+        raw = self.mapping(raw, where, ("hand_to", "talk"))
+        if not series_step:
+            self.fail(where, "hoort bij follow_up_step: noem ook de stap van de vervolggesprekken")
+        talks = [template.key for step in steps if step.key == series_step for template in step.templates]
+        talk = self.key(raw["talk"], where + ": talk")
+        if talk not in talks:
+            self.fail(where + ": talk", "%r is geen gesprek van de stap %r (follow_up_step)" % (talk, series_step))
+        return HandOver(hand_to=self.choice(raw["hand_to"], where + ": hand_to", HAND_TO), talk=talk)
 
     def follow_up_series(self, data, step_keys):
         """The step the follow-up series stands for and whose pupils get one, checked against the file."""

@@ -1,4 +1,5 @@
 """Fixtures for browser tests: the production server (gunicorn) and real headless Chromium."""
+import contextlib
 import os
 import pathlib
 import re
@@ -68,16 +69,16 @@ class LiveServer(str):
     database = None
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_database, tmp_path_factory):
+@contextlib.contextmanager
+def serving(demo_database, directory, log_name):
     """Gunicorn as `make run` starts it, on a copy of the demo database and a free port."""
     from databases import copy_database, drop_database
-    database = copy_database(demo_database, tmp_path_factory.mktemp("live"))
+    database = copy_database(demo_database, directory)
     env = dict(os.environ, DATABASE_URL=str(database), HERSTEL_EVIDENCE_DIR=str(database.evidence),
                HERSTEL_WORKERS="2")
     # The server's output goes to a file (an unread pipe fills up and then blocks the server),
     # one per test worker when they run in parallel.
-    server_log = open(ARTIFACTS / ("live-server%s.log" % WORKER_SUFFIX), "w")
+    server_log = open(ARTIFACTS / ("%s%s.log" % (log_name, WORKER_SUFFIX)), "w")
     process, url = start_production_server(env, server_log)
     base_url = LiveServer(url)
     base_url.database = database
@@ -89,6 +90,21 @@ def live_server(demo_database, tmp_path_factory):
         process.wait(timeout=30)
         server_log.close()
         drop_database(database)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_database, tmp_path_factory):
+    """The demo school served for the whole run; tests that change what others read use their own."""
+    with serving(demo_database, tmp_path_factory.mktemp("live"), "live-server") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def own_live_server(demo_database, tmp_path_factory):
+    """A server of the module's own, on a fresh copy of the demo: for tests that change the demo's
+    state other modules read (a talk of today recorded), so no module's outcome depends on the order."""
+    with serving(demo_database, tmp_path_factory.mktemp("own-live"), "own-live-server") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -303,7 +303,7 @@ def utc(*args):
     return datetime.datetime(*args)
 
 
-from browser import browser, live_server, page  # noqa: E402,F401  (fixtures for browser tests)
+from browser import browser, live_server, own_live_server, page  # noqa: E402,F401  (fixtures for browser tests)
 from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 

@@ -82,10 +82,11 @@ def test_every_demo_case_page_is_short_with_its_sections_folded(page, live_serve
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
 
 
-def test_a_step_done_in_place_brings_the_fold_counts_and_what_is_next_along(page, live_server):
+def test_a_step_done_in_place_brings_the_fold_counts_and_what_is_next_along(page, own_live_server):
     """The tracker's "Gedaan" swaps the tracker by htmx: the folded timeline's count, and the top's list of
-    what is next, follow without a reload."""
-    open_case(page, live_server, "mentor", "Groepsapp met foto")
+    what is next, follow without a reload. (On a server of its own: the step it does is one the case records'
+    test does through a parent contact.)"""
+    open_case(page, own_live_server, "mentor", "Groepsapp met foto")
     page.evaluate("window.herstelLoadedOnce = true")  # gone if the page reloads
     next_up = page.locator("#next")
     titles = [title.strip() for title in page.locator(".tracker__step--due .tracker__title, "

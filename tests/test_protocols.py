@@ -108,6 +108,12 @@ def valid():
     return data
 
 
+def series_talk(data):
+    """The key of a talk of the file's follow-up step."""
+    step = next(step for step in data["steps"] if step["key"] == data["follow_up_step"])
+    return step["templates"][0]["key"]
+
+
 def test_a_valid_copy_loads(tmp_path):
     assert load_protocol(write(tmp_path, valid())).key == "broken"
 
@@ -154,6 +160,15 @@ def test_a_valid_copy_loads(tmp_path):
     (lambda d: d["escalation_phases"][1].update(title=""), "escalation_phases 2: title: mag niet leeg zijn"),
     (lambda d: d["steps"][4]["deadline"].update(if_serious={"days": 1, "after": "nowhere"}),
      "stap 5 (inform-parents): deadline.if_serious.after: 'nowhere' is geen eerdere stap"),
+    (lambda d: d.update(after_broken_again={"hand_to": "coordinator", "talk": "victim-support-conversation"}),
+     "after_broken_again: talk: 'victim-support-conversation' is geen gesprek van de stap 'evaluation'"),
+    (lambda d: d.update(after_broken_again={"hand_to": "mentor", "talk": series_talk(d)}),
+     "after_broken_again: hand_to: 'mentor' is geen geldige keuze"),
+    (lambda d: d.update(after_broken_again={"hand_to": "coordinator"}), "after_broken_again: ontbreekt: talk"),
+    (lambda d: [d.update(after_broken_again={"hand_to": "coordinator", "talk": series_talk(d)}),
+                d.pop("follow_up_step"), d.pop("follow_up_with"), d.pop("follow_up_after_broken"),
+                [step.pop("shared", None) for step in d["steps"] if step.get("shared") == "follow-up"]],
+     "after_broken_again: hoort bij follow_up_step"),
 ])
 def test_malformed_protocol_is_refused_with_file_and_place(tmp_path, breakage, message):
     data = valid()
@@ -217,3 +232,12 @@ def test_a_loaded_protocol_cannot_be_changed_by_whoever_reads_it():
     assert isinstance(protocol.steps, tuple) and isinstance(protocol.steps[0].tasks, tuple)
     assert load_all()["vo-nl"] is protocol  # the same frozen object, shared
     assert load_all() is not load_all()  # each app gets its own dict of them
+
+
+def test_agreements_broken_again_hand_the_vo_case_to_the_coordinator_for_their_talk(tmp_path):
+    rule = BUILT_IN["vo-nl"].after_broken_again
+    assert rule == protocols.HandOver(hand_to="coordinator", talk="coordinator-conversation")
+    assert BUILT_IN["vo-nl"].step("follow-up").templates[1].key == rule.talk
+    data = valid()
+    data["after_broken_again"] = {"hand_to": "coordinator", "talk": series_talk(data)}
+    assert load_protocol(write(tmp_path, data)).after_broken_again.talk == "online-evaluation-conversation"

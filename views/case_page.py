@@ -23,7 +23,7 @@ from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
 from models import Case
 from permissions import (
-    EDIT, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable,
+    EDIT, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step, readable,
     reads_as_previous_mentor, sees_every_case, visible_cases,
 )
 
@@ -87,7 +87,10 @@ def next_actions(case, progress, aftercare):
         under_way = row.step_key in progress["series_steps"] and progress["series_under_way"]
         if state not in ("due", "overdue") or under_way or not owns_step(current_user, case, row.owner):
             continue
-        actions.append((protocols.step_action(step), step.title if step else row.step_key, row.due_on, row.step_key))
+        action = protocols.step_action(step)
+        if action == "talk" and step.recorded_with == "parent_contact":
+            action = "talk_or_parents"  # a talk through the guide, or a call or visit recorded as it was
+        actions.append((action, step.title if step else row.step_key, row.due_on, row.step_key))
     if may_case(EDIT, case):
         for group in aftercare["follow_up_groups"]:
             for row in group.due:
@@ -96,12 +99,21 @@ def next_actions(case, progress, aftercare):
     for proposal in aftercare["escalations"]:
         if may_decide_phase(current_user, case, proposal.phase.decided_by):
             actions.append(("measure", proposal, None, proposal.pupil.id))
+    for item in aftercare["hand_overs"].values():  # agreements broken again: the case is now theirs (seed 001)
+        if current_user.has_role(item.rule.hand_to) and may_hold_talk(current_user, case, progress_owner(
+                progress, item.step_key)):
+            actions.append(("hand_over", item, None, item.pupil.id))
     if aftercare["measure_waits_for_me"]:
         actions.append(("agree", None, None, None))
     if may_case(EDIT, case):  # after a measure, the parents the protocol names hear of it
         for item in aftercare["parents_to_inform"]:
             actions.append(("parents_measure", item, item.due_on, item.pupil.id))
     return sorted(actions, key=lambda action: (action[2] is None, action[2] or today_))
+
+
+def progress_owner(progress, step_key):
+    """The owner of one of the case's steps, from the rows the page read."""
+    return next((row.owner for row in progress["steps"] if row.step_key == step_key), None)
 
 
 def reading(case, contents):
@@ -205,6 +217,9 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
             "follow_up_count": sum(len(group.held) + len(group.due) + len(group.planned) for group in groups),
             "cancelled_follow_ups": sum(1 for row in contents["follow_ups"] if row.cancelled_at is not None),
             "measures": contents["measures"], "measure_deciders": deciders, "escalations": proposals,
+            "hand_overs": {item.pupil.id: item for item in followups.hand_overs(
+                case, [(proposal.pupil, proposal.phase.phase) for proposal in proposals], contents["follow_ups"],
+                contents["measures"])} if proposals else {},
             # What the follow-up talks check: the signed agreement that stands (no later version replaced it).
             "standing_agreement": next((row for row in contents["agreements"] if row.status == "locked"
                                         and row.superseded_at is None), None),

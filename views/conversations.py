@@ -81,6 +81,8 @@ def _page_context(conversation):
     # Only whoever may complete the talk's step (its owner, or the coordinator) completes it by finishing.
     completes_step = bool(step and step.status == "open" and not completes_itself
                           and may_complete_step(current_user, conversation.case, step.owner))
+    # A talk with the parents is done as a parent contact: finishing leads to that form, filled in from the talk.
+    to_parent_contact = conversation.case.status == "open" and conversations.records_parent_contact(conversation)
     return {
         "conversation": conversation, "case": conversation.case, "phases": phases,
         "done": sum(entry.done for entry in entries), "total": len(entries), "lines": lines,
@@ -89,6 +91,7 @@ def _page_context(conversation):
         "step_row": step, "step": protocol.step(conversation.step_key) if protocol else None,
         "appointment_form": AppointmentForm(moment=_local(conversation.next_appointment_at)),
         "finish_form": FinishForm(complete_step=completes_step), "completes_step": completes_step,
+        "to_parent_contact": to_parent_contact,
         "may_work": may_work_on_talk(current_user, conversation, conversation.case),
         # The follow-up step is done when every pupil's talks are recorded, not by one conversation.
         "step_completes_itself": completes_itself,
@@ -230,12 +233,19 @@ def finish(conversation_id):
                                             CaseStep.step_key == conversation.step_key)
                 # Only whoever may complete the talk's step completes it by finishing the talk.
                 owner_completes = step is not None and may_complete_step(current_user, conversation.case, step.owner)
-                conversations.finish(conversation, current_user,
-                                     complete_step=form.complete_step.data and owner_completes)
+                # A talk with the parents completes its step through the parent contact recorded next.
+                to_parent_contact = (conversation.case.status == "open"
+                                     and conversations.records_parent_contact(conversation))
+                conversations.finish(conversation, current_user, complete_step=(
+                    form.complete_step.data and owner_completes and not to_parent_contact))
                 audit.record("conversation.finish", conversation)
         except conversations.ChecklistError as error:
             flash(str(error), "error")
         else:
+            if to_parent_contact:
+                flash(_("Het gesprek is afgerond. Kijk het oudercontact na en leg het vast: het is ingevuld uit "
+                        "het gesprek."), "success")
+                return redirect(url_for("parents.new", case_id=conversation.case_id, gesprek=conversation.id))
             flash(_("Het gesprek is afgerond."), "success")
     return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
 

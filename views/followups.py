@@ -11,6 +11,7 @@ from forms.followups import FollowUpForm
 from i18n import long_date
 from models import FollowUp, Measure, Pupil
 from permissions import EDIT, check_case_record, get_case_or_404, may_decide_phase, refuse
+from terminology import term
 from views import case_page
 
 bp = Blueprint("followups", __name__)
@@ -50,6 +51,11 @@ def record(follow_up_id):
                 "%(title)s. Daarover beslist: %(deciders)s.", name=proposal.pupil.display_name,
                 phase=proposal.phase.phase, title=proposal.phase.title,
                 deciders=escalation.deciders_text(proposal.deciders)), "aftercare:warning")
+    handed = [item for item in followups.hand_overs(case) if follow_up.pupil_id in (None, item.pupil.id)] \
+        if proposed else []
+    if handed:  # seed 001 step 5: the first time agreements break again, the mentor hands the case over
+        flash(_("Het dossier gaat nu naar de %(role)s, die de leerlingen en hun ouders spreekt en vanaf nu de regie "
+                "heeft.", role=term(handed[0].rule.hand_to)), "aftercare:warning")
     if not proposed:  # shown in the follow-up section, where the page returns to
         flash(OUTCOME_MESSAGES[meaning](), "aftercare:success" if meaning == "ok" else "aftercare:warning")
     planned = getattr(follow_up, "checks_planned", [])

@@ -6,9 +6,9 @@ from flask_login import current_user, login_required
 
 import audit
 from db import db
-from domain import cases, complaints
+from domain import cases, complaints, conversations
 from forms.parents import ParentContactForm
-from models import PARENT_CHANNELS, CaseEvent, ParentContact, Pupil, User, UserRole
+from models import PARENT_CHANNELS, CaseEvent, Conversation, ParentContact, Pupil, User, UserRole
 from permissions import get_open_case_or_404, may_complete_step
 from terminology import label
 
@@ -38,6 +38,23 @@ def contact_form(case):
     return form
 
 
+def prefill_from_talk(form, case, conversation_id):
+    """Fill the form from a talk with the parents held through its guide on this case (a talk of another case
+    fills nothing), leaving the fields the talk cannot tell (whose parents, when several pupils took part)."""
+    talk = Conversation.get_or_none(Conversation.id == conversation_id, Conversation.case == case)
+    if talk is None or not conversations.records_parent_contact(talk):
+        return
+    audit.seen("conversation.view", talk, detail="oudercontact invullen")  # its notes fill the form
+    draft = conversations.parent_contact_draft(talk)
+    form.pupil.data = draft["pupil"] if draft["pupil"] in {choice.value for choice in form.pupil.choices} else None
+    form.channel.data, form.contacted_on.data = draft["channel"], draft["contacted_on"]
+    if draft["by_user"] in {choice.value for choice in form.by_user.choices}:
+        form.by_user.data = draft["by_user"]
+    form.summary.data, form.agreed.data = draft["summary"], draft["agreed"]
+    if talk.step_key in {choice.value for choice in form.complete_step.choices}:
+        form.complete_step.data = talk.step_key
+
+
 @bp.route("/dossiers/<int:case_id>/oudercontacten/nieuw", methods=["GET", "POST"])
 @login_required
 def new(case_id):
@@ -49,6 +66,8 @@ def new(case_id):
     if request.method == "GET" and request.args.get("leerling") in {str(choice.value) for choice in form.pupil.choices
                                                                     if choice.value != ""}:
         form.pupil.data = int(request.args["leerling"])  # from the to-do "inform the parents of ... of a measure"
+    if request.method == "GET" and request.args.get("gesprek", "").isdigit():
+        prefill_from_talk(form, case, int(request.args["gesprek"]))
     if request.method == "GET" and current_app.htmx:
         return render_template("parents/_form.html", case=case, form=form,
                                counsellor_route=complaints.counsellor_route())

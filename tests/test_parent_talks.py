@@ -1,0 +1,126 @@
+"""A talk with the parents held through the protocol's guide is recorded as the parent contact it is (seed 001
+step 6): finishing it leads to the parent contact filled in from the talk, which completes the parents' step."""
+import html
+import re
+
+import db
+import models
+from conftest import csrf_token, demo_case, demo_user
+
+
+def pupil(first_name):
+    return models.Pupil.get(models.Pupil.first_name == first_name)
+
+
+def step(case, key):
+    return models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == key)
+
+
+def parents_talk(case, pupils, notes=(), agreements=()):
+    """The 11-step talk with the parents of a bully, started by the mentor with `pupils`, notes and agreements."""
+    from domain import conversations
+    mentor = demo_user("mentor")
+    with models.db.atomic():
+        talk = conversations.start(case, "inform-parents", "bully-parents-eleven-steps", mentor,
+                                   [(p, p.display_name, "bully") for p in pupils] + [(None, "vader van Daan", "other")])
+        for number, text in enumerate(notes):
+            conversations.add_line(talk, "note", text, "note-%d-%d" % (talk.id, number), mentor)
+        for number, text in enumerate(agreements):
+            conversations.add_line(talk, "agreement", text, "agreement-%d-%d" % (talk.id, number), mentor)
+    return talk
+
+
+def selected(page, name):
+    """The value of the option chosen in the select `name` of the page."""
+    select = re.search(r'<select[^>]*name="%s".*?</select>' % name, page, re.S).group(0)
+    chosen = re.search(r'<option selected value="([^"]*)"', select)
+    return chosen.group(1) if chosen else None
+
+
+def textarea(page, name):
+    found = re.search(r'<textarea[^>]*name="%s"[^>]*>(.*?)</textarea>' % name, page, re.S)
+    return html.unescape(found.group(1)).strip()
+
+
+def test_finishing_a_talk_with_the_parents_opens_the_parent_contact_filled_in_from_it(app, login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    with app.app_context():
+        talk = parents_talk(case, [pupil("Daan")], notes=["Vader schrok, moeder herkent het van thuis."],
+                            agreements=["Ouders praten vanavond met Daan.", "Mentor belt over een week terug."])
+    page = client.get("/gesprekken/%d" % talk.id).get_data(as_text=True)
+    assert "Na het afronden leg je vast dat je de ouders hebt gesproken" in page
+    response = client.post("/gesprekken/%d/afronden" % talk.id, data={
+        "csrf_token": csrf_token(client, "/gesprekken/%d" % talk.id), "complete_step": "y"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dossiers/%d/oudercontacten/nieuw?gesprek=%d" % (case.id, talk.id)
+    assert models.Conversation.get_by_id(talk.id).is_finished
+    # The step waits for the parent contact: that is what the protocol records it with.
+    assert step(case, "inform-parents").status == "open"
+    form = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Kijk het oudercontact na en leg het vast" in html.unescape(form)
+    assert selected(form, "parent-pupil") == str(pupil("Daan").id)
+    read = models.AuditEvent.select().where(models.AuditEvent.action == "conversation.view").order_by(
+        models.AuditEvent.id.desc()).first()
+    assert (read.object_id, read.detail) == (talk.id, "oudercontact invullen")
+    assert selected(form, "parent-channel") == "school"
+    assert selected(form, "parent-by_user") == str(demo_user("mentor").id)
+    assert selected(form, "parent-complete_step") == "inform-parents"
+    assert 'value="%s"' % db.local_date(talk.started_at).isoformat() in form
+    assert textarea(form, "parent-summary") == ("Gesprek gevoerd met de leidraad «%s».\n"
+                                                "Vader schrok, moeder herkent het van thuis." % talk.title)
+    assert textarea(form, "parent-agreed") == "Ouders praten vanavond met Daan.\nMentor belt over een week terug."
+    saved = client.post("/dossiers/%d/oudercontacten/nieuw" % case.id, data={
+        "parent-csrf_token": csrf_token(client, "/account/"), "parent-pupil": pupil("Daan").id,
+        "parent-channel": "school", "parent-contacted_on": db.today().isoformat(),
+        "parent-by_user": demo_user("mentor").id, "parent-summary": textarea(form, "parent-summary"),
+        "parent-agreed": textarea(form, "parent-agreed"), "parent-complete_step": "inform-parents"})
+    assert saved.status_code == 302
+    assert step(case, "inform-parents").status == "done"
+    contact = models.ParentContact.select().where(models.ParentContact.case == case).order_by(
+        models.ParentContact.id.desc()).first()
+    assert (contact.pupil.first_name, contact.channel) == ("Daan", "school")
+
+
+def test_a_talk_with_several_pupils_leaves_whose_parents_to_the_mentor(app, login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    with app.app_context():
+        talk = parents_talk(case, [pupil("Daan"), pupil("Tim")])
+    form = client.get("/dossiers/%d/oudercontacten/nieuw?gesprek=%d" % (case.id, talk.id)).get_data(as_text=True)
+    assert selected(form, "parent-pupil") in ("", None)
+    assert textarea(form, "parent-summary").startswith("Gesprek gevoerd met de leidraad")
+
+
+def test_a_talk_of_another_case_or_step_fills_in_nothing(app, login_as, factory):
+    from domain import conversations
+    client = login_as("mentor")
+    case = demo_case("0001")
+    with app.app_context():
+        other = parents_talk(factory.case(mentor=demo_user("mentor")), [])
+        with models.db.atomic():
+            joint = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+    for talk in (other, joint):
+        form = client.get("/dossiers/%d/oudercontacten/nieuw?gesprek=%d" % (case.id, talk.id)).get_data(as_text=True)
+        assert "Gesprek gevoerd met de leidraad" not in form and selected(form, "parent-complete_step") in ("", None)
+
+
+def test_finishing_another_talk_still_completes_its_own_step(app, login_as):
+    from domain import conversations
+    client = login_as("mentor")
+    case = demo_case("0001")
+    with app.app_context(), models.db.atomic():
+        joint = conversations.start(case, "joint-talk", "no-blame-joint-conversation", demo_user("mentor"), [])
+    response = client.post("/gesprekken/%d/afronden" % joint.id, data={
+        "csrf_token": csrf_token(client, "/gesprekken/%d" % joint.id), "complete_step": "y"})
+    assert response.headers["Location"] == "/gesprekken/%d" % joint.id
+    assert step(case, "joint-talk").status == "done"
+
+
+def test_the_parents_step_offers_the_talk_and_a_contact_first_on_the_case_page(login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    next_block = re.search(r'<section class="card next".*?</section>', page, re.S).group(0)
+    assert 'href="/gesprekken/nieuw/%d/inform-parents"' % case.id in next_block
+    assert 'href="/dossiers/%d/oudercontacten/nieuw?stap=inform-parents"' % case.id in next_block
