@@ -9,7 +9,9 @@ import functools
 
 import babel.dates
 from flask import g
-from flask_babel import format_date, get_locale, get_translations
+from flask_babel import format_date, get_locale, get_translations, to_user_timezone
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 
 def catalogue():
@@ -25,13 +27,40 @@ def catalogue():
 
 
 def install(jinja_env):
-    """Use these in templates instead of Flask-Babel's (same texts; Jinja formats and escapes)."""
-    jinja_env.install_gettext_callables(
-        gettext=lambda string: catalogue().ugettext(string),
-        ngettext=lambda singular, plural, num: catalogue().ungettext(singular, plural, num),
-        pgettext=lambda context, string: catalogue().upgettext(context, string),
-        npgettext=lambda context, singular, plural, num: catalogue().unpgettext(context, singular, plural, num),
-        newstyle=True)
+    """Use these in templates instead of Flask-Babel's (same texts; Jinja formats and escapes).
+
+    Jinja's own newstyle callables take the template's context, and a function that takes the context, called
+    after a `{% set %}` in a loop or a block, gets a copy of the context made for it: two copies for each
+    `_()` (its alias, then gettext), some 160 on the overview. These take only what they use, whether
+    the template escapes, and format and escape exactly as Jinja's do (`Markup(text) % variables`)."""
+    jinja_env.newstyle_gettext = True  # `{% trans %}` passes its variables to gettext, as with Jinja's own
+
+    @pass_eval_context
+    def gettext(eval_context, string, /, **variables):
+        text = catalogue().ugettext(string)
+        return (Markup(text) if eval_context.autoescape else text) % variables
+
+    @pass_eval_context
+    def ngettext(eval_context, singular, plural, num, /, **variables):
+        variables.setdefault("num", num)
+        text = catalogue().ungettext(singular, plural, num)
+        return (Markup(text) if eval_context.autoescape else text) % variables
+
+    @pass_eval_context
+    def pgettext(eval_context, context, string, /, **variables):
+        variables.setdefault("context", context)
+        text = catalogue().upgettext(context, string)
+        return (Markup(text) if eval_context.autoescape else text) % variables
+
+    @pass_eval_context
+    def npgettext(eval_context, context, singular, plural, num, /, **variables):
+        variables.setdefault("context", context)
+        variables.setdefault("num", num)
+        text = catalogue().unpgettext(context, singular, plural, num)
+        return (Markup(text) if eval_context.autoescape else text) % variables
+
+    # `_` is Jinja's alias that looks gettext up in the context on every call; nothing here overrides it.
+    jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext)
 
 
 def gettext(string):
@@ -52,4 +81,6 @@ def long_date(value):
         return ""
     if type(value) is datetime.date:
         return _long_date(value, str(get_locale()))
+    if type(value) is datetime.datetime:  # Flask-Babel's format_date of a moment formats its day in the user's zone
+        return _long_date(to_user_timezone(value).date(), str(get_locale()))
     return format_date(value, "d MMMM yyyy")

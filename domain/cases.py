@@ -12,7 +12,7 @@ import datetime
 from flask_babel import gettext as _
 
 import audit
-from db import local_date, today, utcnow
+from db import Prepared, local_date, today, utcnow
 from domain import followups, protocols
 from models import INVOLVEMENT_ROLES, SEVERITIES, Case, CaseEvent, CaseStep, Involvement, Pupil, Report, ReportPupil
 from permissions import sees_every_case, visible_cases
@@ -309,23 +309,38 @@ def due_steps(user, horizon_days=7):
     A mentor answers for mentor steps of their own cases, a coordinator for coordinator steps,
     a support team member for support steps of cases they may see.
     """
-    owner_rules = []
-    if user.has_role("mentor"):
-        owner_rules.append((CaseStep.owner == "mentor") & (Case.mentor == user))
-    if user.has_role("coordinator"):
-        owner_rules.append(CaseStep.owner == "coordinator")
-    if user.has_role("support"):
-        owner_rules.append(CaseStep.owner == "support")
-    if not owner_rules:
+    owners = tuple(role for role in ("mentor", "coordinator", "support") if user.has_role(role))
+    if not owners:
         return []
-    rule = owner_rules[0]
-    for other in owner_rules[1:]:
-        rule = rule | other
-    query = (CaseStep.select(CaseStep, Case).join(Case)
-             .where(Case.status == "open", CaseStep.status == "open", CaseStep.due_on.is_null(False),
-                    CaseStep.due_on <= today() + datetime.timedelta(days=horizon_days), rule,
-                    ~followups.steps_under_way())  # its follow-ups are listed themselves
-             .order_by(CaseStep.due_on, Case.reference, CaseStep.position))
+    until = today() + datetime.timedelta(days=horizon_days)
     if not sees_every_case(user):  # a filter on every case would only mislead SQLite's planner
-        query = query.where(Case.id.in_(visible_cases(user).select(Case.id)))
-    return list(query)
+        return list(_due_steps_query(owners, user, until).where(Case.id.in_(visible_cases(user).select(Case.id))))
+    # The coordinator's home page asks on every visit: its SQL is built once per kind of owner and set of
+    # protocols (steps_under_way names their series steps).
+    key = (owners, followups.series_step_rules())
+    prepared = _DUE_STEPS.get(key)
+    if prepared is None:
+        if "mentor" in owners:
+            prepared = Prepared(lambda user_id, until: _due_steps_query(owners, user_id, until))
+        else:
+            prepared = Prepared(lambda until: _due_steps_query(owners, None, until))
+        prepared = _DUE_STEPS.setdefault(key, prepared)
+    return prepared.all(user.id, until) if "mentor" in owners else prepared.all(until)
+
+
+_DUE_STEPS = {}
+
+
+def _due_steps_query(owners, mentor, until):
+    """The open steps of open cases with a deadline by `until` whose owner is one of `owners` (a mentor's
+    steps only in the mentor's own cases)."""
+    rules = {"mentor": (CaseStep.owner == "mentor") & (Case.mentor == mentor),
+             "coordinator": CaseStep.owner == "coordinator", "support": CaseStep.owner == "support"}
+    rule = rules[owners[0]]
+    for other in owners[1:]:
+        rule = rule | rules[other]
+    return (CaseStep.select(CaseStep, Case).join(Case)
+            .where(Case.status == "open", CaseStep.status == "open", CaseStep.due_on.is_null(False),
+                   CaseStep.due_on <= until, rule,
+                   ~followups.steps_under_way())  # its follow-ups are listed themselves
+            .order_by(CaseStep.due_on, Case.reference, CaseStep.position))

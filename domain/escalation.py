@@ -20,7 +20,7 @@ import datetime
 
 from flask_babel import gettext as _
 
-from db import today
+from db import Prepared, today
 from domain import followups
 from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
@@ -103,10 +103,18 @@ def open_proposals_of(case_ids):
 
 def awaiting_for(user):
     """Measures recorded by one deciding role that wait for one of this user's: [(measure, its phase)]."""
-    waiting = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
-               .where(Measure.waiting_for != "", Case.status == "open").order_by(Measure.decided_on, Measure.id))
-    return [(measure, phase_of(measure.case, measure.phase)) for measure in waiting
+    return [(measure, phase_of(measure.case, measure.phase)) for measure in _WAITING.all()
             if may_decide_phase(user, measure.case, measure.waiting_roles)]
+
+
+# The measures of open cases, those waiting for a second deciding role and the others: every home page asks.
+_WAITING = Prepared(lambda: (
+    Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
+    .where(Measure.waiting_for != "", Case.status == "open").order_by(Measure.decided_on, Measure.id)))
+_DECIDED = Prepared(lambda: (
+    Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
+    .where(Case.status == "open", Measure.waiting_for == "").order_by(Measure.decided_on, Measure.id)))
+_DECIDED_FOR_MENTOR = Prepared(lambda mentor_id: _DECIDED.query().where(Case.mentor == mentor_id))
 
 
 def deciders_on(case, roles):
@@ -249,10 +257,7 @@ def parents_due_for(user, horizon_days=7):
 
 def open_parents_to_inform(mentor=None):
     """parents_to_inform of every open case (of this mentor's cases only, when given): three queries."""
-    measures = (Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
-                .where(Case.status == "open", Measure.waiting_for == "").order_by(Measure.decided_on, Measure.id))
-    if mentor is not None:
-        measures = measures.where(Case.mentor == mentor)
+    measures = _DECIDED.all() if mentor is None else _DECIDED_FOR_MENTOR.all(mentor.id)
     by_case = {}
     for measure in measures:
         by_case.setdefault(measure.case_id, []).append(measure)

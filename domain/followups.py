@@ -19,6 +19,7 @@ fase 3") are stored, so they are written in Dutch, the language of the case file
 happens to read them later.
 """
 import calendar
+import collections
 import dataclasses
 import datetime
 import functools
@@ -28,7 +29,7 @@ from babel.dates import format_date
 from flask_babel import gettext as _
 from peewee import JOIN, Value, fn
 
-from db import day_of, local_date, today, utcnow
+from db import Prepared, day_of, local_date, today, utcnow
 from domain import protocols
 from i18n import long_date
 from models import (
@@ -211,10 +212,26 @@ def series_under_way(case, step_key):
                 and _series(case).where(FollowUp.done_at.is_null()).exists())
 
 
-def _series_step_rules():
+# Each registry's series step rules, under its protocols' identities (a registry changed in place, as a test does,
+# is another key; the protocols are kept with the rules, so an identity is not reused while the rules are kept).
+_SERIES_STEP_RULES = collections.OrderedDict()
+
+
+def series_step_rules():
     """(first protocol key, second protocol key or None for any, step key) for every step a follow-up series
-    can stand for, over every protocol and every pair of them (protocols are loaded once)."""
+    can stand for, over every protocol and every pair of them: worked out once per set of loaded protocols, as
+    pairing every two protocols costs more than the query that uses them."""
     registry = protocols.registry()
+    key = tuple((name, id(protocol)) for name, protocol in registry.items())
+    kept = _SERIES_STEP_RULES.get(key)
+    if kept is None:
+        kept = _SERIES_STEP_RULES[key] = (tuple(registry.values()), _series_step_rules(registry))
+        while len(_SERIES_STEP_RULES) > 16:  # the apps a test process builds
+            _SERIES_STEP_RULES.popitem(last=False)
+    return kept[1]
+
+
+def _series_step_rules(registry):
     rules = set()
     for first in registry.values():
         rules.update((first.key, None, key) for key in first.series_steps())
@@ -223,13 +240,13 @@ def _series_step_rules():
                 both = protocols.beside(first, second)
                 rules.update((first.key, second.key, key) for key in both.series_steps()
                              if protocols.BESIDE in key)
-    return sorted(rules, key=lambda rule: (rule[0], rule[1] or "", rule[2]))
+    return tuple(sorted(rules, key=lambda rule: (rule[0], rule[1] or "", rule[2])))
 
 
 def steps_under_way():
     """SQL for a CaseStep (joined to its Case) that its case's follow-up series stands for with a talk of the
     series still to come: lists of what is due show those talks instead."""
-    rules = _series_step_rules()
+    rules = series_step_rules()
     if not rules:
         return Value(False)
     is_series_step = functools.reduce(operator.or_, [
@@ -436,10 +453,7 @@ def open_proposals():
     return list(highest.values())
 
 
-def open_pupil_proposals():
-    """(case, pupil, phase) for each bully or follower of an open case who broke the agreements again
-    since their last measure: what pupil_proposals says of each case, for the whole school in one
-    query (the coordinator's home page asks on every visit)."""
+def _open_pupil_proposal_rows():
     concerns = (FollowUp.pupil == Involvement.pupil) | FollowUp.pupil.is_null()
     held_on = fn.COALESCE(FollowUp.held_on, fn.DATE(FollowUp.done_at))
     broken = (FollowUp.select(Involvement.case, Involvement.pupil, fn.MAX(held_on).alias("last_broken"))
@@ -449,12 +463,23 @@ def open_pupil_proposals():
     measures = (Measure.select(Measure.case, Measure.pupil, fn.MAX(Measure.decided_on).alias("last_measure"),
                                fn.MAX(Measure.phase).alias("highest_phase"))
                 .group_by(Measure.case, Measure.pupil))
-    rows = (Case.select(Case, Pupil, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
+    return (Case.select(Case, Pupil, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
             .join_from(Case, broken, on=(broken.c.case_id == Case.id), attr="broken")
             .join_from(Case, Pupil, on=(Pupil.id == broken.c.pupil_id), attr="proposed_pupil")
             .join_from(Case, measures, JOIN.LEFT_OUTER, attr="measured", on=(
                 (measures.c.case_id == Case.id) & (measures.c.pupil_id == broken.c.pupil_id)))
             .where(Case.status == "open").order_by(Case.reference, *Pupil.dutch_order()))
+
+
+# The home page and the overview ask on every visit; building its SQL cost more than running it.
+_OPEN_PUPIL_PROPOSALS = Prepared(_open_pupil_proposal_rows)
+
+
+def open_pupil_proposals():
+    """(case, pupil, phase) for each bully or follower of an open case who broke the agreements again
+    since their last measure: what pupil_proposals says of each case, for the whole school in one
+    query (the coordinator's home page asks on every visit)."""
+    rows = _OPEN_PUPIL_PROPOSALS.all()
     proposals = []
     for case in rows:
         last_broken, measured = case.broken.last_broken, case.measured
@@ -563,6 +588,10 @@ def to_come(case):
 
 def due_for(user, horizon_days=7):
     """Open follow-ups of the user's own cases (as mentor) due within the horizon, earliest first."""
-    return list(open_follow_ups().where(Case.mentor == user,
-                                        FollowUp.due_on <= today() + datetime.timedelta(days=horizon_days))
-                .order_by(FollowUp.due_on, Case.reference, FollowUp.id))
+    return _DUE_FOR.all(user.id, today() + datetime.timedelta(days=horizon_days))
+
+
+# Every home page asks.
+_DUE_FOR = Prepared(lambda mentor_id, until: (
+    open_follow_ups().where(Case.mentor == mentor_id, FollowUp.due_on <= until)
+    .order_by(FollowUp.due_on, Case.reference, FollowUp.id)))

@@ -24,7 +24,7 @@ from forms.notes import PersonalNoteForm
 from models import Case
 from permissions import (
     EDIT, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step, readable,
-    reads_as_previous_mentor, visible_cases,
+    reads_as_previous_mentor, sees_every_case, visible_cases,
 )
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
@@ -150,7 +150,7 @@ def pupils_context(case, contents):
     """The pupils and their roles, warnings about pupils who bullied before, and the reports. A warning
     names only an earlier case the user may open: of the others not even that they exist."""
     earlier = contents["earlier_bullying"]
-    if earlier:
+    if earlier and not sees_every_case(current_user):  # the coordinator may open every case
         openable = {row.id for row in visible_cases(current_user).where(Case.id.in_([row[4] for row in earlier]))}
         earlier = [row for row in earlier if row[4] in openable]
     return {"involvements": contents["pupils"], "reports": contents["reports"],
