@@ -59,7 +59,7 @@ def install(jinja_env):
         text = catalogue().unpgettext(context, singular, plural, num)
         return (Markup(text) if eval_context.autoescape else text) % variables
 
-    # `_` is Jinja's alias that looks gettext up in the context on every call; nothing here overrides it.
+    # `_` is replaced too: Jinja's alias looks gettext up in the context on every call (a context copy).
     jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext, pgettext=pgettext, npgettext=npgettext)
 
 
