@@ -28,6 +28,8 @@ HAND_TO = ("coordinator",)  # whom the mentor hands a case to when agreements br
 DECIDERS = ("mentor", "coordinator", "teamleader", "management")
 PHASES = 5  # a protocol's escalation runs through five phases (seed 001), as a measure's phase does
 PARTICIPANTS = ("victim", "bully", "follower", "helper", "bystander", "parents", "staff", "support_group")
+# A talk with the parents is with the parents of a pupil: `parents_of` names the roles whose parents a guide is for.
+PUPIL_ROLES = ("victim", "bully", "follower", "helper", "bystander")
 CONDITIONS = {
     "approach": ("confrontational", "non_confrontational"),
     "criminal": (True,),
@@ -71,6 +73,7 @@ class Template:
     purpose: str
     participants: tuple
     phases: tuple
+    parents_of: tuple = ()  # the roles of the pupils whose parents this guide's talk is with
 
     def item_count(self):
         return sum(len(phase.items) for phase in self.phases)
@@ -458,7 +461,7 @@ class _Reader:
                         if "if_serious" in raw else None)
 
     def template(self, raw, where):
-        raw = self.mapping(raw, where, ("key", "title", "phases"), ("purpose", "participants"))
+        raw = self.mapping(raw, where, ("key", "title", "phases"), ("purpose", "participants", "parents_of"))
         key = self.key(raw["key"], where + ": key")
         where = "%s (%s)" % (where, key)
         phases = []
@@ -470,12 +473,16 @@ class _Reader:
                                                                  allow_empty=False), 1))
             phases.append(Phase(title=self.text(phase["title"] or "", place + ": title", allow_empty=True,
                                                 max_length=200), items=items))
+        participants = tuple(self.choice(p, where + ": participants", PARTICIPANTS)
+                             for p in self.sequence(raw.get("participants", []), where + ": participants"))
+        parents_of = tuple(self.choice(role, where + ": parents_of", PUPIL_ROLES)
+                           for role in self.sequence(raw.get("parents_of", []), where + ": parents_of"))
+        if parents_of and "parents" not in participants:
+            self.fail(where + ": parents_of", "alleen bij een gesprek met de ouders (participants: [parents])")
         return Template(
             key=key, title=self.text(raw["title"], where + ": title", max_length=200),
             purpose=self.text(raw.get("purpose", ""), where + ": purpose", allow_empty=True),
-            participants=tuple(self.choice(p, where + ": participants", PARTICIPANTS)
-                               for p in self.sequence(raw.get("participants", []), where + ": participants")),
-            phases=tuple(phases),
+            participants=participants, phases=tuple(phases), parents_of=parents_of,
         )
 
     def item(self, raw, where):

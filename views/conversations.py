@@ -254,6 +254,8 @@ def participant_label(participant, approach=None):
     """'Noor Hoekstra (gepeste leerling)' for the page header, in the words of the case's approach."""
     if participant.role == "other":
         return participant.name
+    if participant.role == "parents":
+        return _("de ouders van %(name)s", name=participant.name)
     return "%s (%s)" % (participant.name, str(label(roles_for(approach), participant.role)).lower())
 
 
