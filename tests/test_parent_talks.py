@@ -170,7 +170,8 @@ def test_a_talk_with_the_parents_asks_whose_parents_when_no_pupil_is_ticked(app,
                                       "others": "moeder van Noor"})
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
-    assert "Kies de leerling met wiens ouders je spreekt." in page
+    assert '<a href="#pupils-0">Kies de leerling met wiens ouders je spreekt.</a>' in page  # the error summary
+    assert '<p class="field__error" id="pupils-error">Kies de leerling met wiens ouders je spreekt.</p>' in page
     assert 'value="moeder van Noor"' in page  # what was typed stays
     assert models.Conversation.select().count() == before
 
