@@ -150,6 +150,14 @@ class HandOver:
 
 
 @dataclasses.dataclass(frozen=True)
+class ApproachSwitch:
+    """When the approach `away_from` does not work (a follow-up talk finds the agreements not kept), the case
+    proposes switching to `to` (seed 004: the support group, then the confrontational approach)."""
+    away_from: str
+    to: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Protocol:
     key: str
     name: str
@@ -165,6 +173,7 @@ class Protocol:
     # After a measure: within how many days whose parents hear of it, "pupil" (the measure's), "victim" (None: no rule).
     parents_after_measure: "ParentsRule" = None
     after_broken_again: HandOver = None  # who takes the case over when agreements break again (None: no one)
+    approach_switch: ApproachSwitch = None  # the approach proposed when the chosen one does not work (None: none)
     second: "Protocol" = None  # the protocol beside this one on a case (see beside())
 
     def follow_up_span(self):
@@ -325,7 +334,7 @@ class _Reader:
     def protocol(self, data):
         data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps", "escalation_phases"),
                             ("follow_up_schedule", "follow_up_step", "follow_up_with", "follow_up_after_broken",
-                             "parents_after_measure", "after_broken_again"))
+                             "parents_after_measure", "after_broken_again", "approach_switch"))
         key = self.key(data["key"], "key")
         expected = os.path.splitext(os.path.basename(self.path))[0]
         if key != expected:
@@ -359,8 +368,19 @@ class _Reader:
             if "parents_after_measure" in data else None,
             after_broken_again=self.hand_over(data["after_broken_again"], series.get("follow_up_step"), steps)
             if "after_broken_again" in data else None,
+            approach_switch=self.approach_switch(data["approach_switch"]) if "approach_switch" in data else None,
             **series,
         )
+
+    def approach_switch(self, raw):
+        """From which approach to which the case proposes switching when the first does not work."""
+        raw = self.mapping(raw, "approach_switch", ("from", "to"))
+        approaches = CONDITIONS["approach"]
+        away_from = self.choice(raw["from"], "approach_switch: from", approaches)
+        to = self.choice(raw["to"], "approach_switch: to", approaches)
+        if to == away_from:
+            self.fail("approach_switch: to", "hier hoort een andere aanpak dan bij from")
+        return ApproachSwitch(away_from=away_from, to=to)
 
     def hand_over(self, raw, series_step, steps):
         """Who the case goes to when agreements break again, and the follow-up step's talk they hold."""

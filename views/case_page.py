@@ -21,9 +21,9 @@ from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from models import Case
+from models import APPROACH_NOUNS, Case
 from permissions import (
-    EDIT, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step, readable,
+    EDIT, MANAGE, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step, readable,
     reads_as_previous_mentor, visible_cases,
 )
 
@@ -105,6 +105,10 @@ def next_actions(case, progress, aftercare):
             actions.append(("hand_over", item, None, item.pupil.id))
     if aftercare["measure_waits_for_me"]:
         actions.append(("agree", None, None, None))
+    switch = followups.approach_switch(case)  # seed 004: the support group does not work
+    if switch is not None and may_case(MANAGE, case):
+        actions.append(("approach_switch", {"from": APPROACH_NOUNS[switch.away_from], "to": APPROACH_NOUNS[switch.to]},
+                        None, None))
     if may_case(EDIT, case):  # after a measure, the parents the protocol names hear of it
         for item in aftercare["parents_to_inform"]:
             actions.append(("parents_measure", item, item.due_on, item.pupil.id))
