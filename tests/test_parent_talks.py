@@ -182,3 +182,12 @@ def test_the_parents_guide_of_the_flemish_bully_step_is_for_the_bully(app):
         vl = protocols.get("stappenplan-vl")
     assert vl.step("inform-bully-parents").templates[0].parents_of == ("bully",)
     assert vl.step("choose-approach").templates[1].parents_of == ("victim",)
+
+
+def test_the_case_pdf_says_whose_parents_a_talk_was_with(app, login_as):
+    from test_case_pdf import pdf_text
+    case = demo_case("0001")
+    with app.app_context():
+        parents_talk(case, [pupil("Daan")])
+    text = pdf_text(login_as("coordinator").get("/dossiers/%d/dossier.pdf" % case.id).data)
+    assert "Aanwezig ouders van Daan van den Berg, vader van Daan" in text
