@@ -191,3 +191,15 @@ def test_the_case_pdf_says_whose_parents_a_talk_was_with(app, login_as):
         parents_talk(case, [pupil("Daan")])
     text = pdf_text(login_as("coordinator").get("/dossiers/%d/dossier.pdf" % case.id).data)
     assert "Aanwezig ouders van Daan van den Berg, vader van Daan" in text
+
+
+def test_the_pupils_own_file_says_a_talk_was_with_their_parents(app, login_as):
+    from test_access_requests import ask, flat, pdf_text
+    case = demo_case("0001")
+    with app.app_context():
+        from domain import conversations
+        with models.db.atomic():
+            talk = conversations.start(case, "inform-parents", "victim-parents-conversation", demo_user("mentor"),
+                                       [(pupil("Noor"), "Noor Hoekstra", "victim")])
+    text = flat(pdf_text(ask(login_as("coordinator"), pupil("Noor")).data))
+    assert talk.title in text and "ouders van Noor Hoekstra" in text
