@@ -289,7 +289,7 @@ def decide_approach_switch(case, switch, user):
     if switch:
         case.approach = rule.to
         case.save(only=[Case.approach])
-        CaseEvent.add(case, "approach_switched", "Overgeschakeld van de %s op de %s" % (
+        CaseEvent.add(case, "approach_switched", "Van de %s naar de %s" % (
             followups.APPROACH_WORDS[rule.away_from], followups.APPROACH_WORDS[rule.to]), user)
         sync_steps(case)
     else:

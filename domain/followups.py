@@ -315,7 +315,7 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     follow_up.checks_planned = check_soon(follow_up, user) if outcome == "not_kept" else []
     switch = approach_switch(case) if outcome == "not_kept" else None
     if switch is not None and _broken_since_approach(case).count() == 1:  # the first: proposed once
-        CaseEvent.add(case, "approach_switch_proposed", "Voorstel: overschakelen op de %s; beslist: %s" % (
+        CaseEvent.add(case, "approach_switch_proposed", "Overschakelen op de %s; beslist: %s" % (
             APPROACH_WORDS[switch.to], dutch_term("coordinator")), user)
     if meaning == "escalate":
         for pupil, number in pupil_proposals(case):

@@ -132,7 +132,7 @@ CASE_EVENT_KINDS = choices(
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
     ("evidence_deleted", _l("Bewijs verwijderd")), ("correction", _l("Correctie")),
     ("approach_switch_proposed", _l("Andere aanpak voorgesteld")),
-    ("approach_switched", _l("Overgeschakeld op een andere aanpak")), ("approach_kept", _l("Aanpak voortgezet")),
+    ("approach_switched", _l("Aanpak gewisseld")), ("approach_kept", _l("Aanpak voortgezet")),
     ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
     ("merged", _l("Dossiers samengevoegd")), ("merge_undone", _l("Samenvoegen ongedaan gemaakt")),
 )

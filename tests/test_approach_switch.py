@@ -69,7 +69,7 @@ def test_agreements_not_kept_under_the_support_group_propose_the_confrontational
     # timeline, without the buttons.
     assert "Overschakelen op" not in next_block(mentor, case)
     assert events(case, "approach_switch_proposed") == [
-        "Voorstel: overschakelen op de confronterende aanpak; beslist: anti-pestcoördinator"]
+        "Overschakelen op de confronterende aanpak; beslist: anti-pestcoördinator"]
     with app.app_context():
         assert followups.approach_switch(case).to == "confrontational"
 
@@ -88,7 +88,7 @@ def test_one_tap_switches_to_the_confrontational_steps_counting_from_today(app, 
     assert (confront.status, confront.due_on) == ("open", db.today() + 2 * DAY)  # not overdue since long ago
     assert step(case, "support-group").status == "not_applicable"
     assert events(case, "approach_switched") == [
-        "Overgeschakeld van de niet-confronterende aanpak op de confronterende aanpak"]
+        "Van de niet-confronterende aanpak naar de confronterende aanpak"]
     line = models.AuditEvent.select().where(models.AuditEvent.action == "case.approach").order_by(
         models.AuditEvent.id.desc()).first()
     assert (line.object_id, line.detail, line.username) == (case.id, "confrontational/overgeschakeld", "coordinator")
