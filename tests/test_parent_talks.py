@@ -157,6 +157,8 @@ def test_starting_a_talk_with_the_parents_of_one_pupil_names_them_through_to_the
                                               models.CaseEvent.kind == "conversation_started").order_by(
         models.CaseEvent.id.desc()).first()
     assert started.text == "%s (ouders van Noor Hoekstra)" % talk.title
+    case_page = html.unescape(client.get("/dossiers/%d" % case.id).get_data(as_text=True))
+    assert '<span class="rows__main">%s · de ouders van Noor Hoekstra</span>' % talk.title in case_page
     form = client.get("/dossiers/%d/oudercontacten/nieuw?gesprek=%d" % (case.id, talk.id)).get_data(as_text=True)
     assert selected(form, "parent-pupil") == str(noor.id)
 

@@ -172,10 +172,19 @@ def progress_context(case, contents=None, step=None):
             "timeline_texts": contents["whole_case"] or contents["handed_over"],
             "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]),
             "events": contents["timeline"], "conversations": contents["talks"],
+            "parents_in_talks": parents_in_talks(contents["talk_parents"]),
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
             "step_error": step_error, "series_steps": protocol.series_steps() if protocol else (),
             # The follow-up steps complete themselves while a talk of their series is still to come.
             "series_under_way": any(row.in_series and row.done_at is None for row in contents["follow_ups"])}
+
+
+def parents_in_talks(participants):
+    """{talk id: the names of the pupils whose parents it was with}, for the talks with the parents."""
+    whose = {}
+    for row in participants:
+        whose.setdefault(row.conversation_id, []).append(row.name)
+    return whose
 
 
 def step_groups(protocol, rows):
