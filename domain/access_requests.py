@@ -165,9 +165,12 @@ class PupilFile:
         return party.name
 
     def participant_name(self, participant):
+        """A talk's participant: a pupil as a label ("ouders van" the pupil in a talk with the parents), else
+        the name as typed, redacted."""
         if participant.pupil_id:
-            return self.redact.label(self.redact.by_id.get(participant.pupil_id)
+            name = self.redact.label(self.redact.by_id.get(participant.pupil_id)
                                      or Pupil.get_by_id(participant.pupil_id))
+            return "ouders van " + name if participant.role == "parents" else name
         return self.redact(participant.name)
 
 

@@ -165,7 +165,8 @@ def case_pdf(case, school_name, printed_by, pupil=None):
         story.append(Paragraph("Geen gesprekken.", BODY))
     for talk in conversations:
         present = ", ".join(
-            "%s (%s)" % (name_of(p.pupil_id), role_of(p.role)) if p.pupil_id else clean(p.name)
+            ("ouders van %s" if p.role == "parents" else "%%s (%s)" % role_of(p.role)) % name_of(p.pupil_id)
+            if p.pupil_id else clean(p.name)
             for p in participants.get(talk.id, []))
         rows = [("Gesprek", talk.title), ("Gevoerd door", who(talk.held_by_id)), ("Begonnen", _moment(talk.started_at)),
                 ("Afgerond", _moment(talk.ended_at) if talk.ended_at else "nog niet"), ("Aanwezig", present)]

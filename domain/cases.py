@@ -41,6 +41,7 @@ def due_dates(protocol, case, done_on, start, set_aside=(), second_start=None):
     facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
     applies = {step.key: step.applies_to(**facts) and step.key not in set_aside for step in protocol.steps}
     anchors = {"report": start}
+    switched_on = _switched_on(case)
     if protocol.second is not None:
         anchors[protocols.beside_key(protocol.second.key, "report")] = max(start, second_start or start)
     result = {}
@@ -48,6 +49,8 @@ def due_dates(protocol, case, done_on, start, set_aside=(), second_start=None):
         deadline = step.deadline.for_severity(case.severity)
         after = deadline.after
         base = anchors.get(after)
+        if base and switched_on and switched_on > base and ("approach", case.approach) in step.condition:
+            base = switched_on  # the approach switched to: its steps count from the switch, not from long before
         due = base + datetime.timedelta(days=deadline.days) if base else None
         if applies[step.key]:
             result[step.key] = due
@@ -56,6 +59,15 @@ def due_dates(protocol, case, done_on, start, set_aside=(), second_start=None):
             result[step.key] = None
             anchors[step.key] = base  # later steps count from where this one would have
     return result
+
+
+def _switched_on(case):
+    """The day the case last switched approach (followups.approach_switch), or None."""
+    if case.id is None:
+        return None
+    last = (CaseEvent.select(CaseEvent.at).where(CaseEvent.case == case, CaseEvent.kind == "approach_switched")
+            .order_by(CaseEvent.at.desc()).first())
+    return local_date(last.at) if last else None
 
 
 def _share_done(case, protocol, rows, applies):
@@ -266,6 +278,23 @@ def set_approach(case, approach, level, user):
     case.save()
     CaseEvent.add(case, "approach", "%s / %s" % (approach or "-", level or "-"), user)
     sync_steps(case)
+
+
+def decide_approach_switch(case, switch, user):
+    """Switch to the approach the protocol proposes (switch=True; its steps now apply, counting from today),
+    or keep the approach the case has (False): either is a line on the timeline, and ends the proposal."""
+    rule = followups.approach_switch(case)
+    if rule is None:
+        raise WorkflowError(_("Er staat geen voorstel open om van aanpak te wisselen."))
+    if switch:
+        case.approach = rule.to
+        case.save(only=[Case.approach])
+        CaseEvent.add(case, "approach_switched", "Van de %s naar de %s" % (
+            followups.APPROACH_WORDS[rule.away_from], followups.APPROACH_WORDS[rule.to]), user)
+        sync_steps(case)
+    else:
+        CaseEvent.add(case, "approach_kept", "De %s gaat door" % followups.APPROACH_WORDS[rule.away_from], user)
+    return rule
 
 
 def close_case(case, user, reason):

@@ -44,7 +44,8 @@ def new_line_key():
 def start(case, step_key, template_key, user, participants):
     """Start a conversation: copy the template's items, so later protocol edits never change it.
 
-    participants: [(pupil or None, name, role)].
+    participants: [(pupil or None, name, role)]. In a talk with the parents (a guide with `parents_of`) a pupil
+    the guide is not written for is there as the one whose parents are spoken with: role "parents".
     """
     protocol = protocols.of_case(case)
     step = protocol.step(step_key) if protocol else None
@@ -63,9 +64,14 @@ def start(case, step_key, template_key, user, participants):
             rows.append({"conversation": conversation, "position": position, "phase": phase.title,
                          "text": item.text, "hint": item.hint})
     ChecklistEntry.insert_many(rows).execute()
+    whose = []
     for pupil, name, role in participants:
+        if pupil is not None and template.parents_of and role not in template.participants:
+            role = "parents"
+            whose.append(name)
         ConversationParticipant.create(conversation=conversation, pupil=pupil, name=name, role=role)
-    CaseEvent.add(case, "conversation_started", template.title, user)
+    CaseEvent.add(case, "conversation_started", template.title + (
+        " (ouders van %s)" % ", ".join(whose) if whose else ""), user)
     return conversation
 
 
@@ -180,8 +186,11 @@ def records_parent_contact(conversation):
 def parent_contact_draft(conversation):
     """What a parent contact recorded from this talk says, for the mentor to check before saving: whose
     parents (the one pupil in the talk, if one), a talk at school, the day and who held it, what was noted and
-    agreed. Stored when saved, so written in Dutch like the rest of the case file."""
-    pupils = [participant.pupil_id for participant in conversation.participants if participant.pupil_id]
+    agreed. Whose parents: the one pupil whose parents the talk was with (else the one pupil in it), if one.
+    Stored when saved, so written in Dutch like the rest of the case file."""
+    participants = [participant for participant in conversation.participants if participant.pupil_id]
+    whose = [participant.pupil_id for participant in participants if participant.role == "parents"]
+    pupils = whose or [participant.pupil_id for participant in participants]
     lines = {"note": [], "agreement": []}
     for line in (ConversationLine.select().where(ConversationLine.conversation == conversation,
                                                  ConversationLine.kind.in_(list(lines)))

@@ -43,6 +43,11 @@ BREAKING_ROLES = ("bully", "follower")  # whose broken agreements count towards 
 ROLE_ORDER = {role: number for number, role in enumerate(("victim", "bully", "follower", "helper", "bystander"))}
 
 
+# The timeline's lines that choose the approach again (chosen, switched, kept): a switch is proposed for talks after.
+APPROACH_EVENTS = ("approach", "approach_switched", "approach_kept")
+APPROACH_WORDS = {"confrontational": "confronterende aanpak", "non_confrontational": "niet-confronterende aanpak"}
+
+
 class FollowUpError(Exception):
     """Something the follow-up or measure refuses; the message is for the user, in their language."""
 
@@ -325,6 +330,10 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
                   user)
     # The view says when the extra talks are; the timeline says it too.
     follow_up.checks_planned = check_soon(follow_up, user) if outcome == "not_kept" else []
+    switch = approach_switch(case) if outcome == "not_kept" else None
+    if switch is not None and _broken_since_approach(case).count() == 1:  # the first: proposed once
+        CaseEvent.add(case, "approach_switch_proposed", "Overschakelen op de %s; beslist: %s" % (
+            APPROACH_WORDS[switch.to], dutch_term("coordinator")), user)
     if meaning == "escalate":
         for pupil, number in pupil_proposals(case):
             if follow_up.pupil_id in (None, pupil.id):
@@ -336,6 +345,27 @@ def record(follow_up, user, outcome, held_on, with_whom="", note=""):
     settle_step(case, user)
     sync_escalation(case)  # a proposal shows the case to those who decide its phase
     return meaning
+
+
+def _broken_since_approach(case):
+    """The follow-up talks that found the agreements not kept since the approach was last chosen (or kept)."""
+    last = (CaseEvent.select(CaseEvent.at).where(CaseEvent.case == case, CaseEvent.kind.in_(APPROACH_EVENTS))
+            .order_by(CaseEvent.at.desc()).first())
+    broken = FollowUp.select().where(FollowUp.case == case, FollowUp.outcome == "not_kept",
+                                     FollowUp.cancelled_at.is_null())
+    return broken.where(FollowUp.done_at > last.at) if last else broken
+
+
+def approach_switch(case):
+    """The protocol's switch of approach (protocols.ApproachSwitch) proposed for this case, or None: the case is
+    open under the approach the protocol switches away from, and a follow-up talk since that approach was chosen
+    found the agreements not kept (seed 004: when the support group does not work, the school can switch to the
+    confrontational approach). Whoever chooses the approach switches, or keeps it, with one tap."""
+    protocol = protocols.of_case(case)
+    rule = protocol.approach_switch if protocol else None
+    if rule is None or case.status != "open" or case.approach != rule.away_from:
+        return None
+    return rule if _broken_since_approach(case).exists() else None
 
 
 def check_soon(follow_up, user=None):

@@ -28,6 +28,8 @@ HAND_TO = ("coordinator",)  # whom the mentor hands a case to when agreements br
 DECIDERS = ("mentor", "coordinator", "teamleader", "management")
 PHASES = 5  # a protocol's escalation runs through five phases (seed 001), as a measure's phase does
 PARTICIPANTS = ("victim", "bully", "follower", "helper", "bystander", "parents", "staff", "support_group")
+# A talk with the parents is with the parents of a pupil: `parents_of` names the roles whose parents a guide is for.
+PUPIL_ROLES = ("victim", "bully", "follower", "helper", "bystander")
 CONDITIONS = {
     "approach": ("confrontational", "non_confrontational"),
     "criminal": (True,),
@@ -71,6 +73,7 @@ class Template:
     purpose: str
     participants: tuple
     phases: tuple
+    parents_of: tuple = ()  # the roles of the pupils whose parents this guide's talk is with
 
     def item_count(self):
         return sum(len(phase.items) for phase in self.phases)
@@ -147,6 +150,14 @@ class HandOver:
 
 
 @dataclasses.dataclass(frozen=True)
+class ApproachSwitch:
+    """When the approach `away_from` does not work (a follow-up talk finds the agreements not kept), the case
+    proposes switching to `to` (seed 004: the support group, then the confrontational approach)."""
+    away_from: str
+    to: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Protocol:
     key: str
     name: str
@@ -162,6 +173,7 @@ class Protocol:
     # After a measure: within how many days whose parents hear of it, "pupil" (the measure's), "victim" (None: no rule).
     parents_after_measure: "ParentsRule" = None
     after_broken_again: HandOver = None  # who takes the case over when agreements break again (None: no one)
+    approach_switch: ApproachSwitch = None  # the approach proposed when the chosen one does not work (None: none)
     second: "Protocol" = None  # the protocol beside this one on a case (see beside())
 
     def follow_up_span(self):
@@ -322,7 +334,7 @@ class _Reader:
     def protocol(self, data):
         data = self.mapping(data, "bestand", ("key", "name", "region", "description", "steps", "escalation_phases"),
                             ("follow_up_schedule", "follow_up_step", "follow_up_with", "follow_up_after_broken",
-                             "parents_after_measure", "after_broken_again"))
+                             "parents_after_measure", "after_broken_again", "approach_switch"))
         key = self.key(data["key"], "key")
         expected = os.path.splitext(os.path.basename(self.path))[0]
         if key != expected:
@@ -356,8 +368,19 @@ class _Reader:
             if "parents_after_measure" in data else None,
             after_broken_again=self.hand_over(data["after_broken_again"], series.get("follow_up_step"), steps)
             if "after_broken_again" in data else None,
+            approach_switch=self.approach_switch(data["approach_switch"]) if "approach_switch" in data else None,
             **series,
         )
+
+    def approach_switch(self, raw):
+        """From which approach to which the case proposes switching when the first does not work."""
+        raw = self.mapping(raw, "approach_switch", ("from", "to"))
+        approaches = CONDITIONS["approach"]
+        away_from = self.choice(raw["from"], "approach_switch: from", approaches)
+        to = self.choice(raw["to"], "approach_switch: to", approaches)
+        if to == away_from:
+            self.fail("approach_switch: to", "hier hoort een andere aanpak dan bij from")
+        return ApproachSwitch(away_from=away_from, to=to)
 
     def hand_over(self, raw, series_step, steps):
         """Who the case goes to when agreements break again, and the follow-up step's talk they hold."""
@@ -458,7 +481,7 @@ class _Reader:
                         if "if_serious" in raw else None)
 
     def template(self, raw, where):
-        raw = self.mapping(raw, where, ("key", "title", "phases"), ("purpose", "participants"))
+        raw = self.mapping(raw, where, ("key", "title", "phases"), ("purpose", "participants", "parents_of"))
         key = self.key(raw["key"], where + ": key")
         where = "%s (%s)" % (where, key)
         phases = []
@@ -470,12 +493,16 @@ class _Reader:
                                                                  allow_empty=False), 1))
             phases.append(Phase(title=self.text(phase["title"] or "", place + ": title", allow_empty=True,
                                                 max_length=200), items=items))
+        participants = tuple(self.choice(p, where + ": participants", PARTICIPANTS)
+                             for p in self.sequence(raw.get("participants", []), where + ": participants"))
+        parents_of = tuple(self.choice(role, where + ": parents_of", PUPIL_ROLES)
+                           for role in self.sequence(raw.get("parents_of", []), where + ": parents_of"))
+        if parents_of and "parents" not in participants:
+            self.fail(where + ": parents_of", "alleen bij een gesprek met de ouders (participants: [parents])")
         return Template(
             key=key, title=self.text(raw["title"], where + ": title", max_length=200),
             purpose=self.text(raw.get("purpose", ""), where + ": purpose", allow_empty=True),
-            participants=tuple(self.choice(p, where + ": participants", PARTICIPANTS)
-                               for p in self.sequence(raw.get("participants", []), where + ": participants")),
-            phases=tuple(phases),
+            participants=participants, phases=tuple(phases), parents_of=parents_of,
         )
 
     def item(self, raw, where):

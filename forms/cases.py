@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from forms.common import TrimmedStringField, TrimmedTextAreaField, row_id, select_choices
 from domain.cases import class_mentor
@@ -127,3 +127,10 @@ class ReasonForm(FlaskForm):
 class CompleteStepForm(FlaskForm):
     note = TrimmedStringField(_l("Notitie (optioneel)"), validators=[
         Length(max=500, message=_l("Hoogstens 500 tekens."))])
+
+
+class ApproachSwitchForm(FlaskForm):
+    """The proposal to switch approach (followups.approach_switch): switch, or keep the approach; one tap each."""
+    decision = RadioField(choices=[SelectChoice("switch", _l("Overschakelen")),
+                                   SelectChoice("keep", _l("Aanpak voortzetten"))],
+                          validators=[InputRequired(_l("Kies: overschakelen of de aanpak voortzetten."))])

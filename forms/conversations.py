@@ -14,7 +14,8 @@ from terminology import label
 
 class StartConversationForm(FlaskForm):
     template = RadioField(_l("Welk gesprek?"), validators=[InputRequired(_l("Kies een gesprek."))])
-    pupils = CheckboxListField(_l("Leerlingen die meedoen"), coerce=int)
+    pupils = CheckboxListField(_l("Leerlingen die meedoen"), coerce=int, description=_l(
+        "Bij een gesprek met de ouders: de leerling met wiens ouders je spreekt."))
     others = TrimmedStringField(_l("Andere deelnemers"), validators=[
         Length(max=500, message=_l("Hoogstens 500 tekens."))],
         description=_l("Bijvoorbeeld een steunende klasgenoot, een ouder of een collega; scheid namen met ;"))
@@ -30,8 +31,15 @@ class StartConversationForm(FlaskForm):
             for i in self.involvements]
 
     def fitting_pupils(self, template):
-        """The pupils of the case whose role the guide is written for."""
-        return [i.pupil_id for i in self.involvements if i.role in set(template.participants)]
+        """The pupils of the case whose role the guide is written for, or whose parents its talk is with."""
+        return [i.pupil_id for i in self.involvements if i.role in set(template.participants) | set(template.parents_of)]
+
+    def parents_of(self, template):
+        """The pupils whose parents a talk with the parents is with, as the guide names them (protocol data)."""
+        return [i.pupil for i in self.involvements if i.role in template.parents_of]
+
+    def chosen_template(self):
+        return next((t for t in self.templates if t.key == self.template.data), None)
 
     def preselect(self, template_key=None):
         """Pick the asked-for (or only) guide and the pupils whose role it is written for; with no guide
@@ -43,6 +51,10 @@ class StartConversationForm(FlaskForm):
         self.pupils.data = [i.pupil_id for i in self.involvements if i.pupil_id in fitting]
 
     def validate_pupils(self, field):
+        template = self.chosen_template()
+        if template is not None and template.parents_of and not field.data:
+            # A talk with the parents is with the parents of a pupil: the contact it leads to names them.
+            raise ValidationError(_("Kies de leerling met wiens ouders je spreekt."))
         if not field.data and not self.others.data:
             raise ValidationError(_("Kies wie er meedoet aan het gesprek."))
 

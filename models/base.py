@@ -83,6 +83,9 @@ CASE_STATUSES = choices(("open", _l("Open")), ("closed", _l("Gesloten")))
 # Seed 001, step 6: how serious the bullying is decides when the parents hear of it.
 SEVERITIES = choices(("normal", _l("Niet ernstig")), ("serious", _l("Ernstig")))
 APPROACHES = choices(("confrontational", _l("Confronterend")), ("non_confrontational", _l("Niet-confronterend")))
+# The approach in a sentence: "overschakelen op de confronterende aanpak".
+APPROACH_NOUNS = {"confrontational": _l("de confronterende aanpak"),
+                  "non_confrontational": _l("de niet-confronterende aanpak")}
 APPROACH_LEVELS = choices(("individual", _l("Individueel")), ("group", _l("Groep")), ("class", _l("Klas")))
 STEP_STATUSES = choices(("open", _l("Open")), ("done", _l("Gedaan")), ("not_applicable", _l("Niet van toepassing")))
 AGREEMENT_STATUSES = choices(("draft", _l("Concept")), ("locked", _l("Ondertekend")))
@@ -128,6 +131,8 @@ CASE_EVENT_KINDS = choices(
     ("parent_contact", _l("Oudercontact")), ("referral", _l("Doorverwezen")),
     ("referral_closed", _l("Doorverwijzing afgesloten")), ("evidence", _l("Bewijs vastgelegd")),
     ("evidence_deleted", _l("Bewijs verwijderd")), ("correction", _l("Correctie")),
+    ("approach_switch_proposed", _l("Andere aanpak voorgesteld")),
+    ("approach_switched", _l("Aanpak gewisseld")), ("approach_kept", _l("Aanpak voortgezet")),
     ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
     ("merged", _l("Dossiers samengevoegd")), ("merge_undone", _l("Samenvoegen ongedaan gemaakt")),
 )

@@ -301,7 +301,13 @@ class ConversationParticipant(BaseModel):
     conversation = ForeignKeyField(Conversation, backref="participants", on_delete="CASCADE")
     pupil = ForeignKeyField(Pupil, null=True, backref="+", on_delete="RESTRICT")
     name = CharField(max_length=200, default="")
-    role = CharField(max_length=32)
+    role = CharField(max_length=32)  # a pupil's role, "other", or "parents": the pupil whose parents the talk was with
+
+    @classmethod
+    def parents_in_case(cls, case):
+        """The pupils whose parents the case's talks with the parents were with (role "parents")."""
+        return (cls.select(cls.id, cls.conversation, cls.name).join(Conversation)
+                .where(Conversation.case == case, cls.role == "parents").order_by(cls.id))
 
 
 OWN_NUMBER = re.compile(r"(\d{1,3})\.\s+")  # a guide's own numbering at the start of an item
@@ -691,6 +697,7 @@ class CaseMerge(BaseModel):
 _CASE_CONTENTS = Prepared(lambda case_id, reader_id: together(
     pupils=Involvement.of_case(case_id), earlier_bullying=Involvement.earlier_bullying(case_id),
     steps=CaseStep.of_case(case_id), timeline=CaseEvent.timeline(case_id), talks=Conversation.of_case(case_id),
+    talk_parents=ConversationParticipant.parents_in_case(case_id),
     agreements=Agreement.versions_of(case_id), reports=Report.of_case(case_id),
     follow_ups=FollowUp.of_case(case_id), measures=Measure.of_case(case_id),
     measure_deciders=MeasureDecider.of_case(case_id),

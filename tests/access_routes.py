@@ -317,6 +317,8 @@ ROUTES = [
     ("cases.set_severity", "POST", case_step_path("0004", None, "/ernst"),
      expect(404, mentor=302, coordinator=302, teamleader=403, management=403)),
     ("cases.set_approach", "POST", case_step_path("0001", None, "/aanpak"), expect(404, **CASE_0001_MANAGERS)),
+    ("cases.switch_approach", "POST", case_step_path("0001", None, "/aanpak/wisselen"),
+     expect(404, **CASE_0001_MANAGERS)),
     ("cases.close", "POST", case_step_path("0001", None, "/sluiten"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.reopen", "POST", case_step_path("0001", None, "/heropenen"), expect(404, **CASE_0001_MANAGERS)),
     ("cases.new", "GET", "/dossiers/nieuw", expect(403, coordinator=200, mentor=200, mentor2=200)),

@@ -105,6 +105,7 @@ NOT_IN_TABLE = {
     "admin.reset_second_factor": "audited in test_admin_resets (mfa.reset)",
     "admin.unlink_school_account": "audited in test_school_login (user.provider_unlink)",
     "settings.failed_mail": "audited in test_notify (mail.retry, mail.discard)",
+    "cases.switch_approach": "audited in test_approach_switch (case.approach)",
     "pupil_import.upload": "audited in test_pupil_import",
     "pupil_import.confirm": "audited in test_pupil_import (pupil_import.apply)",
     "pupil_import.cancel": "removes the waiting upload only: no record",

@@ -71,6 +71,7 @@ NOT_FUZZED = {
     "account.second_factor_setup": "a code from the phone's app: test_second_factor",
     "account.disable_second_factor": "shown to someone with a second factor only: test_second_factor",
     "settings.failed_mail": "shown when a mail failed only: test_notify",
+    "cases.switch_approach": "shown when a follow-up found the support group not working only: test_approach_switch",
     "pupil_import.confirm": "after an uploaded file only: test_pupil_import",
     "pupil_import.cancel": "after an uploaded file only: test_pupil_import",
     "public.reply": "after a reporter's code and phrase only: test_public_reports",

@@ -124,3 +124,84 @@ def test_the_parents_step_offers_the_talk_and_a_contact_first_on_the_case_page(l
     next_block = re.search(r'<section class="card next".*?</section>', page, re.S).group(0)
     assert 'href="/gesprekken/nieuw/%d/inform-parents"' % case.id in next_block
     assert 'href="/dossiers/%d/oudercontacten/nieuw?stap=inform-parents"' % case.id in next_block
+
+
+def test_a_talk_with_the_parents_ticks_the_pupils_whose_parents_the_guide_is_for(login_as):
+    """Each parents' guide names, as protocol data, whose parents it is for: the victim's talk ticks Noor,
+    the 11-step talk the bully and the follower (Daan and Tim), and the page says so beside each guide."""
+    from test_conversations import ticked_pupils
+    client = login_as("mentor")
+    url = "/gesprekken/nieuw/%d/inform-parents" % demo_case("0001").id
+    victims = client.get(url + "?sjabloon=victim-parents-conversation").get_data(as_text=True)
+    assert ticked_pupils(victims) == ["Noor"]
+    assert ticked_pupils(client.get(url + "?sjabloon=bully-parents-eleven-steps").get_data(as_text=True)) == [
+        "Daan", "Tim"]
+    assert "Met de ouders van: Noor Hoekstra" in html.unescape(victims)
+
+
+def test_starting_a_talk_with_the_parents_of_one_pupil_names_them_through_to_the_contact(app, login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    url = "/gesprekken/nieuw/%d/inform-parents" % case.id
+    noor = pupil("Noor")
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "template": "victim-parents-conversation",
+                                      "pupils": [noor.id], "others": "moeder van Noor"})
+    assert response.status_code == 302
+    talk = models.Conversation.select().where(models.Conversation.case == case).order_by(
+        models.Conversation.id.desc()).first()
+    assert [(p.pupil_id, p.role) for p in talk.participants.order_by(models.ConversationParticipant.id)] == [
+        (noor.id, "parents"), (None, "other")]
+    page = html.unescape(client.get("/gesprekken/%d" % talk.id).get_data(as_text=True))
+    assert "Met: de ouders van Noor Hoekstra, moeder van Noor" in page
+    started = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                              models.CaseEvent.kind == "conversation_started").order_by(
+        models.CaseEvent.id.desc()).first()
+    assert started.text == "%s (ouders van Noor Hoekstra)" % talk.title
+    case_page = html.unescape(client.get("/dossiers/%d" % case.id).get_data(as_text=True))
+    assert '<span class="rows__main">%s · de ouders van Noor Hoekstra</span>' % talk.title in case_page
+    form = client.get("/dossiers/%d/oudercontacten/nieuw?gesprek=%d" % (case.id, talk.id)).get_data(as_text=True)
+    assert selected(form, "parent-pupil") == str(noor.id)
+
+
+def test_a_talk_with_the_parents_asks_whose_parents_when_no_pupil_is_ticked(app, login_as):
+    client = login_as("mentor")
+    case = demo_case("0001")
+    url = "/gesprekken/nieuw/%d/inform-parents" % case.id
+    before = models.Conversation.select().count()
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "template": "victim-parents-conversation",
+                                      "others": "moeder van Noor"})
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert '<a href="#pupils-0">Kies de leerling met wiens ouders je spreekt.</a>' in page  # the error summary
+    assert '<p class="field__error" id="pupils-error">Kies de leerling met wiens ouders je spreekt.</p>' in page
+    assert 'value="moeder van Noor"' in page  # what was typed stays
+    assert models.Conversation.select().count() == before
+
+
+def test_the_parents_guide_of_the_flemish_bully_step_is_for_the_bully(app):
+    with app.app_context():
+        from domain import protocols
+        vl = protocols.get("stappenplan-vl")
+    assert vl.step("inform-bully-parents").templates[0].parents_of == ("bully",)
+    assert vl.step("choose-approach").templates[1].parents_of == ("victim",)
+
+
+def test_the_case_pdf_says_whose_parents_a_talk_was_with(app, login_as):
+    from test_case_pdf import pdf_text
+    case = demo_case("0001")
+    with app.app_context():
+        parents_talk(case, [pupil("Daan")])
+    text = pdf_text(login_as("coordinator").get("/dossiers/%d/dossier.pdf" % case.id).data)
+    assert "Aanwezig ouders van Daan van den Berg, vader van Daan" in text
+
+
+def test_the_pupils_own_file_says_a_talk_was_with_their_parents(app, login_as):
+    from test_access_requests import ask, flat, pdf_text
+    case = demo_case("0001")
+    with app.app_context():
+        from domain import conversations
+        with models.db.atomic():
+            talk = conversations.start(case, "inform-parents", "victim-parents-conversation", demo_user("mentor"),
+                                       [(pupil("Noor"), "Noor Hoekstra", "victim")])
+    text = flat(pdf_text(ask(login_as("coordinator"), pupil("Noor")).data))
+    assert talk.title in text and "ouders van Noor Hoekstra" in text

@@ -21,10 +21,10 @@ from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
-from models import Case
+from models import APPROACH_NOUNS, Case
 from permissions import (
-    EDIT, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step, readable,
-    reads_as_previous_mentor, sees_every_case, visible_cases,
+    EDIT, MANAGE, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step,
+    readable, reads_as_previous_mentor, sees_every_case, visible_cases,
 )
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
@@ -105,6 +105,10 @@ def next_actions(case, progress, aftercare):
             actions.append(("hand_over", item, None, item.pupil.id))
     if aftercare["measure_waits_for_me"]:
         actions.append(("agree", None, None, None))
+    switch = followups.approach_switch(case)  # seed 004: the support group does not work
+    if switch is not None and may_case(MANAGE, case):
+        actions.append(("approach_switch", {"from": APPROACH_NOUNS[switch.away_from], "to": APPROACH_NOUNS[switch.to]},
+                        None, None))
     if may_case(EDIT, case):  # after a measure, the parents the protocol names hear of it
         for item in aftercare["parents_to_inform"]:
             actions.append(("parents_measure", item, item.due_on, item.pupil.id))
@@ -168,10 +172,19 @@ def progress_context(case, contents=None, step=None):
             "timeline_texts": contents["whole_case"] or contents["handed_over"],
             "steps": contents["steps"], "step_groups": step_groups(protocol, contents["steps"]),
             "events": contents["timeline"], "conversations": contents["talks"],
+            "parents_in_talks": parents_in_talks(contents["talk_parents"]),
             "agreements": contents["agreements"], "step_key": step_key, "step_form": step_form,
             "step_error": step_error, "series_steps": protocol.series_steps() if protocol else (),
             # The follow-up steps complete themselves while a talk of their series is still to come.
             "series_under_way": any(row.in_series and row.done_at is None for row in contents["follow_ups"])}
+
+
+def parents_in_talks(participants):
+    """{talk id: the names of the pupils whose parents it was with}, for the talks with the parents."""
+    whose = {}
+    for row in participants:
+        whose.setdefault(row.conversation_id, []).append(row.name)
+    return whose
 
 
 def step_groups(protocol, rows):

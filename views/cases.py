@@ -12,7 +12,7 @@ import audit
 from db import Prepared, day_of, db, today
 from domain import case_pdf as case_printing
 from domain import cases, escalation, protocols
-from forms.cases import CLASS_MENTOR, ApproachForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
+from forms.cases import CLASS_MENTOR, ApproachForm, ApproachSwitchForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
 from forms.common import query_id
 from models import Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
@@ -264,6 +264,27 @@ def set_approach(case_id):
         cases.set_approach(case, form.approach.data, form.approach_level.data, current_user)
         audit.record("case.approach", case, detail="%s/%s" % (form.approach.data, form.approach_level.data))
     flash(_("De aanpak is vastgelegd."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/aanpak/wisselen", methods=["POST"])
+@login_required
+def switch_approach(case_id):
+    """Take up or set aside the protocol's proposal to switch approach (whoever chooses the approach)."""
+    case = get_case_or_404(case_id, need=MANAGE)
+    form = ApproachSwitchForm()
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, steer_error=" ".join(map(str, form.decision.errors)))
+    switch = form.decision.data == "switch"
+    try:
+        with db.atomic():
+            rule = cases.decide_approach_switch(case, switch, current_user)
+            audit.record("case.approach", case, detail="%s/%s" % (rule.to if switch else rule.away_from,
+                                                                  "overgeschakeld" if switch else "voortgezet"))
+    except cases.WorkflowError as error:
+        return case_page.render(case, 409, steer_error=str(error))
+    flash(_("Overgeschakeld: de stappen van de nieuwe aanpak staan nu in het dossier.") if switch else
+          _("De aanpak gaat door; het voorstel is weg tot een volgend gesprek laat zien dat het niet werkt."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

@@ -22,6 +22,7 @@ from permissions import (
     may_work_on_talk, refuse,
 )
 from terminology import label
+from views import case_page
 
 bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
 
@@ -54,7 +55,8 @@ def new(case_id, step_key):
             form.template.errors.append(str(error))
         else:
             return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
-    return render_template("conversations/new.html", case=case, step=step, form=form), \
+    summary = case_page.error_summary(form, "start-form", ids={"template": "template-0", "pupils": "pupils-0"})
+    return render_template("conversations/new.html", case=case, step=step, form=form, error_summary=summary), \
         400 if form.is_submitted() else 200
 
 
@@ -254,6 +256,8 @@ def participant_label(participant, approach=None):
     """'Noor Hoekstra (gepeste leerling)' for the page header, in the words of the case's approach."""
     if participant.role == "other":
         return participant.name
+    if participant.role == "parents":
+        return _("de ouders van %(name)s", name=participant.name)
     return "%s (%s)" % (participant.name, str(label(roles_for(approach), participant.role)).lower())
 
 
