@@ -272,11 +272,18 @@ def set_severity(case, severity, user):
     return True
 
 
+def approach_words(approach, level):
+    """The approach as the timeline says it (in Dutch, as the case file): "confronterende aanpak, in de groep"."""
+    if not approach:
+        return "geen aanpak gekozen" + (", %s" % followups.LEVEL_WORDS[level] if level else "")
+    return followups.APPROACH_WORDS[approach] + (", %s" % followups.LEVEL_WORDS[level] if level else "")
+
+
 def set_approach(case, approach, level, user):
     """Choose the approach; steps that depend on it now apply (or no longer do)."""
     case.approach, case.approach_level = approach or None, level or None
     case.save()
-    CaseEvent.add(case, "approach", "%s / %s" % (approach or "-", level or "-"), user)
+    CaseEvent.add(case, "approach", approach_words(approach, level), user)
     sync_steps(case)
 
 

@@ -46,6 +46,7 @@ ROLE_ORDER = {role: number for number, role in enumerate(("victim", "bully", "fo
 # The timeline's lines that choose the approach again (chosen, switched, kept): a switch is proposed for talks after.
 APPROACH_EVENTS = ("approach", "approach_switched", "approach_kept")
 APPROACH_WORDS = {"confrontational": "confronterende aanpak", "non_confrontational": "niet-confronterende aanpak"}
+LEVEL_WORDS = {"individual": "individueel", "group": "in de groep", "class": "in de klas"}
 
 
 class FollowUpError(Exception):

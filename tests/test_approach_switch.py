@@ -99,6 +99,7 @@ def test_one_tap_switches_to_the_confrontational_steps_counting_from_today(app, 
 def test_keeping_the_support_group_ends_the_proposal_until_agreements_break_again(app, login_as, support_group_case):
     case, talk = support_group_case
     mentor, coordinator = login_as("mentor"), login_as("coordinator")
+    assert events(case, "approach") == ["niet-confronterende aanpak, in de groep"]  # in words on the timeline
     record(mentor, talk, "not_kept")
     assert decide(coordinator, case, "keep").status_code == 302
     assert models.Case.get_by_id(case.id).approach == "non_confrontational"
