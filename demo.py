@@ -355,6 +355,11 @@ def _threats(users, pupils):
     _report(mentor, [luuk, yara], ["verbal", "physical"], signed + 17,
             "Luuk wordt na school bij de fietsenstalling opgewacht en bedreigd; zijn fietsband is lekgestoken.",
             case=case, reporter_kind="parent", channel="phone", place="Fietsenstalling")
+    # Luuk's parents came to school: the talk held through the victim's parents' guide, then recorded as the
+    # contact below (as the app leads a mentor from the one to the other).
+    _talk(case, "inform-parents", "victim-parents-conversation", mentor, [(luuk, luuk.display_name, "parents")],
+          signed + 12, ticked=set(range(1, 10)), lines=[("agreement", "Meneer Bakker belt na het gezamenlijke gesprek "
+                                                         "terug.")])
     for pupil in (luuk, yara):  # serious: both pupils' parents within the first week
         _parents(case, pupil, mentor, signed + 12, "Gesprek over het dreigen bij de stalling en de aanpak van school.",
                  "Meneer Bakker belt na het gezamenlijke gesprek terug.")
