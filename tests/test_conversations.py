@@ -513,3 +513,15 @@ def test_starting_copies_position_phase_and_hint_and_refuses_a_closed_case(app_c
     models.Case.update(protocol_key=case.protocol_key, status="closed").where(models.Case.id == case.id).execute()
     with refused("Dit dossier is gesloten."):
         conversations.start(models.Case.get_by_id(case.id), "joint-talk", template.key, mentor, [])
+
+
+def test_a_talk_left_halfway_is_offered_where_a_new_one_would_start_until_it_is_finished(mentor2, talk):
+    """The to-do and the step's button lead to starting a talk; one begun and left is offered there first."""
+    start = "/gesprekken/nieuw/%d/%s" % (talk.case_id, talk.step_key)
+    page = mentor2.get(start, headers={}).get_data(as_text=True)
+    offer = re.search(r'<div class="banner banner--warning under-way".*?</div>', page, re.S)
+    assert offer and 'href="/gesprekken/%d"' % talk.id in offer.group(0) and "Verder met dit gesprek" in offer.group(0)
+    assert talk.title in offer.group(0)
+    assert mentor2.post("/gesprekken/%d/afronden" % talk.id, data={
+        "csrf_token": mentor2.headers["X-CSRFToken"]}).status_code == 302
+    assert "under-way" not in mentor2.get(start, headers={}).get_data(as_text=True)

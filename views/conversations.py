@@ -15,7 +15,8 @@ from db import SCHOOL_TIMEZONE, db
 from domain import conversations, followups, protocols
 from forms.conversations import AppointmentForm, FinishForm, StartConversationForm
 from models import (
-    CONVERSATION_LINE_KINDS, CaseStep, ChecklistEntry, ConversationAmendment, ConversationLine, User, roles_for,
+    CONVERSATION_LINE_KINDS, CaseStep, ChecklistEntry, Conversation, ConversationAmendment, ConversationLine, User,
+    roles_for,
 )
 from permissions import (
     EDIT, get_case_or_404, get_conversation_or_404, get_entry_or_404, may_complete_step, may_hold_talk,
@@ -56,8 +57,17 @@ def new(case_id, step_key):
         else:
             return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
     summary = case_page.error_summary(form, "start-form", ids={"template": "template-0", "pupils": "pupils-0"})
-    return render_template("conversations/new.html", case=case, step=step, form=form, error_summary=summary), \
-        400 if form.is_submitted() else 200
+    return render_template("conversations/new.html", case=case, step=step, form=form, error_summary=summary,
+                           under_way=talks_under_way(case, step_key)), 400 if form.is_submitted() else 200
+
+
+def talks_under_way(case, step_key):
+    """The talks of this step begun and not finished that the user may go on with: a to-do or a step's button
+    leads here again after the user left a talk halfway, and a second talk is then rarely what they want."""
+    talks = (Conversation.select(Conversation, User).join(User, on=(Conversation.held_by == User.id))
+             .where(Conversation.case == case, Conversation.step_key == step_key, Conversation.ended_at.is_null())
+             .order_by(Conversation.started_at))
+    return [talk for talk in talks if may_work_on_talk(current_user, talk, case)]
 
 
 def _page_context(conversation):
