@@ -360,10 +360,17 @@ def reports_about_my_pupils(user):
 
 def pupil_cases(user, pupil):
     """The cases of a pupil that the user may see, oldest first: what the pupil's page shows, and nothing
-    of the others (not even how many there are)."""
+    of the others (not even how many there are). The counsellor, who reads a case only for a complaint's
+    pupil, sees that pupil's page, not those of the other pupils in the case."""
     cases = (Case.select(Case).join(Involvement).where(Involvement.pupil == pupil)
              .order_by(Case.opened_at, Case.id))
-    return [case for case in cases if may_case(VIEW, case, user)]
+    return [case for case in cases if may_case(VIEW, case, user) and reads_pupil(user, case, pupil.id)]
+
+
+def reads_pupil(user, case, pupil_id):
+    """The user's reading of the case covers this pupil (it may be cut to a complaint's pupils)."""
+    scope = case_reading_scope(user, case)
+    return not isinstance(scope, frozenset) or pupil_id in scope
 
 
 def may_see_pupil(user, pupil):

@@ -248,3 +248,22 @@ def test_the_counsellor_reads_the_checklist_and_the_follow_ups_of_the_complaints
         mentor = demo_user("mentor")  # who reads the whole case reads them all
         assert all(may_read_record(mentor, record, case)
                    for record in [daan_item, parents_talk, *follow_ups.values()])
+
+
+def test_the_counsellor_opens_the_page_of_the_complaints_pupil_and_not_of_the_other_pupils_in_the_case(login_as):
+    """Noor's page, with the case of the complaint; Daan's, Tim's and Emma's are not the counsellor's to read
+    (404, as any page one may not see), and the case page does not link to them."""
+    client = login_as("counsellor")
+    case = demo_case("0001")
+    noor = pupil("Noor")
+    others = [pupil(name) for name in ("Daan", "Tim", "Emma")]
+    page = client.get("/leerlingen/%d" % noor.id)
+    assert page.status_code == 200 and case.reference in page.get_data(as_text=True)
+    for other in others:
+        assert client.get("/leerlingen/%d" % other.id).status_code == 404, other.first_name
+    case_page = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert set(re.findall(r'href="/leerlingen/(\d+)"', case_page)) == {str(noor.id)}
+    assert all(other.sort_name in case_page for other in others)  # named as in the case, not opened
+    # The case's mentor still opens every pupil's page.
+    mentor = login_as("mentor")
+    assert all(mentor.get("/leerlingen/%d" % other.id).status_code == 200 for other in others)

@@ -135,6 +135,7 @@ def reading(case, contents):
                         timeline=[event for event in contents["timeline"] if event.user_id == current_user.id])
         return contents
     contents.update(earlier_bullying=[], evidence_hidden=len(contents["evidence"]), evidence=[],
+                    linked_pupils=scope,  # the other pupils' pages are not theirs to open (permissions.reads_pupil)
                     scope_names=", ".join(involvement.pupil.display_name for involvement in contents["pupils"]
                                           if involvement.pupil_id in scope))
     return contents
@@ -158,6 +159,7 @@ def pupils_context(case, contents):
         openable = {row.id for row in visible_cases(current_user).where(Case.id.in_([row[4] for row in earlier]))}
         earlier = [row for row in earlier if row[4] in openable]
     return {"involvements": contents["pupils"], "reports": contents["reports"],
+            "linked_pupils": contents.get("linked_pupils"),
             "repeats": cases.repeat_warnings(case, earlier=earlier)}
 
 
