@@ -83,13 +83,21 @@ def series_dates(schedule, start):
     return sorted(set(dates))
 
 
-def _plan(case, pupils, start, schedule, agreement=None, evaluation_on=None):
+def _plan(case, pupils, start, schedule, agreement=None, evaluation_on=None, appointments=None):
     """Each pupil their own series from `start`, and the evaluation talk on its day (one of the
-    series when it falls on the same day). Returns the rows made."""
+    series when it falls on the same day). A pupil with a talk's next appointment (`appointments`:
+    pupil id -> its open follow-up) due before the series' second talk has it as their first: the
+    series starts with it, not with a second talk in the same days. Returns the rows made."""
     rows = []
     dates = series_dates(schedule, start)
     for pupil in pupils:
         days = set(dates) | ({evaluation_on} if evaluation_on else set())
+        appointment = (appointments or {}).get(pupil.id)
+        if (appointment is not None and dates and dates[0] != evaluation_on
+                and start <= appointment.due_on <= (dates[1:] or dates)[0]):
+            days.discard(dates[0])
+            appointment.agreement = agreement
+            appointment.save(only=[FollowUp.agreement])
         for day in sorted(days):
             rows.append(FollowUp.create(case=case, pupil=pupil, agreement=agreement, due_on=day,
                                         evaluation=day == evaluation_on))
@@ -133,8 +141,13 @@ def plan_for_agreement(agreement, user=None):
     pupils = [party.pupil for party in agreement.parties.order_by(AgreementParty.id)
               if party.pupil_id is not None and party.role in AGREEMENT_PUPIL_ROLES]
     start = local_date(agreement.locked_at) if agreement.locked_at else today()
+    appointments = {}  # a talk's next appointment per pupil, the earliest: the mentor set it with them
+    for row in (FollowUp.select().where(FollowUp.case == case, FollowUp.conversation.is_null(False),
+                                        FollowUp.pupil.is_null(False), FollowUp.done_at.is_null(),
+                                        FollowUp.cancelled_at.is_null()).order_by(FollowUp.due_on, FollowUp.id)):
+        appointments.setdefault(row.pupil_id, row)
     rows = _plan(case, pupils, start, protocol.follow_up_schedule if protocol else (), agreement,
-                 agreement.evaluation_on)
+                 agreement.evaluation_on, appointments)
     if rows:
         CaseEvent.add(case, "follow_ups_planned", "Herstelovereenkomst versie %d: %s" % (
             agreement.version, _series_summary(pupils, rows)), user)

@@ -350,3 +350,34 @@ def test_a_recorded_talk_keeps_who_was_there_and_its_note_to_their_lengths(app_c
     assert models.FollowUp.get_by_id(first.id).with_whom == "Noor en haar moeder"  # none typed: kept
     stored = models.FollowUp.get_by_id(second.id)
     assert (stored.with_whom, stored.note) == ("w" * 200, "n" * 5000)
+
+
+@pytest.mark.parametrize("days_ahead, replaces_first", [(3, True), (12, False)])
+def test_a_talks_next_appointment_before_the_series_second_talk_is_its_first(app_context, factory, days_ahead,
+                                                                              replaces_first):
+    """The mentor set the next appointment with the pupils in the joint talk, then they signed: the series does
+    not put a second talk in the same days (three days out: the appointment is the first talk; twelve days
+    out, after the week's talk, the series stands whole beside it)."""
+    from domain import agreements, cases, conversations
+    mentor = demo_user("mentor")
+    victim, bully = factory.pupil(first_name="Lien"), factory.pupil(first_name="Wout")
+    case = factory.case(mentor=mentor, victim=victim, bully=bully)
+    moment = db.utcnow() + days_ahead * DAY
+    with models.db.atomic():
+        cases.sync_steps(case)
+        joint = conversations.start(case, "joint-talk", "no-blame-joint-conversation", mentor,
+                                    [(victim, victim.display_name, "victim"), (bully, bully.display_name, "bully")])
+        conversations.set_appointment(joint, moment, mentor)
+        agreement = agreements.draft(case, mentor, joint)
+        agreement.locked_at = db.utcnow()
+        followups.plan_for_agreement(agreement, mentor)
+    dates = followups.series_dates(protocols.get("vo-nl").follow_up_schedule, db.local_date(agreement.locked_at))
+    for pupil in (victim, bully):
+        rows = list(models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.pupil == pupil,
+                                                   models.FollowUp.cancelled_at.is_null())
+                    .order_by(models.FollowUp.due_on))
+        appointment = [row for row in rows if row.conversation_id == joint.id]
+        assert [row.due_on for row in appointment] == [db.local_date(moment)]
+        series = [row.due_on for row in rows if row.conversation_id is None and not row.evaluation]
+        assert series == (dates[1:] if replaces_first else dates)
+        assert appointment[0].agreement_id == (agreement.id if replaces_first else None)
