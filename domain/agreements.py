@@ -47,11 +47,18 @@ def commitment_lines(agreement):
     return [line.strip() for line in agreement.commitments.splitlines() if line.strip()]
 
 
+CARRIED = ("restorative_act", "support_figures", "coaching")  # what a new version takes from the one before
+
+
 def draft(case, user, conversation=None):
     """A new draft: the pupils who commit, the victim and the mentor as parties; the agreements
     made in the conversation as commitments; a period of six weeks from today. A later draft is
-    the next version, and closes an earlier draft (two texts cannot both be signed)."""
+    the next version, and closes an earlier draft (two texts cannot both be signed); it starts from
+    the version before it (the restorative act, who supports, the coaching, and its commitments when the
+    conversation holds none), so a new version changes what changed, not what was agreed."""
     version = (Agreement.select(fn.MAX(Agreement.version)).where(Agreement.case == case).scalar() or 0) + 1
+    previous = (Agreement.select().where(Agreement.case == case).order_by(Agreement.version.desc()).first()
+                if version > 1 else None)
     commitments = []
     if conversation is not None:
         commitments = [line.text for line in ConversationLine.select().where(
@@ -63,9 +70,10 @@ def draft(case, user, conversation=None):
         Agreement.update(superseded_at=utcnow()).where(Agreement.id.in_([row.id for row in drafts])).execute()
         CaseEvent.add(case, "agreement_superseded", "Concept %s gesloten: versie %d is opgesteld" % (
             ", ".join("versie %d" % row.version for row in drafts), version), user)
-    agreement = Agreement.create(case=case, conversation=conversation, version=version, created_by=user,
-                                 commitments="\n".join(commitments), period_start=today(),
-                                 period_end=today() + PERIOD)
+    agreement = Agreement.create(
+        case=case, conversation=conversation, version=version, created_by=user,
+        commitments="\n".join(commitments) or (previous.commitments if previous else ""), period_start=today(),
+        period_end=today() + PERIOD, **({field: getattr(previous, field) for field in CARRIED} if previous else {}))
     order = {role: n for n, role in enumerate(("bully", "follower", "victim"))}
     involvements = sorted((i for i in case.involved_pupils() if i.role in order), key=lambda i: order[i.role])
     for involvement in involvements:

@@ -484,3 +484,24 @@ def test_the_timeline_says_which_version_was_signed(draft):
         signed = sign_all(draft)
     event = models.CaseEvent.get(models.CaseEvent.case == signed.case, models.CaseEvent.kind == "agreement_signed")
     assert event.text == "Versie %d" % signed.version
+
+
+def test_a_new_version_starts_from_the_one_before_and_takes_the_talks_agreements_when_it_has_them(draft):
+    """A new version changes what changed: the restorative act, who supports and the coaching come along,
+    and the commitments too unless the talk it is drafted from made agreements of its own."""
+    with models.db.atomic():
+        agreements.update(draft, coaching="Sophie loopt in de pauze met Isa mee.")
+    draft = models.Agreement.get_by_id(draft.id)
+    with models.db.atomic():
+        third = agreements.draft(draft.case, demo_user("mentor2"))
+    assert third.version == 3
+    assert (third.restorative_act, third.support_figures, third.coaching, third.commitments) == (
+        draft.restorative_act, draft.support_figures, "Sophie loopt in de pauze met Isa mee.", draft.commitments)
+    follow_up = models.Conversation.get(models.Conversation.case == draft.case,
+                                        models.Conversation.template_key == "follow-up-conversation")
+    with models.db.atomic():
+        models.ConversationLine.create(conversation=follow_up, kind="agreement", text="Bram zit niet meer naast Isa.",
+                                       created_by=demo_user("mentor2"), client_key="test-line")
+        fourth = agreements.draft(draft.case, demo_user("mentor2"), follow_up)
+    assert agreements.commitment_lines(fourth) == ["Bram zit niet meer naast Isa."]
+    assert (fourth.restorative_act, fourth.coaching) == (draft.restorative_act, "Sophie loopt in de pauze met Isa mee.")
