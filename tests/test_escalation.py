@@ -180,7 +180,11 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     management = login_as("management")
     home = management.get("/").get_data(as_text=True)
     assert "Maatregel van fase 4, Schorsing, wacht op jouw besluit" in home
+    # The home page's link leads to the measure's own line, where the button is, not the section's top.
+    assert 'href="/dossiers/%d#measure-%d"' % (case.id, measure.id) in home
     page = management.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    line = page[page.index('id="measure-%d"' % measure.id):]
+    assert "Instemmen met deze maatregel" in line[:line.index("</li>")]
     assert "wacht op directie" in page and "Instemmen met deze maatregel" in page
     assert "Instemmen met deze maatregel" not in teamleader.get("/dossiers/%d" % case.id).get_data(as_text=True)
     agreed = management.post("/maatregelen/%d/akkoord" % measure.id,

@@ -6,10 +6,10 @@ from conftest import demo_user
 
 
 def test_every_to_do_that_leads_to_a_place_on_a_case_page_finds_it(login_as):
-    for username in ("mentor", "mentor2", "coordinator"):
+    for username in ("mentor", "mentor2", "coordinator", "teamleader", "management"):
         client = login_as(username)
         home = client.get("/").get_data(as_text=True)
-        links = set(re.findall(r'href="(/dossiers/\d+)#(followup-\d+)"', home))
+        links = set(re.findall(r'href="(/dossiers/\d+)#((?:followup|measure|proposal)-\d+)"', home))
         if username == "mentor":
             assert links, "the demo mentor has follow-up talks this week"
         for path, anchor in links:
