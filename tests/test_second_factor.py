@@ -210,7 +210,7 @@ def test_the_password_leads_to_the_code_and_nothing_else_is_reachable(client, au
     assert models.UserSession.select().count() == 0  # no session yet
     home = client.get("/")
     assert home.status_code == 302 and home.headers["Location"] == "/login/code"
-    assert "Vul eerst de code uit je app in." in follow(client, home)
+    assert '<p class="banner banner--info" role="status">Vul eerst de code uit je app in.</p>' in follow(client, home)
     assert client.get("/dossiers/", headers={"HX-Request": "true"}).status_code == 401
     assert [e.username for e in audit_actions("login.password_ok")] == ["mentor"]
 
@@ -443,7 +443,8 @@ def test_a_required_role_enrols_right_after_the_password(login_as, client, auth,
     assert response.headers["Location"] == "/login/tweede-factor"
     for path in ("/", "/dossiers/", "/account/"):
         assert client.get(path).headers["Location"] == "/login/tweede-factor", path
-    assert "Stel eerst je tweede factor in; daarna kun je verder." in follow(client, client.get("/"))
+    assert ('<p class="banner banner--info" role="status">Stel eerst je tweede factor in; daarna kun je verder.</p>'
+            in follow(client, client.get("/")))
     assert client.get("/dossiers/", headers={"HX-Request": "true"}).status_code == 401
     assert client.get("/login/code").headers["Location"] == "/login/tweede-factor"
 
