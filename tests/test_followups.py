@@ -116,6 +116,16 @@ def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_f
     assert followups.pupil_proposals(case) == []
 
 
+def test_broken_agreements_in_a_case_whose_protocol_is_no_longer_installed_are_kept_without_a_check(app_context):
+    case = demo_case("0001")
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    tim, planned = to_come(case, "Tim")[0], len(series_of(case, "Tim"))
+    with models.db.atomic():
+        meaning = followups.record(tim, demo_user("mentor"), "not_kept", db.today(), note="Tim lachte weer mee.")
+    assert meaning == "one_more_chance" and models.FollowUp.get_by_id(tim.id).outcome == "not_kept"
+    assert len(series_of(case, "Tim")) == planned  # no protocol to say how soon: no extra talk
+
+
 def test_a_follow_up_is_recorded_on_or_after_its_day_on_the_day_the_user_enters(login_as):
     client, case = login_as("mentor"), demo_case("0001")
     tim = make_late(client.application, case, to_come(case, "Tim")[0])  # due two days ago
