@@ -116,6 +116,18 @@ def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_f
     assert followups.pupil_proposals(case) == []
 
 
+def test_a_second_break_plans_no_second_check_on_the_day_one_is_planned_and_checks_belong_to_the_agreement(app_context):
+    case = demo_case("0001")  # Daan broke the agreements this morning: Noor and Daan talk again in a week
+    agreement = models.Agreement.get(models.Agreement.case == case, models.Agreement.status == "locked")
+    check = db.today() + protocols.get("vo-nl").follow_up_after_broken * DAY
+    with models.db.atomic():
+        followups.record(to_come(case, "Tim")[0], demo_user("mentor"), "not_kept", db.today())
+    for name in ("Noor", "Daan", "Tim"):
+        checks = [row for row in to_come(case, name) if row.due_on == check]
+        assert len(checks) == 1, name
+        assert checks[0].agreement_id == agreement.id  # its form shows what was agreed; a new version replaces it
+
+
 def test_broken_agreements_in_a_case_whose_protocol_is_no_longer_installed_are_kept_without_a_check(app_context):
     case = demo_case("0001")
     models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
