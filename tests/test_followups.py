@@ -129,6 +129,7 @@ def test_a_second_break_plans_no_second_check_on_the_day_one_is_planned_and_chec
     event = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "follow_ups_planned"
                                             ).order_by(models.CaseEvent.id.desc()).get()
     assert event.text == "Afspraken niet nagekomen: extra vervolggesprek op %s met Tim Kok" % followups.dutch_day(check)
+    assert event.user_id == demo_user("mentor").id
 
 
 def test_broken_agreements_in_a_case_whose_protocol_is_no_longer_installed_are_kept_without_a_check(app_context):
