@@ -108,8 +108,9 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase_counted_pe
     assert "Dit vervolggesprek is al vastgelegd." in again.get_data(as_text=True)
 
 
-def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_for_them(app_context):
+def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_for_them(app_context, factory):
     case = demo_case("0001")
+    factory.case(bully=pupil("Noor"), victim=factory.pupil())  # what Noor is in another case does not count here
     for talk in to_come(case, "Noor")[:2]:
         with models.db.atomic():
             assert followups.record(make_due_today(talk), demo_user("mentor"), "not_kept", db.today()) == "not_kept"
