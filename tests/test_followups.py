@@ -143,6 +143,21 @@ def test_broken_agreements_in_a_case_whose_protocol_is_no_longer_installed_are_k
     assert len(series_of(case, "Tim")) == planned  # no protocol to say how soon: no extra talk
 
 
+def test_a_talk_with_the_pupils_together_counts_for_each_and_a_break_in_another_case_not_at_all(app_context, factory):
+    case, mentor = demo_case("0001"), demo_user("mentor")  # Daan broke the agreements once already
+    other = factory.case(bully=pupil("Tim"), victim=factory.pupil())
+    models.FollowUp.create(case=other, pupil=pupil("Tim"), due_on=db.today(), held_on=db.today(),
+                           done_at=db.utcnow(), outcome="not_kept")
+    with models.db.atomic():
+        assert followups.record(to_come(case, "Tim")[0], mentor, "not_kept", db.today()) == "one_more_chance"
+    # A talk with Daan and Tim together, from before each pupil had their own: the second break for both.
+    together = models.FollowUp.create(case=case, due_on=db.today())
+    with models.db.atomic():
+        assert followups.record(together, mentor, "not_kept", db.today()) == "escalate"
+    assert [(proposed.first_name, phase) for proposed, phase in followups.pupil_proposals(case)] == [
+        ("Daan", 1), ("Tim", 1)]
+
+
 def test_a_follow_up_is_recorded_on_or_after_its_day_on_the_day_the_user_enters(login_as):
     client, case = login_as("mentor"), demo_case("0001")
     tim = make_late(client.application, case, to_come(case, "Tim")[0])  # due two days ago
