@@ -158,6 +158,18 @@ def test_a_talk_with_the_pupils_together_counts_for_each_and_a_break_in_another_
         ("Daan", 1), ("Tim", 1)]
 
 
+def test_a_break_on_the_day_of_a_measure_is_answered_by_it_no_new_chance_and_no_proposal(app_context):
+    from domain import escalation
+    case, mentor = demo_case("0001"), demo_user("mentor")  # Daan broke the agreements once already, today
+    with models.db.atomic():
+        escalation.decide_measure(case, pupil("Daan"), 1, "Een gesprek met de teamleider.", mentor, db.today())
+        assert followups.record(make_due_today(to_come(case, "Daan")[0]), mentor, "not_kept", db.today()) == "not_kept"
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "follow_up"
+                                            ).order_by(models.CaseEvent.id.desc()).get()
+    assert event.text == "Daan van den Berg: Afspraken niet nagekomen"
+    assert followups.pupil_proposals(case) == []
+
+
 def test_a_follow_up_is_recorded_on_or_after_its_day_on_the_day_the_user_enters(login_as):
     client, case = login_as("mentor"), demo_case("0001")
     tim = make_late(client.application, case, to_come(case, "Tim")[0])  # due two days ago
