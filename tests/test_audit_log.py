@@ -159,15 +159,21 @@ def test_csv_export_follows_the_filters_and_is_logged(login_as):
     assert event.username == "coordinator" and "1 regels" in event.detail and "test.exported" in event.detail
 
 
-def test_csv_cells_that_look_like_formulas_are_defused():
+def test_csv_cells_that_look_like_formulas_are_defused(server_in_another_time_zone):
     rows = [models.AuditEvent(at=datetime.datetime(2026, 3, 1, 12), username=name, action="test.formula",
-                              object_type="", detail=detail)
-            for name, detail in [("=cmd", "=HYPERLINK(\"http://x\")"), ("+a", "-2+3"), ("@b", "@SUM(A1)"),
-                                 ("gewoon", "rustig")]]
+                              object_type="case", object_id=number, detail=detail)
+            for number, (name, detail) in enumerate([("=cmd", "=HYPERLINK(\"http://x\")"), ("+a", "-2+3"),
+                                                     ("@b", "@SUM(A1)"), ("gewoon", "rustig")], start=7)]
+    rows.append(models.AuditEvent(at=datetime.datetime(2026, 3, 1, 12), username="gewoon", action="test.formula",
+                                  object_type="", object_id=None, detail=""))
     parsed = list(csv.reader(io.StringIO(audit.export_csv(rows).decode("utf-8-sig")), delimiter=";"))[1:]
     assert [(row[1], row[7]) for row in parsed] == [
-        ("'=cmd", "'=HYPERLINK(\"http://x\")"), ("'+a", "'-2+3"), ("'@b", "'@SUM(A1)"), ("gewoon", "rustig")]
-    assert parsed[0][0] == "2026-03-01 13:00:00"  # school time, CET in March
+        ("'=cmd", "'=HYPERLINK(\"http://x\")"), ("'+a", "'-2+3"), ("'@b", "'@SUM(A1)"), ("gewoon", "rustig"),
+        ("gewoon", "")]
+    assert [(row[4], row[5]) for row in parsed] == [("case", "7"), ("case", "8"), ("case", "9"), ("case", "10"),
+                                                    ("", "")]
+    # School time, CET in March, on a server whose own clock is in any time zone.
+    assert parsed[0][0] == "2026-03-01 13:00:00"
 
 
 def test_private_notes_never_show_as_content(login_as, factory):
