@@ -186,6 +186,8 @@ def test_private_notes_never_show_as_content(login_as, factory):
     for text in ("geheime-klachtnotitie", "eigen-werknotitie"):
         assert text not in page and text not in export
     assert listed("complaint.note_add") in page and "complaint.note_add" in export  # that it happened is not secret
+    rows = {row[3]: row for row in csv.reader(io.StringIO(export.lstrip("\ufeff")), delimiter=";")}
+    assert rows["note.save"][7] == "" and rows["complaint.note_add"][7] == ""  # an empty cell, nothing in its place
 
 
 def test_export_with_bad_filters_exports_nothing(login_as):
