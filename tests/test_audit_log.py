@@ -368,7 +368,9 @@ def test_the_period_filter_counts_school_days_in_the_school_s_time(app_context):
     belongs to the school's new day, and one half an hour before it to the day before."""
     import time_machine
     for moment, action in ((datetime.datetime(2026, 11, 1, 22, 30), "test.before_midnight"),
-                           (datetime.datetime(2026, 11, 1, 23, 30), "test.after_midnight")):
+                           (datetime.datetime(2026, 11, 1, 23, 0), "test.at_midnight"),
+                           (datetime.datetime(2026, 11, 1, 23, 30), "test.after_midnight"),
+                           (datetime.datetime(2026, 11, 2, 23, 0), "test.next_midnight")):
         with time_machine.travel(moment.replace(tzinfo=datetime.timezone.utc), tick=False):
             append(action)
     day = datetime.date(2026, 11, 2)
@@ -376,7 +378,8 @@ def test_the_period_filter_counts_school_days_in_the_school_s_time(app_context):
     def found(**dates):
         return {event.action for event in audit.events(scope=audit.EVERY_EVENT, **dates)
                 if event.action.startswith("test.")}
-    assert found(date_from=day, date_to=day) == {"test.after_midnight"}
+    # The school's midnight to the second begins its day.
+    assert found(date_from=day, date_to=day) == {"test.at_midnight", "test.after_midnight"}
     assert found(date_to=day - datetime.timedelta(days=1)) == {"test.before_midnight"}
 
 
