@@ -135,7 +135,8 @@ def test_a_file_that_claims_to_be_a_png_but_is_html_is_refused(app, mentor, onli
     files, rows = stored_files(app), models.Evidence.select().count()
     fake = b"<!doctype html><html><script>fetch('/dossiers/')</script></html>"
     response = post_evidence(mentor, online, (fake, "screenshot.png", "image/png"))
-    assert_refused(app, response, "Dit bestand is geen PNG, JPEG of PDF.", files, rows)
+    assert_refused(app, response, "Dit bestand is geen PNG, JPEG of PDF. Alleen schermafdrukken, foto's en PDF's "
+                   "kunnen bij het bewijs.", files, rows)  # what can go with the evidence instead
 
 
 def test_an_image_with_a_broken_inside_is_refused(app, mentor, online):
