@@ -127,9 +127,10 @@ messages: $(VENV)/.installed
 
 ## mutation: plant small bugs in the modules that hold the README's promises (pyproject.toml), run the
 ## fast tests against each, print a score per module and the survivors; resumes where it stopped.
-## MODULE=domain/escalation.py: that module's bugs only (all of them again) and its score
+## MODULE=domain/escalation.py: that module's bugs only (all of them again) and its score;
+## with FUNCTIONS="_meaning check_soon" only the bugs of the functions whose names begin so (a sample)
 mutation: $(VENV)/.installed-mutation translations
-	$(BIN)/mutmut run --max-children $(WORKERS) $(if $(MODULE),"$(subst /,.,$(MODULE:.py=)).*")
+	$(BIN)/mutmut run --max-children $(WORKERS) $(if $(MODULE),$(if $(FUNCTIONS),$(foreach f,$(FUNCTIONS),"$(subst /,.,$(MODULE:.py=)).x_$(f)*"),"$(subst /,.,$(MODULE:.py=)).*"))
 	$(BIN)/python tests/mutation.py $(MODULE)
 
 ## bench: load figures on a large school's database (not part of make test; a few minutes);

@@ -159,15 +159,21 @@ def test_csv_export_follows_the_filters_and_is_logged(login_as):
     assert event.username == "coordinator" and "1 regels" in event.detail and "test.exported" in event.detail
 
 
-def test_csv_cells_that_look_like_formulas_are_defused():
+def test_csv_cells_that_look_like_formulas_are_defused(server_in_another_time_zone):
     rows = [models.AuditEvent(at=datetime.datetime(2026, 3, 1, 12), username=name, action="test.formula",
-                              object_type="", detail=detail)
-            for name, detail in [("=cmd", "=HYPERLINK(\"http://x\")"), ("+a", "-2+3"), ("@b", "@SUM(A1)"),
-                                 ("gewoon", "rustig")]]
+                              object_type="case", object_id=number, detail=detail)
+            for number, (name, detail) in enumerate([("=cmd", "=HYPERLINK(\"http://x\")"), ("+a", "-2+3"),
+                                                     ("@b", "@SUM(A1)"), ("gewoon", "rustig")], start=7)]
+    rows.append(models.AuditEvent(at=datetime.datetime(2026, 3, 1, 12), username="gewoon", action="test.formula",
+                                  object_type="", object_id=None, detail=""))
     parsed = list(csv.reader(io.StringIO(audit.export_csv(rows).decode("utf-8-sig")), delimiter=";"))[1:]
     assert [(row[1], row[7]) for row in parsed] == [
-        ("'=cmd", "'=HYPERLINK(\"http://x\")"), ("'+a", "'-2+3"), ("'@b", "'@SUM(A1)"), ("gewoon", "rustig")]
-    assert parsed[0][0] == "2026-03-01 13:00:00"  # school time, CET in March
+        ("'=cmd", "'=HYPERLINK(\"http://x\")"), ("'+a", "'-2+3"), ("'@b", "'@SUM(A1)"), ("gewoon", "rustig"),
+        ("gewoon", "")]
+    assert [(row[4], row[5]) for row in parsed] == [("case", "7"), ("case", "8"), ("case", "9"), ("case", "10"),
+                                                    ("", "")]
+    # School time, CET in March, on a server whose own clock is in any time zone.
+    assert parsed[0][0] == "2026-03-01 13:00:00"
 
 
 def test_private_notes_never_show_as_content(login_as, factory):
@@ -180,6 +186,8 @@ def test_private_notes_never_show_as_content(login_as, factory):
     for text in ("geheime-klachtnotitie", "eigen-werknotitie"):
         assert text not in page and text not in export
     assert listed("complaint.note_add") in page and "complaint.note_add" in export  # that it happened is not secret
+    rows = {row[3]: row for row in csv.reader(io.StringIO(export.lstrip("\ufeff")), delimiter=";")}
+    assert rows["note.save"][7] == "" and rows["complaint.note_add"][7] == ""  # an empty cell, nothing in its place
 
 
 def test_export_with_bad_filters_exports_nothing(login_as):
@@ -360,7 +368,9 @@ def test_the_period_filter_counts_school_days_in_the_school_s_time(app_context):
     belongs to the school's new day, and one half an hour before it to the day before."""
     import time_machine
     for moment, action in ((datetime.datetime(2026, 11, 1, 22, 30), "test.before_midnight"),
-                           (datetime.datetime(2026, 11, 1, 23, 30), "test.after_midnight")):
+                           (datetime.datetime(2026, 11, 1, 23, 0), "test.at_midnight"),
+                           (datetime.datetime(2026, 11, 1, 23, 30), "test.after_midnight"),
+                           (datetime.datetime(2026, 11, 2, 23, 0), "test.next_midnight")):
         with time_machine.travel(moment.replace(tzinfo=datetime.timezone.utc), tick=False):
             append(action)
     day = datetime.date(2026, 11, 2)
@@ -368,7 +378,8 @@ def test_the_period_filter_counts_school_days_in_the_school_s_time(app_context):
     def found(**dates):
         return {event.action for event in audit.events(scope=audit.EVERY_EVENT, **dates)
                 if event.action.startswith("test.")}
-    assert found(date_from=day, date_to=day) == {"test.after_midnight"}
+    # The school's midnight to the second begins its day.
+    assert found(date_from=day, date_to=day) == {"test.at_midnight", "test.after_midnight"}
     assert found(date_to=day - datetime.timedelta(days=1)) == {"test.before_midnight"}
 
 

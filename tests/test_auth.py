@@ -162,6 +162,20 @@ def test_session_ends_after_thirty_idle_minutes(client, auth):
     assert models.UserSession.select().count() == 0
 
 
+def test_an_ended_session_says_why_on_the_login_page_and_leads_back_to_the_page(client, auth):
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        auth.login("mentor")
+        clock.shift(datetime.timedelta(minutes=31))
+        response = client.get("/dossiers/?status=open")
+        assert response.status_code == 302
+        login_url = response.headers["Location"]
+        assert '<p class="banner banner--info" role="status">Log in om verder te gaan.</p>' in client.get(
+            login_url).get_data(as_text=True)
+        response = client.post(login_url, data={"username": "mentor", "password": PASSWORD,
+                                                "csrf_token": csrf_token(client)})
+        assert response.headers["Location"] == "/dossiers/?status=open"
+
+
 def test_session_ends_after_twelve_hours_even_when_active(client, auth):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:
         auth.login("mentor")

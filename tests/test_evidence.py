@@ -5,6 +5,7 @@ import hashlib
 import html
 import io
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -90,7 +91,8 @@ def assert_refused(app, response, message, files_before, rows_before):
     """Refused with a message beside the file field; no row, no file left behind."""
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert 'id="evidence-file-error"' in page and message in page
+    error = re.search(r'<p class="field__error" id="evidence-file-error">(.*?)</p>', page, re.S)
+    assert error and message in error.group(1)  # the page names the limits elsewhere too, for the browser's check
     assert models.Evidence.select().count() == rows_before
     assert stored_files(app) == files_before
 
@@ -133,7 +135,8 @@ def test_a_file_that_claims_to_be_a_png_but_is_html_is_refused(app, mentor, onli
     files, rows = stored_files(app), models.Evidence.select().count()
     fake = b"<!doctype html><html><script>fetch('/dossiers/')</script></html>"
     response = post_evidence(mentor, online, (fake, "screenshot.png", "image/png"))
-    assert_refused(app, response, "Dit bestand is geen PNG, JPEG of PDF.", files, rows)
+    assert_refused(app, response, "Dit bestand is geen PNG, JPEG of PDF. Alleen schermafdrukken, foto's en PDF's "
+                   "kunnen bij het bewijs.", files, rows)  # what can go with the evidence instead
 
 
 def test_an_image_with_a_broken_inside_is_refused(app, mentor, online):
@@ -151,6 +154,19 @@ def test_an_oversized_file_is_refused_with_a_message_and_the_typed_fields_stay(a
     response = post_evidence(mentor, online, (big, "lang.png", "image/png"), usernames="bewaard_na_fout")
     assert_refused(app, response, "Het bestand is te groot: hoogstens 6 MB.", files, rows)
     assert 'value="bewaard_na_fout"' in response.get_data(as_text=True)
+
+
+def test_an_empty_file_is_refused_and_a_file_of_exactly_the_limit_is_kept(app, mentor, online):
+    files, rows = stored_files(app), models.Evidence.select().count()
+    assert_refused(app, post_evidence(mentor, online, (b"", "leeg.png", "image/png")), "Het bestand is leeg.",
+                   files, rows)
+    from domain import evidence
+    image = png_bytes()
+    with app.app_context():
+        assert evidence.clean_upload(image, len(image)).content_type == "image/png"
+        with pytest.raises(evidence.UploadRefused) as refused:
+            evidence.clean_upload(image, len(image) - 1)
+    assert str(refused.value) == "Het bestand is te groot: hoogstens 0 MB."
 
 
 def test_a_request_beyond_the_server_limit_gets_a_page_not_a_500(app, mentor, online):

@@ -108,11 +108,65 @@ def test_broken_once_is_one_more_chance_twice_proposes_the_next_phase_counted_pe
     assert "Dit vervolggesprek is al vastgelegd." in again.get_data(as_text=True)
 
 
-def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_for_them(app_context):
+def test_the_bullied_pupil_saying_the_agreements_were_broken_proposes_no_phase_for_them(app_context, factory):
     case = demo_case("0001")
+    factory.case(bully=pupil("Noor"), victim=factory.pupil())  # what Noor is in another case does not count here
     for talk in to_come(case, "Noor")[:2]:
         with models.db.atomic():
             assert followups.record(make_due_today(talk), demo_user("mentor"), "not_kept", db.today()) == "not_kept"
+    assert followups.pupil_proposals(case) == []
+
+
+def test_a_second_break_plans_no_second_check_on_the_day_one_is_planned_and_checks_belong_to_the_agreement(app_context):
+    case = demo_case("0001")  # Daan broke the agreements this morning: Noor and Daan talk again in a week
+    agreement = models.Agreement.get(models.Agreement.case == case, models.Agreement.status == "locked")
+    check = db.today() + protocols.get("vo-nl").follow_up_after_broken * DAY
+    with models.db.atomic():
+        followups.record(to_come(case, "Tim")[0], demo_user("mentor"), "not_kept", db.today())
+    for name in ("Noor", "Daan", "Tim"):
+        checks = [row for row in to_come(case, name) if row.due_on == check]
+        assert len(checks) == 1, name
+        assert checks[0].agreement_id == agreement.id  # its form shows what was agreed; a new version replaces it
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "follow_ups_planned"
+                                            ).order_by(models.CaseEvent.id.desc()).get()
+    assert event.text == "Afspraken niet nagekomen: extra vervolggesprek op %s met Tim Kok" % followups.dutch_day(check)
+    assert event.user_id == demo_user("mentor").id
+
+
+def test_broken_agreements_in_a_case_whose_protocol_is_no_longer_installed_are_kept_without_a_check(app_context):
+    case = demo_case("0001")
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    tim, planned = to_come(case, "Tim")[0], len(series_of(case, "Tim"))
+    with models.db.atomic():
+        meaning = followups.record(tim, demo_user("mentor"), "not_kept", db.today(), note="Tim lachte weer mee.")
+    assert meaning == "one_more_chance" and models.FollowUp.get_by_id(tim.id).outcome == "not_kept"
+    assert len(series_of(case, "Tim")) == planned  # no protocol to say how soon: no extra talk
+
+
+def test_a_talk_with_the_pupils_together_counts_for_each_and_a_break_in_another_case_not_at_all(app_context, factory):
+    case, mentor = demo_case("0001"), demo_user("mentor")  # Daan broke the agreements once already
+    other = factory.case(bully=pupil("Tim"), victim=factory.pupil())
+    models.FollowUp.create(case=other, pupil=pupil("Tim"), due_on=db.today(), held_on=db.today(),
+                           done_at=db.utcnow(), outcome="not_kept")
+    with models.db.atomic():
+        assert followups.record(to_come(case, "Tim")[0], mentor, "not_kept", db.today()) == "one_more_chance"
+    # A talk with Daan and Tim together, from before each pupil had their own: the second break for both.
+    together = models.FollowUp.create(case=case, due_on=db.today())
+    with models.db.atomic():
+        assert followups.record(together, mentor, "not_kept", db.today()) == "escalate"
+    assert [(proposed.first_name, phase) for proposed, phase in followups.pupil_proposals(case)] == [
+        ("Daan", 1), ("Tim", 1)]
+
+
+def test_a_break_on_the_day_of_a_measure_is_answered_by_it_no_new_chance_and_no_proposal(app_context):
+    from domain import escalation
+    case, mentor = demo_case("0001"), demo_user("mentor")  # Daan broke the agreements once already, today
+    with models.db.atomic():
+        escalation.decide_measure(case, pupil("Daan"), 1, "Een gesprek met de teamleider.", mentor, db.today())
+        assert followups.record(make_due_today(to_come(case, "Daan")[0]), mentor, "not_kept", db.today()) == "not_kept"
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "follow_up"
+                                            ).order_by(models.CaseEvent.id.desc()).get()
+    assert event.text == "Daan van den Berg: Afspraken niet nagekomen"
     assert followups.pupil_proposals(case) == []
 
 

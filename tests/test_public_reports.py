@@ -451,8 +451,9 @@ def test_a_use_is_counted_against_every_limit_or_against_none(app_context):
         assert public.take([("test:a", 2), ("test:b", 5)])
         assert public.take([("test:a", 2), ("test:b", 5)])
         assert not public.take([("test:a", 2), ("test:b", 5)])  # a is used up: b not counted either
+        assert public.take([("test:c", 1)]) and not public.take([("test:c", 1)])  # a limit of one allows one
     assert {row.key: row.count for row in models.PublicThrottle.select().where(
-        models.PublicThrottle.key.startswith("test:"))} == {"test:a": 2, "test:b": 2}
+        models.PublicThrottle.key.startswith("test:"))} == {"test:a": 2, "test:b": 2, "test:c": 1}
 
 
 def test_a_counter_is_forgotten_on_the_second_its_hour_ends_and_an_access_after_half_an_hour_idle(app_context):
