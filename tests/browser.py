@@ -48,8 +48,9 @@ def start_production_server(env, log, **options):
         return process, "http://127.0.0.1:%d" % sock.getsockname()[1]
 
 
-def wait_until_serving(url, process, log, timeout=20):
-    """Wait until the server answers url with 200; fail pointing at its log if it stops or stays silent."""
+def wait_until_serving(url, process, log, timeout=60):
+    """Wait until the server answers url with 200; fail pointing at its log if it stops or stays silent.
+    (A loaded machine took over 20 seconds to start one beside the other test worker's.)"""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

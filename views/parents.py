@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 import audit
 from db import db
 from domain import cases, complaints, conversations
+from forms.common import row_id
 from forms.parents import ParentContactForm
 from models import PARENT_CHANNELS, CaseEvent, Conversation, ParentContact, Pupil, User, UserRole
 from permissions import get_open_case_or_404, may_complete_step
@@ -66,8 +67,8 @@ def new(case_id):
     if request.method == "GET" and request.args.get("leerling") in {str(choice.value) for choice in form.pupil.choices
                                                                     if choice.value != ""}:
         form.pupil.data = int(request.args["leerling"])  # from the to-do "inform the parents of ... of a measure"
-    if request.method == "GET" and request.args.get("gesprek", "").isdigit():
-        prefill_from_talk(form, case, int(request.args["gesprek"]))
+    if request.method == "GET" and row_id(request.args.get("gesprek")):  # a number some talk could have
+        prefill_from_talk(form, case, row_id(request.args["gesprek"]))
     if request.method == "GET" and current_app.htmx:
         return render_template("parents/_form.html", case=case, form=form,
                                counsellor_route=complaints.counsellor_route())
