@@ -185,7 +185,7 @@ def gather(pupil, exporter):
                         .order_by(Case.opened_at, Case.id))
     case_ids = [row.case_id for row in involvements]
     report_ids = _ids(ReportPupil.select(ReportPupil.report).where(ReportPupil.pupil == pupil))
-    reports = list(Report.select().where(Report.id.in_(report_ids) | Report.case.in_(case_ids or [0]))
+    reports = list(Report.with_case().where(Report.id.in_(report_ids) | Report.case.in_(case_ids or [0]))
                    .order_by(Report.reported_on, Report.id))
     conversation_ids = _ids(ConversationParticipant.select(ConversationParticipant.conversation)
                             .where(ConversationParticipant.pupil == pupil))

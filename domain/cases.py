@@ -170,6 +170,7 @@ def open_case(protocol_key, mentor, roles, opened_by, reports=(), title="", appr
     if severity == "serious":
         CaseEvent.add(case, "severity", SEVERITY_WORDS[severity], opened_by)
     sync_steps(case, protocols.of_case(case) if second else protocol)
+    signal_recorded_by_report(case)
     audit.record("case.create", case, detail="naast %s" % second.key if second else "")
     return case, repeat_warnings(case)
 
@@ -205,6 +206,32 @@ def attach_report(case, report, user, event=True):
     if event:
         CaseEvent.add(case, "report_attached", report.description[:200], user)
         sync_steps(case)
+        signal_recorded_by_report(case)
+
+
+def signal_recorded_by_report(case):
+    """The report a case comes from is its signal, recorded (seed 001 step 1: every staff member signals,
+    the signal step is recording it): the protocol's step that the report is (`done_with_report`) is done
+    when and by whom the case's first report was filed, unless it was done already. A case opened without
+    a report keeps the step for its mentor, due the day it was opened."""
+    first = (Report.select().where(Report.case == case)
+             .order_by(Report.created_at, Report.id).first())
+    if first is None:
+        return
+    protocol = protocols.of_case(case)
+    keys = [step.key for step in protocol.steps if step.done_with_report]
+    rows = CaseStep.select().where(CaseStep.case == case, CaseStep.status == "open", CaseStep.step_key.in_(keys or [""]))
+    note = "met de melding van %s" % followups.dutch_day(first.reported_on)
+    changed = False
+    for row in rows:
+        row.status, row.done_at, row.done_by, row.note = "done", first.created_at, first.created_by_id, note
+        row.save()
+        title = protocols.step_title(case.protocol_key, row.step_key) if protocol.second else \
+            protocol.step(row.step_key).title
+        CaseEvent.add(case, "step_done", "%s: %s" % (title, note), first.created_by_id, at=row.done_at)
+        changed = True
+    if changed:
+        sync_steps(case, protocol)
 
 
 def close_report(report, user, reason):

@@ -169,6 +169,7 @@ def add_second_protocol(case, protocol_key, user):
     CaseEvent.add(case, "correction", "Tweede protocol erbij: %s, naast %s" % (
         protocol.name, protocols.get(case.protocol_key).name), user)
     cases.sync_steps(case)
+    cases.signal_recorded_by_report(case)  # as when the case was opened with it (cases.open_case)
     return protocol
 
 

@@ -261,8 +261,8 @@ def _lists():
     yield "meldingen", _csv(
         ["datum", "melder", "kanaal", "soorten pesten", "plaats", "status", "dossier"],
         ([_day(report.reported_on), label(REPORTER_KINDS, report.reporter_kind), label(REPORT_CHANNELS, report.channel),
-          ", ".join(sorted(kinds.get(report.id, []))), report.place, label(REPORT_STATUSES, report.status),
-          references.get(report.case_id, "")] for report in Report.select().order_by(Report.id)))
+          ", ".join(sorted(kinds.get(report.id, []))), report.place, label(REPORT_STATUSES, report.shown_status),
+          references.get(report.case_id, "")] for report in Report.with_case().order_by(Report.id)))
     yield "klachten", _csv(
         ["ontvangen op", "klager", "leerling", "dossier", "status", "naar de klachtencommissie op"],
         ([_day(complaint.received_on), label(COMPLAINANT_KINDS, complaint.complainant_kind),

@@ -396,7 +396,7 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
             ("Hoe", _dutch(REPORT_CHANNELS, report.channel)),
             ("Soort pesten", kinds), ("Plaats", report.place), ("Platform", report.platform),
             ("Wat er is gemeld", report.description),
-            ("Status", _dutch(REPORT_STATUSES, report.status)), ("Reden van afsluiten", report.close_reason),
+            ("Status", _dutch(REPORT_STATUSES, report.shown_status)), ("Reden van afsluiten", report.close_reason),
         ], redact), Spacer(1, 3 * mm)]
 
     story.append(Paragraph("Dossiers", HEADING))

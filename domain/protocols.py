@@ -102,6 +102,7 @@ class Step:
     templates: tuple = ()
     recorded_with: str = ""  # one of RECORDS: recording one of those may complete this step
     shared: str = ""  # one of SHARED: done once for the case when a second protocol has a step of the same
+    done_with_report: bool = False  # the report a case is opened from is this step (recording the signal)
 
     def applies_to(self, approach=None, criminal=False, online=False):
         """Whether this step belongs to a case with these properties."""
@@ -324,6 +325,11 @@ class _Reader:
             self.fail(where, "%r is geen geldige keuze (kies uit: %s)" % (value, ", ".join(map(str, options))))
         return value
 
+    def flag(self, value, where):
+        if not isinstance(value, bool):
+            self.fail(where, "hier hoort true of false")
+        return value
+
     def sequence(self, value, where, allow_empty=True):
         if not isinstance(value, list):
             self.fail(where, "hier hoort een lijst")
@@ -342,6 +348,9 @@ class _Reader:
         steps, template_keys = [], set()
         for number, raw in enumerate(self.sequence(data["steps"], "steps", allow_empty=False), 1):
             step = self.step(raw, "stap %d" % number, [s.key for s in steps])
+            if step.done_with_report and any(earlier.done_with_report for earlier in steps):
+                self.fail("stap %d (%s): done_with_report" % (number, step.key),
+                          "staat al bij een eerdere stap: de melding is één stap van het protocol")
             if step.shared and any(earlier.shared == step.shared for earlier in steps):
                 self.fail("stap %d (%s): shared" % (number, step.key),
                           "%r staat al bij een eerdere stap: een protocol deelt iets met één stap" % step.shared)
@@ -439,7 +448,7 @@ class _Reader:
 
     def step(self, raw, where, earlier_keys):
         raw = self.mapping(raw, where, ("key", "title", "owner", "deadline", "description"),
-                           ("condition", "tasks", "templates", "recorded_with", "shared"))
+                           ("condition", "tasks", "templates", "recorded_with", "shared", "done_with_report"))
         key = self.key(raw["key"], where + ": key")
         where = "%s (%s)" % (where, key)
         if key in earlier_keys:
@@ -461,6 +470,7 @@ class _Reader:
             recorded_with=self.choice(raw["recorded_with"], where + ": recorded_with", RECORDS)
             if "recorded_with" in raw else "",
             shared=self.choice(raw["shared"], where + ": shared", SHARED) if "shared" in raw else "",
+            done_with_report=self.flag(raw.get("done_with_report", False), where + ": done_with_report"),
             tasks=tuple(self.text(task, "%s: tasks %d" % (where, n), max_length=300)
                         for n, task in enumerate(self.sequence(raw.get("tasks", []), where + ": tasks"), 1)),
             templates=tuple(self.template(template, "%s: sjabloon %d" % (where, n))

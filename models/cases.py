@@ -243,10 +243,31 @@ class Report(BaseModel):
     def kinds(self):
         return [row.kind for row in self.kind_rows]
 
+    @property
+    def shown_status(self):
+        """Where the report stands for whoever reads it. A report under a case follows its case: closed
+        when the case is closed, in behandeling again when it is reopened. Read from the case rather than
+        written beside it, so no close, reopen, merge or restore can leave the two apart; list reports
+        through with_case so that this costs no query per report."""
+        if self.status == "in_case" and self.case_id is not None and self.case.status == "closed":
+            return "closed"
+        return self.status
+
+    @property
+    def closed_with_case(self):
+        """The report was closed by closing its case, not on its own without a case."""
+        return self.status == "in_case" and self.shown_status == "closed"
+
+    @classmethod
+    def with_case(cls, query=None):
+        """The reports of `query` (all of them by default) with their case read alongside."""
+        query = cls.select() if query is None else query
+        return query.select_extend(Case).join_from(cls, Case, JOIN.LEFT_OUTER, on=(cls.case == Case.id))
+
     @classmethod
     def of_case(cls, case):
         """The reports under a case, in the order they came in."""
-        return cls.select().where(cls.case == case).order_by(cls.reported_on)
+        return cls.with_case().where(cls.case == case).order_by(cls.reported_on)
 
 
 class ReportKind(BaseModel):

@@ -89,13 +89,11 @@ def test_opening_with_it_is_opening_and_adding_it_under_corrigeren(app, login_as
         assert opened.status_code == 302
         both = models.Case.get(models.Case.title == "Met beide")
         assert opened.headers["Location"] == "/dossiers/%d" % both.id
+        same_report = report(app, online=True)
         with app.app_context(), models.db.atomic():
             alone, _warnings = cases.open_case(
                 "vo-nl", demo_user("mentor2"), {pupil("Amira"): "victim", pupil("Finn"): "bully"},
-                demo_user("coordinator"), title="Later erbij")
-            alone.online = True  # as the online report made the other case
-            alone.save()
-            cases.sync_steps(alone)
+                demo_user("coordinator"), reports=[same_report], title="Later erbij")
             corrections.add_second_protocol(alone, "online-pesten", demo_user("coordinator"))
         alone = models.Case.get_by_id(alone.id)
     assert both.online and both.second_protocol_key == alone.second_protocol_key == "online-pesten"

@@ -177,6 +177,9 @@ def test_a_valid_copy_loads(tmp_path):
                 d.pop("follow_up_step"), d.pop("follow_up_with"), d.pop("follow_up_after_broken"),
                 [step.pop("shared", None) for step in d["steps"] if step.get("shared") == "follow-up"]],
      "after_broken_again: hoort bij follow_up_step"),
+    (lambda d: d["steps"][0].update(done_with_report="ja"), "stap 1 (signal): done_with_report: hier hoort true of false"),
+    (lambda d: d["steps"][1].update(done_with_report=True),
+     "stap 2 (support-victim): done_with_report: staat al bij een eerdere stap"),
 ])
 def test_malformed_protocol_is_refused_with_file_and_place(tmp_path, breakage, message):
     data = valid()

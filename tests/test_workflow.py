@@ -112,13 +112,11 @@ def test_vo_protocol_from_report_to_closure(app_context, pupils):
         case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
         rows = steps(case)
         assert rows["signal"].due_on == D(2026, 11, 2)
+        # The report the case comes from is the signal, recorded by the teacher who filed it.
+        assert rows["signal"].status == "done" and rows["signal"].done_by == demo_user("staff")
         assert rows["police"].status == "not_applicable" and rows["online-evidence"].status == "not_applicable"
-        assert rows["victim-talk"].due_on is None  # waits for the signal step
+        assert rows["victim-talk"].due_on == D(2026, 11, 9)  # within a week of the signal
         assert [rows[k].owner for k in ("signal", "extra-help")] == ["mentor", "support"]
-
-        clock.move_to(datetime.datetime(2026, 11, 3, 10, 0))
-        complete(case, "signal")
-        assert steps(case)["victim-talk"].due_on == D(2026, 11, 10)  # within a week
 
         clock.move_to(datetime.datetime(2026, 11, 9, 10, 0))
         complete(case, "victim-talk")
@@ -175,7 +173,6 @@ def test_vo_protocol_from_report_to_closure(app_context, pupils):
 def test_criminal_report_brings_in_the_police_step(app_context, pupils):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
         case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2), possibly_criminal=True)])
-        complete(case, "signal")
     rows = steps(case)
     assert rows["police"].status == "open" and rows["police"].due_on == D(2026, 11, 3)
     assert rows["police"].owner == "coordinator"
@@ -186,7 +183,7 @@ def test_flemish_steps_follow_the_chosen_approach(app_context, pupils):
         case, _ = open_case("stappenplan-vl", pupils, [report(pupils[:2], D(2026, 11, 2))])
         conditional = ("confront-talk", "support-group")
         assert all(steps(case)[key].status == "not_applicable" for key in conditional)
-        complete(case, "report", user="coordinator")
+        assert steps(case)["report"].status == "done"  # the report itself
         complete(case, "victim-talk")
         clock.move_to(datetime.datetime(2026, 11, 4, 9, 0))
         complete(case, "choose-approach", user="coordinator")
@@ -220,7 +217,8 @@ def test_online_protocol_walks_to_the_agreement(app_context, pupils):
         assert case.online
         rows = steps(case)
         assert rows["signal"].due_on == D(2026, 11, 1) and rows["police"].status == "not_applicable"
-        for key, user in [("signal", "mentor"), ("support-victim", "mentor"), ("protect", "mentor"),
+        assert rows["signal"].status == "done"  # the report itself
+        for key, user in [("support-victim", "mentor"), ("protect", "mentor"),
                           ("inform-parents", "mentor"), ("identify-bully", "coordinator"),
                           ("bully-talk", "mentor")]:
             complete(case, key, user)
@@ -234,8 +232,10 @@ def test_online_protocol_walks_to_the_agreement(app_context, pupils):
 
 def test_a_step_cannot_be_completed_twice(app_context, pupils):
     case, _ = open_case("vo-nl", pupils, [report(pupils[:2], D(2026, 11, 2))])
-    complete(case, "signal")
+    complete(case, "victim-talk")
     with pytest.raises(WorkflowError, match="al afgerond"):
+        complete(case, "victim-talk")
+    with pytest.raises(WorkflowError, match="al afgerond"):  # the report was the signal
         complete(case, "signal")
     with pytest.raises(WorkflowError, match="niet van toepassing"):
         complete(case, "police")

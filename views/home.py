@@ -21,12 +21,12 @@ def index():
     """The home page, with a section per role of the user."""
     open_cases = (visible_cases(current_user).where(Case.status == "open")
                   .order_by(Case.opened_at.desc()).limit(10))
-    my_reports = (visible_reports(current_user).where(Report.created_by == current_user)
+    my_reports = (Report.with_case(visible_reports(current_user)).where(Report.created_by == current_user)
                   .order_by(Report.created_at.desc()).limit(10))
     new_reports = (Report.select().where(Report.status == "new").count()
                    if may_manage_reports(current_user) else 0)
     # What others reported about the pupils of the mentor's classes, read-only with its status.
-    class_reports = list(reports_about_my_pupils(current_user).where(
+    class_reports = list(Report.with_case(reports_about_my_pupils(current_user)).where(
         Report.created_by.is_null() | (Report.created_by != current_user))
         .order_by(Report.created_at.desc()).limit(10))
     # Proposals to escalate reach those the protocol names to decide them (and the coordinator, who

@@ -24,7 +24,7 @@ PICKER_LIMIT = 20
 @login_required
 def index():
     """The reports the user filed; for the coordinator also the inbox of new reports."""
-    mine = list(Report.select().where(Report.created_by == current_user).order_by(Report.created_at.desc()))
+    mine = list(Report.with_case().where(Report.created_by == current_user).order_by(Report.created_at.desc()))
     inbox = []
     if may_manage_reports(current_user):
         inbox = list(Report.select().where(Report.status == "new").order_by(Report.created_at))
