@@ -1,10 +1,12 @@
 """Touch targets and sizes on a tablet, in portrait (820x1180) and landscape (1180x820) with touch: every
-interactive element of the case page, the checklist, the agreement, signing and the report form is at
-least 44 px in both dimensions, or spaced as WCAG 2.2's target-size rule (2.5.8) allows; nothing scrolls
-sideways; the case page's menu hides no link past an edge without a shadow there to say so. (The signing page, in both
-orientations: in test_browser_agreement, which signs.)"""
+interactive element of the case page, the checklist, the agreement, signing, the report form, the coordinator's
+forms (a new case, a correction, prevention) and every page of each role's main menu is at least 44 px in both
+dimensions (a link inside a sentence aside: browser.SMALL_TARGETS); nothing scrolls sideways, the page nor a
+table inside its frame; the case page's menu hides no link past an edge without a shadow there to say so. (The
+signing page, in both orientations: in test_browser_agreement, which signs.)"""
 import io
 import re
+import urllib.parse
 
 import pytest
 from PIL import Image
@@ -16,16 +18,21 @@ from conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"portrait": {"width": 820, "height": 1180}, "landscape": {"width": 1180, "height": 820}}
+# A table wider than its frame: the frame scrolls sideways and cuts off its last column (a button, say).
+TABLES_CUT_OFF = """() => [...document.querySelectorAll('.table-wrap')]
+  .filter((frame) => frame.scrollWidth > frame.clientWidth + 1).map((frame) => frame.querySelector('caption')?.textContent)"""
 
 
 
 
 def check(page, name, orientation):
-    """No target too small or too close, nothing sideways; a screenshot of what was measured."""
+    """No target too small, nothing sideways (a table cut off in its frame included); a screenshot of what was
+    measured."""
     page.wait_for_load_state()
     small = small_targets(page)
     width = VIEWPORTS[orientation]["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+    assert page.evaluate(TABLES_CUT_OFF) == [], "%s (%s): a table scrolls sideways in its frame" % (name, orientation)
     page.screenshot(path=str(ARTIFACTS / ("touch-%s-%s.png" % (name, orientation))), full_page=True)
     assert not small, "%s (%s): %s" % (name, orientation, "; ".join(small))
 
@@ -132,3 +139,44 @@ def test_every_role_s_menu_is_one_line_on_a_tablet_in_portrait(browser, live_ser
     rows = page.evaluate(MENU_ROWS)
     context.close()
     assert rows == {"menu": 1, "account": 1}, username
+
+
+def test_the_coordinator_s_forms_and_prevention_pages(tablet, live_server):
+    """The new case's severity, a correction's folds, prevention's back links and the agreement's link in the
+    follow-up section: each a whole row or a tap-link, not a bare radio, a 26 px fold or a 20 px link."""
+    log_in(tablet, live_server, "coordinator", PASSWORD)
+    tablet.goto(live_server + "/dossiers/nieuw")
+    expect(tablet.get_by_role("radio", name="Ernstig", exact=True)).to_be_visible()
+    check(tablet, "new-case", tablet.orientation)
+    tablet.goto(live_server + "/dossiers/")
+    tablet.get_by_role("link", name=re.compile("Buitensluiten in de pauze")).first.click()
+    case_url = tablet.url
+    open_all_folds(tablet)
+    expect(tablet.locator("#agreed").get_by_role("link", name=re.compile("Herstelovereenkomst versie"))).to_be_visible()
+    check(tablet, "case-follow-ups", tablet.orientation)
+    tablet.goto(case_url + "/corrigeren")
+    open_all_folds(tablet)
+    check(tablet, "correction", tablet.orientation)
+    tablet.goto(live_server + "/preventie/")
+    tablet.get_by_role("link", name=re.compile("Beleid en publicatie")).click()
+    expect(tablet.get_by_role("link", name="← Preventie")).to_be_visible()
+    check(tablet, "prevention-policy", tablet.orientation)
+    tablet.goto(live_server + "/preventie/")
+    tablet.locator("#klassen .rows__link").first.click()
+    expect(tablet.get_by_role("link", name="← Preventie")).to_be_visible()
+    check(tablet, "prevention-class", tablet.orientation)
+
+
+@pytest.mark.parametrize("username", ["mentor", "coordinator", "support", "counsellor", "teamleader",
+                                      "management", "staff", "admin"])
+def test_every_page_of_each_role_s_menu_is_finger_sized(tablet, live_server, username):
+    """Each page the role's main menu leads to, measured as the case page is: a page nobody listed here
+    (the admin's users, a table whose last column fell off the frame at 820 px) is measured all the same."""
+    log_in(tablet, live_server, username, PASSWORD)
+    pages = tablet.evaluate("[...document.querySelectorAll('.menu__link')].map((link) => link.href)")
+    assert pages
+    for url in pages:
+        tablet.goto(url)
+        open_all_folds(tablet)
+        name = urllib.parse.urlsplit(url).path.strip("/").replace("/", "-") or "start"
+        check(tablet, "menu-%s-%s" % (username, name), tablet.orientation)
