@@ -2,14 +2,12 @@
 interactive element of the case page, the checklist, the agreement, signing, the report form, the coordinator's
 forms (a new case, a correction, prevention) and every page of each role's main menu is at least 44 px in both
 dimensions (a link inside a sentence aside: browser.SMALL_TARGETS); nothing scrolls sideways, the page nor a
-table inside its frame; the case page's menu hides no link past an edge without a shadow there to say so. (The
-signing page, in both orientations: in test_browser_agreement, which signs.)"""
-import io
+table inside its frame; the case page's menu hides no link past an edge and lists the sections in the page's
+order. (The signing page, in both orientations: in test_browser_agreement, which signs.)"""
 import re
 import urllib.parse
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 
 from browser import ARTIFACTS, log_in, small_targets
@@ -65,34 +63,39 @@ def test_the_mentor_s_case_page_and_report_form(tablet, live_server):
     check(tablet, "report-form", tablet.orientation)
 
 
-def edge_shade(page, box, side):
-    """The darkest pixel at the top of the menu's left or right edge (0 black, 255 white): above the links'
-    text, only the menu's background and its shadow are there."""
-    x = box["x"] + 2 if side == "left" else box["x"] + box["width"] - 6
-    png = page.screenshot(clip={"x": x, "y": box["y"] + 3, "width": 4, "height": 4})
-    return Image.open(io.BytesIO(png)).convert("L").getextrema()[0]
+MENU_LINKS = """() => [...document.querySelectorAll('.case-menu__link')].map((link) => {
+  const box = link.getBoundingClientRect();
+  return {name: link.textContent.trim(), target: link.getAttribute('href'), top: Math.round(box.top),
+          right: box.right, height: box.height};
+})"""
+
+# Each menu link's section comes after the one before it on the page (Node.DOCUMENT_POSITION_FOLLOWING).
+MENU_IN_PAGE_ORDER = """() => {
+  const sections = [...document.querySelectorAll('.case-menu__link')]
+    .map((link) => [link.textContent.trim(), document.querySelector(link.getAttribute('href'))]);
+  const out = sections.filter(([, section]) => !section).map(([name]) => name + ': no section');
+  for (let i = 1; i < sections.length; i++) {
+    const [before, earlier] = sections[i - 1], [name, section] = sections[i];
+    if (earlier && section && !(earlier.compareDocumentPosition(section) & Node.DOCUMENT_POSITION_FOLLOWING)) {
+      out.push(name + ' before ' + before + ' on the page');
+    }
+  }
+  return out;
+}"""
 
 
 def menu_fits(page, orientation):
-    """The case page's menu hides no link past an edge without a cue: it fits, or it scrolls sideways with a
-    shadow at each edge that has links past it (none at an edge with nothing past it)."""
+    """The case page's menu hides no link past an edge: its links wrap, in two rows at most (it stays at the top
+    while the page scrolls, and a third row would cover the heading a link scrolls to), in the order their
+    sections stand on the page."""
     menu = page.locator(".case-menu")
     box = menu.bounding_box()
     assert box["x"] + box["width"] <= VIEWPORTS[orientation]["width"]
-    wash = edge_shade(page, box, "left")
-    assert wash >= 240  # the menu's own light background: nothing past the left edge at the start
-    if menu.evaluate("menu => menu.scrollWidth <= menu.clientWidth"):
-        for link in page.locator(".case-menu__link").all():
-            assert link.bounding_box()["x"] + link.bounding_box()["width"] <= box["x"] + box["width"]
-        assert edge_shade(page, box, "right") >= 240
-        return
-    assert edge_shade(page, box, "right") < wash - 25, "links past the right edge without a cue"
-    menu.evaluate("menu => { menu.scrollLeft = menu.scrollWidth; }")
-    page.wait_for_timeout(100)
-    assert edge_shade(page, box, "right") >= 240 and edge_shade(page, box, "left") < wash - 25
-    last = page.locator(".case-menu__link").last.bounding_box()
-    assert last["x"] + last["width"] <= box["x"] + box["width"] + 1  # the last link can be scrolled to
-    menu.evaluate("menu => { menu.scrollLeft = 0; }")
+    assert menu.evaluate("menu => menu.scrollWidth <= menu.clientWidth")
+    links = page.evaluate(MENU_LINKS)
+    assert all(link["right"] <= box["x"] + box["width"] and link["height"] >= 44 for link in links), links
+    assert len({link["top"] for link in links}) <= 2, links
+    assert page.evaluate(MENU_IN_PAGE_ORDER) == []
 
 
 def test_the_coordinator_s_case_menu_shows_every_section(tablet, live_server):
