@@ -55,23 +55,26 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
     mentor = new_page(browser)
     log_in(mentor, live_server, "mentor2", PASSWORD)
     due = mentor.locator("section", has=mentor.get_by_role("heading", name="Wat moet er gebeuren"))
-    expect(due.get_by_role("link", name=re.compile(reference))).to_be_visible()
-    expect(due.get_by_role("heading", name="Vandaag")).to_be_visible()
+    # The report was the signal: the first step left is the talk with Amira, due within the week.
+    talk_due = due.get_by_role("link", name=re.compile("Gesprek met de gepeste leerling.*%s" % reference))
+    expect(talk_due).to_be_visible()
+    expect(due.get_by_role("heading", name="Deze week")).to_be_visible()
     mentor.screenshot(path=str(tmp_path / "3-mentor-due.png"), full_page=True)
 
     # The step on the home page leads straight to its conversation; the mentor marks the step done
     # on the case page instead: htmx swaps the tracker and the timeline in place.
-    due.get_by_role("link", name=re.compile(reference)).first.click()
-    expect(mentor).to_have_url(re.compile(r"/gesprekken/nieuw/\d+/signal$"))
+    talk_due.click()
+    expect(mentor).to_have_url(re.compile(r"/gesprekken/nieuw/\d+/victim-talk$"))
     mentor.get_by_role("link", name="← Dossier %s" % reference).click()
-    signal = protocol_step(mentor, "Signaal opvangen en vastleggen")
-    signal.get_by_label(re.compile("Notitie bij")).fill("Met Amira gesproken")
+    expect(protocol_step(mentor, "Signaal opvangen en vastleggen")).to_have_class(re.compile("tracker__step--done"))
+    talk = protocol_step(mentor, "Gesprek met de gepeste leerling")
+    talk.get_by_label(re.compile("Notitie bij")).fill("Met Amira gesproken")
     url_before = mentor.url
-    signal.get_by_role("button", name="Gedaan").click()
-    expect(signal).to_have_class(re.compile("tracker__step--done"))
+    talk.get_by_role("button", name="Gedaan").click()
+    expect(talk).to_have_class(re.compile("tracker__step--done"))
     expect(mentor.locator("#case-timeline")).to_contain_text("Met Amira gesproken")
     assert mentor.url == url_before
-    expect(protocol_step(mentor, "Gesprek met de gepeste leerling")).to_contain_text("uiterlijk")
+    expect(protocol_step(mentor, "Gesprek met de pester en meelopers")).to_contain_text("uiterlijk")
     mentor.screenshot(path=str(tmp_path / "4-step-done.png"), full_page=True)
     for page in (teacher, coordinator, mentor):
         page.context.close()
