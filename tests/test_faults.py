@@ -245,10 +245,8 @@ def read_only(on):
         models.db.execute_sql("PRAGMA query_only = %s" % ("ON" if on else "OFF"))
 
 
-def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledged(app, login_as):
-    """The database refusing writes (as SQLite on a file system remounted read-only after an error).
-    A real remount is refused while the server holds the file open for writing, so the database's
-    own switch stands in for it, on the app's pooled connection."""
+def line_adder(app, login_as):
+    """mentor2's conversation under way, and a function that adds a note line to it (as the tablet does)."""
     client = login_as("mentor2")
     with app.app_context():
         conversation = models.Conversation.select().where(models.Conversation.ended_at.is_null()).first()
@@ -259,6 +257,14 @@ def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledge
         return client.post("/gesprekken/%d/regels" % conversation.id, headers=headers,
                            data={"kind": "note", "text": text, "client_key": key})
 
+    return conversation, add
+
+
+def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledged(app, login_as):
+    """The database refusing writes (as SQLite on a file system remounted read-only after an error).
+    A real remount is refused while the server holds the file open for writing, so the database's
+    own switch stands in for it, on the app's pooled connection."""
+    conversation, add = line_adder(app, login_as)
     assert add("voor alleen-lezen", "ro-1").status_code == 200
     read_only(True)
     try:
@@ -277,19 +283,10 @@ def test_a_connection_that_refused_a_save_is_not_handed_to_the_next_request(app,
     """A connection the database refused a write on is closed for good, not pooled: SQLite opens a file it
     may not write read-only and keeps it so, and reused it would refuse every save after the disk is back.
     Here the refusing connection stays refusing (its switch is never turned off); the next save gets another."""
-    client = login_as("mentor2")
-    with app.app_context():
-        conversation = models.Conversation.select().where(models.Conversation.ended_at.is_null()).first()
-    page = client.get("/gesprekken/%d" % conversation.id).get_data(as_text=True)
-    headers = {"HX-Request": "true", "X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)}
-
-    def add(text, key):
-        return client.post("/gesprekken/%d/regels" % conversation.id, headers=headers,
-                           data={"kind": "note", "text": text, "client_key": key}).status_code
-
+    _, add = line_adder(app, login_as)
     read_only(True)  # on the connection this thread holds, which the next request takes
     try:
-        assert add("op een kapotte verbinding", "spoiled-1") == 503
-        assert add("op een kapotte verbinding", "spoiled-1") == 200
+        assert add("op een kapotte verbinding", "spoiled-1").status_code == 503
+        assert add("op een kapotte verbinding", "spoiled-1").status_code == 200
     finally:
         read_only(False)
