@@ -257,6 +257,7 @@ def line_adder(app, login_as):
         return client.post("/gesprekken/%d/regels" % conversation.id, headers=headers,
                            data={"kind": "note", "text": text, "client_key": key})
 
+    add.client = client
     return conversation, add
 
 
@@ -270,7 +271,7 @@ def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledge
     try:
         refused = add("tijdens alleen-lezen", "ro-2")
         assert refused.status_code == 503 and UNWRITABLE_MESSAGE in refused.get_data(as_text=True)
-        assert client.get("/health").status_code == 200
+        assert add.client.get("/health").status_code == 200
     finally:
         read_only(False)
     assert add("tijdens alleen-lezen", "ro-2").status_code == 200  # the retry succeeds
