@@ -471,22 +471,5 @@ def _open_connection():
 
 
 def _close_connection(exc):
-    if db.is_closed():
-        return
-    if getattr(_SPOILED, "flag", False):  # not back into the pool: the next request opens a fresh one
-        _SPOILED.flag = False
-        manual_close = getattr(db.obj, "manual_close", None)
-        (manual_close or db.close)()
-    else:
+    if not db.is_closed():
         db.close()
-
-
-_SPOILED = threading.local()  # per request thread: the request's connection must not be reused
-
-
-def spoil_connection():
-    """The database refused this request's work (a disk gone read-only or full, a server gone): its
-    connection is closed for good at the request's end instead of going back to the pool. SQLite opens a
-    file it may not write read-only and keeps it so; reused, such a connection would refuse every save for
-    minutes after the disk takes writes again."""
-    _SPOILED.flag = True

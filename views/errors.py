@@ -5,8 +5,6 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from peewee import InternalError, OperationalError
 from werkzeug.exceptions import SecurityError
 
-from db import spoil_connection
-
 bp = Blueprint("errors", __name__)
 
 MESSAGES = {
@@ -69,5 +67,4 @@ def database_unavailable(error):
     saved, so say that plainly with 503, which the page's retry loop treats as "try again". The
     server keeps serving; the reason goes to the server log (the database's message, no pupil data)."""
     current_app.logger.error("De database kon niet schrijven: %s", error)
-    spoil_connection()
     return render_error(503)
