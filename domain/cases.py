@@ -41,7 +41,7 @@ def due_dates(protocol, case, done_on, start, set_aside=(), second_start=None):
     facts = {"approach": case.approach, "criminal": case.possibly_criminal, "online": case.online}
     applies = {step.key: step.applies_to(**facts) and step.key not in set_aside for step in protocol.steps}
     anchors = {"report": start}
-    switched_on = _switched_on(case)
+    switched_on = _switched_on(case) if protocol.approach_switch else None
     if protocol.second is not None:
         anchors[protocols.beside_key(protocol.second.key, "report")] = max(start, second_start or start)
     result = {}
@@ -214,13 +214,13 @@ def signal_recorded_by_report(case):
     the signal step is recording it): the protocol's step that the report is (`done_with_report`) is done
     when and by whom the case's first report was filed, unless it was done already. A case opened without
     a report keeps the step for its mentor, due the day it was opened."""
-    first = (Report.select().where(Report.case == case)
-             .order_by(Report.created_at, Report.id).first())
-    if first is None:
-        return
     protocol = protocols.of_case(case)
     keys = [step.key for step in protocol.steps if step.done_with_report]
-    rows = CaseStep.select().where(CaseStep.case == case, CaseStep.status == "open", CaseStep.step_key.in_(keys or [""]))
+    first = (Report.select().where(Report.case == case)
+             .order_by(Report.created_at, Report.id).first()) if keys else None
+    if first is None:
+        return
+    rows = CaseStep.select().where(CaseStep.case == case, CaseStep.status == "open", CaseStep.step_key.in_(keys))
     note = "met de melding van %s" % followups.dutch_day(first.reported_on)
     changed = False
     for row in rows:
@@ -301,9 +301,8 @@ def set_severity(case, severity, user):
 
 def approach_words(approach, level):
     """The approach as the timeline says it (in Dutch, as the case file): "confronterende aanpak, in de groep"."""
-    if not approach:
-        return "geen aanpak gekozen" + (", %s" % followups.LEVEL_WORDS[level] if level else "")
-    return followups.APPROACH_WORDS[approach] + (", %s" % followups.LEVEL_WORDS[level] if level else "")
+    words = followups.APPROACH_WORDS[approach] if approach else "geen aanpak gekozen"
+    return words + (", %s" % followups.LEVEL_WORDS[level] if level else "")
 
 
 def set_approach(case, approach, level, user):

@@ -434,6 +434,12 @@ def may_hold_talk(user, case, owner):
     return may_case(EDIT, case, user) or may_complete_step(user, case, owner)
 
 
+def takes_over_case(user, case, hand_to, owner):
+    """The case is handed to `hand_to` (a role) when agreements break again (seed 001 step 5): the user has that
+    role and may hold the talk at repetition, at the step whose owner is `owner`."""
+    return user.has_role(hand_to) and may_hold_talk(user, case, owner)
+
+
 def _talk_owner(case, step_key):
     """The owner of the step a talk is held at (one query, kept for the request)."""
     return _remembered("step owner", (case.id, step_key), lambda: CaseStep.select(CaseStep.owner).where(

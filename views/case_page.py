@@ -23,8 +23,8 @@ from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
 from models import APPROACH_NOUNS, Case
 from permissions import (
-    EDIT, MANAGE, case_reading_scope, may_case, may_decide_phase, may_hold_talk, may_keep_notes, owns_step,
-    readable, reads_as_previous_mentor, sees_every_case, visible_cases,
+    EDIT, MANAGE, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable,
+    reads_as_previous_mentor, sees_every_case, takes_over_case, visible_cases,
 )
 
 # Forms on the page that no request filled in: shown empty, even on the page that answers a POST.
@@ -100,8 +100,7 @@ def next_actions(case, progress, aftercare):
         if may_decide_phase(current_user, case, proposal.phase.decided_by):
             actions.append(("measure", proposal, None, proposal.pupil.id))
     for item in aftercare["hand_overs"].values():  # agreements broken again: the case is now theirs (seed 001)
-        if current_user.has_role(item.rule.hand_to) and may_hold_talk(current_user, case, progress_owner(
-                progress, item.step_key)):
+        if takes_over_case(current_user, case, item.rule.hand_to, progress_owner(progress, item.step_key)):
             actions.append(("hand_over", item, None, item.pupil.id))
     if aftercare["measure_waits_for_me"]:
         actions.append(("agree", None, None, None))

@@ -12,7 +12,9 @@ import audit
 from db import Prepared, day_of, db, today
 from domain import case_pdf as case_printing
 from domain import cases, escalation, protocols
-from forms.cases import CLASS_MENTOR, ApproachForm, ApproachSwitchForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm
+from forms.cases import (
+    CLASS_MENTOR, ApproachForm, ApproachSwitchForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm,
+)
 from forms.common import query_id
 from models import Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
