@@ -70,6 +70,12 @@ def talks_under_way(case, step_key):
     return [talk for talk in talks if may_work_on_talk(current_user, talk, case)]
 
 
+def leads_to_parent_contact(conversation):
+    """A talk with the parents is done as a parent contact: finishing it (in an open case) leads to that form,
+    filled in from the talk, and the contact completes the step."""
+    return conversation.case.status == "open" and conversations.records_parent_contact(conversation)
+
+
 def _page_context(conversation):
     entries = list(ChecklistEntry.select().where(ChecklistEntry.conversation == conversation)
                    .order_by(ChecklistEntry.position))
@@ -93,8 +99,7 @@ def _page_context(conversation):
     # Only whoever may complete the talk's step (its owner, or the coordinator) completes it by finishing.
     completes_step = bool(step and step.status == "open" and not completes_itself
                           and may_complete_step(current_user, conversation.case, step.owner))
-    # A talk with the parents is done as a parent contact: finishing leads to that form, filled in from the talk.
-    to_parent_contact = conversation.case.status == "open" and conversations.records_parent_contact(conversation)
+    to_parent_contact = leads_to_parent_contact(conversation)
     return {
         "conversation": conversation, "case": conversation.case, "phases": phases,
         "done": sum(entry.done for entry in entries), "total": len(entries), "lines": lines,
@@ -245,9 +250,7 @@ def finish(conversation_id):
                                             CaseStep.step_key == conversation.step_key)
                 # Only whoever may complete the talk's step completes it by finishing the talk.
                 owner_completes = step is not None and may_complete_step(current_user, conversation.case, step.owner)
-                # A talk with the parents completes its step through the parent contact recorded next.
-                to_parent_contact = (conversation.case.status == "open"
-                                     and conversations.records_parent_contact(conversation))
+                to_parent_contact = leads_to_parent_contact(conversation)
                 conversations.finish(conversation, current_user, complete_step=(
                     form.complete_step.data and owner_completes and not to_parent_contact))
                 audit.record("conversation.finish", conversation)
