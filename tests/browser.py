@@ -10,6 +10,7 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("HERSTEL_CHROMIUM", "/usr/bin/chromium")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -134,6 +135,16 @@ def log_in(page, base_url, username, password):
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_load_state()  # the next page's scripts are in: htmx listens before a test acts
+
+
+def open_case(page, base_url, title):
+    """The case with this title, opened from the overview and waited for: a click only starts the navigation,
+    and a script run straight after it runs on the list (a fold opened there is closed on the case page)."""
+    page.goto(base_url + "/dossiers/")
+    page.get_by_role("link", name=re.compile(re.escape(title))).first.click()
+    expect(page.locator("h1")).to_contain_text(title)
+    page.wait_for_load_state()
+    return page.url
 
 
 def protocol_step(page, title):

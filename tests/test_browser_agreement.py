@@ -49,6 +49,7 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
     page.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
     open_section(page, "agreements")
     page.locator("#case-agreements").get_by_role("link", name=re.compile("versie 1")).click()
+    expect(page).to_have_url(re.compile(r"/herstelovereenkomsten/\d+$"))  # there, not still on the case page
     agreement_url = page.url
 
     for label, text in TYPED.items():

@@ -82,6 +82,7 @@ def test_mentor2_s_checklist_agreement_and_signing(checked, live_server):
     checked.goto(case_url)
     checked.locator(".case-menu").get_by_role("link", name="Afspraken").click()
     checked.locator("#case-agreements").get_by_role("link", name=re.compile("versie")).last.click()
+    expect(checked).to_have_url(re.compile(r"/herstelovereenkomsten/\d+$"))  # there, not still on the case page
     agreement_url = checked.url
     found += violations(checked, "agreement")
     checked.goto(agreement_url + "/tekenen")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import ARTIFACTS, log_in, protocol_step
+from browser import open_case as open_from_overview
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -16,9 +17,7 @@ MOST = 2050  # px: the whole page with its sections folded (the case menu takes 
 
 def open_case(page, live_server, username, title):
     log_in(page, live_server, username, PASSWORD)
-    page.goto(live_server + "/dossiers/")
-    page.get_by_role("link", name=re.compile(title)).first.click()
-    page.wait_for_load_state()
+    open_from_overview(page, live_server, title)
 
 
 def page_height(page):

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in
+from browser import ARTIFACTS, log_in, open_case
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -28,8 +28,7 @@ def assert_full_row(row):
 
 def test_choosing_a_guide_ticks_its_pupils_on_rows_a_finger_hits(page, live_server):
     log_in(page, live_server, "mentor", PASSWORD)
-    page.goto(live_server + "/dossiers/")
-    page.get_by_role("link", name=re.compile("Buitensluiten in de pauze")).first.click()
+    open_case(page, live_server, "Buitensluiten in de pauze")
     page.goto(page.url.split("#")[0].replace("/dossiers/", "/gesprekken/nieuw/") + "/bully-talk")
     daan, tim = page.get_by_label(re.compile("Daan")), page.get_by_label(re.compile("Tim"))
     # No guide chosen yet: the pupils any of the step's guides is for (Daan bullies, Tim follows).

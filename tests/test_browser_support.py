@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section
+from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_case, open_section
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -49,8 +49,7 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
 
     mentor = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
     log_in(mentor, live_server, "mentor", PASSWORD)
-    mentor.goto(live_server + "/dossiers/")  # the home page's due items lead to their actions instead
-    mentor.get_by_role("link", name=re.compile("Buitensluiten in de pauze")).first.click()
+    open_case(mentor, live_server, "Buitensluiten in de pauze")  # not from home: its to-dos lead to actions
     open_section(mentor, "support")
     section = mentor.locator("#case-support")
     expect(section).to_contain_text(REPORT_BACK)

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in, small_targets
+from browser import ARTIFACTS, log_in, open_case, small_targets
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -50,8 +50,7 @@ def open_all_folds(page):
 
 def test_the_mentor_s_case_page_and_report_form(tablet, live_server):
     log_in(tablet, live_server, "mentor", PASSWORD)
-    tablet.goto(live_server + "/dossiers/")
-    tablet.get_by_role("link", name=re.compile("Buitensluiten in de pauze")).first.click()
+    open_case(tablet, live_server, "Buitensluiten in de pauze")
     # The first screen shows what is next for the mentor, in either orientation.
     action = tablet.locator("#next .button").first.bounding_box()
     assert action["y"] + action["height"] <= VIEWPORTS[tablet.orientation]["height"]
@@ -100,8 +99,7 @@ def menu_fits(page, orientation):
 
 def test_the_coordinator_s_case_menu_shows_every_section(tablet, live_server):
     log_in(tablet, live_server, "coordinator", PASSWORD)
-    tablet.goto(live_server + "/dossiers/")
-    tablet.get_by_role("link", name=re.compile("Dreigen bij de fietsenstalling")).first.click()
+    open_case(tablet, live_server, "Dreigen bij de fietsenstalling")
     expect(tablet.locator(".case-menu")).to_be_visible()
     menu_fits(tablet, tablet.orientation)
     check(tablet, "case-menu-coordinator", tablet.orientation)
@@ -109,9 +107,7 @@ def test_the_coordinator_s_case_menu_shows_every_section(tablet, live_server):
 
 def test_mentor2_s_checklist_agreement_and_signing(tablet, live_server):
     log_in(tablet, live_server, "mentor2", PASSWORD)
-    tablet.goto(live_server + "/dossiers/")
-    tablet.get_by_role("link", name=re.compile("Duwen en spullen afpakken")).first.click()
-    case_url = tablet.url
+    case_url = open_case(tablet, live_server, "Duwen en spullen afpakken")
     tablet.locator(".case-menu").get_by_role("link", name="Gesprekken").click()
     tablet.locator("#case-conversations .rows__item", has=tablet.locator(".badge--open")).first.get_by_role(
         "link").click()
@@ -151,9 +147,7 @@ def test_the_coordinator_s_forms_and_prevention_pages(tablet, live_server):
     tablet.goto(live_server + "/dossiers/nieuw")
     expect(tablet.get_by_role("radio", name="Ernstig", exact=True)).to_be_visible()
     check(tablet, "new-case", tablet.orientation)
-    tablet.goto(live_server + "/dossiers/")
-    tablet.get_by_role("link", name=re.compile("Buitensluiten in de pauze")).first.click()
-    case_url = tablet.url
+    case_url = open_case(tablet, live_server, "Buitensluiten in de pauze")
     open_all_folds(tablet)
     expect(tablet.locator("#agreed").get_by_role("link", name=re.compile("Herstelovereenkomst versie"))).to_be_visible()
     check(tablet, "case-follow-ups", tablet.orientation)
