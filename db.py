@@ -46,6 +46,32 @@ class QueuedWritesSqliteDatabase(PooledSqliteDatabase):
         self._lock_file = None
         self._lock_pid = None
         self._holding = threading.local()
+        self._refused = set()  # id() of pooled connections that could not write (sqlite3's are not weak-referable)
+
+    def connection_refused(self, connection):
+        """This connection could not write (a disk gone read-only or full). SQLite opens a file it may not write
+        read-only and keeps it so, so reused it would refuse every save until the pool retires it (minutes).
+        It is closed at a later checkout, once the file takes writes again: closed while the files were still
+        immutable, the worker crashed with SIGBUS."""
+        self._refused.add(id(connection))
+
+    def _takes_writes(self):
+        folder = os.path.dirname(os.path.abspath(self.database))
+        paths = [self.database, folder] + [path for path in (self.database + "-wal", self.database + "-shm")
+                                           if os.path.exists(path)]
+        return all(os.access(path, os.W_OK) for path in paths)
+
+    def _is_closed(self, conn):
+        # On checkout: a connection that could not write is let go (closed, not reused) once the disk takes
+        # writes again; the pool then opens a fresh one that can.
+        if id(conn) in self._refused and self._takes_writes():
+            self._close_raw(conn)
+            return True
+        return super()._is_closed(conn)
+
+    def _close_raw(self, conn):
+        self._refused.discard(id(conn))
+        super()._close_raw(conn)
 
     def _lock_fd(self):
         # A file opened before a fork shares its lock with the children, so each process
@@ -468,6 +494,14 @@ def close_all_connections():
 
 def _open_connection():
     db.connect(reuse_if_open=True)
+
+
+def connection_refused():
+    """The database refused this request's work: its connection is let go once the disk takes writes again
+    (QueuedWritesSqliteDatabase.connection_refused); a PostgreSQL pool checks its connections itself."""
+    refused = getattr(db.obj, "connection_refused", None)
+    if refused is not None and not db.is_closed():
+        refused(db.connection())
 
 
 def _close_connection(exc):

@@ -13,8 +13,10 @@ import subprocess
 import threading
 import time
 
+import peewee
 import pytest
 
+import db
 import models
 from browser import ARTIFACTS, start_production_server, wait_until_serving
 from databases import POSTGRES, Connection, copy_database, drop_database, sqlite_only
@@ -235,6 +237,43 @@ def test_a_database_that_turns_read_only_under_the_production_server_gets_a_clea
     assert len(reasons) >= 4 and not any("cannot rollback" in line for line in reasons), reasons
 
 
+@sqlite_only("SQLite's own fallback: a file it may not write is opened read-only")
+def test_a_connection_that_could_not_write_is_let_go_once_the_disk_takes_writes_again(tmp_path):
+    """A pooled connection opened while the disk would not take writes is read-only for good (SQLite opens such
+    a file read-only); handed out again it would refuse every save for minutes after the disk recovers, until the
+    pool retires it. One the app saw refuse (views/errors.py says so to the pool) is let go at its next checkout
+    once the file takes writes, and the save lands at once."""
+    path = tmp_path / "school.db"
+    database = db.open_database(str(path))
+    database.connect()
+    database.execute_sql("CREATE TABLE line (text TEXT)")
+    with database.atomic():
+        database.execute_sql("INSERT INTO line VALUES ('voor')")
+    database.close()
+    database.close_all()
+    server = sqlite3.connect(path)  # another worker's connection: it keeps the -wal and -shm files there
+    server.execute("SELECT count(*) FROM line").fetchall()
+    try:
+        with immutable(path, pathlib.Path(str(path) + "-wal"), pathlib.Path(str(path) + "-shm"), tmp_path):
+            database.connect()
+            with pytest.raises(peewee.OperationalError, match="readonly"):
+                with database.atomic():
+                    database.execute_sql("INSERT INTO line VALUES ('tijdens')")
+            database.connection_refused(database.connection())  # what the app's 503 handler does
+            database.close()  # back into the pool: closing it now crashed a worker with SIGBUS
+            database.connect()
+            assert database.execute_sql("SELECT count(*) FROM line").fetchone() == (1,)  # reads go on
+            database.close()
+        database.connect()
+        with database.atomic():
+            database.execute_sql("INSERT INTO line VALUES ('na')")
+        database.close()
+    finally:
+        database.close_all()
+        server.close()
+    assert [row[0] for row in sqlite3.connect(path).execute("SELECT text FROM line")] == ["voor", "na"]
+
+
 def read_only(on):
     """Make the app's pooled connection refuse writes: SQLite's query_only, or on PostgreSQL
     read-only transactions (as a standby server after a failover has them)."""
@@ -270,6 +309,8 @@ def test_a_read_only_database_gets_a_clear_message_and_loses_nothing_acknowledge
     try:
         refused = add("tijdens alleen-lezen", "ro-2")
         assert refused.status_code == 503 and UNWRITABLE_MESSAGE in refused.get_data(as_text=True)
+        if not POSTGRES:  # the pool heard that this connection could not write (it lets it go once it can)
+            assert len(models.db.obj._refused) == 1
         assert add.client.get("/health").status_code == 200
     finally:
         read_only(False)

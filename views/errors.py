@@ -5,6 +5,8 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from peewee import InternalError, OperationalError
 from werkzeug.exceptions import SecurityError
 
+from db import connection_refused
+
 bp = Blueprint("errors", __name__)
 
 MESSAGES = {
@@ -67,4 +69,5 @@ def database_unavailable(error):
     saved, so say that plainly with 503, which the page's retry loop treats as "try again". The
     server keeps serving; the reason goes to the server log (the database's message, no pupil data)."""
     current_app.logger.error("De database kon niet schrijven: %s", error)
+    connection_refused()  # let go once the disk takes writes again, not reused read-only for minutes
     return render_error(503)
