@@ -20,6 +20,7 @@ import security
 import terminology
 import views
 from domain import cases, escalation, protocols
+from forms.common import error_summary
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -104,7 +105,7 @@ def _install_template_helpers(app):
         step_state=cases.step_state,
         event_label=lambda kind: terminology.label(models.CASE_EVENT_KINDS, kind),
         protocol_step_title=protocols.step_title, step_action=protocols.step_action_of,
-        deciders_text=escalation.deciders_text)
+        deciders_text=escalation.deciders_text, error_summary_of=error_summary)
     app.jinja_env.filters["reject_keys"] = lambda mapping, *keys: {
         key: value for key, value in mapping.items() if key not in keys}
     # Only pages that show the school's name read the settings; htmx fragments do not.

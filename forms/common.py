@@ -1,14 +1,36 @@
 """Forms shared by several areas, and reading ids from a request."""
 from flask import abort, request
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import Select
 
 from db import MAX_ID
 
 
 class ActionForm(FlaskForm):
     """A form with only a CSRF token, for buttons that change something."""
+
+
+def error_summary(form, section=None, error=None, ids=None):
+    """GOV.UK's error summary of a form that came back: (the id to link to, message) for each error, in the
+    form's order. A message links to its field: a list of radios or checkboxes by its first choice (as the
+    templates' field and radio_list macros lay them out), a field laid out by hand by the form's `summary_ids`
+    or by `ids`; the CSRF token, the form's own errors and `error` (a conflict, say) to the form's `section`."""
+    ids = {**getattr(form, "summary_ids", {}), **(ids or {})}
+    section = section or ids.get("form", "main")
+
+    def target(field):
+        if field.short_name in ids:
+            return ids[field.short_name]
+        if field.type == "CSRFTokenField":
+            return section
+        if isinstance(field, (RadioField, SelectMultipleField)) and not isinstance(field.widget, Select):
+            return field.id + "-0"
+        return field.id
+
+    summary = [(target(field), message) for field in form for message in field.errors]
+    return summary + [(section, message) for message in [*form.form_errors, error] if message]
 
 
 def select_choices(options):

@@ -18,6 +18,8 @@ LONG = Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))
 class ComplaintForm(FlaskForm):
     """Intake and later changes: who complains, about which pupil and case, and what about."""
 
+    summary_ids = {"pupil": "pupil-search-one"}  # the pupil is chosen in the picker
+
     received_on = DateField(_l("Ontvangen op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
     complainant_kind = SelectField(_l("Wie klaagt?"), choices=select_choices(COMPLAINANT_KINDS))
     complainant_name = TrimmedStringField(_l("Naam van de klager"), validators=[

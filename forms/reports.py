@@ -27,27 +27,30 @@ CONFIDENTIAL_HELP = _l("Zonder dit vinkje zien de %(mentors)s van de klassen van
 
 
 class ReportForm(FlaskForm):
-    # A report filed here is filed by staff: they saw it or heard it themselves, unless they say otherwise.
-    reporter_kind = SelectField(_l("Wie meldt het?"), choices=select_choices(REPORTER_KINDS), default="staff")
-    reporter_name = TrimmedStringField(_l("Naam van de melder"), validators=[
-        Optional(), Length(max=200, message=_l("Hoogstens 200 tekens."))])
-    channel = SelectField(_l("Hoe kwam de melding binnen?"), choices=select_choices(REPORT_CHANNELS),
-                          default="conversation")
-    reported_on = DateField(_l("Datum van de melding"), default=today, validators=[
-        InputRequired(_l("Vul een datum in."))], format="%Y-%m-%d")
+    # The pupils are chosen in the picker, a role with each (an error of those: the form's own).
+    summary_ids = {"pupils": "pupil-search-report", "form": "pupil-search-report"}
+    # In the order the page asks them (the error summary lists them so).
     pupils = PupilsField(_l("Leerlingen"), coerce=row_id)
+    description = TrimmedTextAreaField(_l("Wat is er gebeurd?"), validators=[
+        InputRequired(_l("Beschrijf wat er gebeurd is.")),
+        Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))])
     kinds = CheckboxListField(_l("Soort pesten"), choices=select_choices(BULLYING_KINDS))
+    is_signal = BooleanField(_l("Dit is een signaal: nog niet duidelijk of het pesten is"))
     place = TrimmedStringField(_l("Waar gebeurde het?"), validators=[
         Length(max=200, message=_l("Hoogstens 200 tekens."))])
     platform = TrimmedStringField(_l("Online platform"), validators=[
         Length(max=100, message=_l("Hoogstens 100 tekens."))])
-    description = TrimmedTextAreaField(_l("Wat is er gebeurd?"), validators=[
-        InputRequired(_l("Beschrijf wat er gebeurd is.")),
-        Length(max=10_000, message=_l("Hoogstens 10.000 tekens."))])
-    is_signal = BooleanField(_l("Dit is een signaal: nog niet duidelijk of het pesten is"))
-    share_reporter_name = BooleanField(_l("De naam van de melder mag gedeeld worden met de leerlingen die pesten"))
     possibly_criminal = BooleanField(_l("Er kunnen strafbare feiten in het spel zijn (bijvoorbeeld bedreiging, "
                                         "afpersing, een naaktfoto)"))
+    # A report filed here is filed by staff: they saw it or heard it themselves, unless they say otherwise.
+    reporter_kind = SelectField(_l("Wie meldt het?"), choices=select_choices(REPORTER_KINDS), default="staff")
+    channel = SelectField(_l("Hoe kwam de melding binnen?"), choices=select_choices(REPORT_CHANNELS),
+                          default="conversation")
+    reporter_name = TrimmedStringField(_l("Naam van de melder"), validators=[
+        Optional(), Length(max=200, message=_l("Hoogstens 200 tekens."))])
+    reported_on = DateField(_l("Datum van de melding"), default=today, validators=[
+        InputRequired(_l("Vul een datum in."))], format="%Y-%m-%d")
+    share_reporter_name = BooleanField(_l("De naam van de melder mag gedeeld worden met de leerlingen die pesten"))
     confidential = BooleanField(_l("Alleen voor de %(coordinator)s", coordinator=lazy_term("coordinator")),
                                 description=CONFIDENTIAL_HELP)
 
@@ -73,6 +76,7 @@ class ReportForm(FlaskForm):
         known = dict(REPORTED_ROLES)
         if any(role not in known for role in self.reported_roles.values()):
             self.roles_error = _("Onbekende rol.")
+            self.form_errors.append(self.roles_error)
         return valid and self.roles_error is None
 
     def validate_kinds(self, field):

@@ -74,3 +74,25 @@ def test_the_report_form_asks_each_question_once_with_full_rows_and_a_growing_te
     page.screenshot(path=str(ARTIFACTS / "report-form.png"), full_page=True)
     assert page.console_errors == []
 
+
+
+def test_a_report_sent_half_filled_in_comes_back_with_its_problems_first_and_what_was_typed(page, live_server):
+    """GOV.UK's pattern on the form every staff member uses: the page's title says there is a problem, the
+    error summary has the focus (a screen reader reads it out), each of its links leads to its field, and
+    the text typed is still there."""
+    log_in(page, live_server, "staff", PASSWORD)
+    page.goto(live_server + "/meldingen/nieuw")
+    page.get_by_label("Waar gebeurde het?").fill("Bij de kluisjes")
+    page.get_by_role("button", name=re.compile("Melding versturen|Melden|Versturen")).click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile("^Fout: "))
+    assert summary.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
+    expect(page.get_by_label("Waar gebeurde het?")).to_have_value("Bij de kluisjes")
+    summary.get_by_role("link", name="Beschrijf wat er gebeurd is.").click()
+    expect(page.get_by_label("Wat is er gebeurd?")).to_be_focused()
+    summary.get_by_role("link", name="Kies minstens één leerling.").click()
+    expect(page.locator("#pupil-search-report")).to_be_focused()
+    page.screenshot(path=str(ARTIFACTS / "report-form-errors.png"), full_page=True)
+    # The page itself came back 400 (Chromium logs that); nothing else went wrong.
+    assert [error for error in page.console_errors if "status of 400" not in error] == []

@@ -135,6 +135,11 @@ def test_representatives_sign_on_the_tablet_and_the_signed_agreements_are_locked
     token = csrf_token(mentor, url + "/tekenen")
     empty = mentor.post(url + "/tekenen", data={"csrf_token": token, "name": "Sem", "signature": ""})
     assert empty.status_code == 400 and 'value="Sem"' in empty.get_data(as_text=True)  # typed name kept
+    assert 'href="#signature-pad"' in empty.get_data(as_text=True)  # the summary leads to the pad
+    nameless = mentor.post(url + "/tekenen", data={"csrf_token": token, "name": " ", "signature": signature_data_url()})
+    page = nameless.get_data(as_text=True)
+    assert nameless.status_code == 400 and 'href="#signer-name"' in page  # in the summary, and by the field:
+    assert 'aria-describedby="signer-name-error"' in page and 'id="signer-name-error">Vul de naam in' in page
     assert mentor.post(url + "/vastzetten", data={"csrf_token": token}).status_code == 302
     agreement = prevention.class_agreement(one_a, prevention.current_school_year())
     assert agreement.locked_at is None  # nobody signed yet: nothing to lock

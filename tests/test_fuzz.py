@@ -304,6 +304,21 @@ def errors(response):
                       response.get_data().decode("utf-8", "replace"))
 
 
+def summary_problems(body):
+    """A whole page that came back with a field's message must open with GOV.UK's error summary, each of its
+    links leading to an element of the page (the field, or the section that says it): what is wrong, else."""
+    shown = re.findall(r'<[^>]+class="[^"]*\bfield__error\b[^"]*"[^>]*>', body)
+    if not body.lstrip().lower().startswith("<!doctype") or all(" hidden" in tag for tag in shown):
+        return []  # a fragment, or no message but a script's, hidden until it says it
+    summary = re.search(r'<div class="[^"]*error-summary[^"]*"[^>]*>(.*?)</div>', body, re.S)
+    if summary is None:
+        return ["a field's message but no error summary"]
+    targets = re.findall(r'href="#([^"]+)"', summary.group(1))
+    return (["an empty error summary"] if not targets else []) + [
+        "the summary links to #%s, which is not on the page" % target for target in targets
+        if not re.search(r'\bid="%s"' % re.escape(target), body)]
+
+
 def text_fields(form):
     """The fields someone types free text into (the probe goes into each once)."""
     return sorted({control.name for control in form.controls if control.name and not control.disabled and (
@@ -389,10 +404,15 @@ class School:
         restore_database(self.database, self.snapshot)
 
     def send(self, pairs, client=None, token=None):
+        """Post the form; a whole page that comes back with a field's message opens with its error summary
+        (checked here, not in the examples' function: Hypothesis derives their seed from its source)."""
         headers = {"X-CSRFToken": token or self.token}
         if self.form.htmx:
             headers["HX-Request"] = "true"
-        return (client or self.client).post(self.form.path, data=MultiDict(pairs), headers=headers)
+        response = (client or self.client).post(self.form.path, data=MultiDict(pairs), headers=headers)
+        problems = summary_problems(response.get_data().decode("utf-8", "replace"))
+        assert problems == [], "%s with %s: %s" % (self.endpoint, pairs, problems)
+        return response
 
     def changed(self):
         """Whether a record differs from the saved school (the audit log, sessions and login counters aside)."""

@@ -45,7 +45,9 @@ def test_the_settings_say_what_is_wrong_by_the_field_and_keep_what_was_typed(log
     page = response.get_data(as_text=True)
     error = page.split('id="%s-error">' % field, 1)[1].split("</p>", 1)[0]
     assert message in error.replace("&#39;", "'")
-    assert 'href="#%s"' % field in page  # in the error summary at the top
+    # In the error summary at the top, linking to the field (to a list of radios by its first choice).
+    target = field + "-0" if field == "local_passwords" else field
+    assert 'href="#%s"' % target in page and 'id="%s"' % target in page
     assert 'value="herstel-app"' in page or changes.get("client_id") == ""
     assert models.SignInProvider.get_or_none() is None  # nothing saved
 

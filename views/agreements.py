@@ -12,10 +12,9 @@ import audit
 from db import db
 from domain import agreements, pdf
 from forms.agreements import AgreementForm
-from forms.common import ActionForm, row_id
+from forms.common import ActionForm, error_summary, row_id
 from models import AgreementParty, Conversation, SchoolSettings
 from permissions import EDIT, get_agreement_or_404, get_case_or_404, may_case
-from views import case_page
 
 bp = Blueprint("agreements", __name__, url_prefix="/herstelovereenkomsten")
 
@@ -86,7 +85,7 @@ def edit(agreement_id):
             form.ready_to_sign()  # everything that keeps it from signing, at once
     else:
         audit.seen("agreement.view", agreement)
-    summary = case_page.error_summary(form, "agreement-form", ids={"csrf_token": "agreement-form"})
+    summary = error_summary(form, "agreement-form", ids={"csrf_token": "agreement-form"})
     return render_template("agreements/edit.html", agreement=agreement, form=form, parties=parties,
                            editable=editable, error_summary=summary,
                            signing_under_way=agreement.is_open_draft and not editable

@@ -18,7 +18,7 @@ import audit
 from db import today
 from domain import cases, escalation, followups, protocols
 from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
-from forms.common import ActionForm
+from forms.common import ActionForm, error_summary
 from forms.followups import FollowUpForm, MeasureForm
 from forms.notes import PersonalNoteForm
 from models import APPROACH_NOUNS, Case
@@ -138,16 +138,6 @@ def reading(case, contents):
                     scope_names=", ".join(involvement.pupil.display_name for involvement in contents["pupils"]
                                           if involvement.pupil_id in scope))
     return contents
-
-
-def error_summary(form, section, error=None, ids=None):
-    """GOV.UK's error summary of a form that came back: (the id to link to, message) for each error.
-    A message links to its field (`ids` names those laid out by hand), or to the form's section when
-    no field can take it (the CSRF token, the form's own errors, a conflict)."""
-    ids = ids or {}
-    summary = [(ids.get(field.short_name, section if field.type == "CSRFTokenField" else field.id), message)
-               for field in form for message in field.errors]
-    return summary + [(section, message) for message in [*form.form_errors, error] if message]
 
 
 def pupils_context(case, contents):

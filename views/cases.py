@@ -15,7 +15,7 @@ from domain import cases, escalation, protocols
 from forms.cases import (
     CLASS_MENTOR, ApproachForm, ApproachSwitchForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm,
 )
-from forms.common import query_id
+from forms.common import error_summary, query_id
 from models import Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
 from permissions import (
     EDIT, MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
@@ -383,6 +383,6 @@ def new():
     roles = form.roles if form.is_submitted() else {  # who was bullied and who bullied, as the report says
         row.pupil_id: row.role for row in ReportPupil.select().where(ReportPupil.report == report,
                                                                      ReportPupil.role.is_null(False))}
-    summary = case_page.error_summary(form, "case-pupils") + [("case-pupils", message) for message in form.roles_errors]
+    summary = error_summary(form, "case-pupils") + [("case-pupils", message) for message in form.roles_errors]
     return render_template("cases/new.html", form=form, report=report, chosen=chosen, roles=roles,
                            error_summary=summary), 400 if form.is_submitted() else 200

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 import audit
 from db import db
 from domain import complaints, public
+from forms.common import error_summary
 from forms.complaints import AdviceForm, CommitteeForm, ComplaintForm, NoteForm, StatusForm
 from models import Complaint
 from permissions import (
@@ -203,6 +204,7 @@ def detail_page(complaint, status=200, **forms):
         "note_form": NoteForm(prefix="note", formdata=None),
     }
     context.update(forms)
+    context["error_summary"] = [item for form in forms.values() for item in error_summary(form)]
     thread = public.thread_for(complaint)
     if thread is not None and may_answer_thread(current_user, thread):
         with db.atomic():

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 import audit
 from db import SCHOOL_TIMEZONE, db
 from domain import conversations, followups, protocols
+from forms.common import error_summary
 from forms.conversations import AppointmentForm, FinishForm, StartConversationForm
 from models import (
     CONVERSATION_LINE_KINDS, CaseStep, ChecklistEntry, Conversation, ConversationAmendment, ConversationLine, User,
@@ -23,7 +24,6 @@ from permissions import (
     may_work_on_talk, refuse,
 )
 from terminology import label
-from views import case_page
 
 bp = Blueprint("conversations", __name__, url_prefix="/gesprekken")
 
@@ -56,7 +56,7 @@ def new(case_id, step_key):
             form.template.errors.append(str(error))
         else:
             return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
-    summary = case_page.error_summary(form, "start-form", ids={"template": "template-0", "pupils": "pupils-0"})
+    summary = error_summary(form, "start-form", ids={"template": "template-0", "pupils": "pupils-0"})
     return render_template("conversations/new.html", case=case, step=step, form=form, error_summary=summary,
                            under_way=talks_under_way(case, step_key)), 400 if form.is_submitted() else 200
 

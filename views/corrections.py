@@ -10,13 +10,12 @@ from db import db
 from domain import corrections, merges, protocols
 from domain.cases import WorkflowError
 from forms.cases import OpenCaseForm
-from forms.common import ActionForm
+from forms.common import ActionForm, error_summary
 from forms.corrections import (
     FlagsForm, HandOverForm, RemovePupilForm, RoleForm, SecondProtocolForm, SetAsideForm, StopSecondProtocolForm,
 )
 from models import CaseStep, Involvement, Pupil, User
 from permissions import MANAGE, get_case_or_404, refuse
-from views.case_page import error_summary
 
 bp = Blueprint("corrections", __name__, url_prefix="/dossiers")
 

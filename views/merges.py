@@ -8,12 +8,11 @@ import audit
 from db import db
 from domain import merges
 from domain.cases import WorkflowError
-from forms.common import ActionForm
+from forms.common import ActionForm, error_summary
 from forms.merges import MergeForm
 from models import Case, CaseMerge
 from permissions import MANAGE, get_case_or_404, refuse
 from views import corrections
-from views.case_page import error_summary
 
 bp = Blueprint("merges", __name__, url_prefix="/dossiers")
 

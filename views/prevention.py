@@ -14,7 +14,7 @@ from werkzeug.utils import secure_filename
 import audit
 from db import db, today, utcnow
 from domain import escalation, prevention, prevention_pdf, protocols
-from forms.common import ActionForm, query_id
+from forms.common import ActionForm, error_summary, query_id
 from forms.prevention import ActivityForm, ClassAgreementForm, PlanItemForm, PolicyForm, SignaturesForm
 from models import (
     ClassAgreementSignature, PreventionActivity, PreventionPlanItem, PreventionPolicy, SchoolClass, SchoolSettings,
@@ -46,11 +46,6 @@ def _staff_only():
     if not may_view_prevention(current_user):
         refuse(403, object_type="prevention")
     return None
-
-
-def _summary(form):
-    """GOV.UK's error summary: each message of a form that came back, linking to its field."""
-    return [(field.id, message) for field in form for message in field.errors]
 
 
 def _chosen_year():
@@ -127,7 +122,7 @@ def new_activity():
             audit.record("prevention.activity_create", activity, detail="%s op %s" % (activity.kind, activity.held_on))
         flash(_("Vastgelegd in het preventielogboek."), "success")
         return redirect(url_for("prevention.index", jaar=prevention.school_year_of(activity.held_on)))
-    return render_template("prevention/activity.html", form=form, activity=None, error_summary=_summary(form),
+    return render_template("prevention/activity.html", form=form, activity=None, error_summary=error_summary(form),
                            leaders=prevention.leaders()), 400 if form.is_submitted() else 200
 
 
@@ -145,7 +140,7 @@ def edit_activity(prevention_activity_id):
         flash(_("De activiteit is bijgewerkt."), "success")
         return redirect(url_for("prevention.index", jaar=prevention.school_year_of(activity.held_on)))
     return render_template("prevention/activity.html", form=form, activity=activity, delete_form=ActionForm(),
-                           error_summary=_summary(form),
+                           error_summary=error_summary(form),
                            leaders=prevention.leaders()), 400 if form.is_submitted() else 200
 
 
@@ -175,7 +170,7 @@ def new_plan_item():
         flash(_("Opgenomen in het jaarplan."), "success")
         return redirect(url_for("prevention.index", jaar=item.school_year))
     return render_template("prevention/plan_item.html", form=form, item=None,
-                           error_summary=_summary(form)), 400 if form.is_submitted() else 200
+                           error_summary=error_summary(form)), 400 if form.is_submitted() else 200
 
 
 def _save_plan_item(form, item):
@@ -199,7 +194,7 @@ def edit_plan_item(prevention_plan_item_id):
         flash(_("Het jaarplan is bijgewerkt."), "success")
         return redirect(url_for("prevention.index", jaar=item.school_year))
     return render_template("prevention/plan_item.html", form=form, item=item, delete_form=ActionForm(),
-                           error_summary=_summary(form)), \
+                           error_summary=error_summary(form)), \
         400 if form.is_submitted() else 200
 
 
@@ -278,7 +273,7 @@ def policy():
                 "ja" if policy.protocol_public else "nee"))
         flash(_("Het beleid is opgeslagen."), "success")
         return redirect(url_for("prevention.policy"))
-    return render_template("prevention/policy.html", form=form, policy=policy, error_summary=_summary(form)), \
+    return render_template("prevention/policy.html", form=form, policy=policy, error_summary=error_summary(form)), \
         400 if form.is_submitted() else 200
 
 
@@ -324,7 +319,7 @@ def _class_page(school_class, year, agreement, form, signatures_form):
                            form=form, signatures_form=signatures_form, status=status,
                            contract_text=PreventionPolicy.current().contract_text,
                            year_label=prevention.school_year_label,
-                           error_summary=_summary(form) + _summary(signatures_form))
+                           error_summary=error_summary(form) + error_summary(signatures_form))
 
 
 @bp.route("/preventie/klassen/<int:school_class_id>/afspraken.pdf")
@@ -394,7 +389,7 @@ def _agreement_to_sign(school_class_id):
 def sign_agreement(school_class_id):
     """The class's representatives sign its agreements on the tablet, one after another."""
     school_class, year, agreement = _agreement_to_sign(school_class_id)
-    error = None
+    error = name_error = None
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
@@ -406,7 +401,7 @@ def sign_agreement(school_class_id):
         except (binascii.Error, ValueError):
             png = b""
         if not name:
-            error = _("Vul de naam in van wie tekent.")
+            name_error = _("Vul de naam in van wie tekent.")
         else:
             try:
                 with db.atomic():
@@ -418,9 +413,11 @@ def sign_agreement(school_class_id):
                 flash(_("De handtekening van %(name)s is opgeslagen.", name=name), "success")
                 return redirect(url_for("prevention.sign_agreement", school_class_id=school_class.id, jaar=year)), 303
     signatures = list(agreement.signatures.order_by(ClassAgreementSignature.id))
+    summary = [("signer-name", name_error)] if name_error else [("signature-pad", error)] if error else []
     return render_template("prevention/sign.html", school_class=school_class, year=year, agreement=agreement,
-                           signatures=signatures, error=error, year_label=prevention.school_year_label,
-                           typed_name=request.form.get("name", "") if error else ""), 400 if error else 200
+                           signatures=signatures, name_error=name_error, error_summary=summary,
+                           year_label=prevention.school_year_label,
+                           typed_name=request.form.get("name", "") if summary else ""), 400 if summary else 200
 
 
 @bp.route("/preventie/klassen/<int:school_class_id>/vastzetten", methods=["POST"])

@@ -8,6 +8,7 @@ from flask_login import login_required
 import audit
 from db import db, utcnow
 from domain import backup, export, notify, protocols, school_login
+from forms.common import error_summary
 from forms.settings import SettingsForm, SignInProviderForm
 from models import SchoolSettings, SignInProvider
 from permissions import require_admin
@@ -141,7 +142,7 @@ def sign_in():
         return redirect(url_for("settings.sign_in"))
     return render_template("settings/sign_in.html", form=form, provider=provider,
                            redirect_uri=redirect_uri(), problems=None,
-                           error_summary=[(field.id, message) for field in form for message in field.errors]), \
+                           error_summary=error_summary(form)), \
         400 if form.is_submitted() else 200
 
 

@@ -206,7 +206,12 @@
   window.addEventListener("hashchange", function () { unfold(window.location.hash); });
   document.addEventListener("DOMContentLoaded", function () {
     var target = unfold(window.location.hash);
-    if (target) { target.scrollIntoView(); }
+    var summary = document.querySelector(".error-summary");
+    if (target) {
+      target.scrollIntoView();
+    } else if (summary) {
+      summary.focus();  // a form that came back: its problems are read out and are the first stop (GOV.UK's)
+    }
   });
 
   // A file that is too large is refused before it is sent (the server checks again): sending
