@@ -123,7 +123,8 @@ def _series(case):
 def plan_for_agreement(agreement, user=None):
     """On signing: the agreement's pupils get their series from the day it was signed, and its
     evaluation talk; earlier versions are superseded and the follow-ups they (or the protocol)
-    planned and that are still open are cancelled."""
+    planned that are still to come are cancelled. Those due on the signing day or before stay open,
+    tied to the version they check."""
     case = agreement.case
     protocol = protocols.of_case(case)
     protocol = protocol.series_lead() if protocol else None
@@ -134,13 +135,17 @@ def plan_for_agreement(agreement, user=None):
         CaseEvent.add(case, "agreement_superseded", "%s vervangen door versie %d" % (
             ", ".join("versie %d%s" % (row.version, " (concept)" if row.status == "draft" else "")
                       for row in older), agreement.version), user)
-    replaced = [row for row in _series(case).where(FollowUp.done_at.is_null(),
-                                                   (FollowUp.agreement != agreement) | FollowUp.agreement.is_null())]
+    start = local_date(agreement.locked_at) if agreement.locked_at else today()
+    # A talk due on the signing day or late checks the version before: the mentor may be about to hold it,
+    # and agreements found broken there count. It stays open, tied to its version; only talks to come go.
+    open_rows = list(_series(case).where(FollowUp.done_at.is_null(),
+                                         (FollowUp.agreement != agreement) | FollowUp.agreement.is_null()))
+    replaced = [row for row in open_rows if row.due_on > start]
+    kept = len(open_rows) - len(replaced)
     _cancel(replaced, user, "%%d open vervolggesprek(ken) vervangen door die van herstelovereenkomst versie %d"
             % agreement.version)
     pupils = [party.pupil for party in agreement.parties.order_by(AgreementParty.id)
               if party.pupil_id is not None and party.role in AGREEMENT_PUPIL_ROLES]
-    start = local_date(agreement.locked_at) if agreement.locked_at else today()
     appointments = {}  # a talk's next appointment per pupil, the earliest: the mentor set it with them
     for row in (FollowUp.select().where(FollowUp.case == case, FollowUp.conversation.is_null(False),
                                         FollowUp.pupil.is_null(False), FollowUp.done_at.is_null(),
@@ -148,9 +153,15 @@ def plan_for_agreement(agreement, user=None):
         appointments.setdefault(row.pupil_id, row)
     rows = _plan(case, pupils, start, protocol.follow_up_schedule if protocol else (), agreement,
                  agreement.evaluation_on, appointments)
+    kept_text = (("1 vervolggesprek dat op of vóór de dag van ondertekening gepland stond, blijft open: het toetst "
+                  "de vorige afspraken") if kept == 1 else
+                 ("%d vervolggesprekken die op of vóór de dag van ondertekening gepland stonden, blijven open: ze "
+                  "toetsen de vorige afspraken" % kept) if kept else "")
     if rows:
-        CaseEvent.add(case, "follow_ups_planned", "Herstelovereenkomst versie %d: %s" % (
-            agreement.version, _series_summary(pupils, rows)), user)
+        CaseEvent.add(case, "follow_ups_planned", "Herstelovereenkomst versie %d: %s%s" % (
+            agreement.version, _series_summary(pupils, rows), ". " + kept_text if kept_text else ""), user)
+    elif kept_text:
+        CaseEvent.add(case, "follow_ups_planned", kept_text[0].upper() + kept_text[1:], user)
     settle_step(case, user)
     return rows
 

@@ -237,6 +237,7 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
             # What the follow-up talks check: the signed agreement that stands (no later version replaced it).
             "standing_agreement": next((row for row in contents["agreements"] if row.status == "locked"
                                         and row.superseded_at is None), None),
+            "agreement_versions": {row.id: row.version for row in contents["agreements"]},
             "parents_to_inform": escalation.parents_to_inform(case, contents["measures"], contents["parent_contacts"],
                                                               contents["pupils"]) if contents["whole_case"] else [],
             "measure_form": measure, "measure_error": measure_error, "agree_form": ActionForm(**UNBOUND),
