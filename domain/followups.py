@@ -473,8 +473,8 @@ def escalation_proposal(case, follow_ups=None, measures=None, involvements=None)
 
 
 def pupil_proposals(case, follow_ups=None, measures=None, involvements=None):
-    """Each bully or follower who broke the agreements again since their last measure, with the phase
-    proposed for them: [(pupil, phase)], in the case's order of pupils.
+    """Each bully or follower who broke the agreements again since their last measure (a refused one is not
+    taken), with the phase proposed for them: [(pupil, phase)], in the case's order of pupils.
 
     `follow_ups`, `measures` and `involvements` are the case's when the caller has read them already
     (the case page)."""
@@ -490,7 +490,7 @@ def pupil_proposals(case, follow_ups=None, measures=None, involvements=None):
                   if row.outcome == "not_kept" and row.pupil_id in (None, pupil_id)]
         if len(broken) < 2:
             continue
-        own = [measure for measure in measures if measure.pupil_id == pupil_id]
+        own = [measure for measure in measures if measure.pupil_id == pupil_id and measure.refused_at is None]
         last_measure = max((measure.decided_on for measure in own), default=None)
         if last_measure and last_measure >= max(broken):
             continue
@@ -517,7 +517,7 @@ def _open_pupil_proposal_rows():
               .group_by(Involvement.case, Involvement.pupil).having(fn.COUNT(FollowUp.id) >= 2))
     measures = (Measure.select(Measure.case, Measure.pupil, fn.MAX(Measure.decided_on).alias("last_measure"),
                                fn.MAX(Measure.phase).alias("highest_phase"))
-                .group_by(Measure.case, Measure.pupil))
+                .where(Measure.refused_at.is_null()).group_by(Measure.case, Measure.pupil))
     return (Case.select(Case, Pupil, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
             .join_from(Case, broken, on=(broken.c.case_id == Case.id), attr="broken")
             .join_from(Case, Pupil, on=(Pupil.id == broken.c.pupil_id), attr="proposed_pupil")
@@ -613,7 +613,8 @@ def sync_escalation(case):
     decide on it: that phase's, then those of each pupil's open proposal and of each measure that still
     waits for a role, so that everyone the case waits for finds it in one query (permissions.visible_cases).
     Run wherever a talk or a measure is recorded (escalation.sync is this)."""
-    measures = list(Measure.select(Measure.phase, Measure.waiting_for).where(Measure.case == case))
+    measures = list(Measure.select(Measure.phase, Measure.waiting_for).where(  # a refused one was not taken
+        Measure.case == case, Measure.refused_at.is_null()))
     proposed = [number for _pupil, number in pupil_proposals(case)]
     number = max([measure.phase for measure in measures] + proposed, default=None)
     roles = []

@@ -77,3 +77,12 @@ class MeasureForm(FlaskForm):
         if not may_decide_phase(current_user, self.case, phase.decided_by):
             raise ValidationError(_("Over fase %(phase)d (%(title)s) beslist: %(deciders)s.", phase=phase.phase,
                                     title=phase.title, deciders=deciders_text(phase.decided_by)))
+
+
+class RefuseMeasureForm(FlaskForm):
+    """A role a measure waits for refuses it, or sends it back, and says why (those who proposed it read it)."""
+
+    reason = TrimmedTextAreaField(_l("Waarom weiger je deze maatregel?"), validators=[
+        DataRequired(_l("Schrijf op waarom je de maatregel weigert.")),
+        Length(max=5000, message=_l("Hoogstens 5000 tekens."))],
+        description=_l("Wie de maatregel voorstelde leest dit, en beslist opnieuw."))

@@ -7,10 +7,10 @@ import audit
 from db import db
 from domain import escalation, followups
 from forms.common import ActionForm
-from forms.followups import FollowUpForm
+from forms.followups import FollowUpForm, RefuseMeasureForm
 from i18n import long_date
 from models import FollowUp, Measure, Pupil
-from permissions import EDIT, check_case_record, get_case_or_404, may_decide_phase, refuse
+from permissions import EDIT, check_case_record, get_case_or_404, may_answer_measure, refuse
 from terminology import term
 from views import case_page
 
@@ -100,7 +100,7 @@ def agree(measure_id):
     if measure is None:
         abort(404)
     case = check_case_record(measure, measure.case)
-    if not may_decide_phase(current_user, case, measure.waiting_roles):
+    if not may_answer_measure(current_user, case, measure):
         refuse(403, measure)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -113,3 +113,27 @@ def agree(measure_id):
         return case_page.render(case, 409, measure_error=str(error))
     flash(_("Je besluit over de maatregel is vastgelegd."), "success")
     return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
+
+
+@bp.route("/maatregelen/<int:measure_id>/weigeren", methods=["POST"])
+@login_required
+def refuse_measure(measure_id):
+    """Refuse a measure that waits for a role the user decides for (or send it back), saying why: it is not taken,
+    and the proposal it answered comes back to those who decide it."""
+    measure = Measure.get_or_none(Measure.id == measure_id)
+    if measure is None:
+        abort(404)
+    case = check_case_record(measure, measure.case)
+    if not may_answer_measure(current_user, case, measure):
+        refuse(403, measure)
+    form = RefuseMeasureForm(prefix="r%d" % measure.id)
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, refusal=(measure.id, form))
+    try:
+        with db.atomic():
+            escalation.refuse(measure, case, current_user, form.reason.data)
+            audit.record("case.measure_refused", case, detail="fase %d" % measure.phase)
+    except escalation.MeasureError as error:  # agreed or refused meanwhile, on another device, or the case closed
+        return case_page.render(case, 409, measure_error=str(error))
+    flash(_("Je hebt de maatregel geweigerd. Wie hem voorstelde ziet waarom, en beslist opnieuw."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#measure-%d" % measure.id)
