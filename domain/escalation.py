@@ -18,14 +18,15 @@ language of the case file, whoever reads them later.
 import dataclasses
 import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from peewee import JOIN, fn
 
 from db import Prepared, today, utcnow
 from domain import followups
-from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
+from models import PARENT_CHANNELS, Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
-from terminology import term
+from terminology import label, term
 
 # Whom a measure is about: the pupils who committed to the agreements, whose broken agreements propose a phase.
 CONCERNED_ROLES = followups.BREAKING_ROLES
@@ -238,6 +239,36 @@ _REFUSED_FOR = Prepared(lambda user_id: (
            ~fn.EXISTS(_LATER.select(_LATER.id).where(_LATER.case == Measure.case, _LATER.pupil == Measure.pupil,
                                                       _LATER.id > Measure.id)))
     .order_by(Measure.refused_at, Measure.id)))
+
+
+def parents_who_hear(case, involvements=None):
+    """The pupils whose parents the protocol's `parents_after_measure` says hear of a measure on this case, each
+    with why: [(pupil, "pupil")] for each pupil a measure can be for (when it is theirs), then [(pupil, "victim")]
+    for each bullied pupil (always). Empty without the rule."""
+    lead = followups.lead_of(case)
+    rule = lead.parents_after_measure if lead else None
+    if rule is None:
+        return []
+    involvements = case.involved_pupils() if involvements is None else involvements
+    return ([(row.pupil, "pupil") for row in involvements if "pupil" in rule.of and row.role in CONCERNED_ROLES]
+            + [(row.pupil, "victim") for row in involvements if "victim" in rule.of and row.role == "victim"])
+
+
+def record_parents_informed(measure, pupils, channel, user):
+    """The parents of these pupils were told of the measure when it was decided: a parent contact each, on the day
+    it was decided, by the user who records it (their to-do in parents_to_inform clears), said on the timeline."""
+    phase = phase_of(measure.case, measure.phase)
+    about = "Over de maatregel: fase %d%s. %s" % (measure.phase, " (%s)" % phase.title if phase else "",
+                                                 measure.description[:500])
+    with force_locale("nl"):  # the timeline keeps the school's language
+        how = str(label(PARENT_CHANNELS, channel)).lower()
+    contacts = []
+    for pupil in pupils:
+        contacts.append(ParentContact.create(case=measure.case, pupil=pupil, channel=channel,
+                                             contacted_on=measure.decided_on, by_user=user, summary=about))
+        CaseEvent.add(measure.case, "parent_contact", "ouders van %s (%s), over de maatregel van fase %d" % (
+            pupil.display_name, how, measure.phase), user)
+    return contacts
 
 
 @dataclasses.dataclass(frozen=True)

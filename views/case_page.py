@@ -53,8 +53,10 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     if follow_up:
         _, form, error = follow_up
         summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
-    for form, section in ((measure_form, "aftercare"), (refusal and refusal[1], "aftercare"), (approach_form, "steer"),
-                          (reason_form, "steer")):
+    if measure_form:  # the parents' boxes are a list: its first box takes the link
+        summary += error_summary(measure_form, "aftercare",
+                                 ids={"parents_informed": measure_form.parents_informed.id + "-0"})
+    for form, section in ((refusal and refusal[1], "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
         summary += error_summary(form, section) if form else []
     if severity_form:
         summary += error_summary(severity_form, "severity", ids={"severity": severity_form.severity.id + "-0"})
@@ -266,7 +268,7 @@ def measure_form(case, involvements=None, **kwargs):
     return MeasureForm(case=case, pupils=[involvement.pupil for involvement in involvements
                                           if involvement.role in escalation.CONCERNED_ROLES],
                        phases=escalation.phases_for(current_user, case), protocol_phases=_protocol_phases(case),
-                       **kwargs)
+                       parents=escalation.parents_who_hear(case, involvements), **kwargs)
 
 
 def severity_context(case, form=None):

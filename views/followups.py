@@ -80,6 +80,12 @@ def measure(case_id):
                                                     form.description.data, current_user, form.decided_on.data,
                                                     form.informed.data)
                 audit.record("case.measure", case, detail="fase %d" % form.phase.data)
+                # Ticked: the parents heard of it, recorded in the same transaction (all or nothing).
+                told = [form.parents[pupil_id][0] for pupil_id in form.parents_informed.data or ()]
+                for contact in escalation.record_parents_informed(measure, told, form.parents_channel.data,
+                                                                  current_user):
+                    audit.record("case.parent_contact", case, detail="oudercontact %d, %s, over de maatregel" % (
+                        contact.id, contact.channel))
         except escalation.MeasureError as error:  # what the form checks already, checked again where it is kept
             form.form_errors.append(str(error))
         else:
