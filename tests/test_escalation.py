@@ -427,6 +427,8 @@ def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_ba
     assert empty.status_code == 400
     assert 'href="#r%d-reason"' % measure.id in page  # the error summary links to the field
     assert 'id="r%d-reason-error">Schrijf op waarom je de maatregel weigert.</p>' % measure.id in page
+    assert '<details class="fold" id="fold-aftercare" open>' in page  # its section unfolded, the form too
+    assert '<details class="measure-row__refuse" open>' in page
     assert models.Measure.get_by_id(measure.id).waiting_roles == ("management",)
     assert refuse_measure(teamleader, case, measure, "Nee.").status_code == 403  # the team leader decided already
     reason = "Eerst een gesprek met de ouders van Yara; schorsing is nu te zwaar."
