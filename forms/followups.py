@@ -82,7 +82,7 @@ class MeasureForm(FlaskForm):
 
     def validate_parents_informed(self, field):
         for pupil_id in field.data or ():
-            pupil, why = self.parents[pupil_id]
+            pupil, why = self.parents.get(pupil_id, (None, None))  # not offered: the choices' own check says so
             if why == "pupil" and pupil_id != self.pupil.data:
                 raise ValidationError(_("Deze maatregel is niet voor %(name)s: haal het vinkje bij de ouders van "
                                         "%(name)s weg, of kies %(name)s als leerling.", name=pupil.display_name))

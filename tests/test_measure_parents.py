@@ -105,3 +105,14 @@ def _boxes(page):
     for tag in re.findall(r'<input[^>]*name="parents_informed"[^>]*>', page):
         found[int(re.search(r'value="(\d+)"', tag).group(1))] = " checked" in tag
     return found
+
+
+def test_a_box_for_no_pupil_offered_is_refused_not_an_error(login_as, bas_broke_twice):
+    case, anna, bas, cor = bas_broke_twice
+    client = login_as("mentor")
+    response = client.post("/dossiers/%d/maatregelen" % case.id, data={
+        "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), "pupil": bas.id, "phase": 1,
+        "description": "Schrijfopdracht.", "decided_on": db.today().isoformat(), "parents_informed": ["2147483648"],
+        "parents_channel": "phone"})
+    assert response.status_code == 400
+    assert models.Measure.select().where(models.Measure.case == case).count() == 0 and contacts(case) == []

@@ -1,5 +1,6 @@
 """Migration 0028: a measure keeps when, by whom and why a role it waited for refused it; a measure recorded
-before has none of it (not refused), and the columns go again (on both databases: make test-postgres)."""
+before has none of it (not refused), and the columns go again, the monitor's triggers on the table kept both ways
+(on both databases: make test-postgres)."""
 from playhouse.migrations import Runner
 
 import db
@@ -18,6 +19,16 @@ ROWS = [
 ]
 
 
+def triggers(database):
+    """The monitor's triggers on the measures' table (a table rebuilt on SQLite loses them)."""
+    if db.is_sqlite(database):
+        return sorted(row[0] for row in database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'measure'").fetchall())
+    return sorted(row[0] for row in database.execute_sql(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = 'measure' "
+        "AND NOT t.tgisinternal").fetchall())
+
+
 def columns(database):
     return {column.name for column in database.get_columns("measure")}
 
@@ -28,13 +39,17 @@ def test_a_measure_keeps_its_refusal_and_the_columns_go_again(tmp_path):
     Runner(database, db.MIGRATIONS).up("0027_approach_words")
     for statement in ROWS:
         database.execute_sql(statement)
+    kept = triggers(database)
+    assert len(kept) >= 2
     Runner(database, db.MIGRATIONS).up(NAME)
+    assert triggers(database) == kept  # the monitor still hears of every change to a measure
     assert database.execute_sql("SELECT refused_at, refused_by_id, refusal_reason, waiting_for FROM measure"
                                 ).fetchall() == [(None, None, "", "management")]
     database.execute_sql("UPDATE measure SET refused_at = '2026-01-06 09:00:00', refused_by_id = 1, "
                          "refusal_reason = 'Te zwaar', waiting_for = ''")
     Runner(database, db.MIGRATIONS).down(NAME)
     assert not {"refused_at", "refused_by_id", "refusal_reason"} & columns(database)
+    assert triggers(database) == kept
     assert database.execute_sql("SELECT description FROM measure").fetchall() == [("Schorsing",)]
     database.close_all()
     drop_database(location)
