@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "case.list": _l("Dossierlijst bekeken"),
     "case.measure": _l("Maatregel vastgelegd"),
     "case.measure_agreed": _l("Ingestemd met een maatregel"),
+    "case.measure_refused": _l("Een maatregel geweigerd"),
     "case.parent_contact": _l("Oudercontact vastgelegd"),
     "case.pdf": _l("Dossier als PDF gedownload"),
     "case.referral": _l("Doorverwezen"),

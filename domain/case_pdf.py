@@ -106,6 +106,7 @@ def case_pdf(case, school_name, printed_by, pupil=None):
         kinds.setdefault(row.report_id, []).append(_dutch(BULLYING_KINDS, row.kind))
     users = _names(({case.mentor_id} | {s.done_by_id for s in steps} | {t.held_by_id for t in conversations}
                     | {f.done_by_id for f in follow_ups} | {m.decided_by_id for m in measures}
+                    | {m.refused_by_id for m in measures}
                     | {c.by_user_id for c in contacts} | {r.by_user_id for r in referrals}
                     | {e.collected_by_id for e in evidence}) - {None})
 
@@ -212,7 +213,9 @@ def case_pdf(case, school_name, printed_by, pupil=None):
     section("Maatregelen", measures, "Geen maatregelen.", lambda item: [
         ("Leerling", name_of(item.pupil_id)), ("Fase", str(item.phase)),
         ("Besloten", "%s door %s" % (dutch_date(item.decided_on), who(item.decided_by_id))),
-        ("Maatregel", clean(item.description)), ("Geïnformeerd", clean(item.informed))])
+        ("Maatregel", clean(item.description)), ("Geïnformeerd", clean(item.informed))] + ([
+            ("Geweigerd", "%s door %s: %s" % (_moment(item.refused_at, "d MMMM yyyy"), who(item.refused_by_id),
+                                              clean(item.refusal_reason)))] if item.refused_at else []))
     section("Contact met ouders", contacts, "Geen oudercontacten vastgelegd.", lambda item: [
         ("Ouders van", name_of(item.pupil_id)), ("Datum", dutch_date(item.contacted_on)),
         ("Hoe", _dutch(PARENT_CHANNELS, item.channel)), ("Door", who(item.by_user_id)),

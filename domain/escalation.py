@@ -18,13 +18,15 @@ language of the case file, whoever reads them later.
 import dataclasses
 import datetime
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from peewee import JOIN, fn
 
-from db import Prepared, today
+from db import Prepared, today, utcnow
 from domain import followups
-from models import Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
+from models import PARENT_CHANNELS, Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
-from terminology import term
+from terminology import label, term
 
 # Whom a measure is about: the pupils who committed to the agreements, whose broken agreements propose a phase.
 CONCERNED_ROLES = followups.BREAKING_ROLES
@@ -113,7 +115,8 @@ _WAITING = Prepared(lambda: (
     .where(Measure.waiting_for != "", Case.status == "open").order_by(Measure.decided_on, Measure.id)))
 _DECIDED = Prepared(lambda: (
     Measure.select(Measure, Case, Pupil).join(Case).switch(Measure).join(Pupil)
-    .where(Case.status == "open", Measure.waiting_for == "").order_by(Measure.decided_on, Measure.id)))
+    .where(Case.status == "open", Measure.waiting_for == "", Measure.refused_at.is_null())
+    .order_by(Measure.decided_on, Measure.id)))
 _DECIDED_FOR_MENTOR = Prepared(lambda mentor_id: _DECIDED.query().where(Case.mentor == mentor_id))
 
 
@@ -184,6 +187,7 @@ def agree(measure, case, user):
     """A deciding role the measure waits for agrees to it; returns the roles still waited for."""
     if case.status != "open":
         raise MeasureError(_("Dit dossier is gesloten."))
+    measure = Measure.get_by_id(measure.id)  # as it stands now: refused or agreed meanwhile, on another device
     roles = deciding_roles(user, case, measure.waiting_roles)
     if not roles:
         raise MeasureError(_("Deze maatregel wacht niet op jouw besluit."))
@@ -196,6 +200,75 @@ def agree(measure, case, user):
                   user)
     sync(case)  # the roles it waited for no longer wait
     return waiting
+
+
+def refuse(measure, case, user, reason):
+    """A deciding role the measure waits for refuses it, and says why (sends it back): the measure is not decided
+    and waits no more, and the proposal it answered comes back to those who decide it."""
+    if case.status != "open":
+        raise MeasureError(_("Dit dossier is gesloten."))
+    measure = Measure.get_by_id(measure.id)  # as it stands now: agreed or refused meanwhile, on another device
+    roles = deciding_roles(user, case, measure.waiting_roles)
+    if not roles:
+        raise MeasureError(_("Deze maatregel wacht niet op jouw besluit."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise MeasureError(_("Schrijf op waarom je de maatregel weigert."))
+    measure.refused_at, measure.refused_by, measure.refusal_reason = utcnow(), user, reason[:5000]
+    measure.waiting_for = ""
+    measure.save(only=[Measure.refused_at, Measure.refused_by, Measure.refusal_reason, Measure.waiting_for])
+    phase = phase_of(case, measure.phase)
+    CaseEvent.add(case, "measure_refused", "Fase %d%s voor %s: %s weigert: %s" % (
+        measure.phase, " (%s)" % phase.title if phase else "", measure.pupil.display_name,
+        deciders_text(roles, dutch=True), reason[:150]), user)
+    sync(case)  # it waits no more, and no longer counts: the proposal it answered comes back
+    return measure
+
+
+def refused_for(user):
+    """The refused measures this user recorded, in open cases, that no later measure for the same pupil answers
+    yet: on their home page until they decide a new one. [(measure, its phase)]"""
+    return [(measure, phase_of(measure.case, measure.phase)) for measure in _REFUSED_FOR.all(user.id)]
+
+
+_LATER, _REFUSER = Measure.alias(), User.alias()
+_REFUSED_FOR = Prepared(lambda user_id: (
+    Measure.select(Measure, Case, Pupil, _REFUSER.id, _REFUSER.full_name).join(Case).switch(Measure).join(Pupil)
+    .switch(Measure).join(_REFUSER, JOIN.LEFT_OUTER, on=(Measure.refused_by == _REFUSER.id), attr="refused_by")
+    .where(Measure.decided_by == user_id, Measure.refused_at.is_null(False), Case.status == "open",
+           ~fn.EXISTS(_LATER.select(_LATER.id).where(_LATER.case == Measure.case, _LATER.pupil == Measure.pupil,
+                                                      _LATER.id > Measure.id)))
+    .order_by(Measure.refused_at, Measure.id)))
+
+
+def parents_who_hear(case, involvements=None):
+    """The pupils whose parents the protocol's `parents_after_measure` says hear of a measure on this case, each
+    with why: [(pupil, "pupil")] for each pupil a measure can be for (when it is theirs), then [(pupil, "victim")]
+    for each bullied pupil (always). Empty without the rule."""
+    lead = followups.lead_of(case)
+    rule = lead.parents_after_measure if lead else None
+    if rule is None:
+        return []
+    involvements = case.involved_pupils() if involvements is None else involvements
+    return ([(row.pupil, "pupil") for row in involvements if "pupil" in rule.of and row.role in CONCERNED_ROLES]
+            + [(row.pupil, "victim") for row in involvements if "victim" in rule.of and row.role == "victim"])
+
+
+def record_parents_informed(measure, pupils, channel, user):
+    """The parents of these pupils were told of the measure when it was decided: a parent contact each, on the day
+    it was decided, by the user who records it (their to-do in parents_to_inform clears), said on the timeline."""
+    phase = phase_of(measure.case, measure.phase)
+    about = "Over de maatregel: fase %d%s. %s" % (measure.phase, " (%s)" % phase.title if phase else "",
+                                                 measure.description[:500])
+    with force_locale("nl"):  # the timeline keeps the school's language
+        how = str(label(PARENT_CHANNELS, channel)).lower()
+    contacts = []
+    for pupil in pupils:
+        contacts.append(ParentContact.create(case=measure.case, pupil=pupil, channel=channel,
+                                             contacted_on=measure.decided_on, by_user=user, summary=about))
+        CaseEvent.add(measure.case, "parent_contact", "ouders van %s (%s), over de maatregel van fase %d" % (
+            pupil.display_name, how, measure.phase), user)
+    return contacts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,7 +306,7 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
     order = {involvement.pupil_id: number for number, involvement in enumerate(involvements)}
     found = {}
     for measure in sorted(measures, key=lambda row: (row.decided_on, row.id)):
-        if measure.waiting_for:
+        if measure.waiting_for or measure.refused_at is not None:  # not decided (yet)
             continue
         whom = ([measure.pupil] if "pupil" in rule.of else []) + (victims if "victim" in rule.of else [])
         for pupil in whom:

@@ -123,7 +123,8 @@ def _series(case):
 def plan_for_agreement(agreement, user=None):
     """On signing: the agreement's pupils get their series from the day it was signed, and its
     evaluation talk; earlier versions are superseded and the follow-ups they (or the protocol)
-    planned and that are still open are cancelled."""
+    planned that are still to come are cancelled. Those due on the signing day or before stay open,
+    tied to the version they check."""
     case = agreement.case
     protocol = protocols.of_case(case)
     protocol = protocol.series_lead() if protocol else None
@@ -134,13 +135,17 @@ def plan_for_agreement(agreement, user=None):
         CaseEvent.add(case, "agreement_superseded", "%s vervangen door versie %d" % (
             ", ".join("versie %d%s" % (row.version, " (concept)" if row.status == "draft" else "")
                       for row in older), agreement.version), user)
-    replaced = [row for row in _series(case).where(FollowUp.done_at.is_null(),
-                                                   (FollowUp.agreement != agreement) | FollowUp.agreement.is_null())]
+    start = local_date(agreement.locked_at) if agreement.locked_at else today()
+    # A talk due on the signing day or late checks the version before: the mentor may be about to hold it,
+    # and agreements found broken there count. It stays open, tied to its version; only talks to come go.
+    open_rows = list(_series(case).where(FollowUp.done_at.is_null(),
+                                         (FollowUp.agreement != agreement) | FollowUp.agreement.is_null()))
+    replaced = [row for row in open_rows if row.due_on > start]
+    kept = len(open_rows) - len(replaced)
     _cancel(replaced, user, "%%d open vervolggesprek(ken) vervangen door die van herstelovereenkomst versie %d"
             % agreement.version)
     pupils = [party.pupil for party in agreement.parties.order_by(AgreementParty.id)
               if party.pupil_id is not None and party.role in AGREEMENT_PUPIL_ROLES]
-    start = local_date(agreement.locked_at) if agreement.locked_at else today()
     appointments = {}  # a talk's next appointment per pupil, the earliest: the mentor set it with them
     for row in (FollowUp.select().where(FollowUp.case == case, FollowUp.conversation.is_null(False),
                                         FollowUp.pupil.is_null(False), FollowUp.done_at.is_null(),
@@ -148,9 +153,15 @@ def plan_for_agreement(agreement, user=None):
         appointments.setdefault(row.pupil_id, row)
     rows = _plan(case, pupils, start, protocol.follow_up_schedule if protocol else (), agreement,
                  agreement.evaluation_on, appointments)
+    kept_text = (("1 vervolggesprek dat op of vóór de dag van ondertekening gepland stond, blijft open: het toetst "
+                  "de vorige afspraken") if kept == 1 else
+                 ("%d vervolggesprekken die op of vóór de dag van ondertekening gepland stonden, blijven open: ze "
+                  "toetsen de vorige afspraken" % kept) if kept else "")
     if rows:
-        CaseEvent.add(case, "follow_ups_planned", "Herstelovereenkomst versie %d: %s" % (
-            agreement.version, _series_summary(pupils, rows)), user)
+        CaseEvent.add(case, "follow_ups_planned", "Herstelovereenkomst versie %d: %s%s" % (
+            agreement.version, _series_summary(pupils, rows), ". " + kept_text if kept_text else ""), user)
+    elif kept_text:
+        CaseEvent.add(case, "follow_ups_planned", kept_text[0].upper() + kept_text[1:], user)
     settle_step(case, user)
     return rows
 
@@ -462,8 +473,8 @@ def escalation_proposal(case, follow_ups=None, measures=None, involvements=None)
 
 
 def pupil_proposals(case, follow_ups=None, measures=None, involvements=None):
-    """Each bully or follower who broke the agreements again since their last measure, with the phase
-    proposed for them: [(pupil, phase)], in the case's order of pupils.
+    """Each bully or follower who broke the agreements again since their last measure (a refused one is not
+    taken), with the phase proposed for them: [(pupil, phase)], in the case's order of pupils.
 
     `follow_ups`, `measures` and `involvements` are the case's when the caller has read them already
     (the case page)."""
@@ -479,7 +490,7 @@ def pupil_proposals(case, follow_ups=None, measures=None, involvements=None):
                   if row.outcome == "not_kept" and row.pupil_id in (None, pupil_id)]
         if len(broken) < 2:
             continue
-        own = [measure for measure in measures if measure.pupil_id == pupil_id]
+        own = [measure for measure in measures if measure.pupil_id == pupil_id and measure.refused_at is None]
         last_measure = max((measure.decided_on for measure in own), default=None)
         if last_measure and last_measure >= max(broken):
             continue
@@ -506,7 +517,7 @@ def _open_pupil_proposal_rows():
               .group_by(Involvement.case, Involvement.pupil).having(fn.COUNT(FollowUp.id) >= 2))
     measures = (Measure.select(Measure.case, Measure.pupil, fn.MAX(Measure.decided_on).alias("last_measure"),
                                fn.MAX(Measure.phase).alias("highest_phase"))
-                .group_by(Measure.case, Measure.pupil))
+                .where(Measure.refused_at.is_null()).group_by(Measure.case, Measure.pupil))
     return (Case.select(Case, Pupil, broken.c.last_broken, measures.c.last_measure, measures.c.highest_phase)
             .join_from(Case, broken, on=(broken.c.case_id == Case.id), attr="broken")
             .join_from(Case, Pupil, on=(Pupil.id == broken.c.pupil_id), attr="proposed_pupil")
@@ -602,7 +613,8 @@ def sync_escalation(case):
     decide on it: that phase's, then those of each pupil's open proposal and of each measure that still
     waits for a role, so that everyone the case waits for finds it in one query (permissions.visible_cases).
     Run wherever a talk or a measure is recorded (escalation.sync is this)."""
-    measures = list(Measure.select(Measure.phase, Measure.waiting_for).where(Measure.case == case))
+    measures = list(Measure.select(Measure.phase, Measure.waiting_for).where(  # a refused one was not taken
+        Measure.case == case, Measure.refused_at.is_null()))
     proposed = [number for _pupil, number in pupil_proposals(case)]
     number = max([measure.phase for measure in measures] + proposed, default=None)
     roles = []

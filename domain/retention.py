@@ -196,7 +196,7 @@ def _anonymise(cleanup, now):
     Conversation.delete().where(Conversation.case == case).execute()  # with checklists, lines, participants
     Agreement.delete().where(Agreement.case == case).execute()  # with parties and signatures
     FollowUp.update(note="", with_whom="").where(FollowUp.case == case).execute()
-    Measure.update(description="", informed="").where(Measure.case == case).execute()
+    Measure.update(description="", informed="", refusal_reason="").where(Measure.case == case).execute()
     ParentContact.update(summary="", agreed="").where(ParentContact.case == case).execute()
     Referral.update(detail="", note="", close_note="").where(Referral.case == case).execute()
     SupportSession.update(participants="", notes="", report_back="").where(SupportSession.case == case).execute()

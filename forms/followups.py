@@ -10,8 +10,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from db import today
 from domain.escalation import deciders_text
 from domain.followups import held_on_problem
+from forms.admin import CheckboxListField
 from forms.common import TrimmedStringField, TrimmedTextAreaField, select_choices
-from models import FOLLOW_UP_OUTCOMES
+from models import FOLLOW_UP_OUTCOMES, PARENT_CHANNELS
 from permissions import may_decide_phase
 
 
@@ -53,18 +54,38 @@ class MeasureForm(FlaskForm):
     description = TrimmedTextAreaField(_l("Maatregel"), validators=[  # DataRequired: only spaces describes nothing
         DataRequired(_l("Beschrijf de maatregel.")), Length(max=5000, message=_l("Hoogstens 5000 tekens."))])
     decided_on = DateField(_l("Besloten op"), default=today, validators=[InputRequired(_l("Vul een datum in."))])
-    informed = TrimmedStringField(_l("Wie is ingelicht"), validators=[Length(max=500)],
-                                  description=_l("Bijvoorbeeld: ouders van Bram, teamleider."))
+    # The parents the protocol says hear of a measure (parents_after_measure): ticked, a parent contact is recorded
+    # with the measure, and their to-do clears.
+    parents_informed = CheckboxListField(
+        _l("Ouders die al zijn ingelicht over deze maatregel"), coerce=int,
+        description=_l("Het protocol vraagt dat zij het horen. Aangevinkt wordt het oudercontact vastgelegd, op de "
+                       "dag van het besluit en door jou."))
+    parents_channel = SelectField(_l("Hoe zijn de ouders ingelicht"), choices=select_choices(PARENT_CHANNELS),
+                                  default="phone")
+    informed = TrimmedStringField(_l("Wie is verder ingelicht"), validators=[Length(max=500)],
+                                  description=_l("Bijvoorbeeld: teamleider, afdelingsleider."))
 
-    def __init__(self, *args, case=None, pupils=(), phases=(), protocol_phases=(), **kwargs):
+    def __init__(self, *args, case=None, pupils=(), phases=(), protocol_phases=(), parents=(), **kwargs):
         """`phases` are the protocol's phases this user may decide on the case (domain.escalation.phases_for),
-        `protocol_phases` all of them (to say who decides another)."""
+        `protocol_phases` all of them (to say who decides another); `parents` the pupils whose parents hear of a
+        measure, each with why ("pupil": when the measure is theirs; "victim": the bullied pupil's, always)."""
         super().__init__(*args, **kwargs)
         self.case = case
         self.phases = {phase.phase: phase for phase in phases}
         self.protocol_phases = {phase.phase: phase for phase in protocol_phases}
         self.pupil.choices = [SelectChoice(p.id, p.display_name) for p in pupils]
         self.phase.choices = [SelectChoice(p.phase, "%d. %s" % (p.phase, p.title)) for p in phases]
+        self.parents = {pupil.id: (pupil, why) for pupil, why in parents}
+        self.parents_informed.choices = [
+            SelectChoice(pupil.id, _l("Ouders van %(name)s zijn ingelicht", name=pupil.display_name))
+            for pupil, _why in parents]
+
+    def validate_parents_informed(self, field):
+        for pupil_id in field.data or ():
+            pupil, why = self.parents.get(pupil_id, (None, None))  # not offered: the choices' own check says so
+            if why == "pupil" and pupil_id != self.pupil.data:
+                raise ValidationError(_("Deze maatregel is niet voor %(name)s: haal het vinkje bij de ouders van "
+                                        "%(name)s weg, of kies %(name)s als leerling.", name=pupil.display_name))
 
     def validate_decided_on(self, field):
         if field.data and field.data > today():
@@ -77,3 +98,12 @@ class MeasureForm(FlaskForm):
         if not may_decide_phase(current_user, self.case, phase.decided_by):
             raise ValidationError(_("Over fase %(phase)d (%(title)s) beslist: %(deciders)s.", phase=phase.phase,
                                     title=phase.title, deciders=deciders_text(phase.decided_by)))
+
+
+class RefuseMeasureForm(FlaskForm):
+    """A role a measure waits for refuses it, or sends it back, and says why (those who proposed it read it)."""
+
+    reason = TrimmedTextAreaField(_l("Waarom weiger je deze maatregel?"), validators=[
+        DataRequired(_l("Schrijf op waarom je de maatregel weigert.")),
+        Length(max=5000, message=_l("Hoogstens 5000 tekens."))],
+        description=_l("Wie de maatregel voorstelde leest dit, en beslist opnieuw."))

@@ -134,6 +134,7 @@ CASE_EVENT_KINDS = choices(
     ("approach_switch_proposed", _l("Andere aanpak voorgesteld")),
     ("approach_switched", _l("Aanpak gewisseld")), ("approach_kept", _l("Aanpak voortgezet")),
     ("severity", _l("Ernst vastgelegd")), ("measure_agreed", _l("Maatregel mede besloten")),
+    ("measure_refused", _l("Maatregel geweigerd")),
     ("merged", _l("Dossiers samengevoegd")), ("merge_undone", _l("Samenvoegen ongedaan gemaakt")),
 )
 

@@ -516,6 +516,10 @@ class Measure(BaseModel):
     informed = TextField(default="")
     deciding_roles = CharField(max_length=100, default="")  # space-separated; empty before roles were kept
     waiting_for = CharField(max_length=100, default="")  # the deciding roles that have not decided yet
+    # A role it waited for refused it (with why): not decided, it waits no more and its proposal comes back.
+    refused_at = DateTimeField(null=True)
+    refused_by = ForeignKeyField(User, backref="+", null=True, on_delete="SET NULL")
+    refusal_reason = TextField(default="")
 
     @property
     def roles_to_decide(self):
@@ -525,10 +529,18 @@ class Measure(BaseModel):
     def waiting_roles(self):
         return tuple(self.waiting_for.split())
 
+    @property
+    def taken(self):
+        """Decided: not refused by a role it waited for."""
+        return self.refused_at is None
+
     @classmethod
     def of_case(cls, case):
-        """The measures taken in a case, in the order they were decided, with the pupil."""
-        return cls.select(cls, Pupil).join(Pupil).where(cls.case == case).order_by(cls.decided_on, cls.id)
+        """The measures taken in a case, in the order they were decided, with the pupil (and who refused one)."""
+        refuser = User.alias()
+        return (cls.select(cls, Pupil, refuser.id, refuser.full_name).join(Pupil).switch(cls)
+                .join(refuser, JOIN.LEFT_OUTER, on=(cls.refused_by == refuser.id), attr="refused_by")
+                .where(cls.case == case).order_by(cls.decided_on, cls.id))
 
 
 class MeasureDecider(BaseModel):

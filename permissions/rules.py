@@ -478,6 +478,12 @@ def may_decide_phase(user, case, deciders):
     return bool(deciding_roles(user, case, deciders))
 
 
+def may_answer_measure(user, case, measure):
+    """Agree to a measure, or refuse it with a reason (send it back): a role it still waits for. One agreed to or
+    refused waits for no one."""
+    return measure.refused_at is None and may_decide_phase(user, case, measure.waiting_roles)
+
+
 def visible_reports(user):
     query = Report.select()
     if user.has_role("coordinator"):
@@ -642,7 +648,8 @@ def template_globals():
     """The functions templates use to decide what to show, under their own names."""
     return {rule.__name__: rule for rule in (
         may_case, may_administer, may_see_cases, may_manage_reports, may_open_case, may_open_case_from,
-        may_print_case, may_complete_step, may_hold_talk, may_work_on_talk, may_decide_phase, may_view_monitor,
+        may_print_case, may_complete_step, may_hold_talk, may_work_on_talk, may_decide_phase, may_answer_measure,
+        may_view_monitor,
         may_view_prevention, may_plan_prevention, may_record_prevention, may_change_activity,
         may_read_class_prevention, may_handle_complaints, may_use_support_workspace, may_record_support,
         may_close_referral, may_delete_evidence, may_read_support_notes, may_answer_thread, may_keep_notes,

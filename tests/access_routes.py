@@ -129,8 +129,8 @@ def page_that_writes(path):
     return same_path
 
 
-def waiting_measure_path():
-    """A suspension on case 0004 recorded by the team leader, waiting for management to agree."""
+def waiting_measure_path(action="akkoord"):
+    """A suspension on case 0004 recorded by the team leader, waiting for management to agree (or refuse)."""
     def path():
         from db import today
         yara = models.Pupil.get(models.Pupil.first_name == "Yara")
@@ -139,7 +139,7 @@ def waiting_measure_path():
                                             decided_by=demo_user("teamleader"), decided_on=today(),
                                             deciding_roles="teamleader management", waiting_for="management")
             models.MeasureDecider.create(measure=measure, role="teamleader", user=demo_user("teamleader"))
-        return "/maatregelen/%d/akkoord" % measure.id
+        return "/maatregelen/%d/%s" % (measure.id, action)
     path.changes_the_school = True  # it writes before the request: its rows get apps of their own
     return path
 
@@ -365,6 +365,10 @@ ROUTES = [
     ("followups.agree", "POST", waiting_measure_path(),
      expect(404, mentor=403, coordinator=403, teamleader=403, management=302)),
     ("followups.agree", "POST", "/maatregelen/999999/akkoord", expect(404)),
+    # Management may refuse it too, with a reason (an empty form: 400); the others who read the case may not.
+    ("followups.refuse_measure", "POST", waiting_measure_path("weigeren"),
+     expect(404, mentor=403, coordinator=403, teamleader=403, management=400)),
+    ("followups.refuse_measure", "POST", "/maatregelen/999999/weigeren", expect(404)),
     ("support.index", "GET", "/ondersteuning/", expect(403, support=200)),
     ("support.new_session", "GET", lambda: "/ondersteuning/dossiers/%d/sessies/nieuw" % demo_case("0001").id,
      expect(404, support=200, **CASE_0001_SUPPORT)),

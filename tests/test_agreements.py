@@ -226,12 +226,13 @@ def open_follow_ups(case):
                                           models.FollowUp.cancelled_at.is_null())
 
 
-def test_a_new_version_supersedes_the_old_one_and_cancels_its_open_follow_ups(app_context):
+def test_a_new_version_supersedes_the_old_one_and_cancels_its_follow_ups_to_come(app_context):
     case = demo_case("0001")  # version 1 signed nine days ago: each pupil's talks planned
     first = models.Agreement.get(models.Agreement.case == case)
     old_open = open_follow_ups(case).count()
+    late = open_follow_ups(case).where(models.FollowUp.due_on <= school_today()).count()
     held = models.FollowUp.select().where(models.FollowUp.case == case, models.FollowUp.done_at.is_null(False)).count()
-    assert old_open > 20 and held == 5
+    assert old_open > 20 and held == 5 and late == 1  # Tim's talk of a week ago was not held yet
     with models.db.atomic():
         second = agreements.draft(case, demo_user("mentor"))
         agreements.update(second, commitments="Van nu af aan laat Daan Noor meedoen.",
@@ -240,15 +241,17 @@ def test_a_new_version_supersedes_the_old_one_and_cancels_its_open_follow_ups(ap
     first = models.Agreement.get_by_id(first.id)
     assert first.superseded_at is not None and second.superseded_at is None
     planned = models.FollowUp.select().where(models.FollowUp.agreement == second).count()
-    assert open_follow_ups(case).count() == planned == 3 * 11  # only version 2's: none of version 1 stays open
+    # Version 2's, and the late talk, which checks version 1: only version 1's talks still to come are cancelled.
+    assert open_follow_ups(case).count() == planned + late and planned == 3 * 11
+    assert open_follow_ups(case).where(models.FollowUp.agreement == first).count() == late
     cancelled = models.FollowUp.select().where(models.FollowUp.agreement == first,
                                                models.FollowUp.cancelled_at.is_null(False)).count()
-    assert cancelled == old_open
+    assert cancelled == old_open - late
     assert models.FollowUp.select().where(models.FollowUp.case == case,
                                           models.FollowUp.done_at.is_null(False)).count() == held  # kept
     events = {event.kind: event.text for event in models.CaseEvent.select().where(models.CaseEvent.case == case)}
     assert events["follow_ups_cancelled"] == ("%d open vervolggesprek(ken) vervangen door die van "
-                                              "herstelovereenkomst versie 2" % old_open)
+                                              "herstelovereenkomst versie 2" % (old_open - late))
     assert events["agreement_superseded"] == "versie 1 vervangen door versie 2"
 
 

@@ -56,6 +56,7 @@ AUDIT_ACTIONS = {
     "evidence.new": ("case.evidence_add", None),
     "followups.agree": ("case.measure_agreed", None),
     "followups.measure": ("case.measure", None),
+    "followups.refuse_measure": ("case.measure_refused", None),
     "followups.record": ("follow_up.record", None),
     "notes.delete": ("personal_note.delete", None),
     "notes.edit": ("personal_note.update", None),

@@ -401,3 +401,79 @@ def test_the_digest_asks_the_case_s_own_active_mentor_to_decide_the_mentor_s_pha
     mentor.is_active = False
     mentor.save()
     assert asked() == []
+
+
+def refuse_measure(client, case, measure, reason):
+    prefix = "r%d-" % measure.id
+    return client.post("/maatregelen/%d/weigeren" % measure.id, data={
+        prefix + "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), prefix + "reason": reason})
+
+
+def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_back(app, login_as):
+    """The team leader records phase 4 for Yara; management refuses it, saying why (required, by the field). The
+    measure is not taken: it waits no more, shows as refused with who and why, asks no parent contact, leaves the
+    case's phase to the proposal, which comes back to its deciders; the team leader sees it at home until they
+    decide a new measure."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    teamleader, management = login_as("teamleader"), login_as("management")
+    assert teamleader.post("/dossiers/%d/maatregelen" % case.id, data={
+        "csrf_token": csrf_token(teamleader, "/dossiers/%d" % case.id), "pupil": yara.id, "phase": 4,
+        "description": "Eén dag schorsing.", "decided_on": db.today().isoformat()}).status_code == 302
+    measure = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
+    assert "Weigeren of terugsturen" in management.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert "Weigeren of terugsturen" not in teamleader.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    empty = refuse_measure(management, case, measure, "   ")
+    page = empty.get_data(as_text=True)
+    assert empty.status_code == 400
+    assert 'href="#r%d-reason"' % measure.id in page  # the error summary links to the field
+    assert 'id="r%d-reason-error">Schrijf op waarom je de maatregel weigert.</p>' % measure.id in page
+    assert '<details class="fold" id="fold-aftercare" open>' in page  # its section unfolded, the form too
+    assert '<details class="measure-row__refuse" open>' in page
+    assert models.Measure.get_by_id(measure.id).waiting_roles == ("management",)
+    assert refuse_measure(teamleader, case, measure, "Nee.").status_code == 403  # the team leader decided already
+    reason = "Eerst een gesprek met de ouders van Yara; schorsing is nu te zwaar."
+    assert refuse_measure(management, case, measure, reason).status_code == 302
+    measure = models.Measure.get_by_id(measure.id)
+    assert measure.refused_at is not None and measure.refused_by.username == "management"
+    assert (measure.refusal_reason, measure.waiting_for) == (reason, "")
+    assert refuse_measure(management, case, measure, "Nog eens.").status_code == 403  # it waits no more
+    case = fresh(case)
+    with app.app_context():
+        assert measure.id not in {item.measure.id for item in escalation.parents_to_inform(case)}
+        assert [(proposal.pupil.id, proposal.phase.phase) for proposal in escalation.proposals(case)] == [
+            (yara.id, 4)]
+    assert case.escalation_phase == 4 and "management" in case.escalation_deciders  # the proposal's, again
+    page = teamleader.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    line = page[page.index('id="measure-%d"' % measure.id):]
+    line = line[:line.index("</li>")]
+    assert "geweigerd" in line and "Robert Verhoeven" in line and reason in line
+    assert "Voorstel: fase 4, Schorsing" in page
+    home = teamleader.get("/").get_data(as_text=True)
+    assert "is geweigerd door Robert Verhoeven" in home and reason in home
+    assert "is geweigerd door" not in management.get("/").get_data(as_text=True)
+    events = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "measure_refused")
+    assert [(e.text, e.user.username) for e in events] == [
+        ("Fase 4 (Schorsing) voor Yara Öztürk: directie weigert: " + reason, "management")]
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "case.measure_refused",
+                                            models.AuditEvent.username == "management").exists()
+    from test_case_pdf import pdf_text
+    printed = pdf_text(login_as("coordinator").get("/dossiers/%d/dossier.pdf" % case.id).data)
+    assert "door Robert Verhoeven: Eerst een gesprek" in " ".join(printed.split())  # the case file says so too
+    assert teamleader.post("/dossiers/%d/maatregelen" % case.id, data={  # they act: a new measure
+        "csrf_token": csrf_token(teamleader, "/dossiers/%d" % case.id), "pupil": yara.id, "phase": 4,
+        "description": "Schorsing na het gesprek met de ouders.", "decided_on": db.today().isoformat()}
+    ).status_code == 302
+    assert "is geweigerd door" not in teamleader.get("/").get_data(as_text=True)
+
+
+def test_a_measure_agreed_to_meanwhile_is_not_refused(app_context):
+    """Agreed on one tablet, refused on another a moment later: the refusal says it no longer waits."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing", demo_user("teamleader"), db.today())
+    stale = models.Measure.get_by_id(measure.id)
+    with models.db.atomic():
+        escalation.agree(measure, fresh(case), demo_user("management"))
+    with pytest.raises(escalation.MeasureError, match=NOT_WAITING):
+        escalation.refuse(stale, fresh(case), demo_user("management"), "Te zwaar.")
+    assert models.Measure.get_by_id(measure.id).refused_at is None

@@ -435,3 +435,51 @@ def test_a_talks_next_appointment_before_the_series_second_talk_is_its_first(app
         series = [row.due_on for row in rows if row.conversation_id is None and not row.evaluation]
         assert series == (dates[1:] if replaces_first else dates)
         assert appointment[0].agreement_id == (agreement.id if replaces_first else None)
+
+
+def test_a_new_version_keeps_the_talks_due_on_the_signing_day_or_late_and_cancels_those_to_come(app, login_as):
+    """Signing version 2 while Daan's talk is due today and Tim's is two days late: those two check version 1, the
+    mentor may be about to hold them and a broken agreement there counts, so they stay open (on the case page and
+    home); only the talks still to come give way to version 2's series."""
+    from domain import agreements
+    with app.app_context():
+        case, mentor, due_today, late = _sign_a_second_version_with_talks_due(agreements)
+    client = login_as("mentor")
+    page = page_of(client, case)
+    for kept in (due_today, late):
+        assert 'action="/vervolg/%d"' % kept.id in page
+    assert "toetst de afspraken van versie 1" in page
+    assert record(client, late, "not_kept").status_code == 302  # held: broken there, it counts
+    assert models.FollowUp.get_by_id(late.id).outcome == "not_kept"
+
+
+def _sign_a_second_version_with_talks_due(agreements):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    first = models.Agreement.get(models.Agreement.case == case, models.Agreement.status == "locked")
+    due_today = make_due_today(to_come(case, "Daan")[0])
+    late = make_due_today(to_come(case, "Tim")[0], days_ago=2)
+    models.FollowUp.update(due_on=db.today() + DAY).where(  # nothing else of version 1 late: the two are all
+        models.FollowUp.case == case, models.FollowUp.done_at.is_null(), models.FollowUp.due_on <= db.today(),
+        models.FollowUp.id.not_in([due_today.id, late.id])).execute()
+    to_be_replaced = [row.id for row in models.FollowUp.select().where(
+        models.FollowUp.case == case, models.FollowUp.done_at.is_null(), models.FollowUp.cancelled_at.is_null(),
+        models.FollowUp.due_on > db.today())]
+    with models.db.atomic():
+        second = agreements.draft(case, mentor)
+        agreements.update(second, commitments="Van nu af aan laat Daan Noor meedoen.",
+                          evaluation_on=db.today() + 14 * DAY)
+        for party in second.parties.order_by(models.AgreementParty.id):
+            agreements.sign(second, party, on_paper=True)
+    for kept in (due_today, late):
+        kept = models.FollowUp.get_by_id(kept.id)
+        assert kept.cancelled_at is None and kept.agreement_id == first.id  # tied to the version it checks
+    assert models.FollowUp.select().where(models.FollowUp.id.in_(to_be_replaced),
+                                          models.FollowUp.cancelled_at.is_null()).count() == 0
+    events = [event.text for event in models.CaseEvent.select().where(models.CaseEvent.case == case)]
+    assert "%d open vervolggesprek(ken) vervangen door die van herstelovereenkomst versie 2" % len(
+        to_be_replaced) in events
+    assert any(text.startswith("Herstelovereenkomst versie 2: voor ") and text.endswith(
+        ". 2 vervolggesprekken die op of vóór de dag van ondertekening gepland stonden, blijven open: ze toetsen de "
+        "vorige afspraken") for text in events)
+    assert {due_today.id, late.id} <= {row.id for row in followups.due_for(mentor)}  # on the mentor's home page
+    return case, mentor, due_today, late

@@ -120,6 +120,7 @@ FORM_PAGES = {
     "followups.record": lambda url: "/dossiers/%d" % models.FollowUp.get_by_id(int(url.split("/")[2])).case_id,
     "followups.measure": _parent,
     "followups.agree": lambda url: "/dossiers/%d" % models.Measure.get_by_id(int(url.split("/")[2])).case_id,
+    "followups.refuse_measure": lambda url: "/dossiers/%d" % models.Measure.get_by_id(int(url.split("/")[2])).case_id,
     "support.close_referral": lambda url: "/ondersteuning/",
     "complaints.change_status": _parent, "complaints.advice": _parent, "complaints.committee": _parent,
     "complaints.add_note": _parent,

@@ -138,3 +138,17 @@ def test_the_form_loads_as_a_fragment_when_opened_on_the_case_page(login_as):
     assert fragment.status_code == 200 and "<html" not in body and 'name="parent-summary"' in body
     assert "HX-Request" in fragment.headers["Vary"]
     assert "<html" in client.get(url).get_data(as_text=True)
+
+
+def test_the_form_has_the_open_parents_step_chosen(login_as):
+    """Case 0002 (online bullying) waits for the victim's parents to be informed: the contact form, on the case page
+    (loaded by htmx) and on its own, has that step chosen, so saving the contact completes it without a tap more.
+    Opened for a measure's parents (the to-do), it chooses no step."""
+    client = login_as("mentor")
+    case = demo_case("0002")
+    assert step(case, "inform-parents").status == "open"
+    path = "/dossiers/%d/oudercontacten/nieuw" % case.id
+    for page in (client.get(path, headers={"HX-Request": "true"}), client.get(path)):
+        assert '<option selected value="inform-parents">' in page.get_data(as_text=True)
+    measure_form = client.get(path + "?leerling=%d" % pupil("Noor").id).get_data(as_text=True)
+    assert '<option selected value="">' in measure_form

@@ -19,11 +19,12 @@ from db import today
 from domain import cases, escalation, followups, protocols
 from forms.cases import ApproachForm, CompleteStepForm, ReasonForm, SeverityForm
 from forms.common import ActionForm, error_summary
-from forms.followups import FollowUpForm, MeasureForm
+from forms.followups import FollowUpForm, MeasureForm, RefuseMeasureForm
 from forms.notes import PersonalNoteForm
 from models import APPROACH_NOUNS, Case
 from permissions import (
-    EDIT, MANAGE, case_reading_scope, may_case, may_decide_phase, may_keep_notes, owns_step, readable,
+    EDIT, MANAGE, case_reading_scope, may_answer_measure, may_case, may_decide_phase, may_keep_notes, owns_step,
+    readable,
     reads_as_previous_mentor, sees_every_case, takes_over_case, visible_cases,
 )
 
@@ -38,9 +39,10 @@ def render(case, status=200, **bound):
 
 
 def page_context(case, step=None, follow_up=None, measure_form=None, approach_form=None, reason_form=None,
-                 steer_error=None, measure_error=None, severity_form=None):
+                 steer_error=None, measure_error=None, severity_form=None, refusal=None):
     """Everything the case page shows. A submitted form takes the place of its fresh one: `step` and
-    `follow_up` are (step key or follow-up id, form, error or None); the others are the forms themselves.
+    `follow_up` are (step key or follow-up id, form, error or None), `refusal` (measure id, form); the others
+    are the forms themselves.
     A conflict that no field can show (`steer_error`, `measure_error`, a step or follow-up's error) is
     said in its section."""
     contents = reading(case, case.contents(current_user))
@@ -51,14 +53,17 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
     if follow_up:
         _, form, error = follow_up
         summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
-    for form, section in ((measure_form, "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
+    if measure_form:  # the parents' boxes are a list: its first box takes the link
+        summary += error_summary(measure_form, "aftercare",
+                                 ids={"parents_informed": measure_form.parents_informed.id + "-0"})
+    for form, section in ((refusal and refusal[1], "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
         summary += error_summary(form, section) if form else []
     if severity_form:
         summary += error_summary(severity_form, "severity", ids={"severity": severity_form.severity.id + "-0"})
     summary += [("steer", steer_error)] if steer_error else []
     summary += [("aftercare", measure_error)] if measure_error else []
     progress = progress_context(case, contents, step)
-    aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error)
+    aftercare = aftercare_context(case, contents, follow_up, measure_form, measure_error, refusal)
     return {"case": case, "error_summary": summary, "scope_names": contents["scope_names"],
             "handed_over": contents["handed_over"],
             "merged_into": next((row for row in contents["merges"] if row.merged_id == case.id), None),
@@ -189,7 +194,7 @@ def step_groups(protocol, rows):
             for number, (part, _steps) in enumerate(parts)]
 
 
-def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None):
+def aftercare_context(case, contents, follow_up=None, measure=None, measure_error=None, refusal=None):
     """Each pupil's follow-up talks (held, with how they went; a form for each that is due; those
     still planned), the measures with who decided each (and whom one still waits for), and the
     escalation proposals, one for each pupil whose agreements broke again: the pupil, the phase by
@@ -200,6 +205,10 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
     forms = {row.id: bound if row.id == follow_up_id and bound is not None else
              FollowUpForm(prefix="f%d" % row.id, due_on=row.due_on, with_whom=row.with_whom, **UNBOUND)
              for group in groups for row in group.due}
+    refusal_id, refusal_form = refusal or (None, None)
+    refusals = {row.id: refusal_form if row.id == refusal_id and refusal_form is not None else
+                RefuseMeasureForm(prefix="r%d" % row.id, **UNBOUND) for row in contents["measures"]
+                if case.status == "open" and row.waiting_for and may_answer_measure(current_user, case, row)}
     deciders = {}
     for row in contents["measure_deciders"]:
         deciders.setdefault(row.measure_id, []).append(row)
@@ -227,13 +236,13 @@ def aftercare_context(case, contents, follow_up=None, measure=None, measure_erro
             # What the follow-up talks check: the signed agreement that stands (no later version replaced it).
             "standing_agreement": next((row for row in contents["agreements"] if row.status == "locked"
                                         and row.superseded_at is None), None),
+            "agreement_versions": {row.id: row.version for row in contents["agreements"]},
             "parents_to_inform": escalation.parents_to_inform(case, contents["measures"], contents["parent_contacts"],
                                                               contents["pupils"]) if contents["whole_case"] else [],
             "measure_form": measure, "measure_error": measure_error, "agree_form": ActionForm(**UNBOUND),
+            "refusal_forms": refusals,
             "measure_form_open": bool(measure.errors) or "fase" in request.args,
-            "measure_waits_for_me": case.status == "open" and any(
-                row.waiting_for and may_decide_phase(current_user, case, row.waiting_roles)
-                for row in contents["measures"]),
+            "measure_waits_for_me": bool(refusals),
             "phase_titles": {phase.phase: phase.title for phase in _protocol_phases(case)}}
 
 
@@ -249,7 +258,7 @@ def measure_form(case, involvements=None, **kwargs):
     return MeasureForm(case=case, pupils=[involvement.pupil for involvement in involvements
                                           if involvement.role in escalation.CONCERNED_ROLES],
                        phases=escalation.phases_for(current_user, case), protocol_phases=_protocol_phases(case),
-                       **kwargs)
+                       parents=escalation.parents_who_hear(case, involvements), **kwargs)
 
 
 def severity_context(case, form=None):

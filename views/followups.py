@@ -7,10 +7,10 @@ import audit
 from db import db
 from domain import escalation, followups
 from forms.common import ActionForm
-from forms.followups import FollowUpForm
+from forms.followups import FollowUpForm, RefuseMeasureForm
 from i18n import long_date
 from models import FollowUp, Measure, Pupil
-from permissions import EDIT, check_case_record, get_case_or_404, may_decide_phase, refuse
+from permissions import EDIT, check_case_record, get_case_or_404, may_answer_measure, refuse
 from terminology import term
 from views import case_page
 
@@ -80,6 +80,12 @@ def measure(case_id):
                                                     form.description.data, current_user, form.decided_on.data,
                                                     form.informed.data)
                 audit.record("case.measure", case, detail="fase %d" % form.phase.data)
+                # Ticked: the parents heard of it, recorded in the same transaction (all or nothing).
+                told = [form.parents[pupil_id][0] for pupil_id in form.parents_informed.data or ()]
+                for contact in escalation.record_parents_informed(measure, told, form.parents_channel.data,
+                                                                  current_user):
+                    audit.record("case.parent_contact", case, detail="oudercontact %d, %s, over de maatregel" % (
+                        contact.id, contact.channel))
         except escalation.MeasureError as error:  # what the form checks already, checked again where it is kept
             form.form_errors.append(str(error))
         else:
@@ -100,7 +106,7 @@ def agree(measure_id):
     if measure is None:
         abort(404)
     case = check_case_record(measure, measure.case)
-    if not may_decide_phase(current_user, case, measure.waiting_roles):
+    if not may_answer_measure(current_user, case, measure):
         refuse(403, measure)
     form = ActionForm()
     if not form.validate_on_submit():
@@ -113,3 +119,27 @@ def agree(measure_id):
         return case_page.render(case, 409, measure_error=str(error))
     flash(_("Je besluit over de maatregel is vastgelegd."), "success")
     return redirect(url_for("cases.detail", case_id=case.id) + "#aftercare")
+
+
+@bp.route("/maatregelen/<int:measure_id>/weigeren", methods=["POST"])
+@login_required
+def refuse_measure(measure_id):
+    """Refuse a measure that waits for a role the user decides for (or send it back), saying why: it is not taken,
+    and the proposal it answered comes back to those who decide it."""
+    measure = Measure.get_or_none(Measure.id == measure_id)
+    if measure is None:
+        abort(404)
+    case = check_case_record(measure, measure.case)
+    if not may_answer_measure(current_user, case, measure):
+        refuse(403, measure)
+    form = RefuseMeasureForm(prefix="r%d" % measure.id)
+    if not form.validate_on_submit():
+        return case_page.render(case, 400, refusal=(measure.id, form))
+    try:
+        with db.atomic():
+            escalation.refuse(measure, case, current_user, form.reason.data)
+            audit.record("case.measure_refused", case, detail="fase %d" % measure.phase)
+    except escalation.MeasureError as error:  # agreed or refused meanwhile, on another device, or the case closed
+        return case_page.render(case, 409, measure_error=str(error))
+    flash(_("Je hebt de maatregel geweigerd. Wie hem voorstelde ziet waarom, en beslist opnieuw."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#measure-%d" % measure.id)

@@ -33,6 +33,8 @@ def index():
     # steers every case); a measure two roles decide waits on the second one's page.
     proposals = escalation.proposals_for(current_user) if may_see_cases(current_user) else []
     awaiting = escalation.awaiting_for(current_user) if may_see_cases(current_user) else []
+    # A measure the user recorded that a second deciding role refused: theirs to decide again.
+    refused = escalation.refused_for(current_user) if may_see_cases(current_user) else []
     complaints = (list(Complaint.open_first().where(Complaint.status != "closed").limit(10))
                   if may_handle_complaints(current_user) else [])
     referrals = (list(support.referrals().where(Referral.closed_on.is_null()).limit(10))
@@ -72,7 +74,7 @@ def index():
                            class_reports=class_reports,
                            new_reports=new_reports, complaints=complaints, referrals=referrals, due=due,
                            counsellor_referrals=counsellor_referrals, handed_over=handed_over,
-                           proposals=proposals, awaiting=awaiting, unsent_mail=unsent_mail,
+                           proposals=proposals, awaiting=awaiting, refused=refused, unsent_mail=unsent_mail,
                            prevention_parts=prevention_parts,
                            duty_of_care=prevention.duty_of_care() if may_plan_prevention(current_user) else [],
                            case_scope=case_list_scope(current_user),

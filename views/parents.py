@@ -62,8 +62,14 @@ def new(case_id):
     """Record a contact with a pupil's parents; it may complete the protocol's step about the parents."""
     case = get_open_case_or_404(case_id)
     form = contact_form(case)
-    if request.method == "GET" and request.args.get("stap") in {choice.value for choice in form.complete_step.choices}:
-        form.complete_step.data = request.args["stap"]
+    if request.method == "GET":
+        # The step asked for; else the protocol's open parents' step, which the contact completes without a tap
+        # more, unless the form came for something else: a measure's parents (the to-do's ?leerling=) or a talk
+        # (?gesprek=, which fills in its own step).
+        offered = [choice.value for choice in form.complete_step.choices if choice.value]
+        asked = request.args.get("stap")
+        came_for_other = any(name in request.args for name in ("stap", "leerling", "gesprek"))
+        form.complete_step.data = asked if asked in offered else offered[0] if offered and not came_for_other else ""
     if request.method == "GET" and request.args.get("leerling") in {str(choice.value) for choice in form.pupil.choices
                                                                     if choice.value != ""}:
         form.pupil.data = int(request.args["leerling"])  # from the to-do "inform the parents of ... of a measure"

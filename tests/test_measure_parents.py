@@ -1,0 +1,118 @@
+"""The measure form records that the parents the protocol names heard of the measure (parents_after_measure): a
+full-row box per pupil, a parent contact each in the same transaction as the measure, so their to-do clears; the
+free text stays for the others informed. Nothing is half saved on an error."""
+import re
+
+import pytest
+
+import db
+import models
+from conftest import csrf_token, demo_case, demo_user
+from domain import escalation, followups
+
+
+@pytest.fixture
+def bas_broke_twice(app, factory):
+    """Anna bullied by Bas, Cor following, on the mentor's case: Bas broke the agreements twice, phase 1 proposed
+    (the mentor decides it)."""
+    from domain import cases
+    with app.app_context():
+        school_class = factory.school_class(mentor=demo_user("mentor"))
+        anna, bas, cor = (factory.pupil(school_class, name) for name in ("Anna", "Bas", "Cor"))
+        with models.db.atomic():
+            case, _ = cases.open_case("vo-nl", demo_user("mentor"), {anna: "victim", bas: "bully", cor: "follower"},
+                                      demo_user("coordinator"))
+            for _ in range(2):
+                talk = models.FollowUp.create(case=case, pupil=bas, due_on=db.today())
+                followups.record(talk, demo_user("mentor"), "not_kept", db.today())
+    return case, anna, bas, cor
+
+
+def post_measure(client, case, pupil, phase, parents=(), description="Schrijfopdracht over wat pesten doet."):
+    return client.post("/dossiers/%d/maatregelen" % case.id, data={
+        "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), "pupil": pupil.id, "phase": phase,
+        "description": description, "decided_on": db.today().isoformat(), "informed": "teamleider",
+        "parents_informed": [pupil.id for pupil in parents], "parents_channel": "phone"})
+
+
+def contacts(case):
+    return list(models.ParentContact.select().where(models.ParentContact.case == case)
+                .order_by(models.ParentContact.id))
+
+
+def test_ticking_the_parents_records_their_contact_with_the_measure_and_clears_their_to_do(app, login_as,
+                                                                                            bas_broke_twice):
+    case, anna, bas, cor = bas_broke_twice
+    mentor = login_as("mentor")
+    page = mentor.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    for pupil in (bas, cor, anna):  # whose parents hear of a measure: its pupil's, and the bullied pupil's
+        assert "Ouders van %s zijn ingelicht" % pupil.display_name in page
+    assert post_measure(mentor, case, bas, 1, parents=(bas, anna)).status_code == 302
+    measure = models.Measure.get(models.Measure.case == case)
+    assert measure.informed == "teamleider"  # the free text, for the others informed
+    assert [(row.pupil_id, row.contacted_on, row.by_user.username, row.channel) for row in contacts(case)] == [
+        (bas.id, measure.decided_on, "mentor", "phone"), (anna.id, measure.decided_on, "mentor", "phone")]
+    assert contacts(case)[0].summary.startswith("Over de maatregel: fase 1")
+    with app.app_context():
+        assert escalation.parents_to_inform(models.Case.get_by_id(case.id)) == []  # the to-do is cleared
+    assert "Ouders nog niet ingelicht over een maatregel" not in mentor.get("/dossiers/%d" % case.id).get_data(
+        as_text=True)
+    lines = [event.text for event in models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                                     models.CaseEvent.kind == "parent_contact")]
+    assert lines == ["ouders van %s (telefoon), over de maatregel van fase 1" % pupil.display_name
+                     for pupil in (bas, anna)]
+    assert models.AuditEvent.select().where(models.AuditEvent.action == "case.parent_contact",
+                                            models.AuditEvent.detail.contains("over de maatregel")).count() == 2
+
+
+def test_unticked_parents_still_wait_to_hear_of_it(app, login_as, bas_broke_twice):
+    case, anna, bas, cor = bas_broke_twice
+    assert post_measure(login_as("mentor"), case, bas, 1, parents=(anna,)).status_code == 302
+    assert [row.pupil_id for row in contacts(case)] == [anna.id]
+    with app.app_context():
+        assert [item.pupil.id for item in escalation.parents_to_inform(models.Case.get_by_id(case.id))] == [bas.id]
+
+
+def test_the_parents_of_a_pupil_the_measure_is_not_for_are_refused_by_the_field_and_nothing_is_saved(
+        login_as, bas_broke_twice):
+    case, anna, bas, cor = bas_broke_twice
+    response = post_measure(login_as("mentor"), case, bas, 1, parents=(cor, anna))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    message = ("Deze maatregel is niet voor %s: haal het vinkje bij de ouders van %s weg, of kies %s als leerling."
+               % ((cor.display_name,) * 3))
+    assert 'id="parents_informed-error">%s</p>' % message in page and 'href="#parents_informed-0"' in page
+    boxes = _boxes(page)
+    assert boxes == {bas.id: False, cor.id: True, anna.id: True}  # what was ticked stays ticked
+    assert models.Measure.select().where(models.Measure.case == case).count() == 0 and contacts(case) == []
+
+
+def test_a_measure_refused_where_it_is_kept_records_no_parent_contact_either(login_as):
+    """Yara has phase 4 proposed; the coordinator's phase 2 is refused by the measure's own checks, after the form
+    passed: the parents' contacts ticked with it are not saved."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    before = len(contacts(case))
+    response = post_measure(login_as("coordinator"), case, yara, 2, parents=(yara,))
+    assert response.status_code == 400 and "Er ligt een voorstel voor fase 4" in response.get_data(as_text=True)
+    assert len(contacts(case)) == before
+    assert not models.Measure.select().where(models.Measure.case == case, models.Measure.phase == 2,
+                                             models.Measure.decided_on == db.today()).exists()
+
+
+def _boxes(page):
+    """The parents' boxes on the page: pupil id -> ticked."""
+    found = {}
+    for tag in re.findall(r'<input[^>]*name="parents_informed"[^>]*>', page):
+        found[int(re.search(r'value="(\d+)"', tag).group(1))] = " checked" in tag
+    return found
+
+
+def test_a_box_for_no_pupil_offered_is_refused_not_an_error(login_as, bas_broke_twice):
+    case, anna, bas, cor = bas_broke_twice
+    client = login_as("mentor")
+    response = client.post("/dossiers/%d/maatregelen" % case.id, data={
+        "csrf_token": csrf_token(client, "/dossiers/%d" % case.id), "pupil": bas.id, "phase": 1,
+        "description": "Schrijfopdracht.", "decided_on": db.today().isoformat(), "parents_informed": ["2147483648"],
+        "parents_channel": "phone"})
+    assert response.status_code == 400
+    assert models.Measure.select().where(models.Measure.case == case).count() == 0 and contacts(case) == []
