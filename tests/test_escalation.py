@@ -14,7 +14,7 @@ import db
 import models
 import permissions
 from conftest import csrf_token, demo_case, demo_user
-from domain import escalation, followups, notify, protocols
+from domain import escalation, followups, monitor, notify, protocols
 
 PROTOCOLS = ["vo-nl", "stappenplan-vl", "online-pesten"]
 NOT_WAITING = "^Deze maatregel wacht niet op jouw besluit\\.$"  # the whole refusal
@@ -440,6 +440,9 @@ def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_ba
     case = fresh(case)
     with app.app_context():
         assert measure.id not in {item.measure.id for item in escalation.parents_to_inform(case)}
+        year = monitor.school_year_of(db.today())  # the monitor counts measures taken, not one refused
+        assert dict(monitor.figures(*monitor.school_year(year))["escalations"]).get("Fase 4", 0) == 0
+        assert dict(monitor.year_figures([year])[0]["escalations"]).get("Fase 4", 0) == 0
         assert [(proposal.pupil.id, proposal.phase.phase) for proposal in escalation.proposals(case)] == [
             (yara.id, 4)]
     assert case.escalation_phase == 4 and "management" in case.escalation_deciders  # the proposal's, again

@@ -16,7 +16,8 @@ from sql_log import recorded_sql
 from test_monitor_one_pass import FIRST_YEAR, YEARS, random_day, random_moment, random_school
 
 TABLES = importlib.import_module("migrations.0025_monitor_indexes").TABLES
-WATCHED = importlib.import_module("migrations.0026_monitor_years").YEARS
+WATCHED = dict(importlib.import_module("migrations.0026_monitor_years").YEARS)  # and what later ones watch too:
+WATCHED["measure"] = (importlib.import_module("migrations.0028_measure_refusal").WATCHED, WATCHED["measure"][1])
 OPEN = monitor.school_year_of(school_today())
 
 
@@ -241,3 +242,25 @@ column whose name is also an alias in them, year_level, is left to the random ch
     assert "due_on" in named and "year_level" in named  # the reader saw the queries
     unwatched = named - aliases - {"id"} - watched
     assert not unwatched, unwatched
+
+
+def test_a_measure_refused_after_its_year_closed_is_taken_out_of_the_stored_year(app):
+    """Decided in the last school year, waiting for management, refused now: the stored year counted it and
+    counts it no more (the measure's trigger watches refused_at; migration 0028)."""
+    from conftest import demo_case, demo_user
+    from domain import escalation
+    last = OPEN - 1
+    with app.test_request_context():
+        case = demo_case("0004")
+        yara = models.Pupil.get(models.Pupil.first_name == "Yara")
+        with models.db.atomic():
+            measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"),
+                                                monitor.school_year(last)[1] - datetime.timedelta(days=3))
+        assert measure.waiting_for == "management"
+        phase_4 = lambda: dict(monitor.stored_year_numbers([last])[last]["escalations"]).get(4, 0)  # noqa: E731
+        counted = phase_4()
+        assert counted >= 1 and stored()[last][1] is not None  # the closed year is stored, the measure in it
+        with models.db.atomic():
+            escalation.refuse(models.Measure.get_by_id(measure.id), case, demo_user("management"), "Te zwaar.")
+        assert stored()[last][1] is None  # marked stale by the refusal
+        assert phase_4() == counted - 1
