@@ -450,6 +450,7 @@ def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_ba
     line = page[page.index('id="measure-%d"' % measure.id):]
     line = line[:line.index("</li>")]
     assert "geweigerd" in line and "Robert Verhoeven" in line and reason in line
+    assert "Voorgesteld door: Hanneke Bos" in line and "Besloten door" not in line  # it was never decided
     assert "Voorstel: fase 4, Schorsing" in page
     home = teamleader.get("/").get_data(as_text=True)
     assert "is geweigerd door Robert Verhoeven" in home and reason in home
