@@ -482,8 +482,10 @@ def pupil_file_pdf(pupil_file, request, school_name, logo_png=None, included_fil
             lambda item: [("Datum", dutch_date(item.held_on)), ("Soort", _dutch(SUPPORT_SESSION_KINDS, item.kind)),
                           ("Terugkoppeling", item.report_back)])
     section("Maatregelen", pupil_file.measures, "Geen maatregelen.", lambda item: [
-        ("Besloten op", dutch_date(item.decided_on)), ("Fase", str(item.phase)), ("Maatregel", item.description),
-        ("Geïnformeerd", item.informed)])
+        ("Voorgesteld op" if item.refused_at else "Besloten op", dutch_date(item.decided_on)), ("Fase", str(item.phase)),
+        ("Maatregel", item.description), ("Geïnformeerd", item.informed)] + ([  # a refused one was never taken
+            ("Niet genomen", "geweigerd op %s: %s" % (_moment(item.refused_at, "d MMMM yyyy"), item.refusal_reason))]
+            if item.refused_at else []))
     section("Bewijs", pupil_file.evidence, "Geen bewijs vastgelegd.", lambda item: [
         ("Vastgelegd", _moment(item.captured_at)), ("Platform", item.platform), ("Wat is te zien", item.description),
         ("Bestand", next(("meegestuurd als %s" % f.name for f in included_files if f.item.id == item.id),

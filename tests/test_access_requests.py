@@ -258,3 +258,17 @@ def test_redaction_rule_full_names_always_first_names_of_those_involved():
     # Noor shares her first name with Noor Jansen: the first name alone stays, the full names do not mix up.
     assert redact("Noor Hoekstra en Noor Jansen; Noor") == "Noor Hoekstra en leerling C; Noor"
     assert redact.label(daan) == "leerling A" and redact.label(subject) == "Noor Hoekstra"
+
+
+def test_a_refused_measure_reads_as_not_taken_in_the_pupil_s_file(app, login_as):
+    """Parents reading their child's file see that a measure that was refused was proposed, not decided."""
+    from domain import escalation
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with app.test_request_context(), models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"),
+                                            school_today())
+        escalation.refuse(measure, case, demo_user("management"), "Eerst een gesprek met de ouders.")
+    text = flat(pdf_text(ask(login_as("coordinator"), yara).data))
+    line = text[text.index("Eén dag schorsing") - 80:text.index("Eén dag schorsing") + 200]
+    assert "Voorgesteld op" in line and "Niet genomen geweigerd op" in line, line
+    assert "Eerst een gesprek met de ouders." in line
