@@ -97,7 +97,7 @@ def _install_template_helpers(app):
         "severities": models.SEVERITIES, "reported_roles": models.REPORTED_ROLES,
         "agreement_statuses": models.AGREEMENT_STATUSES, "prevention_kinds": models.PREVENTION_KINDS,
     }, get_locale=get_locale, roles_for=models.roles_for, **terminology.template_globals())
-    app.jinja_env.filters.update(date=i18n.long_date,
+    app.jinja_env.filters.update(date=i18n.long_date, nl=i18n.in_dutch,
                                  datetime=lambda value: format_datetime(value, "d MMMM yyyy HH:mm")
                                  if value else "",
                                  number=format_decimal, percent=lambda value: format_percent(value, "#,##0%"))

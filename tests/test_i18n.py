@@ -191,3 +191,18 @@ def test_domain_errors_are_raised_in_the_users_language():
     assert not offenders, "wrap the message in _() with named placeholders: %s" % offenders
     stale = sorted(set(UNTRANSLATED_ON_PURPOSE) - set(found))
     assert not stale, "these raise no untranslated text any more; drop them from the list: %s" % stale
+
+
+def test_what_stays_dutch_on_an_english_page_is_marked_as_dutch(login_as):
+    """The protocols' steps, their guidance and the timeline's lines are kept in Dutch: on an English page each is
+    marked lang="nl", so a screen reader reads it as Dutch (WCAG 3.1.2); on a Dutch page nothing is marked."""
+    client, case = login_as("mentor"), demo_case("0001")
+    dutch = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert '<span class="tracker__title">Gesprek met de gepeste leerling</span>' in dutch and 'lang="nl"' in dutch
+    assert '<span lang="nl">' not in dutch
+    client.post("/taal", data={"language": "en", "csrf_token": csrf_token(client, "/account/")})
+    english = client.get("/dossiers/%d" % case.id).get_data(as_text=True)
+    assert '<span class="tracker__title"><span lang="nl">Gesprek met de gepeste leerling</span></span>' in english
+    assert '<span lang="nl">Noor wil vooral dat het buitensluiten stopt.</span>' not in english  # a note: as typed
+    timeline = english[english.index('id="case-timeline"'):]
+    assert ': <span lang="nl">' in timeline
