@@ -14,6 +14,7 @@ import threading
 import flask
 import jinja2
 import pytest
+from argon2 import PasswordHasher
 from werkzeug.routing import Rule
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -71,6 +72,16 @@ from db import close_all_connections, migrate_database  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
 from databases import copy_database, drop_database, new_database  # noqa: E402
+
+# argon2id at its cheapest for every password and phrase the tests hash and check, the demo school's
+# included (a check costs what the stored hash says, so the live servers' logins are cheap too). At
+# the library's recommended 64 MiB a hash or a check took a tenth to a third of a second, and a run
+# makes about 500 of them in its own processes alone. What the tests ask of passwords (argon2id, one
+# check per login whoever is named, how many checks a throttle lets through) counts checks and reads
+# the hash's kind, never its cost; test_auth checks that the app's own hasher is the recommended one.
+APP_PASSWORD_HASHER = models.base.password_hasher
+models.base.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+models.base.DUMMY_HASH = models.base.password_hasher.hash("a password nobody has")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PASSWORD = demo.DEMO_PASSWORD
