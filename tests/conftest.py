@@ -14,6 +14,7 @@ import threading
 import flask
 import jinja2
 import pytest
+from _pytest.nodeid import NodeId
 from argon2 import PasswordHasher
 from werkzeug.routing import Rule
 
@@ -343,15 +344,36 @@ from browser import browser, live_server, own_live_server, page  # noqa: E402,F4
 from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 
+# The fixtures of the tests on a live server or in Chromium: such tests run on one worker in a parallel run.
+LIVE_FIXTURES = {"live_server", "own_live_server", "browser", "page"}
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """In a parallel run (--dist loadgroup), the tests on the live server run on one worker: one
-    server and one Chromium for the run, and as the largest group they are handed out first,
-    never left for the end."""
-    if not config.pluginmanager.hasplugin("xdist"):
+    """In a parallel run (--dist loadgroup), the tests on a live server or in Chromium run on one worker:
+    one server and one Chromium for the run, and as the largest group they are handed out first, never
+    left for the end.
+
+    xdist tells the scheduler a test's group by the end of its id ("...@live_server"), which pytest-xdist
+    3.8 writes where pytest 9.2 no longer reads it (pytest-xdist issue 1386): every test was then handed
+    out alone, and each worker started its own servers and Chromium. The id is set here, and a run whose
+    groups still do not show stops instead of silently running ungrouped.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set in the workers of a --dist loadgroup run
         return
     for item in items:
-        if "live_server" in getattr(item, "fixturenames", ()):
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group("live_server"))
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if not groups:
+            continue
+        suffix = "@" + "_".join(groups)
+        if not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+        if not item.nodeid.endswith(suffix):
+            raise pytest.UsageError("xdist cannot see the group of %s: see pytest_collection_modifyitems in "
+                                    "tests/conftest.py" % item.nodeid)
 
 
 @pytest.hookimpl(hookwrapper=True)
