@@ -14,6 +14,9 @@ import threading
 import flask
 import jinja2
 import pytest
+from _pytest.nodeid import NodeId
+from argon2 import PasswordHasher
+from werkzeug.routing import Rule
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
@@ -41,11 +44,45 @@ class CompiledTemplates(jinja2.BytecodeCache):
 # Every app the tests build is configured alike, so the compiled code of one fits all.
 flask.Flask.jinja_options = dict(flask.Flask.jinja_options, bytecode_cache=CompiledTemplates())
 
+
+def _url_builders_kept(compile_builder):
+    """Werkzeug's compiling of a route's URL builders, kept for every app one test process builds.
+
+    Werkzeug writes and compiles two small Python functions per route when a route is added to an
+    app: three quarters of what building an app cost (about 30 of 45 ms, a few thousand apps a
+    run). A builder's code follows from the route's parts and its defaults alone, and it reads the
+    route's converters through the route it is bound to, so one route's builder fits the same route
+    of every app; a server builds its app once and never notices.
+    """
+    builders = {}
+
+    def kept(rule, append_unknown=True):
+        defaults = tuple(sorted((name, rule._converters[name].to_url(value) if name in rule._converters
+                                 else repr(value)) for name, value in (rule.defaults or {}).items()))
+        key = (append_unknown, tuple(rule._trace), defaults)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+    return kept
+
+
+Rule._compile_builder = _url_builders_kept(Rule._compile_builder)
+
 from app import create_app  # noqa: E402
 from db import close_all_connections, migrate_database  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
 from databases import copy_database, drop_database, new_database  # noqa: E402
+
+# argon2id at its cheapest for every password and phrase the tests hash and check, the demo school's
+# included (a check costs what the stored hash says, so the live servers' logins are cheap too). At
+# the library's recommended 64 MiB a hash or a check took a tenth to a third of a second, and a run
+# makes about 500 of them in its own processes alone. What the tests ask of passwords (argon2id, one
+# check per login whoever is named, how many checks a throttle lets through) counts checks and reads
+# the hash's kind, never its cost; test_auth checks that the app's own hasher is the recommended one.
+APP_PASSWORD_HASHER = models.base.password_hasher
+models.base.password_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+models.base.DUMMY_HASH = models.base.password_hasher.hash("a password nobody has")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PASSWORD = demo.DEMO_PASSWORD
@@ -307,15 +344,36 @@ from browser import browser, live_server, own_live_server, page  # noqa: E402,F4
 from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 
+# The fixtures of the tests on a live server or in Chromium: such tests run on one worker in a parallel run.
+LIVE_FIXTURES = {"live_server", "own_live_server", "browser", "page"}
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """In a parallel run (--dist loadgroup), the tests on the live server run on one worker: one
-    server and one Chromium for the run, and as the largest group they are handed out first,
-    never left for the end."""
-    if not config.pluginmanager.hasplugin("xdist"):
+    """In a parallel run (--dist loadgroup), the tests on a live server or in Chromium run on one worker:
+    one server and one Chromium for the run, and as the largest group they are handed out first, never
+    left for the end.
+
+    xdist tells the scheduler a test's group by the end of its id ("...@live_server"), which pytest-xdist
+    3.8 writes where pytest 9.2 no longer reads it (pytest-xdist issue 1386): every test was then handed
+    out alone, and each worker started its own servers and Chromium. The id is set here, and a run whose
+    groups still do not show stops instead of silently running ungrouped.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set in the workers of a --dist loadgroup run
         return
     for item in items:
-        if "live_server" in getattr(item, "fixturenames", ()):
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group("live_server"))
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if not groups:
+            continue
+        suffix = "@" + "_".join(groups)
+        if not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)
+        if not item.nodeid.endswith(suffix):
+            raise pytest.UsageError("xdist cannot see the group of %s: see pytest_collection_modifyitems in "
+                                    "tests/conftest.py" % item.nodeid)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -3,9 +3,10 @@ import datetime
 
 import pytest
 import time_machine
+from argon2 import PasswordHasher, Type
 
 import models
-from conftest import PASSWORD, AuthActions, HeldChecks, csrf_token, demo_user, in_parallel
+from conftest import APP_PASSWORD_HASHER, PASSWORD, AuthActions, HeldChecks, csrf_token, demo_user, in_parallel
 from test_attack import CountingHasher
 
 
@@ -249,6 +250,14 @@ def test_next_parameter_never_leaves_the_site(client, auth):
 
 def test_passwords_are_stored_as_argon2id(app):
     assert demo_user("mentor").password_hash.startswith("$argon2id$")
+
+
+def test_the_app_hashes_at_argon2id_s_recommended_cost_where_the_tests_hash_cheaply():
+    """conftest swaps in a cheap hasher for the tests; the app's own is argon2-cffi's recommended one."""
+    recommended = PasswordHasher()
+    assert [(hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+            for hasher in (APP_PASSWORD_HASHER, recommended)] == [(Type.ID, 3, 65536, 4)] * 2
+    assert models.base.password_hasher.memory_cost < APP_PASSWORD_HASHER.memory_cost
 
 
 # The throttle itself (security.py), called directly: its whole schedule, to the second.

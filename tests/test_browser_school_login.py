@@ -16,7 +16,8 @@ from browser import (
 from conftest import PASSWORD
 from databases import Connection, copy_database, drop_database
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("school_login")]  # one server pair per run
+# On the worker of the other browser tests, those without Chromium too: one server pair per run (conftest.py).
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("live_server")]
 
 PROVIDER_DIR = pathlib.Path(__file__).resolve().parent / "oidc_provider"
 SECRET = "geheim-van-herstel"

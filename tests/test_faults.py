@@ -10,6 +10,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -198,13 +199,22 @@ def immutable(*paths):
         subprocess.run(["chattr", "-i"] + [str(path) for path in paths], check=True, capture_output=True)
 
 
+@pytest.fixture
+def on_disk():
+    """A folder on a disk's file system (/var/tmp), for a test that needs the disk's own behaviour: make test
+    keeps the tests' files in memory (/dev/shm), whose tmpfs let writes through a file made immutable."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="herstel-faults-", dir="/var/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @sqlite_only("makes the SQLite file and its write-ahead log unwritable; a PostgreSQL server keeps its files elsewhere")
-def test_a_database_that_turns_read_only_under_the_production_server_gets_a_clear_message(tmp_path, demo_database):
+def test_a_database_that_turns_read_only_under_the_production_server_gets_a_clear_message(on_disk, demo_database):
     """Gunicorn as `make run` starts it (its number of workers), on a database whose file, write-ahead
     log and folder become unwritable while it runs: a save answers 503 with the message, stores nothing
     (not half a line), the server keeps running and answers /health, and the retry lands once the disk
     takes writes again."""
-    database = copy_database(demo_database, tmp_path)
+    database = copy_database(demo_database, on_disk)
     conversation_id, _ = open_conversation(database)
     files = [pathlib.Path(str(database) + suffix) for suffix in ("", "-wal", "-shm")] + [pathlib.Path(database).parent]
     log_path = ARTIFACTS / "faults-read-only.log"
