@@ -3,6 +3,7 @@ import pathlib
 
 import pypdf
 import pytest
+from playwright.sync_api import expect
 
 from browser import ARTIFACTS, log_in
 from conftest import PASSWORD
@@ -24,7 +25,9 @@ def test_coordinator_exports_a_pupil_s_file_for_a_parent(page, live_server):
     page.get_by_label("Ouder of verzorger").check()
     page.get_by_label("Korte opmerking (komt op het voorblad)").fill("Gevraagd per brief")
     page.get_by_role("button", name="Overzicht downloaden").click()
-    page.get_by_text("Vul de naam in van wie om inzage vroeg.").wait_for()  # next to the empty field
+    # Next to the empty field, and in the error summary at the top.
+    expect(page.locator("#requester_name-error")).to_have_text("Vul de naam in van wie om inzage vroeg.")
+    expect(page.locator(".error-summary").get_by_role("link", name="Vul de naam in van wie om inzage vroeg.")).to_be_visible()
     assert page.get_by_label("Korte opmerking (komt op het voorblad)").input_value() == "Gevraagd per brief"
     assert page.get_by_label("Ouder of verzorger").is_checked()
     assert [error for error in page.console_errors if "400" not in error] == []  # the refused form's status

@@ -26,7 +26,7 @@ def test_a_flemish_school_reads_its_own_words_on_the_case_page(browser, back_to_
     expect(admin.get_by_text("Vlaanderen: klascoach, zorgteam, zorgcoördinator, CLB.")).to_be_visible()
     admin.get_by_label("Land en termen").select_option("vl")
     admin.get_by_role("button", name="Opslaan").click()  # the Dutch default protocol does not fit
-    expect(admin.get_by_text("Dit protocol is niet voor scholen in Vlaanderen")).to_be_visible()
+    expect(admin.locator("#default_protocol-error")).to_contain_text("Dit protocol is niet voor scholen in Vlaanderen")
     admin.get_by_label("Standaardprotocol voor nieuwe dossiers").select_option(label="Stappenplan (Vlaanderen)")
     admin.get_by_role("button", name="Opslaan").click()
     expect(admin.get_by_text("De instellingen zijn opgeslagen.")).to_be_visible()
