@@ -177,6 +177,8 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     measure = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
     assert measure.waiting_roles == ("management",)
     assert measure.decided_by.username == "teamleader"  # the case's PDF and the export name who decided
+    # The measure keeps whom the decider informed, and which roles its phase needed, both of them.
+    assert measure.informed == "Ouders van Yara" and measure.roles_to_decide == ("teamleader", "management")
     management = login_as("management")
     home = management.get("/").get_data(as_text=True)
     assert "Maatregel van fase 4, Schorsing, wacht op jouw besluit" in home
@@ -195,6 +197,7 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert again.status_code == 403  # nothing waits for management any more
     page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Besloten door: Hanneke Bos (teamleider," in page and "Robert Verhoeven (directie," in page
+    assert "ingelicht: Ouders van Yara" in page
     agreed_events = models.CaseEvent.select().where(models.CaseEvent.case == case,
                                                     models.CaseEvent.kind == "measure_agreed")
     assert [(e.text, e.user.username) for e in agreed_events] == [("Fase 4: directie stemt in", "management")]
