@@ -222,6 +222,22 @@ def test_the_timeline_lines_of_a_measure_are_dutch_whatever_language_its_decider
     assert lines[-2:] == ["Fase 4 (Schorsing): Eén dag schorsing.; wacht op directie", "Fase 4: directie stemt in"]
 
 
+def test_the_timeline_line_of_a_measure_names_who_recorded_it_and_the_first_150_characters(app_context):
+    """The timeline keeps a measure's line short: its description's first 150 characters (the measure keeps
+    all of it), and it names who recorded it, as every line of the case file does."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    description = "Eén dag schorsing; " + "daarna een gesprek met de ouders en de teamleider. " * 5
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 5, "  %s  " % description, demo_user("management"),
+                                            db.today())
+    assert measure.description == description.strip()
+    line = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "measure") \
+        .order_by(models.CaseEvent.id.desc()).first()
+    phase = protocols.get(case.protocol_key).phase(5)
+    assert line.text == "Fase 5 (%s): %s; wacht op teamleider" % (phase.title, description.strip()[:150])
+    assert line.user.username == "management"
+
+
 def test_each_refusal_of_a_measure_says_why_in_full_and_stores_nothing(app_context):
     """Every reason a measure is refused, one at a time, each other detail valid: the team leader recording
     phase 4 (the one proposed for Yara) on the open case, today."""
