@@ -643,3 +643,38 @@ def test_orphans_are_those_strictly_older_than_the_age_and_a_vanished_file_stops
         assert evidence.orphans(set(), older_than=60, now=1_000_000_060) == []
         assert evidence.orphans(set(), older_than=60, now=1_000_000_061) == [orphan]
         assert evidence.orphans({orphan}, older_than=60, now=1_000_000_061) == []
+
+
+def test_a_removal_while_a_backup_copies_leaves_the_file_and_a_gone_file_is_no_error(app):
+    """While a backup holds removals, a removal leaves its file (False) for the archive; afterwards it goes
+    (True), and removing it again is fine. The lock lives beside the folder, never among the files."""
+    from domain import evidence
+    with app.app_context():
+        name = evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        with evidence.removals_held():
+            assert evidence.remove(name) is False
+            assert name in stored_files(app)
+        assert evidence.remove(name) is True and name not in stored_files(app)
+        assert evidence.remove(name) is True
+    folder = os.path.normpath(app.config["EVIDENCE_DIR"])
+    assert os.path.exists(folder + ".backup-lock") and not any("lock" in name for name in stored_files(app))
+
+
+def test_wiping_the_demo_removes_every_stored_evidence_file_and_nothing_else(app, tmp_path):
+    """The demo reset empties the evidence folder of the files it stored, leaves whatever else lies there,
+    and is fine with no folder at all."""
+    from domain import evidence
+    with app.app_context():
+        stored = evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        folder = app.config["EVIDENCE_DIR"]
+        with open(os.path.join(folder, "LEESMIJ.txt"), "w") as handle:
+            handle.write("Niet van Herstel.")
+        assert any(name != stored and evidence.STORED_NAME.match(name) for name in stored_files(app))  # the demo's
+        evidence.remove_all()
+        assert stored_files(app) == {"LEESMIJ.txt"}
+        app.config["EVIDENCE_DIR"] = str(tmp_path / "nog-niet-aangemaakt")
+        try:
+            evidence.remove_all()
+            assert not os.path.exists(app.config["EVIDENCE_DIR"])
+        finally:
+            app.config["EVIDENCE_DIR"] = folder
