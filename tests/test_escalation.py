@@ -369,6 +369,10 @@ def test_each_pupil_has_their_own_proposal_and_the_case_waits_for_each_one_s_dec
     homes = {name: [p.pupil.id for p in escalation.proposals_for(demo_user(name)) if p.case.id == case.id]
              for name in ("teamleader", "mentor", "coordinator")}
     assert homes == {"teamleader": [bas.id], "mentor": [], "coordinator": [bas.id]}
+    # The overview asks for its page of cases only: their proposals by case, each with its case.
+    assert escalation.open_proposals_of([case.id]) == {case.id: escalation.proposals(fresh(case))}
+    assert escalation.open_proposals_of([case.id])[case.id][0].case == case
+    assert set(escalation.open_proposals_of([case.id, demo_case("0004").id])) == {case.id, demo_case("0004").id}
 
 
 def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first_phase(pupils, login_as):
