@@ -238,6 +238,18 @@ def test_the_timeline_line_of_a_measure_names_who_recorded_it_and_the_first_150_
     assert line.user.username == "management"
 
 
+def test_a_phase_that_three_roles_decide_names_them_all_in_order(app_context):
+    """A school's own protocol may let three roles decide a phase together: all three are named, in the
+    protocol's order, in the reader's language and in the case file's."""
+    roles = ("mentor", "teamleader", "management")
+    assert escalation.deciders_text(roles) == "mentor, teamleider en directie"
+    assert escalation.deciders_text(roles, dutch=True) == "mentor, teamleider en directie"
+    with force_locale("en"):
+        english = escalation.deciders_text(roles)
+    assert english == "mentor, team leader and management"
+    assert escalation.deciders_text(("management",)) == "directie" and escalation.deciders_text(()) == ""
+
+
 def test_each_refusal_of_a_measure_says_why_in_full_and_stores_nothing(app_context):
     """Every reason a measure is refused, one at a time, each other detail valid: the team leader recording
     phase 4 (the one proposed for Yara) on the open case, today."""
