@@ -137,6 +137,8 @@ def test_a_measure_that_waits_for_a_second_role_asks_for_the_parents_once_decide
     assert "Ouders van Yara Öztürk inlichten over de maatregel (fase 4)" in todo
     assert "Ouders van Luuk Dekker inlichten over de maatregel (fase 4)" in todo  # the bullied pupil's too
     assert "uiterlijk %s" % week in todo
+    home = mentor.get("/").get_data(as_text=True)  # due in a week: on the home page from today
+    assert "Ouders van Yara Öztürk inlichten over de maatregel (fase 4)" in home
     # Management decides nothing on the case but phases: no parent contact to record, no such to-do.
     page = management.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "inlichten over de maatregel" not in page[page.index('id="next"'):page.index('id="next"') + 3000]
