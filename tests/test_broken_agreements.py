@@ -5,7 +5,7 @@ import datetime
 import db
 import models
 from conftest import csrf_token, demo_case
-from domain import protocols
+from domain import escalation, protocols
 from domain.followups import dutch_day as long_date
 
 DAY = datetime.timedelta(days=1)
@@ -137,11 +137,20 @@ def test_a_measure_that_waits_for_a_second_role_asks_for_the_parents_once_decide
     assert "Ouders van Yara Öztürk inlichten over de maatregel (fase 4)" in todo
     assert "Ouders van Luuk Dekker inlichten over de maatregel (fase 4)" in todo  # the bullied pupil's too
     assert "uiterlijk %s" % week in todo
-    home = mentor.get("/").get_data(as_text=True)  # due in a week: on the home page from today
-    assert "Ouders van Yara Öztürk inlichten over de maatregel (fase 4)" in home
     # Management decides nothing on the case but phases: no parent contact to record, no such to-do.
     page = management.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "inlichten over de maatregel" not in page[page.index('id="next"'):page.index('id="next"') + 3000]
+
+
+def test_parents_to_hear_of_a_measure_decided_today_are_on_the_home_page_at_once(app_context, login_as):
+    """Due in a week, within the home page's horizon from the day it was decided."""
+    case, sem = demo_case("0002"), pupil("Sem")
+    coordinator = login_as("coordinator")
+    assert "Ouders van Sem" not in coordinator.get("/").get_data(as_text=True)
+    with models.db.atomic():
+        escalation.decide_measure(case, sem, 2, "Nablijven en een gesprek.", models.User.by_username("coordinator"),
+                                  db.today())
+    assert "Ouders van Sem" in coordinator.get("/").get_data(as_text=True)
 
 
 def test_the_online_case_asks_for_the_bullied_pupil_s_parents_after_the_coordinator_s_talk_with_sem_s(app_context):

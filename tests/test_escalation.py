@@ -381,10 +381,17 @@ def test_each_pupil_has_their_own_proposal_and_the_case_waits_for_each_one_s_dec
     homes = {name: [p.pupil.id for p in escalation.proposals_for(demo_user(name)) if p.case.id == case.id]
              for name in ("teamleader", "mentor", "coordinator")}
     assert homes == {"teamleader": [bas.id], "mentor": [], "coordinator": [bas.id]}
-    # The overview asks for its page of cases only: their proposals by case, each with its case.
+
+
+def test_the_overview_reads_the_proposals_of_its_page_of_cases_only_each_naming_its_case(pupils):
+    """The overview asks for its page of cases: their open proposals by case, and no other case's."""
+    case = break_agreements(open_case("vo-nl", pupils), pupils[1])
+    other = demo_case("0004")  # Yara's phase 4
     assert escalation.open_proposals_of([case.id]) == {case.id: escalation.proposals(fresh(case))}
-    assert escalation.open_proposals_of([case.id])[case.id][0].case == case
-    assert set(escalation.open_proposals_of([case.id, demo_case("0004").id])) == {case.id, demo_case("0004").id}
+    assert [(p.case, p.pupil.id, p.phase.phase) for p in escalation.open_proposals_of([case.id])[case.id]] == [
+        (case, pupils[1].id, 1)]
+    assert set(escalation.open_proposals_of([case.id, other.id])) == {case.id, other.id}
+    assert escalation.open_proposals_of([]) == {}
 
 
 def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first_phase(pupils, login_as):
