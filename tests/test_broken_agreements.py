@@ -153,6 +153,29 @@ def test_parents_to_hear_of_a_measure_decided_today_are_on_the_home_page_at_once
     assert "Ouders van Sem" in coordinator.get("/").get_data(as_text=True)
 
 
+def test_only_a_contact_in_the_measure_s_own_case_tells_the_parents_of_it(app_context, factory):
+    """Luuk's parents, told of another case (Luuk is in two), have not heard of this case's measure."""
+    case, luuk = demo_case("0004"), pupil("Luuk")
+    other = factory.case(victim=luuk, bully=pupil("Sem"))
+    assert "Luuk" in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
+    models.ParentContact.create(case=other, pupil=luuk, channel="phone", contacted_on=db.today(),
+                                summary="Over de andere zaak.")
+    assert "Luuk" in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
+    models.ParentContact.create(case=case, pupil=luuk, channel="phone", contacted_on=db.today(), summary="Fase 3.")
+    assert "Luuk" not in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
+
+
+def test_a_case_whose_protocol_is_no_longer_installed_has_no_phases_and_no_parents_to_inform(app_context):
+    """No protocol to say who decides or which parents hear of a measure: nothing to decide, nothing asked,
+    rather than an error on every page that shows the case."""
+    case = demo_case("0004")  # measures taken, Luuk's parents not told of phase 3
+    assert escalation.parents_to_inform(case) and escalation.phases_for(models.User.by_username("coordinator"), case)
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    case = models.Case.get_by_id(case.id)
+    assert escalation.phases_for(models.User.by_username("coordinator"), case) == []
+    assert escalation.parents_to_inform(case) == []
+
+
 def test_the_online_case_asks_for_the_bullied_pupil_s_parents_after_the_coordinator_s_talk_with_sem_s(app_context):
     case = demo_case("0002")  # phase 2 was a talk with Sem's parents, recorded as a parent contact; Lotte's wait
     from domain import escalation
