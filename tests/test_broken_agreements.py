@@ -165,6 +165,17 @@ def test_only_a_contact_in_the_measure_s_own_case_tells_the_parents_of_it(app_co
     assert "Luuk" not in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
 
 
+def test_a_measure_still_waiting_holds_back_no_measure_decided_after_it(app_context, factory):
+    """A measure waiting for its second deciding role asks for no parents yet; one decided after it does."""
+    victim, bully, follower = pupil("Yara"), pupil("Sem"), pupil("Luuk")
+    case = factory.case(victim=victim, bully=bully, follower=follower)
+    models.Measure.create(case=case, pupil=bully, phase=4, description="Schorsing", decided_on=db.today(),
+                          waiting_for="management")
+    assert escalation.parents_to_inform(case) == []
+    models.Measure.create(case=case, pupil=follower, phase=1, description="Strafwerk", decided_on=db.today())
+    assert sorted(item.pupil.first_name for item in escalation.parents_to_inform(case)) == ["Luuk", "Yara"]
+
+
 def test_a_case_whose_protocol_is_no_longer_installed_has_no_phases_and_no_parents_to_inform(app_context):
     """No protocol to say who decides or which parents hear of a measure: nothing to decide, nothing asked,
     rather than an error on every page that shows the case."""
