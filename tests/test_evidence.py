@@ -678,3 +678,14 @@ def test_wiping_the_demo_removes_every_stored_evidence_file_and_nothing_else(app
             assert not os.path.exists(app.config["EVIDENCE_DIR"])
         finally:
             app.config["EVIDENCE_DIR"] = folder
+
+
+def test_a_jpeg_that_holds_more_pictures_than_one_is_refused_as_no_plain_jpeg(app, mentor, online):
+    """A phone's multi-picture JPEG (MPO) starts like a JPEG but is another format: refused, with the reason."""
+    first, second = Image.new("RGB", (40, 30), (1, 2, 3)), Image.new("RGB", (40, 30), (9, 9, 9))
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    files, rows = stored_files(app), models.Evidence.select().count()
+    response = post_evidence(mentor, online, (buffer.getvalue(), "foto.jpg", "image/jpeg"))
+    assert_refused(app, response, "Dit bestand lijkt een afbeelding, maar is beschadigd of geen echte PNG of JPEG.",
+                   files, rows)
