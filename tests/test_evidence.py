@@ -689,3 +689,13 @@ def test_a_jpeg_that_holds_more_pictures_than_one_is_refused_as_no_plain_jpeg(ap
     response = post_evidence(mentor, online, (buffer.getvalue(), "foto.jpg", "image/jpeg"))
     assert_refused(app, response, "Dit bestand lijkt een afbeelding, maar is beschadigd of geen echte PNG of JPEG.",
                    files, rows)
+
+
+def test_an_image_of_exactly_the_most_pixels_is_kept_and_one_pixel_more_refused(app, mentor, online, monkeypatch):
+    """The pixel limit holds its own number (here set to a small image's, so that nothing big is decoded)."""
+    from domain import evidence
+    monkeypatch.setattr(evidence, "MAX_PIXELS", 120 * 80)
+    assert post_evidence(mentor, online, (png_bytes((120, 80)), "precies.png", "image/png")).status_code == 302
+    files, rows = stored_files(app), models.Evidence.select().count()
+    assert_refused(app, post_evidence(mentor, online, (png_bytes((121, 80)), "groter.png", "image/png")),
+                   "Deze afbeelding is te groot: 121 × 80 beeldpunten.", files, rows)
