@@ -699,3 +699,30 @@ def test_an_image_of_exactly_the_most_pixels_is_kept_and_one_pixel_more_refused(
     files, rows = stored_files(app), models.Evidence.select().count()
     assert_refused(app, post_evidence(mentor, online, (png_bytes((121, 80)), "groter.png", "image/png")),
                    "Deze afbeelding is te groot: 121 × 80 beeldpunten.", files, rows)
+
+
+@pytest.mark.parametrize("mode, colour, info", [
+    ("RGBA", (200, 30, 30, 0), {}), ("LA", (90, 0), {}), ("P", None, {"transparency": 0}),
+    ("RGB", (200, 30, 30), {"transparency": (200, 30, 30)})])
+def test_a_transparent_png_keeps_its_transparency(app, mentor, online, mode, colour, info):
+    """Whatever way a PNG says a pixel is see-through (an alpha channel, or a colour marked transparent),
+    the stored copy still says so: an RGBA image whose first pixel is fully transparent."""
+    image = Image.new(mode, (120, 80), colour) if colour is not None else Image.new("P", (120, 80), 0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **info)
+    assert post_evidence(mentor, online, (buffer.getvalue(), "doorzichtig.png", "image/png")).status_code == 302
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept:
+        assert kept.format == "PNG" and kept.mode == "RGBA" and kept.getpixel((0, 0))[3] == 0
+
+
+def test_a_photo_taken_sideways_is_stored_upright_and_a_jpeg_stays_opaque(app, mentor, online):
+    """A phone stores a portrait photo lying down with an orientation tag: the kept copy is turned upright
+    (and holds no tag any more); a JPEG has no transparency to keep."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to show
+    buffer = io.BytesIO()
+    Image.new("RGB", (90, 60), (20, 120, 200)).save(buffer, "JPEG", exif=exif.tobytes())
+    assert post_evidence(mentor, online, (buffer.getvalue(), "foto.jpg", "image/jpeg")).status_code == 302
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept:
+        assert kept.format == "JPEG" and kept.mode == "RGB" and kept.size == (60, 90)
+        assert 0x0112 not in kept.getexif()
