@@ -198,7 +198,7 @@ def test_a_decompression_bomb_is_refused_from_its_header_before_any_pixel_is_dec
     files, rows = stored_files(app), models.Evidence.select().count()
     response = post_evidence(mentor, online, (bomb, "bom.png", "image/png"), usernames="bewaard_na_fout")
     assert_refused(app, response, "Deze afbeelding is te groot: 7745 × 7745 beeldpunten. Het kan tot 40 miljoen "
-                   "beeldpunten en 20.000 per zijde.", files, rows)
+                   "beeldpunten en 20.000 per zijde. Verklein de foto of maak een schermafdruk.", files, rows)
     assert 'value="bewaard_na_fout"' in response.get_data(as_text=True)
     assert decoded == []
 
