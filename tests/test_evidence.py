@@ -726,3 +726,12 @@ def test_a_photo_taken_sideways_is_stored_upright_and_a_jpeg_stays_opaque(app, m
     with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept:
         assert kept.format == "JPEG" and kept.mode == "RGB" and kept.size == (60, 90)
         assert 0x0112 not in kept.getexif()
+
+
+def test_a_jpeg_is_written_anew_at_quality_92_so_the_text_of_a_photographed_chat_stays_sharp(app, mentor, online):
+    """Pillow's default (75) blurs small letters; the kept copy carries the quantisation tables of 92."""
+    assert post_evidence(mentor, online, (jpeg_bytes(quality=60), "foto.jpg", "image/jpeg")).status_code == 302
+    reference = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(reference, "JPEG", quality=92)
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept, Image.open(reference) as at_92:
+        assert kept.quantization == at_92.quantization
