@@ -735,3 +735,17 @@ def test_a_jpeg_is_written_anew_at_quality_92_so_the_text_of_a_photographed_chat
     Image.new("RGB", (8, 8)).save(reference, "JPEG", quality=92)
     with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept, Image.open(reference) as at_92:
         assert kept.quantization == at_92.quantization
+
+
+def test_the_evidence_folder_is_made_readable_by_the_server_alone(app, tmp_path):
+    """Made on the first upload: no other account on the server may list or open what is in it."""
+    from domain import evidence
+    folder = app.config["EVIDENCE_DIR"]
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "bewijs")
+    try:
+        with app.app_context():
+            name = evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        assert oct(os.stat(tmp_path / "bewijs").st_mode & 0o777) == "0o700"
+        assert oct(os.stat(tmp_path / "bewijs" / name).st_mode & 0o777) == "0o600"
+    finally:
+        app.config["EVIDENCE_DIR"] = folder
