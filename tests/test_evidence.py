@@ -749,3 +749,18 @@ def test_the_evidence_folder_is_made_readable_by_the_server_alone(app, tmp_path)
         assert oct(os.stat(tmp_path / "bewijs" / name).st_mode & 0o777) == "0o600"
     finally:
         app.config["EVIDENCE_DIR"] = folder
+
+
+def test_a_file_that_fails_halfway_through_writing_is_taken_away_again(app, monkeypatch):
+    """The disk fails while the file is flushed: the error is the disk's, and no half-written file stays."""
+    from domain import evidence
+
+    def disk_error(fd):
+        raise OSError(5, "Input/output error")
+
+    with app.app_context():
+        before = stored_files(app)
+        monkeypatch.setattr(evidence.os, "fsync", disk_error)
+        with pytest.raises(OSError, match="Input/output error"):
+            evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        assert stored_files(app) == before
