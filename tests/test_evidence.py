@@ -114,7 +114,7 @@ def test_a_real_png_is_stored_under_a_random_name_outside_static(app, mentor, on
     data = stored_bytes(app, item)
     assert hashlib.sha256(data).hexdigest() == item.sha256 and len(data) == item.size
     with Image.open(io.BytesIO(data)) as image:
-        assert image.format == "PNG" and image.size == (120, 80)
+        assert image.format == "PNG" and image.size == (120, 80) and image.mode == "RGB"  # opaque: no alpha added
     assert oct(os.stat(os.path.join(folder, item.file_name)).st_mode & 0o777) == "0o600"
     page = html.unescape(mentor.get("/dossiers/%d" % online.id).get_data(as_text=True))
     assert SHOWN_MOMENT in page and "Bericht met een bedreiging aan Lotte." in page
