@@ -5,7 +5,7 @@ import datetime
 import db
 import models
 from conftest import csrf_token, demo_case
-from domain import protocols
+from domain import escalation, protocols
 from domain.followups import dutch_day as long_date
 
 DAY = datetime.timedelta(days=1)
@@ -140,6 +140,64 @@ def test_a_measure_that_waits_for_a_second_role_asks_for_the_parents_once_decide
     # Management decides nothing on the case but phases: no parent contact to record, no such to-do.
     page = management.get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "inlichten over de maatregel" not in page[page.index('id="next"'):page.index('id="next"') + 3000]
+
+
+def test_parents_to_hear_of_a_measure_decided_today_are_on_the_home_page_at_once(app_context, login_as):
+    """Due in a week, within the home page's horizon from the day it was decided."""
+    case, sem = demo_case("0002"), pupil("Sem")
+    coordinator = login_as("coordinator")
+    assert "Ouders van Sem" not in coordinator.get("/").get_data(as_text=True)
+    with models.db.atomic():
+        escalation.decide_measure(case, sem, 2, "Nablijven en een gesprek.", models.User.by_username("coordinator"),
+                                  db.today())
+    assert "Ouders van Sem" in coordinator.get("/").get_data(as_text=True)
+
+
+def test_only_a_contact_in_the_measure_s_own_case_tells_the_parents_of_it(app_context, factory):
+    """Luuk's parents, told of another case (Luuk is in two), have not heard of this case's measure."""
+    case, luuk = demo_case("0004"), pupil("Luuk")
+    other = factory.case(victim=luuk, bully=pupil("Sem"))
+    assert "Luuk" in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
+    models.ParentContact.create(case=other, pupil=luuk, channel="phone", contacted_on=db.today(),
+                                summary="Over de andere zaak.")
+    assert "Luuk" in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
+    models.ParentContact.create(case=case, pupil=luuk, channel="phone", contacted_on=db.today(), summary="Fase 3.")
+    assert "Luuk" not in [item.pupil.first_name for item in escalation.parents_to_inform(case)]
+
+
+def test_a_measure_still_waiting_holds_back_no_measure_decided_after_it(app_context, factory):
+    """A measure waiting for its second deciding role asks for no parents yet; one decided after it does."""
+    victim, bully, follower = pupil("Yara"), pupil("Sem"), pupil("Luuk")
+    case = factory.case(victim=victim, bully=bully, follower=follower)
+    models.Measure.create(case=case, pupil=bully, phase=4, description="Schorsing", decided_on=db.today(),
+                          waiting_for="management")
+    assert escalation.parents_to_inform(case) == []
+    models.Measure.create(case=case, pupil=follower, phase=1, description="Strafwerk", decided_on=db.today())
+    assert sorted(item.pupil.first_name for item in escalation.parents_to_inform(case)) == ["Luuk", "Yara"]
+
+
+def test_parents_not_told_of_two_measures_hear_of_the_latest_by_the_day_the_first_was_due_in_the_case_s_order(app_context, factory):
+    """Two measures the parents have not heard of: the to-do names the latest, late since the earliest's day;
+    the parents due on one day in the case's order of pupils."""
+    victim, bully = pupil("Sem"), pupil("Yara")
+    case = factory.case(victim=victim, bully=bully)
+    first_day = db.today() - 10 * DAY
+    models.Measure.create(case=case, pupil=bully, phase=1, description="Strafwerk", decided_on=first_day)
+    models.Measure.create(case=case, pupil=bully, phase=2, description="Gesprek", decided_on=db.today())
+    # Due the same day, in the case's order of pupils (by name): Sem's parents before Yara's.
+    assert [(item.pupil.first_name, item.measure.phase, item.due_on) for item in escalation.parents_to_inform(case)
+            ] == [("Sem", 2, first_day + 7 * DAY), ("Yara", 2, first_day + 7 * DAY)]
+
+
+def test_a_case_whose_protocol_is_no_longer_installed_has_no_phases_and_no_parents_to_inform(app_context):
+    """No protocol to say who decides or which parents hear of a measure: nothing to decide, nothing asked,
+    rather than an error on every page that shows the case."""
+    case = demo_case("0004")  # measures taken, Luuk's parents not told of phase 3
+    assert escalation.parents_to_inform(case) and escalation.phases_for(models.User.by_username("coordinator"), case)
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    case = models.Case.get_by_id(case.id)
+    assert escalation.phases_for(models.User.by_username("coordinator"), case) == []
+    assert escalation.parents_to_inform(case) == []
 
 
 def test_the_online_case_asks_for_the_bullied_pupil_s_parents_after_the_coordinator_s_talk_with_sem_s(app_context):

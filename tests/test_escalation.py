@@ -177,6 +177,8 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     measure = models.Measure.get(models.Measure.case == case, models.Measure.phase == 4)
     assert measure.waiting_roles == ("management",)
     assert measure.decided_by.username == "teamleader"  # the case's PDF and the export name who decided
+    # The measure keeps whom the decider informed, and which roles its phase needed, both of them.
+    assert measure.informed == "Ouders van Yara" and measure.roles_to_decide == ("teamleader", "management")
     management = login_as("management")
     home = management.get("/").get_data(as_text=True)
     assert "Maatregel van fase 4, Schorsing, wacht op jouw besluit" in home
@@ -195,6 +197,7 @@ def test_suspension_is_recorded_by_the_team_leader_and_agreed_by_management(logi
     assert again.status_code == 403  # nothing waits for management any more
     page = login_as("mentor").get("/dossiers/%d" % case.id).get_data(as_text=True)
     assert "Besloten door: Hanneke Bos (teamleider," in page and "Robert Verhoeven (directie," in page
+    assert "ingelicht: Ouders van Yara" in page
     agreed_events = models.CaseEvent.select().where(models.CaseEvent.case == case,
                                                     models.CaseEvent.kind == "measure_agreed")
     assert [(e.text, e.user.username) for e in agreed_events] == [("Fase 4: directie stemt in", "management")]
@@ -217,6 +220,34 @@ def test_the_timeline_lines_of_a_measure_are_dutch_whatever_language_its_decider
                                                              models.CaseEvent.kind.in_(["measure", "measure_agreed"]))
              .order_by(models.CaseEvent.id)]
     assert lines[-2:] == ["Fase 4 (Schorsing): Eén dag schorsing.; wacht op directie", "Fase 4: directie stemt in"]
+
+
+def test_the_timeline_line_of_a_measure_names_who_recorded_it_and_the_first_150_characters(app_context):
+    """The timeline keeps a measure's line short: its description's first 150 characters (the measure keeps
+    all of it), and it names who recorded it, as every line of the case file does."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    description = "Eén dag schorsing; " + "daarna een gesprek met de ouders en de teamleider. " * 5
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 5, "  %s  " % description, demo_user("management"),
+                                            db.today())
+    assert measure.description == description.strip()
+    line = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "measure") \
+        .order_by(models.CaseEvent.id.desc()).first()
+    phase = protocols.get(case.protocol_key).phase(5)
+    assert line.text == "Fase 5 (%s): %s; wacht op teamleider" % (phase.title, description.strip()[:150])
+    assert line.user.username == "management"
+
+
+def test_a_phase_that_three_roles_decide_names_them_all_in_order(app_context):
+    """A school's own protocol may let three roles decide a phase together: all three are named, in the
+    protocol's order, in the reader's language and in the case file's."""
+    roles = ("mentor", "teamleader", "management")
+    assert escalation.deciders_text(roles) == "mentor, teamleider en directie"
+    assert escalation.deciders_text(roles, dutch=True) == "mentor, teamleider en directie"
+    with force_locale("en"):
+        english = escalation.deciders_text(roles)
+    assert english == "mentor, team leader and management"
+    assert escalation.deciders_text(("management",)) == "directie" and escalation.deciders_text(()) == ""
 
 
 def test_each_refusal_of_a_measure_says_why_in_full_and_stores_nothing(app_context):
@@ -350,6 +381,17 @@ def test_each_pupil_has_their_own_proposal_and_the_case_waits_for_each_one_s_dec
     homes = {name: [p.pupil.id for p in escalation.proposals_for(demo_user(name)) if p.case.id == case.id]
              for name in ("teamleader", "mentor", "coordinator")}
     assert homes == {"teamleader": [bas.id], "mentor": [], "coordinator": [bas.id]}
+
+
+def test_the_overview_reads_the_proposals_of_its_page_of_cases_only_each_naming_its_case(pupils):
+    """The overview asks for its page of cases: their open proposals by case, and no other case's."""
+    case = break_agreements(open_case("vo-nl", pupils), pupils[1])
+    other = demo_case("0004")  # Yara's phase 4
+    assert escalation.open_proposals_of([case.id]) == {case.id: escalation.proposals(fresh(case))}
+    assert [(p.case, p.pupil.id, p.phase.phase) for p in escalation.open_proposals_of([case.id])[case.id]] == [
+        (case, pupils[1].id, 1)]
+    assert set(escalation.open_proposals_of([case.id, other.id])) == {case.id, other.id}
+    assert escalation.open_proposals_of([]) == {}
 
 
 def test_one_broken_agreement_proposes_nothing_and_the_second_proposes_the_first_phase(pupils, login_as):

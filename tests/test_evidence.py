@@ -114,7 +114,7 @@ def test_a_real_png_is_stored_under_a_random_name_outside_static(app, mentor, on
     data = stored_bytes(app, item)
     assert hashlib.sha256(data).hexdigest() == item.sha256 and len(data) == item.size
     with Image.open(io.BytesIO(data)) as image:
-        assert image.format == "PNG" and image.size == (120, 80)
+        assert image.format == "PNG" and image.size == (120, 80) and image.mode == "RGB"  # opaque: no alpha added
     assert oct(os.stat(os.path.join(folder, item.file_name)).st_mode & 0o777) == "0o600"
     page = html.unescape(mentor.get("/dossiers/%d" % online.id).get_data(as_text=True))
     assert SHOWN_MOMENT in page and "Bericht met een bedreiging aan Lotte." in page
@@ -198,7 +198,7 @@ def test_a_decompression_bomb_is_refused_from_its_header_before_any_pixel_is_dec
     files, rows = stored_files(app), models.Evidence.select().count()
     response = post_evidence(mentor, online, (bomb, "bom.png", "image/png"), usernames="bewaard_na_fout")
     assert_refused(app, response, "Deze afbeelding is te groot: 7745 × 7745 beeldpunten. Het kan tot 40 miljoen "
-                   "beeldpunten en 20.000 per zijde.", files, rows)
+                   "beeldpunten en 20.000 per zijde. Verklein de foto of maak een schermafdruk.", files, rows)
     assert 'value="bewaard_na_fout"' in response.get_data(as_text=True)
     assert decoded == []
 
@@ -643,3 +643,141 @@ def test_orphans_are_those_strictly_older_than_the_age_and_a_vanished_file_stops
         assert evidence.orphans(set(), older_than=60, now=1_000_000_060) == []
         assert evidence.orphans(set(), older_than=60, now=1_000_000_061) == [orphan]
         assert evidence.orphans({orphan}, older_than=60, now=1_000_000_061) == []
+
+
+def test_a_removal_while_a_backup_copies_leaves_the_file_and_a_gone_file_is_no_error(app):
+    """While a backup holds removals, a removal leaves its file (False) for the archive; afterwards it goes
+    (True), and removing it again is fine. The lock lives beside the folder, never among the files."""
+    from domain import evidence
+    with app.app_context():
+        name = evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        with evidence.removals_held():
+            assert evidence.remove(name) is False
+            assert name in stored_files(app)
+        assert evidence.remove(name) is True and name not in stored_files(app)
+        assert evidence.remove(name) is True
+    folder = os.path.normpath(app.config["EVIDENCE_DIR"])
+    assert os.path.exists(folder + ".backup-lock") and not any("lock" in name for name in stored_files(app))
+
+
+def test_wiping_the_demo_removes_every_stored_evidence_file_and_nothing_else(app, tmp_path):
+    """The demo reset empties the evidence folder of the files it stored, leaves whatever else lies there,
+    and is fine with no folder at all."""
+    from domain import evidence
+    with app.app_context():
+        stored = evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        folder = app.config["EVIDENCE_DIR"]
+        with open(os.path.join(folder, "LEESMIJ.txt"), "w") as handle:
+            handle.write("Niet van Herstel.")
+        assert any(name != stored and evidence.STORED_NAME.match(name) for name in stored_files(app))  # the demo's
+        evidence.remove_all()
+        assert stored_files(app) == {"LEESMIJ.txt"}
+        app.config["EVIDENCE_DIR"] = str(tmp_path / "nog-niet-aangemaakt")
+        try:
+            evidence.remove_all()
+            assert not os.path.exists(app.config["EVIDENCE_DIR"])
+        finally:
+            app.config["EVIDENCE_DIR"] = folder
+
+
+def test_a_jpeg_that_holds_more_pictures_than_one_is_refused_as_no_plain_jpeg(app, mentor, online):
+    """A phone's multi-picture JPEG (MPO) starts like a JPEG but is another format: refused, with the reason."""
+    first, second = Image.new("RGB", (40, 30), (1, 2, 3)), Image.new("RGB", (40, 30), (9, 9, 9))
+    buffer = io.BytesIO()
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    files, rows = stored_files(app), models.Evidence.select().count()
+    response = post_evidence(mentor, online, (buffer.getvalue(), "foto.jpg", "image/jpeg"))
+    assert_refused(app, response, "Dit bestand lijkt een afbeelding, maar is beschadigd of geen echte PNG of JPEG.",
+                   files, rows)
+
+
+def test_an_image_of_exactly_the_most_pixels_is_kept_and_one_pixel_more_refused(app, mentor, online, monkeypatch):
+    """The pixel limit holds its own number (here set to a small image's, so that nothing big is decoded)."""
+    from domain import evidence
+    monkeypatch.setattr(evidence, "MAX_PIXELS", 120 * 80)
+    assert post_evidence(mentor, online, (png_bytes((120, 80)), "precies.png", "image/png")).status_code == 302
+    files, rows = stored_files(app), models.Evidence.select().count()
+    assert_refused(app, post_evidence(mentor, online, (png_bytes((121, 80)), "groter.png", "image/png")),
+                   "Deze afbeelding is te groot: 121 × 80 beeldpunten.", files, rows)
+
+
+@pytest.mark.parametrize("mode, colour, info", [
+    ("RGBA", (200, 30, 30, 0), {}), ("LA", (90, 0), {}), ("P", None, {"transparency": 0}),
+    ("RGB", (200, 30, 30), {"transparency": (200, 30, 30)})])
+def test_a_transparent_png_keeps_its_transparency(app, mentor, online, mode, colour, info):
+    """Whatever way a PNG says a pixel is see-through (an alpha channel, or a colour marked transparent),
+    the stored copy still says so: an RGBA image whose first pixel is fully transparent."""
+    image = Image.new(mode, (120, 80), colour) if colour is not None else Image.new("P", (120, 80), 0)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **info)
+    assert post_evidence(mentor, online, (buffer.getvalue(), "doorzichtig.png", "image/png")).status_code == 302
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept:
+        assert kept.format == "PNG" and kept.mode == "RGBA" and kept.getpixel((0, 0))[3] == 0
+
+
+def test_a_photo_taken_sideways_is_stored_upright_and_a_jpeg_stays_opaque(app, mentor, online):
+    """A phone stores a portrait photo lying down with an orientation tag: the kept copy is turned upright
+    (and holds no tag any more); a JPEG has no transparency to keep."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90 degrees clockwise to show
+    buffer = io.BytesIO()
+    Image.new("RGB", (90, 60), (20, 120, 200)).save(buffer, "JPEG", exif=exif.tobytes())
+    assert post_evidence(mentor, online, (buffer.getvalue(), "foto.jpg", "image/jpeg")).status_code == 302
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept:
+        assert kept.format == "JPEG" and kept.mode == "RGB" and kept.size == (60, 90)
+        assert 0x0112 not in kept.getexif()
+
+
+def test_a_jpeg_is_written_anew_at_quality_92_so_the_text_of_a_photographed_chat_stays_sharp(app, mentor, online):
+    """Pillow's default (75) blurs small letters; the kept copy carries the quantisation tables of 92."""
+    assert post_evidence(mentor, online, (jpeg_bytes(quality=60), "foto.jpg", "image/jpeg")).status_code == 302
+    reference = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(reference, "JPEG", quality=92)
+    with Image.open(io.BytesIO(stored_bytes(app, newest_evidence()))) as kept, Image.open(reference) as at_92:
+        assert kept.quantization == at_92.quantization
+
+
+def test_the_evidence_folder_is_made_readable_by_the_server_alone(app, tmp_path):
+    """Made on the first upload: no other account on the server may list or open what is in it."""
+    from domain import evidence
+    folder = app.config["EVIDENCE_DIR"]
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "bewijs")
+    try:
+        with app.app_context():
+            name = evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        assert oct(os.stat(tmp_path / "bewijs").st_mode & 0o777) == "0o700"
+        assert oct(os.stat(tmp_path / "bewijs" / name).st_mode & 0o777) == "0o600"
+    finally:
+        app.config["EVIDENCE_DIR"] = folder
+
+
+def test_a_file_that_fails_halfway_through_writing_is_taken_away_again(app, monkeypatch):
+    """The disk fails while the file is flushed: the error is the disk's, and no half-written file stays."""
+    from domain import evidence
+
+    def disk_error(fd):
+        raise OSError(5, "Input/output error")
+
+    with app.app_context():
+        before = stored_files(app)
+        monkeypatch.setattr(evidence.os, "fsync", disk_error)
+        with pytest.raises(OSError, match="Input/output error"):
+            evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
+        assert stored_files(app) == before
+
+
+@pytest.mark.parametrize("size, decoded, printed", [
+    ((4000, 3000), 2000 * 1500, (1889, 1417)),  # the box's height binds: decoded at half size
+    ((6000, 2000), 3000 * 1000, (2055, 685))])  # its width binds
+def test_a_large_jpeg_is_decoded_for_print_at_the_smallest_fraction_that_still_fills_the_box(app, size, decoded,
+                                                                                            printed):
+    """A photo is decoded at 1/2, 1/4 or 1/8 of its size where that still fills the print box, and counts
+    against the PDF's budget as such: a pixel more than the budget allows, and it is left out."""
+    from domain import evidence
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 200)).save(buffer, "JPEG")
+    copy, pixels = evidence.print_copy(buffer.getvalue(), budget=decoded)
+    assert pixels == decoded
+    with Image.open(io.BytesIO(copy)) as image:
+        assert image.format == "JPEG" and image.mode == "RGB" and image.size == printed
+    assert evidence.print_copy(buffer.getvalue(), budget=decoded - 1) == (None, 0)

@@ -18,6 +18,23 @@ def test_security_headers_on_every_response(client, path):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.parametrize("path", ["/login", "/static/css/herstel.css"])
+def test_no_page_may_be_framed_or_opened_beside_another_site_and_only_static_files_are_cached(client, path):
+    """The whole policy, word for word, on pages and static files alike; no other site may put a page in a
+    frame (a hidden tap on a case) or keep a handle on its window. Static files may be cached."""
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"] == (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert ("no-store" in response.headers.get("Cache-Control", "")) == (not path.startswith("/static/"))
+    assert "HX-Request" not in response.headers.get("Vary", "")  # a page asked without htmx varies not by it
+
+
 def test_pages_with_pupil_data_are_never_cached(login_as, client):
     response = login_as("coordinator").get("/dossiers/")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
