@@ -183,14 +183,21 @@ def decide_measure(case, pupil, number, description, user, decided_on, informed=
     return measure
 
 
-def agree(measure, case, user):
-    """A deciding role the measure waits for agrees to it; returns the roles still waited for."""
+def _to_answer(measure, case, user):
+    """The measure as it stands now (agreed or refused meanwhile, on another device) and the roles the user answers
+    it for; MeasureError when the case is closed or it does not wait for them."""
     if case.status != "open":
         raise MeasureError(_("Dit dossier is gesloten."))
-    measure = Measure.get_by_id(measure.id)  # as it stands now: refused or agreed meanwhile, on another device
+    measure = Measure.get_by_id(measure.id)
     roles = deciding_roles(user, case, measure.waiting_roles)
     if not roles:
         raise MeasureError(_("Deze maatregel wacht niet op jouw besluit."))
+    return measure, roles
+
+
+def agree(measure, case, user):
+    """A deciding role the measure waits for agrees to it; returns the roles still waited for."""
+    measure, roles = _to_answer(measure, case, user)
     for role in roles:
         MeasureDecider.create(measure=measure, role=role, user=user)
     waiting = [role for role in measure.waiting_roles if role not in roles]
@@ -205,12 +212,7 @@ def agree(measure, case, user):
 def refuse(measure, case, user, reason):
     """A deciding role the measure waits for refuses it, and says why (sends it back): the measure is not decided
     and waits no more, and the proposal it answered comes back to those who decide it."""
-    if case.status != "open":
-        raise MeasureError(_("Dit dossier is gesloten."))
-    measure = Measure.get_by_id(measure.id)  # as it stands now: agreed or refused meanwhile, on another device
-    roles = deciding_roles(user, case, measure.waiting_roles)
-    if not roles:
-        raise MeasureError(_("Deze maatregel wacht niet op jouw besluit."))
+    measure, roles = _to_answer(measure, case, user)
     reason = (reason or "").strip()
     if not reason:
         raise MeasureError(_("Schrijf op waarom je de maatregel weigert."))

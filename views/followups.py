@@ -98,16 +98,22 @@ def measure(case_id):
     return case_page.render(case, 400, measure_form=form)
 
 
-@bp.route("/maatregelen/<int:measure_id>/akkoord", methods=["POST"])
-@login_required
-def agree(measure_id):
-    """Agree to a measure that waits for a role the user decides for (management after the team leader)."""
+def _measure_to_answer(measure_id):
+    """The measure and its case, for a user who may agree to it or refuse it: else 404 or 403."""
     measure = Measure.get_or_none(Measure.id == measure_id)
     if measure is None:
         abort(404)
     case = check_case_record(measure, measure.case)
     if not may_answer_measure(current_user, case, measure):
         refuse(403, measure)
+    return measure, case
+
+
+@bp.route("/maatregelen/<int:measure_id>/akkoord", methods=["POST"])
+@login_required
+def agree(measure_id):
+    """Agree to a measure that waits for a role the user decides for (management after the team leader)."""
+    measure, case = _measure_to_answer(measure_id)
     form = ActionForm()
     if not form.validate_on_submit():
         return case_page.render(case, 400, measure_error=_("Het formulier is ongeldig."))
@@ -126,12 +132,7 @@ def agree(measure_id):
 def refuse_measure(measure_id):
     """Refuse a measure that waits for a role the user decides for (or send it back), saying why: it is not taken,
     and the proposal it answered comes back to those who decide it."""
-    measure = Measure.get_or_none(Measure.id == measure_id)
-    if measure is None:
-        abort(404)
-    case = check_case_record(measure, measure.case)
-    if not may_answer_measure(current_user, case, measure):
-        refuse(403, measure)
+    measure, case = _measure_to_answer(measure_id)
     form = RefuseMeasureForm(prefix="r%d" % measure.id)
     if not form.validate_on_submit():
         return case_page.render(case, 400, refusal=(measure.id, form))
