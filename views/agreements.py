@@ -85,7 +85,7 @@ def edit(agreement_id):
             form.ready_to_sign()  # everything that keeps it from signing, at once
     else:
         audit.seen("agreement.view", agreement)
-    summary = error_summary(form, "agreement-form", ids={"csrf_token": "agreement-form"})
+    summary = error_summary(form, "agreement-form")
     return render_template("agreements/edit.html", agreement=agreement, form=form, parties=parties,
                            editable=editable, error_summary=summary,
                            signing_under_way=agreement.is_open_draft and not editable

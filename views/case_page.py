@@ -52,14 +52,10 @@ def page_context(case, step=None, follow_up=None, measure_form=None, approach_fo
         summary += error_summary(form, "case-steps", error, ids={"note": "note-" + step_key})
     if follow_up:
         _, form, error = follow_up
-        summary += error_summary(form, "aftercare", error, ids={"outcome": form.outcome.id + "-0"})
-    if measure_form:  # the parents' boxes are a list: its first box takes the link
-        summary += error_summary(measure_form, "aftercare",
-                                 ids={"parents_informed": measure_form.parents_informed.id + "-0"})
-    for form, section in ((refusal and refusal[1], "aftercare"), (approach_form, "steer"), (reason_form, "steer")):
+        summary += error_summary(form, "aftercare", error)
+    for form, section in ((measure_form, "aftercare"), (refusal and refusal[1], "aftercare"), (approach_form, "steer"),
+                          (reason_form, "steer"), (severity_form, "severity")):
         summary += error_summary(form, section) if form else []
-    if severity_form:
-        summary += error_summary(severity_form, "severity", ids={"severity": severity_form.severity.id + "-0"})
     summary += [("steer", steer_error)] if steer_error else []
     summary += [("aftercare", measure_error)] if measure_error else []
     progress = progress_context(case, contents, step)

@@ -56,7 +56,7 @@ def new(case_id, step_key):
             form.template.errors.append(str(error))
         else:
             return redirect(url_for("conversations.checklist", conversation_id=conversation.id))
-    summary = error_summary(form, "start-form", ids={"template": "template-0", "pupils": "pupils-0"})
+    summary = error_summary(form, "start-form")
     return render_template("conversations/new.html", case=case, step=step, form=form, error_summary=summary,
                            under_way=talks_under_way(case, step_key)), 400 if form.is_submitted() else 200
 
