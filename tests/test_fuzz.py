@@ -578,7 +578,7 @@ def form_field_names():
 
 # What the pages read from their query strings (filters, pickers, pages), besides the forms' own fields.
 QUERY_NAMES = sorted(set(form_field_names()) | {
-    "mentor", "klas", "pagina", "melding", "pupil", "pupils", "role_1", "role_9223372036854775808", "mode", "status",
+    "mentor", "klas", "mentor_naam", "klas_naam", "pagina", "melding", "pupil", "pupils", "role_1", "role_9223372036854775808", "mode", "status",
     "stap", "te_laat", "naar", "sjabloon", "aanvullen", "next", "gesprek"})
 
 

@@ -102,3 +102,73 @@ def test_case_page_asks_a_case_worker_s_rights_once_however_many_referrals(app, 
     with_one = queries_for(client, url)
     refer(9)
     assert queries_for(client, url) == with_one
+
+
+def add_mentors_and_classes(mentors, classes):
+    """`mentors` more active mentors and `classes` more classes, written in bulk."""
+    with models.db.atomic():
+        first = models.User.select().count()
+        models.User.insert_many([{"username": "board%04d" % (first + n), "full_name": "Bordmentor %04d" % (first + n),
+                                  "password_hash": "-"} for n in range(mentors)]).execute()
+        models.UserRole.insert_many([{"user": user.id, "role": "mentor"} for user in models.User.select(
+            models.User.id).where(models.User.username.startswith("board")).order_by(models.User.id.desc())
+            .limit(mentors)]).execute()
+        known = models.SchoolClass.select().count()
+        models.SchoolClass.insert_many([{"name": "B%04d" % (known + n), "year_level": 1}
+                                        for n in range(classes)]).execute()
+
+
+def mentor_and_class_filters(client, url="/dossiers/"):
+    """Which filter the overview shows for mentors and for classes: "list" or "field"."""
+    html = client.get(url).get_data(as_text=True)
+    assert ('id="f-mentor"' in html) != ('id="f-mentor-naam"' in html)
+    assert ('id="f-klas"' in html) != ('id="f-klas-naam"' in html)
+    return ("list" if 'id="f-mentor"' in html else "field"), ("list" if 'id="f-klas"' in html else "field")
+
+
+def test_a_board_types_a_mentor_s_or_class_s_name_where_a_school_picks_it_from_a_list(app, login_as):
+    """A list of names up to FILTER_LIST_LIMIT mentors or classes; past it, a field to type in, so the overview
+    reads no more of either whatever the size (and a tablet never scrolls through hundreds)."""
+    from views.cases import FILTER_LIST_LIMIT
+    client = login_as("coordinator")
+    mentors = models.User.with_role("mentor").count()
+    add_mentors_and_classes(FILTER_LIST_LIMIT - mentors, FILTER_LIST_LIMIT - models.SchoolClass.select().count())
+    assert models.User.with_role("mentor").count() == FILTER_LIST_LIMIT
+    assert mentor_and_class_filters(client) == ("list", "list")
+    at_the_limit = queries_for(client, "/dossiers/")
+    add_mentors_and_classes(1, 0)
+    assert mentor_and_class_filters(client) == ("field", "list")
+    add_mentors_and_classes(0, 1)
+    assert mentor_and_class_filters(client) == ("field", "field")
+    add_mentors_and_classes(300, 300)
+    assert queries_for(client, "/dossiers/") == at_the_limit
+    # No statement of the page returns a row per mentor or class: each read again, its rows counted.
+    with recorded_sql() as statements:
+        client.get("/dossiers/")
+    read = [len(models.db.execute_sql(*statement).fetchall()) for statement in statements
+            if isinstance(statement, tuple) and statement[0].startswith("SELECT")]
+    assert read and max(read) <= FILTER_LIST_LIMIT + 1
+
+    # The typed name filters as the list did: part of a mentor's name, any case; a class's whole name.
+    mentor2 = demo_user("mentor2")
+    by_mentor = client.get("/dossiers/?mentor_naam=" + mentor2.full_name.split()[-1].lower()).get_data(as_text=True)
+    mentors_cases = {case.reference for case in models.Case.select().where(models.Case.status == "open")
+                     if case.mentor_id == mentor2.id}
+    others = {case.reference for case in models.Case.select().where(models.Case.status == "open")} - mentors_cases
+    assert mentors_cases and all(reference in by_mentor for reference in mentors_cases)
+    assert not any(reference in by_mentor for reference in others)
+    assert 'value="%s"' % mentor2.full_name.split()[-1].lower() in by_mentor  # what was typed stays
+    # A sort link and the next page keep the typed name.
+    assert "mentor_naam=" in by_mentor.split("sort-link")[1]
+    # A wildcard is a letter like any other, not "every name".
+    assert "0 dossiers" in client.get("/dossiers/?mentor_naam=%25").get_data(as_text=True)
+
+    two_b = models.SchoolClass.get(models.SchoolClass.name == "2B")
+    in_2b = {involvement.case.reference for involvement in models.Involvement.select().join(models.Pupil).where(
+        models.Pupil.school_class == two_b.id) if involvement.case.status == "open"}
+    by_class = client.get("/dossiers/?klas_naam=2b").get_data(as_text=True)
+    assert in_2b and all(reference in by_class for reference in in_2b)
+    assert not any(case.reference in by_class for case in models.Case.select().where(models.Case.status == "open")
+                   if case.reference not in in_2b)
+    models.SchoolClass.create(name="12B", year_level=1)  # "2b" is 2B's whole name, not part of another's
+    assert client.get("/dossiers/?klas_naam=2b").get_data(as_text=True).count("rows__link") == len(in_2b)

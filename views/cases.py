@@ -36,6 +36,9 @@ def _filters():
         "status": args.get("status", "open") if args.get("status") in ("open", "closed", "all") else "open",
         "mentor": query_id("mentor"),
         "klas": query_id("klas"),
+        # Typed names, where the school has too many mentors or classes for a list (see FILTER_LIST_LIMIT).
+        "mentor_naam": " ".join((args.get("mentor_naam") or "").split())[:100],
+        "klas_naam": " ".join((args.get("klas_naam") or "").split())[:40],
         "stap": (args.get("stap") or "")[:64],
         "te_laat": args.get("te_laat") == "1",
         # The column the overview is sorted by, and which way (each column's natural way by default).
@@ -61,9 +64,15 @@ def _overview_query(filters):
         query = query.where(Case.status == filters["status"])
     if filters["mentor"]:
         query = query.where(Case.mentor == filters["mentor"])
+    if filters["mentor_naam"]:
+        query = query.where(Case.mentor.in_(User.select(User.id).where(
+            User.full_name.contains(filters["mentor_naam"]))))
     if filters["klas"]:
         query = query.where(Case.id.in_(Involvement.select(Involvement.case).join(Pupil)
                                         .where(Pupil.school_class == filters["klas"])))
+    if filters["klas_naam"]:  # the class's whole name, in any case: "2b" is 2B, not 12B
+        query = query.where(Case.id.in_(Involvement.select(Involvement.case).join(Pupil).join(SchoolClass).where(
+            fn.LOWER(SchoolClass.name) == filters["klas_naam"].lower())))
     if filters["stap"]:
         protocol_key, step_key = protocols.step_filter(filters["stap"])
         if protocol_key:  # the step of a case's own protocol, or of the same protocol beside another
@@ -141,11 +150,23 @@ def _overview_rows(page_cases):
 
 
 
-# The overview's filter dropdowns: names and ids only, read as plain rows.
+# The overview's mentor and class filters are lists of names while a school has at most this many of
+# each; past it (a board's hundreds) each is a field to type a name in. A list of hundreds is no use on a
+# tablet, and the page then costs the same at any size: it never reads more than this many rows of either.
+FILTER_LIST_LIMIT = 150
+
+# The overview's filter dropdowns: names and ids only, read as plain rows, one more than the limit.
 _MENTOR_OPTIONS = Prepared(lambda: (
-    User.with_role("mentor").select(User.id, User.full_name).namedtuples()))
+    User.with_role("mentor").select(User.id, User.full_name).limit(FILTER_LIST_LIMIT + 1).namedtuples()))
 _CLASS_OPTIONS = Prepared(lambda: (
-    SchoolClass.select(SchoolClass.id, SchoolClass.name).order_by(SchoolClass.name).namedtuples()))
+    SchoolClass.select(SchoolClass.id, SchoolClass.name).order_by(SchoolClass.name)
+    .limit(FILTER_LIST_LIMIT + 1).namedtuples()))
+
+
+def _filter_list(options):
+    """The options for a filter's dropdown, or None when there are too many for one (a field to type in)."""
+    options = list(options)
+    return options if len(options) <= FILTER_LIST_LIMIT else None
 
 
 @bp.route("/")
@@ -163,7 +184,8 @@ def index():
     audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(page_cases)), object_type="case")
     return render_template(
         "cases/index.html", rows=_overview_rows(page_cases), page=page, total=total, filters=filters,
-        pages=max(1, -(-total // PAGE_SIZE)), mentors=_MENTOR_OPTIONS.all(), classes=_CLASS_OPTIONS.all(),
+        pages=max(1, -(-total // PAGE_SIZE)), mentors=_filter_list(_MENTOR_OPTIONS.all()),
+        classes=_filter_list(_CLASS_OPTIONS.all()),
         step_options=protocols.step_options(), today=today(), direction=sort_direction(filters),
         sort_link=_sort_link(filters))
 
