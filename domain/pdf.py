@@ -27,6 +27,12 @@ from models import (
 )
 from terminology import dutch_term, label, region
 
+# ReportLab fills its table of named colours ("black", which every table cell uses) on first use, without a lock:
+# a second thread asking meanwhile finds it half filled and the PDF fails ("Invalid color value 'black'", a 500 on
+# a worker's first PDFs built at once; seen under `make bench-postgres`). Filled here, at import, in the server's
+# master before it forks its workers.
+colors.getAllNamedColors()
+
 ROLE_NAMES = {"victim": "gepeste leerling", "bully": "leerling die pestte", "follower": "meeloper",
               "parent": "ouder"}  # and the mentor, in the school's word: role_name()
 STYLES = getSampleStyleSheet()
