@@ -16,7 +16,9 @@ from forms.cases import (
     CLASS_MENTOR, ApproachForm, ApproachSwitchForm, CompleteStepForm, OpenCaseForm, ReasonForm, SeverityForm,
 )
 from forms.common import error_summary, query_id
-from models import Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User
+from models import (
+    Case, CaseStep, FollowUp, Involvement, Pupil, ReportPupil, SchoolClass, SchoolSettings, User, UserRole,
+)
 from permissions import (
     EDIT, MANAGE, get_case_or_404, get_report_or_404, may_complete_step, may_open_case, may_open_case_from,
     may_print_case, may_see_cases, new_case_limits, refuse, visible_cases,
@@ -158,6 +160,10 @@ FILTER_LIST_LIMIT = 150
 # The overview's filter dropdowns: ids and names only, one more than the limit.
 _MENTOR_OPTIONS = Prepared(lambda: (
     User.with_role("mentor").select(User.id, User.full_name).limit(FILTER_LIST_LIMIT + 1)))
+# Whether a school has more mentors than a list holds, from the index of roles alone: listing them sorts them all.
+_MENTORS_PAST_THE_LIMIT = Prepared(lambda: (
+    UserRole.select(UserRole.id).join(User).where(UserRole.role == "mentor", User.is_active == True)  # noqa: E712
+    .offset(FILTER_LIST_LIMIT).limit(1)))
 _CLASS_OPTIONS = Prepared(lambda: (
     SchoolClass.select(SchoolClass.id, SchoolClass.name).order_by(SchoolClass.name)
     .limit(FILTER_LIST_LIMIT + 1)))
@@ -187,7 +193,8 @@ def index():
     audit.seen("case.list", detail="pagina %d, %d dossiers" % (page, len(page_cases)), object_type="case")
     return render_template(
         "cases/index.html", rows=_overview_rows(page_cases), page=page, total=total, filters=filters,
-        pages=max(1, -(-total // PAGE_SIZE)), mentors=_filter_list(_MENTOR_OPTIONS),
+        pages=max(1, -(-total // PAGE_SIZE)),
+        mentors=None if _MENTORS_PAST_THE_LIMIT.scalar() else _filter_list(_MENTOR_OPTIONS),
         classes=_filter_list(_CLASS_OPTIONS),
         step_options=protocols.step_options(), today=today(), direction=sort_direction(filters),
         sort_link=_sort_link(filters))
