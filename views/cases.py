@@ -171,8 +171,7 @@ _CLASS_OPTIONS = Prepared(lambda: (
 
 def _filter_list(options):
     """(id, name) of each option of a filter's dropdown, or None when there are too many for one (a field to
-    type in). Plain rows from the cursor: turning a board's 151 into objects cost more than the rest of the page's
-    queries together."""
+    type in). Plain rows from the cursor: they are only drawn."""
     _, cursor = options.execute()
     rows = cursor.fetchall()
     return rows if len(rows) <= FILTER_LIST_LIMIT else None
