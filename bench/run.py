@@ -313,6 +313,9 @@ def main():
         server.terminate()
         server.wait(timeout=20)
 
+    # A 500 is in wrk's errors, but not what it was: the server's log says.
+    with open(os.path.join(DATA, "server.log"), errors="replace") as handle:
+        server_errors = handle.read().count("Traceback (most recent call last)")
     baseline = next((r["rps"] for r in results if r["name"].startswith("health")), None)
     for result in results:
         result["vs_baseline"] = result["rps"] / baseline if baseline else None
@@ -322,9 +325,11 @@ def main():
         "connections": CONNECTIONS, "seconds": SECONDS, "database": counts,
         "database_mb": size_mb, "engine": "postgresql" if POSTGRES_URL else "sqlite",
         "worker_peak_memory_mb": [round(m, 1) for m in memory], "results": results,
-        "agreement_pdf": pdf_time, "monitor_first_view_s": round(first_view, 2),
+        "agreement_pdf": pdf_time, "monitor_first_view_s": round(first_view, 2), "server_errors": server_errors,
     }
     print_table(report)
+    if server_errors:
+        log("\nLET OP: de server schreef %d fout(en) met traceback in bench/data/server.log" % server_errors)
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, "bench-%s%s.json" % ("postgres-" if POSTGRES_URL else "",
                                                        datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
