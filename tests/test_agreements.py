@@ -6,7 +6,7 @@ import peewee
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from pypdf import PdfReader
 
 import models
@@ -508,3 +508,74 @@ def test_a_new_version_starts_from_the_one_before_and_takes_the_talks_agreements
         fourth = agreements.draft(draft.case, demo_user("mentor2"), follow_up)
     assert agreements.commitment_lines(fourth) == ["Bram zit niet meer naast Isa."]
     assert (fourth.restorative_act, fourth.coaching) == (draft.restorative_act, "Sophie loopt in de pauze met Isa mee.")
+
+
+def drawn(size, ink=150, opacity=255, mode="RGBA", padding=0):
+    """A PNG of `size` with `ink` pixels of `opacity` on a transparent canvas, in `mode`; `padding` bytes
+    of text carried in the file besides the picture."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    for n in range(ink):
+        image.putpixel((n % size[0], n // size[0]), (20, 20, 20, opacity))
+    if mode == "P":
+        image = image.convert("P", palette=Image.Palette.ADAPTIVE)
+    elif mode != "RGBA":
+        image = image.convert(mode)
+    info = PngImagePlugin.PngInfo()
+    if padding:
+        info.add_text("verstopt", "x" * padding)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size,accepted", [
+    ((100, 40), True), ((4000, 2000), True), ((4000, 40), True), ((100, 2000), True),
+    ((99, 40), False), ((100, 39), False), ((4001, 2000), False), ((4000, 2001), False),
+    ((600, 39), False), ((600, 2001), False), ((99, 200), False), ((4001, 200), False),
+])
+def test_a_signature_is_100_to_4000_pixels_wide_and_40_to_2000_high(app_context, size, accepted):
+    """Both sides count, each up to and including its limits."""
+    data = drawn(size)
+    if accepted:
+        assert Image.open(io.BytesIO(agreements.signature_png(data))).size == size
+    else:
+        with pytest.raises(agreements.AgreementError) as refused:
+            agreements.signature_png(data)
+        assert str(refused.value) == "Deze handtekening heeft een onmogelijke maat."
+
+
+@pytest.mark.parametrize("ink,opacity,accepted", [
+    (150, 255, True), (150, 33, True), (149, 255, False), (150, 32, False), (10000, 32, False),
+])
+def test_a_signature_needs_150_pixels_of_some_opacity(app_context, ink, opacity, accepted):
+    """A pixel counts as ink from an opacity of 33 (of 255) on: the faint edge of a stroke alone is not a signature."""
+    data = drawn((600, 200), ink=ink, opacity=opacity)
+    if accepted:
+        assert agreements.signature_png(data).startswith(b"\x89PNG\r\n\x1a\n")
+    else:
+        with pytest.raises(agreements.AgreementError) as refused:
+            agreements.signature_png(data)
+        assert str(refused.value) == "Er staat nog geen handtekening in het vak."
+
+
+def test_a_signature_of_exactly_the_size_limit_is_kept_without_what_it_carried_besides_the_picture(app_context):
+    """512 KiB is allowed and a byte more is not; the kept PNG is drawn anew, so text hidden in the file is gone."""
+    bare = len(drawn((600, 200), padding=1))
+    exact = drawn((600, 200), padding=1 + agreements.MAX_SIGNATURE_BYTES - bare)
+    assert len(exact) == agreements.MAX_SIGNATURE_BYTES
+    clean = agreements.signature_png(exact)
+    assert b"verstopt" not in clean and b"xxxx" not in clean and len(clean) < 10000
+    with pytest.raises(agreements.AgreementError) as refused:
+        agreements.signature_png(drawn((600, 200), padding=2 + agreements.MAX_SIGNATURE_BYTES - bare))
+    assert str(refused.value) == "Deze handtekening is te groot."
+
+
+@pytest.mark.parametrize("mode", ["P", "LA"])
+def test_a_signature_with_a_palette_or_in_grey_is_read_by_its_opacity_too(app_context, mode):
+    """A browser may hand over a PNG with a palette (a colour marked transparent) or in grey with an opacity
+    channel: its ink counts the same, and what is kept is a colour PNG with an opacity channel like any other."""
+    assert Image.open(io.BytesIO(drawn((600, 200), ink=149, mode=mode))).mode == mode
+    with pytest.raises(agreements.AgreementError, match="nog geen handtekening"):
+        agreements.signature_png(drawn((600, 200), ink=149, mode=mode))
+    clean = Image.open(io.BytesIO(agreements.signature_png(drawn((600, 200), ink=150, mode=mode))))
+    assert clean.mode == "RGBA" and sum(clean.getchannel("A").histogram()[33:]) == 150
