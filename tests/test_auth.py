@@ -177,6 +177,15 @@ def test_an_ended_session_says_why_on_the_login_page_and_leads_back_to_the_page(
         assert response.headers["Location"] == "/dossiers/?status=open"
 
 
+def test_a_form_sent_after_the_session_ended_leads_to_the_login_without_a_way_back_to_it(client, auth):
+    """Only a page can be asked for again after logging in: a form's address answers a GET with 405."""
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        auth.login("mentor")
+        token = csrf_token(client, "/account/")
+        clock.shift(datetime.timedelta(minutes=31))
+        response = client.post("/account/wachtwoord", data={"csrf_token": token})
+        assert response.status_code == 302 and response.headers["Location"] == "/login"
+
 def test_session_ends_after_twelve_hours_even_when_active(client, auth):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:
         auth.login("mentor")
@@ -345,6 +354,17 @@ def test_a_right_answer_gives_back_its_count_and_its_own_lock_only(app_context):
         security.release_login_attempt(slow)
         assert throttle("account:slow") == (5, after.locks["account:slow"])
 
+
+def test_a_right_answer_takes_back_only_its_own_count(app_context):
+    """Someone else's right password, from another address, leaves the counters of an attack on this account
+    as they were."""
+    import security
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
+        for _ in range(3):
+            security.reserve_login_attempt("mentor", "10.0.0.1")
+        security.release_login_attempt(security.reserve_login_attempt("coordinator", "10.0.0.2"))
+        assert throttle("account:coordinator") is None and throttle("address:10.0.0.2") is None
+        assert throttle("account:mentor") == (3, None) and throttle("address:10.0.0.1") == (3, None)
 
 def test_a_right_password_clears_the_account_s_count_whatever_its_case_and_spaces(app_context):
     import security
