@@ -333,6 +333,17 @@ def test_the_code_step_holds_five_minutes_to_the_second(client, auth, clock):
     assert post_code(client, code_for(secret, now())).headers["Location"] == "/"
 
 
+def test_a_user_deactivated_during_the_code_step_goes_back_to_the_password(client, auth, clock):
+    """Even with the right code, and the halfway state leaves the session."""
+    secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    models.User.update(is_active=False).where(models.User.username == "mentor").execute()
+    assert post_code(client, code_for(secret, now())).headers["Location"] == "/login"
+    with client.session_transaction() as session:
+        assert "second_step" not in session
+    assert models.UserSession.select().count() == 0
+
 @pytest.fixture
 def server_in_another_time_zone(monkeypatch):
     """The server's own clock set to New York's time, as a server may be set to anything."""
