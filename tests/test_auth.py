@@ -396,6 +396,25 @@ def test_a_session_lasts_thirty_idle_minutes_to_the_second_and_notes_activity_on
     assert models.UserSession.select().count() == 0
 
 
+def test_activity_is_noted_after_a_whole_minute_and_only_in_one_s_own_session(app, client, auth):
+    """Exactly a minute after the last note is not yet more than a minute; and one user's visits keep
+    only their own session alive, and one session that ends ends no other."""
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start, tick=False) as clock:
+        auth.login("mentor")
+        other = app.test_client()
+        AuthActions(other).login("coordinator")
+        clock.shift(datetime.timedelta(seconds=60))
+        assert client.get("/").status_code == 200
+        seen = dict(models.UserSession.select(models.UserSession.user, models.UserSession.last_seen_at).tuples())
+        assert set(seen.values()) == {start}
+        clock.shift(datetime.timedelta(minutes=20))
+        assert other.get("/").status_code == 200  # the coordinator works on; the mentor has left the tablet
+        clock.shift(datetime.timedelta(minutes=11))
+        assert client.get("/").status_code == 302  # thirty-one idle minutes
+        assert other.get("/").status_code == 200
+        assert [row.user.username for row in models.UserSession.select()] == ["coordinator"]
+
 def test_a_session_lasts_twelve_hours_to_the_second(client, auth):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:
         auth.login("mentor")
