@@ -1,5 +1,6 @@
 """Logging in: passwords, throttling, sessions that end on the server."""
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -414,6 +415,12 @@ def test_activity_is_noted_after_a_whole_minute_and_only_in_one_s_own_session(ap
         assert client.get("/").status_code == 302  # thirty-one idle minutes
         assert other.get("/").status_code == 200
         assert [row.user.username for row in models.UserSession.select()] == ["coordinator"]
+
+@pytest.mark.parametrize("username,roles", [("admin", "beheerder"), ("mentor", "Mentor")])
+def test_the_header_names_the_roles_the_session_holds_and_no_other(login_as, username, roles):
+    """The administrator of the demo holds no role of the protocol: only "beheerder" is named."""
+    page = login_as(username).get("/account/").get_data(as_text=True)
+    assert re.search(r'<span class="topbar__roles">(.*?)</span>', page, re.S).group(1) == roles
 
 def test_a_session_lasts_twelve_hours_to_the_second(client, auth):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:
