@@ -1,17 +1,19 @@
 """The restoration agreement: drafted from the conversation, hashed, printed, locked once signed."""
 import datetime
+import hashlib
 import io
+import json
 
 import peewee
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from pypdf import PdfReader
 
 import models
 from conftest import demo_case, demo_user
-from domain import agreements, pdf
+from domain import agreements, conversations, pdf
 from db import today as school_today
 
 
@@ -508,3 +510,249 @@ def test_a_new_version_starts_from_the_one_before_and_takes_the_talks_agreements
         fourth = agreements.draft(draft.case, demo_user("mentor2"), follow_up)
     assert agreements.commitment_lines(fourth) == ["Bram zit niet meer naast Isa."]
     assert (fourth.restorative_act, fourth.coaching) == (draft.restorative_act, "Sophie loopt in de pauze met Isa mee.")
+
+
+def drawn(size, ink=150, opacity=255, mode="RGBA", padding=0):
+    """A PNG of `size` with `ink` pixels of `opacity` on a transparent canvas, in `mode`; `padding` bytes
+    of text carried in the file besides the picture."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    for n in range(ink):
+        image.putpixel((n % size[0], n // size[0]), (20, 20, 20, opacity))
+    if mode == "P":
+        image = image.convert("P", palette=Image.Palette.ADAPTIVE)
+    elif mode != "RGBA":
+        image = image.convert(mode)
+    info = PngImagePlugin.PngInfo()
+    if padding:
+        info.add_text("verstopt", "x" * padding)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size,accepted", [
+    ((100, 40), True), ((4000, 2000), True), ((4000, 40), True), ((100, 2000), True),
+    ((99, 40), False), ((100, 39), False), ((4001, 2000), False), ((4000, 2001), False),
+    ((600, 39), False), ((600, 2001), False), ((99, 200), False), ((4001, 200), False),
+])
+def test_a_signature_is_100_to_4000_pixels_wide_and_40_to_2000_high(app_context, size, accepted):
+    """Both sides count, each up to and including its limits."""
+    data = drawn(size)
+    if accepted:
+        assert Image.open(io.BytesIO(agreements.signature_png(data))).size == size
+    else:
+        with pytest.raises(agreements.AgreementError) as refused:
+            agreements.signature_png(data)
+        assert str(refused.value) == "Deze handtekening heeft een onmogelijke maat."
+
+
+@pytest.mark.parametrize("ink,opacity,accepted", [
+    (150, 255, True), (150, 33, True), (149, 255, False), (150, 32, False), (10000, 32, False),
+])
+def test_a_signature_needs_150_pixels_of_some_opacity(app_context, ink, opacity, accepted):
+    """A pixel counts as ink from an opacity of 33 (of 255) on: the faint edge of a stroke alone is not a signature."""
+    data = drawn((600, 200), ink=ink, opacity=opacity)
+    if accepted:
+        assert agreements.signature_png(data).startswith(b"\x89PNG\r\n\x1a\n")
+    else:
+        with pytest.raises(agreements.AgreementError) as refused:
+            agreements.signature_png(data)
+        assert str(refused.value) == "Er staat nog geen handtekening in het vak."
+
+
+def test_a_signature_of_exactly_the_size_limit_is_kept_without_what_it_carried_besides_the_picture(app_context):
+    """512 KiB is allowed and a byte more is not; the kept PNG is drawn anew, so text hidden in the file is gone."""
+    bare = len(drawn((600, 200), padding=1))
+    exact = drawn((600, 200), padding=1 + agreements.MAX_SIGNATURE_BYTES - bare)
+    assert len(exact) == agreements.MAX_SIGNATURE_BYTES
+    clean = agreements.signature_png(exact)
+    assert b"verstopt" not in clean and b"xxxx" not in clean and len(clean) < 10000
+    with pytest.raises(agreements.AgreementError) as refused:
+        agreements.signature_png(drawn((600, 200), padding=2 + agreements.MAX_SIGNATURE_BYTES - bare))
+    assert str(refused.value) == "Deze handtekening is te groot."
+
+
+@pytest.mark.parametrize("mode", ["P", "LA"])
+def test_a_signature_with_a_palette_or_in_grey_is_read_by_its_opacity_too(app_context, mode):
+    """A browser may hand over a PNG with a palette (a colour marked transparent) or in grey with an opacity
+    channel: its ink counts the same, and what is kept is a colour PNG with an opacity channel like any other."""
+    assert Image.open(io.BytesIO(drawn((600, 200), ink=149, mode=mode))).mode == mode
+    with pytest.raises(agreements.AgreementError, match="nog geen handtekening"):
+        agreements.signature_png(drawn((600, 200), ink=149, mode=mode))
+    clean = Image.open(io.BytesIO(agreements.signature_png(drawn((600, 200), ink=150, mode=mode))))
+    assert clean.mode == "RGBA" and sum(clean.getchannel("A").histogram()[33:]) == 150
+
+
+def test_a_second_version_starts_from_the_first_of_its_own_case(app_context):
+    """Version 2 takes the restorative act, who supports and the commitments of version 1 of the same case,
+    not of the latest version of another case."""
+    with models.db.atomic():
+        other = agreements.draft(demo_case("0001"), demo_user("mentor"))  # another case's version 2
+        agreements.update(other, restorative_act="Daan en Tim ruimen samen het lokaal op.", support_figures="Meneer Bakker",
+                          coaching="Noor praat wekelijks met de vertrouwenspersoon.", commitments="Iets anders.")
+        first = models.Agreement.get(models.Agreement.case == demo_case("0003"), models.Agreement.version == 1)
+        second = agreements.draft(demo_case("0003"), demo_user("mentor2"))
+    assert second.version == 2
+    assert (second.restorative_act, second.support_figures, second.coaching, second.commitments) == (
+        first.restorative_act, first.support_figures, first.coaching, first.commitments)
+    assert second.restorative_act.startswith("Bram helpt Isa")
+
+
+def test_a_line_struck_through_in_the_talk_is_not_agreed(app_context):
+    case = demo_case("0003")
+    joint = models.Conversation.get(models.Conversation.case == case,
+                                    models.Conversation.template_key == "no-blame-joint-conversation")
+    line = models.ConversationLine.get(models.ConversationLine.conversation == joint,
+                                       models.ConversationLine.kind == "agreement",
+                                       models.ConversationLine.text.startswith("Als er iets gebeurt"))
+    with models.db.atomic():
+        conversations.remove_line(line, demo_user("mentor2"))
+        agreement = agreements.draft(case, demo_user("mentor2"), joint)
+    assert agreements.commitment_lines(agreement) == [
+        "Van nu af aan groeten we elkaar gewoon en laten we elkaars spullen met rust."]
+
+
+def test_a_new_draft_closes_only_the_open_draft_of_its_case_in_the_drafter_s_name(app_context):
+    """The third version closes the second (the first was closed by the second and stays closed as it was);
+    other cases' agreements, a signed version among them, are left alone; the timeline names who drafted."""
+    case, mentor = demo_case("0003"), demo_user("mentor2")
+    others = {row.id: row.superseded_at for row in models.Agreement.select().where(models.Agreement.case != case)}
+    assert others and None in others.values()
+    with models.db.atomic():
+        agreements.draft(case, mentor)
+    first = models.Agreement.get(models.Agreement.case == case, models.Agreement.version == 1)
+    with models.db.atomic():
+        third = agreements.draft(case, demo_user("coordinator"))
+    assert third.version == 3
+    assert models.Agreement.get_by_id(first.id).superseded_at == first.superseded_at is not None
+    assert {row.id: row.superseded_at for row in models.Agreement.select().where(
+        models.Agreement.case != case)} == others
+    events = [(event.text, event.user.username) for event in models.CaseEvent.select().where(
+        models.CaseEvent.case == case, models.CaseEvent.kind == "agreement_superseded").order_by(models.CaseEvent.id)]
+    assert events[-2:] == [("Concept versie 1 gesloten: versie 2 is opgesteld", "mentor2"),
+                           ("Concept versie 2 gesloten: versie 3 is opgesteld", "coordinator")]
+
+
+def test_a_period_of_one_day_is_a_period(draft):
+    agreements.update(draft, period_start=datetime.date(2026, 12, 1), period_end=datetime.date(2026, 12, 1))
+    assert (draft.period_start, draft.period_end) == (datetime.date(2026, 12, 1), datetime.date(2026, 12, 1))
+
+
+def test_a_drawn_signature_is_kept_and_one_on_paper_is_marked_so(draft):
+    """A drawn signature is kept as the PNG drawn anew; a signature on paper as such, with no picture. Signing
+    names who planned the follow-ups, and the timeline's line has the moment the text was locked."""
+    parties = list(draft.parties.order_by(models.AgreementParty.id))
+    drawn_png = signature_png()
+    mentor = demo_user("mentor2")
+    with models.db.atomic():
+        assert agreements.sign(draft, parties[0], png=drawn_png, user=mentor) is False
+        for party in parties[1:]:
+            agreements.sign(draft, party, on_paper=True, user=mentor)
+    stored = {party.id: (party.signature_png, party.signed_on_paper) for party in draft.parties}
+    assert stored[parties[0].id] == (agreements.signature_png(drawn_png), False)
+    assert all(stored[party.id] == (None, True) for party in parties[1:])
+    draft = models.Agreement.get_by_id(draft.id)
+    signed = models.CaseEvent.get(models.CaseEvent.case == draft.case, models.CaseEvent.kind == "agreement_signed")
+    assert signed.at == draft.locked_at
+    planned = models.CaseEvent.get(models.CaseEvent.case == draft.case, models.CaseEvent.kind == "follow_ups_planned",
+                                   models.CaseEvent.at >= draft.locked_at)
+    assert planned.text.startswith("Herstelovereenkomst versie 2: ") and planned.user_id == mentor.id
+
+
+def test_every_refusal_of_an_agreement_is_said_whole(draft):
+    """Each refusal the mentor may meet, word for word (the tests above match them by a few words)."""
+    def refusal(action, *args, **kwargs):
+        with pytest.raises(agreements.AgreementError) as refused:
+            action(*args, **kwargs)
+        return str(refused.value)
+
+    parties = list(draft.parties.order_by(models.AgreementParty.id))
+    assert refusal(agreements.add_parent, draft, " ") == "Vul de naam van de ouder in (hoogstens 200 tekens)."
+    assert refusal(agreements.update, draft, period_start=datetime.date(2027, 1, 2),
+                   period_end=datetime.date(2027, 1, 1)) == "De periode eindigt voordat ze begint."
+    assert refusal(agreements.lock, draft) == "Nog niet iedereen heeft getekend."
+    assert refusal(agreements.signature_png, b"GIF89a") == "Dit is geen PNG-afbeelding van een handtekening."
+    assert refusal(agreements.signature_png, b"\x89PNG\r\n\x1a\nrubbish") == "Dit is geen bruikbare PNG-afbeelding."
+    assert refusal(agreements.sign, draft, parties[0]) == "Dit is geen PNG-afbeelding van een handtekening."
+    incomplete = models.Agreement.get_by_id(draft.id)
+    incomplete.commitments, incomplete.evaluation_on = " ", None
+    assert refusal(agreements.sign, incomplete, parties[0], on_paper=True) == (
+        "Schrijf minstens één afspraak op. Vul de dag van het evaluatiegesprek in.")
+    assert agreements.problems_before_signing("Iets", datetime.date(2030, 1, 10), datetime.date(2030, 2, 1),
+                                              datetime.date(2030, 1, 9)) == {
+        "evaluation_on": "Het evaluatiegesprek ligt vóór het begin van de periode."}
+    agreements.sign(draft, parties[0], on_paper=True)
+    assert refusal(agreements.sign, draft, parties[0], on_paper=True) == "Bram van der Linden heeft al getekend."
+    assert refusal(agreements.update, draft, coaching="Anders") == (
+        "Er is al voor deze tekst getekend; een andere tekst is een nieuwe versie.")
+    for party in parties[1:]:
+        agreements.sign(draft, party, on_paper=True)
+    assert refusal(agreements.sign, draft, parties[0], on_paper=True) == (
+        "Deze overeenkomst is al ondertekend en vergrendeld.")
+    assert refusal(agreements.update, draft, coaching="Anders") == (
+        "Deze overeenkomst is ondertekend en kan niet meer veranderen. Maak een nieuwe versie.")
+    newer = agreements.draft(draft.case, demo_user("mentor2"))
+    agreements.draft(draft.case, demo_user("mentor2"))
+    newer = models.Agreement.get_by_id(newer.id)
+    assert refusal(agreements.sign, newer, newer.parties.first(), on_paper=True) == (
+        "Dit concept is gesloten: er is een nieuwere versie.")
+    assert refusal(agreements.add_parent, newer, "Moeder van Isa") == "Dit concept is gesloten: er is een nieuwere versie."
+
+
+def test_the_hash_is_computed_as_it_always_was():
+    """A printed footer proves which text was signed only if the hash is computed the same way years later:
+    SHA-256 of the content as JSON with its keys sorted and its letters as they are (UTF-8), the commitments
+    one per line without the spaces around them, a date as YYYY-MM-DD and a missing one as "". Both values
+    here were computed once and must never change."""
+    case = models.Case(reference="2026-0042")
+    agreement = models.Agreement(
+        case=case, version=3, commitments="  Daan groet Noor.\n\n Tim laat Noor meedoen. ",
+        restorative_act="Daan en Tim ruimen samen het lokaal op; één keer.", support_figures="Meneer Bakker (mentor)",
+        coaching="Noor praat wekelijks met mevrouw Öztürk.", period_start=datetime.date(2026, 12, 1),
+        period_end=datetime.date(2027, 1, 15), evaluation_on=datetime.date(2026, 12, 22))
+    parties = [models.AgreementParty(name="Daan de Jong", role="bully"),
+               models.AgreementParty(name="Noor Çelik", role="victim")]
+    written_out = json.dumps({
+        "case": "2026-0042", "coaching": "Noor praat wekelijks met mevrouw Öztürk.",
+        "commitments": ["Daan groet Noor.", "Tim laat Noor meedoen."], "evaluation_on": "2026-12-22",
+        "parties": [["Daan de Jong", "bully"], ["Noor Çelik", "victim"]], "period": ["2026-12-01", "2027-01-15"],
+        "restorative_act": "Daan en Tim ruimen samen het lokaal op; één keer.",
+        "support_figures": "Meneer Bakker (mentor)", "version": 3}, ensure_ascii=False, separators=(", ", ": "))
+    assert agreements.content_hash(agreement, parties) == hashlib.sha256(written_out.encode()).hexdigest() == (
+        "dc23ae42c9481f647248447712935e3b13a89a017475f1aa5010c0515579bf6a")
+    bare = models.Agreement(case=case, version=1, commitments="", restorative_act="", support_figures="", coaching="")
+    assert agreements.content_hash(bare, []) == "1288ecfc9546fb64ed38898c0a6c7ca0cf109d02b04cf8f6958a3c0549cce77b"
+
+
+@pytest.mark.parametrize("start,end,evaluation,problems", [
+    (0, 0, 0, {}),  # a period of one day, evaluated that day, today
+    (0, 10, 0, {}),
+    (1, 10, 1, {}),  # evaluated on the period's first day
+    (2, 1, 5, {"period_end": "De periode eindigt voordat ze begint."}),
+    (2, 10, 1, {"evaluation_on": "Het evaluatiegesprek ligt vóór het begin van de periode."}),
+    (0, 10, -1, {"evaluation_on": "Het evaluatiegesprek kan niet in het verleden liggen."}),
+])
+def test_a_text_may_be_signed_from_its_first_day_to_its_last(app_context, start, end, evaluation, problems):
+    """Days counted from today: the evaluation may be today and on the period's first day, and a period may
+    last one day; a day earlier is refused, each with its whole message."""
+    day = school_today()
+    assert agreements.problems_before_signing("Iets", *(day + datetime.timedelta(days=n)
+                                                        for n in (start, end, evaluation))) == problems
+
+
+def test_a_draft_records_who_drafted_it_and_from_which_talk(app_context):
+    """And a first version drafted without a talk starts with no commitments: the mentor writes them."""
+    case = demo_case("0003")
+    joint = models.Conversation.get(models.Conversation.case == case,
+                                    models.Conversation.template_key == "no-blame-joint-conversation")
+    with models.db.atomic():
+        agreement = agreements.draft(case, demo_user("mentor2"), joint)
+    stored = models.Agreement.get_by_id(agreement.id)
+    assert (stored.conversation_id, stored.created_by_id) == (joint.id, demo_user("mentor2").id)
+    fresh = models.Case.select().where(models.Case.id.not_in(models.Agreement.select(models.Agreement.case))).first()
+    with models.db.atomic():
+        first = agreements.draft(fresh, demo_user("coordinator"))
+    stored = models.Agreement.get_by_id(first.id)
+    assert (stored.version, stored.commitments, stored.conversation_id, stored.created_by_id) == (
+        1, "", None, demo_user("coordinator").id)
+    assert agreements.problems_of(stored)["commitments"] == "Schrijf minstens één afspraak op."

@@ -1,5 +1,6 @@
 """Logging in: passwords, throttling, sessions that end on the server."""
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -177,6 +178,15 @@ def test_an_ended_session_says_why_on_the_login_page_and_leads_back_to_the_page(
         assert response.headers["Location"] == "/dossiers/?status=open"
 
 
+def test_a_form_sent_after_the_session_ended_leads_to_the_login_without_a_way_back_to_it(client, auth):
+    """Only a page can be asked for again after logging in: a form's address answers a GET with 405."""
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
+        auth.login("mentor")
+        token = csrf_token(client, "/account/")
+        clock.shift(datetime.timedelta(minutes=31))
+        response = client.post("/account/wachtwoord", data={"csrf_token": token})
+        assert response.status_code == 302 and response.headers["Location"] == "/login"
+
 def test_session_ends_after_twelve_hours_even_when_active(client, auth):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:
         auth.login("mentor")
@@ -346,6 +356,17 @@ def test_a_right_answer_gives_back_its_count_and_its_own_lock_only(app_context):
         assert throttle("account:slow") == (5, after.locks["account:slow"])
 
 
+def test_a_right_answer_takes_back_only_its_own_count(app_context):
+    """Someone else's right password, from another address, leaves the counters of an attack on this account
+    as they were."""
+    import security
+    with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False):
+        for _ in range(3):
+            security.reserve_login_attempt("mentor", "10.0.0.1")
+        security.release_login_attempt(security.reserve_login_attempt("coordinator", "10.0.0.2"))
+        assert throttle("account:coordinator") is None and throttle("address:10.0.0.2") is None
+        assert throttle("account:mentor") == (3, None) and throttle("address:10.0.0.1") == (3, None)
+
 def test_a_right_password_clears_the_account_s_count_whatever_its_case_and_spaces(app_context):
     import security
     security.reserve_login_attempt("mentor", "10.0.0.1")
@@ -375,6 +396,31 @@ def test_a_session_lasts_thirty_idle_minutes_to_the_second_and_notes_activity_on
         assert client.get("/").status_code == 302
     assert models.UserSession.select().count() == 0
 
+
+def test_activity_is_noted_after_a_whole_minute_and_only_in_one_s_own_session(app, client, auth):
+    """Exactly a minute after the last note is not yet more than a minute; and one user's visits keep
+    only their own session alive, and one session that ends ends no other."""
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    with time_machine.travel(start, tick=False) as clock:
+        auth.login("mentor")
+        other = app.test_client()
+        AuthActions(other).login("coordinator")
+        clock.shift(datetime.timedelta(seconds=60))
+        assert client.get("/").status_code == 200
+        seen = dict(models.UserSession.select(models.UserSession.user, models.UserSession.last_seen_at).tuples())
+        assert set(seen.values()) == {start}
+        clock.shift(datetime.timedelta(minutes=20))
+        assert other.get("/").status_code == 200  # the coordinator works on; the mentor has left the tablet
+        clock.shift(datetime.timedelta(minutes=11))
+        assert client.get("/").status_code == 302  # thirty-one idle minutes
+        assert other.get("/").status_code == 200
+        assert [row.user.username for row in models.UserSession.select()] == ["coordinator"]
+
+@pytest.mark.parametrize("username,roles", [("admin", "beheerder"), ("mentor", "Mentor")])
+def test_the_header_names_the_roles_the_session_holds_and_no_other(login_as, username, roles):
+    """The administrator of the demo holds no role of the protocol: only "beheerder" is named."""
+    page = login_as(username).get("/account/").get_data(as_text=True)
+    assert re.search(r'<span class="topbar__roles">(.*?)</span>', page, re.S).group(1) == roles
 
 def test_a_session_lasts_twelve_hours_to_the_second(client, auth):
     with time_machine.travel(datetime.datetime(2026, 11, 2, 7, 0), tick=False) as clock:

@@ -325,6 +325,49 @@ def test_the_code_step_times_out_back_to_the_password(client, auth, clock):
     assert post_code(client, code_for(secret, now())).headers["Location"] == "/"
 
 
+def test_the_code_step_holds_five_minutes_to_the_second(client, auth, clock):
+    secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    clock.shift(datetime.timedelta(minutes=5))
+    assert post_code(client, code_for(secret, now())).headers["Location"] == "/"
+
+
+def test_a_user_deactivated_during_the_code_step_goes_back_to_the_password(client, auth, clock):
+    """Even with the right code, and the halfway state leaves the session."""
+    secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    models.User.update(is_active=False).where(models.User.username == "mentor").execute()
+    assert post_code(client, code_for(secret, now())).headers["Location"] == "/login"
+    with client.session_transaction() as session:
+        assert "second_step" not in session
+    assert models.UserSession.select().count() == 0
+
+@pytest.fixture
+def server_in_another_time_zone(monkeypatch):
+    """The server's own clock set to New York's time, as a server may be set to anything."""
+    import time
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_notice_waits_for_the_next_login_on_a_server_in_any_time_zone(app, client, auth, server_in_another_time_zone,
+                                                                        clock):
+    """The login's start is compared with the notices' moments in UTC: a recovery code used an hour ago is
+    told at this login (on a server five hours behind UTC it was not, as if it were still to come)."""
+    secret, codes = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    post_code(client, codes[0])
+    clock.shift(datetime.timedelta(hours=1))
+    later = app.test_client()
+    AuthActions(later).login("mentor")
+    assert "is met een van je herstelcodes ingelogd" in follow(later, post_code(later, code_for(secret, now())))
+
 def test_next_page_is_kept_through_the_second_step(client, clock):
     secret, _ = give_second_factor("mentor")
     clock.shift(STEP)
