@@ -239,6 +239,17 @@ def factory(app):
     return Factory()
 
 
+@pytest.fixture
+def server_in_another_time_zone(monkeypatch):
+    """The server's own clock set to New York's time, as a server may be set to anything."""
+    import time
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 class HeldChecks:
     """A gate for the expensive check (a password, a code, a phrase) of requests sent in parallel:
     each check waits until every request has either reached its check or been answered, and the

@@ -383,17 +383,6 @@ def test_the_period_filter_counts_school_days_in_the_school_s_time(app_context):
     assert found(date_to=day - datetime.timedelta(days=1)) == {"test.before_midnight"}
 
 
-@pytest.fixture
-def server_in_another_time_zone(monkeypatch):
-    """The server's own clock set to New York's time, as a server may be set to anything."""
-    import time
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_a_school_day_starts_at_the_school_s_midnight_whatever_the_server_s_time_zone(server_in_another_time_zone):
     """Stored moments are UTC: the school's 2 November begins at 23:00 UTC on 1 November (winter
     time in the Netherlands and Flanders), on a server in any time zone."""

@@ -344,16 +344,6 @@ def test_a_user_deactivated_during_the_code_step_goes_back_to_the_password(clien
         assert "second_step" not in session
     assert models.UserSession.select().count() == 0
 
-@pytest.fixture
-def server_in_another_time_zone(monkeypatch):
-    """The server's own clock set to New York's time, as a server may be set to anything."""
-    import time
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
 
 def test_a_notice_waits_for_the_next_login_on_a_server_in_any_time_zone(app, client, auth, server_in_another_time_zone,
                                                                         clock):
