@@ -183,8 +183,7 @@ def lock_duration(failures, allowed):
 class LoginAttempt:
     """One try at a password or a code, counted before it is checked (see reserve_login_attempt)."""
 
-    def __init__(self, username, address, wait=0, locks=None):
-        self.username, self.address = username, address
+    def __init__(self, wait=0, locks=None):
         self.wait = wait  # seconds to wait; nothing was counted and nothing may be checked
         self.locks = locks or {}  # key -> the lock this attempt's own count set
 
@@ -206,7 +205,7 @@ def reserve_login_attempt(username, address):
         waits = [int((row.locked_until - now).total_seconds()) + 1
                  for row in rows.values() if row.locked_until and row.locked_until > now]
         if waits:
-            return LoginAttempt(username, address, wait=max(waits))
+            return LoginAttempt(wait=max(waits))
         locks = {}
         for key, allowed in keys:
             row = rows.get(key)
@@ -219,7 +218,7 @@ def reserve_login_attempt(username, address):
                 LoginThrottle.insert(key=key, **values).execute()
             else:
                 LoginThrottle.update(**values).where(LoginThrottle.id == row.id).execute()
-    return LoginAttempt(username, address, locks=locks)
+    return LoginAttempt(locks=locks)
 
 
 def release_login_attempt(attempt):

@@ -281,7 +281,7 @@ def test_the_throttle_waits_one_two_four_eight_then_fifteen_minutes():
 
 def test_the_wait_is_told_in_whole_minutes_rounded_up():
     import security
-    assert [security.LoginAttempt("mentor", "10.0.0.1", wait=seconds).wait_minutes
+    assert [security.LoginAttempt(wait=seconds).wait_minutes
             for seconds in (0, 1, 60, 61, 120, 121)] == [1, 1, 1, 2, 2, 3]
 
 
