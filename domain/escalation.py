@@ -229,8 +229,9 @@ def refuse(measure, case, user, reason):
 
 def refused_for(user):
     """The refused measures this user recorded, in open cases, that no later measure for the same pupil answers
-    yet: on their home page until they decide a new one. [(measure, its phase)]"""
-    return [(measure, phase_of(measure.case, measure.phase)) for measure in _REFUSED_FOR.all(user.id)]
+    yet: on their home page until they decide a new one, while they still decide it. [(measure, its phase)]"""
+    return [(measure, phase_of(measure.case, measure.phase)) for measure in _REFUSED_FOR.all(user.id)
+            if may_decide_phase(user, measure.case, measure.roles_to_decide)]
 
 
 _LATER, _REFUSER = Measure.alias(), User.alias()

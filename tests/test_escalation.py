@@ -497,6 +497,11 @@ def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_ba
     home = teamleader.get("/").get_data(as_text=True)
     assert "is geweigerd door Robert Verhoeven" in home and reason in home
     assert "is geweigerd door" not in management.get("/").get_data(as_text=True)
+    hanneke = models.User.by_username("teamleader")  # a mentor now, not deciding it: no longer at her home
+    roles = hanneke.roles
+    hanneke.set_roles(("mentor",))
+    assert "is geweigerd door" not in teamleader.get("/").get_data(as_text=True)
+    hanneke.set_roles(roles)
     events = models.CaseEvent.select().where(models.CaseEvent.case == case, models.CaseEvent.kind == "measure_refused")
     assert [(e.text, e.user.username) for e in events] == [
         ("Fase 4 (Schorsing) voor Yara Öztürk: directie weigert: " + reason, "management")]
