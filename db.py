@@ -404,6 +404,42 @@ class _JsonRows:
         pass
 
 
+class Kept:
+    """Values a process keeps while the data they were made from is unchanged: kept under the stamps of
+    migration 0025's one-row table `monitor_stamp`, whose triggers renew a column whenever a table it
+    watches has an insert, update or delete, in the same transaction as the change. A value kept under
+    the stamps read now is the value of the data as it is now; a value of data since changed waits under
+    stamps that will not come back (random numbers, not counters: a restored backup brings its own).
+
+    `columns` are the stamps the value depends on; `size` how many values are kept (the oldest goes).
+    One thread makes a missing value while the others wanting one wait, instead of a change letting
+    sixteen requests make the same value at once.
+    """
+
+    def __init__(self, columns, size):
+        self._stamps = "SELECT %s FROM monitor_stamp WHERE id = 1" % ", ".join(columns)
+        self._size = size
+        self._values = {}
+        self._making = threading.Lock()
+
+    def get(self, key, make):
+        """The value kept for `key` under the current stamps, or make() kept as it."""
+        key = (db.database, tuple(db.execute_sql(self._stamps).fetchone()), key)
+        value = self._values.get(key)
+        if value is None:
+            with self._making:
+                value = self._values.get(key)
+                if value is None:
+                    value = make()
+                    if len(self._values) >= self._size:
+                        self._values.pop(next(iter(self._values)), None)
+                    self._values[key] = value
+        return value
+
+    def clear(self):
+        self._values.clear()
+
+
 
 class InUse(Exception):
     """Another process has the app open (the server, a command), or a restore is under way; the message

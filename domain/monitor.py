@@ -9,14 +9,13 @@ import datetime
 import io
 import json
 import statistics
-import threading
 
 import babel.numbers
 from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import fn
 
 import i18n
-from db import day_of, days_between, db, school_year_of as school_year_in_sql, today as school_today
+from db import Kept, day_of, days_between, db, school_year_of as school_year_in_sql, today as school_today
 from domain import protocols
 from models import (
     APPROACHES, BULLYING_KINDS, COMPLAINT_STATUSES, Case, CaseStep, Complaint, Conversation, Involvement, Measure,
@@ -402,27 +401,13 @@ def _numbers_of(text):
 # table they read renews in the same transaction as the change), for the language and region they were worded
 # in and the day (a step counts as late from the day after its deadline). A few are kept: the page's period and
 # its years, for the languages in use.
-KEPT = {}
-KEEP = 16
-# One thread of a worker computes what is missing while its others wait for it, instead of all of them
-# computing the same figures at once when a change lets sixteen requests miss together.
-COMPUTING = threading.Lock()
+KEPT = Kept(("stamp",), 16)
 
 
 def kept(function, *args):
     """function(*args) (figures or trends), computed again only when the data, the day or the words changed."""
-    stamp = db.execute_sql("SELECT stamp FROM monitor_stamp WHERE id = 1").fetchone()[0]
-    key = (db.database, stamp, school_today(), id(i18n.catalogue()), region(), function.__name__, args)
-    value = KEPT.get(key)
-    if value is None:
-        with COMPUTING:
-            value = KEPT.get(key)
-            if value is None:
-                value = function(*args)
-                if len(KEPT) >= KEEP:
-                    KEPT.pop(next(iter(KEPT)), None)
-                KEPT[key] = value
-    return value
+    return KEPT.get((school_today(), id(i18n.catalogue()), region(), function.__name__, args),
+                    lambda: function(*args))
 
 
 def trends_csv(data, prevention_rows):
