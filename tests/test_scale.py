@@ -8,9 +8,12 @@ import db
 import models
 from conftest import demo_user
 from sql_log import recorded_sql
+from views import cases as case_views
 
 
 def queries_for(client, url):
+    """The queries of the page drawn afresh (not the coordinator's overview as it was kept)."""
+    case_views.KEPT.clear()
     with recorded_sql() as statements:
         response = client.get(url)
     assert response.status_code == 200, url
