@@ -4,7 +4,8 @@
     .venv/bin/python bench/pages.py --profile overview    and cProfile's 30 heaviest functions
     .venv/bin/python bench/pages.py --save DIR            also write each page's HTML (Dutch and English) to DIR
 
-Pages: home, overview, case. One request at a time through Flask's test client, as the coordinator (staff000) of
+Pages: home, overview, case, and overview-afresh: the overview drawn anew for every request, as after each change
+to what it shows (the coordinator's overview is otherwise kept, views/cases.py). One request at a time through Flask's test client, as the coordinator (staff000) of
 a copy of the bench database (`make bench` seeds it); BENCH_REQUESTS sets how many (default 30).
 """
 import cProfile
@@ -22,13 +23,14 @@ sys.path.insert(0, ROOT)
 from bench import run  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "30"))
+PAGES = ("home", "overview", "overview-afresh", "case")
 TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")  # a CSRF token (itsdangerous)
 
 
 def main(arguments):
     profile = "--profile" in arguments
     save = arguments[arguments.index("--save") + 1] if "--save" in arguments else None
-    names = [a for a in arguments if a in ("home", "overview", "case")] or ["home", "overview", "case"]
+    names = [a for a in arguments if a in PAGES] or list(PAGES)
     template = max((os.path.join(run.DATA, name) for name in os.listdir(run.DATA)
                     if name.startswith("template-%d-" % run.SIZE) and name.endswith(".db")), key=os.path.getmtime)
     scratch = tempfile.mkdtemp(prefix="herstel-pages-")
@@ -53,7 +55,8 @@ def main(arguments):
         case = models.Conversation.select().order_by(models.Conversation.id.desc()).first().case
         user = models.User.by_username("staff000")
         token = models.UserSession.start(user)
-    paths = {"home": "/", "overview": "/dossiers/", "case": "/dossiers/%d" % case.id}
+    paths = {"home": "/", "overview": "/dossiers/", "overview-afresh": "/dossiers/", "case": "/dossiers/%d" % case.id}
+    from views import cases as case_views
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = token
@@ -67,6 +70,8 @@ def main(arguments):
             profiler = cProfile.Profile() if profile else None
             for _ in range(REQUESTS):
                 del drawing[:]
+                if name == "overview-afresh":
+                    case_views.KEPT.clear()
                 started, started_cpu = time.perf_counter(), time.thread_time()
                 if profiler:
                     profiler.enable()
@@ -78,7 +83,7 @@ def main(arguments):
                 drawn.append(sum(drawing) * 1000)
                 assert response.status_code == 200
             # The processor's time of the request's thread moves less than the clock on a busy machine.
-            print("%-9s median %5.1f ms  lowest %5.1f  highest %6.1f  processor median %5.1f ms, drawing %5.1f ms  "
+            print("%-15s median %5.1f ms  lowest %5.1f  highest %6.1f  processor median %5.1f ms, drawing %5.1f ms  "
                   "(%d requests, load %.1f)" % (
                       name, statistics.median(times), min(times), max(times), statistics.median(processor),
                       statistics.median(drawn), REQUESTS, os.getloadavg()[0]), flush=True)

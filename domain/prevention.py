@@ -12,9 +12,9 @@ import hashlib
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from peewee import JOIN
+from peewee import JOIN, Select, fn
 
-from db import today, utcnow
+from db import Prepared, db, today, utcnow
 from domain import agreements
 from models import (
     AuditEvent, ClassAgreement, ClassAgreementSignature, ContractSignature, PreventionActivity, PreventionPlanItem,
@@ -407,21 +407,33 @@ def level_figures(school_year):
     return [(level, planned, done) for level, (planned, done) in ordered]
 
 
+# The duty of care's questions in one statement, its SQL built once: every coordinator's home page asks them.
+_DUTY_OF_CARE = Prepared(lambda year, start: Select(columns=[
+    fn.EXISTS(User.with_role("coordinator").order_by()),
+    PreventionPolicy.select(PreventionPolicy.protocol_public).where(PreventionPolicy.id == 1),
+    fn.EXISTS(AuditEvent.select(AuditEvent.id).where(AuditEvent.action.in_(("monitor.view", "monitor.export")),
+                                                     AuditEvent.at >= start)),
+    fn.EXISTS(PreventionPlanItem.select(PreventionPlanItem.id).where(PreventionPlanItem.school_year == year)),
+    SchoolClass.select(fn.COUNT(SchoolClass.id)),
+    ClassAgreement.select(fn.COUNT(ClassAgreement.id)).where(ClassAgreement.school_year == year),
+]).bind(db))
+
+
 def duty_of_care():
     """Seed 003's duty of care as a checklist for the coordinator: [(key, done)] for a named coordinator, a
     published policy, monitoring this school year (the monitor read or exported), prevention planned this year, and
     every class's agreements made this year."""
     year = current_school_year()
     start, _end = school_year_span(year)
-    classes = SchoolClass.select().count()
-    with_agreements = ClassAgreement.select().where(ClassAgreement.school_year == year).count()
+    _query, cursor = _DUTY_OF_CARE.execute(year, datetime.datetime.combine(start, datetime.time()))
+    coordinator, published, monitored, planned, classes, with_agreements = cursor.fetchone()
+    if published is None:  # no policy saved yet: its defaults
+        published = PreventionPolicy.protocol_public.default
     return [
-        ("coordinator", User.with_role("coordinator").exists()),
-        ("published", bool(PreventionPolicy.current().protocol_public)),
-        ("monitored", AuditEvent.select().where(AuditEvent.action.in_(("monitor.view", "monitor.export")),
-                                                AuditEvent.at >= datetime.datetime.combine(start, datetime.time()))
-         .exists()),
-        ("planned", PreventionPlanItem.select().where(PreventionPlanItem.school_year == year).exists()),
+        ("coordinator", bool(coordinator)),
+        ("published", bool(published)),
+        ("monitored", bool(monitored)),
+        ("planned", bool(planned)),
         ("agreements", bool(classes) and with_agreements >= classes),
     ]
 

@@ -2,6 +2,7 @@
 without JavaScript, black in print), numbers as the school writes them, the years side by side as CSV, the
 prevention plan against what was done; and the duty-of-care checklist on the coordinator's home page."""
 import csv
+import datetime
 import io
 import random
 import re
@@ -130,3 +131,70 @@ def test_the_coordinators_home_has_the_duty_of_care_checklist(login_as):
         models.PreventionPolicy.update(protocol_public=True).execute()
     assert states()["monitored"] == "done" and states()["published"] == "done"
     assert 'data-duty=' not in login_as("mentor").get("/").get_data(as_text=True)
+
+
+def _duty_of_care_by_hand(year):
+    """The duty of care read from the rows one by one (the oracle for prevention.duty_of_care's one statement)."""
+    start = datetime.datetime(year, 8, 1)
+    policy = models.PreventionPolicy.get_or_none(models.PreventionPolicy.id == 1)
+    classes = list(models.SchoolClass.select())
+    agreements = [a for a in models.ClassAgreement.select() if a.school_year == year]
+    return [
+        ("coordinator", any(role.role == "coordinator" and role.user.is_active for role in models.UserRole.select())),
+        ("published", bool(policy.protocol_public) if policy else models.PreventionPolicy().protocol_public),
+        ("monitored", any(event.action in ("monitor.view", "monitor.export") and event.at >= start
+                          for event in models.AuditEvent.select())),
+        ("planned", any(item.school_year == year for item in models.PreventionPlanItem.select())),
+        ("agreements", len(classes) > 0 and len(agreements) >= len(classes)),
+    ]
+
+
+def test_the_duty_of_care_is_each_question_answered_from_the_rows_whatever_they_hold(app):
+    rng = random.Random(3)
+    with app.test_request_context():
+        year = prevention.current_school_year()
+        start = datetime.datetime(year, 8, 1)
+        seen = set()
+        # The monitor read (the audit log keeps every event) the moment before the school year, then at its start.
+        for action, moment, monitored in (("monitor.view", start - datetime.timedelta(seconds=1), False),
+                                          ("monitor.export", start, True)):
+            models.AuditEvent.insert(action=action, at=moment).execute()
+            assert dict(prevention.duty_of_care())["monitored"] is monitored
+            assert prevention.duty_of_care() == _duty_of_care_by_hand(year)
+            seen.add(("monitored", monitored))
+        for round_ in range(40):
+            with models.db.atomic():
+                change = rng.randrange(8)
+                if change == 0:  # the coordinators come and go, or are deactivated
+                    coordinator = models.User.by_username("coordinator")
+                    coordinator.is_active = not coordinator.is_active
+                    coordinator.save()
+                elif change == 1:
+                    models.UserRole.delete().where(models.UserRole.role == "coordinator").execute()
+                elif change == 2:  # the policy published, unpublished or never saved
+                    models.PreventionPolicy.delete().execute()
+                    if rng.random() < 0.6:
+                        models.PreventionPolicy(id=1, protocol_public=rng.random() < 0.5).store()
+                elif change == 3:  # something else read at the year's first moment
+                    models.AuditEvent.insert(action="case.list", at=start).execute()
+                elif change == 4:  # prevention planned this year, another year, or not at all
+                    models.PreventionPlanItem.delete().execute()
+                    if rng.random() < 0.6:
+                        models.PreventionPlanItem.create(school_year=year + rng.choice((0, 0, -1, 1)),
+                                                         kind="mentor_lesson", title="P", due_on=start.date())
+                else:  # classes with and without this year's agreements
+                    school_class = rng.choice(list(models.SchoolClass.select()))
+                    models.ClassAgreement.delete().where(models.ClassAgreement.school_class == school_class).execute()
+                    if change == 5:
+                        models.ClassAgreement.create(school_class=school_class, school_year=year + rng.choice((0, -1)),
+                                                     rules="R", made_on=start.date())
+                    elif change == 6:
+                        for each in models.SchoolClass.select():
+                            models.ClassAgreement.get_or_create(school_class=each, school_year=year,
+                                                                defaults={"rules": "R", "made_on": start.date()})
+                    elif rng.random() < 0.5:
+                        models.SchoolClass.create(name="N%d" % round_, year_level=1)
+            expected = _duty_of_care_by_hand(year)
+            assert prevention.duty_of_care() == expected, (round_, change)
+            seen.update(expected)
+        assert len(seen) == 10  # every question was seen answered both ways
