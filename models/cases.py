@@ -543,6 +543,10 @@ class Measure(BaseModel):
                 .where(cls.case == case).order_by(cls.decided_on, cls.id))
 
 
+# Those waiting for a second deciding role, in the order the home page lists them (migration 0031).
+Measure.add_index(Measure.index(Measure.decided_on, Measure.id, name="measure_waiting",
+                                where=Measure.waiting_for != ""))
+
 class MeasureDecider(BaseModel):
     """One role's decision on a measure: who decided for it, and when."""
 

@@ -183,3 +183,25 @@ def test_a_board_types_a_mentor_s_or_class_s_name_where_a_school_picks_it_from_a
                    if case.reference not in in_2b)
     models.SchoolClass.create(name="12B", year_level=1)  # "2b" is 2B's whole name, not part of another's
     assert client.get("/dossiers/?klas_naam=2b").get_data(as_text=True).count("rows__link") == len(in_2b)
+
+
+def test_the_measures_that_wait_are_found_without_reading_every_open_case_or_measure(app, login_as):
+    """The deciding roles' home pages ask for the measures waiting for a second role: SQLite's plan reads them from
+    their own index (migration 0031), not every open case, nor every measure, to find the few that wait."""
+    if not db.is_sqlite():
+        pytest.skip("SQLite's query plans")
+    ids = add_cases(1000, 0)
+    pupil = models.Pupil.get(models.Pupil.first_name == "Daan")
+    models.Measure.insert_many([{"case": i, "pupil": pupil.id, "phase": 1, "description": "M",
+                                 "decided_on": datetime.date(2026, 10, 2), "deciding_roles": "teamleader management",
+                                 "waiting_for": "management" if n % 100 == 0 else ""}
+                                for n, i in enumerate(ids[::3])]).execute()
+    with recorded_sql() as statements:
+        assert login_as("teamleader").get("/").status_code == 200
+    waiting = [statement for statement in statements
+               if isinstance(statement, tuple) and "\"waiting_for\" != " in statement[0]]
+    assert waiting
+    models.db.execute_sql("ANALYZE")
+    for sql, params in waiting:
+        plan = [row[3] for row in models.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+        assert plan[0].startswith("SCAN t1 USING INDEX measure_waiting"), plan
