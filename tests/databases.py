@@ -192,3 +192,25 @@ class Connection:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def check_migration_comes_and_goes(directory, name, after, applied):
+    """Migration `name` comes after `after`, and going up and down again leaves the database as it was before it:
+    applied(database) says whether its change is there. On a new database of the test's engine."""
+    import db  # the app's; this module is also read before the app is
+    from playhouse.migrations import Runner
+    location = new_database(directory)
+    database = db.open_database(location)
+    runner = Runner(database, db.MIGRATIONS)
+    names = [migration.name for migration in runner.status()]
+    assert names.index(name) > names.index(after)
+    runner.up(names[names.index(name) - 1])
+    assert not applied(database)
+    runner.up(name)
+    assert applied(database)
+    runner.down(name)
+    assert not applied(database) and not {m.name: m.applied for m in runner.status()}[name]
+    runner.up()
+    assert applied(database) and all(migration.applied for migration in runner.status())
+    database.close_all()
+    drop_database(location)
