@@ -461,7 +461,7 @@ def test_the_account_page_lists_the_last_ninety_days_of_login_changes_newest_fir
 
 
 def test_the_log_s_filter_lists_each_kind_once_in_the_order_of_its_words(app_context):
-    for action in ("case.view", "audit.view", "case.view", "test.Zebra", "test.apple"):
+    for action in ("case.view", "audit.view", "case.view", "test.Zebra", "test.apple", "test.x_y", "test.xz"):
         audit.seen(action)
     keys = [key for key, _label in audit.actions(audit.EVERY_EVENT)]
     assert len(keys) == len(set(keys))
@@ -469,5 +469,48 @@ def test_the_log_s_filter_lists_each_kind_once_in_the_order_of_its_words(app_con
     assert labels == sorted(labels, key=str.lower)
     assert labels.index("Dossier bekeken") < labels.index("Logboek bekeken") < labels.index("test.apple") \
         < labels.index("test.Zebra")
+    assert labels.index("test.x_y") < labels.index("test.xz")  # "_" sorts between capitals and small letters
     with pytest.raises(ValueError):
         audit.events(scope="everything")
+
+
+def report_naming(pupil, case=None):
+    report = models.Report.create(reported_on=db.today(), reporter_kind="staff", channel="conversation",
+                                  description="x", case=case)
+    models.ReportPupil.create(report=report, pupil=pupil)
+    return report
+
+
+def thread_of(report):
+    return models.PublicThread.create(receipt_code="T-%08d" % report.id, phrase_hash="x", report=report)
+
+
+def logged(scope=audit.EVERY_EVENT, **filters):
+    return {event.action for event in audit.events(scope=scope, **filters)}
+
+
+def test_a_pupil_s_events_are_those_on_the_pupil_the_reports_and_complaints_naming_them_and_their_cases(
+        app_context, factory):
+    """A report, its public thread and a complaint count for the pupil they name, whether or not a case
+    came of them; another pupil's, and an event on another kind of object that has the same id, do not."""
+    pien, other = factory.pupil(), factory.pupil()
+    for name, pupil in (("pien", pien), ("other", other)):
+        report = report_naming(pupil)
+        complaint = models.Complaint.create(received_on=db.today(), complainant_kind="parent", description="x",
+                                            pupil=pupil)
+        for kind, record in (("pupil", pupil), ("report", report), ("publicthread", thread_of(report)),
+                             ("complaint", complaint), ("case", factory.case(victim=pupil))):
+            append("%s.%s" % (name, kind), kind, record.id)
+            append("%s.%s_id_as_user" % (name, kind), "user", record.id)
+    assert logged(pupil_ids=[pien.id]) == {"pien.pupil", "pien.report", "pien.publicthread", "pien.complaint",
+                                            "pien.case"}
+
+
+def test_a_case_s_events_take_in_its_reports_and_their_public_threads_and_no_other_case_s(app_context, factory):
+    cases = {name: factory.case(victim=factory.pupil()) for name in ("this", "other")}
+    for name, case in cases.items():
+        report = report_naming(factory.pupil(), case=case)
+        for kind, record in (("case", case), ("report", report), ("publicthread", thread_of(report))):
+            append("%s.%s" % (name, kind), kind, record.id)
+            append("%s.%s_id_as_user" % (name, kind), "user", record.id)
+    assert logged(case_id=cases["this"].id) == {"this.case", "this.report", "this.publicthread"}
