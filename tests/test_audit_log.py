@@ -514,3 +514,23 @@ def test_a_case_s_events_take_in_its_reports_and_their_public_threads_and_no_oth
             append("%s.%s" % (name, kind), kind, record.id)
             append("%s.%s_id_as_user" % (name, kind), "user", record.id)
     assert logged(case_id=cases["this"].id) == {"this.case", "this.report", "this.publicthread"}
+
+
+def test_a_read_is_logged_for_whom_it_is_told_and_under_the_kind_of_object_it_is_told(app):
+    """The calendar feed's reader is known by the link, not signed in; the counsellor's list of complaints is
+    logged as an event on complaints, so the coordinator's log leaves it out."""
+    mentor = demo_user("mentor")
+    with app.test_request_context("/"):
+        audit.seen("calendar.feed", mentor, user=mentor)
+        assert (last_event().username, last_event().object_type, last_event().object_id) == (
+            "mentor", "user", mentor.id)
+        audit.seen("complaint.list", detail="3 klachten", object_type="complaint")
+        assert (last_event().username, last_event().object_type, last_event().object_id) == ("", "complaint", None)
+    assert "complaint.list" not in logged(scope=audit.NO_COMPLAINT_EVENTS)
+
+
+def test_the_account_page_lists_the_twenty_newest_login_changes(app_context):
+    mentor = demo_user("mentor")
+    for _ in range(21):
+        audit.record("mfa.enrol", mentor, user=mentor)
+    assert len(list(audit.account_history(mentor))) == 20
