@@ -412,6 +412,9 @@ def test_an_event_names_its_user_its_object_and_at_most_500_characters_of_detail
     audit.seen("test.nothing")
     event = last_event()
     assert (event.action, event.object_type, event.object_id, event.detail) == ("test.nothing", "", None, "")
+    with models.db.atomic():
+        audit.record("test.no_detail", case)
+    assert last_event().detail == ""
 
 
 def test_an_event_in_a_request_keeps_the_address_unless_told_not_to_and_the_signed_in_user(app):
@@ -426,6 +429,9 @@ def test_an_event_in_a_request_keeps_the_address_unless_told_not_to_and_the_sign
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "a" * 70}):
         audit.seen("test.long_address")
         assert last_event().address == "a" * 64
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": ""}):  # a server that was told no address
+        audit.seen("test.no_address")
+        assert last_event().address == ""
 
 
 def test_a_formula_s_every_first_character_is_defused_and_nothing_else():
