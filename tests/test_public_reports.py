@@ -499,6 +499,37 @@ def test_an_open_thread_notes_its_reader_once_a_minute_and_closes_after_half_an_
         assert public.thread_of_access("") is None
 
 
+def test_each_browser_s_token_opens_its_own_thread_and_closing_or_idling_one_leaves_the_others(app_context):
+    """Two reporters read their threads at once: a token nobody was given opens nothing, and what happens
+    to one browser's access (noted as read, idle for half an hour, closed) happens to that one alone."""
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    first, second, third = new_thread(), new_thread(), new_thread()
+    with time_machine.travel(start.replace(tzinfo=datetime.timezone.utc), tick=False) as clock:
+        with models.db.atomic():
+            tokens = {thread: public.grant_access(thread) for thread in (first, second)}
+        clock.shift(datetime.timedelta(minutes=29))
+        with models.db.atomic():
+            tokens[third] = public.grant_access(third)
+        assert public.thread_of_access("nooit-gegeven") is None
+        assert public.thread_of_access(tokens[first]) == first
+        assert models.PublicAccess.get(models.PublicAccess.thread == second).last_seen_at == start
+        with models.db.atomic():
+            public.end_access(tokens[first])
+        assert public.thread_of_access(tokens[first]) is None
+        clock.shift(datetime.timedelta(minutes=2))  # the second browser idle past half an hour
+        assert public.thread_of_access(tokens[second]) is None
+        assert public.thread_of_access(tokens[third]) == third
+        clock.shift(datetime.timedelta(minutes=30))  # idle exactly half an hour since: still open
+        assert public.thread_of_access(tokens[third]) == third
+
+
+def test_a_report_s_public_thread_is_its_own_or_none(app_context):
+    thread = new_thread()
+    assert public.thread_for(thread.report) == thread
+    assert public.thread_for(models.Report.create(reported_on=db.today(), reporter_kind="staff",
+                                                  channel="conversation", description="x")) is None
+
+
 def test_an_ipv6_address_counts_by_its_block_and_an_ipv4_one_by_itself(app_context):
     key = public.address_key
     assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff::9") != key("2001:db8:1:3::1")
