@@ -388,6 +388,12 @@ def test_codes_and_phrases_come_from_the_unambiguous_alphabet_and_word_list():
     assert all(word in public.PHRASE_WORDS for word in public.new_phrase().split())
 
 
+def test_a_code_is_sixteen_drawn_letters_in_four_groups(monkeypatch):
+    letters = iter(public.CODE_ALPHABET)
+    monkeypatch.setattr(public.secrets, "choice", lambda alphabet: next(letters))
+    assert public.new_receipt_code() == "ABCD-EFGH-JKLM-NPQR"
+
+
 @pytest.mark.parametrize("choice,role", [("report", "coordinator"), ("complaint", "counsellor")])
 def test_an_answer_without_javascript_that_is_too_long_keeps_its_text_beside_a_message(
         switched_on, client, login_as, choice, role):
