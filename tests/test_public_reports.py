@@ -529,6 +529,43 @@ def test_each_browser_s_token_opens_its_own_thread_and_closing_or_idling_one_lea
         assert public.thread_of_access(tokens[third]) == third
 
 
+def test_a_complaint_from_the_page_says_who_complains(app_context):
+    for who, kind in (("pupil", "pupil"), ("parent", "parent"), ("teacher", "other")):
+        with models.db.atomic():
+            thread = public.file_report({"choice": "complaint", "who": who, "what": "Er gebeurt niets."})[0]
+        assert thread.complaint.complainant_kind == kind
+
+
+def test_replies_count_per_address_and_per_thread_30_an_hour_and_reports_5_per_address_and_100_in_all(
+        app_context):
+    thread, other = new_thread(), new_thread()
+    (by_address, per_address), (by_thread, per_thread) = public.send_limits("10.0.0.1", thread)
+    assert (per_address, per_thread) == (30, 30)
+    assert by_address == public.send_limits("10.0.0.1", other)[0][0] != public.send_limits("10.0.0.2", thread)[0][0]
+    assert by_thread == public.send_limits("10.0.0.2", thread)[1][0] != public.send_limits("10.0.0.1", other)[1][0]
+    assert [limit for _key, limit in public.send_limits("10.0.0.1")] == [5, 100]
+
+
+def test_the_right_phrase_gives_its_address_the_try_back_and_no_other_address(app_context):
+    with models.db.atomic():
+        thread, code, phrase = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})
+        other_code = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})[1]
+
+    def tries(address):
+        key = public._failure_keys(address, code)["address"]  # one count per address, over every code
+        row = models.PublicThrottle.get_or_none(models.PublicThrottle.key == key)
+        return row.count if row else 0
+    with pytest.raises(public.PublicError):
+        public.open_thread(other_code, "fout", "10.0.0.2")
+    assert public.open_thread(code, phrase, "10.0.0.1") == thread
+    assert (tries("10.0.0.1"), tries("10.0.0.2")) == (0, 1)
+    for _ in range(2):
+        with pytest.raises(public.PublicError):
+            public.open_thread(code, "fout", "10.0.0.1")
+    assert public.open_thread(code, phrase, "10.0.0.1") == thread
+    assert (tries("10.0.0.1"), tries("10.0.0.2")) == (2, 1)
+
+
 def test_a_report_s_public_thread_is_its_own_or_none(app_context):
     thread = new_thread()
     assert public.thread_for(thread.report) == thread
