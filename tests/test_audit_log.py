@@ -412,6 +412,9 @@ def test_an_event_names_its_user_its_object_and_at_most_500_characters_of_detail
     audit.seen("test.nothing")
     event = last_event()
     assert (event.action, event.object_type, event.object_id, event.detail) == ("test.nothing", "", None, "")
+    with models.db.atomic():
+        audit.record("test.no_detail", case)
+    assert last_event().detail == ""
 
 
 def test_an_event_in_a_request_keeps_the_address_unless_told_not_to_and_the_signed_in_user(app):
@@ -426,6 +429,9 @@ def test_an_event_in_a_request_keeps_the_address_unless_told_not_to_and_the_sign
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "a" * 70}):
         audit.seen("test.long_address")
         assert last_event().address == "a" * 64
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": ""}):  # a server that was told no address
+        audit.seen("test.no_address")
+        assert last_event().address == ""
 
 
 def test_a_formula_s_every_first_character_is_defused_and_nothing_else():
@@ -461,7 +467,7 @@ def test_the_account_page_lists_the_last_ninety_days_of_login_changes_newest_fir
 
 
 def test_the_log_s_filter_lists_each_kind_once_in_the_order_of_its_words(app_context):
-    for action in ("case.view", "audit.view", "case.view", "test.Zebra", "test.apple"):
+    for action in ("case.view", "audit.view", "case.view", "test.Zebra", "test.apple", "test.x_y", "test.xz"):
         audit.seen(action)
     keys = [key for key, _label in audit.actions(audit.EVERY_EVENT)]
     assert len(keys) == len(set(keys))
@@ -469,5 +475,68 @@ def test_the_log_s_filter_lists_each_kind_once_in_the_order_of_its_words(app_con
     assert labels == sorted(labels, key=str.lower)
     assert labels.index("Dossier bekeken") < labels.index("Logboek bekeken") < labels.index("test.apple") \
         < labels.index("test.Zebra")
+    assert labels.index("test.x_y") < labels.index("test.xz")  # "_" sorts between capitals and small letters
     with pytest.raises(ValueError):
         audit.events(scope="everything")
+
+
+def report_naming(pupil, case=None):
+    report = models.Report.create(reported_on=db.today(), reporter_kind="staff", channel="conversation",
+                                  description="x", case=case)
+    models.ReportPupil.create(report=report, pupil=pupil)
+    return report
+
+
+def thread_of(report):
+    return models.PublicThread.create(receipt_code="T-%08d" % report.id, phrase_hash="x", report=report)
+
+
+def logged(scope=audit.EVERY_EVENT, **filters):
+    return {event.action for event in audit.events(scope=scope, **filters)}
+
+
+def test_a_pupil_s_events_are_those_on_the_pupil_the_reports_and_complaints_naming_them_and_their_cases(
+        app_context, factory):
+    """A report, its public thread and a complaint count for the pupil they name, whether or not a case
+    came of them; another pupil's, and an event on another kind of object that has the same id, do not."""
+    pien, other = factory.pupil(), factory.pupil()
+    for name, pupil in (("pien", pien), ("other", other)):
+        report = report_naming(pupil)
+        complaint = models.Complaint.create(received_on=db.today(), complainant_kind="parent", description="x",
+                                            pupil=pupil)
+        for kind, record in (("pupil", pupil), ("report", report), ("publicthread", thread_of(report)),
+                             ("complaint", complaint), ("case", factory.case(victim=pupil))):
+            append("%s.%s" % (name, kind), kind, record.id)
+            append("%s.%s_id_as_user" % (name, kind), "user", record.id)
+    assert logged(pupil_ids=[pien.id]) == {"pien.pupil", "pien.report", "pien.publicthread", "pien.complaint",
+                                            "pien.case"}
+
+
+def test_a_case_s_events_take_in_its_reports_and_their_public_threads_and_no_other_case_s(app_context, factory):
+    cases = {name: factory.case(victim=factory.pupil()) for name in ("this", "other")}
+    for name, case in cases.items():
+        report = report_naming(factory.pupil(), case=case)
+        for kind, record in (("case", case), ("report", report), ("publicthread", thread_of(report))):
+            append("%s.%s" % (name, kind), kind, record.id)
+            append("%s.%s_id_as_user" % (name, kind), "user", record.id)
+    assert logged(case_id=cases["this"].id) == {"this.case", "this.report", "this.publicthread"}
+
+
+def test_a_read_is_logged_for_whom_it_is_told_and_under_the_kind_of_object_it_is_told(app):
+    """The calendar feed's reader is known by the link, not signed in; the counsellor's list of complaints is
+    logged as an event on complaints, so the coordinator's log leaves it out."""
+    mentor = demo_user("mentor")
+    with app.test_request_context("/"):
+        audit.seen("calendar.feed", mentor, user=mentor)
+        assert (last_event().username, last_event().object_type, last_event().object_id) == (
+            "mentor", "user", mentor.id)
+        audit.seen("complaint.list", detail="3 klachten", object_type="complaint")
+        assert (last_event().username, last_event().object_type, last_event().object_id) == ("", "complaint", None)
+    assert "complaint.list" not in logged(scope=audit.NO_COMPLAINT_EVENTS)
+
+
+def test_the_account_page_lists_the_twenty_newest_login_changes(app_context):
+    mentor = demo_user("mentor")
+    for _ in range(21):
+        audit.record("mfa.enrol", mentor, user=mentor)
+    assert len(list(audit.account_history(mentor))) == 20

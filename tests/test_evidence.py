@@ -764,20 +764,3 @@ def test_a_file_that_fails_halfway_through_writing_is_taken_away_again(app, monk
         with pytest.raises(OSError, match="Input/output error"):
             evidence.store(evidence.CleanFile(png_bytes(), "image/png"))
         assert stored_files(app) == before
-
-
-@pytest.mark.parametrize("size, decoded, printed", [
-    ((4000, 3000), 2000 * 1500, (1889, 1417)),  # the box's height binds: decoded at half size
-    ((6000, 2000), 3000 * 1000, (2055, 685))])  # its width binds
-def test_a_large_jpeg_is_decoded_for_print_at_the_smallest_fraction_that_still_fills_the_box(app, size, decoded,
-                                                                                            printed):
-    """A photo is decoded at 1/2, 1/4 or 1/8 of its size where that still fills the print box, and counts
-    against the PDF's budget as such: a pixel more than the budget allows, and it is left out."""
-    from domain import evidence
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (20, 120, 200)).save(buffer, "JPEG")
-    copy, pixels = evidence.print_copy(buffer.getvalue(), budget=decoded)
-    assert pixels == decoded
-    with Image.open(io.BytesIO(copy)) as image:
-        assert image.format == "JPEG" and image.mode == "RGB" and image.size == printed
-    assert evidence.print_copy(buffer.getvalue(), budget=decoded - 1) == (None, 0)

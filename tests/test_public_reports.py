@@ -388,6 +388,12 @@ def test_codes_and_phrases_come_from_the_unambiguous_alphabet_and_word_list():
     assert all(word in public.PHRASE_WORDS for word in public.new_phrase().split())
 
 
+def test_a_code_is_sixteen_drawn_letters_in_four_groups(monkeypatch):
+    letters = iter(public.CODE_ALPHABET)
+    monkeypatch.setattr(public.secrets, "choice", lambda alphabet: next(letters))
+    assert public.new_receipt_code() == "ABCD-EFGH-JKLM-NPQR"
+
+
 @pytest.mark.parametrize("choice,role", [("report", "coordinator"), ("complaint", "counsellor")])
 def test_an_answer_without_javascript_that_is_too_long_keeps_its_text_beside_a_message(
         switched_on, client, login_as, choice, role):
@@ -497,6 +503,74 @@ def test_an_open_thread_notes_its_reader_once_a_minute_and_closes_after_half_an_
         clock.shift(datetime.timedelta(minutes=30, seconds=1))
         assert public.thread_of_access(token) is None
         assert public.thread_of_access("") is None
+
+
+def test_each_browser_s_token_opens_its_own_thread_and_closing_or_idling_one_leaves_the_others(app_context):
+    """Two reporters read their threads at once: a token nobody was given opens nothing, and what happens
+    to one browser's access (noted as read, idle for half an hour, closed) happens to that one alone."""
+    start = datetime.datetime(2026, 11, 2, 9, 0)
+    first, second, third = new_thread(), new_thread(), new_thread()
+    with time_machine.travel(start.replace(tzinfo=datetime.timezone.utc), tick=False) as clock:
+        with models.db.atomic():
+            tokens = {thread: public.grant_access(thread) for thread in (first, second)}
+        clock.shift(datetime.timedelta(minutes=29))
+        with models.db.atomic():
+            tokens[third] = public.grant_access(third)
+        assert public.thread_of_access("nooit-gegeven") is None
+        assert public.thread_of_access(tokens[first]) == first
+        assert models.PublicAccess.get(models.PublicAccess.thread == second).last_seen_at == start
+        with models.db.atomic():
+            public.end_access(tokens[first])
+        assert public.thread_of_access(tokens[first]) is None
+        clock.shift(datetime.timedelta(minutes=2))  # the second browser idle past half an hour
+        assert public.thread_of_access(tokens[second]) is None
+        assert public.thread_of_access(tokens[third]) == third
+        clock.shift(datetime.timedelta(minutes=30))  # idle exactly half an hour since: still open
+        assert public.thread_of_access(tokens[third]) == third
+
+
+def test_a_complaint_from_the_page_says_who_complains(app_context):
+    for who, kind in (("pupil", "pupil"), ("parent", "parent"), ("teacher", "other")):
+        with models.db.atomic():
+            thread = public.file_report({"choice": "complaint", "who": who, "what": "Er gebeurt niets."})[0]
+        assert thread.complaint.complainant_kind == kind
+
+
+def test_replies_count_per_address_and_per_thread_30_an_hour_and_reports_5_per_address_and_100_in_all(
+        app_context):
+    thread, other = new_thread(), new_thread()
+    (by_address, per_address), (by_thread, per_thread) = public.send_limits("10.0.0.1", thread)
+    assert (per_address, per_thread) == (30, 30)
+    assert by_address == public.send_limits("10.0.0.1", other)[0][0] != public.send_limits("10.0.0.2", thread)[0][0]
+    assert by_thread == public.send_limits("10.0.0.2", thread)[1][0] != public.send_limits("10.0.0.1", other)[1][0]
+    assert [limit for _key, limit in public.send_limits("10.0.0.1")] == [5, 100]
+
+
+def test_the_right_phrase_gives_its_address_the_try_back_and_no_other_address(app_context):
+    with models.db.atomic():
+        thread, code, phrase = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})
+        other_code = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})[1]
+
+    def tries(address):
+        key = public._failure_keys(address, code)["address"]  # one count per address, over every code
+        row = models.PublicThrottle.get_or_none(models.PublicThrottle.key == key)
+        return row.count if row else 0
+    with pytest.raises(public.PublicError):
+        public.open_thread(other_code, "fout", "10.0.0.2")
+    assert public.open_thread(code, phrase, "10.0.0.1") == thread
+    assert (tries("10.0.0.1"), tries("10.0.0.2")) == (0, 1)
+    for _ in range(2):
+        with pytest.raises(public.PublicError):
+            public.open_thread(code, "fout", "10.0.0.1")
+    assert public.open_thread(code, phrase, "10.0.0.1") == thread
+    assert (tries("10.0.0.1"), tries("10.0.0.2")) == (2, 1)
+
+
+def test_a_report_s_public_thread_is_its_own_or_none(app_context):
+    thread = new_thread()
+    assert public.thread_for(thread.report) == thread
+    assert public.thread_for(models.Report.create(reported_on=db.today(), reporter_kind="staff",
+                                                  channel="conversation", description="x")) is None
 
 
 def test_an_ipv6_address_counts_by_its_block_and_an_ipv4_one_by_itself(app_context):
