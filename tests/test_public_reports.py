@@ -610,7 +610,55 @@ def test_a_report_from_the_page_keeps_who_sent_it_where_and_on_which_platform(ap
         "parent", "Moeder van Isa", "report_page", "p" * 200, "q" * 100)
     assert [kind.kind for kind in models.ReportKind.select().where(models.ReportKind.report == report)] == ["online"]
     assert (anonymous.report.reporter_kind, other.report.reporter_kind) == ("anonymous", "external")
+    # What was not sent is kept as nothing, not as some placeholder.
+    assert (anonymous.report.reporter_name, anonymous.report.place, anonymous.report.platform) == ("", "", "")
+    assert complaint.complaint.complainant_name == ""
     assert not models.ReportKind.select().where(models.ReportKind.report == anonymous.report).exists()
     assert (complaint.complaint.complainant_kind, complaint.complaint.description) == ("other", "Iets.")
     assert thread.receipt_code == code and thread.check_phrase(phrase)
     assert public.thread_for(report) == thread and public.thread_for(complaint.complaint) == complaint
+
+
+def test_a_staff_answer_shows_the_role_and_not_the_name_unless_asked(app_context):
+    thread = new_thread()
+    coordinator = models.User.get(models.User.username == "coordinator")
+    with models.db.atomic():
+        unnamed = public.add_staff_message(thread, coordinator, "Dank je.")
+        named = public.add_staff_message(thread, coordinator, "Ik ben het.", show_name="y")
+    assert (unnamed.author_role, unnamed.show_name, named.show_name) == ("coordinator", False, True)
+    assert [message.show_name for message in thread.messages_in_order()] == [False, True]
+
+
+# The limits are read from the app's settings, each under its own name. Tests set them (create_app's
+# test_config or app.config); config.py does not read them from the environment, so a school gets
+# the defaults the README names. A name misspelt would leave its limit at the default unnoticed.
+
+def test_each_send_and_reply_limit_is_read_from_its_own_setting(app_context):
+    thread = new_thread()
+    app_context.config.update(PUBLIC_SENDS_PER_ADDRESS=2, PUBLIC_SENDS_PER_HOUR=3, PUBLIC_REPLIES_PER_ADDRESS=4,
+                              PUBLIC_REPLIES_PER_THREAD=6)
+    assert [limit for _key, limit in public.send_limits("10.0.0.1")] == [2, 3]
+    assert [limit for _key, limit in public.send_limits("10.0.0.1", thread)] == [4, 6]
+
+
+def test_each_wrong_try_limit_is_read_from_its_own_setting(app_context, monkeypatch):
+    """One wrong try allowed per code and address, two per code, one per address before codes that do not
+    exist go unchecked: each limit bites at its setting, long before its default (5, 20, 30)."""
+    with models.db.atomic():
+        _thread, code, phrase = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})
+    app_context.config.update(PUBLIC_FAILURES_PER_CODE_AND_ADDRESS=1, PUBLIC_FAILURES_PER_CODE=2,
+                              PUBLIC_FAILURES_PER_ADDRESS=1)
+
+    def refusal(code, phrase, address):
+        with pytest.raises(public.PublicError) as refused:
+            public.open_thread(code, phrase, address)
+        return refused.value.locked
+    assert not refusal(code, "fout", "10.0.0.1")
+    assert refusal(code, phrase, "10.0.0.1"), "one wrong try at this code from this address: it waits"
+    assert not refusal(code, "fout", "10.0.0.2")
+    assert refusal(code, phrase, "10.0.0.3"), "two wrong tries at this code from anywhere: it waits"
+    checks = []
+    monkeypatch.setattr(models.User, "burn_password_check", staticmethod(checks.append))
+    assert not refusal("AAAA-BBBB-CCCC-DDDD", "van 1", "10.0.0.1")  # one wrong try from here already
+    assert not refusal("AAAA-BBBB-CCCC-DDDD", "van 4", "10.0.0.4")
+    assert checks == ["van 4"], "past one wrong try from an address, a code that does not exist costs no check"
