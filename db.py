@@ -440,7 +440,6 @@ class Kept:
         self._values.clear()
 
 
-
 class InUse(Exception):
     """Another process has the app open (the server, a command), or a restore is under way; the message
     (Dutch, for the operator) says which and what to do."""

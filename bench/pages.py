@@ -5,8 +5,9 @@
     .venv/bin/python bench/pages.py --save DIR            also write each page's HTML (Dutch and English) to DIR
 
 Pages: home, overview, case, and overview-afresh: the overview drawn anew for every request, as after each change
-to what it shows (the coordinator's overview is otherwise kept, views/cases.py). One request at a time through Flask's test client, as the coordinator (staff000) of
-a copy of the bench database (`make bench` seeds it); BENCH_REQUESTS sets how many (default 30).
+to what it shows (the coordinator's overview is otherwise kept, views/cases.py). One request at a time through
+Flask's test client, as the coordinator (staff000) of a copy of the bench database (`make bench` seeds it);
+BENCH_REQUESTS sets how many (default 30).
 """
 import cProfile
 import os

@@ -547,6 +547,7 @@ class Measure(BaseModel):
 Measure.add_index(Measure.index(Measure.decided_on, Measure.id, name="measure_waiting",
                                 where=Measure.waiting_for != ""))
 
+
 class MeasureDecider(BaseModel):
     """One role's decision on a measure: who decided for it, and when."""
 

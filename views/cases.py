@@ -154,7 +154,6 @@ def _overview_rows(page_cases):
              "follow_ups": follow_ups.get(case.id), "proposals": proposals.get(case.id, [])} for case in page_cases]
 
 
-
 # The overview's mentor and class filters are lists of names while a school has at most this many of
 # each; past it (a board's hundreds) each is a field to type a name in. A list of hundreds is no use on a
 # tablet, and the page then costs the same at any size: it never reads more than this many rows of either.
