@@ -18,7 +18,7 @@ TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$$(df -Pk /dev/s
   && echo /dev/shm || echo "$${TMPDIR:-/tmp}")
 PYTEST := env TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-postgres bench-floor mutation
+.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-postgres bench-floor mutation mutation-again
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -135,8 +135,15 @@ messages: $(VENV)/.installed
 ## fast tests against each, print a score per module and the survivors; resumes where it stopped.
 ## MODULE=domain/escalation.py: that module's bugs only (all of them again) and its score;
 ## with FUNCTIONS="_meaning check_soon" only the bugs of the functions whose names begin so (a sample)
+## (the mutants of permissions/ and domain/followups.py run their module's focused tests only: pyproject.toml)
 mutation: $(VENV)/.installed-mutation translations
 	$(BIN)/mutmut run --max-children $(WORKERS) $(if $(MODULE),$(if $(FUNCTIONS),$(foreach f,$(FUNCTIONS),"$(subst /,.,$(MODULE:.py=)).x_$(f)*"),"$(subst /,.,$(MODULE:.py=)).*"))
+	$(BIN)/python tests/mutation.py $(MODULE)
+
+## mutation-again: MODULE's survivors (all modules' without it) once more, on the whole selection of tests
+mutation-again: $(VENV)/.installed-mutation translations
+	names="$$($(BIN)/python tests/mutation.py --survivors $(MODULE))"; \
+	  if [ -n "$$names" ]; then MUTATION_WIDE=1 $(BIN)/mutmut run --max-children $(WORKERS) $$names; fi
 	$(BIN)/python tests/mutation.py $(MODULE)
 
 ## bench: load figures on a large school's database (not part of make test; a few minutes);

@@ -352,6 +352,7 @@ def utc(*args):
 
 
 from browser import browser, live_server, own_live_server, page  # noqa: E402,F401  (fixtures for browser tests)
+import mutation_focus  # noqa: E402
 from hang_report import pytest_handlecrashitem, pytest_timeout_set_timer  # noqa: E402,F401  (a hung test names itself last)
 
 
@@ -369,7 +370,10 @@ def pytest_collection_modifyitems(config, items):
     3.8 writes where pytest 9.2 no longer reads it (pytest-xdist issue 1386): every test was then handed
     out alone, and each worker started its own servers and Chromium. The id is set here, and a run whose
     groups still do not show stops instead of silently running ungrouped.
+
+    Under `make mutation`, a mutant of a module with focused tests runs only those (mutation_focus.py).
     """
+    mutation_focus.focus(config, items)
     if not getattr(config.option, "loadgroup", False):  # set in the workers of a --dist loadgroup run
         return
     for item in items:

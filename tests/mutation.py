@@ -5,7 +5,7 @@ A mutant counts as caught when a test failed on it or it ran past its time (an e
 bug the suite notices). "no tests" means no fast test ran the mutated function: a survivor too.
 Prints one line per module and its survivors (`.venv/bin/mutmut show NAME` shows one), and exits
 non-zero while a module is under GOAL. Given module paths (`tests/mutation.py domain/escalation.py`),
-only those.
+only those; with --survivors first, only the names of their survivors (for `make mutation-again`).
 """
 import collections
 import re
@@ -56,5 +56,15 @@ def main(modules=()):
     return 1 if below or not by_module else 0
 
 
+def survivors(modules=()):
+    """The names of the mutants no test caught, of the given modules (or all), one per line."""
+    for name, status in results():
+        if status not in CAUGHT | {"not checked"} and (not modules or module_of(name) in modules):
+            print(name)
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--survivors"]:
+        sys.exit(survivors(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))
