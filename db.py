@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import threading
+import weakref
 import zoneinfo
 
 from peewee import Case, Cast, DatabaseProxy, Select, SqliteDatabase, fn
@@ -277,6 +278,16 @@ class Prepared:
         self._build = build
         self._arity = build.__code__.co_argcount
         self._compiled = {}  # per kind of database (their SQL dialects differ) and list lengths
+        Prepared._made.add(self)
+
+    _made = weakref.WeakSet()  # every statement, for forget_all
+
+    @classmethod
+    def forget_all(cls):
+        """Build every statement afresh when it next runs. For `make mutation`: a test process forked
+        from one that had built them would otherwise never run a planted bug in a `build`."""
+        for prepared in list(cls._made):
+            prepared._compiled.clear()
 
     def _compile(self, args):
         if len(args) != self._arity:

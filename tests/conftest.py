@@ -69,6 +69,7 @@ def _url_builders_kept(compile_builder):
 Rule._compile_builder = _url_builders_kept(Rule._compile_builder)
 
 from app import create_app  # noqa: E402
+import db  # noqa: E402
 from db import close_all_connections, migrate_database  # noqa: E402
 import demo  # noqa: E402
 import models  # noqa: E402
@@ -133,6 +134,14 @@ def app(tmp_path, demo_database):
     yield app
     close_all_connections()
     drop_database(database)
+
+
+@pytest.fixture(autouse=True)
+def prepared_afresh_under_mutation():
+    """Under `make mutation` each test builds the prepared statements itself: a mutant's test process
+    is forked from one that had built them, and would never run a bug planted in their SQL."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        db.Prepared.forget_all()
 
 
 @pytest.fixture

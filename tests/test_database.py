@@ -143,6 +143,18 @@ def test_a_prepared_query_takes_a_list_for_in_built_once_per_length(app, factory
         by_ids.all(ids)
 
 
+def test_forget_all_builds_every_prepared_query_afresh_at_its_next_run(app, factory):
+    factory.user(username="eerste")
+    built = []
+    by_name = db.Prepared(lambda name: built.append(name) or models.User.select().where(models.User.username == name))
+    by_name.first("eerste")
+    by_name.first("eerste")
+    assert len(built) == 1
+    db.Prepared.forget_all()
+    assert by_name.first("eerste").username == "eerste"
+    assert len(built) == 2
+
+
 def test_a_prepared_query_refuses_an_argument_that_never_reaches_its_sql(app):
     ignoring = db.Prepared(lambda name: models.User.select().limit(1))
     with pytest.raises(ValueError, match="parameter"):
