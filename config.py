@@ -72,6 +72,15 @@ def from_environment(instance_path):
         # Many staff share one school address behind NAT, so the address allows more.
         "LOGIN_MAX_FAILURES_ADDRESS": 20,
         # After the password: minutes to type the code from the app, or to set the app up.
+        # The public report page (Meldknop), per hour: reports sent from one address and from all,
+        # replies from one address and in one thread, and wrong tries before the waits begin.
+        "PUBLIC_SENDS_PER_ADDRESS": 5,
+        "PUBLIC_SENDS_PER_HOUR": 100,
+        "PUBLIC_REPLIES_PER_ADDRESS": 30,
+        "PUBLIC_REPLIES_PER_THREAD": 30,
+        "PUBLIC_FAILURES_PER_CODE_AND_ADDRESS": 5,
+        "PUBLIC_FAILURES_PER_CODE": 20,
+        "PUBLIC_FAILURES_PER_ADDRESS": 30,
         "LOGIN_SECOND_STEP_MINUTES": 5,
         "LOGIN_ENROLMENT_MINUTES": 15,
         "BABEL_DEFAULT_LOCALE": "nl",

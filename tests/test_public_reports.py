@@ -629,9 +629,16 @@ def test_a_staff_answer_shows_the_role_and_not_the_name_unless_asked(app_context
     assert [message.show_name for message in thread.messages_in_order()] == [False, True]
 
 
-# The limits are read from the app's settings, each under its own name. Tests set them (create_app's
-# test_config or app.config); config.py does not read them from the environment, so a school gets
-# the defaults the README names. A name misspelt would leave its limit at the default unnoticed.
+# The limits are the app's settings, each under its own name, with their values in config.py beside
+# the login's (not read from the environment, so every school gets the numbers the README names).
+# Tests lower them (create_app's test_config or app.config).
+
+def test_the_limits_are_the_numbers_the_readme_names(app_context):
+    assert {name: value for name, value in app_context.config.items() if name.startswith("PUBLIC_")} == {
+        "PUBLIC_SENDS_PER_ADDRESS": 5, "PUBLIC_SENDS_PER_HOUR": 100, "PUBLIC_REPLIES_PER_ADDRESS": 30,
+        "PUBLIC_REPLIES_PER_THREAD": 30, "PUBLIC_FAILURES_PER_CODE_AND_ADDRESS": 5, "PUBLIC_FAILURES_PER_CODE": 20,
+        "PUBLIC_FAILURES_PER_ADDRESS": 30}
+
 
 def test_each_send_and_reply_limit_is_read_from_its_own_setting(app_context):
     thread = new_thread()
