@@ -1,5 +1,5 @@
 """permissions/rules.py in process, rule by rule: every demo user's abilities, and their answers on every demo
-case, records of those cases and the smaller rules with their edge cases, without a single request.
+case, records of those cases and the smaller rules with their edge cases, called directly rather than through pages.
 
 The expectations are literal tables written from DESIGN.md's role table and the demo school (demo.py), not
 asked of the permissions package (the code under test). The demo school: the mentor mentors 1A and 2B, mentor2
@@ -250,7 +250,18 @@ def test_a_mentor_sees_the_cases_of_their_classes_pupils_and_those_they_are_ment
     assert not rules.may_record_support(demo_user("coordinator"), neither)  # added as a member, not a support role
     other_support = factory.user(roles=("support",))
     assert not rules.case_abilities(other_support, neither), "the member added is the one who helps"
-    assert {suffix(case) for case in rules.visible_cases(other_support) if case.reference[:2] != "T-"} == {"0001"}
+    assert {case.id for case in rules.visible_cases(other_support)} == {demo_case("0001").id}, "referred to the team"
+
+
+def test_a_mentor_who_lost_the_mentor_role_no_longer_reads_the_cases_they_led_or_of_their_classes(app_context):
+    former = demo_user("mentor")
+    former.remember_roles(["staff"])  # still the mentor of 1A and 2B, and of their cases, in the records
+    for case in CASES:
+        assert rules.case_abilities(former, demo_case(case)) == frozenset(), case
+        assert not rules.may_complete_step(former, demo_case(case), "mentor"), case
+    assert not list(rules.visible_cases(former)) and not list(rules.reports_about_my_pupils(former))
+    assert not rules.may_record_prevention(former, models.SchoolClass.get(models.SchoolClass.name == "1A"))
+    assert rules.prevention_scope(former) == "school" and not rules.may_view_prevention(former)
 
 
 # Who reads each demo report (by its case; "signal": the teacher's signal about Amira of 3C, in no case):
