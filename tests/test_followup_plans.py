@@ -1,0 +1,134 @@
+"""What signing a restoration agreement does to the case's follow-up talks (followups.plan_for_agreement), and
+the answers to_come and escalation_proposal give: earlier versions of that case only superseded, talks to come
+cancelled, talks due on or before the signing day kept, each pupil's series planned (a talk's next appointment
+as its first), and the timeline's exact lines, written in the signer's name.
+
+The demo school is built by this same code (demo.py signs agreements in three cases), so each test first
+checks the state it starts from, and that the other cases are left as they were."""
+import datetime
+
+from peewee import fn
+
+import models
+from conftest import demo_case, demo_user
+from db import today
+from domain import agreements, conversations, followups
+
+DAY = datetime.timedelta(days=1)
+FollowUp, Agreement, CaseEvent = models.FollowUp, models.Agreement, models.CaseEvent
+
+
+def pupil(first_name):
+    return models.Pupil.get(models.Pupil.first_name == first_name)
+
+
+def sign_all(agreement, user):
+    """Every party signs on paper, the last one in `user`'s name: the agreement is locked and planned."""
+    for party in agreement.parties.order_by(models.AgreementParty.id):
+        agreements.sign(agreement, party, on_paper=True, user=user)
+    return Agreement.get_by_id(agreement.id)
+
+
+def new_version(case, user, evaluation_in=14):
+    agreement = agreements.draft(case, user)
+    return agreements.update(agreement, evaluation_on=today() + evaluation_in * DAY)
+
+
+def open_ids(case):
+    return [row.id for row in FollowUp.select().where(FollowUp.case == case, FollowUp.done_at.is_null(),
+                                                      FollowUp.cancelled_at.is_null()).order_by(FollowUp.id)]
+
+
+def the_rest_of_the_school(case):
+    """What signing in `case` must leave alone: every other case's agreements, open talks and appointments."""
+    others = models.Case.select().where(models.Case.id != case.id)
+    return {other.reference: (
+        [(row.id, row.superseded_at) for row in Agreement.select().where(Agreement.case == other)],
+        open_ids(other),
+        [(row.id, row.agreement_id) for row in FollowUp.select().where(
+            FollowUp.case == other, FollowUp.conversation.is_null(False)).order_by(FollowUp.id)],
+        CaseEvent.select().where(CaseEvent.case == other).count()) for other in others}
+
+
+def lines_since(case, event_id):
+    """The case's timeline lines written after `event_id`: (kind, text, username)."""
+    return [(event.kind, event.text, event.user.username if event.user else None)
+            for event in CaseEvent.select().where(CaseEvent.case == case, CaseEvent.id > event_id)
+            .order_by(CaseEvent.id)]
+
+
+def last_event_id():
+    return CaseEvent.select(fn.MAX(CaseEvent.id)).scalar()
+
+
+def planned_by(agreement):
+    return list(FollowUp.select().where(FollowUp.agreement == agreement).order_by(FollowUp.due_on, FollowUp.id))
+
+
+def summary(agreement, names):
+    """The planned line's middle part, as _series_summary writes it for the agreement's rows."""
+    return "voor %s, tot %s; evaluatiegesprek op %s" % (
+        ", ".join(names), followups.dutch_day(max(row.due_on for row in planned_by(agreement))),
+        followups.dutch_day(agreement.evaluation_on))
+
+
+KEPT_ONE = ("1 vervolggesprek dat op of vóór de dag van ondertekening gepland stond, blijft open: het toetst "
+            "de vorige afspraken")
+KEPT_MANY = ("%d vervolggesprekken die op of vóór de dag van ondertekening gepland stonden, blijven open: ze "
+             "toetsen de vorige afspraken")
+CANCELLED = "%d open vervolggesprek(ken) vervangen door die van herstelovereenkomst versie %d"
+
+
+def test_signing_a_new_version_supersedes_only_that_cases_open_versions_and_says_so_in_the_signers_name(
+        app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    first = Agreement.get(Agreement.case == case)
+    others = the_rest_of_the_school(case)
+    # Before: version 1 is the current one here; 0003's draft and 0004's signed agreement are current too.
+    assert first.status == "locked" and first.superseded_at is None
+    assert [(ref, [at for _id, at in rows[0]]) for ref, rows in sorted(others.items())] == [
+        ("2024-0014", []), ("%d-0002" % today().year, []), ("%d-0003" % today().year, [None]),
+        ("%d-0004" % today().year, [None])]
+    with models.db.atomic():
+        second = new_version(case, mentor)
+        third = new_version(case, mentor)  # closes the draft of version 2
+        fourth = new_version(case, mentor)  # closes the draft of version 3
+        # Version 3's draft left open, as drafts were before a new one closed them: signing closes it.
+        Agreement.update(superseded_at=None).where(Agreement.id == third.id).execute()
+        closed_second = Agreement.get_by_id(second.id).superseded_at
+        assert closed_second is not None
+        to_come = FollowUp.select().where(FollowUp.case == case, FollowUp.done_at.is_null(),
+                                          FollowUp.cancelled_at.is_null(), FollowUp.due_on > today()).count()
+        since = last_event_id()
+        fourth = sign_all(fourth, mentor)
+    assert Agreement.get_by_id(first.id).superseded_at is not None
+    assert Agreement.get_by_id(third.id).superseded_at is not None
+    assert Agreement.get_by_id(second.id).superseded_at == closed_second  # closed already: left as it was
+    assert fourth.superseded_at is None
+    assert to_come == 29 and len(planned_by(fourth)) == 3 * 11
+    assert lines_since(case, since) == [
+        ("agreement_signed", "Versie 4", None),
+        ("agreement_superseded", "versie 1, versie 3 (concept) vervangen door versie 4", "mentor"),
+        ("follow_ups_cancelled", CANCELLED % (29, 4), "mentor"),
+        ("follow_ups_planned", "Herstelovereenkomst versie 4: %s. %s" % (
+            summary(fourth, ["Daan van den Berg", "Tim Kok", "Noor Hoekstra"]), KEPT_ONE), "mentor")]
+    assert the_rest_of_the_school(case) == others  # nothing superseded, cancelled, re-tied or written elsewhere
+
+
+def test_a_version_without_pupils_plans_nothing_and_says_on_a_line_of_its_own_which_talk_stays_open(app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    late = FollowUp.get(FollowUp.case == case, FollowUp.done_at.is_null(), FollowUp.due_on <= today())
+    with models.db.atomic():
+        second = new_version(case, mentor)
+        # Agreed among the adults alone: the pupils' parties struck before anyone signed.
+        models.AgreementParty.delete().where(models.AgreementParty.agreement == second,
+                                             models.AgreementParty.pupil.is_null(False)).execute()
+        agreements.seal(second)
+        since = last_event_id()
+        second = sign_all(second, mentor)
+    assert planned_by(second) == [] and open_ids(case) == [late.id]
+    assert lines_since(case, since) == [
+        ("agreement_signed", "Versie 2", None),
+        ("agreement_superseded", "versie 1 vervangen door versie 2", "mentor"),
+        ("follow_ups_cancelled", CANCELLED % (29, 2), "mentor"),
+        ("follow_ups_planned", KEPT_ONE, "mentor")]
