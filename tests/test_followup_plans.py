@@ -11,7 +11,7 @@ from peewee import fn
 
 import models
 from conftest import demo_case, demo_user
-from db import today
+from db import today, utcnow
 from domain import agreements, conversations, followups
 
 DAY = datetime.timedelta(days=1)
@@ -132,3 +132,72 @@ def test_a_version_without_pupils_plans_nothing_and_says_on_a_line_of_its_own_wh
         ("agreement_superseded", "versie 1 vervangen door versie 2", "mentor"),
         ("follow_ups_cancelled", CANCELLED % (29, 2), "mentor"),
         ("follow_ups_planned", KEPT_ONE, "mentor")]
+
+
+def test_a_talks_next_appointment_due_before_the_second_talk_is_the_pupils_first_of_this_case_only(
+        app_context, factory):
+    case, mentor2 = demo_case("0003"), demo_user("mentor2")
+    isa = pupil("Isa")
+    draft = Agreement.get(Agreement.case == case)
+    visit = FollowUp.get(FollowUp.case == case, FollowUp.conversation.is_null(False))
+    # Before: the draft's version 1 unsigned; Isa's appointment from this morning's talk, in a week, tied to nothing.
+    assert (draft.version, draft.status, visit.pupil_id, visit.due_on, visit.agreement_id) == (
+        1, "draft", isa.id, today() + 7 * DAY, None)
+    with models.db.atomic():
+        talk = visit.conversation
+        held = FollowUp.create(case=case, conversation=talk, pupil=isa, due_on=today(), held_on=today(),
+                               done_at=utcnow(), done_by=mentor2, outcome="going_well")
+        dropped = FollowUp.create(case=case, conversation=talk, pupil=isa, due_on=today() + DAY,
+                                  cancelled_at=utcnow())
+        sooner = FollowUp.create(case=case, conversation=talk, pupil=isa, due_on=today() + 5 * DAY)
+        # Isa in another case too, with an appointment there sooner still: not this case's to tie.
+        other = factory.case(mentor=mentor2, victim=isa)
+        there = conversations.start(other, "victim-talk", "victim-conversation", mentor2,
+                                    [(isa, isa.display_name, "victim")])
+        elsewhere = FollowUp.create(case=other, conversation=there, pupil=isa, due_on=today() + DAY)
+        # Bram's and Finn's next talks of the protocol's series come due today: they stay open.
+        for name in ("Bram", "Finn"):
+            row = (FollowUp.select().where(FollowUp.case == case, FollowUp.pupil == pupil(name),
+                                           FollowUp.done_at.is_null()).order_by(FollowUp.due_on).first())
+            FollowUp.update(due_on=today()).where(FollowUp.id == row.id).execute()
+        series_to_come = FollowUp.select().where(FollowUp.case == case, FollowUp.conversation.is_null(),
+                                                 FollowUp.done_at.is_null(), FollowUp.due_on > today()).count()
+        others = the_rest_of_the_school(case)
+        agreements.update(draft, evaluation_on=today() + 14 * DAY)
+        since = last_event_id()
+        draft = sign_all(draft, mentor2)
+    tied = {row.id: FollowUp.get_by_id(row.id).agreement_id for row in (visit, held, dropped, sooner, elsewhere)}
+    assert tied == {visit.id: None, held.id: None, dropped.id: None, sooner.id: draft.id, elsewhere.id: None}
+    firsts = {name: [row.due_on for row in planned_by(draft) if row.pupil_id == pupil(name).id]
+              for name in ("Bram", "Finn", "Isa")}
+    # Isa's series starts with the appointment in five days, not with a talk of its own in two.
+    assert firsts["Bram"] == firsts["Finn"] and len(firsts["Bram"]) == 11 and firsts["Bram"][0] == today() + 2 * DAY
+    assert firsts["Isa"] == [today() + 5 * DAY] + firsts["Bram"][1:]
+    assert series_to_come == 22
+    assert lines_since(case, since) == [
+        ("agreement_signed", "Versie 1", None),
+        ("follow_ups_cancelled", CANCELLED % (22, 1), "mentor2"),
+        ("follow_ups_planned", "Herstelovereenkomst versie 1: %s. %s" % (
+            summary(draft, ["Bram van der Linden", "Finn Meijer", "Isa Vos"]), KEPT_MANY % 2), "mentor2")]
+    assert the_rest_of_the_school(case) == others
+
+
+def test_a_case_whose_protocol_is_gone_gets_only_the_evaluation_talks_and_its_one_talk_to_come_is_cancelled(
+        app_context, factory):
+    mentor = demo_user("mentor")
+    victim, bully = factory.pupil(first_name="Roos", last_name="Smit"), factory.pupil(first_name="Joep",
+                                                                                      last_name="Bos")
+    case = factory.case(mentor=mentor, protocol="not-loaded-any-more", victim=victim, bully=bully)
+    with models.db.atomic():
+        planned_before = FollowUp.create(case=case, pupil=victim, due_on=today() + 3 * DAY)
+        agreement = agreements.update(new_version(case, mentor), commitments="Joep laat Roos met rust.")
+        since = last_event_id()
+        agreement = sign_all(agreement, mentor)
+    assert FollowUp.get_by_id(planned_before.id).cancelled_at is not None
+    assert [(row.pupil_id, row.due_on, row.evaluation) for row in planned_by(agreement)] == [
+        (bully.id, today() + 14 * DAY, True), (victim.id, today() + 14 * DAY, True)]
+    assert lines_since(case, since) == [
+        ("agreement_signed", "Versie 1", None),
+        ("follow_ups_cancelled", CANCELLED % (1, 1), "mentor"),
+        ("follow_ups_planned", "Herstelovereenkomst versie 1: voor Joep Bos, Roos Smit, tot %s; evaluatiegesprek op %s"
+         % (followups.dutch_day(today() + 14 * DAY), followups.dutch_day(today() + 14 * DAY)), "mentor")]
