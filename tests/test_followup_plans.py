@@ -201,3 +201,21 @@ def test_a_case_whose_protocol_is_gone_gets_only_the_evaluation_talks_and_its_on
         ("follow_ups_cancelled", CANCELLED % (1, 1), "mentor"),
         ("follow_ups_planned", "Herstelovereenkomst versie 1: voor Joep Bos, Roos Smit, tot %s; evaluatiegesprek op %s"
          % (followups.dutch_day(today() + 14 * DAY), followups.dutch_day(today() + 14 * DAY)), "mentor")]
+
+
+def test_the_talks_to_come_are_by_date_then_as_planned_with_their_pupil_read_along_and_none_cancelled(app_context):
+    case = demo_case("0001")
+    with models.db.atomic():
+        together = FollowUp.create(case=case, due_on=today() + DAY, with_whom="Daan en Tim")  # from before pupils
+        dropped = FollowUp.create(case=case, pupil=pupil("Noor"), due_on=today() + DAY, cancelled_at=utcnow())
+    rows = list(FollowUp.select().where(FollowUp.case == case, FollowUp.done_at.is_null(),
+                                        FollowUp.cancelled_at.is_null()))
+    by_date = [row.id for row in sorted(rows, key=lambda row: (row.due_on, row.id))]
+    # The one more chance's talks (planned last) come before the series' later talks; three talks share a day.
+    assert by_date != sorted(by_date) and len({row.due_on for row in rows}) < len(rows)
+    answer = list(followups.to_come(case))
+    assert [row.id for row in answer] == by_date and dropped.id not in by_date and together.id in by_date
+    assert [row.due_on for row in answer] == sorted(row.due_on for row in rows)
+    assert all("pupil" in row.__rel__ for row in answer if row.pupil_id)  # read with the row, not one by one
+    assert {row.id: row.pupil.first_name if row.pupil_id else None for row in answer} == {
+        row.id: row.pupil.first_name if row.pupil_id else None for row in rows}
