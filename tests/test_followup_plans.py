@@ -219,3 +219,15 @@ def test_the_talks_to_come_are_by_date_then_as_planned_with_their_pupil_read_alo
     assert all("pupil" in row.__rel__ for row in answer if row.pupil_id)  # read with the row, not one by one
     assert {row.id: row.pupil.first_name if row.pupil_id else None for row in answer} == {
         row.id: row.pupil.first_name if row.pupil_id else None for row in rows}
+
+
+def test_the_escalation_proposal_answers_from_what_the_case_page_has_read_not_from_a_second_read(app_context):
+    case = demo_case("0004")  # Yara broke the agreements again after phase 3: phase 4 proposed
+    follow_ups, measures = list(FollowUp.of_case(case)), list(models.Measure.of_case(case))
+    involvements = list(case.involved_pupils())
+    assert followups.escalation_proposal(case) == 4
+    assert followups.escalation_proposal(case, follow_ups, measures, involvements) == 4
+    assert followups.escalation_proposal(case, [], measures, involvements) is None  # no broken agreements read
+    assert followups.escalation_proposal(case, follow_ups, [], involvements) == 1  # no measure read: the first
+    assert followups.escalation_proposal(case, follow_ups, measures, []) is None  # no pupil who committed read
+    assert [(row.reference, phase) for row, phase in followups.open_proposals()] == [(case.reference, 4)]
