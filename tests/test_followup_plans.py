@@ -231,3 +231,23 @@ def test_the_escalation_proposal_answers_from_what_the_case_page_has_read_not_fr
     assert followups.escalation_proposal(case, follow_ups, [], involvements) == 1  # no measure read: the first
     assert followups.escalation_proposal(case, follow_ups, measures, []) is None  # no pupil who committed read
     assert [(row.reference, phase) for row, phase in followups.open_proposals()] == [(case.reference, 4)]
+
+
+def test_a_version_signed_earlier_plans_each_series_from_the_day_it_was_locked_not_from_today(app_context):
+    case, mentor2 = demo_case("0003"), demo_user("mentor2")
+    draft = Agreement.get(Agreement.case == case)
+    signed_on = today() - 3 * DAY
+    with models.db.atomic():
+        for party in draft.parties:  # signed on paper three days ago, recorded today (as demo.py does)
+            party.signed_on_paper, party.signed_at = True, utcnow()
+            party.save()
+        agreements.lock(draft)
+        # Just after midnight in the school's time zone: in UTC still the day before.
+        moment = datetime.datetime.combine(signed_on, datetime.time(0, 30)) - datetime.timedelta(hours=1)
+        Agreement.update(locked_at=moment).where(Agreement.id == draft.id).execute()
+        rows = followups.plan_for_agreement(Agreement.get_by_id(draft.id), mentor2)
+    firsts = sorted({row.due_on for row in rows})
+    assert firsts[:2] == [signed_on + 2 * DAY, signed_on + 7 * DAY]  # two days, a week after it was signed
+    # The talks due after that day, even those already past today, are the new version's to hold.
+    assert not FollowUp.select().where(FollowUp.case == case, FollowUp.agreement.is_null(), FollowUp.done_at.is_null(),
+                                       FollowUp.cancelled_at.is_null(), FollowUp.conversation.is_null()).exists()
