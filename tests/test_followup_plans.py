@@ -23,8 +23,9 @@ def pupil(first_name):
 
 
 def sign_all(agreement, user):
-    """Every party signs on paper, the last one in `user`'s name: the agreement is locked and planned."""
-    for party in agreement.parties.order_by(models.AgreementParty.id):
+    """Every party signs on paper, the mentor first and the pupils last, in `user`'s name: the agreement is
+    locked and planned. The order the parties were added in is not the order they signed in."""
+    for party in agreement.parties.order_by(models.AgreementParty.id.desc()):
         agreements.sign(agreement, party, on_paper=True, user=user)
     return Agreement.get_by_id(agreement.id)
 
