@@ -3,8 +3,8 @@ the answers to_come and escalation_proposal give: earlier versions of that case 
 cancelled, talks due on or before the signing day kept, each pupil's series planned (a talk's next appointment
 as its first), and the timeline's exact lines, written in the signer's name.
 
-The demo school is built by this same code (demo.py signs agreements in three cases), so each test first
-checks the state it starts from, and that the other cases are left as they were."""
+The demo school is built by this same code (demo.py signs agreements in two cases and drafts one in a third),
+so the tests check the state they start from, and that the other cases are left as they were."""
 import datetime
 
 from peewee import fn
