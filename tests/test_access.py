@@ -13,19 +13,14 @@ write must change nothing. The table itself is in access_routes.py.
 import collections
 import re
 
-import flask_login
-import peewee
 import pytest
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
 
 import models
 from app import create_app
 from access_routes import ROLES, ROUTES, hand_over_0003
-from conftest import ROOT, csrf_token, demo_case, demo_user, fingerprints, logged_in_client
+from conftest import ROOT, csrf_token, demo_case, fingerprints, logged_in_client
 from databases import copy_database, drop_database
-from domain import public
-from permissions import loaders
 
 def test_every_route_is_in_the_table(app):
     covered = {(endpoint, method) for endpoint, method, _, _ in ROUTES}
@@ -279,61 +274,3 @@ def test_the_fingerprints_the_shared_rows_are_checked_with_see_a_changed_record(
         models.User.update(full_name="Iemand Anders").where(models.User.username == "mentor").execute()
     assert sorted(table for table, digest in fingerprints().items() if digest != before[table]) == ["user"]
 
-
-# The loaders called directly, as the user a request logged in: what each refuses with, and the line it logs.
-
-def loaded(app, username, load):
-    """(status the loader refused with, or None when it loaded; the refusal's audit line as (detail,
-    object type, object id), or None when it logged none)."""
-    user = models.User.by_username(username)
-    with app.test_request_context():
-        flask_login.login_user(user)
-        last = models.AuditEvent.select(peewee.fn.MAX(models.AuditEvent.id)).scalar() or 0
-        try:
-            load()
-            status = None
-        except HTTPException as refused:
-            status = refused.code
-        lines = [(event.action, event.username, event.detail, event.object_type, event.object_id)
-                 for event in models.AuditEvent.select().where(models.AuditEvent.id > last)]
-    assert all(line[:2] == ("access.denied", username) for line in lines), lines
-    assert len(lines) <= 1, lines
-    return status, (lines[0][2:] if lines else None)
-
-
-def test_an_access_request_is_the_coordinators_and_a_pupil_beyond_the_database_is_no_one(app_context, factory):
-    app = app_context
-    pupil = factory.pupil()
-    far = 10 ** 12  # beyond any small number a planted bound might put in its place
-    models.Pupil.update(id=far).where(models.Pupil.id == pupil.id).execute()
-    load = loaders.get_pupil_for_access_request_or_404
-    with app.test_request_context():
-        flask_login.login_user(demo_user("coordinator"))
-        assert load(far).id == far
-    for username in ("mentor", "counsellor", "admin", "teamleader"):
-        assert loaded(app, username, lambda: load(far)) == (403, ("HTTP 403", "access_request", None)), username
-    for missing in (far + 1, 2 ** 63 - 1, 2 ** 63, 2 ** 64):
-        assert loaded(app, "coordinator", lambda: load(missing)) == (404, None), missing
-
-
-def test_a_public_thread_is_answered_by_its_role_and_refused_as_403_only_to_who_sees_its_report(app_context):
-    app = app_context
-    with models.db.atomic():
-        report_thread = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})[0]
-        complaint_thread = public.file_report({"choice": "complaint", "who": "parent", "what": "Niets gebeurt."})[0]
-        models.Report.update(case=demo_case("0001")).where(models.Report.id == report_thread.report_id).execute()
-    load = loaders.get_thread_or_404
-    assert loaded(app, "coordinator", lambda: load(report_thread.id)) == (None, None)
-    assert loaded(app, "counsellor", lambda: load(complaint_thread.id)) == (None, None)
-    # The mentor of case 0001 reads the report in their case, so the thread is no secret to them; to
-    # mentor2 it is, and a complaint's thread is the counsellor's alone.
-    assert loaded(app, "mentor", lambda: load(report_thread.id)) == (403, ("HTTP 403", "publicthread",
-                                                                             report_thread.id))
-    assert loaded(app, "mentor2", lambda: load(report_thread.id)) == (404, ("HTTP 404", "publicthread",
-                                                                              report_thread.id))
-    for username in ("coordinator", "mentor", "admin"):
-        assert loaded(app, username, lambda: load(complaint_thread.id)) == (
-            404, ("HTTP 404", "publicthread", complaint_thread.id)), username
-    assert loaded(app, "counsellor", lambda: load(report_thread.id)) == (404, ("HTTP 404", "publicthread",
-                                                                                 report_thread.id))
-    assert loaded(app, "coordinator", lambda: load(complaint_thread.id + report_thread.id + 1)) == (404, None)

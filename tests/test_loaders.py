@@ -1,0 +1,122 @@
+"""The loaders of permissions/loaders.py called directly, as a user a request logged in: what each
+loads, what it refuses and with which status (404 where the record's existence is a secret, 403 where
+it is not), and the one audit line each refusal writes. The expectations are written from the role
+table and the demo school (mentor mentors 1A and 2B and collected case 2026-0002's evidence; mentor2
+mentors 3C), not asked of the permissions package."""
+import flask_login
+import peewee
+from werkzeug.exceptions import HTTPException
+
+import models
+from conftest import demo_case, demo_user
+from domain import public
+from permissions import loaders
+
+USERS = ("staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "teamleader", "management", "admin")
+def loaded(app, username, load):
+    """(status the loader refused with, or None when it loaded; the refusal's audit line as (detail,
+    object type, object id), or None when it logged none)."""
+    user = models.User.by_username(username)
+    with app.test_request_context():
+        flask_login.login_user(user)
+        last = models.AuditEvent.select(peewee.fn.MAX(models.AuditEvent.id)).scalar() or 0
+        try:
+            load()
+            status = None
+        except HTTPException as refused:
+            status = refused.code
+        lines = [(event.action, event.username, event.detail, event.object_type, event.object_id)
+                 for event in models.AuditEvent.select().where(models.AuditEvent.id > last)]
+    assert all(line[:2] == ("access.denied", username) for line in lines), lines
+    assert len(lines) <= 1, lines
+    return status, (lines[0][2:] if lines else None)
+
+
+def test_an_access_request_is_the_coordinators_and_a_pupil_beyond_the_database_is_no_one(app_context, factory):
+    app = app_context
+    pupil = factory.pupil()
+    far = 10 ** 12  # beyond any small number a planted bound might put in its place
+    models.Pupil.update(id=far).where(models.Pupil.id == pupil.id).execute()
+    load = loaders.get_pupil_for_access_request_or_404
+    with app.test_request_context():
+        flask_login.login_user(demo_user("coordinator"))
+        assert load(far).id == far
+    for username in ("mentor", "counsellor", "admin", "teamleader"):
+        assert loaded(app, username, lambda: load(far)) == (403, ("HTTP 403", "access_request", None)), username
+    for missing in (far + 1, 2 ** 63 - 1, 2 ** 63, 2 ** 64):
+        assert loaded(app, "coordinator", lambda: load(missing)) == (404, None), missing
+
+
+def test_a_public_thread_is_answered_by_its_role_and_refused_as_403_only_to_who_sees_its_report(app_context):
+    app = app_context
+    with models.db.atomic():
+        report_thread = public.file_report({"choice": "report", "who": "pupil", "what": "Ze lachen me uit."})[0]
+        complaint_thread = public.file_report({"choice": "complaint", "who": "parent", "what": "Niets gebeurt."})[0]
+        models.Report.update(case=demo_case("0001")).where(models.Report.id == report_thread.report_id).execute()
+    load = loaders.get_thread_or_404
+    assert loaded(app, "coordinator", lambda: load(report_thread.id)) == (None, None)
+    assert loaded(app, "counsellor", lambda: load(complaint_thread.id)) == (None, None)
+    # The mentor of case 0001 reads the report in their case, so the thread is no secret to them; to
+    # mentor2 it is, and a complaint's thread is the counsellor's alone.
+    assert loaded(app, "mentor", lambda: load(report_thread.id)) == (403, ("HTTP 403", "publicthread",
+                                                                             report_thread.id))
+    assert loaded(app, "mentor2", lambda: load(report_thread.id)) == (404, ("HTTP 404", "publicthread",
+                                                                              report_thread.id))
+    for username in ("coordinator", "mentor", "admin"):
+        assert loaded(app, username, lambda: load(complaint_thread.id)) == (
+            404, ("HTTP 404", "publicthread", complaint_thread.id)), username
+    assert loaded(app, "counsellor", lambda: load(report_thread.id)) == (404, ("HTTP 404", "publicthread",
+                                                                                 report_thread.id))
+    assert loaded(app, "coordinator", lambda: load(complaint_thread.id + report_thread.id + 1)) == (404, None)
+
+
+def test_the_admin_pages_are_the_administrators_and_refused_to_everyone_else_as_403(app_context):
+    for username in USERS:
+        expected = (None, None) if username == "admin" else (403, ("HTTP 403", "admin", None))
+        assert loaded(app_context, username, loaders.require_admin) == expected, username
+
+
+def test_evidence_goes_by_whoever_added_it_or_the_coordinator_and_its_case_stays_a_secret_to_the_rest(
+        app_context, factory):
+    case = demo_case("0002")  # open; its mentor added both items
+    own = models.Evidence.select().where(models.Evidence.case == case).order_by(models.Evidence.id.desc()).first()
+    theirs = models.Evidence.create(case=case, platform="WhatsApp", collected_by=demo_user("coordinator"),
+                                    captured_at=own.captured_at)
+    load = loaders.get_evidence_to_delete_or_404
+    assert loaded(app_context, "mentor", lambda: load(own.id)) == (None, None)
+    assert loaded(app_context, "coordinator", lambda: load(own.id)) == (None, None)
+    assert loaded(app_context, "coordinator", lambda: load(theirs.id)) == (None, None)
+    # The case's mentor may change the case, but what the coordinator added is not theirs to remove.
+    assert loaded(app_context, "mentor", lambda: load(theirs.id)) == (403, ("HTTP 403", "evidence", theirs.id))
+    for username in ("staff", "mentor2", "support", "counsellor", "teamleader", "management", "admin"):
+        assert loaded(app_context, username, lambda: load(own.id)) == (404, ("HTTP 404", "case", case.id)), username
+    with app_context.test_request_context():
+        flask_login.login_user(demo_user("mentor"))
+        assert load(own.id).id == own.id
+    assert loaded(app_context, "coordinator", lambda: load(theirs.id + 1)) == (404, None)
+
+
+def test_prevention_records_load_for_who_may_use_them_and_are_refused_as_403_to_the_rest(app_context):
+    Class, Item, Activity = models.SchoolClass, models.PreventionPlanItem, models.PreventionActivity
+    first_a, third_c = Class.get(Class.name == "1A"), Class.get(Class.name == "3C")
+    item = Item.select().order_by(Item.id.desc()).first()
+    activity = Activity.select().where(Activity.school_class == first_a).order_by(Activity.id.desc()).first()
+    load = loaders.get_prevention_record_or_404
+    cases = [  # (model, record, need, users that may, every other user refused)
+        (Class, first_a, "record", {"coordinator", "mentor"}),
+        (Class, third_c, "record", {"coordinator", "mentor2"}),
+        (Class, third_c, "read", {"coordinator", "mentor2", "support", "teamleader", "management"}),
+        (Item, item, "plan", {"coordinator"}),
+        (Activity, activity, "change", {"coordinator", "mentor"}),
+    ]
+    for model, record, need, allowed in cases:
+        for username in USERS:
+            expected = (None, None) if username in allowed else (
+                403, ("HTTP 403", model.__name__.lower(), record.id))
+            assert loaded(app_context, username, lambda: load(model, record.id, need)) == expected, (
+                model.__name__, need, username)
+        with app_context.test_request_context():
+            flask_login.login_user(demo_user("coordinator"))
+            assert load(model, record.id, need).id == record.id, (model.__name__, need)
+        last = model.select(peewee.fn.MAX(model.id)).scalar()
+        assert loaded(app_context, "coordinator", lambda: load(model, last + 1, need)) == (404, None)
