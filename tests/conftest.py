@@ -215,7 +215,7 @@ class Factory:
     _numbers = itertools.count(1)
 
     def user(self, username=None, roles=("staff",), is_admin=False, password=PASSWORD, active=True):
-        username = username or "user%d" % next(self._numbers)
+        username = username or "user%06d" % next(self._numbers)
         with models.db.atomic():
             user = models.User(username=username, full_name=username.title(), is_admin=is_admin,
                                is_active=active)
@@ -225,13 +225,15 @@ class Factory:
         return user
 
     def school_class(self, name=None, mentor=None, year_level=1):
-        return models.SchoolClass.create(name=name or "T%d" % next(self._numbers), mentor=mentor,
+        return models.SchoolClass.create(name=name or "T%06d" % next(self._numbers), mentor=mentor,
                                          year_level=year_level)
 
     def pupil(self, school_class=None, first_name="Pien", last_name=None, infix=""):
+        """A pupil; their last names sort in the order they were made, however many a test process made before
+        ("Test000010" after "Test000009": pupil lists are in name order)."""
         number = next(self._numbers)
         return models.Pupil.create(student_number="T%06d" % number, first_name=first_name, infix=infix,
-                                   last_name=last_name or "Test%d" % number, school_class=school_class)
+                                   last_name=last_name or "Test%06d" % number, school_class=school_class)
 
     def case(self, mentor=None, status="open", protocol="vo-nl", **roles):
         """A case with pupils by role: factory.case(victim=p1, bully=p2)."""
