@@ -2,10 +2,12 @@
 after a measure the parents of the pupil it concerns and of the bullied pupil hear of it (parents_after_measure)."""
 import datetime
 
+import pytest
+
 import db
 import models
-from conftest import csrf_token, demo_case
-from domain import escalation, protocols
+from conftest import csrf_token, demo_case, demo_user
+from domain import escalation, followups, protocols
 from domain.followups import dutch_day as long_date
 
 DAY = datetime.timedelta(days=1)
@@ -263,3 +265,146 @@ def test_the_digest_tells_the_mentor_and_the_coordinator_by_case_number_when_par
     assert told(third.decided_on + 8 * DAY) == {"mentor", "coordinator"}  # overdue since that day
     assert told(third.decided_on + 6 * DAY) == {"mentor", "coordinator"}  # due tomorrow
     assert told(third.decided_on + 3 * DAY) == set()
+
+
+def support_group_case(factory, approach_at):
+    """A Flemish case under the support group, chosen at `approach_at`, with the bully Wout: the switch's rule."""
+    from domain import cases
+    mentor = demo_user("mentor")
+    wout = factory.pupil(first_name="Wout")
+    case = factory.case(mentor=mentor, protocol="stappenplan-vl", victim=factory.pupil(first_name="Lien"), bully=wout)
+    with models.db.atomic():
+        cases.set_approach(case, "non_confrontational", "group", demo_user("coordinator"))
+    models.CaseEvent.update(at=approach_at).where(models.CaseEvent.case == case).execute()
+    return models.Case.get_by_id(case.id), wout
+
+
+def timeline(case, kind):
+    return [event.text for event in models.CaseEvent.select().where(
+        models.CaseEvent.case == case, models.CaseEvent.kind == kind).order_by(models.CaseEvent.id)]
+
+
+def test_a_talk_s_appointment_from_the_signing_day_to_the_series_second_talk_is_its_first_unless_the_evaluation_is(
+        app_context, factory):
+    """The appointment takes the first talk's place on the signing day and on the second talk's day, not the day
+    before or after; only the agreement it now checks is written to it. Not when the first talk is the evaluation."""
+    anna, bram, cas, dirk, eva = (factory.pupil(first_name=name) for name in ("Anna", "Bram", "Cas", "Dirk", "Eva"))
+    case = factory.case(victim=anna, bully=bram, follower=cas)
+    agreement = models.Agreement.create(case=case, status="locked", locked_at=db.utcnow())
+    start, schedule = db.today(), protocols.get("vo-nl").follow_up_schedule
+    dates = followups.series_dates(schedule, start)
+    assert dates[:3] == [start + 2 * DAY, start + 7 * DAY, followups.add_months(start, 1)]
+    days = {anna: start, bram: dates[1], cas: start - DAY, dirk: dates[1] + DAY, eva: start}
+    appointments = {who.id: models.FollowUp.create(case=case, pupil=who, due_on=day) for who, day in days.items()}
+    # Meanwhile the mentor noted who comes to Anna's talk: the row read before keeps it.
+    models.FollowUp.update(with_whom="Anna en haar vader").where(
+        models.FollowUp.id == appointments[anna.id].id).execute()
+    with models.db.atomic():
+        rows = followups._plan(case, [anna, bram, cas, dirk], start, schedule, agreement, None, appointments)
+        rows += followups._plan(case, [eva], start, schedule, agreement, dates[0], appointments)
+    for who, planned, tied in ((anna, dates[1:], agreement.id), (bram, dates[1:], agreement.id),
+                               (cas, dates, None), (dirk, dates, None), (eva, dates, None)):
+        assert [row.due_on for row in rows if row.pupil_id == who.id] == planned, who.first_name
+        assert models.FollowUp.get_by_id(appointments[who.id].id).agreement_id == tied, who.first_name
+    assert [(row.pupil_id, row.due_on) for row in rows if row.evaluation] == [(eva.id, dates[0])]
+    assert models.FollowUp.get_by_id(appointments[anna.id].id).with_whom == "Anna en haar vader"
+
+
+def test_the_timeline_says_for_whom_until_when_and_the_evaluation_talk_of_a_planned_series(app_context):
+    noor, daan = pupil("Noor"), pupil("Daan")
+    rows = [models.FollowUp(due_on=datetime.date(2026, 3, 2)), models.FollowUp(due_on=datetime.date(2028, 1, 31)),
+            models.FollowUp(due_on=datetime.date(2026, 4, 1), evaluation=True),
+            models.FollowUp(due_on=datetime.date(2027, 6, 5))]
+    assert followups._series_summary([noor, daan], rows) == (
+        "voor Noor Hoekstra, Daan van den Berg, tot 31 januari 2028; evaluatiegesprek op 1 april 2026")
+    assert followups._series_summary([daan], rows[:2] + rows[3:]) == "voor Daan van den Berg, tot 31 januari 2028"
+
+
+def test_recording_a_talk_refuses_in_exact_words_and_writes_the_timeline_s_exact_words(app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")  # Daan broke the agreements this morning, Tim not yet
+
+    def refusal(talk):
+        with pytest.raises(followups.FollowUpError) as refused:
+            followups.record(talk, mentor, "going_well", db.today())
+        return str(refused.value)
+
+    assert [row.pupil.first_name for row in models.FollowUp.select().where(
+        models.FollowUp.case == case, models.FollowUp.outcome == "not_kept")] == ["Daan"]
+    tim, daan, noor = to_come(case, "Tim")[0], due_today(to_come(case, "Daan")[0]), due_today(to_come(case, "Noor")[0])
+    assert tim.due_on == db.today()
+    joint = models.FollowUp.create(case=case, due_on=db.today())  # with the pupils together, as before
+    with models.db.atomic():
+        assert followups.record(noor, mentor, "going_well", db.today()) == "ok"  # no note typed
+        assert followups.record(joint, mentor, "going_well", db.today()) == "ok"
+        assert followups.record(tim, mentor, "not_kept", db.today()) == "one_more_chance"
+        assert followups.record(daan, mentor, "not_kept", db.today()) == "escalate"
+    assert models.FollowUp.get_by_id(noor.id).note == ""
+    assert timeline(case, "follow_up")[-4:] == [
+        "Noor Hoekstra: Gaat goed", "Gaat goed", "Tim Kok: Afspraken niet nagekomen: nog één kans",
+        "Daan van den Berg: Afspraken opnieuw niet nagekomen"]
+    assert refusal(models.FollowUp.get_by_id(daan.id)) == "Dit vervolggesprek is al vastgelegd."
+    cancelled = to_come(case, "Noor")[0]
+    models.FollowUp.update(cancelled_at=db.utcnow()).where(models.FollowUp.id == cancelled.id).execute()
+    assert refusal(models.FollowUp.get_by_id(cancelled.id)) == (
+        "Dit vervolggesprek is geannuleerd: een nieuwe herstelovereenkomst verving het.")
+    models.Case.update(status="closed").where(models.Case.id == case.id).execute()
+    assert refusal(models.FollowUp.get_by_id(to_come(case, "Tim")[0].id)) == "Dit dossier is gesloten."
+    # A phase the protocol does not have is proposed by its number alone.
+    assert followups.proposal_text(case, daan.pupil, 6) == "Voorstel: fase 6 voor Daan van den Berg"
+
+
+def test_a_talk_that_goes_well_after_the_switch_was_proposed_proposes_it_no_second_time(app_context, factory):
+    case, wout = support_group_case(factory, db.utcnow() - DAY)
+    mentor = demo_user("mentor")
+    for outcome in ("not_kept", "going_well", "not_held"):
+        talk = models.FollowUp.create(case=case, pupil=wout, due_on=db.today())
+        with models.db.atomic():
+            followups.record(talk, mentor, outcome, db.today(), note="Ziek.")
+    assert timeline(case, "approach_switch_proposed") == [
+        "Overschakelen op de confronterende aanpak; beslist: anti-pestcoördinator"]
+
+
+def test_the_switch_counts_this_case_s_talks_recorded_after_its_own_last_approach_and_not_cancelled(
+        app_context, factory):
+    now = db.utcnow()
+    chosen = now - 3 * datetime.timedelta(hours=1)
+    case, wout = support_group_case(factory, chosen)
+
+    def broken(done_at, **fields):
+        return models.FollowUp.create(case=case, pupil=wout, due_on=db.today() - DAY, held_on=db.today() - DAY,
+                                      done_at=done_at, outcome="not_kept", **fields)
+
+    broken(chosen - DAY)  # before the approach was chosen
+    broken(chosen)  # recorded at the very moment it was chosen: not after it
+    broken(now - 2 * datetime.timedelta(hours=1), cancelled_at=now)
+    assert followups.approach_switch(case) is None
+    counted = broken(now - 2 * datetime.timedelta(hours=1))
+    assert [row.id for row in followups._broken_since_approach(case)] == [counted.id]
+    # Another case chose its approach since: this case's own choice is the one that counts.
+    other, _bully = support_group_case(factory, now - datetime.timedelta(hours=1))
+    assert followups.approach_switch(case).to == "confrontational"
+    assert followups.approach_switch(other) is None
+    # A case whose approach never was chosen on its timeline counts every talk not kept.
+    models.CaseEvent.delete().where(models.CaseEvent.case == case).execute()
+    assert len(list(followups._broken_since_approach(case))) == 3
+
+
+def test_the_extra_talks_go_by_the_pupils_next_talks_in_order_in_the_series_of_their_latest_talk(
+        app_context, factory):
+    """Anna's talk was planned first, Bram's comes sooner: Bram is named first. Bram's talk of version 1 was held
+    late, after version 2 was signed: his extra talk checks version 2, the series of his next talk."""
+    anna, bram = factory.pupil(first_name="Anna"), factory.pupil(first_name="Bram")
+    case = factory.case(victim=anna, bully=bram)
+    first = models.Agreement.create(case=case, version=1, status="locked", locked_at=db.utcnow())
+    second = models.Agreement.create(case=case, version=2, status="locked", locked_at=db.utcnow())
+    models.FollowUp.create(case=case, pupil=anna, agreement=second, due_on=db.today() + 30 * DAY)
+    models.FollowUp.create(case=case, pupil=bram, agreement=second, due_on=db.today() + 20 * DAY)
+    talk = models.FollowUp.create(case=case, pupil=bram, agreement=first, due_on=db.today() - DAY,
+                                  held_on=db.today(), done_at=db.utcnow(), outcome="not_kept")
+    with models.db.atomic():
+        rows = followups.check_soon(talk, demo_user("mentor"))
+    week = db.today() + 7 * DAY
+    assert [(row.pupil_id, row.due_on, row.agreement_id) for row in rows] == [
+        (bram.id, week, second.id), (anna.id, week, second.id)]
+    assert timeline(case, "follow_ups_planned") == ["Afspraken niet nagekomen: extra vervolggesprek op %s met %s, %s"
+                                                    % (long_date(week), bram.display_name, anna.display_name)]
