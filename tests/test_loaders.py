@@ -120,3 +120,46 @@ def test_prevention_records_load_for_who_may_use_them_and_are_refused_as_403_to_
             assert load(model, record.id, need).id == record.id, (model.__name__, need)
         last = model.select(peewee.fn.MAX(model.id)).scalar()
         assert loaded(app_context, "coordinator", lambda: load(model, last + 1, need)) == (404, None)
+
+
+def test_a_checklist_item_not_found_refuses_as_its_talk_would_and_else_answers_404(app_context):
+    talk = models.Conversation.get(models.Conversation.case == demo_case("0001"),
+                                   models.Conversation.step_key == "victim-talk")
+    entry = models.ChecklistEntry.select().where(models.ChecklistEntry.conversation == talk).first()
+    missing = models.ChecklistEntry.select(peewee.fn.MAX(models.ChecklistEntry.id)).scalar() + 1
+    last_talk = models.Conversation.select(peewee.fn.MAX(models.Conversation.id)).scalar()
+    load = loaders.get_entry_or_404
+    case = ("case", demo_case("0001").id)
+    assert loaded(app_context, "mentor", lambda: load(talk.id, entry.id)) == (None, None)
+    # The support team reads case 0001 (referred to it) but does not tap through its talks.
+    assert loaded(app_context, "support", lambda: load(talk.id, entry.id, loaders.VIEW)) == (None, None)
+    assert loaded(app_context, "support", lambda: load(talk.id, entry.id)) == (403, ("HTTP 403",) + case)
+    # An item that is not there: the talk's case refuses whoever may not see or change it, as such.
+    assert loaded(app_context, "mentor2", lambda: load(talk.id, missing)) == (404, ("HTTP 404",) + case)
+    assert loaded(app_context, "support", lambda: load(talk.id, missing)) == (403, ("HTTP 403",) + case)
+    assert loaded(app_context, "support", lambda: load(talk.id, missing, loaders.VIEW)) == (404, None)
+    assert loaded(app_context, "mentor", lambda: load(talk.id, missing)) == (404, None)
+    assert loaded(app_context, "mentor", lambda: load(last_talk + 1, entry.id)) == (404, None)
+    assert loaded(app_context, "mentor2", lambda: load(last_talk + 1, missing)) == (404, None)
+    with app_context.test_request_context():
+        flask_login.login_user(demo_user("mentor"))
+        assert load(talk.id, entry.id).id == entry.id
+
+
+def test_the_support_team_loads_its_case_sessions_and_referrals_and_nothing_else_exists_to_it(app_context):
+    case = demo_case("0001")  # referred to the support team
+    referral = models.Referral.get(models.Referral.case == case, models.Referral.target == "support_team")
+    other = models.Referral.create(case=case, target="training", by_user=demo_user("coordinator"),
+                                   referred_on=referral.referred_on)
+    session = models.SupportSession.select().where(models.SupportSession.referral == referral).first()
+    with app_context.test_request_context():
+        flask_login.login_user(demo_user("support"))
+        assert loaders.get_support_case_or_404(case.id).id == case.id
+        assert loaders.get_support_session_or_404(session.id).id == session.id
+        assert loaders.get_support_referral_or_404(referral.id).id == referral.id
+    last = models.Case.select(peewee.fn.MAX(models.Case.id)).scalar()
+    assert loaded(app_context, "support", lambda: loaders.get_support_case_or_404(last + 1)) == (404, None)
+    # A referral elsewhere than to the team is not one of its records, on a case it reads all the same.
+    assert loaded(app_context, "support", lambda: loaders.get_support_referral_or_404(other.id)) == (404, None)
+    assert loaded(app_context, "mentor", lambda: loaders.get_support_case_or_404(case.id)) == (
+        403, ("HTTP 403", "case", case.id))

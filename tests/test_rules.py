@@ -8,6 +8,8 @@ is linked to it; 0002 (1A, online) has measures of phases 1 and 2; 0003 (3C) has
 the team; 0004 (2B, Yara) waits at phase 4 for the team leader and management; 2024-0014 (3C) is closed.
 Each test loops over its table in one demo database and names user, case and rule when an answer differs.
 """
+import datetime
+
 from flask_login import AnonymousUserMixin
 
 import audit
@@ -614,3 +616,20 @@ def test_an_answer_about_a_case_is_kept_for_the_request_and_asked_anew_outside_o
         models.CaseMember.create(case=exclusion, user=support)
         assert rules.case_abilities(support, exclusion) == {"view"}
         assert rules.case_abilities(support, exclusion) == {"view"} and rules.may_record_support(support, exclusion)
+
+
+def test_the_cases_handed_over_are_the_users_own_handovers_newest_case_first(app):
+    with app.app_context():
+        hand_over_0003(True)  # from mentor2
+        coordinator = demo_user("coordinator")
+        models.Case.update(opened_at=demo_case("0003").opened_at + datetime.timedelta(days=1)).where(
+            models.Case.id == demo_case("0004").id).execute()  # opened after 0003, made before it
+        for suffix_, from_mentor in (("0004", "mentor2"), ("0002", "mentor")):
+            models.CaseHandover.create(case=demo_case(suffix_), from_mentor=demo_user(from_mentor),
+                                       to_mentor=demo_user("mentor"), handed_over_by=coordinator)
+    with app.app_context():
+        mentor2 = demo_user("mentor2")
+        opened = {case: demo_case(case).opened_at for case in ("0003", "0004")}
+        newest_first = sorted(opened, key=opened.get, reverse=True)
+        assert newest_first != sorted(opened, key=lambda case: demo_case(case).id), "the order must show"
+        assert [suffix(case) for case in rules.handed_over_cases(mentor2)] == newest_first, "not 0002: not theirs"
