@@ -483,3 +483,29 @@ def _sign_a_second_version_with_talks_due(agreements):
         "vorige afspraken") for text in events)
     assert {due_today.id, late.id} <= {row.id for row in followups.due_for(mentor)}  # on the mentor's home page
     return case, mentor, due_today, late
+
+
+def _under_way():
+    """(case reference, step key) of every step whose series has a talk still to come, as the lists ask."""
+    return sorted((step.case.reference, step.step_key) for step in models.CaseStep.select(
+        models.CaseStep, models.Case).join(models.Case).where(followups.steps_under_way()))
+
+
+def test_a_step_is_under_way_only_for_its_own_protocols_and_an_open_talk_of_its_own_series(app_context, monkeypatch):
+    # 0001, 0003 and 0004 (vo-nl) have talks to come; 0014 (closed) has them all recorded; 0002 (online pesten
+    # beside vo-nl) has none yet.
+    assert _under_way() == [("2026-0001", "follow-up"), ("2026-0003", "follow-up"), ("2026-0004", "follow-up")]
+    two = demo_case("0002")
+    conversation = models.Conversation.create(case=two, step_key="bully-talk", template_key="bully-talk", title="T")
+    models.FollowUp.create(case=two, pupil=pupil("Daan"), due_on=db.today(), conversation=conversation)
+    models.FollowUp.create(case=two, pupil=pupil("Daan"), due_on=db.today(), cancelled_at=db.utcnow())
+    # A step left from online pesten, as if it had been the second protocol of 0003: not 0003's series now.
+    models.CaseStep.create(case=demo_case("0003"), step_key="online-pesten:evaluation", status="open")
+    assert _under_way() == [("2026-0001", "follow-up"), ("2026-0003", "follow-up"), ("2026-0004", "follow-up")]
+    models.FollowUp.create(case=two, pupil=pupil("Daan"), due_on=db.today())
+    assert _under_way() == [("2026-0001", "follow-up"), ("2026-0002", "evaluation"), ("2026-0002", "vo-nl:follow-up"),
+                            ("2026-0003", "follow-up"), ("2026-0004", "follow-up")]
+    steps = models.CaseStep.select(models.CaseStep, models.Case).join(models.Case)
+    monkeypatch.setattr(followups, "series_step_rules", lambda: ())  # no protocol with a series
+    assert steps.where(followups.steps_under_way()).count() == 0
+    assert steps.where(~followups.steps_under_way()).count() == models.CaseStep.select().count()
