@@ -509,3 +509,46 @@ def test_a_step_is_under_way_only_for_its_own_protocols_and_an_open_talk_of_its_
     monkeypatch.setattr(followups, "series_step_rules", lambda: ())  # no protocol with a series
     assert steps.where(followups.steps_under_way()).count() == 0
     assert steps.where(~followups.steps_under_way()).count() == models.CaseStep.select().count()
+
+
+def test_the_follow_up_step_is_settled_as_its_series_stands_and_planned_from_the_protocol_by_whom(app_context):
+    mentor, coordinator = demo_user("mentor"), demo_user("coordinator")
+    two = demo_case("0002")  # online pesten beside vo-nl: its steps open, no series yet
+    assert followups.settle_step(two).step_key == "evaluation"  # nothing planned without the day it counts from
+    assert models.FollowUp.select().where(models.FollowUp.case == two).count() == 0
+    anchor = db.today() - 3 * DAY
+    assert followups.settle_step(two, coordinator, anchor=anchor).step_key == "evaluation"
+    rows = list(models.FollowUp.select().where(models.FollowUp.case == two).order_by(models.FollowUp.id))
+    assert [row.pupil.first_name for row in rows[::len(rows) // 3]] == ["Lotte", "Sem", "Milan"]
+    planned = models.CaseEvent.select().where(models.CaseEvent.case == two,
+                                              models.CaseEvent.kind == "follow_ups_planned").get()
+    assert planned.text == "Volgens het protocol: voor Lotte van Dijk, Sem Jansen, Milan Peters, tot %s" % (
+        followups.dutch_day(max(row.due_on for row in rows)))
+    assert planned.user_id == coordinator.id
+
+    three = demo_case("0003")  # a series with talks to come; its follow-up step set aside
+    step = models.CaseStep.get(models.CaseStep.case == three, models.CaseStep.step_key == "follow-up")
+    models.CaseStep.update(status="not_applicable", due_on=None).where(models.CaseStep.id == step.id).execute()
+    assert followups.settle_step(three).id == step.id
+    step = models.CaseStep.get_by_id(step.id)
+    assert (step.status, step.due_on) == ("not_applicable", None)
+
+    four = demo_case("0004")  # every talk to come recorded now, the last by the coordinator
+    talks = list(followups._series(four).where(models.FollowUp.done_at.is_null()).order_by(models.FollowUp.due_on))
+    assert len(talks) >= 2
+    minute, start = datetime.timedelta(minutes=1), db.utcnow().replace(microsecond=0) - datetime.timedelta(hours=1)
+    for number, talk in enumerate(talks):
+        models.FollowUp.update(done_at=start + number * minute, outcome="going_well",
+                               done_by=coordinator if talk == talks[-1] else mentor).where(
+            models.FollowUp.id == talk.id).execute()
+    events = models.CaseEvent.select().where(models.CaseEvent.case == four, models.CaseEvent.kind == "step_done")
+    before = events.count()
+    assert followups.settle_step(four, mentor).step_key == "follow-up"
+    step = models.CaseStep.get(models.CaseStep.case == four, models.CaseStep.step_key == "follow-up")
+    assert (step.status, step.done_at, step.done_by_id, step.due_on) == (
+        "done", start + (len(talks) - 1) * minute, coordinator.id, talks[-1].due_on)
+    done = events.order_by(models.CaseEvent.id.desc()).first()
+    assert (events.count(), done.text, done.user_id) == (
+        before + 1, "Vervolggesprekken: elk vervolggesprek is vastgelegd", mentor.id)
+    followups.settle_step(four, coordinator)  # done already: said once
+    assert events.count() == before + 1
