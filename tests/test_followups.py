@@ -552,3 +552,36 @@ def test_the_follow_up_step_is_settled_as_its_series_stands_and_planned_from_the
         before + 1, "Vervolggesprekken: elk vervolggesprek is vastgelegd", mentor.id)
     followups.settle_step(four, coordinator)  # done already: said once
     assert events.count() == before + 1
+
+
+def test_the_school_s_proposals_count_the_day_held_and_measures_not_refused_in_open_cases_by_case_and_name(
+        app_context):
+    from test_scale import add_cases
+    day = db.today() - 10 * DAY
+
+    def broken(case_id, who, held_on=None, recorded=None):
+        for back in (0, 3):
+            moment = (held_on or recorded) - back * DAY
+            models.FollowUp.create(case=case_id, pupil=who, due_on=moment, held_on=held_on and moment,
+                                   outcome="not_kept", done_at=datetime.datetime.combine(recorded or moment,
+                                                                                         datetime.time(10)))
+
+    first, second, third, closed, late, unheld = added = add_cases(6, 0)
+    models.Involvement.create(case=first, pupil=pupil("Tim"), role="follower")
+    broken(first, pupil("Tim"), day)  # Kok, in the first case, before van den Berg in the second
+    broken(second, pupil("Daan"), day)
+    models.Measure.create(case=second, pupil=pupil("Daan"), phase=3, description="Geschorst", decided_on=day,
+                          refused_at=db.utcnow())  # refused: not taken, the proposal stands
+    for name, role in (("Sem", "bully"), ("Ayoub", "follower")):  # Jansen and Benali, by name
+        models.Involvement.create(case=third, pupil=pupil(name), role=role)
+        broken(third, pupil(name), day)
+    broken(closed, pupil("Daan"), day)
+    models.Case.update(status="closed").where(models.Case.id == closed).execute()
+    broken(late, pupil("Daan"), day - 10 * DAY, recorded=day)  # held before the measure, recorded after it
+    broken(unheld, pupil("Daan"), recorded=day)  # recorded before talks had their day
+    for case_id, phase in ((late, 1), (unheld, 2)):
+        models.Measure.create(case=case_id, pupil=pupil("Daan"), phase=phase, description="Gesprek",
+                              decided_on=day - 7 * DAY)
+    assert [(case.id, who.first_name, phase) for case, who, phase in followups.open_pupil_proposals()
+            if case.id in added] == [(first, "Tim", 1), (second, "Daan", 1), (third, "Ayoub", 1), (third, "Sem", 1),
+                                     (unheld, "Daan", 3)]
