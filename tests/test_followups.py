@@ -585,3 +585,35 @@ def test_the_school_s_proposals_count_the_day_held_and_measures_not_refused_in_o
     assert [(case.id, who.first_name, phase) for case, who, phase in followups.open_pupil_proposals()
             if case.id in added] == [(first, "Tim", 1), (second, "Daan", 1), (third, "Ayoub", 1), (third, "Sem", 1),
                                      (unheld, "Daan", 3)]
+
+
+def test_the_mentor_s_talks_due_are_open_ones_of_open_cases_within_a_week_with_or_without_a_pupil(app_context):
+    mentor, one, closed = demo_user("mentor"), demo_case("0001"), demo_case("0014")
+    models.Case.update(mentor=mentor).where(models.Case.id == closed.id).execute()
+    before = followups.due_for(mentor)
+    assert before and all(row.case.status == "open" and row.case.mentor_id == mentor.id for row in before)
+    together = models.FollowUp.create(case=one, due_on=db.today() + 7 * DAY)  # with the pupils together
+    later = models.FollowUp.create(case=one, pupil=pupil("Tim"), due_on=db.today() + 8 * DAY)
+    cancelled = models.FollowUp.create(case=one, pupil=pupil("Tim"), due_on=db.today(), cancelled_at=db.utcnow())
+    of_closed = models.FollowUp.create(case=closed, pupil=closed.involved_pupils()[0].pupil, due_on=db.today())
+    after = followups.due_for(mentor)
+    assert [row.id for row in after] == [row.id for row in sorted(
+        before + [together], key=lambda row: (row.due_on, row.case.reference, row.id))]
+    assert (after[-1].id, after[-1].pupil, after[-1].case.reference) == (together.id, None, "2026-0001")
+    assert {later.id, cancelled.id, of_closed.id}.isdisjoint(row.id for row in after)
+    assert later.id in [row.id for row in followups.due_for(mentor, horizon_days=8)]
+    from sql_log import recorded_sql
+    with recorded_sql() as statements:  # each with its case and pupil: the home page asks no more
+        assert len({(row.case.reference, row.pupil and row.pupil.first_name) for row in followups.due_for(mentor)}) > 1
+    assert len(statements) <= 1
+
+
+def test_a_refused_measure_sets_no_phase_and_a_series_counts_from_no_day_without_a_protocol(app_context):
+    from test_scale import add_cases
+    case = models.Case.get_by_id(add_cases(1, 0)[0])
+    models.Measure.create(case=case, pupil=pupil("Daan"), phase=3, description="Geschorst", decided_on=db.today(),
+                          waiting_for="director", refused_at=db.utcnow())
+    followups.sync_escalation(case)
+    case = models.Case.get_by_id(case.id)
+    assert (case.escalation_phase, case.escalation_deciders) == (None, "")
+    assert followups.series_anchor(None, case, {"follow-up": db.today()}) is None
