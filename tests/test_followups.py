@@ -617,3 +617,31 @@ def test_a_refused_measure_sets_no_phase_and_a_series_counts_from_no_day_without
     case = models.Case.get_by_id(case.id)
     assert (case.escalation_phase, case.escalation_deciders) == (None, "")
     assert followups.series_anchor(None, case, {"follow-up": db.today()}) is None
+
+
+def test_the_series_rules_are_worked_out_once_per_set_of_protocols_and_again_when_one_changes(app_context,
+                                                                                               monkeypatch):
+    import collections
+    import dataclasses
+    monkeypatch.setattr(followups, "_SERIES_STEP_RULES", collections.OrderedDict())
+    rules = followups.series_step_rules()
+    assert ("vo-nl", None, "follow-up") in rules and followups.series_step_rules() is rules  # kept
+    registry = protocols.registry()
+    own = registry["vo-nl"]
+    steps = tuple(dataclasses.replace(step, shared="") if step.shared == "follow-up" else step for step in own.steps)
+    registry["vo-nl"] = dataclasses.replace(own, follow_up_step="", follow_up_with=(), follow_up_schedule=(),
+                                            steps=steps)
+    try:  # the school edits its protocol in place: no series any more
+        assert [rule for rule in followups.series_step_rules() if rule[0] == "vo-nl"] == [
+            ("vo-nl", "online-pesten", "online-pesten:evaluation"),
+            ("vo-nl", "stappenplan-vl", "stappenplan-vl:follow-up")]
+    finally:
+        registry["vo-nl"] = own
+    assert followups.series_step_rules() is rules
+    kept = followups._SERIES_STEP_RULES
+    keys, others = [], [dataclasses.replace(own, key="eigen-%d" % number) for number in range(17)]
+    for number, other in enumerate(others):  # as many apps as a test process builds, and one more: the oldest goes
+        monkeypatch.setattr(protocols, "registry", lambda other=other: {other.key: other})
+        assert followups.series_step_rules() == ((other.key, None, "follow-up"),)
+        keys.append(next(reversed(kept)))
+    assert list(kept) == keys[1:]
