@@ -608,7 +608,7 @@ def test_the_mentor_s_talks_due_are_open_ones_of_open_cases_within_a_week_with_o
     assert len(statements) <= 1
 
 
-def test_a_refused_measure_sets_no_phase_and_a_series_counts_from_no_day_without_a_protocol(app_context):
+def test_a_refused_measure_sets_no_phase_and_a_series_counts_from_the_day_its_step_s_deadline_gives(app_context):
     from test_scale import add_cases
     case = models.Case.get_by_id(add_cases(1, 0)[0])
     models.Measure.create(case=case, pupil=pupil("Daan"), phase=3, description="Geschorst", decided_on=db.today(),
@@ -617,6 +617,15 @@ def test_a_refused_measure_sets_no_phase_and_a_series_counts_from_no_day_without
     case = models.Case.get_by_id(case.id)
     assert (case.escalation_phase, case.escalation_deciders) == (None, "")
     assert followups.series_anchor(None, case, {"follow-up": db.today()}) is None
+    # A protocol whose follow-up step comes due sooner after the talk for serious bullying: the anchor follows it.
+    import dataclasses
+    own = protocols.get("vo-nl")
+    sooner = protocols.Deadline(days=2, after="joint-talk", if_serious=protocols.Deadline(days=7, after="signal"))
+    edited = dataclasses.replace(own, steps=tuple(dataclasses.replace(step, deadline=sooner)
+                                                  if step.key == "follow-up" else step for step in own.steps))
+    dates = {"follow-up": db.today()}
+    assert [followups.series_anchor(edited, demo_case(reference), dates) for reference in ("0001", "0004")] == [
+        db.today() - 2 * DAY, db.today() - 7 * DAY]  # normal, serious
 
 
 def test_the_series_rules_are_worked_out_once_per_set_of_protocols_and_again_when_one_changes(app_context,
