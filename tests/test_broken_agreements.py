@@ -178,7 +178,8 @@ def test_a_measure_still_waiting_holds_back_no_measure_decided_after_it(app_cont
     assert sorted(item.pupil.first_name for item in escalation.parents_to_inform(case)) == ["Luuk", "Yara"]
 
 
-def test_parents_not_told_of_two_measures_hear_of_the_latest_by_the_day_the_first_was_due_in_the_case_s_order(app_context, factory):
+def test_parents_not_told_of_two_measures_hear_of_the_latest_by_the_day_the_first_was_due_in_the_case_s_order(
+        app_context, factory):
     """Two measures the parents have not heard of: the to-do names the latest, late since the earliest's day;
     the parents due on one day in the case's order of pupils."""
     victim, bully = pupil("Sem"), pupil("Yara")

@@ -233,8 +233,8 @@ def test_the_case_page_shows_each_pupil_with_their_own_talks(login_as):
     client, case = login_as("mentor"), demo_case("0001")
     html = page_of(client, case)
     section = html[html.index('id="aftercare"'):html.index("</section>", html.index('id="aftercare"'))]
-    names = [match for match in re.findall(r'class="followups__who"[^>]*>(?:<a class="pupil-link" href="/leerlingen/\d+">)?([^<]+)<',
-                                           section)]  # each name links to the pupil's page
+    names = re.findall(r'class="followups__who"[^>]*>(?:<a class="pupil-link" href="/leerlingen/\d+">)?([^<]+)<',
+                       section)  # each name links to the pupil's page
     assert [name.strip() for name in names] == ["Noor Hoekstra", "Daan van den Berg", "Tim Kok"]
     assert section.count("2 gesprekken gehouden") == 2 and "1 gesprek gehouden" in section
     assert "Afspraken niet nagekomen" in section and "evaluatiegesprek" in section
