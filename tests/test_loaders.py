@@ -3,6 +3,7 @@ loads, what it refuses and with which status (404 where the record's existence i
 it is not), and the one audit line each refusal writes. The expectations are written from the role
 table and the demo school (mentor mentors 1A and 2B and collected case 2026-0002's evidence; mentor2
 mentors 3C), not asked of the permissions package."""
+import flask
 import flask_login
 import peewee
 from werkzeug.exceptions import HTTPException
@@ -163,3 +164,66 @@ def test_the_support_team_loads_its_case_sessions_and_referrals_and_nothing_else
     assert loaded(app_context, "support", lambda: loaders.get_support_referral_or_404(other.id)) == (404, None)
     assert loaded(app_context, "mentor", lambda: loaders.get_support_case_or_404(case.id)) == (
         403, ("HTTP 403", "case", case.id))
+
+
+def test_a_closed_case_sends_whoever_would_add_to_it_back_to_its_page_with_a_message(app_context):
+    closed, open_ = demo_case("2024-0014"), demo_case("0001")
+    with app_context.test_request_context():
+        flask_login.login_user(demo_user("mentor2"))
+        try:
+            loaders.get_open_case_or_404(closed.id)
+            response = None
+        except HTTPException as refused:
+            response = refused.get_response()
+        assert (response.status_code, response.location) == (302, "/dossiers/%d" % closed.id)
+        assert flask.get_flashed_messages(with_categories=True) == [("error", "Dit dossier is gesloten.")]
+    assert loaded(app_context, "mentor", lambda: loaders.get_open_case_or_404(open_.id)) == (None, None)
+    # Adding to a case asks to change it: the support team, who reads case 0001, may not.
+    assert loaded(app_context, "support", lambda: loaders.get_open_case_or_404(open_.id)) == (
+        403, ("HTTP 403", "case", open_.id))
+    last = models.Case.select(peewee.fn.MAX(models.Case.id)).scalar()
+    assert loaded(app_context, "coordinator", lambda: loaders.get_open_case_or_404(last + 1)) == (404, None)
+    assert loaded(app_context, "coordinator", lambda: loaders.get_case_or_404(last + 1)) == (404, None)
+
+
+def test_each_refusal_names_the_record_it_refused(app_context):
+    case = demo_case("0001")  # the counsellor reads it for Noor, the support team whole
+    bully_talk = models.Conversation.get(models.Conversation.case == case, models.Conversation.step_key == "bully-talk")
+    assert loaded(app_context, "counsellor", lambda: loaders.get_conversation_or_404(bully_talk.id)) == (
+        404, ("HTTP 404", "conversation", bully_talk.id)), "a talk without Noor is not in the counsellor's reading"
+    assert loaded(app_context, "counsellor", lambda: loaders.get_whole_case_or_404(case.id)) == (
+        403, ("HTTP 403", "case", case.id))
+    assert loaded(app_context, "support", lambda: loaders.get_whole_case_or_404(case.id)) == (None, None)
+    report = models.Report.get(models.Report.case == demo_case("0003"))
+    assert loaded(app_context, "mentor", lambda: loaders.get_report_or_404(report.id)) == (
+        404, ("HTTP 404", "report", report.id))
+    assert loaded(app_context, "mentor2", lambda: loaders.get_report_or_404(report.id)) == (None, None)
+    last = models.Report.select(peewee.fn.MAX(models.Report.id)).scalar()
+    assert loaded(app_context, "coordinator", lambda: loaders.get_report_or_404(last + 1)) == (404, None)
+
+
+def test_a_work_note_is_its_authors_alone(app_context):
+    notes = {note.author.username: note for note in models.PersonalNote.select().where(
+        models.PersonalNote.case == demo_case("0001"))}
+    mine, theirs = notes["mentor"], notes["support"]
+    with app_context.test_request_context():
+        flask_login.login_user(demo_user("mentor"))
+        assert loaders.get_personal_note_or_404(mine.id).id == mine.id
+    for username in ("mentor", "coordinator", "admin"):
+        assert loaded(app_context, username, lambda: loaders.get_personal_note_or_404(theirs.id)) == (
+            404, ("HTTP 404", "personalnote", theirs.id)), username
+
+
+def test_a_referral_to_the_counsellor_is_closed_by_the_counsellor_alone(app_context):
+    case = demo_case("0003")  # mentor2's; the counsellor reads nothing of it
+    referral = models.Referral.create(case=case, target="counsellor", by_user=demo_user("mentor2"),
+                                      referred_on=case.opened_at.date())
+    assert referral.is_confidential
+    with app_context.test_request_context():
+        flask_login.login_user(demo_user("counsellor"))
+        assert loaders.get_referral_to_close_or_404(referral.id).id == referral.id
+    for username in ("mentor2", "coordinator"):  # they see the case, and so that the referral exists
+        assert loaded(app_context, username, lambda: loaders.get_referral_to_close_or_404(referral.id)) == (
+            403, ("HTTP 403", "referral", referral.id)), username
+    assert loaded(app_context, "mentor", lambda: loaders.get_referral_to_close_or_404(referral.id)) == (
+        404, ("HTTP 404", "case", case.id))
