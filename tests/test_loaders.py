@@ -36,7 +36,7 @@ def loaded(app, username, load):
 def test_an_access_request_is_the_coordinators_and_a_pupil_beyond_the_database_is_no_one(app_context, factory):
     app = app_context
     pupil = factory.pupil()
-    far = 10 ** 12  # beyond any small number a planted bound might put in its place
+    far = 2 ** 31 - 1  # the largest id PostgreSQL's integer keys hold: beyond any small bound planted in its place
     models.Pupil.update(id=far).where(models.Pupil.id == pupil.id).execute()
     load = loaders.get_pupil_for_access_request_or_404
     with app.test_request_context():
