@@ -15,8 +15,8 @@ from permissions import loaders
 
 USERS = ("staff", "mentor", "mentor2", "coordinator", "support", "counsellor", "teamleader", "management", "admin")
 def loaded(app, username, load):
-    """(status the loader refused with, or None when it loaded; the refusal's audit line as (detail,
-    object type, object id), or None when it logged none)."""
+    """(status the loader refused or sent the user away with, or None when it loaded; the refusal's audit line
+    as (detail, object type, object id), or None when it logged none)."""
     user = models.User.by_username(username)
     with app.test_request_context():
         flask_login.login_user(user)
@@ -25,7 +25,7 @@ def loaded(app, username, load):
             load()
             status = None
         except HTTPException as refused:
-            status = refused.code
+            status = refused.code or refused.get_response().status_code  # abort(redirect(...)) has no code
         lines = [(event.action, event.username, event.detail, event.object_type, event.object_id)
                  for event in models.AuditEvent.select().where(models.AuditEvent.id > last)]
     assert all(line[:2] == ("access.denied", username) for line in lines), lines
