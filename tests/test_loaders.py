@@ -9,6 +9,7 @@ import peewee
 from werkzeug.exceptions import HTTPException
 
 import models
+from access_routes import hand_over_0003
 from conftest import demo_case, demo_user
 from domain import public
 from permissions import loaders
@@ -227,3 +228,23 @@ def test_a_referral_to_the_counsellor_is_closed_by_the_counsellor_alone(app_cont
             403, ("HTTP 403", "referral", referral.id)), username
     assert loaded(app_context, "mentor", lambda: loaders.get_referral_to_close_or_404(referral.id)) == (
         404, ("HTTP 404", "case", case.id))
+
+
+def test_the_previous_mentor_loads_their_own_evidence_and_referrals_and_changes_none(app_context):
+    hand_over_0003(True)  # from mentor2, who reads on what they recorded
+    case, mentor2 = demo_case("0003"), demo_user("mentor2")
+    item = models.Evidence.create(case=case, platform="WhatsApp", collected_by=mentor2,
+                                  captured_at=case.opened_at)
+    referral = models.Referral.create(case=case, target="training", by_user=mentor2,
+                                      referred_on=case.opened_at.date())
+    assert loaded(app_context, "mentor2", lambda: loaders.get_evidence_or_404(item.id)) == (None, None)
+    assert loaded(app_context, "mentor2", lambda: loaders.get_evidence_or_404(item.id, loaders.EDIT)) == (
+        403, ("HTTP 403", "case", case.id))
+    assert loaded(app_context, "mentor2", lambda: loaders.get_referral_to_close_or_404(referral.id)) == (
+        403, ("HTTP 403", "referral", referral.id)), "theirs to read, no longer theirs to close"
+    # The support team reads case 0001 whole, and changes none of its evidence.
+    evidence = models.Evidence.create(case=demo_case("0001"), platform="WhatsApp",
+                                      collected_by=demo_user("mentor"), captured_at=case.opened_at)
+    assert loaded(app_context, "support", lambda: loaders.get_evidence_or_404(evidence.id)) == (None, None)
+    assert loaded(app_context, "support", lambda: loaders.get_evidence_or_404(evidence.id, loaders.EDIT)) == (
+        403, ("HTTP 403", "case", demo_case("0001").id))
