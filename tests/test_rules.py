@@ -633,3 +633,6 @@ def test_the_cases_handed_over_are_the_users_own_handovers_newest_case_first(app
         newest_first = sorted(opened, key=opened.get, reverse=True)
         assert newest_first != sorted(opened, key=lambda case: demo_case(case).id), "the order must show"
         assert [suffix(case) for case in rules.handed_over_cases(mentor2)] == newest_first, "not 0002: not theirs"
+        # A handover reads on only in the case handed over, and only for the mentor it was handed from.
+        assert rules.case_abilities(mentor2, demo_case("0002")) == frozenset()
+        assert rules.case_abilities(mentor2, demo_case("0004")) == {"view"}
