@@ -4,7 +4,7 @@ import time
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 
 from db import db, utcnow
 from models import LoginThrottle, SchoolSettings, User, UserSession
@@ -27,8 +27,20 @@ CONTENT_SECURITY_POLICY = "; ".join([
 LAST_SEEN_GRANULARITY = datetime.timedelta(seconds=60)
 
 
+class Visitor(AnonymousUserMixin):
+    """Whoever has not signed in: no roles and no administration, so every rule of the permissions answers
+    no, also the rules that do not ask first whether the user signed in."""
+    id = None
+    is_admin = False
+    roles = frozenset()
+
+    def has_role(self, *roles):
+        return False
+
+
 def init_app(app, login_manager):
     """Wire Flask-Login to server-side sessions and add the headers to every response."""
+    login_manager.anonymous_user = Visitor
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the server-side session is the protection
     login_manager.user_loader(load_user_from_session)

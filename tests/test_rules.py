@@ -10,7 +10,7 @@ Each test loops over its table in one demo database and names user, case and rul
 """
 import datetime
 
-from flask_login import AnonymousUserMixin
+from flask_login import current_user
 
 import audit
 import models
@@ -124,20 +124,35 @@ def test_each_demo_user_has_exactly_the_abilities_and_scopes_of_their_role(app_c
         assert scopes == SCOPES[username], "%s: (case list, prevention, audit log) scopes %r" % (username, scopes)
 
 
-def test_an_anonymous_visitor_may_do_nothing_that_asks_whether_they_logged_in(app_context):
-    anonymous = AnonymousUserMixin()
-    for name in ("may_handle_complaints", "may_read_complaint_notes", "may_use_support_workspace",
-                 "may_view_prevention", "may_plan_prevention", "may_record_prevention", "may_administer",
-                 "may_read_audit_log", "may_handle_access_requests"):
-        assert getattr(rules, name)(anonymous) is False, name
-    assert rules.audit_log_scope(anonymous) is None
-    assert rules.may_record_prevention(anonymous, models.SchoolClass.get(models.SchoolClass.name == "1A")) is False
-    for case in CASES:
-        assert rules.case_abilities(anonymous, demo_case(case)) == frozenset(), case
-        assert not rules.may_case(rules.VIEW, demo_case(case), anonymous), case
-    assert not rules.may_answer_thread(anonymous, models.PublicThread(complaint_id=1))
-    assert not rules.may_answer_thread(anonymous, models.PublicThread(report_id=1))
-    assert not rules.may_view_complaint(anonymous, models.Complaint.get())
+def test_an_anonymous_visitor_may_do_nothing(app):
+    """Flask-Login's visitor who has not signed in is asked every rule, also those that do not first ask
+    whether the user signed in: each answers no, none raises."""
+    with app.test_request_context():
+        anonymous = current_user._get_current_object()
+        assert not anonymous.is_authenticated
+        for name in USER_RULES:
+            assert getattr(rules, name)(anonymous) is False, name
+        scopes = (rules.case_list_scope(anonymous), rules.prevention_scope(anonymous),
+                  rules.audit_log_scope(anonymous))
+        assert scopes == (None, "school", None)
+        assert rules.may_record_prevention(anonymous, models.SchoolClass.get(models.SchoolClass.name == "1A")) is False
+        for case in CASES:
+            case = demo_case(case)
+            assert rules.case_abilities(anonymous, case) == frozenset(), case.reference
+            assert not rules.may_case(rules.VIEW, case, anonymous), case.reference
+            for rule in CASE_RULES:
+                function, args = (getattr(rules, rule), ()) if isinstance(rule, str) else (
+                    getattr(rules, rule[0]), rule[1:])
+                assert function(anonymous, case, *args) is False, (rule, case.reference)
+            for deciders in DECIDING:
+                assert rules.deciding_roles(anonymous, case, deciders) == (), (deciders, case.reference)
+                assert rules.may_decide_phase(anonymous, case, deciders) is False, (deciders, case.reference)
+            assert not rules.reads_as_previous_mentor(anonymous, case), case.reference
+        assert list(rules.visible_cases(anonymous)) == []
+        assert list(rules.handed_over_cases(anonymous)) == []
+        assert not rules.may_answer_thread(anonymous, models.PublicThread(complaint_id=1))
+        assert not rules.may_answer_thread(anonymous, models.PublicThread(report_id=1))
+        assert not rules.may_view_complaint(anonymous, models.Complaint.get())
 
 
 def test_users_with_two_roles_get_what_each_role_gives(app_context, factory):
