@@ -1,0 +1,119 @@
+"""What recording a follow-up talk leaves behind: the timeline's lines in the name of who recorded the talk, and
+the follow-up step done when the series' last talk is recorded."""
+import datetime
+
+import db
+import models
+from conftest import demo_case, demo_user
+from domain import followups
+
+DAY = datetime.timedelta(days=1)
+
+
+def at_ten(day):
+    """A stored (UTC) moment on that day, the same day in the school's time zone."""
+    return datetime.datetime.combine(day, datetime.time(10))
+
+
+def broken(case, pupil, held_on, recorded_on=None):
+    """A talk with the pupil that found the agreements not kept, held on `held_on` and written down that day or
+    on `recorded_on`."""
+    return models.FollowUp.create(case=case, pupil=pupil, due_on=held_on, held_on=held_on, outcome="not_kept",
+                                  done_at=at_ten(recorded_on or held_on), done_by=demo_user("mentor"))
+
+
+def bullying_case(factory, **roles):
+    """A case of the demo's mentor under the Dutch protocol: Vera Visser bullied by Bram Bakker, and `roles`."""
+    vera = factory.pupil(first_name="Vera", last_name="Visser")
+    bram = factory.pupil(first_name="Bram", last_name="Bakker")
+    return factory.case(mentor=demo_user("mentor"), victim=vera, bully=bram, **roles), bram
+
+
+def events(case):
+    return [(event.kind, event.text, event.user_id) for event in models.CaseEvent.select().where(
+        models.CaseEvent.case == case).order_by(models.CaseEvent.id)]
+
+
+# The timeline's lines, in the name of who recorded the talk
+
+def test_broken_again_the_proposal_and_the_hand_over_are_written_on_the_timeline_in_the_recorder_s_name(
+        app_context, factory):
+    case, bram = bullying_case(factory)
+    today, mentor = db.today(), demo_user("mentor")
+    broken(case, bram, today - 3 * DAY)  # his one more chance
+    second = models.FollowUp.create(case=case, pupil=bram, due_on=today)
+    assert events(case) == []
+    with models.db.atomic():
+        assert followups.record(second, mentor, "not_kept", today) == "escalate"
+    assert events(case) == [
+        ("follow_up", "Bram Bakker: Afspraken opnieuw niet nagekomen", mentor.id),
+        ("follow_ups_planned", "Afspraken niet nagekomen: extra vervolggesprek op %s met Bram Bakker"
+         % followups.dutch_day(today + 7 * DAY), mentor.id),
+        ("escalation_proposed", "Voorstel: fase 1 (Lichte corrigerende maatregel) voor Bram Bakker; beslist: mentor",
+         mentor.id),
+        ("escalation_proposed", "Afspraken opnieuw niet nagekomen: dossier naar de anti-pestcoördinator", mentor.id),
+    ]
+
+
+def test_the_switch_of_approach_is_proposed_on_the_timeline_in_the_recorder_s_name(app_context, factory):
+    from domain import cases
+    mentor, coordinator = demo_user("mentor"), demo_user("coordinator")
+    wout = factory.pupil(first_name="Wout", last_name="Wouters")
+    case = factory.case(mentor=mentor, protocol="stappenplan-vl", victim=factory.pupil(first_name="Lien"), bully=wout)
+    with models.db.atomic():
+        cases.set_approach(case, "non_confrontational", "group", coordinator)
+    models.CaseEvent.update(at=db.utcnow() - DAY).where(models.CaseEvent.case == case).execute()
+    case = models.Case.get_by_id(case.id)
+    assert [kind for kind, _text, _user in events(case)] == ["approach"]
+    talk_with_wout = models.FollowUp.create(case=case, pupil=wout, due_on=db.today())
+    with models.db.atomic():
+        assert followups.record(talk_with_wout, mentor, "not_kept", db.today()) == "one_more_chance"
+    assert events(case)[1:] == [
+        ("follow_up", "Wout Wouters: Afspraken niet nagekomen: nog één kans", mentor.id),
+        ("follow_ups_planned", "Afspraken niet nagekomen: extra vervolggesprek op %s met Wout Wouters"
+         % followups.dutch_day(db.today() + 7 * DAY), mentor.id),
+        ("approach_switch_proposed", "Overschakelen op de confronterende aanpak; beslist: anti-pestcoördinator",
+         mentor.id),
+    ]
+
+
+def step_done(case):
+    """The follow-up step's status and who did it, and the timeline's lines that it is done (with whose name)."""
+    step = models.CaseStep.get(models.CaseStep.case == case, models.CaseStep.step_key == "follow-up")
+    lines = [(text, user) for kind, text, user in events(case) if kind == "step_done" and text.startswith(
+        "Vervolggesprekken")]
+    return step.status, step.done_by_id, lines
+
+
+def series_but_one(case):
+    """The demo case's follow-up talks still to be held: Tim's of today, and the others of the series; the step
+    they stand for open, due today, no line yet that it is done."""
+    to_hold = list(models.FollowUp.select().where(
+        models.FollowUp.case == case, models.FollowUp.conversation.is_null(), models.FollowUp.done_at.is_null(),
+        models.FollowUp.cancelled_at.is_null()).order_by(models.FollowUp.due_on, models.FollowUp.id))
+    last = to_hold[0]
+    assert (last.pupil.first_name, last.due_on) == ("Tim", db.today()) and to_hold[1].due_on > db.today()
+    assert len(to_hold) > 10  # Noor's, Daan's and Tim's, for two years
+    assert step_done(case) == ("open", None, [])
+    return last, [row.id for row in to_hold[1:]]
+
+
+def test_the_series_last_talk_recorded_completes_the_follow_up_step_in_the_recorder_s_name(app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    last, others = series_but_one(case)
+    models.FollowUp.update(outcome="going_well", held_on=db.today() - DAY, done_at=db.utcnow() - DAY,
+                           done_by=mentor).where(models.FollowUp.id.in_(others)).execute()
+    with models.db.atomic():
+        assert followups.record(last, mentor, "going_well", db.today()) == "ok"
+    assert step_done(case) == ("done", mentor.id, [("Vervolggesprekken: elk vervolggesprek is vastgelegd", mentor.id)])
+
+
+def test_talks_cancelled_by_a_new_agreement_are_not_talks_still_to_come(app_context):
+    case, mentor = demo_case("0001"), demo_user("mentor")
+    last, others = series_but_one(case)
+    models.FollowUp.update(cancelled_at=db.utcnow() - DAY).where(models.FollowUp.id.in_(others)).execute()
+    assert followups.series_under_way(case, "follow-up")  # Tim's talk of today
+    with models.db.atomic():
+        assert followups.record(last, mentor, "going_well", db.today()) == "ok"
+    assert step_done(case) == ("done", mentor.id, [("Vervolggesprekken: elk vervolggesprek is vastgelegd", mentor.id)])
+    assert not followups.series_under_way(case, "follow-up")
