@@ -1,5 +1,5 @@
-"""What recording a follow-up talk leaves behind: the timeline's lines in the name of who recorded the talk, and
-the follow-up step done when the series' last talk is recorded."""
+"""What recording a follow-up talk leaves behind, and what is read from the talks recorded: the timeline's lines
+in the name of who recorded the talk, and the proposals per pupil."""
 import datetime
 
 import db
@@ -32,6 +32,10 @@ def bullying_case(factory, **roles):
 def events(case):
     return [(event.kind, event.text, event.user_id) for event in models.CaseEvent.select().where(
         models.CaseEvent.case == case).order_by(models.CaseEvent.id)]
+
+
+def proposed(case):
+    return [(pupil.id, phase) for pupil, phase in followups.pupil_proposals(case)]
 
 
 # The timeline's lines, in the name of who recorded the talk
@@ -117,3 +121,56 @@ def test_talks_cancelled_by_a_new_agreement_are_not_talks_still_to_come(app_cont
         assert followups.record(last, mentor, "going_well", db.today()) == "ok"
     assert step_done(case) == ("done", mentor.id, [("Vervolggesprekken: elk vervolggesprek is vastgelegd", mentor.id)])
     assert not followups.series_under_way(case, "follow-up")
+
+
+# The proposals per pupil
+
+def test_a_bully_without_a_second_break_hides_no_follower_after_them(app_context, factory):
+    case, bram = bullying_case(factory, follower=factory.pupil(first_name="Cas", last_name="Claes"))
+    cas = models.Involvement.get(models.Involvement.case == case, models.Involvement.role == "follower").pupil
+    assert [(row.pupil.first_name, row.role) for row in case.involved_pupils()] == [
+        ("Bram", "bully"), ("Cas", "follower"), ("Vera", "victim")]
+    today = db.today()
+    broken(case, bram, today - 9 * DAY)  # once: his one more chance
+    broken(case, cas, today - 6 * DAY)
+    broken(case, cas, today - DAY)
+    assert proposed(case) == [(cas.id, 1)]
+
+
+def test_a_bully_whose_measure_answered_their_breaks_hides_no_follower_after_them(app_context, factory):
+    case, bram = bullying_case(factory, follower=factory.pupil(first_name="Cas", last_name="Claes"))
+    cas = models.Involvement.get(models.Involvement.case == case, models.Involvement.role == "follower").pupil
+    today = db.today()
+    for who in (bram, cas):
+        broken(case, who, today - 10 * DAY)
+        broken(case, who, today - 5 * DAY)
+    assert proposed(case) == [(bram.id, 1), (cas.id, 1)]
+    models.Measure.create(case=case, pupil=bram, phase=1, description="Strafwerk", decided_on=today - 3 * DAY)
+    assert proposed(case) == [(cas.id, 1)]
+
+
+def test_a_measure_decided_after_the_break_was_held_answers_it_though_the_talk_was_written_down_later(
+        app_context, factory):
+    case, bram = bullying_case(factory)
+    today = db.today()
+    broken(case, bram, today - 10 * DAY)
+    broken(case, bram, today - 6 * DAY, recorded_on=today)  # written down only today
+    assert proposed(case) == [(bram.id, 1)]
+    models.Measure.create(case=case, pupil=bram, phase=1, description="Strafwerk", decided_on=today - 3 * DAY)
+    assert proposed(case) == []
+
+
+def breaks_without_their_day(case, pupil, *days):
+    """Breaks as recorded before a talk had its own day: only when they were written down."""
+    for day in days:
+        models.FollowUp.update(held_on=None).where(models.FollowUp.id == broken(case, pupil, day).id).execute()
+    assert [row.held_on for row in models.FollowUp.select().where(models.FollowUp.case == case)] == [None] * len(days)
+
+
+def test_breaks_recorded_before_talks_had_a_day_count_from_the_day_they_were_written_down(app_context, factory):
+    case, bram = bullying_case(factory)
+    today = db.today()
+    breaks_without_their_day(case, bram, today - 5 * DAY, today - 2 * DAY)
+    assert proposed(case) == [(bram.id, 1)]
+    models.Measure.create(case=case, pupil=bram, phase=1, description="Strafwerk", decided_on=today - 3 * DAY)
+    assert proposed(case) == [(bram.id, 2)]  # the second break came after the measure
