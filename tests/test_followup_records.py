@@ -1,13 +1,16 @@
 """What recording a follow-up talk leaves behind, and what is read from the talks recorded: the timeline's lines
-in the name of who recorded the talk, and the proposals per pupil."""
+in the name of who recorded the talk, the proposals per pupil, and the hand-over to the coordinator (seed 001
+step 5) read from this case's own talks and measures."""
 import datetime
 
 import db
 import models
 from conftest import demo_case, demo_user
 from domain import followups
+from test_case_page import Statements
 
 DAY = datetime.timedelta(days=1)
+HAND_OVER_TALK = "Gesprek door de anti-pestcoördinator bij herhaling"
 
 
 def at_ten(day):
@@ -22,6 +25,12 @@ def broken(case, pupil, held_on, recorded_on=None):
                                   done_at=at_ten(recorded_on or held_on), done_by=demo_user("mentor"))
 
 
+def talk(case, template_key, day, step_key="follow-up"):
+    """A conversation of the case under that guide, started on that day."""
+    return models.Conversation.create(case=case, step_key=step_key, template_key=template_key, title=template_key,
+                                      held_by=demo_user("coordinator"), started_at=at_ten(day))
+
+
 def bullying_case(factory, **roles):
     """A case of the demo's mentor under the Dutch protocol: Vera Visser bullied by Bram Bakker, and `roles`."""
     vera = factory.pupil(first_name="Vera", last_name="Visser")
@@ -32,6 +41,12 @@ def bullying_case(factory, **roles):
 def events(case):
     return [(event.kind, event.text, event.user_id) for event in models.CaseEvent.select().where(
         models.CaseEvent.case == case).order_by(models.CaseEvent.id)]
+
+
+def handed(case, *lists):
+    """Each hand-over of the case: (pupil id, to whom, at which step, the talk's title)."""
+    return [(item.pupil.id, item.rule.hand_to, item.step_key, item.title)
+            for item in followups.hand_overs(case, *lists)]
 
 
 def proposed(case):
@@ -174,3 +189,88 @@ def test_breaks_recorded_before_talks_had_a_day_count_from_the_day_they_were_wri
     assert proposed(case) == [(bram.id, 1)]
     models.Measure.create(case=case, pupil=bram, phase=1, description="Strafwerk", decided_on=today - 3 * DAY)
     assert proposed(case) == [(bram.id, 2)]  # the second break came after the measure
+
+
+# The hand-over to the coordinator
+
+def test_a_coordinator_talk_started_before_the_last_break_hands_the_case_over_all_the_same(app_context, factory):
+    case, bram = bullying_case(factory)
+    today = db.today()
+    broken(case, bram, today - 9 * DAY)
+    talk(case, "coordinator-conversation", today - 6 * DAY)  # after the first break: the one more chance
+    broken(case, bram, today - 4 * DAY)
+    assert proposed(case) == [(bram.id, 1)]
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    talk(case, "coordinator-conversation", today - 4 * DAY)  # on the day of the last break
+    assert handed(case) == []
+
+
+def test_a_break_recorded_before_talks_had_a_day_hands_over_from_the_day_it_was_written_down(
+        app_context, factory):
+    case, bram = bullying_case(factory)
+    today = db.today()
+    breaks_without_their_day(case, bram, today - 5 * DAY, today - 2 * DAY)
+    talk(case, "coordinator-conversation", today - 3 * DAY)  # before the second break
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    talk(case, "coordinator-conversation", today - 2 * DAY)
+    assert handed(case) == []
+
+
+def test_a_talk_started_after_the_break_was_held_counts_though_the_break_was_written_down_later(
+        app_context, factory):
+    case, bram = bullying_case(factory)
+    today = db.today()
+    broken(case, bram, today - 9 * DAY)
+    broken(case, bram, today - 4 * DAY, recorded_on=today)
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    talk(case, "coordinator-conversation", today - 2 * DAY)
+    assert handed(case) == []
+
+
+def test_a_hand_over_reads_only_this_case_s_coordinator_talks(app_context, factory):
+    case, bram = bullying_case(factory)
+    other = factory.case(mentor=demo_user("mentor"), victim=factory.pupil(first_name="Ot"), bully=bram)
+    today = db.today()
+    broken(case, bram, today - 9 * DAY)
+    broken(case, bram, today - 4 * DAY)
+    talk(other, "coordinator-conversation", today)  # Bram's other case
+    talk(case, "follow-up-conversation", today)  # the mentor's own follow-up talk in this one
+    talk(case, "bully-guidance", today, step_key="bully-talk")
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    talk(case, "coordinator-conversation", today)
+    assert handed(case) == []
+
+
+def test_a_measure_in_another_case_leaves_the_hand_over_in_this_one(app_context, factory):
+    case, bram = bullying_case(factory)
+    other = factory.case(mentor=demo_user("mentor"), victim=factory.pupil(first_name="Ot"), bully=bram)
+    today = db.today()
+    broken(case, bram, today - 9 * DAY)
+    broken(case, bram, today - 4 * DAY)
+    models.Measure.create(case=other, pupil=bram, phase=2, description="Apart gezet", decided_on=today - DAY)
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    models.Measure.create(case=case, pupil=bram, phase=1, description="Strafwerk", decided_on=today - DAY)
+    assert handed(case) == []  # with a measure here he is in the coordinator's hands already
+
+
+def test_a_case_whose_protocol_is_no_longer_installed_hands_nothing_over(app_context, factory):
+    case, bram = bullying_case(factory)
+    broken(case, bram, db.today() - 9 * DAY)
+    broken(case, bram, db.today() - 4 * DAY)
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()
+    case = models.Case.get_by_id(case.id)
+    assert proposed(case) == [(bram.id, 1)]
+    assert handed(case) == []
+
+
+def test_with_the_case_s_own_lists_a_hand_over_reads_nothing_but_the_case_s_talks(app_context, factory):
+    case, bram = bullying_case(factory)
+    broken(case, bram, db.today() - 9 * DAY)
+    broken(case, bram, db.today() - 4 * DAY)
+    follow_ups, measures = list(models.FollowUp.of_case(case)), list(models.Measure.of_case(case))
+    proposals = followups.pupil_proposals(case, follow_ups, measures)
+    assert handed(case, proposals, follow_ups, measures) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    with Statements() as statements:  # the school's settings (the talk's title names its role) read by now
+        assert handed(case, proposals, follow_ups, measures) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    assert [sql[sql.index(" FROM "):].split()[1] for sql in statements.sql] == ['"conversation"']
