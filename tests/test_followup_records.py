@@ -1,12 +1,12 @@
-"""What recording a follow-up talk leaves behind, and what is read from the talks recorded: the timeline's lines
-in the name of who recorded the talk, the proposals per pupil, and the hand-over to the coordinator (seed 001
-step 5) read from this case's own talks and measures."""
+"""What recording a follow-up talk leaves behind, and what the case page reads from the talks recorded: the
+timeline's lines in the name of who recorded the talk, the proposals per pupil, the hand-over to the
+coordinator (seed 001 step 5) read from this case's own talks and measures, and each pupil's series."""
 import datetime
 
 import db
 import models
 from conftest import demo_case, demo_user
-from domain import followups
+from domain import corrections, followups
 from test_case_page import Statements
 
 DAY = datetime.timedelta(days=1)
@@ -274,3 +274,40 @@ def test_with_the_case_s_own_lists_a_hand_over_reads_nothing_but_the_case_s_talk
     with Statements() as statements:  # the school's settings (the talk's title names its role) read by now
         assert handed(case, proposals, follow_ups, measures) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
     assert [sql[sql.index(" FROM "):].split()[1] for sql in statements.sql] == ['"conversation"']
+
+
+# Each pupil's series on the case page
+
+def test_each_pupil_s_series_lists_every_talk_not_cancelled_under_their_role_talks_together_last(
+        app_context, factory):
+    aerts, mulder = (factory.pupil(first_name=first, last_name=last) for first, last in (("Anna", "Aerts"),
+                                                                                         ("Mo", "Mulder")))
+    case, bram = bullying_case(factory, follower=aerts)
+    models.Involvement.create(case=case, pupil=mulder, role="follower")
+    vera = models.Involvement.get(models.Involvement.case == case, models.Involvement.role == "victim").pupil
+    today, mentor = db.today(), demo_user("mentor")
+
+    def row(pupil, days, done=False, cancelled=False):
+        day = today + days * DAY
+        held = {"held_on": day, "outcome": "going_well", "done_at": at_ten(day), "done_by": mentor} if done else {}
+        return models.FollowUp.create(case=case, pupil=pupil, due_on=day,
+                                      cancelled_at=db.utcnow() if cancelled else None, **held).id
+
+    cancelled = row(aerts, -30, cancelled=True)  # the first of the list
+    together = row(None, -20, done=True)  # from before follow-ups were per pupil
+    aerts_held, mulder_held = row(aerts, -10, done=True), row(mulder, -9, done=True)
+    vera_held = row(vera, -5, done=True)
+    bram_due, vera_planned, aerts_planned = row(bram, 0), row(vera, 2), row(aerts, 7)
+    with models.db.atomic():  # Mo was added by mistake; what was recorded with him stays
+        corrections.remove_pupil(case, mulder, "Verkeerde leerling.", demo_user("coordinator"))
+    follow_ups = list(models.FollowUp.of_case(case))
+    assert follow_ups[0].id == cancelled and len(follow_ups) == 8
+    groups = followups.by_pupil(case.involved_pupils(), follow_ups, today)
+    assert [(group.pupil.first_name if group.pupil else None, group.role, [row.id for row in group.held],
+             [row.id for row in group.due], [row.id for row in group.planned]) for group in groups] == [
+        ("Vera", "victim", [vera_held], [], [vera_planned]),
+        ("Bram", "bully", [], [bram_due], []),
+        ("Anna", "follower", [aerts_held], [], [aerts_planned]),
+        ("Mo", None, [mulder_held], [], []),  # taken out of the case
+        (None, None, [together], [], []),
+    ]
