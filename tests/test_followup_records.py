@@ -53,6 +53,17 @@ def proposed(case):
     return [(pupil.id, phase) for pupil, phase in followups.pupil_proposals(case)]
 
 
+def broken_twice(factory):
+    """A case whose bully broke the agreements nine days ago and again four days ago, so that it is handed over,
+    and a second case of his, of another victim: (case, the bully, his other case)."""
+    case, bram = bullying_case(factory)
+    other = factory.case(mentor=demo_user("mentor"), victim=factory.pupil(first_name="Ot"), bully=bram)
+    broken(case, bram, db.today() - 9 * DAY)
+    broken(case, bram, db.today() - 4 * DAY)
+    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    return case, bram, other
+
+
 # The timeline's lines, in the name of who recorded the talk
 
 def test_broken_again_the_proposal_and_the_hand_over_are_written_on_the_timeline_in_the_recorder_s_name(
@@ -228,11 +239,8 @@ def test_a_talk_started_after_the_break_was_held_counts_though_the_break_was_wri
 
 
 def test_a_hand_over_reads_only_this_case_s_coordinator_talks(app_context, factory):
-    case, bram = bullying_case(factory)
-    other = factory.case(mentor=demo_user("mentor"), victim=factory.pupil(first_name="Ot"), bully=bram)
+    case, bram, other = broken_twice(factory)
     today = db.today()
-    broken(case, bram, today - 9 * DAY)
-    broken(case, bram, today - 4 * DAY)
     talk(other, "coordinator-conversation", today)  # Bram's other case
     talk(case, "follow-up-conversation", today)  # the mentor's own follow-up talk in this one
     talk(case, "bully-guidance", today, step_key="bully-talk")
@@ -242,11 +250,8 @@ def test_a_hand_over_reads_only_this_case_s_coordinator_talks(app_context, facto
 
 
 def test_a_measure_in_another_case_leaves_the_hand_over_in_this_one(app_context, factory):
-    case, bram = bullying_case(factory)
-    other = factory.case(mentor=demo_user("mentor"), victim=factory.pupil(first_name="Ot"), bully=bram)
+    case, bram, other = broken_twice(factory)
     today = db.today()
-    broken(case, bram, today - 9 * DAY)
-    broken(case, bram, today - 4 * DAY)
     models.Measure.create(case=other, pupil=bram, phase=2, description="Apart gezet", decided_on=today - DAY)
     assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
     models.Measure.create(case=case, pupil=bram, phase=1, description="Strafwerk", decided_on=today - DAY)
@@ -254,10 +259,7 @@ def test_a_measure_in_another_case_leaves_the_hand_over_in_this_one(app_context,
 
 
 def test_a_case_whose_protocol_is_no_longer_installed_hands_nothing_over(app_context, factory):
-    case, bram = bullying_case(factory)
-    broken(case, bram, db.today() - 9 * DAY)
-    broken(case, bram, db.today() - 4 * DAY)
-    assert handed(case) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
+    case, bram, _other = broken_twice(factory)
     models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()
     case = models.Case.get_by_id(case.id)
     assert proposed(case) == [(bram.id, 1)]
@@ -265,9 +267,7 @@ def test_a_case_whose_protocol_is_no_longer_installed_hands_nothing_over(app_con
 
 
 def test_with_the_case_s_own_lists_a_hand_over_reads_nothing_but_the_case_s_talks(app_context, factory):
-    case, bram = bullying_case(factory)
-    broken(case, bram, db.today() - 9 * DAY)
-    broken(case, bram, db.today() - 4 * DAY)
+    case, bram, _other = broken_twice(factory)
     follow_ups, measures = list(models.FollowUp.of_case(case)), list(models.Measure.of_case(case))
     proposals = followups.pupil_proposals(case, follow_ups, measures)
     assert handed(case, proposals, follow_ups, measures) == [(bram.id, "coordinator", "follow-up", HAND_OVER_TALK)]
