@@ -205,3 +205,57 @@ def test_the_pupils_own_file_says_a_talk_was_with_their_parents(app, login_as):
                                        [(pupil("Noor"), "Noor Hoekstra", "victim")])
     text = flat(pdf_text(ask(login_as("coordinator"), pupil("Noor")).data))
     assert talk.title in text and "ouders van Noor Hoekstra" in text
+
+
+def test_starting_a_talk_with_the_parents_of_two_pupils_names_both_on_the_timeline(app):
+    case = demo_case("0001")
+    with app.app_context():
+        talk = parents_talk(case, [pupil("Daan"), pupil("Tim")])
+        started = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                                  models.CaseEvent.kind == "conversation_started").order_by(
+            models.CaseEvent.id.desc()).first()
+        assert started.text == "%s (ouders van Daan van den Berg, Tim Kok)" % talk.title
+        assert [p.role for p in talk.participants.order_by(models.ConversationParticipant.id)] == [
+            "parents", "parents", "other"]
+
+
+def test_the_parent_contact_names_the_pupil_whose_parents_were_spoken_with_before_any_other_pupil_there(app):
+    """Whose parents: the one pupil there as "parents", though another pupil took part; in a talk started before
+    the guides said whose parents they are for (its pupils under their own roles), the one pupil in it."""
+    from domain import conversations
+    case = demo_case("0001")
+    with app.app_context():
+        talk = parents_talk(case, [pupil("Daan")])
+        models.ConversationParticipant.create(conversation=talk, pupil=pupil("Tim"), name="Tim Kok", role="follower")
+        assert conversations.parent_contact_draft(talk)["pupil"] == pupil("Daan").id
+        older = parents_talk(case, [pupil("Tim")])
+        models.ConversationParticipant.update(role="follower").where(
+            models.ConversationParticipant.conversation == older, models.ConversationParticipant.pupil.is_null(False)
+        ).execute()
+        assert conversations.parent_contact_draft(older)["pupil"] == pupil("Tim").id
+        models.ConversationParticipant.create(conversation=older, pupil=pupil("Daan"), name="Daan", role="bully")
+        assert conversations.parent_contact_draft(older)["pupil"] is None  # two pupils, nobody's parents: ask
+
+
+def test_the_parent_contact_takes_the_talks_notes_and_agreements_and_not_what_the_pupil_wished(app):
+    from domain import conversations
+    case = demo_case("0001")
+    mentor = demo_user("mentor")
+    with app.app_context():
+        talk = parents_talk(case, [pupil("Daan")], notes=["Eerste notitie."], agreements=["Eerste afspraak."])
+        with models.db.atomic():
+            conversations.add_line(talk, "wish", "Daan wil met rust gelaten worden.", "wish-%d" % talk.id, mentor)
+            conversations.add_line(talk, "note", "Tweede notitie.", "note-late-%d" % talk.id, mentor)
+        draft = conversations.parent_contact_draft(talk)
+    assert draft["summary"] == "Gesprek gevoerd met de leidraad «%s».\nEerste notitie.\nTweede notitie." % talk.title
+    assert draft["agreed"] == "Eerste afspraak."
+
+
+def test_a_talk_whose_protocol_is_no_longer_installed_records_no_parent_contact(app):
+    from domain import conversations
+    case = demo_case("0001")
+    with app.app_context():
+        talk = parents_talk(case, [pupil("Daan")])
+        assert conversations.records_parent_contact(talk) is True
+        models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()
+        assert conversations.records_parent_contact(models.Conversation.get_by_id(talk.id)) is False
