@@ -40,8 +40,7 @@ class Visitor(AnonymousUserMixin):
 
 def init_app(app, login_manager):
     """Wire Flask-Login to server-side sessions and add the headers to every response."""
-    login_manager.anonymous_user = Visitor
-    login_manager.login_view = "auth.login"
+    login_manager.anonymous_user = Visitor  # `unauthorized` decides where a visitor goes: no login_view
     login_manager.session_protection = None  # the server-side session is the protection
     login_manager.user_loader(load_user_from_session)
     login_manager.unauthorized_handler(unauthorized)

@@ -345,6 +345,22 @@ def test_a_user_deactivated_during_the_code_step_goes_back_to_the_password(clien
     assert models.UserSession.select().count() == 0
 
 
+def test_a_password_changed_during_the_code_step_goes_back_to_the_password(client, auth, clock):
+    """The login began with the old password: a change since (on another device, or an administrator's reset)
+    ends it, even with the right code."""
+    secret, _ = give_second_factor("mentor")
+    clock.shift(STEP)
+    auth.login("mentor")
+    with client.session_transaction() as session:
+        assert session["second_step"]["password"] == demo_user("mentor").password_changed_at.isoformat()
+    models.User.update(password_changed_at=datetime.datetime.utcnow()).where(
+        models.User.username == "mentor").execute()
+    assert post_code(client, code_for(secret, now())).headers["Location"] == "/login"
+    with client.session_transaction() as session:
+        assert "second_step" not in session
+    assert models.UserSession.select().count() == 0
+
+
 def test_a_notice_waits_for_the_next_login_on_a_server_in_any_time_zone(app, client, auth, server_in_another_time_zone,
                                                                         clock):
     """The login's start is compared with the notices' moments in UTC: a recovery code used an hour ago is
