@@ -495,7 +495,7 @@ def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_ba
     assert "Voorgesteld door: Hanneke Bos" in line and "Besloten door" not in line  # it was never decided
     assert "Voorstel: fase 4, Schorsing" in page
     home = teamleader.get("/").get_data(as_text=True)
-    assert "is geweigerd door Robert Verhoeven" in home and reason in home
+    assert "Je maatregel van fase 4, Schorsing, is geweigerd door Robert Verhoeven" in home and reason in home
     assert "is geweigerd door" not in management.get("/").get_data(as_text=True)
     hanneke = models.User.by_username("teamleader")  # a mentor now, not deciding it: no longer at her home
     roles = hanneke.roles
@@ -528,3 +528,53 @@ def test_a_measure_agreed_to_meanwhile_is_not_refused(app_context):
     with pytest.raises(escalation.MeasureError, match=NOT_WAITING):
         escalation.refuse(stale, fresh(case), demo_user("management"), "Te zwaar.")
     assert models.Measure.get_by_id(measure.id).refused_at is None
+
+
+def test_a_refusal_without_a_reason_is_refused_whole_where_it_is_kept_and_the_measure_still_waits(app_context):
+    """The form asks for the reason first; refuse() asks again where the refusal is kept: none, or only spaces,
+    is refused with the whole message, and the measure still waits for management."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    for reason in (None, "", "   "):
+        with pytest.raises(escalation.MeasureError) as refused:
+            escalation.refuse(measure, fresh(case), demo_user("management"), reason)
+        assert str(refused.value) == "Schrijf op waarom je de maatregel weigert.", reason
+    stored = models.Measure.get_by_id(measure.id)
+    assert (stored.refused_at, stored.refused_by, stored.refusal_reason) == (None, None, "")
+    assert stored.waiting_roles == ("management",)
+
+
+def test_a_refusal_keeps_5000_characters_of_its_reason_and_its_dutch_timeline_line_the_first_150(app_context):
+    """Management reads English and refuses with a reason longer than the form lets through: the measure keeps
+    its first 5000 characters, the timeline line (Dutch, naming the phase, its pupil and who refuses) the first
+    150, written by management."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    reason = ("Eerst een gesprek met de ouders van Yara; schorsing is nu te zwaar. " * 80)[:5001]
+    assert len(reason) == 5001 and reason == reason.strip()
+    with force_locale("en"), models.db.atomic():
+        assert escalation.deciders_text(("management",)) != "directie"  # the reader's words are English
+        escalation.refuse(measure, fresh(case), demo_user("management"), "  %s  " % reason)
+    stored = models.Measure.get_by_id(measure.id)
+    assert stored.refusal_reason == reason[:5000] and stored.refused_by.username == "management"
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                            models.CaseEvent.kind == "measure_refused").get()
+    assert (event.text, event.user.username) == (
+        "Fase 4 (Schorsing) voor Yara Öztürk: directie weigert: " + reason[:150], "management")
+
+
+def test_a_refusal_in_a_case_whose_protocol_is_no_longer_installed_names_the_phase_by_its_number(app_context):
+    """The protocol's file is gone, the measure still waits for management: refusing it works, and its timeline
+    line names the phase by its number alone."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+    with models.db.atomic():
+        escalation.refuse(measure, fresh(case), demo_user("management"), "Te zwaar.")
+    assert models.Measure.get_by_id(measure.id).refusal_reason == "Te zwaar."
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                            models.CaseEvent.kind == "measure_refused").get()
+    assert event.text == "Fase 4 voor Yara Öztürk: directie weigert: Te zwaar."
