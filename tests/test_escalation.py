@@ -4,6 +4,7 @@ The three protocols are walked on a frozen clock through their five phases: agre
 the proposal (the pupil, the phase by its title and description, who decides) reaching the deciders,
 the first decider recording the measure and a second deciding role agreeing to it, both named.
 """
+import dataclasses
 import datetime
 
 import pytest
@@ -578,3 +579,30 @@ def test_a_refusal_in_a_case_whose_protocol_is_no_longer_installed_names_the_pha
     event = models.CaseEvent.select().where(models.CaseEvent.case == case,
                                             models.CaseEvent.kind == "measure_refused").get()
     assert event.text == "Fase 4 voor Yara Öztürk: directie weigert: Te zwaar."
+
+
+def test_a_phase_all_four_deciding_roles_decide_waits_for_each_one_still_to_decide(pupils):
+    """A school's own protocol may let every deciding role decide a phase together: the mentor records it, and the
+    measure waits for the three others by name, then for the two left after the team leader agrees, and so on."""
+    registry = protocols.registry()
+    own = registry["vo-nl"]
+    everyone = ("mentor", "coordinator", "teamleader", "management")
+    registry["samen"] = dataclasses.replace(own, key="samen", name="Eigen protocol", escalation_phases=tuple(
+        dataclasses.replace(phase, decided_by=everyone) if phase.phase == 5 else phase
+        for phase in own.escalation_phases))
+    case = open_case("samen", pupils)
+    bas = pupils[1]
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, bas, 5, "Verwijdering.", demo_user("mentor"), db.today())
+    stored = models.Measure.get_by_id(measure.id)
+    assert (stored.waiting_for, stored.waiting_roles) == ("coordinator teamleader management",
+                                                          ("coordinator", "teamleader", "management"))
+    with models.db.atomic():
+        assert escalation.agree(stored, fresh(case), demo_user("teamleader")) == ["coordinator", "management"]
+    assert models.Measure.get_by_id(measure.id).waiting_roles == ("coordinator", "management")
+    with models.db.atomic():
+        assert escalation.agree(stored, fresh(case), demo_user("management")) == ["coordinator"]
+    assert [(row.role, row.user.username) for row in models.MeasureDecider.select().where(
+        models.MeasureDecider.measure == measure).order_by(models.MeasureDecider.id)] == [
+        ("mentor", "mentor"), ("teamleader", "teamleader"), ("management", "management")]
+    assert models.Measure.get_by_id(measure.id).waiting_roles == ("coordinator",)
