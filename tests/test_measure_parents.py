@@ -1,27 +1,35 @@
 """The measure form records that the parents the protocol names heard of the measure (parents_after_measure): a
 full-row box per pupil, a parent contact each in the same transaction as the measure, so their to-do clears; the
 free text stays for the others informed. Nothing is half saved on an error."""
+import dataclasses
+import datetime
 import re
 
 import pytest
+from flask_babel import force_locale
 
 import db
 import models
 from conftest import csrf_token, demo_case, demo_user
-from domain import escalation, followups
+from domain import escalation, followups, protocols
 
 
 @pytest.fixture
 def bas_broke_twice(app, factory):
     """Anna bullied by Bas, Cor following, on the mentor's case: Bas broke the agreements twice, phase 1 proposed
     (the mentor decides it)."""
+    return broke_twice(app, factory, "vo-nl")
+
+
+def broke_twice(app, factory, protocol_key):
+    """bas_broke_twice on a case that follows this protocol."""
     from domain import cases
     with app.app_context():
         school_class = factory.school_class(mentor=demo_user("mentor"))
         anna, bas, cor = (factory.pupil(school_class, name) for name in ("Anna", "Bas", "Cor"))
         with models.db.atomic():
-            case, _ = cases.open_case("vo-nl", demo_user("mentor"), {anna: "victim", bas: "bully", cor: "follower"},
-                                      demo_user("coordinator"))
+            case, _ = cases.open_case(protocol_key, demo_user("mentor"),
+                                      {anna: "victim", bas: "bully", cor: "follower"}, demo_user("coordinator"))
             for _ in range(2):
                 talk = models.FollowUp.create(case=case, pupil=bas, due_on=db.today())
                 followups.record(talk, demo_user("mentor"), "not_kept", db.today())
@@ -116,3 +124,100 @@ def test_a_box_for_no_pupil_offered_is_refused_not_an_error(login_as, bas_broke_
         "parents_channel": "phone"})
     assert response.status_code == 400
     assert models.Measure.select().where(models.Measure.case == case).count() == 0 and contacts(case) == []
+
+
+def test_the_parents_who_hear_of_a_measure_are_those_of_each_pupil_it_can_be_for_then_of_the_bullied(
+        app, bas_broke_twice):
+    """The measure form's boxes: Bas and Cor (a measure can be for them), then Anna (bullied), each once with why;
+    none in a case whose protocol is no longer installed."""
+    case, anna, bas, cor = bas_broke_twice
+    with app.app_context():
+        case = models.Case.get_by_id(case.id)
+        assert [(row.pupil.id, row.role) for row in case.involved_pupils()] == [
+            (anna.id, "victim"), (bas.id, "bully"), (cor.id, "follower")]
+        assert [(pupil.id, why) for pupil, why in escalation.parents_who_hear(case)] == [
+            (bas.id, "pupil"), (cor.id, "pupil"), (anna.id, "victim")]
+        models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
+        assert escalation.parents_who_hear(models.Case.get_by_id(case.id)) == []
+
+
+def test_the_parents_contact_of_a_measure_names_its_phase_and_first_500_characters_and_who_told_them(
+        app, bas_broke_twice):
+    """Recorded with the measure, by a mentor who reads English: a contact on the day it was decided, about the
+    phase by number and title and the description's first 500 characters; the timeline line in Dutch, by them."""
+    case, anna, bas, cor = bas_broke_twice
+    description = ("Schrijfopdracht over wat pesten doet, en een gesprek met Anna erover. " * 10)[:501]
+    assert len(description) == 501 and description == description.strip()
+    with app.app_context(), force_locale("en"):
+        mentor = demo_user("mentor")
+        with models.db.atomic():
+            measure = escalation.decide_measure(models.Case.get_by_id(case.id), bas, 1, description, mentor,
+                                                db.today() - datetime.timedelta(days=1))
+            told = escalation.record_parents_informed(measure, [bas], "phone", mentor)
+    assert [row.id for row in told] == [row.id for row in contacts(case)]
+    assert [(row.pupil_id, row.contacted_on, row.by_user_id, row.channel, row.summary) for row in contacts(case)] == [
+        (bas.id, db.today() - datetime.timedelta(days=1), mentor.id, "phone",
+         "Over de maatregel: fase 1 (Lichte corrigerende maatregel). " + description[:500])]
+    event = models.CaseEvent.select().where(models.CaseEvent.case == case,
+                                            models.CaseEvent.kind == "parent_contact").get()
+    assert (event.text, event.user.username) == (
+        "ouders van %s (telefoon), over de maatregel van fase 1" % bas.display_name, "mentor")
+
+
+def test_the_parents_of_a_pupil_taken_out_of_the_case_after_their_measure_still_hear_of_it_after_the_others(
+        app, login_as, bas_broke_twice):
+    """Bas's measure is decided, nobody told yet; then Bas is taken out of the case (added by mistake): his
+    parents still hear of the measure, listed after Anna's, whose parents are due the same day. (The parent contact
+    form no longer offers Bas, so nothing clears his to-do yet: an open question, not settled by this test.)"""
+    from domain import corrections
+    case, anna, bas, cor = bas_broke_twice
+    with app.app_context():
+        with models.db.atomic():
+            measure = escalation.decide_measure(models.Case.get_by_id(case.id), bas, 1, "Schrijfopdracht.",
+                                                demo_user("mentor"), db.today())
+
+        def to_inform():
+            return [(item.pupil.id, item.measure.id, item.due_on)
+                    for item in escalation.parents_to_inform(models.Case.get_by_id(case.id))]
+        due_on = db.today() + datetime.timedelta(days=7)
+        assert to_inform() == [(anna.id, measure.id, due_on), (bas.id, measure.id, due_on)]
+        with models.db.atomic():
+            corrections.remove_pupil(models.Case.get_by_id(case.id), bas, "Per vergissing toegevoegd.",
+                                     demo_user("coordinator"))
+        assert [row.pupil.id for row in models.Case.get_by_id(case.id).involved_pupils()] == [anna.id, cor.id]
+        assert to_inform() == [(anna.id, measure.id, due_on), (bas.id, measure.id, due_on)]
+        assert [(item.pupil.id, item.due_on) for item in escalation.parents_due_for(demo_user("mentor"))
+                if item.case.id == case.id] == [(anna.id, due_on), (bas.id, due_on)]
+    assert login_as("mentor").get("/").status_code == 200
+
+
+@pytest.mark.parametrize("of, whom", [(("victim",), ["anna"]), (("pupil",), ["bas"])])
+def test_a_school_protocol_s_own_parents_rule_says_whose_parents_hear_and_within_how_many_days(
+        app, factory, of, whom):
+    """A school's own protocol gives parents 10 days, and tells only the bullied pupils' parents, or only those of
+    the pupil a measure is for: the form offers those, the to-do lists those, due 10 days after the decision, and
+    the home page (a week ahead) lists them only from 7 days before."""
+    with app.app_context():
+        registry = protocols.registry()
+        registry["eigen"] = dataclasses.replace(registry["vo-nl"], key="eigen", name="Eigen protocol",
+                                                parents_after_measure=protocols.ParentsRule(days=10, of=of))
+        case, anna, bas, cor = broke_twice(app, factory, "eigen")
+        pupils = {"anna": anna.id, "bas": bas.id, "cor": cor.id}
+        why = {"anna": "victim", "bas": "pupil", "cor": "pupil"}
+        assert [(pupil.id, reason) for pupil, reason in escalation.parents_who_hear(models.Case.get_by_id(case.id))] \
+            == [(pupils[name], why[name]) for name in ("bas", "cor", "anna") if why[name] in of]
+        with models.db.atomic():
+            measure = escalation.decide_measure(models.Case.get_by_id(case.id), bas, 1, "Schrijfopdracht.",
+                                                demo_user("mentor"), db.today() - datetime.timedelta(days=2))
+        due_on = db.today() + datetime.timedelta(days=8)
+        assert [(item.pupil.id, item.measure.id, item.due_on)
+                for item in escalation.parents_to_inform(models.Case.get_by_id(case.id))] == [
+            (pupils[name], measure.id, due_on) for name in whom]
+
+        def on_home_page():
+            return [item.pupil.id for item in escalation.parents_due_for(demo_user("mentor"))
+                    if item.case.id == case.id]
+        assert on_home_page() == []  # due in 8 days: not yet
+        models.Measure.update(decided_on=db.today() - datetime.timedelta(days=3)).where(
+            models.Measure.id == measure.id).execute()
+        assert on_home_page() == [pupils[name] for name in whom]  # due in 7 days
