@@ -295,7 +295,9 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
     informed): those of the pupil it concerns and of the bullied pupils, each without a contact recorded on
     or after the day it was decided. One entry per pupil, with the latest measure they have not heard of and
     the day it is due by (the earliest such measure's day plus the rule's days). A measure that still waits
-    for a deciding role is not decided yet. The lists are the case's when the caller has them."""
+    for a deciding role is not decided yet. A pupil taken out of the case (added by mistake) is not listed:
+    their parents are not told of a case their child is not in, and the parent contact form offers only the
+    case's pupils. The lists are the case's when the caller has them."""
     lead = followups.lead_of(case)
     rule = lead.parents_after_measure if lead else None
     if rule is None:
@@ -315,12 +317,12 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
             continue
         whom = ([measure.pupil] if "pupil" in rule.of else []) + (victims if "victim" in rule.of else [])
         for pupil in whom:
-            if pupil.id in heard and heard[pupil.id] >= measure.decided_on:
+            if pupil.id not in order or (pupil.id in heard and heard[pupil.id] >= measure.decided_on):
                 continue
             due_on = measure.decided_on + datetime.timedelta(days=rule.days)
             earlier = found.get(pupil.id)
             found[pupil.id] = ParentsToInform(pupil, measure, min(due_on, earlier.due_on) if earlier else due_on)
-    return sorted(found.values(), key=lambda item: (item.due_on, order.get(item.pupil.id, len(order))))
+    return sorted(found.values(), key=lambda item: (item.due_on, order[item.pupil.id]))
 
 
 def parents_due_for(user, horizon_days=7):
