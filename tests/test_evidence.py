@@ -628,21 +628,26 @@ def test_a_pdf_whose_cross_reference_pointer_is_off_is_read_leniently_and_kept(a
     assert "jij hoort er niet bij" in kept.pages[0].extract_text()
 
 
-def test_orphans_are_those_strictly_older_than_the_age_and_a_vanished_file_stops_nothing(app):
+def test_orphans_are_those_strictly_older_than_the_age_and_a_vanished_or_known_file_stops_nothing(app):
     """A file exactly `older_than` old is not yet an orphan; a name whose file is gone when it is looked
-    at (a dangling link here: removed between the listing and the look) is passed over, not the end."""
+    at (a dangling link here: removed between the listing and the look), a file a row names and a name
+    we did not make are each passed over, not the end, whichever way they sort."""
     from domain import evidence
     folder = app.config["EVIDENCE_DIR"]
     os.makedirs(folder, exist_ok=True)
-    vanished, orphan = "0" * 32 + ".png", "1" * 32 + ".png"
+    vanished, known, orphan = "0" * 32 + ".png", "0" * 31 + "f.jpg", "1" * 32 + ".png"
     os.symlink(os.path.join(folder, "nowhere"), os.path.join(folder, vanished))
-    with open(os.path.join(folder, orphan), "wb") as handle:
-        handle.write(png_bytes())
-    os.utime(os.path.join(folder, orphan), (1_000_000_000, 1_000_000_000))
+    for name in (known, orphan, ".not-ours"):
+        with open(os.path.join(folder, name), "wb") as handle:
+            handle.write(png_bytes())
+        os.utime(os.path.join(folder, name), (1_000_000_000, 1_000_000_000))
+    ours = [".not-ours", vanished, known, orphan]
+    assert [name for name in sorted(os.listdir(folder)) if name in ours] == ours  # the order they are met in
     with app.app_context():
-        assert evidence.orphans(set(), older_than=60, now=1_000_000_060) == []
-        assert evidence.orphans(set(), older_than=60, now=1_000_000_061) == [orphan]
-        assert evidence.orphans({orphan}, older_than=60, now=1_000_000_061) == []
+        assert evidence.orphans({known}, older_than=60, now=1_000_000_060) == []
+        assert evidence.orphans({known}, older_than=60, now=1_000_000_061) == [orphan]
+        assert evidence.orphans({known, orphan}, older_than=60, now=1_000_000_061) == []
+        assert evidence.orphans(set(), older_than=60, now=1_000_000_061) == [known, orphan]
 
 
 def test_a_removal_while_a_backup_copies_leaves_the_file_and_a_gone_file_is_no_error(app):
