@@ -3,6 +3,7 @@
 The database is a SQLite file, or one on the PostgreSQL server HERSTEL_TEST_DATABASE_URL names
 (see databases.py).
 """
+import dataclasses
 import datetime
 import hashlib
 import itertools
@@ -356,6 +357,15 @@ def demo_user(username):
 def demo_case(reference_suffix):
     """A demo case by the end of its reference: '0001' is the 2B exclusion case."""
     return models.Case.get(models.Case.reference.endswith(reference_suffix))
+
+
+def school_protocol(key, **changes):
+    """A school's own protocol file (its PROTOCOL_DIR may hold one) in the app of the current context: the Dutch
+    protocol with `changes`, registered under `key` for this app only, and returned."""
+    from domain import protocols
+    registry = protocols.registry()
+    registry[key] = dataclasses.replace(registry["vo-nl"], key=key, name="Eigen protocol", **changes)
+    return registry[key]
 
 
 def utc(*args):

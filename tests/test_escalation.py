@@ -14,7 +14,7 @@ from flask_babel import force_locale
 import db
 import models
 import permissions
-from conftest import csrf_token, demo_case, demo_user
+from conftest import csrf_token, demo_case, demo_user, school_protocol
 from domain import escalation, followups, monitor, notify, protocols
 
 PROTOCOLS = ["vo-nl", "stappenplan-vl", "online-pesten"]
@@ -61,6 +61,15 @@ def record_not_kept(client, case, follow_up):
 def fresh(case):
     """The case as a new request reads it (permissions keep answers for a request only)."""
     return models.Case.get_by_id(case.id)
+
+
+def suspension_waiting_for_management():
+    """Case 0004: the team leader records Yara's suspension (phase 4) today; it waits for management.
+    (case, the measure)."""
+    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
+    with models.db.atomic():
+        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    return case, measure
 
 
 @pytest.mark.parametrize("protocol_key", PROTOCOLS)
@@ -284,9 +293,7 @@ def test_each_refusal_of_a_measure_says_why_in_full_and_stores_nothing(app_conte
 
 def test_a_measure_waiting_on_a_case_closed_meanwhile_is_not_agreed_to(app_context, login_as):
     """Closed between the page and the tap: the agreement is refused with the reason, and nothing changes."""
-    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
-    with models.db.atomic():
-        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing", demo_user("teamleader"), db.today())
+    case, measure = suspension_waiting_for_management()
     management = login_as("management")
     token = csrf_token(management, "/dossiers/%d" % case.id)
     models.Case.update(status="closed").where(models.Case.id == case.id).execute()
@@ -520,9 +527,7 @@ def test_management_refuses_a_suspension_with_a_reason_and_the_proposal_comes_ba
 
 def test_a_measure_agreed_to_meanwhile_is_not_refused(app_context):
     """Agreed on one tablet, refused on another a moment later: the refusal says it no longer waits."""
-    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
-    with models.db.atomic():
-        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing", demo_user("teamleader"), db.today())
+    case, measure = suspension_waiting_for_management()
     stale = models.Measure.get_by_id(measure.id)
     with models.db.atomic():
         escalation.agree(measure, fresh(case), demo_user("management"))
@@ -534,9 +539,7 @@ def test_a_measure_agreed_to_meanwhile_is_not_refused(app_context):
 def test_a_refusal_without_a_reason_is_refused_whole_where_it_is_kept_and_the_measure_still_waits(app_context):
     """The form asks for the reason first; refuse() asks again where the refusal is kept: none, or only spaces,
     is refused with the whole message, and the measure still waits for management."""
-    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
-    with models.db.atomic():
-        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    case, measure = suspension_waiting_for_management()
     for reason in (None, "", "   "):
         with pytest.raises(escalation.MeasureError) as refused:
             escalation.refuse(measure, fresh(case), demo_user("management"), reason)
@@ -550,9 +553,7 @@ def test_a_refusal_keeps_5000_characters_of_its_reason_and_its_dutch_timeline_li
     """Management reads English and refuses with a reason longer than the form lets through: the measure keeps
     its first 5000 characters, the timeline line (Dutch, naming the phase, its pupil and who refuses) the first
     150, written by management."""
-    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
-    with models.db.atomic():
-        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    case, measure = suspension_waiting_for_management()
     reason = ("Eerst een gesprek met de ouders van Yara; schorsing is nu te zwaar. " * 80)[:5001]
     assert len(reason) == 5001 and reason == reason.strip()
     with force_locale("en"), models.db.atomic():
@@ -569,9 +570,7 @@ def test_a_refusal_keeps_5000_characters_of_its_reason_and_its_dutch_timeline_li
 def test_a_refusal_in_a_case_whose_protocol_is_no_longer_installed_names_the_phase_by_its_number(app_context):
     """The protocol's file is gone, the measure still waits for management: refusing it works, and its timeline
     line names the phase by its number alone."""
-    case, yara = demo_case("0004"), models.Pupil.get(models.Pupil.first_name == "Yara")
-    with models.db.atomic():
-        measure = escalation.decide_measure(case, yara, 4, "Eén dag schorsing.", demo_user("teamleader"), db.today())
+    case, measure = suspension_waiting_for_management()
     models.Case.update(protocol_key="withdrawn").where(models.Case.id == case.id).execute()  # no longer installed
     with models.db.atomic():
         escalation.refuse(measure, fresh(case), demo_user("management"), "Te zwaar.")
@@ -584,12 +583,10 @@ def test_a_refusal_in_a_case_whose_protocol_is_no_longer_installed_names_the_pha
 def test_a_phase_all_four_deciding_roles_decide_waits_for_each_one_still_to_decide(pupils):
     """A school's own protocol may let every deciding role decide a phase together: the mentor records it, and the
     measure waits for the three others by name, then for the two left after the team leader agrees, and so on."""
-    registry = protocols.registry()
-    own = registry["vo-nl"]
     everyone = ("mentor", "coordinator", "teamleader", "management")
-    registry["samen"] = dataclasses.replace(own, key="samen", name="Eigen protocol", escalation_phases=tuple(
+    school_protocol("samen", escalation_phases=tuple(
         dataclasses.replace(phase, decided_by=everyone) if phase.phase == 5 else phase
-        for phase in own.escalation_phases))
+        for phase in protocols.get("vo-nl").escalation_phases))
     case = open_case("samen", pupils)
     bas = pupils[1]
     with models.db.atomic():

@@ -1,7 +1,6 @@
 """The measure form records that the parents the protocol names heard of the measure (parents_after_measure): a
 full-row box per pupil, a parent contact each in the same transaction as the measure, so their to-do clears; the
 free text stays for the others informed. Nothing is half saved on an error."""
-import dataclasses
 import datetime
 import re
 
@@ -10,7 +9,7 @@ from flask_babel import force_locale
 
 import db
 import models
-from conftest import csrf_token, demo_case, demo_user
+from conftest import csrf_token, demo_case, demo_user, school_protocol
 from domain import escalation, followups, protocols
 
 
@@ -202,9 +201,7 @@ def test_a_school_protocol_s_own_parents_rule_says_whose_parents_hear_and_within
     the pupil a measure is for: the form offers those, the to-do lists those, due 10 days after the decision, and
     the home page (a week ahead) lists them only from 7 days before."""
     with app.app_context():
-        registry = protocols.registry()
-        registry["eigen"] = dataclasses.replace(registry["vo-nl"], key="eigen", name="Eigen protocol",
-                                                parents_after_measure=protocols.ParentsRule(days=10, of=of))
+        school_protocol("eigen", parents_after_measure=protocols.ParentsRule(days=10, of=of))
         case, anna, bas, cor = broke_twice(app, factory, "eigen")
         pupils = {"anna": anna.id, "bas": bas.id, "cor": cor.id}
         why = {"anna": "victim", "bas": "pupil", "cor": "pupil"}

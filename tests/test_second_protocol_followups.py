@@ -9,7 +9,7 @@ import time_machine
 
 import db
 import models
-from conftest import demo_user
+from conftest import demo_user, school_protocol
 from domain import cases, escalation, followups, protocols
 
 day = datetime.date
@@ -152,12 +152,9 @@ def test_a_series_only_the_second_protocol_has_counts_from_its_own_step_and_show
     online protocol's evaluation leads, on its own schedule, from the day its agreement was made, and its
     escalation phases are the ones proposed."""
     with app.app_context():
-        registry = app.extensions["protocols"]["nl"]
-        own = registry["vo-nl"]
-        registry["zonder-vervolg"] = dataclasses.replace(
-            own, key="zonder-vervolg", name="Eigen protocol", follow_up_step="", follow_up_with=(),
-            follow_up_schedule=(), steps=tuple(dataclasses.replace(step, shared="") if step.shared == "follow-up"
-                                               else step for step in own.steps))
+        school_protocol("zonder-vervolg", follow_up_step="", follow_up_with=(), follow_up_schedule=(), steps=tuple(
+            dataclasses.replace(step, shared="") if step.shared == "follow-up" else step
+            for step in protocols.get("vo-nl").steps))
     with time_machine.travel(datetime.datetime(2026, 11, 2, 9, 0), tick=False) as clock:
         case, anna, bas = open_online_case(app, factory, first="zonder-vervolg")
         with app.app_context():
