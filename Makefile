@@ -18,7 +18,7 @@ TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$$(df -Pk /dev/s
   && echo /dev/shm || echo "$${TMPDIR:-/tmp}")
 PYTEST := env TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
-.PHONY: run test test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-postgres bench-floor mutation mutation-again
+.PHONY: run test screenshots test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-postgres bench-floor mutation mutation-again
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,10 @@ oidc-provider: node $(OIDC_PROVIDER)
 ## test: install what the tests need (Chromium, Java, axe-core and the test provider included) and run them all once
 test: install-dev chromium java axe oidc-provider
 	$(PYTEST)
+
+## screenshots: the browser tests, each page they look at kept as a screenshot in test-artifacts/ to look at
+screenshots: install-dev chromium java axe oidc-provider
+	HERSTEL_SCREENSHOTS=1 $(PYTEST) -m browser
 
 ## test-fast: every test but the browser tests (no Chromium needed)
 test-fast: install-dev

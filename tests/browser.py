@@ -14,9 +14,11 @@ from playwright.sync_api import expect
 
 CHROMIUM = os.environ.get("HERSTEL_CHROMIUM", "/usr/bin/chromium")
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Screenshots of the browser tests, kept after the run for people to look at (not in git).
+# The server logs and a failed browser test's screenshots, kept after the run for people to look at (not in
+# git); with HERSTEL_SCREENSHOTS=1 (`make screenshots`) every page a browser test looks at as well.
 ARTIFACTS = ROOT / "test-artifacts"
 ARTIFACTS.mkdir(exist_ok=True)
+SCREENSHOTS = os.environ.get("HERSTEL_SCREENSHOTS") == "1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
@@ -205,6 +207,15 @@ SMALL_TARGETS = """() => {
   }
   return small;
 }"""
+
+
+def keep_screenshot(target, name, full_page=True):
+    """A screenshot of a page (or of one element: a Locator, with full_page=False) in test-artifacts/, for a
+    person to look at, when the run was asked for them (`make screenshots`). Nothing a test checks reads it,
+    and drawing a whole page took a tenth to half a second, a third of the touch tests' time; a failed
+    browser test keeps its pages' screenshots regardless (record_failure)."""
+    if SCREENSHOTS:
+        target.screenshot(path=str(ARTIFACTS / name), **({"full_page": True} if full_page else {}))
 
 
 def small_targets(page):

@@ -1,7 +1,7 @@
 """In real Chromium at tablet size, against the production server."""
 import pytest
 
-from browser import log_in
+from browser import keep_screenshot, log_in
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -54,5 +54,5 @@ def test_pages_fit_landscape_tablets_and_phones(browser, live_server, viewport, 
     for path in ["/", "/dossiers/", "/account/"]:
         page.goto(live_server + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], path
-    page.screenshot(path=str(tmp_path / ("home-%dx%d.png" % (viewport["width"], viewport["height"]))))
+    keep_screenshot(page, "home-%dx%d.png" % (viewport["width"], viewport["height"]), full_page=False)
     context.close()

@@ -5,7 +5,7 @@ import pypdf
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in
+from browser import keep_screenshot, log_in
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_coordinator_exports_a_pupil_s_file_for_a_parent(page, live_server):
 
     page.get_by_label("Naam van wie het verzoek deed").fill("Karin Hoekstra")
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "access-request.png"), full_page=True)
+    keep_screenshot(page, "access-request.png")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Overzicht downloaden").click()
     download = download_info.value

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, small_targets
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in, open_section, small_targets
 from db import today as school_today
 from conftest import PASSWORD
 
@@ -74,7 +74,7 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
         page.set_viewport_size(viewport)
         assert small_targets(page) == [], orientation
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], orientation
-        page.screenshot(path=str(ARTIFACTS / ("touch-signing-%s.png" % orientation)), full_page=True)
+        keep_screenshot(page, "touch-signing-%s.png" % orientation)
     assert dialogs == ["beforeunload"]
 
     # An empty pad is not sent.
@@ -91,7 +91,7 @@ def test_typed_text_goes_to_signing_first_each_signer_reads_it_and_every_word_is
         assert text.bounding_box()["y"] < page.locator("[data-signature-pad]").bounding_box()["y"]  # above the pad
         draw(page, wave)
         if name == "Isa Vos":
-            page.screenshot(path=str(ARTIFACTS / "agreement-signing.png"), full_page=True)
+            keep_screenshot(page, "agreement-signing.png")
         page.get_by_role("button", name="Handtekening opslaan").click()
         expect(page.locator(".flashes")).to_contain_text("Getekend door %s." % name)
     expect(page.locator(".sign__who")).to_have_text("Fatima El Amrani")

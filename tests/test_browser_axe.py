@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, ROOT, TABLET_PORTRAIT, log_in
+from browser import ROOT, TABLET_PORTRAIT, keep_screenshot, log_in
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def violations(page, name):
     page.wait_for_load_state()
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(RUN_AXE)
-    page.screenshot(path=str(ARTIFACTS / ("axe-%s.png" % name)), full_page=True)
+    keep_screenshot(page, "axe-%s.png" % name)
     return ["%s %s (%s): %s" % (name, item["rule"], item["impact"], item["help"]) + "".join(
         "\n    " + node for node in item["nodes"]) for item in found]
 

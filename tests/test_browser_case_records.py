@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, protocol_step
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in, open_section, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -63,6 +63,6 @@ def test_mentor_records_a_parent_contact_and_uploads_evidence_from_the_case_page
     response = page.request.get(live_server + view.get_attribute("href"))
     assert response.status == 200 and response.headers["content-type"] == "image/png"
     assert response.headers["x-content-type-options"] == "nosniff"
-    page.screenshot(path=str(ARTIFACTS / "case-records-evidence.png"), full_page=True)
+    keep_screenshot(page, "case-records-evidence.png")
     assert errors == []
     context.close()

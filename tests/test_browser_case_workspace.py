@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in, protocol_step
+from browser import keep_screenshot, log_in, protocol_step
 from browser import open_case as open_from_overview
 from conftest import PASSWORD
 
@@ -34,8 +34,8 @@ def test_the_mentor_sees_tims_talk_of_today_first_on_a_short_page(page, live_ser
     assert box["y"] + box["height"] <= FIRST_SCREEN and box["height"] >= 44  # no scrolling to find it
     assert page_height(page) <= MOST, page_height(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "case-workspace-first-screen.png"))
-    page.screenshot(path=str(ARTIFACTS / "case-workspace-folded.png"), full_page=True)
+    keep_screenshot(page, "case-workspace-first-screen.png", full_page=False)
+    keep_screenshot(page, "case-workspace-folded.png")
 
     # Each folded section says how much it holds; the menu opens one in place.
     expect(page.locator("#fold-conversations .fold__count")).to_have_text(re.compile(r"^\d+$"))
@@ -66,7 +66,7 @@ def test_each_step_is_one_line_that_opens_in_place_and_waiting_steps_have_no_act
         expect(step.get_by_role("button")).to_have_count(0)
         expect(step.get_by_role("link", name="Gesprek voeren")).to_have_count(0)
     assert page_height(page) <= MOST + waiting.count() * 200
-    page.screenshot(path=str(ARTIFACTS / "case-workspace-steps.png"), full_page=True)
+    keep_screenshot(page, "case-workspace-steps.png")
 
 
 @pytest.mark.parametrize("username,title", [

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import TABLET_PORTRAIT, log_in, protocol_step
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,7 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
     teacher.get_by_label("Wat is er gebeurd?").fill(description)
     teacher.get_by_label("Met spullen").check()
     teacher.get_by_label("Waar gebeurde het?").fill("Schoolplein")
-    teacher.screenshot(path=str(tmp_path / "1-report-form.png"), full_page=True)
+    keep_screenshot(teacher, "cases-1-report-form.png")
     teacher.get_by_role("button", name="Melding versturen").click()
     expect(teacher.get_by_text("Je melding is opgeslagen")).to_be_visible()
     expect(teacher.locator(".badge--new")).to_have_text("Nieuw")
@@ -50,7 +50,7 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
     coordinator.get_by_role("button", name="Dossier openen").click()
     expect(coordinator.get_by_text(re.compile(r"Dossier \d{4}-\d{4} is geopend"))).to_be_visible()
     reference = re.search(r"\d{4}-\d{4}", coordinator.locator("h1").inner_text()).group(0)
-    coordinator.screenshot(path=str(tmp_path / "2-case.png"), full_page=True)
+    keep_screenshot(coordinator, "cases-2-case.png")
 
     mentor = new_page(browser)
     log_in(mentor, live_server, "mentor2", PASSWORD)
@@ -59,7 +59,7 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
     talk_due = due.get_by_role("link", name=re.compile("Gesprek met de gepeste leerling.*%s" % reference))
     expect(talk_due).to_be_visible()
     expect(due.get_by_role("heading", name="Deze week")).to_be_visible()
-    mentor.screenshot(path=str(tmp_path / "3-mentor-due.png"), full_page=True)
+    keep_screenshot(mentor, "cases-3-mentor-due.png")
 
     # The step on the home page leads straight to its conversation; the mentor marks the step done
     # on the case page instead: htmx swaps the tracker and the timeline in place.
@@ -75,7 +75,7 @@ def test_report_becomes_a_case_that_is_due_for_the_mentor(browser, live_server, 
     expect(mentor.locator("#case-timeline")).to_contain_text("Met Amira gesproken")
     assert mentor.url == url_before
     expect(protocol_step(mentor, "Gesprek met de pester en meelopers")).to_contain_text("uiterlijk")
-    mentor.screenshot(path=str(tmp_path / "4-step-done.png"), full_page=True)
+    keep_screenshot(mentor, "cases-4-step-done.png")
     for page in (teacher, coordinator, mentor):
         page.context.close()
 

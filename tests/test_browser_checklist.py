@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in, protocol_step
+from browser import keep_screenshot, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -86,7 +86,7 @@ def test_taps_notes_and_agreements_survive_a_reload(browser, live_server, viewpo
     wait_saved(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     name = "checklist-%dx%d" % (viewport["width"], viewport["height"])
-    page.screenshot(path=str(ARTIFACTS / (name + ".png")), full_page=True)
+    keep_screenshot(page, name + ".png")
 
     page.reload()
     assert page.dialogs == []
@@ -157,7 +157,7 @@ def test_a_network_drop_shows_the_banner_and_the_save_is_retried(browser, live_s
     expect(banner).to_be_visible()
     expect(tick(page, 4)).to_have_class(re.compile("is-unsaved"))
     expect(tick(page, 4)).to_have_attribute("aria-pressed", "true")  # the tap still shows
-    page.screenshot(path=str(ARTIFACTS / "checklist-offline.png"), full_page=True)
+    keep_screenshot(page, "checklist-offline.png")
 
     page.unroute(re.compile(r".*/gesprekken/\d+/(punten|regels).*"))
     expect(banner).to_be_hidden(timeout=20_000)
@@ -188,7 +188,7 @@ def test_two_tablets_on_one_conversation_keep_both_notes(browser, live_server):
     item(second, 8).get_by_label("Notitie bij punt 8").fill("Genoteerd op tablet twee.")
     conflict = item(second, 8).locator(".conflict")
     expect(conflict).to_contain_text("Genoteerd op tablet één.")
-    second.screenshot(path=str(ARTIFACTS / "checklist-conflict.png"), full_page=True)
+    keep_screenshot(second, "checklist-conflict.png")
     # A finger rests on the button for a moment; the note field loses focus as it lands.
     finger_tap(second, conflict.get_by_role("button", name="Beide bewaren"))
     expect(item(second, 8).get_by_label("Notitie bij punt 8")).to_have_value(
@@ -214,7 +214,7 @@ def test_an_expired_session_keeps_the_screen_and_saves_after_logging_in_again(br
     banner = page.locator("#connection-banner")
     expect(banner).to_contain_text("Je sessie is verlopen")
     expect(tick(page, 9)).to_have_attribute("aria-pressed", "true")
-    page.screenshot(path=str(ARTIFACTS / "checklist-session-expired.png"), full_page=True)
+    keep_screenshot(page, "checklist-session-expired.png")
 
     login = context.new_page()  # what the banner's link opens: a new tab
     log_in(login, live_server, "mentor2", PASSWORD)

@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in
 from conftest import PASSWORD
 from databases import Connection
 
@@ -69,7 +69,7 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     expect(counsellor.get_by_label("Naam van de klager")).to_have_value("meneer van Dijk")
     expect(counsellor.get_by_label("Waar gaat de klacht over?")).to_have_value(COMPLAINT)
     expect(counsellor.locator("#pupil-results-one").get_by_label(re.compile("Dijk, Lotte van"))).to_be_checked()
-    counsellor.screenshot(path=str(ARTIFACTS / "complaint-1-wrong-case.png"), full_page=True)
+    keep_screenshot(counsellor, "complaint-1-wrong-case.png")
 
     counsellor.get_by_label("Dossiernummer (optioneel)").fill(reference)
     counsellor.get_by_role("button", name="Klacht vastleggen").click()
@@ -87,7 +87,7 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     counsellor.get_by_label("Nieuwe status").select_option("investigating")
     counsellor.get_by_role("button", name="Status wijzigen").click()
     expect(counsellor.locator(".page-head .badge")).to_have_text("In onderzoek")
-    counsellor.screenshot(path=str(ARTIFACTS / "complaint-2-with-note.png"), full_page=True)
+    keep_screenshot(counsellor, "complaint-2-with-note.png")
 
     # The linked case, read-only, and only what concerns Lotte.
     counsellor.get_by_role("link", name=re.compile(reference)).click()
@@ -96,7 +96,7 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     expect(counsellor.get_by_role("link", name=re.compile("Bewijs als PDF"))).to_have_count(0)
     expect(counsellor.get_by_role("link", name="Gesprek voeren")).to_have_count(0)
     expect(counsellor.get_by_role("button", name="Gedaan")).to_have_count(0)
-    counsellor.screenshot(path=str(ARTIFACTS / "complaint-3-case-read-only.png"), full_page=True)
+    keep_screenshot(counsellor, "complaint-3-case-read-only.png")
     counsellor.context.close()
 
     coordinator = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
@@ -106,11 +106,11 @@ def test_the_counsellor_keeps_a_private_note_the_coordinator_never_sees(browser,
     coordinator.get_by_role("link", name=re.compile("Groepsapp met foto")).first.click()
     expect(coordinator.locator("h1")).to_contain_text(reference)
     expect(coordinator.locator("body")).not_to_contain_text(NOTE)
-    coordinator.screenshot(path=str(ARTIFACTS / "complaint-4-coordinator-case.png"), full_page=True)
+    keep_screenshot(coordinator, "complaint-4-coordinator-case.png")
     coordinator.goto(complaint_url)
     expect(coordinator.get_by_text("Deze pagina bestaat niet, of je hebt er geen toegang toe.")).to_be_visible()
     expect(coordinator.locator("body")).not_to_contain_text(NOTE)
-    coordinator.screenshot(path=str(ARTIFACTS / "complaint-5-coordinator-refused.png"), full_page=True)
+    keep_screenshot(coordinator, "complaint-5-coordinator-refused.png")
 
     pages = reachable_pages(coordinator.context, live_server)
     assert any(reference in html for html in pages.values())  # the crawl reaches the case

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in, protocol_step
+from browser import keep_screenshot, log_in, protocol_step
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_the_mentor_records_tim_s_talk_of_today_and_the_step_shows_the_next_one(
         box = target.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44, target.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "follow-ups-per-pupil.png"), full_page=True)
+    keep_screenshot(page, "follow-ups-per-pupil.png")
 
     form.get_by_text("Gaat goed").click()
     form.get_by_placeholder(re.compile("Notitie")).fill("Tim nodigde Noor zelf uit.")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in, open_case
+from browser import keep_screenshot, log_in, open_case
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def test_choosing_a_guide_ticks_its_pupils_on_rows_a_finger_hits(page, live_serv
     back = page.get_by_role("link", name=re.compile("← Dossier")).bounding_box()
     assert back["height"] >= 44 and back["width"] >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "start-conversation.png"), full_page=True)
+    keep_screenshot(page, "start-conversation.png")
     assert page.console_errors == []
 
 
@@ -71,7 +71,7 @@ def test_the_report_form_asks_each_question_once_with_full_rows_and_a_growing_te
     assert description.bounding_box()["height"] > 2 * one_line
     assert description.evaluate("area => area.scrollHeight <= area.clientHeight + 1")  # every line in view
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "report-form.png"), full_page=True)
+    keep_screenshot(page, "report-form.png")
     assert page.console_errors == []
 
 
@@ -93,6 +93,6 @@ def test_a_report_sent_half_filled_in_comes_back_with_its_problems_first_and_wha
     expect(page.get_by_label("Wat is er gebeurd?")).to_be_focused()
     summary.get_by_role("link", name="Kies minstens één leerling.").click()
     expect(page.locator("#pupil-search-report")).to_be_focused()
-    page.screenshot(path=str(ARTIFACTS / "report-form-errors.png"), full_page=True)
+    keep_screenshot(page, "report-form-errors.png")
     # The page itself came back 400 (Chromium logs that); nothing else went wrong.
     assert [error for error in page.console_errors if "status of 400" not in error] == []

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in
 from conftest import PASSWORD
 from databases import Connection
 
@@ -36,13 +36,13 @@ def test_pupil_reports_on_a_phone_and_reads_the_answer(browser, report_page_on):
     pupil.get_by_label("Wat is er gebeurd?").fill("In de groepsapp sturen ze nare foto's van mij. 😢")
     pupil.get_by_label("Gebeurt het online?").fill("WhatsApp")
     pupil.get_by_label("Sinds wanneer gebeurt het?").fill("Twee weken")
-    pupil.screenshot(path=str(ARTIFACTS / "meldknop-1-form-phone.png"), full_page=True)
+    keep_screenshot(pupil, "meldknop-1-form-phone.png")
     pupil.get_by_role("button", name="Versturen").click()
     expect(pupil.get_by_role("heading", name="Dank je wel! Je melding is verstuurd.")).to_be_visible()
     code = pupil.locator('[data-receipt="code"]').inner_text()
     phrase = pupil.locator('[data-receipt="phrase"]').inner_text()
     assert re.fullmatch(r"[A-Z2-9]{4}(-[A-Z2-9]{4}){3}", code)
-    pupil.screenshot(path=str(ARTIFACTS / "meldknop-2-receipt-phone.png"), full_page=True)
+    keep_screenshot(pupil, "meldknop-2-receipt-phone.png")
 
     staff = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
     log_in(staff, base, "coordinator", PASSWORD)
@@ -68,5 +68,5 @@ def test_pupil_reports_on_a_phone_and_reads_the_answer(browser, report_page_on):
     expect(pupil.get_by_text("Je bericht is verstuurd.")).to_be_visible()
     expect(pupil.get_by_text("Oké, dank je.")).to_be_visible()
     assert pupil.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    pupil.screenshot(path=str(ARTIFACTS / "meldknop-3-answer-phone.png"), full_page=True)
+    keep_screenshot(pupil, "meldknop-3-answer-phone.png")
     phone.close()

@@ -1,7 +1,7 @@
 """The audit log and the pupil import in real Chromium at tablet size."""
 import pytest
 
-from browser import ARTIFACTS, log_in
+from browser import keep_screenshot, log_in
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ def test_admin_imports_pupils_after_a_preview(page, live_server, tmp_path):
     assert page.get_by_text("2 nieuwe leerlingen").is_visible()
     assert page.get_by_text("Mentor van 5E: Fatima El Amrani").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "pupil-import-preview.png"), full_page=True)
+    keep_screenshot(page, "pupil-import-preview.png")
     page.get_by_role("button", name="Importeren").click()
     page.get_by_text("Import uitgevoerd: 2 nieuwe en 0 bijgewerkte leerlingen, 1 nieuwe klassen.").wait_for()
     assert page.console_errors == []
@@ -41,5 +41,5 @@ def test_coordinator_filters_the_audit_log(page, live_server):
     page.get_by_label("Zoek een leerling op naam of klas").fill("Noor")
     page.get_by_label("Noor", exact=False).first.wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
-    page.screenshot(path=str(ARTIFACTS / "audit-log.png"), full_page=True)
+    keep_screenshot(page, "audit-log.png")
     assert page.console_errors == []

@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser import (
-    ARTIFACTS, WORKER_SUFFIX, free_port, log_in, small_targets, start_production_server, wait_until_serving,
+    ARTIFACTS, WORKER_SUFFIX, free_port, keep_screenshot, log_in, small_targets, start_production_server,
+    wait_until_serving,
 )
 from conftest import PASSWORD
 from databases import Connection, copy_database, drop_database
@@ -127,7 +128,7 @@ def test_administrator_sets_up_the_school_account_and_the_test_says_what_is_wron
     page.get_by_role("button", name="Verbinding testen").click()
     expect(page.locator("#verbindingstest")).to_contain_text("Registreer precies dit adres bij de aanbieder: "
                                                              + redirect_uri)
-    page.screenshot(path=str(ARTIFACTS / "school-login-test-redirect.png"), full_page=True)
+    keep_screenshot(page, "school-login-test-redirect.png")
 
     page.get_by_label("Client-id").fill("herstel")
     page.get_by_label("Clientgeheim").fill("niet-het-geheim")
@@ -167,14 +168,14 @@ def test_a_mentor_signs_in_with_the_school_account_and_logs_out_at_both(page, sc
         assert connection.execute(
             'SELECT u.username, i.issuer, i.subject FROM user_identity i JOIN "user" u ON u.id = i.user_id') == [
             ("mentor", school.issuer, "mentor")]  # the provider's sub is its account id
-    page.screenshot(path=str(ARTIFACTS / "school-login-home.png"), full_page=True)
+    keep_screenshot(page, "school-login-home.png")
     page.get_by_role("link", name="Mijn account").click()
     expect(page.locator("main")).to_contain_text("Schoolaccount gekoppeld")  # in what happened to one's login
 
     page.get_by_role("button", name="Uitloggen", exact=True).click()
     offer = page.get_by_role("link", name="Ook uitloggen bij de schoolaccount")
     expect(offer).to_have_attribute("href", re.compile("^" + re.escape(school.issuer + "/session/end?")))
-    page.screenshot(path=str(ARTIFACTS / "school-login-logged-out.png"), full_page=True)
+    keep_screenshot(page, "school-login-logged-out.png")
     assert small_targets(page) == []  # the school account's button and the provider's logout are finger-sized
 
     # The provider's answer replayed (from this browser's history, or by whoever read it) finds no login

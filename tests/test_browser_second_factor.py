@@ -5,7 +5,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in
+from browser import keep_screenshot, log_in
 from conftest import PASSWORD
 from databases import Connection
 
@@ -48,7 +48,7 @@ def test_teacher_turns_on_the_second_factor_and_logs_in_with_a_fresh_code(page, 
     page.get_by_label("Code uit je app", exact=True).fill("12a456")
     page.get_by_role("button", name="Bevestigen").click()
     expect(page.locator("#code-error")).to_have_text("Een code uit de app bestaat alleen uit 6 cijfers.")
-    page.screenshot(path=str(ARTIFACTS / "second-factor-enrol.png"), full_page=True)
+    keep_screenshot(page, "second-factor-enrol.png")
     assert [error for error in page.console_errors if "400" not in error] == []  # the refused forms' status
     page.console_errors.clear()
 
@@ -57,10 +57,10 @@ def test_teacher_turns_on_the_second_factor_and_logs_in_with_a_fresh_code(page, 
     page.get_by_role("button", name="Bevestigen").click()
     expect(page.get_by_role("heading", name="Je herstelcodes")).to_be_visible()
     expect(page.locator(".recovery-codes li")).to_have_count(10)
-    page.screenshot(path=str(ARTIFACTS / "second-factor-recovery-codes.png"), full_page=True)
+    keep_screenshot(page, "second-factor-recovery-codes.png")
     page.get_by_role("link", name="Ik heb ze bewaard, verder").click()
     expect(page.get_by_text("Je hebt nog 10 herstelcodes.")).to_be_visible()
-    page.locator("#second-factor").screenshot(path=str(ARTIFACTS / "second-factor-account.png"))
+    keep_screenshot(page.locator("#second-factor"), "second-factor-account.png", full_page=False)
 
     page.get_by_role("button", name="Uitloggen", exact=True).click()
     log_in(page, live_server, "tessa", PASSWORD)
@@ -71,10 +71,10 @@ def test_teacher_turns_on_the_second_factor_and_logs_in_with_a_fresh_code(page, 
     if code == enrol_code:
         code = totp.at(time.time() + 30)
     page.get_by_label("Code uit je app of een herstelcode").fill(code)
-    page.screenshot(path=str(ARTIFACTS / "second-factor-code.png"), full_page=True)
+    keep_screenshot(page, "second-factor-code.png")
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_url(live_server + "/")
     expect(page.get_by_role("heading", name="Goedendag, Tessa Twee")).to_be_visible()
     expect(page.locator(".flashes")).to_contain_text("is voor je account een tweede factor ingesteld")
-    page.screenshot(path=str(ARTIFACTS / "second-factor-logged-in.png"), full_page=True)
+    keep_screenshot(page, "second-factor-logged-in.png")
     assert page.console_errors == []

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_case, open_section
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in, open_case, open_section
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     member.get_by_role("link", name="Naar het ondersteuningsteam").click()
     referral = member.locator(".rows__item", has_text="Hoekstra, Noor")
     expect(referral).to_contain_text("Weerbaarheid en begeleiding")
-    member.screenshot(path=str(ARTIFACTS / "support-1-workspace.png"), full_page=True)
+    keep_screenshot(member, "support-1-workspace.png")
     referral.get_by_role("link", name="Sessie vastleggen").click()
 
     member.get_by_label("Soort sessie").select_option("support_group")
@@ -31,7 +31,7 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     expect(member.locator("#participants-error")).to_have_text("Schrijf op wie erbij waren.")
     expect(member.get_by_label("Terugkoppeling aan de mentor")).to_have_value(REPORT_BACK)
     member.get_by_label("Wie waren erbij").fill("Emma Vermeulen, Yara Öztürk, Luuk Dekker; Sanne Visser")
-    member.screenshot(path=str(ARTIFACTS / "support-2-session-form.png"), full_page=True)
+    keep_screenshot(member, "support-2-session-form.png")
     member.get_by_role("button", name="Opslaan").click()
     expect(member.get_by_text("De sessie is vastgelegd.")).to_be_visible()
     expect(member.locator("#case-support")).to_contain_text(NOTES)
@@ -44,7 +44,7 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     expect(member.locator("section", has=member.get_by_role("heading", name="Afgeronde begeleiding"))).to_contain_text(
         "Hoekstra, Noor")
     expect(member.get_by_text("Er zijn geen open doorverwijzingen.")).to_be_visible()
-    member.screenshot(path=str(ARTIFACTS / "support-4-guidance-finished.png"), full_page=True)
+    keep_screenshot(member, "support-4-guidance-finished.png")
     member.context.close()
 
     mentor = browser.new_context(viewport=TABLET_PORTRAIT).new_page()
@@ -57,5 +57,5 @@ def test_a_support_group_meeting_reports_back_to_the_mentor(browser, live_server
     expect(mentor.locator("body")).not_to_contain_text(NOTES)
     expect(section.get_by_role("link", name="Sessie vastleggen")).to_have_count(0)
     section.scroll_into_view_if_needed()
-    mentor.screenshot(path=str(ARTIFACTS / "support-3-mentor-reads-report-back.png"), full_page=True)
+    keep_screenshot(mentor, "support-3-mentor-reads-report-back.png")
     mentor.context.close()

@@ -3,7 +3,7 @@ zorgteam and zorgcoördinator. Chromium at 820x1180; the screenshot is kept as a
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, TABLET_PORTRAIT, log_in, open_section, protocol_step
+from browser import TABLET_PORTRAIT, keep_screenshot, log_in, open_section, protocol_step
 from conftest import PASSWORD
 from databases import Connection
 
@@ -44,5 +44,5 @@ def test_a_flemish_school_reads_its_own_words_on_the_case_page(browser, back_to_
     expect(coordinator.get_by_text("Terugkoppeling aan de klascoach").first).to_be_visible()
     joint_talk = protocol_step(coordinator, "Gezamenlijk gesprek met gepeste en pester")
     expect(joint_talk.get_by_text("Wie: Klascoach")).to_be_visible()
-    coordinator.screenshot(path=str(ARTIFACTS / "terminology-vl-case.png"), full_page=True)
+    keep_screenshot(coordinator, "terminology-vl-case.png")
     coordinator.context.close()

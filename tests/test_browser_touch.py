@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 from playwright.sync_api import expect
 
-from browser import ARTIFACTS, log_in, open_case, small_targets
+from browser import keep_screenshot, log_in, open_case, small_targets
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,7 @@ def check(page, name, orientation):
     width = VIEWPORTS[orientation]["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width, name
     assert page.evaluate(TABLES_CUT_OFF) == [], "%s (%s): a table scrolls sideways in its frame" % (name, orientation)
-    page.screenshot(path=str(ARTIFACTS / ("touch-%s-%s.png" % (name, orientation))), full_page=True)
+    keep_screenshot(page, "touch-%s-%s.png" % (name, orientation))
     assert not small, "%s (%s): %s" % (name, orientation, "; ".join(small))
 
 
