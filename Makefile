@@ -16,7 +16,10 @@ DIST ?= loadgroup
 # test's files.
 TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$$(df -Pk /dev/shm | awk 'NR==2 {print $$4}')" -gt 2000000 ] \
   && echo /dev/shm || echo "$${TMPDIR:-/tmp}")
-PYTEST := env TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
+# Python keeps each module it compiled (__pycache__, pytest's rewritten tests among them) even where the
+# environment asks it not to (PYTHONDONTWRITEBYTECODE): every test worker, and each server and command a
+# test starts (some thirty gunicorns a run), would compile the app and the tests again from their source.
+PYTEST := env -u PYTHONDONTWRITEBYTECODE TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(WORKERS) --dist $(DIST)
 
 .PHONY: run test screenshots test-fast test-postgres postgresql demo-reset install install-dev translations chromium java node axe oidc-provider clean messages bench bench-postgres bench-floor mutation mutation-again
 
