@@ -200,8 +200,8 @@ def test_backup_key_writes_a_protected_secret_key_and_shows_the_public_one(app, 
     assert path.read_bytes().startswith(archive.AGE_MAGIC) and b"AGE-SECRET-KEY" not in path.read_bytes()
     assert archive.key_needs_passphrase(str(path))
     assert str(archive.identities(str(path), passphrase)[0].to_public()) == public
-    with pytest.raises(archive.ArchiveError, match="wachtwoordzin"):
-        archive.identities(str(path), "wrong passphrase")
+    # A wrong passphrase: test_restore's, where it is typed. Each try costs a second or more (scrypt at the work
+    # factor age chose for this machine), as it does an attacker.
     again = runner.invoke(backup_key_command, [str(path), "--no-passphrase"])
     assert again.exit_code != 0 and "nooit overschreven" in again.output
 
