@@ -96,7 +96,7 @@ def _case(reference, title, protocol, mentor, coordinator, days_ago, roles, **fi
     case = Case.create(reference=reference, title=title, protocol_key=protocol, mentor=mentor,
                        opened_by=coordinator, opened_at=_moment(days_ago, 11), **fields)
     for pupil, role in roles:
-        Involvement.create(case=case, pupil=pupil, role=role)
+        Involvement.create(case=case, pupil=pupil, role=role, added_at=case.opened_at)
     CaseEvent.add(case, "opened", "", coordinator, at=case.opened_at)
     return case
 

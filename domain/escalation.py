@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from peewee import JOIN, SQL, fn
 
-from db import Prepared, today, utcnow
+from db import Prepared, local_date, today, utcnow
 from domain import followups
 from models import PARENT_CHANNELS, Case, CaseEvent, Involvement, Measure, MeasureDecider, ParentContact, Pupil, User
 from permissions import deciding_roles, may_decide_phase, sees_every_case
@@ -294,7 +294,8 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
     coordinator informs every parent concerned and says what follows; seed 004: both sides' parents are kept
     informed): those of the pupil it concerns and of the bullied pupils, each without a contact recorded on
     or after the day it was decided. One entry per pupil, with the latest measure they have not heard of and
-    the day it is due by (the earliest such measure's day plus the rule's days). A measure that still waits
+    the day it is due by (the earliest such measure's day plus the rule's days; for a pupil who joined the case
+    after it, a correction, the day they joined). A measure that still waits
     for a deciding role is not decided yet. A pupil taken out of the case (added by mistake) is not listed:
     their parents are not told of a case their child is not in, and the parent contact form offers only the
     case's pupils. The lists are the case's when the caller has them."""
@@ -311,6 +312,7 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
         heard[contact.pupil_id] = max(heard.get(contact.pupil_id, contact.contacted_on), contact.contacted_on)
     victims = [involvement.pupil for involvement in involvements if involvement.role == "victim"]
     order = {involvement.pupil_id: number for number, involvement in enumerate(involvements)}
+    joined = {involvement.pupil_id: local_date(involvement.added_at) for involvement in involvements}
     found = {}
     for measure in sorted(measures, key=lambda row: (row.decided_on, row.id)):
         if measure.waiting_for or measure.refused_at is not None:  # not decided (yet)
@@ -319,7 +321,9 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
         for pupil in whom:
             if pupil.id not in order or (pupil.id in heard and heard[pupil.id] >= measure.decided_on):
                 continue
-            due_on = measure.decided_on + datetime.timedelta(days=rule.days)
+            # A pupil added to the case after the measure (a correction): their parents are due to hear of it
+            # counted from the day the pupil joined the case, not overdue from the moment they are added.
+            due_on = max(measure.decided_on, joined[pupil.id]) + datetime.timedelta(days=rule.days)
             earlier = found.get(pupil.id)
             found[pupil.id] = ParentsToInform(pupil, measure, min(due_on, earlier.due_on) if earlier else due_on)
     return sorted(found.values(), key=lambda item: (item.due_on, order[item.pupil.id]))

@@ -236,13 +236,16 @@ class Factory:
         return models.Pupil.create(student_number="T%06d" % number, first_name=first_name, infix=infix,
                                    last_name=last_name or "Test%06d" % number, school_class=school_class)
 
-    def case(self, mentor=None, status="open", protocol="vo-nl", **roles):
-        """A case with pupils by role: factory.case(victim=p1, bully=p2)."""
+    def case(self, mentor=None, status="open", protocol="vo-nl", opened=None, **roles):
+        """A case with pupils by role: factory.case(victim=p1, bully=p2); opened now, or at `opened` (UTC) with
+        its pupils in it since then."""
+        since = {} if opened is None else {"opened_at": opened}
         with models.db.atomic():
             case = models.Case.create(reference="T-%05d" % next(self._numbers), protocol_key=protocol,
-                                      mentor=mentor, status=status)
+                                      mentor=mentor, status=status, **since)
             for role, pupil in roles.items():
-                models.Involvement.create(case=case, pupil=pupil, role=role)
+                models.Involvement.create(case=case, pupil=pupil, role=role,
+                                          **({} if opened is None else {"added_at": opened}))
         return case
 
 

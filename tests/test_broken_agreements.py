@@ -183,7 +183,7 @@ def test_parents_not_told_of_two_measures_hear_of_the_latest_by_the_day_the_firs
     """Two measures the parents have not heard of: the to-do names the latest, late since the earliest's day;
     the parents due on one day in the case's order of pupils."""
     victim, bully = pupil("Sem"), pupil("Yara")
-    case = factory.case(victim=victim, bully=bully)
+    case = factory.case(victim=victim, bully=bully, opened=db.utcnow() - 30 * DAY)
     first_day = db.today() - 10 * DAY
     models.Measure.create(case=case, pupil=bully, phase=1, description="Strafwerk", decided_on=first_day)
     models.Measure.create(case=case, pupil=bully, phase=2, description="Gesprek", decided_on=db.today())

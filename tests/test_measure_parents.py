@@ -21,7 +21,7 @@ def bas_broke_twice(app, factory):
 
 
 def broke_twice(app, factory, protocol_key):
-    """bas_broke_twice on a case that follows this protocol."""
+    """bas_broke_twice on a case that follows this protocol, its pupils in it for a month."""
     from domain import cases
     with app.app_context():
         school_class = factory.school_class(mentor=demo_user("mentor"))
@@ -29,6 +29,8 @@ def broke_twice(app, factory, protocol_key):
         with models.db.atomic():
             case, _ = cases.open_case(protocol_key, demo_user("mentor"),
                                       {anna: "victim", bas: "bully", cor: "follower"}, demo_user("coordinator"))
+            models.Involvement.update(added_at=db.utcnow() - datetime.timedelta(days=30)).where(
+                models.Involvement.case == case).execute()
             for _ in range(2):
                 talk = models.FollowUp.create(case=case, pupil=bas, due_on=db.today())
                 followups.record(talk, demo_user("mentor"), "not_kept", db.today())
@@ -222,3 +224,28 @@ def test_a_school_protocol_s_own_parents_rule_says_whose_parents_hear_and_within
         models.Measure.update(decided_on=db.today() - datetime.timedelta(days=3)).where(
             models.Measure.id == measure.id).execute()
         assert on_home_page() == [pupils[name] for name in whom]  # due in 7 days
+
+
+def test_a_bullied_pupil_added_after_the_measure_is_due_by_the_day_they_joined_plus_the_protocol_s_days(
+        app, login_as, bas_broke_twice, factory):
+    """Bas's measure was decided ten days ago and nobody told; today a correction adds Dirk as a second bullied
+    pupil. Anna's and Bas's parents were due three days ago (overdue); Dirk's parents are due a week from today,
+    the day he joined the case, not overdue the moment he is added: nobody could have told them before."""
+    from domain import corrections
+    case, anna, bas, cor = bas_broke_twice
+    with app.app_context():
+        decided_on = db.today() - datetime.timedelta(days=10)
+        with models.db.atomic():
+            measure = escalation.decide_measure(models.Case.get_by_id(case.id), bas, 1, "Schrijfopdracht.",
+                                                demo_user("mentor"), decided_on)
+            dirk = factory.pupil(anna.school_class, "Dirk")
+            corrections.add_pupil(models.Case.get_by_id(case.id), dirk, "victim", demo_user("coordinator"))
+        overdue, due = decided_on + datetime.timedelta(days=7), db.today() + datetime.timedelta(days=7)
+        assert [(item.pupil.id, item.measure.id, item.due_on)
+                for item in escalation.parents_to_inform(models.Case.get_by_id(case.id))] == [
+            (anna.id, measure.id, overdue), (bas.id, measure.id, overdue), (dirk.id, measure.id, due)]
+        home = login_as("mentor").get("/").get_data(as_text=True)
+        rows = re.findall(r'Ouders van ([^<]*?) inlichten over de maatregel \(fase 1\).*?<span class="due ([^"]*)"',
+                          home, re.S)
+        assert sorted(rows) == sorted([(anna.display_name, "due--overdue"), (bas.display_name, "due--overdue"),
+                                       (dirk.display_name, "")]), rows
