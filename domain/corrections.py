@@ -55,8 +55,8 @@ def change_role(case, pupil, role, user):
         return role
     _keeps_a_victim(case, pupil, role)
     before = involvement.role
-    involvement.role = role
-    involvement.save(only=[Involvement.role])
+    involvement.role, involvement.role_since = role, utcnow()
+    involvement.save(only=[Involvement.role, Involvement.role_since])
     CaseEvent.add(case, "correction", "Rol van %s gewijzigd: was %s, nu %s" % (
         pupil.display_name, _dutch_role(before), _dutch_role(role)), user)
     return before

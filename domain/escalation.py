@@ -295,7 +295,7 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
     informed): those of the pupil it concerns and of the bullied pupils, each without a contact recorded on
     or after the day it was decided. One entry per pupil, with the latest measure they have not heard of and
     the day it is due by (the earliest such measure's day plus the rule's days; for a pupil who joined the case
-    after it, a correction, the day they joined). A measure that still waits
+    after it, or took their role then, by a correction: that day). A measure that still waits
     for a deciding role is not decided yet. A pupil taken out of the case (added by mistake) is not listed:
     their parents are not told of a case their child is not in, and the parent contact form offers only the
     case's pupils. The lists are the case's when the caller has them."""
@@ -312,7 +312,7 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
         heard[contact.pupil_id] = max(heard.get(contact.pupil_id, contact.contacted_on), contact.contacted_on)
     victims = [involvement.pupil for involvement in involvements if involvement.role == "victim"]
     order = {involvement.pupil_id: number for number, involvement in enumerate(involvements)}
-    joined = {involvement.pupil_id: local_date(involvement.added_at) for involvement in involvements}
+    joined = {involvement.pupil_id: local_date(involvement.in_role_since) for involvement in involvements}
     found = {}
     for measure in sorted(measures, key=lambda row: (row.decided_on, row.id)):
         if measure.waiting_for or measure.refused_at is not None:  # not decided (yet)
@@ -321,8 +321,8 @@ def parents_to_inform(case, measures=None, parent_contacts=None, involvements=No
         for pupil in whom:
             if pupil.id not in order or (pupil.id in heard and heard[pupil.id] >= measure.decided_on):
                 continue
-            # A pupil added to the case after the measure (a correction): their parents are due to hear of it
-            # counted from the day the pupil joined the case, not overdue from the moment they are added.
+            # A pupil added to the case after the measure, or made a bullied one then (a correction): their
+            # parents are due to hear of it counted from that day, not overdue from the moment it was corrected.
             due_on = max(measure.decided_on, joined[pupil.id]) + datetime.timedelta(days=rule.days)
             earlier = found.get(pupil.id)
             found[pupil.id] = ParentsToInform(pupil, measure, min(due_on, earlier.due_on) if earlier else due_on)

@@ -209,6 +209,8 @@ FIELDS = {
     "restorative_act": "de hersteldaad",
     "retention_months": "bewaartermijn in maanden na het sluiten",
     "role": "rol",
+    "role_since": ("wanneer een correctie de leerling deze rol gaf (leeg: de rol waarmee de leerling werd "
+                   "toegevoegd)"),
     "report_pupil.role": "wat de melder zegt dat de leerling deed: victim (werd gepest), bully (pestte); leeg: niet gezegd",
     "set_aside_reason": "waarom de stap met de hand niet van toepassing is verklaard (leeg: niet met de hand)",
     "confidential": "alleen voor de anti-pestcoördinator: de mentoren van de genoemde leerlingen zien de melding niet",

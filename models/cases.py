@@ -89,9 +89,15 @@ class Involvement(BaseModel):
     role = CharField(max_length=16, choices=INVOLVEMENT_ROLES,
                      constraints=[check_in("role", INVOLVEMENT_ROLES)])
     added_at = DateTimeField(default=utcnow)
+    role_since = DateTimeField(null=True)  # when a correction gave this role; empty: the role they were added with
 
     class Meta:
         indexes = ((("case", "pupil"), True),)
+
+    @property
+    def in_role_since(self):
+        """When the pupil took this role in the case: added with it, or given it by a correction later."""
+        return self.role_since or self.added_at
 
     @classmethod
     def of_case(cls, case):

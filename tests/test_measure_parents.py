@@ -249,3 +249,26 @@ def test_a_bullied_pupil_added_after_the_measure_is_due_by_the_day_they_joined_p
                           home, re.S)
         assert sorted(rows) == sorted([(anna.display_name, "due--overdue"), (bas.display_name, "due--overdue"),
                                        (dirk.display_name, "")]), rows
+
+
+def test_a_pupil_made_a_bullied_one_after_the_measure_is_due_by_that_day_plus_the_protocol_s_days(
+        app, bas_broke_twice, factory):
+    """Dirk was in the case from its start as a bystander; ten days after Bas's measure a correction makes him a
+    bullied pupil. His parents are due a week from the correction, Anna's stay due a week from the measure."""
+    from domain import corrections
+    case, anna, bas, cor = bas_broke_twice
+    with app.app_context():
+        dirk = factory.pupil(anna.school_class, "Dirk")
+        models.Involvement.create(case=case, pupil=dirk, role="bystander",
+                                  added_at=db.utcnow() - datetime.timedelta(days=30))
+        decided_on = db.today() - datetime.timedelta(days=10)
+        with models.db.atomic():
+            escalation.decide_measure(models.Case.get_by_id(case.id), bas, 1, "Schrijfopdracht.", demo_user("mentor"),
+                                      decided_on)
+            corrections.change_role(models.Case.get_by_id(case.id), dirk, "victim", demo_user("coordinator"))
+        overdue, due = decided_on + datetime.timedelta(days=7), db.today() + datetime.timedelta(days=7)
+        assert [(item.pupil.id, item.due_on)
+                for item in escalation.parents_to_inform(models.Case.get_by_id(case.id))] == [
+            (anna.id, overdue), (bas.id, overdue), (dirk.id, due)]
+        assert [(item.pupil.id, item.due_on) for item in escalation.parents_due_for(demo_user("mentor"))
+                if item.case.id == case.id] == [(anna.id, overdue), (bas.id, overdue), (dirk.id, due)]
