@@ -212,7 +212,7 @@ SMALL_TARGETS = """() => {
 def keep_screenshot(target, name, full_page=True):
     """A screenshot of a page (or of one element: a Locator, with full_page=False) in test-artifacts/, for a
     person to look at, when the run was asked for them (`make screenshots`). Nothing a test checks reads it,
-    and drawing a whole page took a tenth to half a second, a third of the touch tests' time; a failed
+    and drawing a whole page took a tenth to half a second, a quarter of the touch tests' time; a failed
     browser test keeps its pages' screenshots regardless (record_failure)."""
     if SCREENSHOTS:
         target.screenshot(path=str(ARTIFACTS / name), **({"full_page": True} if full_page else {}))
