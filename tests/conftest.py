@@ -239,13 +239,12 @@ class Factory:
     def case(self, mentor=None, status="open", protocol="vo-nl", opened=None, **roles):
         """A case with pupils by role: factory.case(victim=p1, bully=p2); opened now, or at `opened` (UTC) with
         its pupils in it since then."""
-        since = {} if opened is None else {"opened_at": opened}
+        opened = opened or db.utcnow()
         with models.db.atomic():
             case = models.Case.create(reference="T-%05d" % next(self._numbers), protocol_key=protocol,
-                                      mentor=mentor, status=status, **since)
+                                      mentor=mentor, status=status, opened_at=opened)
             for role, pupil in roles.items():
-                models.Involvement.create(case=case, pupil=pupil, role=role,
-                                          **({} if opened is None else {"added_at": opened}))
+                models.Involvement.create(case=case, pupil=pupil, role=role, added_at=opened)
         return case
 
 

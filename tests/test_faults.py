@@ -87,8 +87,9 @@ def worker_of(master, killed=None):
     while time.monotonic() < deadline:
         children = [int(pid) for pid in
                     pathlib.Path("/proc/%d/task/%d/children" % (master.pid, master.pid)).read_text().split()]
-        if set(children) - {killed}:
-            return (set(children) - {killed}).pop()
+        running = set(children) - {killed}
+        if running:
+            return running.pop()
         time.sleep(0.02)
     raise AssertionError("gunicorn started no worker within 30 seconds")
 
@@ -103,11 +104,11 @@ def test_a_server_killed_mid_stream_keeps_every_acknowledged_save(tmp_path, demo
     acknowledged, ticks, tablet = [], {}, None
     random.seed(20261122)
     with contextlib.ExitStack() as servers:
-        server = worker = None
+        process = worker = None
         for crash in range(CRASHES):
             whole_server = crash % 4 == 3
-            if server is None:
-                base, process = server = servers.enter_context(production_server(database, "faults-crash.log"))
+            if process is None:
+                base, process = servers.enter_context(production_server(database, "faults-crash.log"))
                 if tablet is None:
                     tablet = signed_in_tablet(base, conversation_id)
                 tablet.base = base  # a new port each start; the session lives on in the database
@@ -138,13 +139,14 @@ def test_a_server_killed_mid_stream_keeps_every_acknowledged_save(tmp_path, demo
             if whole_server:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
-                server = None
             else:
                 os.kill(worker, signal.SIGKILL)
             stop.set()
             writer.join(timeout=30)
             assert not writer.is_alive()
-            if not whole_server:
+            if whole_server:
+                process = None  # started again next round
+            else:
                 assert process.poll() is None, "gunicorn's master went down with its worker"
     assert len(acknowledged) > CRASHES  # saves went through in most rounds
     assert set(acknowledged) <= stored_lines(database, conversation_id)
